@@ -1,0 +1,191 @@
+"""From the bytes of a blob (or a piece of one) to records, tolerating what real files look like.
+
+Handled: a whole blob ``{"records":[…]}``; a UTF-8 BOM; pretty-printed JSON or ``\\r\\n``
+between records; a single record with no ``records`` wrapper; a fragment read from
+the middle of a growing blob (``,{…},{…}``, maybe with a BOM, maybe ending in the
+``]}`` tail block); a trailing comma before ``]``; a blob cut mid-record.
+
+The fast path decodes the whole document in one msgspec call. Only when that
+fails does a tolerant scanner split the text into records, decode each alone,
+and hand back the damaged parts (with the tuple strings found in them) so that
+nothing is lost silently.
+
+Examples
+--------
+>>> framed = frame_records(b'\\xef\\xbb\\xbf,{"time":"t"},{"time":"u"}')
+>>> [r.time for r in framed.records], framed.kind
+(['t', 'u'], 'fragment')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import msgspec
+
+from flowkit.formats.records import Envelope, Record, RecordList
+
+__all__ = ["Framed", "Damage", "frame_records", "TUPLE_STRING"]
+
+BOM = b"\xef\xbb\xbf"
+_ENVELOPE_DECODER = msgspec.json.Decoder(Envelope, strict=False)
+_LIST_DECODER = msgspec.json.Decoder(RecordList, strict=False)
+_RECORD_DECODER = msgspec.json.Decoder(Record, strict=False)
+
+#: A JSON string that looks like a flow tuple (starts with a number and a comma).
+TUPLE_STRING = re.compile(rb'"(-?\d[^",\\]*,(?:[^"\\]|\\.)*)"')
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"?|[{}\[\]]')
+_RECORDS_KEY = re.compile(rb'^\{\s*"records"\s*:\s*\[')
+_SEPARATOR = re.compile(rb"^[\s,]*$")
+
+
+@dataclass
+class Damage:
+    """Part of the input that could not be decoded as a record.
+
+    Attributes
+    ----------
+    reason : str
+        ``invalid-record``, ``truncated-record`` or ``not-json``.
+    record : int or None
+        Index the record would have had.
+    offset : int
+        Byte offset of the damaged text in the (BOM-stripped) input.
+    tuples : list of str
+        Tuple strings found in the damaged text; each is quarantined.
+    excerpt : str
+        The start of the damaged text, for the report.
+    """
+
+    reason: str
+    record: int | None
+    offset: int
+    tuples: list[str]
+    excerpt: str
+
+
+@dataclass
+class Framed:
+    """Records decoded from one input, and what could not be decoded."""
+
+    records: list[tuple[int, Record]] = field(default_factory=list)
+    damage: list[Damage] = field(default_factory=list)
+    kind: str = "blob"
+
+
+def _strip(data: bytes) -> bytes:
+    data = data.lstrip()
+    while data.startswith(BOM):
+        data = data[len(BOM):].lstrip()
+    return data.rstrip()
+
+
+def frame_records(data: bytes) -> Framed:
+    """Split a blob, a single record or a growing-blob fragment into records.
+
+    Parameters
+    ----------
+    data : bytes
+        Raw bytes as read from a file or blob, or a byte range of a blob.
+
+    Returns
+    -------
+    Framed
+        ``records`` as ``(index, Record)`` pairs in input order and ``damage``
+        for every part that could not be decoded.
+
+    Examples
+    --------
+    >>> frame_records(b'{"records":[{"time":"a"},]}').records[0][1].time
+    'a'
+    >>> frame_records(b'{"records":[{"time":"a"},{"ti').damage[0].reason
+    'truncated-record'
+    """
+    text = _strip(data)
+    if not text:
+        return Framed(kind="empty")
+    head = text[:1]
+    if head == b",":
+        body = text[1:].rstrip()
+        if body.endswith(b"]}"):
+            body = body[:-2].rstrip()  # the 2-byte tail block was read too
+        try:
+            records = _LIST_DECODER.decode(b"[" + body + b"]")
+            return Framed(records=list(enumerate(records)), kind="fragment")
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return _tolerant(text, start=0, kind="fragment")
+    if head == b"[":
+        try:
+            return Framed(records=list(enumerate(_LIST_DECODER.decode(text))), kind="list")
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return _tolerant(text, start=1, kind="list")
+    if head == b"{":
+        try:
+            env = _ENVELOPE_DECODER.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            m = _RECORDS_KEY.match(text)
+            if m:
+                return _tolerant(text, start=m.end(), kind="blob")
+            return _tolerant(text, start=0, kind="record")
+        if env.records is not None:
+            return Framed(records=list(enumerate(env.records)), kind="blob")
+        return Framed(records=[(0, env)], kind="record")
+    excerpt = text[:80].decode("utf-8", "replace")
+    return Framed(damage=[Damage("not-json", None, 0, _tuples_in(text), excerpt)], kind="not-json")
+
+
+def _tuples_in(text: bytes) -> list[str]:
+    return [m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text)]
+
+
+def _tolerant(text: bytes, start: int, kind: str) -> Framed:
+    """Scan for top-level objects from ``start``; decode each alone."""
+    framed = Framed(kind=kind)
+    depth = 0
+    obj_start = -1
+    last_end = start
+    index = 0
+    for m in _TOKEN.finditer(text, start):
+        tok = m.group()
+        c = tok[:1]
+        if c == b'"':
+            continue
+        if c in (b"{", b"["):
+            if depth == 0 and c == b"{":
+                obj_start = m.start()
+                between = text[last_end:obj_start]
+                if not _SEPARATOR.match(between):
+                    _junk(framed, between, last_end, index)
+            elif depth == 0:  # a stray '[' at top level
+                obj_start = m.start()
+            depth += 1
+        else:
+            if depth == 0:
+                # a ']' or '}' closing the wrapper: the end of the records array
+                last_end = m.end()
+                continue
+            depth -= 1
+            if depth == 0:
+                piece = text[obj_start:m.end()]
+                try:
+                    framed.records.append((index, _RECORD_DECODER.decode(piece)))
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    framed.damage.append(Damage("invalid-record", index, obj_start, _tuples_in(piece),
+                                                f"{exc}: {piece[:80].decode('utf-8', 'replace')}"))
+                index += 1
+                last_end = m.end()
+    if depth > 0 and obj_start >= 0:
+        piece = text[obj_start:]
+        framed.damage.append(Damage("truncated-record", index, obj_start, _tuples_in(piece),
+                                    piece[:80].decode("utf-8", "replace")))
+    else:
+        tail = text[last_end:]
+        if tail.strip(b" \t\r\n,]}"):
+            _junk(framed, tail, last_end, index)
+    return framed
+
+
+def _junk(framed: Framed, piece: bytes, offset: int, index: int) -> None:
+    framed.damage.append(Damage("invalid-record", index, offset, _tuples_in(piece),
+                                piece[:80].decode("utf-8", "replace")))

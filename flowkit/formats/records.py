@@ -1,0 +1,97 @@
+"""The JSON skeleton of flow-log records, decoded with msgspec.
+
+Only the skeleton is decoded into Python objects; every ``flowTuples`` array is
+kept as raw JSON bytes (:class:`msgspec.Raw`) and parsed later, in bulk, as CSV.
+Unknown fields are ignored, so new fields Azure adds do not break reading.
+
+Examples
+--------
+>>> import msgspec
+>>> rec = msgspec.json.decode(b'{"time":"2024-05-01T10:00:00Z","flowLogVersion":4}', type=Record)
+>>> rec.flowLogVersion
+4
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "Record",
+    "Envelope",
+    "RecordList",
+    "NsgTupleGroup",
+    "NsgRule",
+    "NsgProperties",
+    "VnetGroup",
+    "VnetAcl",
+    "VnetFlowRecords",
+    "EMPTY_ARRAY",
+]
+
+EMPTY_ARRAY = msgspec.Raw(b"[]")
+
+
+class NsgTupleGroup(msgspec.Struct, forbid_unknown_fields=False):
+    """``properties.flows[].flows[]``: the tuples of one MAC under one rule."""
+
+    mac: str | None = None
+    flowTuples: msgspec.Raw = EMPTY_ARRAY
+
+
+class NsgRule(msgspec.Struct, forbid_unknown_fields=False):
+    """``properties.flows[]``: one rule and its per-MAC tuple groups (may be empty)."""
+
+    rule: str | None = None
+    flows: list[NsgTupleGroup] = []
+
+
+class NsgProperties(msgspec.Struct, forbid_unknown_fields=False):
+    """``properties`` of an NSG flow log record (``Version`` is capitalised)."""
+
+    Version: int | None = None
+    flows: list[NsgRule] = []
+
+
+class VnetGroup(msgspec.Struct, forbid_unknown_fields=False):
+    """``flowRecords.flows[].flowGroups[]``: one rule and its tuples."""
+
+    rule: str | None = None
+    flowTuples: msgspec.Raw = EMPTY_ARRAY
+
+
+class VnetAcl(msgspec.Struct, forbid_unknown_fields=False):
+    """``flowRecords.flows[]``: one ACL (aclID) and its rule groups."""
+
+    aclID: str | None = None
+    flowGroups: list[VnetGroup] = []
+
+
+class VnetFlowRecords(msgspec.Struct, forbid_unknown_fields=False):
+    """``flowRecords`` of a VNet flow log record."""
+
+    flows: list[VnetAcl] = []
+
+
+class Record(msgspec.Struct, forbid_unknown_fields=False):
+    """One record of either format (fields of the other format stay None)."""
+
+    time: str | None = None
+    category: str | None = None
+    macAddress: str | None = None
+    resourceId: str | None = None
+    resourceid: str | None = None
+    flowLogVersion: int | None = None
+    flowLogResourceID: str | None = None
+    targetResourceID: str | None = None
+    properties: NsgProperties | None = None
+    flowRecords: VnetFlowRecords | None = None
+
+
+class Envelope(Record, forbid_unknown_fields=False):
+    """A whole blob ``{"records": [...]}``, or a single record without the wrapper."""
+
+    records: list[Record] | None = None
+
+
+RecordList = list[Record]

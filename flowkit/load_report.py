@@ -1,0 +1,190 @@
+"""The load report: what a read saw, what became rows, and what was quarantined.
+
+Invariant, for every input: ``tuples == rows + quarantined + filtered_out``
+(``filtered_out`` is 0 unless ``start``/``end``, ``log_type`` or ``mac`` were given).
+
+Examples
+--------
+>>> from flowkit.load_report import LoadReport
+>>> r = LoadReport.empty()
+>>> r.tuples == r.rows + r.quarantined + r.filtered_out
+True
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+import pandas as pd
+
+__all__ = ["LoadReport", "QUARANTINE_COLUMNS", "Problem"]
+
+#: Columns of :attr:`LoadReport.quarantine`.
+QUARANTINE_COLUMNS = ("blob", "record", "tuple", "reason", "raw")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem above the tuple level (a damaged record, an unreadable file)."""
+
+    blob: str
+    reason: str
+    detail: str
+    record: int | None = None
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "blob": pd.Series([], dtype="object"),
+            "record": pd.Series([], dtype="Int64"),
+            "tuple": pd.Series([], dtype="Int64"),
+            "reason": pd.Series([], dtype="object"),
+            "raw": pd.Series([], dtype="object"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one read saw and did.
+
+    Attributes
+    ----------
+    files : int
+        Files or blobs opened and decoded.
+    files_skipped : int
+        Files skipped before opening because their hour lies outside ``start``/``end``.
+    records : int
+        Records decoded (complete JSON objects).
+    tuples : int
+        Flow tuples seen, including those in damaged records.
+    rows : int
+        Rows in the returned frame.
+    quarantined : int
+        Tuples that did not become rows; see :attr:`quarantine` for each one.
+    filtered_out : int
+        Tuples decoded but not selected: outside ``start``/``end``, or not of the
+        requested ``log_type`` / ``mac``.
+    formats : dict
+        Rows per format: ``nsg-v1``, ``nsg-v2``, ``vnet-v4``.
+    quarantine : pandas.DataFrame
+        One row per quarantined tuple: blob, record index, tuple index, reason, raw text.
+    problems : tuple of Problem
+        Damage above the tuple level (truncated or invalid records, unreadable files).
+    start, end : pandas.Timestamp or None
+        Earliest and latest ``flow_time`` among the rows.
+    sources : tuple of str
+        What was read (paths or redacted URLs), for reports.
+    """
+
+    files: int = 0
+    files_skipped: int = 0
+    records: int = 0
+    tuples: int = 0
+    rows: int = 0
+    quarantined: int = 0
+    filtered_out: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
+    quarantine: pd.DataFrame = field(default_factory=_empty_quarantine, repr=False)
+    problems: tuple[Problem, ...] = ()
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    sources: tuple[str, ...] = ()
+
+    # A report is immutable: pandas deep-copies DataFrame.attrs on every
+    # operation, so copying must be free.
+    def __deepcopy__(self, memo: dict) -> "LoadReport":
+        return self
+
+    def __copy__(self) -> "LoadReport":
+        return self
+
+    @classmethod
+    def empty(cls) -> "LoadReport":
+        """Return the report of reading nothing."""
+        return cls()
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """Quarantined tuples by reason, most frequent first."""
+        counts = Counter(self.quarantine["reason"]) if len(self.quarantine) else Counter()
+        return dict(counts.most_common())
+
+    @property
+    def problem_counts(self) -> dict[str, int]:
+        """Quarantine reasons and record/file problems together, with counts."""
+        counts: Counter[str] = Counter(self.reasons)
+        for p in self.problems:
+            counts[p.reason] += 1
+        return dict(counts.most_common())
+
+    @property
+    def consistent(self) -> bool:
+        """True when every tuple seen is a row, quarantined, or outside the window."""
+        return self.tuples == self.rows + self.quarantined + self.filtered_out
+
+    def summary(self) -> str:
+        """One line in plain words, for warnings and logs."""
+        text = (f"{self.files} file(s), {self.records} record(s), {self.tuples} tuple(s): "
+                f"{self.rows} row(s), {self.quarantined} quarantined")
+        if self.filtered_out:
+            text += f", {self.filtered_out} not selected (time window, log type or MAC)"
+        if self.quarantined or self.problems:
+            reasons = ", ".join(f"{k}: {v}" for k, v in self.problem_counts.items())
+            text += f" ({reasons})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (what ``flowkit inspect --json`` prints)."""
+
+        def ts(t: pd.Timestamp | None) -> str | None:
+            return None if t is None or pd.isna(t) else t.isoformat().replace("+00:00", "Z")
+
+        return {
+            "files": self.files,
+            "files_skipped": self.files_skipped,
+            "records": self.records,
+            "tuples": self.tuples,
+            "rows": self.rows,
+            "quarantined": self.quarantined,
+            "filtered_out": self.filtered_out,
+            "formats": dict(self.formats),
+            "start": ts(self.start),
+            "end": ts(self.end),
+            "problems": self.problem_counts,
+            "sources": list(self.sources),
+        }
+
+    def _repr_html_(self) -> str:  # pragma: no cover - presentation only
+        from html import escape
+
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>"
+            for k, v in self.to_dict().items()
+        )
+        return f"<table><caption>flowkit load report</caption>{rows}</table>"
+
+    @staticmethod
+    def combine(parts: Iterable["LoadReport"], **overrides: Any) -> "LoadReport":
+        """Add up the reports of several blobs into one."""
+        parts = list(parts)
+        formats: Counter[str] = Counter()
+        quarantines = []
+        problems: list[Problem] = []
+        totals = dict(files=0, files_skipped=0, records=0, tuples=0, rows=0,
+                      quarantined=0, filtered_out=0)
+        for p in parts:
+            for k in totals:
+                totals[k] += getattr(p, k)
+            formats.update(p.formats)
+            if len(p.quarantine):
+                quarantines.append(p.quarantine)
+            problems.extend(p.problems)
+        quarantine = (pd.concat(quarantines, ignore_index=True) if quarantines
+                      else _empty_quarantine())
+        report = LoadReport(formats=dict(formats), quarantine=quarantine,
+                            problems=tuple(problems), **totals)
+        return replace(report, **overrides) if overrides else report

@@ -1,0 +1,190 @@
+"""The canonical flow table: column names, dtypes and meanings.
+
+Every log format maps onto this one table. Notebooks, reports and users rely on
+the names; change them only with a migration note.
+
+Examples
+--------
+>>> from flowkit.schema import COLUMNS, empty_frame
+>>> frame = empty_frame()
+>>> list(frame.columns) == list(COLUMNS)
+True
+>>> str(frame["src_port"].dtype)
+'uint16'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = [
+    "COLUMNS",
+    "Column",
+    "DIRECTIONS",
+    "DECISIONS",
+    "STATES",
+    "ENCRYPTION_STATES",
+    "LOG_TYPES",
+    "COUNTER_COLUMNS",
+    "describe",
+    "empty_frame",
+    "dtypes",
+    "coerce",
+]
+
+#: Values of the closed categorical columns, in a fixed order so that frames
+#: from different calls concatenate without re-coding.
+DIRECTIONS = ("inbound", "outbound")
+DECISIONS = ("allow", "deny")
+STATES = ("B", "C", "E", "D")
+#: Encryption states documented by Microsoft. Unknown future NX_* reasons are
+#: kept (appended after these), never dropped.
+ENCRYPTION_STATES = (
+    "X",
+    "NX",
+    "NX_HW_NOT_SUPPORTED",
+    "NX_SW_NOT_READY",
+    "NX_NOT_ACCEPTED",
+    "NX_NOT_SUPPORTED",
+    "NX_LOCAL_DST",
+    "NX_FALLBACK",
+)
+LOG_TYPES = ("nsg", "vnet")
+
+COUNTER_COLUMNS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the canonical table."""
+
+    name: str
+    dtype: object
+    meaning: str
+
+
+def _cat(values: tuple[str, ...] | None = None) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(values) if values is not None else None)
+
+
+_COLUMNS: tuple[Column, ...] = (
+    Column("flow_time", pd.DatetimeTZDtype("ms", "UTC"),
+           "Tuple timestamp (epoch seconds for NSG, milliseconds for VNet; detected by magnitude)."),
+    Column("record_time", pd.DatetimeTZDtype("ns", "UTC"),
+           "The record's `time`, all fractional digits kept."),
+    Column("src_ip", _cat(), "Source address as text (IPv4 or IPv6); categories shared with dst_ip."),
+    Column("dst_ip", _cat(), "Destination address as text; categories shared with src_ip."),
+    Column("src_port", "uint16", "Source port."),
+    Column("dst_port", "uint16", "Destination port."),
+    Column("protocol", "uint8", "IANA protocol number (NSG T -> 6, U -> 17)."),
+    Column("direction", _cat(DIRECTIONS), "inbound / outbound, as seen by the logged NIC."),
+    Column("decision", _cat(DECISIONS),
+           "allow / deny. VNet: state D, or encryption NX_NOT_ACCEPTED, is deny."),
+    Column("state", _cat(STATES), "B began, C continuing, E ended, D denied; missing for NSG v1."),
+    Column("encryption", _cat(ENCRYPTION_STATES), "VNet encryption state (X, NX, NX_*); missing for NSG."),
+    Column("packets_sent", pd.UInt32Dtype(),
+           "Packets source -> destination since the last update; missing where the log gives none."),
+    Column("bytes_sent", pd.UInt64Dtype(),
+           "Bytes source -> destination since the last update; missing where the log gives none."),
+    Column("packets_received", pd.UInt32Dtype(),
+           "Packets destination -> source since the last update; missing where the log gives none."),
+    Column("bytes_received", pd.UInt64Dtype(),
+           "Bytes destination -> source since the last update; missing where the log gives none."),
+    Column("rule", _cat(), "Rule name (NSG rule, DefaultRule_*, UserRule_*, AVNM rule, unspecified)."),
+    Column("acl_id", _cat(), "VNet aclID: GUID, NSG resource ID, zeros or `unspecified`; missing for NSG."),
+    Column("mac", _cat(), "NIC MAC address, 12 upper-case hex digits."),
+    Column("log_type", _cat(LOG_TYPES), "nsg or vnet."),
+    Column("version", "uint8", "Format version: 1 or 2 (NSG), 4 (VNet)."),
+    Column("resource_id", _cat(), "NSG resource ID (NSG logs) or flow-log resource ID (VNet logs)."),
+    Column("target_resource_id", _cat(), "VNet, subnet or NIC the VNet flow log is enabled on."),
+    Column("blob", _cat(), "File or blob path the row came from."),
+)
+
+COLUMNS: tuple[str, ...] = tuple(c.name for c in _COLUMNS)
+
+
+def dtypes() -> dict[str, object]:
+    """Return ``{column: dtype}`` for the canonical table.
+
+    Examples
+    --------
+    >>> dtypes()["protocol"]
+    'uint8'
+    """
+    return {c.name: c.dtype for c in _COLUMNS}
+
+
+def describe() -> pd.DataFrame:
+    """Return the schema as a small table (column, dtype, meaning) for documentation.
+
+    Examples
+    --------
+    >>> describe().loc[0, "column"]
+    'flow_time'
+    """
+    return pd.DataFrame(
+        {"column": [c.name for c in _COLUMNS],
+         "dtype": [str(c.dtype) for c in _COLUMNS],
+         "meaning": [c.meaning for c in _COLUMNS]}
+    )
+
+
+def empty_frame() -> pd.DataFrame:
+    """Return an empty flow table with exactly the canonical columns and dtypes.
+
+    Examples
+    --------
+    >>> empty_frame().shape
+    (0, 23)
+    """
+    return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in _COLUMNS})
+
+
+def coerce(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with the canonical columns, order and dtypes.
+
+    Missing columns are added as all-missing (0 for ports, protocol and version); extra columns are kept at the end.
+    ``src_ip`` and ``dst_ip`` get shared categories. Useful for frames built by
+    hand (tests, notebooks) or read from elsewhere.
+
+    Examples
+    --------
+    >>> f = coerce(pd.DataFrame({"src_ip": ["192.0.2.1"], "dst_ip": ["198.51.100.2"],
+    ...                          "dst_port": [443]}))
+    >>> str(f["dst_port"].dtype), list(f["src_ip"].cat.categories) == list(f["dst_ip"].cat.categories)
+    ('uint16', True)
+    """
+    out = {}
+    n = len(frame)
+    types = dtypes()
+    ips = pd.Index([])
+    for name in ("src_ip", "dst_ip"):
+        if name in frame:
+            ips = ips.union(pd.Index(frame[name].dropna().astype(str).unique()))
+    for name, dtype in types.items():
+        if name not in frame:
+            # numpy integer columns cannot hold "missing": they get 0.
+            fill = 0 if isinstance(dtype, str) else None
+            out[name] = pd.Series([fill] * n, dtype=dtype, index=frame.index)
+            continue
+        col = frame[name]
+        if name in ("src_ip", "dst_ip"):
+            out[name] = pd.Series(pd.Categorical(col.astype("object").where(col.notna(), None),
+                                                 categories=ips), index=frame.index)
+        elif isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
+            extra = [v for v in pd.unique(col.dropna().astype(str)) if v not in set(dtype.categories)]
+            cats = list(dtype.categories) + sorted(extra)
+            out[name] = pd.Series(pd.Categorical(col.astype("object").where(col.notna(), None),
+                                                 categories=cats), index=frame.index)
+        elif isinstance(dtype, pd.DatetimeTZDtype):
+            s = pd.to_datetime(col, utc=True)
+            out[name] = s.astype(dtype)
+        else:
+            out[name] = col.astype(dtype)
+    result = pd.DataFrame(out, index=frame.index)
+    for name in frame.columns:
+        if name not in types:
+            result[name] = frame[name]
+    return result

@@ -1,0 +1,1 @@
+"""Where flow logs come from: local files and folders, Azure Blob Storage."""
