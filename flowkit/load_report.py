@@ -115,10 +115,16 @@ class LoadReport:
 
     @property
     def problem_counts(self) -> dict[str, int]:
-        """Quarantine reasons and record/file problems together, with counts."""
+        """Quarantined tuples by reason, and damaged records or files as ``record:<reason>``.
+
+        Examples
+        --------
+        >>> LoadReport(problems=(Problem("b", "truncated-record", "byte 9"),)).problem_counts
+        {'record:truncated-record': 1}
+        """
         counts: Counter[str] = Counter(self.reasons)
         for p in self.problems:
-            counts[p.reason] += 1
+            counts[f"record:{p.reason}"] += 1
         return dict(counts.most_common())
 
     @property

@@ -143,7 +143,9 @@ def read_flow_logs(
     progress: bool | None = None,
     max_workers: int = 2,
     with_report: bool = False,
-) -> pd.DataFrame | tuple[pd.DataFrame, LoadReport]:
+    columns: Sequence[str] | None = None,
+    engine: str = "pandas",
+) -> Any:
     """Read Azure NSG (v1, v2) and VNet (v4) flow logs into one typed DataFrame.
 
     Parameters
@@ -168,6 +170,11 @@ def read_flow_logs(
         Blobs decoded at once (pyarrow parses with the GIL released).
     with_report : bool, default False
         Return ``(frame, report)`` instead of the frame alone.
+    columns : list of str, optional
+        Return these canonical columns only (a Parquet dataset reads only them).
+    engine : {"pandas", "dask"}, default "pandas"
+        ``"dask"`` returns a lazy Dask DataFrame with the canonical schema as its
+        meta, one partition per batch of blobs (needs the ``dask`` extra).
 
     Returns
     -------
@@ -195,6 +202,24 @@ def read_flow_logs(
     >>> flows["log_type"].unique().tolist()  # doctest: +SKIP
     ['vnet']
     """
+    if engine not in ("pandas", "dask"):
+        raise ValueError(f"engine must be 'pandas' or 'dask', not {engine!r}")
+    if columns is not None:
+        unknown = [c for c in columns if c not in COLUMNS]
+        if unknown:
+            raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
+    if engine == "dask":
+        from flowkit.scale.dask_read import read_flow_logs_dask
+
+        return read_flow_logs_dask(source, start=start, end=end, log_type=log_type, mac=mac,
+                                   columns=columns, strict=strict)
+    from flowkit.store.parquet import is_parquet_dataset
+
+    if is_parquet_dataset(source):
+        from flowkit.store.parquet import read_parquet_dataset
+
+        return read_parquet_dataset(source, start=start, end=end, log_type=log_type, mac=mac,
+                                    columns=columns, with_report=with_report)
     src = resolve_source(source)
     start_ts, end_ts = to_utc(start), to_utc(end)
     listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
@@ -232,5 +257,7 @@ def read_flow_logs(
                           f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=2)
+    if columns is not None:
+        frame = frame[list(columns)]
     frame.attrs["load_report"] = report
     return (frame, report) if with_report else frame

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from flowkit.addresses import normalize_mac
 from flowkit.errors import QuarantineError
-from flowkit.formats.framing import frame_records
+from flowkit.formats.framing import JSON_ERRORS, frame_records
 from flowkit.formats.records import Record
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem
@@ -106,7 +106,7 @@ def _split_array(raw: bytes, fast: bool = True) -> tuple[bytes, int, list[int] |
             return raw[2:-2], n_sep + 1, None, []
     try:
         values = _GROUP_DECODER.decode(raw)
-    except msgspec.DecodeError:
+    except JSON_ERRORS:
         return b"", 0, [], [(0, "invalid-tuples-array", raw[:200].decode("utf-8", "replace"))]
     if not isinstance(values, list):
         return b"", 0, [], [(0, "tuples-not-an-array", raw[:200].decode("utf-8", "replace"))]
@@ -115,7 +115,11 @@ def _split_array(raw: bytes, fast: bool = True) -> tuple[bytes, int, list[int] |
     bad: list[tuple[int, str, str]] = []
     for i, v in enumerate(values):
         if isinstance(v, str) and not any(c in v for c in '\n\r"'):
-            lines.append(v.encode("utf-8"))
+            try:
+                lines.append(v.encode("utf-8"))
+            except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
+                bad.append((i, "invalid-characters", v.encode("utf-8", "backslashreplace").decode()))
+                continue
             index.append(i)
         else:
             bad.append((i, "tuple-not-a-string" if not isinstance(v, str) else "invalid-characters",

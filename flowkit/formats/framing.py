@@ -26,12 +26,14 @@ import msgspec
 
 from flowkit.formats.records import Envelope, Record, RecordList
 
-__all__ = ["Framed", "Damage", "frame_records", "TUPLE_STRING"]
+__all__ = ["Framed", "Damage", "frame_records", "TUPLE_STRING", "JSON_ERRORS"]
 
 BOM = b"\xef\xbb\xbf"
 _ENVELOPE_DECODER = msgspec.json.Decoder(Envelope, strict=False)
 _LIST_DECODER = msgspec.json.Decoder(RecordList, strict=False)
 _RECORD_DECODER = msgspec.json.Decoder(Record, strict=False)
+#: What a failed decode raises (msgspec reports bad UTF-8 as UnicodeDecodeError).
+JSON_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 
 #: A JSON string that looks like a flow tuple (starts with a number and a comma).
 TUPLE_STRING = re.compile(rb'"(-?\d[^",\\]*,(?:[^"\\]|\\.)*)"')
@@ -113,17 +115,17 @@ def frame_records(data: bytes) -> Framed:
         try:
             records = _LIST_DECODER.decode(b"[" + body + b"]")
             return Framed(records=list(enumerate(records)), kind="fragment")
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except JSON_ERRORS:
             return _tolerant(text, start=0, kind="fragment")
     if head == b"[":
         try:
             return Framed(records=list(enumerate(_LIST_DECODER.decode(text))), kind="list")
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except JSON_ERRORS:
             return _tolerant(text, start=1, kind="list")
     if head == b"{":
         try:
             env = _ENVELOPE_DECODER.decode(text)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except JSON_ERRORS:
             m = _RECORDS_KEY.match(text)
             if m:
                 return _tolerant(text, start=m.end(), kind="blob")
@@ -170,7 +172,7 @@ def _tolerant(text: bytes, start: int, kind: str) -> Framed:
                 piece = text[obj_start:m.end()]
                 try:
                     framed.records.append((index, _RECORD_DECODER.decode(piece)))
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                except JSON_ERRORS as exc:
                     framed.damage.append(Damage("invalid-record", index, obj_start, _tuples_in(piece),
                                                 f"{exc}: {piece[:80].decode('utf-8', 'replace')}"))
                 index += 1

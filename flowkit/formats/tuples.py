@@ -57,6 +57,7 @@ _SYNTAX = {  # slow path: what a numeric field must look like before it is cast
     "bytes_sent": re.compile(r"^\d{0,19}$"), "packets_received": re.compile(r"^\d{0,19}$"),
     "bytes_received": re.compile(r"^\d{0,19}$"),
 }
+_REQUIRED_TEXT = re.compile(r"^\S+$")  # addresses and flags: not empty
 _UINT32_MAX = 2**32 - 1
 _MS_THRESHOLD = 10**11     # below: epoch seconds; above: epoch milliseconds
 _TS_MAX = 10**14           # beyond year 5000 in milliseconds: not a timestamp
@@ -93,12 +94,6 @@ class ParsedTuples:
 
 
 def _read(buf: bytes, names: tuple[str, ...], types: dict) -> pa.Table:
-    bad_rows: list[int] = []
-
-    def on_invalid(row: object) -> str:
-        bad_rows.append(1)
-        return "error"
-
     table = pacsv.read_csv(
         io.BytesIO(buf),
         # Blocks of 1 MiB let pyarrow parse one large blob on both cores.
@@ -106,7 +101,7 @@ def _read(buf: bytes, names: tuple[str, ...], types: dict) -> pa.Table:
                                        block_size=1 << 20),
         parse_options=pacsv.ParseOptions(delimiter=",", quote_char=False, double_quote=False,
                                          escape_char=False, newlines_in_values=False,
-                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
+                                         ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={n: types[n] for n in names},
                                              null_values=[""], strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
@@ -139,9 +134,13 @@ def parse_tuples(buf: bytes, fmt: str) -> ParsedTuples:
     if n_lines == 0:
         return _typed(pa.table({n: pa.array([], type=_TYPES[n]) for n in names}), fmt, 0, None, [])
     try:
+        if buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf:
+            raise pa.ArrowInvalid("empty line")  # an empty tuple string
         table = _read(buf, names, _TYPES)
         if table.num_rows != n_lines:
             raise pa.ArrowInvalid("line count mismatch")
+        if any(table.column(n).null_count for n in names if n not in _COUNTERS):
+            raise pa.ArrowInvalid("empty required field")
         parsed = _typed(table, fmt, n_lines, None, [])
     except (pa.ArrowInvalid, ValueError):
         parsed = _slow(buf, fmt, n_lines)
@@ -162,6 +161,15 @@ def _slow(buf: bytes, fmt: str, n_lines: int) -> ParsedTuples:
         if line.count(b",") != want:
             valid[i] = False
             bad.append((i, "wrong-field-count", line.decode("utf-8", "replace")))
+            continue
+        try:
+            line.decode("utf-8")
+            clean = b"\r" not in line
+        except UnicodeDecodeError:
+            clean = False
+        if not clean:
+            valid[i] = False
+            bad.append((i, "invalid-characters", line.decode("utf-8", "replace")))
     good_idx = np.flatnonzero(valid)
     good = b"\n".join(lines[i] for i in good_idx)
     if len(good_idx):
@@ -184,6 +192,10 @@ def _slow(buf: bytes, fmt: str, n_lines: int) -> ParsedTuples:
             filled = pc.if_else(pc.equal(filled, ""), pa.scalar(None, pa.string()), filled)
             columns[name] = pc.cast(filled, _TYPES[name])
         elif _TYPES[name] == _DICT:
+            match = pc.match_substring_regex(col, _REQUIRED_TEXT.pattern).to_numpy(zero_copy_only=False)
+            for j in np.flatnonzero(~match & ok):
+                bad.append((int(good_idx[j]), f"missing-{name.replace('_', '-')}", _line(lines, good_idx[j])))
+            ok &= match
             columns[name] = pc.dictionary_encode(col).combine_chunks()
         else:
             columns[name] = col

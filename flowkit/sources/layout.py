@@ -191,8 +191,8 @@ def nsg_blob_name(subscription: str, resource_group: str, nsg: str, hour: object
     >>> nsg_blob_name("S", "rg", "nsg1", "2024-05-01T10:00Z", "000d3a000001")[:40]
     'resourceId=/SUBSCRIPTIONS/S/RESOURCEGROU'
     """
-    name = (f"resourceId=/SUBSCRIPTIONS/{subscription}/RESOURCEGROUPS/{resource_group}"
-            f"/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/{nsg}").upper()
+    name = "resourceId=" + (f"/SUBSCRIPTIONS/{subscription}/RESOURCEGROUPS/{resource_group}"
+                            f"/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/{nsg}").upper()
     name += "/" + _time_part(hour)
     if mac:
         name += f"/macAddress={normalize_mac(mac)}"
@@ -211,9 +211,9 @@ def vnet_blob_name(subscription: str, resource_group: str, network_watcher: str,
     if short:
         name = f"flowLogResourceID=/{subscription}_{resource_group}/{network_watcher}_{flow_log}"
     else:
-        name = (f"flowLogResourceID=/SUBSCRIPTIONS/{subscription}/RESOURCEGROUPS/{resource_group}"
-                f"/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/{network_watcher}"
-                f"/FLOWLOGS/{flow_log}").upper()
+        name = "flowLogResourceID=" + (f"/SUBSCRIPTIONS/{subscription}/RESOURCEGROUPS/{resource_group}"
+                                       f"/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/{network_watcher}"
+                                       f"/FLOWLOGS/{flow_log}").upper()
     name += "/" + _time_part(hour)
     if mac:
         name += f"/macAddress={normalize_mac(mac)}"

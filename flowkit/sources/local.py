@@ -1,7 +1,8 @@
 """Local flow-log files: a file, a folder (recursively), a glob, or a list of them.
 
-Folders are searched for ``*.json`` (``PT1H.json`` and any other name); files named
-explicitly are read whatever their extension. Paths laid out as Azure writes blobs
+Folders are searched recursively: a folder holding ``PT1H.json`` blobs gives those
+(side files like ``nics.json`` are not logs), any other folder every ``*.json``.
+Files named explicitly are read whatever their extension. Paths laid out as Azure writes blobs
 are parsed for their hour, MAC and resource, and the hour is used to skip files
 outside ``start``/``end`` before they are opened.
 
@@ -69,9 +70,14 @@ class LocalSource:
 
     @staticmethod
     def _expand(path: str) -> list[str]:
-        if os.path.isdir(path):
-            return sorted(str(p) for p in Path(path).rglob("*.json") if p.is_file())
-        return [path]
+        """A folder laid out as Azure writes blobs gives its ``PT1H.json`` files only
+        (side files such as inventories are not logs); any other folder gives every ``*.json``."""
+        if not os.path.isdir(path):
+            return [path]
+        blobs = sorted(str(p) for p in Path(path).rglob("PT1H.json") if p.is_file())
+        if blobs:
+            return blobs
+        return sorted(str(p) for p in Path(path).rglob("*.json") if p.is_file())
 
     def list_blobs(self, *, log_type: str | None = None, start: object = None, end: object = None,
                    mac: str | None = None) -> Listing:

@@ -1,0 +1,52 @@
+"""``flowkit inspect``: the JSON it prints and its exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from flowkit.cli import main
+from tests.blobs import NSG_V1_TUPLES, blob, nsg_record
+
+
+def test_inspect_json_on_conformance_logs(conformance_dir, capsys):
+    assert main(["inspect", str(conformance_dir), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {k: data[k] for k in ("files", "records", "tuples", "rows", "quarantined")} == \
+        {"files": 4, "records": 35, "tuples": 1239, "rows": 1239, "quarantined": 0}
+    assert data["formats"] == {"nsg-v1": 1187, "nsg-v2": 23, "vnet-v4": 29}
+    assert data["start"] == "2018-05-30T01:35:23Z" and data["end"] == "2024-06-09T07:55:30Z"
+    assert data["problems"] == {}
+
+
+def test_inspect_reports_problems_with_counts(tmp_path, capsys):
+    path = tmp_path / "q.json"
+    path.write_bytes(blob([nsg_record({"R": NSG_V1_TUPLES + ["1,2,3"]}, version=1)])[:-40])
+    assert main(["inspect", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # the record was cut: its 3 complete tuple strings are quarantined, the record is reported
+    assert data["rows"] == 0 and data["problems"] == {"truncated-record": 3, "record:truncated-record": 1}
+    assert data["tuples"] == data["rows"] + data["quarantined"]
+
+
+def test_inspect_text_output(conformance_dir, capsys):
+    assert main(["inspect", str(conformance_dir / "vnet_msdocs-single-record.json")]) == 0
+    out = capsys.readouterr().out
+    assert "tuples       10" in out and "vnet-v4: 10" in out
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file or folder"),
+    (b"not json at all", "is not JSON"),
+])
+def test_inspect_fails_clearly_when_it_cannot_read(tmp_path, content, message):
+    path = tmp_path / "x.json"
+    if content is not None:
+        path.write_bytes(content)
+    proc = subprocess.run([sys.executable, "-m", "flowkit", "inspect", str(path), "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert message in proc.stderr and "Traceback" not in proc.stderr

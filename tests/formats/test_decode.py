@@ -1,0 +1,175 @@
+"""Golden tests: hand-written blobs of every format decode to exactly these rows."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from flowkit.read import decode_to_frame
+from flowkit.schema import empty_frame
+from tests.blobs import (FLOWLOG_ID, NSG_ID, NSG_V1_TUPLES, NSG_V2_TUPLES, T0_MS, T0_S, TARGET_ID,
+                         VNET_TUPLES, blob, nsg_record, vnet_record)
+
+
+def ts(ms: int) -> pd.Timestamp:
+    return pd.Timestamp(ms, unit="ms", tz="UTC")
+
+
+def test_nsg_v1_rows_exact():
+    frame, report = decode_to_frame(blob([nsg_record({"UserRule_AllowWeb": NSG_V1_TUPLES[:2],
+                                                      "DefaultRule_DenyAllInBound": NSG_V1_TUPLES[2:]},
+                                                     version=1)]), "v1.json")
+    assert report.rows == 3 and report.tuples == 3 and report.quarantined == 0
+    assert report.formats == {"nsg-v1": 3}
+    first = frame.iloc[0]
+    assert first["flow_time"] == ts((T0_S + 5) * 1000)
+    assert (first["src_ip"], first["dst_ip"], first["src_port"], first["dst_port"]) == ("192.0.2.10", "10.0.0.4", 50000, 443)
+    assert first["protocol"] == 6 and first["direction"] == "inbound" and first["decision"] == "allow"
+    assert pd.isna(first["state"]) and pd.isna(first["encryption"])
+    for c in ("packets_sent", "bytes_sent", "packets_received", "bytes_received"):
+        assert frame[c].isna().all(), c  # v1 has no counters: missing, not 0
+    assert frame["protocol"].tolist() == [6, 17, 6]
+    assert frame["direction"].tolist() == ["inbound", "outbound", "inbound"]
+    assert frame["decision"].tolist() == ["allow", "allow", "deny"]
+    assert frame["rule"].tolist() == ["UserRule_AllowWeb", "UserRule_AllowWeb", "DefaultRule_DenyAllInBound"]
+    assert set(frame["version"]) == {1} and set(frame["log_type"]) == {"nsg"}
+    assert set(frame["resource_id"]) == {NSG_ID} and frame["acl_id"].isna().all()
+    assert frame["target_resource_id"].isna().all()
+    assert set(frame["mac"]) == {"000D3A000001"}
+    assert frame["record_time"].iloc[0] == pd.Timestamp("2024-05-01T10:01:00.1234567Z")
+
+
+def test_nsg_v2_begin_tuples_have_missing_counters():
+    frame, report = decode_to_frame(blob([nsg_record({"R": NSG_V2_TUPLES})]), "v2.json")
+    assert report.formats == {"nsg-v2": 4}
+    assert frame["state"].tolist() == ["B", "C", "E", "B"]
+    assert frame["packets_sent"].isna().tolist() == [True, False, False, True]
+    assert frame["packets_sent"].iloc[1] == 12 and frame["bytes_sent"].iloc[1] == 3400
+    assert frame["packets_received"].iloc[1] == 10 and frame["bytes_received"].iloc[1] == 9800
+    assert frame["bytes_received"].iloc[2] == 60
+    assert frame["decision"].tolist() == ["allow", "allow", "allow", "deny"]
+
+
+def test_vnet_v4_rows_exact():
+    rec = vnet_record([("00000000-1234-abcd-ef00-c1c2c3c4c5c6", "DefaultRule_AllowInternetOutBound", VNET_TUPLES[:3]),
+                       ("unspecified", "unspecified", VNET_TUPLES[3:])])
+    frame, report = decode_to_frame(blob([rec]), "vnet.json")
+    assert report.formats == {"vnet-v4": 6} and report.quarantined == 0
+    assert frame["flow_time"].tolist() == [ts(T0_MS + d) for d in (5123, 65123, 7001, 8002, 9003, 9500)]
+    assert frame["state"].tolist() == ["B", "E", "C", "D", "D", "C"]
+    assert frame["encryption"].tolist() == ["NX", "NX", "X", "NX", "NX_NOT_ACCEPTED", "NX_HW_NOT_SUPPORTED"]
+    # state D, or dropped for being unencrypted, is a deny
+    assert frame["decision"].tolist() == ["allow", "allow", "allow", "deny", "deny", "allow"]
+    assert frame["protocol"].tolist() == [6, 6, 6, 6, 6, 17]
+    assert frame["src_ip"].iloc[3] == "2001:db8::10"
+    assert frame["bytes_received"].tolist() == [0, 1580, 4000, 0, 0, 0]  # VNet B/D carry 0s: kept as logged
+    assert frame["acl_id"].tolist() == ["00000000-1234-abcd-ef00-c1c2c3c4c5c6"] * 3 + ["unspecified"] * 3
+    assert set(frame["resource_id"]) == {FLOWLOG_ID} and set(frame["target_resource_id"]) == {TARGET_ID}
+    assert set(frame["version"]) == {4} and set(frame["log_type"]) == {"vnet"}
+    assert frame["record_time"].iloc[0] == pd.Timestamp("2024-05-01T10:01:00.5625085Z")
+    assert frame["record_time"].iloc[0].nanosecond == 500  # all 7 fractional digits kept
+
+
+def test_mixed_formats_in_one_blob_and_shared_ip_categories():
+    frame, report = decode_to_frame(blob([nsg_record({"R": NSG_V1_TUPLES}, version=1),
+                                          nsg_record({"R": NSG_V2_TUPLES}),
+                                          vnet_record([("a", "r", VNET_TUPLES)])]), "mixed.json")
+    assert report.formats == {"nsg-v1": 3, "nsg-v2": 4, "vnet-v4": 6}
+    assert len(frame) == 13
+    assert list(frame["src_ip"].cat.categories) == list(frame["dst_ip"].cat.categories)
+    assert frame.dtypes.astype(str).to_dict() == empty_frame().dtypes.astype(str).to_dict()
+
+
+def test_vnet_seconds_timestamps_detected_by_magnitude():
+    # a documentation example writes VNet tuples in seconds
+    rec = vnet_record([("a", "r", [f"{T0_S},10.0.0.5,192.0.2.80,1,443,6,O,B,NX,0,0,0,0"])])
+    frame, _ = decode_to_frame(blob([rec]), "s.json")
+    assert frame["flow_time"].iloc[0] == pd.Timestamp("2024-05-01T10:00:00Z")
+
+
+def test_mac_normalised_and_taken_from_group_then_record_then_path():
+    rec = nsg_record({"R": NSG_V1_TUPLES[:1]}, version=1, mac="00-0d-3a-00-00-09")
+    frame, _ = decode_to_frame(blob([rec]), "m.json")
+    assert frame["mac"].tolist() == ["000D3A000009"]
+    rec = vnet_record([("a", "r", VNET_TUPLES[:1])])
+    del rec["macAddress"]
+    path = ("flowLogResourceID=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW"
+            "/FLOWLOGS/FL/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A0000FF/PT1H.json")
+    frame, _ = decode_to_frame(blob([rec]), path)
+    assert frame["mac"].tolist() == ["000D3A0000FF"]
+
+
+def test_empty_rule_flows_and_empty_tuple_arrays():
+    rec = nsg_record({"R": []})
+    rec["properties"]["flows"].append({"rule": "Empty", "flows": []})
+    frame, report = decode_to_frame(blob([rec]), "e.json")
+    assert len(frame) == 0 and report.records == 1 and report.tuples == 0 and report.consistent
+
+
+def test_duplicate_tuples_are_kept():
+    frame, report = decode_to_frame(blob([nsg_record({"R": [NSG_V1_TUPLES[0]] * 3}, version=1)]), "d.json")
+    assert len(frame) == 3 and report.rows == 3
+
+
+@pytest.mark.parametrize("bad, reason", [
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,T,I", "wrong-field-count", id="short"),
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,T,I,A,X", "wrong-field-count", id="long"),
+    pytest.param("1714557600,192.0.2.300,10.0.0.4,50000,443,T,I,A", "invalid-address", id="bad-ip"),
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,70000,443,T,I,A", "invalid-src-port", id="port-range"),
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,5x,443,T,I,A", "invalid-src-port", id="port-text"),
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,Q,I,A", "invalid-protocol", id="protocol"),
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,T,X,A", "invalid-direction", id="direction"),
+    pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,T,I,Z", "invalid-decision", id="decision"),
+    pytest.param("abc,192.0.2.10,10.0.0.4,50000,443,T,I,A", "invalid-ts", id="timestamp"),
+    pytest.param("", "wrong-field-count", id="empty-string"),
+])
+def test_bad_nsg_v1_tuple_is_quarantined_with_reason_and_location(bad, reason):
+    tuples = [NSG_V1_TUPLES[0], bad, NSG_V1_TUPLES[1]]
+    frame, report = decode_to_frame(blob([nsg_record({"R0": [NSG_V1_TUPLES[2]]}, version=1),
+                                          nsg_record({"R": tuples}, version=1)]), "q.json")
+    assert report.tuples == 4 and report.rows == 3 and report.quarantined == 1
+    q = report.quarantine.iloc[0]
+    assert (q["blob"], q["record"], q["tuple"], q["reason"], q["raw"]) == ("q.json", 1, 1, reason, bad)
+    # the good tuples around it keep their own record's values
+    assert frame["rule"].tolist() == ["R0", "R", "R"]
+    assert frame["dst_port"].tolist() == [3389, 443, 53]
+
+
+@pytest.mark.parametrize("bad, reason", [
+    pytest.param("1714557600000,10.0.0.5,192.0.2.80,1,443,6,O,Q,NX,0,0,0,0", "invalid-state", id="state"),
+    pytest.param("1714557600000,10.0.0.5,192.0.2.80,1,443,6,O,C,YES,0,0,0,0", "invalid-encryption", id="encryption"),
+    pytest.param("1714557600000,10.0.0.5,192.0.2.80,1,443,6,O,C,X,-1,0,0,0", "invalid-packets-sent", id="negative"),
+    pytest.param("1714557600000,10.0.0.5,192.0.2.80,1,443,6,O,C,X,5000000000,0,0,0", "counter-out-of-range", id="packets-over-uint32"),
+    pytest.param("1714557600000,10.0.0.5,192.0.2.80,1,443,300,O,C,X,1,1,1,1", "invalid-protocol", id="protocol-over-255"),
+])
+def test_bad_vnet_tuple_is_quarantined(bad, reason):
+    frame, report = decode_to_frame(blob([vnet_record([("a", "r", [VNET_TUPLES[1], bad])])]), "q.json")
+    assert report.rows == 1 and report.quarantine["reason"].tolist() == [reason]
+    assert report.quarantine["tuple"].tolist() == [1]
+
+
+def test_large_bytes_counter_is_kept_exactly():
+    big = 9_000_000_000_000  # 9 TB: does not fit 32 bits
+    frame, _ = decode_to_frame(blob([vnet_record([("a", "r", [f"{T0_MS},10.0.0.5,192.0.2.80,1,443,6,O,C,X,1,{big},2,{big + 1}"])])]), "b.json")
+    assert frame["bytes_sent"].iloc[0] == big and frame["bytes_received"].iloc[0] == big + 1
+
+
+def test_unknown_future_encryption_reason_is_kept():
+    frame, _ = decode_to_frame(blob([vnet_record([("a", "r", [f"{T0_MS},10.0.0.5,192.0.2.80,1,443,6,O,C,NX_SOMETHING_NEW,1,1,1,1"])])]), "n.json")
+    assert frame["encryption"].tolist() == ["NX_SOMETHING_NEW"]
+    assert list(frame["encryption"].cat.categories[:2]) == ["X", "NX"]
+
+
+def test_non_string_tuple_elements_are_quarantined():
+    rec = vnet_record([("a", "r", [VNET_TUPLES[0]])])
+    rec["flowRecords"]["flows"][0]["flowGroups"][0]["flowTuples"].extend([42, None])
+    frame, report = decode_to_frame(json.dumps({"records": [rec]}).encode(), "n.json")
+    assert len(frame) == 1 and report.quarantine["reason"].tolist() == ["tuple-not-a-string"] * 2
+    assert report.quarantine["tuple"].tolist() == [1, 2] and report.consistent
+
+
+def test_record_without_flows_is_reported_not_silently_skipped():
+    frame, report = decode_to_frame(blob([{"time": "2024-05-01T10:00:00Z", "category": "Other"}]), "o.json")
+    assert len(frame) == 0 and [p.reason for p in report.problems] == ["not-a-flow-record"]

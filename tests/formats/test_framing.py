@@ -1,0 +1,93 @@
+"""Golden tests for every framing real files show: each must give exactly the same rows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowkit.formats.framing import frame_records
+from flowkit.read import decode_to_frame
+from tests.blobs import NSG_V1_TUPLES, NSG_V2_TUPLES, VNET_TUPLES, blob, blocks, nsg_record, vnet_record
+
+RECORDS = {
+    "nsg-v1": [nsg_record({"R": NSG_V1_TUPLES}, version=1), nsg_record({"S": NSG_V1_TUPLES[:1]}, version=1)],
+    "nsg-v2": [nsg_record({"R": NSG_V2_TUPLES}), nsg_record({"S": NSG_V2_TUPLES[1:]})],
+    "vnet-v4": [vnet_record([("a", "r", VNET_TUPLES)]), vnet_record([("b", "s", VNET_TUPLES[:2])])],
+}
+BOM = b"\xef\xbb\xbf"
+
+
+def framings(records):
+    whole = blob(records)
+    pretty = json.dumps({"records": records}, indent=4).encode()
+    crlf = b'{"records":[\r\n' + b",\r\n".join(json.dumps(r).encode() for r in records) + b"\r\n]}"
+    parts = blocks(records)
+    return {
+        "whole": whole,
+        "bom": BOM + whole,
+        "pretty": pretty,
+        "pretty-tuples-crlf": pretty.replace(b"\n", b"\r\n"),
+        "crlf-between-records": crlf,
+        "trailing-comma": whole[:-2] + b",]}",
+        "fragment": b"".join(parts[2:-1]),  # ,{...} read from the middle of a growing blob
+        "fragment-bom": BOM + b"".join(parts[2:-1]),
+        "fragment-with-tail": b"".join(parts[2:]),
+        "bare-list": b"[" + b",".join(json.dumps(r).encode() for r in records) + b"]",
+    }
+
+
+@pytest.mark.parametrize("fmt", list(RECORDS))
+@pytest.mark.parametrize("framing", list(framings(RECORDS["nsg-v1"])))
+def test_every_framing_gives_the_same_rows(fmt, framing):
+    records = RECORDS[fmt]
+    data = framings(records)[framing]
+    frame, report = decode_to_frame(data, "f.json")
+    reference, _ = decode_to_frame(blob(records[1:] if framing.startswith("fragment") else records), "f.json")
+    assert report.quarantined == 0 and not report.problems
+    assert len(frame) == len(reference) > 0
+    assert frame.equals(reference)
+
+
+@pytest.mark.parametrize("fmt", list(RECORDS))
+def test_single_record_without_wrapper(fmt):
+    rec = RECORDS[fmt][0]
+    frame, report = decode_to_frame(json.dumps(rec, indent=2).encode(), "one.json")
+    reference, _ = decode_to_frame(blob([rec]), "one.json")
+    assert report.records == 1 and frame.equals(reference)
+
+
+@pytest.mark.parametrize("fmt", list(RECORDS))
+def test_truncated_blob_keeps_every_complete_record(fmt):
+    records = RECORDS[fmt]
+    whole = blob(records)
+    second = json.dumps(records[1], separators=(",", ":")).encode()
+    cut = whole.index(second) + len(second) // 2  # cut in the middle of the second record
+    frame, report = decode_to_frame(whole[:cut], "cut.json")
+    reference, _ = decode_to_frame(blob(records[:1]), "cut.json")
+    assert frame.equals(reference)
+    assert [p.reason for p in report.problems] == ["truncated-record"]
+    assert report.consistent
+    # tuples seen in the damaged record are accounted for, not dropped silently
+    assert report.tuples == report.rows + report.quarantined
+    assert set(report.quarantine["reason"]) <= {"truncated-record"}
+
+
+def test_invalid_record_between_good_ones_is_quarantined_with_its_tuples():
+    good = [json.dumps(r, separators=(",", ":")).encode() for r in RECORDS["nsg-v1"]]
+    broken = good[0].replace(b'"properties":{', b'"properties":{"Version":"x",', 1).replace(b'"rule":"R"', b'"rule":["R"]', 1)
+    data = b'{"records":[' + good[0] + b"," + broken + b"," + good[1] + b"]}"
+    frame, report = decode_to_frame(data, "bad.json")
+    assert len(frame) == len(NSG_V1_TUPLES) + 1
+    assert report.quarantined == len(NSG_V1_TUPLES)
+    assert set(report.quarantine["record"]) == {1}
+    assert report.consistent
+
+
+def test_not_json_is_a_problem_with_its_tuples():
+    framed = frame_records(b"hello")
+    assert framed.kind == "not-json" and framed.damage[0].reason == "not-json"
+
+
+def test_empty_input_has_no_records():
+    assert frame_records(b"").records == [] and frame_records(BOM + b"  ").kind == "empty"

@@ -1,0 +1,74 @@
+"""Parsing and building the Azure blob layout of flow logs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flowkit.sources.layout import hour_overlaps, nsg_blob_name, parse_blob_path, to_utc, vnet_blob_name
+
+H = pd.Timestamp("2024-05-01T10:00Z")
+
+
+@pytest.mark.parametrize("path, expected", [
+    pytest.param("insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG1/PROVIDERS/"
+                 "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG1/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000001/PT1H.json",
+                 dict(log_type="nsg", subscription="S1", resource_group="RG1", nsg="NSG1", mac="000D3A000001"), id="nsg"),
+    pytest.param("resourceId=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/"
+                 "NETWORKSECURITYGROUPS/NSG1/y=2024/m=05/d=01/h=10/m=00/PT1H.json",
+                 dict(log_type="nsg", nsg="NSG1", mac=None), id="nsg-before-2018-no-mac"),
+    pytest.param("resourceId%3D/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/"
+                 "NETWORKSECURITYGROUPS/NSG1/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000001/PT1H.json",
+                 dict(log_type="nsg", nsg="NSG1", mac="000D3A000001"), id="nsg-encoded"),
+    pytest.param("C:\\logs\\resourceId=\\SUBSCRIPTIONS\\S1\\RESOURCEGROUPS\\RG1\\PROVIDERS\\MICROSOFT.NETWORK\\"
+                 "NETWORKSECURITYGROUPS\\NSG1\\y=2024\\m=05\\d=01\\h=10\\m=00\\macAddress=000D3A000001\\PT1H.json",
+                 dict(log_type="nsg", nsg="NSG1"), id="windows-path"),
+    pytest.param("flowLogResourceID=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/NWRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/"
+                 "NETWORKWATCHER_EASTUS/FLOWLOGS/FL1/y=2024/m=05/d=01/h=10/m=00/macAddress=00-0d-3a-00-00-02/PT1H.json",
+                 dict(log_type="vnet", network_watcher="NETWORKWATCHER_EASTUS", flow_log="FL1", mac="000D3A000002",
+                      short_form=False), id="vnet-long"),
+    pytest.param("flowLogResourceID=/00000000-0000-0000-0000-000000000001_NWRG/NetworkWatcher_eastus_fl1/"
+                 "y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000002/PT1H.json",
+                 dict(log_type="vnet", subscription="00000000-0000-0000-0000-000000000001", resource_group="NWRG",
+                      network_watcher="NetworkWatcher_eastus", flow_log="fl1", short_form=True), id="vnet-short"),
+])
+def test_parse(path, expected):
+    meta = parse_blob_path(path)
+    assert meta.hour == H
+    for k, v in expected.items():
+        assert getattr(meta, k) == v, k
+
+
+def test_unlaid_path_has_no_metadata():
+    meta = parse_blob_path("/tmp/some/flows.json")
+    assert meta.log_type is None and meta.hour is None
+
+
+def test_build_then_parse_round_trips():
+    for name in (nsg_blob_name("S", "RG", "NSG", H, "000d3a000001"),
+                 vnet_blob_name("S", "RG", "NW", "FL", H, "000D3A000001"),
+                 vnet_blob_name("00000000-0000-0000-0000-000000000001", "RG", "NW", "FL", H, "000D3A000001", short=True)):
+        meta = parse_blob_path(name)
+        assert meta.hour == H and meta.mac == "000D3A000001"
+
+
+def test_resource_id_from_path():
+    meta = parse_blob_path(nsg_blob_name("s", "rg", "nsg1", H))
+    assert meta.resource_id == "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG1"
+
+
+@pytest.mark.parametrize("start, end, expected", [
+    (None, None, True),
+    ("2024-05-01T11:09Z", None, True),    # within the skew margin after the hour
+    ("2024-05-01T11:10Z", None, False),
+    (None, "2024-05-01T09:51Z", True),    # a record at 10:00:20 may hold 09:59 tuples
+    (None, "2024-05-01T09:50Z", False),
+    ("2024-05-01T10:30Z", "2024-05-01T10:31Z", True),
+])
+def test_hour_overlaps(start, end, expected):
+    assert hour_overlaps(H, to_utc(start), to_utc(end)) is expected
+
+
+def test_to_utc_treats_naive_as_utc():
+    assert to_utc("2024-05-01 10:00") == H
+    assert to_utc(pd.Timestamp("2024-05-01T12:00+02:00")) == H

@@ -1,0 +1,28 @@
+"""LoadReport: combining, the invariant, the summary, and free copies."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+
+from flowkit.load_report import LoadReport, Problem
+
+
+def test_combine_adds_up_and_keeps_quarantine_and_problems():
+    q = pd.DataFrame({"blob": ["a"], "record": pd.array([0], dtype="Int64"), "tuple": pd.array([1], dtype="Int64"),
+                      "reason": ["wrong-field-count"], "raw": ["x"]})
+    a = LoadReport(files=1, records=2, tuples=5, rows=4, quarantined=1, formats={"nsg-v1": 4}, quarantine=q)
+    b = LoadReport(files=1, records=1, tuples=3, rows=2, filtered_out=1, formats={"nsg-v1": 1, "vnet-v4": 1},
+                   problems=(Problem("b", "truncated-record", "byte 10"),))
+    r = LoadReport.combine([a, b], files_skipped=3)
+    assert (r.files, r.files_skipped, r.records, r.tuples, r.rows, r.quarantined, r.filtered_out) == (2, 3, 3, 8, 6, 1, 1)
+    assert r.formats == {"nsg-v1": 5, "vnet-v4": 1} and r.consistent
+    assert r.problem_counts == {"wrong-field-count": 1, "record:truncated-record": 1}
+    assert "6 row(s), 1 quarantined" in r.summary() and "record:truncated-record: 1" in r.summary()
+    assert r.to_dict()["problems"] == {"wrong-field-count": 1, "record:truncated-record": 1}
+
+
+def test_copies_are_free_because_reports_are_immutable():
+    r = LoadReport(files=1)
+    assert copy.deepcopy(r) is r and copy.copy(r) is r
