@@ -9,6 +9,7 @@ Examples
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["normalize_mac", "is_mac"]
 
@@ -16,6 +17,7 @@ _SEPARATORS = re.compile(r"[-:.\s]")
 _MAC = re.compile(r"^[0-9A-F]{12}$")
 
 
+@lru_cache(maxsize=4096)
 def normalize_mac(value: str | None) -> str | None:
     """Return a MAC address as 12 upper-case hex digits, or None when empty.
 

@@ -14,14 +14,14 @@ import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitDataWarning, FormatError
-from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
+from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES, empty_frame
@@ -132,6 +132,40 @@ def _finish(parts: list[LoadReport], frame: pd.DataFrame, skipped: int,
     return LoadReport.combine(parts, files_skipped=skipped, start=start, end=end, sources=sources)
 
 
+#: Blobs are decoded in batches of about this many bytes (realistic blobs are small).
+BATCH_BYTES = 8 << 20
+
+
+def _batches(arrivals: Iterable[tuple[int, bytes]], limit: int) -> Iterator[list[tuple[int, bytes]]]:
+    """Group ``(index, content)`` arrivals into batches of about ``limit`` bytes, in index order.
+
+    Sources may deliver blobs out of order (concurrent downloads); a small
+    reorder buffer keeps the rows of a read in listing order.
+
+    Examples
+    --------
+    >>> [[i for i, _ in b] for b in _batches([(1, b"xx"), (0, b"x"), (2, b"xxx")], 3)]
+    [[0, 1], [2]]
+    """
+    waiting: dict[int, bytes] = {}
+    batch: list[tuple[int, bytes]] = []
+    size, nxt = 0, 0
+    for i, data in arrivals:
+        waiting[i] = data
+        while nxt in waiting:
+            chunk = waiting.pop(nxt)
+            batch.append((nxt, chunk))
+            size += len(chunk)
+            nxt += 1
+            if size >= limit:
+                yield batch
+                batch, size = [], 0
+    if waiting:  # pragma: no cover - a source that skipped an index
+        raise RuntimeError(f"source did not deliver blob(s) {sorted(waiting)[:5]} in sequence")
+    if batch:
+        yield batch
+
+
 def read_flow_logs(
     source: Any,
     *,
@@ -224,29 +258,33 @@ def read_flow_logs(
     start_ts, end_ts = to_utc(start), to_utc(end)
     listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
     refs = listing.refs
-    results: list[DecodedBlob | None] = [None] * len(refs)
+    results: list[DecodedBlob] = []
     total = sum(r.size or 0 for r in refs)
     bar = progress_bar(total or None, "flowkit: reading", unit="B", unit_scale=True, enabled=progress)
 
-    def decode(i: int, data: bytes) -> int:
-        results[i] = decode_blob(data, refs[i], strict=strict, start=start_ts, end=end_ts,
-                                 log_type=log_type, mac=mac)
-        return len(data)
+    def decode(batch: list[tuple[int, bytes]]) -> tuple[DecodedBlob, int]:
+        decoded = decode_blobs([(data, refs[i]) for i, data in batch], strict=strict, start=start_ts,
+                               end=end_ts, log_type=log_type, mac=mac)
+        return decoded, sum(len(data) for _, data in batch)
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
             pending: deque[Future] = deque()
-            for i, data in src.iter_bytes(refs):
-                pending.append(pool.submit(decode, i, data))
-                del data
-                while len(pending) > 2 * max_workers:
-                    bar.update(pending.popleft().result())
-            while pending:
-                bar.update(pending.popleft().result())
+
+            def collect(limit: int) -> None:
+                while len(pending) > limit:
+                    decoded, size = pending.popleft().result()
+                    results.append(decoded)
+                    bar.update(size)
+
+            for batch in _batches(src.iter_bytes(refs), BATCH_BYTES):
+                pending.append(pool.submit(decode, batch))
+                collect(2 * max_workers)
+            collect(0)
     finally:
         bar.close()
 
-    decoded = [r for r in results if r is not None]
+    decoded = results
     frame = frame_from_tables([r.table for r in decoded])
     for r in decoded:
         r.table = ARROW_SCHEMA.empty_table()  # free the Arrow copies

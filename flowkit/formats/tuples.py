@@ -64,6 +64,12 @@ _TS_MAX = 10**14           # beyond year 5000 in milliseconds: not a timestamp
 _ENCRYPTION = re.compile(r"^(X|NX(_[A-Z0-9_]+)?)$")
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"^{_OCTET}(\.{_OCTET}){{3}}$"
+_H = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "^(" + "|".join([  # the RFC 4291 text forms without embedded IPv4
+    rf"({_H}:){{7}}{_H}", rf"({_H}:){{1,7}}:", rf"({_H}:){{1,6}}:{_H}",
+    rf"({_H}:){{1,5}}(:{_H}){{1,2}}", rf"({_H}:){{1,4}}(:{_H}){{1,3}}", rf"({_H}:){{1,3}}(:{_H}){{1,4}}",
+    rf"({_H}:){{1,2}}(:{_H}){{1,5}}", rf"{_H}:(:{_H}){{1,6}}", rf":((:{_H}){{1,7}}|:)",
+]) + ")$"
 _PROTOCOLS = {"T": 6, "U": 17, "TCP": 6, "UDP": 17}
 _STATE_CODES = {s: i for i, s in enumerate(STATES)}
 
@@ -96,8 +102,9 @@ class ParsedTuples:
 def _read(buf: bytes, names: tuple[str, ...], types: dict) -> pa.Table:
     table = pacsv.read_csv(
         io.BytesIO(buf),
-        # Blocks of 1 MiB let pyarrow parse one large blob on both cores.
-        read_options=pacsv.ReadOptions(column_names=list(names), use_threads=True,
+        # Blocks of 1 MiB let pyarrow parse a large batch on both cores; small
+        # buffers are cheaper on the calling thread.
+        read_options=pacsv.ReadOptions(column_names=list(names), use_threads=len(buf) > 4 << 20,
                                        block_size=1 << 20),
         parse_options=pacsv.ParseOptions(delimiter=",", quote_char=False, double_quote=False,
                                          escape_char=False, newlines_in_values=False,
@@ -230,7 +237,9 @@ def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray:
     """
     values = arr.dictionary
     ok = pc.match_substring_regex(values, _IPV4).to_numpy(zero_copy_only=False)
-    for i in np.flatnonzero(~ok):
+    if not ok.all():
+        ok |= pc.match_substring_regex(values, _IPV6).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~ok):  # rare forms (embedded IPv4, zone IDs) and junk
         try:
             ipaddress.ip_address(values[i].as_py())
             ok[i] = True

@@ -1,0 +1,1 @@
+"""Scaling out: Dask DataFrames and distributed aggregations."""

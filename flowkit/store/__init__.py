@@ -1,0 +1,1 @@
+"""Storing decoded flows: the Parquet dataset (``flowkit convert``)."""

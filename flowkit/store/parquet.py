@@ -1,0 +1,451 @@
+"""The Parquet dataset: ``flowkit convert`` writes it, ``read_flow_logs`` reads it back.
+
+Layout (hive-style, readable by pyarrow, DuckDB, Spark, Dask)::
+
+    DEST/_flowkit_dataset.json                   marker + manifest (see flowkit.store.manifest)
+    DEST/log_type=vnet/date=2024-05-01/hour=10/part-<hash>.parquet
+
+Every file holds canonical columns in the Arrow schema of the decoder
+(:data:`flowkit.formats.decode.ARROW_SCHEMA`: dictionary-encoded strings,
+uint16/uint8 ports, nullable uint32/uint64 counters, UTC timestamps), so reading
+back gives exactly the dtypes of a JSON read. One file per flow-log resource and
+hour (all NICs of that hour); files are written to a temporary name and renamed
+into place, and the marker is replaced last, so a crash never leaves a
+half-written partition visible.
+
+Conversion is incremental: an hour is *sealed* once it ended more than
+:data:`SEAL_MARGIN` ago; a sealed unit whose blobs have the same signatures
+(ETag, or size and mtime) as when converted is skipped, everything else (the
+open hour, blobs that changed, new blobs) is rewritten.
+
+Examples
+--------
+>>> import tempfile
+>>> from flowkit.read import read_flow_logs
+>>> dest = tempfile.mkdtemp()
+>>> report = convert("data-samples/encryption", dest)  # doctest: +SKIP
+>>> flows = read_flow_logs(dest, start="2024-05-01T10:00Z", columns=["src_ip", "encryption"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from flowkit.addresses import normalize_mac
+from flowkit.formats import decode as _decode
+from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
+from flowkit.load_report import LoadReport
+from flowkit.read import _CLOSED, _INT_TYPES, _shared_categories
+from flowkit.schema import COLUMNS, empty_frame
+from flowkit.sources.base import BlobRef
+from flowkit.sources.layout import to_utc
+from flowkit.sources.resolve import resolve_source
+from flowkit.store.manifest import MARKER, FileEntry, Manifest, UnitEntry, blob_signature, partition_dir, unit_key
+
+__all__ = ["convert", "ConvertReport", "is_parquet_dataset", "read_parquet_dataset", "dataset_files",
+           "read_parquet_file", "table_to_frame", "decode_batch", "SEAL_MARGIN"]
+
+#: An hour is sealed (Azure will not append to its blobs) this long after it ends.
+SEAL_MARGIN = pd.Timedelta(minutes=15)
+#: Rows per Parquet row group.
+ROW_GROUP_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class ConvertReport:
+    """What one :func:`convert` call did.
+
+    Attributes
+    ----------
+    dest : str
+        The dataset folder.
+    units_written, units_skipped : int
+        Units (one flow-log resource, one hour) converted now, and sealed units
+        skipped because they were converted before and their blobs did not change.
+    blobs_read : int
+        Source blobs downloaded and decoded.
+    files_written, rows_written : int
+        Parquet files and rows written by this call.
+    open_units : int
+        Units written that are not sealed yet (they are rewritten next time).
+    load : LoadReport
+        The decode report of the blobs read (quarantine and problems included).
+    """
+
+    dest: str
+    units_written: int = 0
+    units_skipped: int = 0
+    blobs_read: int = 0
+    files_written: int = 0
+    rows_written: int = 0
+    open_units: int = 0
+    load: LoadReport = field(default_factory=LoadReport, repr=False)
+
+
+def is_parquet_dataset(source: Any) -> bool:
+    """True when ``source`` is a folder written by :func:`convert` (it holds the marker file).
+
+    Examples
+    --------
+    >>> is_parquet_dataset("data-samples/connectivity"), is_parquet_dataset(["a", "b"])
+    (False, False)
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    try:
+        return (Path(source) / MARKER).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def decode_batch(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False,
+                 start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                 log_type: str | None = None, mac: str | None = None) -> DecodedBlob:
+    """Decode several blobs into one table (rows in the order of ``items``) and one report.
+
+    Uses the decoder's batch entry point when it has one (one CSV parse per format
+    for the whole batch), else decodes blob by blob.
+
+    Examples
+    --------
+    >>> decode_batch([]).table.num_rows
+    0
+    """
+    batch = getattr(_decode, "decode_blobs", None)
+    if batch is not None and items:
+        return batch(list(items), strict=strict, start=start, end=end, log_type=log_type, mac=mac)
+    parts = [decode_blob(data, ref, strict=strict, start=start, end=end, log_type=log_type, mac=mac)
+             for data, ref in items]
+    tables = [p.table for p in parts if p.table.num_rows]
+    table = pa.concat_tables(tables) if tables else ARROW_SCHEMA.empty_table()
+    return DecodedBlob(table, LoadReport.combine([p.report for p in parts]))
+
+
+def _sealed(hour: pd.Timestamp | None, now: pd.Timestamp) -> bool:
+    return hour is not None and hour + pd.Timedelta(hours=1) + SEAL_MARGIN <= now
+
+
+def _file_name(key: str, log_type: str) -> str:
+    return f"part-{hashlib.sha1(f'{key}|{log_type}'.encode()).hexdigest()[:16]}.parquet"
+
+
+def _time_range(table: pa.Table) -> tuple[str | None, str | None]:
+    mm = pc.min_max(table.column("flow_time"))
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    return (pd.Timestamp(lo).isoformat() if lo is not None else None,
+            pd.Timestamp(hi).isoformat() if hi is not None else None)
+
+
+def _write_unit(dest: Path, key: str, refs: list[BlobRef], tables: list[pa.Table], first_blob: str,
+                hour: pd.Timestamp | None) -> list[FileEntry]:
+    """Write one unit's rows, split by log type, into its partition(s); return the file entries."""
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return []
+    table = pa.concat_tables(tables)
+    entries = []
+    lt_values = pc.unique(pc.cast(table.column("log_type"), pa.string())).to_pylist()
+    tmpdir = dest / f".tmp-{uuid.uuid4().hex}"
+    tmpdir.mkdir()
+    try:
+        staged = []
+        for lt in sorted(v for v in lt_values if v is not None):
+            part = table if len(lt_values) == 1 else table.filter(
+                pc.equal(pc.cast(table.column("log_type"), pa.string()), lt))
+            part_hour = hour
+            if part_hour is None:  # a file outside the layout: the hour of its first tuple
+                lo = pc.min(part.column("flow_time")).as_py()
+                part_hour = pd.Timestamp(lo).floor("h") if lo is not None else pd.Timestamp(0, tz="UTC")
+            rel = f"{partition_dir(lt, part_hour)}/{_file_name(key, lt)}"
+            tmp = tmpdir / _file_name(key, lt)
+            pq.write_table(part, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+            lo, hi = _time_range(part)
+            staged.append((tmp, rel))
+            entries.append(FileEntry(path=rel, log_type=lt, hour=part_hour.isoformat(), rows=part.num_rows,
+                                     min_time=lo, max_time=hi, first_blob=first_blob))
+        for tmp, rel in staged:
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)  # atomic per file; the manifest is updated after all of them
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return entries
+
+
+def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None, start: Any = None,
+            end: Any = None, progress: Callable[[int, int], None] | None = None,
+            now: Any = None, strict: bool = False) -> ConvertReport:
+    """Decode flow logs (local or Azure) into a Parquet dataset, incrementally.
+
+    Parameters
+    ----------
+    source : str, PathLike, list or FlowSource
+        Anything :func:`flowkit.read_flow_logs` reads (folders, globs, ``azure://``
+        addresses, source objects).
+    dest : str or PathLike
+        Dataset folder; created if missing. Converting into an existing dataset
+        adds to it.
+    log_type : {"nsg", "vnet"}, optional
+        Convert one kind of log only.
+    start, end : timestamp-like, optional
+        Convert only blobs whose hour may hold tuples in ``[start, end)``. Rows are
+        not cut at the window: a unit is always stored whole.
+    progress : callable, optional
+        Called as ``progress(units_done, units_total)`` after each unit.
+    now : timestamp-like, optional
+        The current time (default: the clock), which decides which hours are sealed.
+    strict : bool
+        Raise at the first bad tuple instead of quarantining it.
+
+    Returns
+    -------
+    ConvertReport
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> r = convert("data-samples/encryption", tempfile.mkdtemp())  # doctest: +SKIP
+    >>> r.units_skipped, r.rows_written > 0  # doctest: +SKIP
+    (0, True)
+    """
+    src = resolve_source(source)
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise NotADirectoryError(f"{dest} is not a folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    now_ts = to_utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
+    listing = src.list_blobs(log_type=log_type, start=to_utc(start), end=to_utc(end))
+    units: dict[str, list[BlobRef]] = {}
+    for ref in listing.refs:
+        units.setdefault(unit_key(ref), []).append(ref)
+    manifest = Manifest.load(dest)
+    described = src.describe()
+    if described not in manifest.sources:
+        manifest.sources.append(described)
+    stats = dict(units_written=0, units_skipped=0, blobs_read=0, files_written=0, rows_written=0, open_units=0)
+    reports: list[LoadReport] = []
+    for done, (key, refs) in enumerate(units.items(), start=1):
+        hour = refs[0].meta.hour
+        sealed = _sealed(hour, now_ts)
+        sigs = {r.name: blob_signature(r) for r in refs}
+        old = manifest.units.get(key)
+        if old is not None and sealed and old.blobs == sigs:
+            stats["units_skipped"] += 1
+            if progress:
+                progress(done, len(units))
+            continue
+        contents: list[bytes] = [b""] * len(refs)
+        for i, data in src.iter_bytes(refs):
+            contents[i] = data
+        decoded = decode_batch(list(zip(contents, refs)), strict=strict)
+        del contents
+        entries = _write_unit(dest, key, refs, [decoded.table], refs[0].name, hour)
+        combined = decoded.report
+        del decoded
+        reports.append(combined)
+        stale = {f.path for f in old.files} - {f.path for f in entries} if old else set()
+        manifest.units[key] = UnitEntry(blobs=sigs, sealed=sealed, hour=hour.isoformat() if hour is not None else None,
+                                        files=entries, records=combined.records, tuples=combined.tuples,
+                                        quarantined=combined.quarantined)
+        manifest.save(dest)
+        for rel in stale:
+            (dest / rel).unlink(missing_ok=True)
+        stats["units_written"] += 1
+        stats["open_units"] += 0 if sealed else 1
+        stats["blobs_read"] += len(refs)
+        stats["files_written"] += len(entries)
+        stats["rows_written"] += sum(e.rows for e in entries)
+        if progress:
+            progress(done, len(units))
+    manifest.save(dest)
+    return ConvertReport(dest=str(dest), load=LoadReport.combine(reports, sources=(described,)), **stats)
+
+
+def dataset_files(dest: str | os.PathLike, *, start: Any = None, end: Any = None,
+                  log_type: str | None = None) -> list[FileEntry]:
+    """The files of a dataset that may hold rows of that window and log type, in listing order.
+
+    Examples
+    --------
+    >>> dataset_files("data-samples/encryption")  # not a dataset: no files
+    []
+    """
+    start_ts, end_ts = to_utc(start), to_utc(end)
+    out = []
+    for f in Manifest.load(dest).files():
+        if log_type is not None and f.log_type != log_type:
+            continue
+        if f.min_time is None:
+            if start_ts is not None or end_ts is not None:
+                continue
+        else:
+            if start_ts is not None and pd.Timestamp(f.max_time) < start_ts:
+                continue
+            if end_ts is not None and pd.Timestamp(f.min_time) >= end_ts:
+                continue
+        out.append(f)
+    return out
+
+
+def _read_columns(columns: Sequence[str] | None) -> list[str]:
+    """Columns to read: both addresses when one is asked for (they share categories)."""
+    if columns is None:
+        return list(COLUMNS)
+    want = set(columns)
+    if want & {"src_ip", "dst_ip"}:
+        want |= {"src_ip", "dst_ip"}
+    return [c for c in COLUMNS if c in want]
+
+
+def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None,
+            mac: str | None) -> ds.Expression | None:
+    expr = None
+
+    def add(e: ds.Expression) -> None:
+        nonlocal expr
+        expr = e if expr is None else expr & e
+
+    if start is not None:
+        add(ds.field("flow_time") >= pa.scalar(start.value // 10**6, pa.timestamp("ms", "UTC")))
+    if end is not None:
+        add(ds.field("flow_time") < pa.scalar(end.value // 10**6, pa.timestamp("ms", "UTC")))
+    if log_type is not None:
+        add(ds.field("log_type").cast(pa.string()) == log_type)
+    if mac is not None:
+        add(ds.field("mac").cast(pa.string()) == normalize_mac(mac))
+    return expr
+
+
+def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Turn an Arrow table of canonical columns (any subset) into pandas with canonical dtypes.
+
+    The same conversion as :func:`flowkit.read.frame_from_tables`, for a subset of
+    columns: shared address categories, canonical closed categories.
+
+    Examples
+    --------
+    >>> table_to_frame(ARROW_SCHEMA.empty_table(), ["dst_port"]).dtypes.tolist()
+    [dtype('uint16')]
+    """
+    wanted = list(columns) if columns is not None else list(COLUMNS)
+    if table.num_rows == 0:
+        return empty_frame()[wanted]
+    present = [c for c in COLUMNS if c in table.column_names]
+    ips = "src_ip" in present and "dst_ip" in present
+    if ips:
+        src, dst = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
+        table = table.drop_columns(["src_ip", "dst_ip"])
+    frame = table.to_pandas(types_mapper=_INT_TYPES.get, split_blocks=True, self_destruct=True)
+    del table
+    if ips:
+        frame["src_ip"], frame["dst_ip"] = src, dst
+    for name, canonical in _CLOSED.items():
+        if name in frame:
+            cats = list(frame[name].cat.categories)
+            if cats[: len(canonical)] != list(canonical):
+                extra = sorted(c for c in cats if c not in canonical)
+                frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
+    return frame[wanted]
+
+
+def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> pa.Table:
+    schema = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
+    # One file at a time, in order: the dictionaries (categories) then come out in
+    # the order a JSON read gives; a multi-file scan interleaves them.
+    tables = [ds.dataset(p, format="parquet", schema=schema).to_table(columns=columns, filter=expr)
+              for p in paths]
+    return pa.concat_tables(tables) if len(tables) != 1 else tables[0]
+
+
+def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = None, log_type: str | None = None,
+                      mac: str | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read some files of a dataset (absolute paths) into one canonical frame.
+
+    This is the per-partition reader of the Dask engine.
+
+    Examples
+    --------
+    >>> read_parquet_file([], columns=["mac"]).shape
+    (0, 1)
+    """
+    wanted = list(columns) if columns is not None else list(COLUMNS)
+    if not paths:
+        return empty_frame()[wanted]
+    table = _scan(list(paths), _read_columns(columns), _filter(to_utc(start), to_utc(end), log_type, mac))
+    frame = table_to_frame(table, wanted)
+    return _drop_unused(frame) if mac is not None else frame
+
+
+def _drop_unused(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categories of the selected NIC only, as a JSON read that opens only that NIC's blobs has."""
+    closed = set(_CLOSED)
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype) and name not in closed | {"src_ip", "dst_ip"}:
+            frame[name] = frame[name].cat.remove_unused_categories()
+    if "src_ip" in frame and "dst_ip" in frame and len(frame):
+        cats = frame["src_ip"].cat.categories
+        used = pd.unique(pd.concat([pd.Series(frame["src_ip"].cat.codes), pd.Series(frame["dst_ip"].cat.codes)]))
+        unused = cats.delete(sorted(c for c in used if c >= 0)) if len(used) else cats
+        for name in ("src_ip", "dst_ip"):
+            frame[name] = frame[name].cat.remove_categories(unused)
+    return frame
+
+
+def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: Any = None,
+                         log_type: str | None = None, mac: str | None = None,
+                         columns: Sequence[str] | None = None, with_report: bool = False) -> Any:
+    """Read a dataset written by :func:`convert` into one canonical DataFrame.
+
+    Files are pruned by log type and ``flow_time`` range (from the manifest, without
+    opening them); rows are filtered on ``flow_time``, log type and MAC while
+    scanning; only the ``columns`` asked for are read.
+
+    Parameters
+    ----------
+    source : str or PathLike
+        The dataset folder.
+    start, end, log_type, mac, columns, with_report
+        As for :func:`flowkit.read_flow_logs`.
+
+    Returns
+    -------
+    pandas.DataFrame, or (DataFrame, LoadReport) with ``with_report``
+        The same rows and dtypes as reading the source flow logs.
+
+    Examples
+    --------
+    >>> flows = read_parquet_dataset("flows.parquet", start="2024-05-01T10:00Z",
+    ...                              columns=["src_ip", "dst_ip", "bytes_sent"])  # doctest: +SKIP
+    """
+    start_ts, end_ts = to_utc(start), to_utc(end)
+    files = dataset_files(source, start=start_ts, end=end_ts, log_type=log_type)
+    manifest_files = len(Manifest.load(source).files())
+    paths = [str(Path(source) / f.path) for f in files]
+    frame = read_parquet_file(paths, start=start_ts, end=end_ts, log_type=log_type, mac=mac, columns=columns)
+    report = _report(frame, files, manifest_files - len(files), str(source))
+    frame.attrs["load_report"] = report
+    return (frame, report) if with_report else frame
+
+
+def _report(frame: pd.DataFrame, files: list[FileEntry], skipped: int, source: str) -> LoadReport:
+    formats: dict[str, int] = {}
+    if len(frame) and "log_type" in frame and "version" in frame:
+        counts = frame.groupby(["log_type", "version"], observed=True).size()
+        formats = {f"{lt}-v{v}": int(n) for (lt, v), n in counts.items()}
+    start = end = None
+    if len(frame) and "flow_time" in frame:
+        start, end = frame["flow_time"].min(), frame["flow_time"].max()
+    return LoadReport(files=len(files), files_skipped=skipped, rows=len(frame), tuples=len(frame),
+                      formats=formats, start=start, end=end, sources=(f"parquet: {source}",))
