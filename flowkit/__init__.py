@@ -17,7 +17,16 @@ from flowkit.read import decode_to_frame, load_report, read_flow_logs
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.local import LocalSource
 
+def __getattr__(name: str):  # the azure extra is optional: import it only when asked for
+    if name == "AzureBlobSource":
+        from flowkit.sources.azure import AzureBlobSource
+
+        return AzureBlobSource
+    raise AttributeError(f"module 'flowkit' has no attribute {name!r}")
+
+
 __all__ = [
+    "AzureBlobSource",
     "__version__",
     "read_flow_logs",
     "decode_to_frame",

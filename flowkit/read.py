@@ -132,6 +132,15 @@ def _finish(parts: list[LoadReport], frame: pd.DataFrame, skipped: int,
     return LoadReport.combine(parts, files_skipped=skipped, start=start, end=end, sources=sources)
 
 
+def _iter_bytes(src: Any, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]]:
+    """Read through the source; one progress bar (ours) is enough."""
+    import inspect
+
+    if "progress" in inspect.signature(src.iter_bytes).parameters:
+        return src.iter_bytes(refs, progress=False)
+    return src.iter_bytes(refs)
+
+
 #: Blobs are decoded in batches of about this many bytes (realistic blobs are small).
 BATCH_BYTES = 8 << 20
 
@@ -277,7 +286,7 @@ def read_flow_logs(
                     results.append(decoded)
                     bar.update(size)
 
-            for batch in _batches(src.iter_bytes(refs), BATCH_BYTES):
+            for batch in _batches(_iter_bytes(src, refs), BATCH_BYTES):
                 pending.append(pool.submit(decode, batch))
                 collect(2 * max_workers)
             collect(0)

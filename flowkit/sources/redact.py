@@ -1,0 +1,153 @@
+"""Keep storage secrets out of every string flowkit shows: reprs, messages, logs, bars.
+
+Secrets that reach a blob source are account keys, SAS tokens (``sig=…`` and the
+rest of a SAS query), connection strings (``AccountKey=``, ``SharedAccessSignature=``)
+and ``Authorization`` header values. :func:`redact` removes them by pattern, and
+also removes any literal secret it is handed (a key passed on its own has no
+pattern to find it by).
+
+Examples
+--------
+>>> redact("https://a.blob.core.windows.net/c?sv=2022-11-02&sig=abc%2Fdef")
+'https://a.blob.core.windows.net/c?REDACTED'
+>>> redact("AccountName=a;AccountKey=s3cr3t==;EndpointSuffix=core.windows.net")
+'AccountName=a;AccountKey=REDACTED;EndpointSuffix=core.windows.net'
+>>> redact("key is s3cr3t", secrets=["s3cr3t"])
+'key is REDACTED'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable
+from urllib.parse import quote, urlsplit, urlunsplit
+
+__all__ = ["redact", "strip_query", "RedactingFilter", "secret_variants", "install_log_redaction"]
+
+MASK = "REDACTED"
+
+# A URL query that carries a SAS (any of its signature fields): drop it whole.
+_SAS_QUERY = re.compile(
+    r"\?(?=[^\s\"'<>]*\b(?:sig|sv|se|sp|skoid|sktid)=)[^\s\"'<>]*", re.IGNORECASE)
+_PAIRS = re.compile(
+    r"\b(sig|AccountKey|SharedAccessSignature|SharedAccessKey|account_key|sas_token|credential)"
+    r"(\s*[=:]\s*)(['\"]?)[^;&\s'\"<>,)]+",
+    re.IGNORECASE,
+)
+_AUTH_HEADER = re.compile(r"\b(Authorization['\"]?\s*[:=]\s*['\"]?)(SharedKey|Bearer|Basic)?\s*[^\s'\"<>,]+",
+                          re.IGNORECASE)
+
+
+def secret_variants(secret: str) -> list[str]:
+    """The forms a secret can take in text: as is, URL-quoted, and ``+``-for-space quoted.
+
+    Examples
+    --------
+    >>> secret_variants("a/b+c=")
+    ['a/b+c=', 'a%2Fb%2Bc%3D', 'a/b%2Bc%3D']
+    """
+    out = [secret, quote(secret, safe=""), quote(secret, safe="/")]
+    seen: list[str] = []
+    for s in out:
+        if s and s not in seen:
+            seen.append(s)
+    return seen
+
+
+def redact(text: object, secrets: Iterable[str] = ()) -> str:
+    """Return ``str(text)`` with SAS queries, keys, signatures and the given secrets masked.
+
+    Parameters
+    ----------
+    text : object
+        Anything; it is turned into a string first.
+    secrets : iterable of str
+        Literal secret values (an account key, a SAS token) to mask wherever they
+        appear, also URL-quoted.
+
+    Examples
+    --------
+    >>> redact("Authorization: SharedKey devstoreaccount1:Zm9vYmFy")
+    'Authorization: REDACTED'
+    """
+    out = str(text)
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            for variant in secret_variants(secret):
+                out = out.replace(variant, MASK)
+    out = _SAS_QUERY.sub("?" + MASK, out)
+    out = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, out)
+    out = _PAIRS.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + MASK, out)
+    return out
+
+
+def strip_query(url: str) -> str:
+    """Drop the query and fragment of a URL (where a SAS lives) and any user info.
+
+    Examples
+    --------
+    >>> strip_query("https://acct.blob.core.windows.net/c/x?sv=1&sig=2")
+    'https://acct.blob.core.windows.net/c/x'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts every record's message (and literal secrets).
+
+    Examples
+    --------
+    >>> f = RedactingFilter(["topsecret"])
+    >>> rec = logging.LogRecord("x", logging.INFO, "", 0, "k=%s", ("topsecret",), None)
+    >>> f.filter(rec), rec.getMessage()
+    (True, 'k=REDACTED')
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: A003 - logging API
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to logging
+            return True
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+#: Loggers that can print request URLs (with a SAS query) at DEBUG or INFO level.
+HTTP_LOGGERS = (
+    "urllib3.connectionpool",
+    "azure.core.pipeline.policies.http_logging_policy",
+    "azure.core.pipeline.transport._requests_basic",
+    "azure.storage.blob._shared.policies",
+    "azure.storage.blob",
+    "azure.identity",
+)
+_INSTALLED = RedactingFilter()
+
+
+def install_log_redaction() -> None:
+    """Add a :class:`RedactingFilter` (by pattern) to the loggers that print request URLs.
+
+    Filters on a logger only see what that logger emits, so the emitting loggers are
+    named one by one (:data:`HTTP_LOGGERS`). Idempotent.
+
+    Examples
+    --------
+    >>> install_log_redaction()
+    >>> _INSTALLED in logging.getLogger("urllib3.connectionpool").filters
+    True
+    """
+    for name in HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _INSTALLED not in logger.filters:
+            logger.addFilter(_INSTALLED)
