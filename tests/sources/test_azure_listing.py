@@ -12,7 +12,7 @@ import flowkit
 from flowkit.sources.azure import AzureBlobSource
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 
-from conftest import upload_tree, write_estate
+from conftest import ACCOUNT, KEY, upload_tree, write_estate
 
 
 class Requests:
@@ -157,7 +157,6 @@ def test_sas_url_source(azurite, estate):
 
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
-    from conftest import ACCOUNT, KEY
 
     sas = generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY,
                                  permission=ContainerSasPermissions(read=True, list=True),
