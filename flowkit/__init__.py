@@ -1,5 +1,9 @@
 """flowkit: investigate Azure NSG and VNet flow logs in Jupyter.
 
+The public API: reading (``read_flow_logs``, sources), the flow table
+(``schema``), investigations that return findings, the filter panel and reports.
+Notebooks and the CLI use only these names.
+
 Examples
 --------
 >>> import flowkit
@@ -11,30 +15,69 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from flowkit.analysis.compare import compare_nsg_vnet
+from flowkit.analysis.denied import denied_summary
+from flowkit.analysis.diagnose import diagnose
+from flowkit.analysis.draw import draw_talker_graph
+from flowkit.analysis.encryption import encryption_audit
+from flowkit.analysis.graph import ego, talker_graph, to_gexf, to_graphml, top_talkers
+from flowkit.analysis.sessions import flow_sessions
 from flowkit.errors import FlowkitDataWarning, FlowkitError, FormatError, QuarantineError, SourceError
+from flowkit.filters import filter_flows
+from flowkit.findings import Finding
+from flowkit.inventory import read_inventory
 from flowkit.load_report import LoadReport
 from flowkit.read import decode_to_frame, load_report, read_flow_logs
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.local import LocalSource
 
-def __getattr__(name: str):  # the azure extra is optional: import it only when asked for
-    if name == "AzureBlobSource":
-        from flowkit.sources.azure import AzureBlobSource
+#: Names whose modules need an optional extra; imported on first use.
+_LAZY = {
+    "AzureBlobSource": ("flowkit.sources.azure", "AzureBlobSource"),  # azure extra
+    "FilterPanel": ("flowkit.widgets", "FilterPanel"),                # notebooks extra
+    "Report": ("flowkit.report", "Report"),                           # notebooks extra (jinja2)
+}
 
-        return AzureBlobSource
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'flowkit' has no attribute {name!r}")
 
 
 __all__ = [
-    "AzureBlobSource",
     "__version__",
+    # reading
     "read_flow_logs",
     "decode_to_frame",
     "load_report",
     "LoadReport",
     "LocalSource",
+    "AzureBlobSource",
     "COLUMNS",
     "empty_frame",
+    # investigations
+    "Finding",
+    "diagnose",
+    "denied_summary",
+    "flow_sessions",
+    "talker_graph",
+    "top_talkers",
+    "ego",
+    "draw_talker_graph",
+    "to_graphml",
+    "to_gexf",
+    "compare_nsg_vnet",
+    "encryption_audit",
+    "filter_flows",
+    "read_inventory",
+    # presentation
+    "FilterPanel",
+    "Report",
+    # errors
     "FlowkitError",
     "SourceError",
     "FormatError",

@@ -1,0 +1,356 @@
+"""Connectivity-failure diagnosis: why does traffic from A to B not work?
+
+:func:`diagnose` looks at every observation of the traffic at both ends — outbound
+at the source NIC, inbound at the destination NIC, in NSG and VNet logs alike —
+and returns a :class:`~flowkit.findings.Finding` whose verdict is one of
+:data:`VERDICTS`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from flowkit.schema import coerce
+>>> rows = [dict(flow_time="2024-05-01T10:15:00Z", src_ip="10.10.1.4", dst_ip="10.10.3.4", src_port=50001,
+...              dst_port=1433, protocol=6, direction="inbound", decision="deny", state="D",
+...              encryption="NX", rule="UserRule_DenyWebToSql", acl_id="nsg-guid", mac="000D3A000301",
+...              log_type="vnet")]
+>>> f = diagnose(coerce(pd.DataFrame(rows)), "10.10.1.4", "10.10.3.4", port=1433)
+>>> f.verdict, f.facts["rule"], f.facts["where"]
+('denied', 'UserRule_DenyWebToSql', 'destination-inbound')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, counters, epoch_ms,
+                                   hour_floor, ip_codes, protocol_name, protocol_number)
+from flowkit.analysis.sessions import flow_sessions
+from flowkit.filters import filter_mask
+from flowkit.findings import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowkit.inventory import Inventory
+
+__all__ = ["diagnose", "VERDICTS", "logged_nics"]
+
+#: Verdicts of :func:`diagnose`, with their severities.
+VERDICTS = {
+    "denied": "high",
+    "encryption-dropped": "high",
+    "lost-in-transit": "high",
+    "no-reply": "medium",
+    "ok": "info",
+    "not-observed": "low",
+}
+
+_ROW_COLUMNS = ("flow_time", "mac", "log_type", "direction", "decision", "state", "encryption",
+                "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "packets_sent", "bytes_sent",
+                "packets_received", "bytes_received", "rule", "acl_id", "resource_id", "blob")
+
+
+def _fmt_time(ts: pd.Timestamp) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M:%S") + "Z"
+
+
+def _nsg_name(resource: Any) -> str | None:
+    text = "" if resource is None or pd.isna(resource) else str(resource)
+    if "/" in text and "networksecuritygroups" in text.lower():
+        return text.rstrip("/").split("/")[-1]
+    return None
+
+
+def logged_nics(flows: pd.DataFrame, inventory: "Inventory | None" = None) -> pd.DataFrame:
+    """The NICs (MACs) that have tuples in ``flows``: when, how many, their addresses.
+
+    Returns a frame with mac, vm, addresses, log_types, first_seen, last_seen, tuples,
+    hours (logged hours, comma-separated ``HH:00``).
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"flow_time": ["2024-05-01T10:00:00Z"], "src_ip": ["10.0.0.4"],
+    ...                          "dst_ip": ["192.0.2.1"], "direction": ["outbound"],
+    ...                          "mac": ["000D3A000101"], "log_type": ["vnet"]}))
+    >>> row = logged_nics(f).iloc[0]
+    >>> row["mac"], row["addresses"], int(row["tuples"])
+    ('000D3A000101', '10.0.0.4', 1)
+    """
+    cols = ["mac", "vm", "addresses", "log_types", "first_seen", "last_seen", "tuples", "hours"]
+    if len(flows) == 0:
+        return pd.DataFrame({c: [] for c in cols})
+    src, dst, ips = ip_codes(flows)
+    own = np.where(category_mask(flows["direction"], "outbound"), src,
+                   np.where(category_mask(flows["direction"], "inbound"), dst, -1))
+    macs = flows["mac"]
+    mac_codes = macs.cat.codes.to_numpy(np.int64)
+    t = epoch_ms(flows["flow_time"])
+    work = pd.DataFrame({"m": mac_codes, "t": t, "h": t // 3_600_000, "own": own,
+                         "lt": flows["log_type"].cat.codes.to_numpy(np.int64)})
+    work = work[work["m"] >= 0]
+    base = work.groupby("m", sort=True).agg(first=("t", "min"), last=("t", "max"), tuples=("t", "size"))
+    ip_names = np.asarray(ips, dtype=object)
+    lt_names = np.asarray(flows["log_type"].cat.categories.astype(str), dtype=object)
+
+    def joined(column: str, names: Any) -> pd.Series:
+        pairs = work[["m", column]].drop_duplicates()
+        pairs = pairs[pairs[column] >= 0]
+        text = pd.Series(names(pairs[column].to_numpy()), index=pairs.index)
+        return text.groupby(pairs["m"]).agg(lambda s: ",".join(sorted(s))).reindex(base.index, fill_value="")
+
+    out = pd.DataFrame({
+        "mac": np.asarray(macs.cat.categories.astype(str), dtype=object)[base.index.to_numpy()],
+        "addresses": joined("own", lambda c: ip_names[c]).to_numpy(),
+        "log_types": joined("lt", lambda c: lt_names[c]).to_numpy(),
+        "first_seen": pd.to_datetime(base["first"].to_numpy(), unit="ms", utc=True),
+        "last_seen": pd.to_datetime(base["last"].to_numpy(), unit="ms", utc=True),
+        "tuples": base["tuples"].to_numpy(np.int64),
+        "hours": joined("h", lambda c: [pd.Timestamp(int(h) * 3_600_000, unit="ms").strftime("%H:00")
+                                        for h in c]).to_numpy(),
+    })
+    mac_vm = inventory.mac_map("vm") if inventory is not None else {}
+    out["vm"] = [mac_vm.get(m) for m in out["mac"]]
+    return out[cols]
+
+
+def _observations(rows: pd.DataFrame) -> pd.DataFrame:
+    """Matching rows grouped by observer, decision, state and rule."""
+    c = counters(rows)
+    work = pd.DataFrame({
+        "mac": rows["mac"].astype(object), "log_type": rows["log_type"].astype(object),
+        "direction": rows["direction"].astype(object), "decision": rows["decision"].astype(object),
+        "state": rows["state"].astype(object).fillna("-"),
+        "encryption": rows["encryption"].astype(object).fillna("-"),
+        "rule": rows["rule"].astype(object).fillna("-"),
+        "acl_id": rows["acl_id"].astype(object).where(rows["acl_id"].notna(),
+                                                      rows["resource_id"].astype(object)).fillna("-"),
+        "flow_time": rows["flow_time"], "src_port": rows["src_port"],
+        **{k: c[k] for k in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")},
+    })
+    keys = ["mac", "log_type", "direction", "decision", "state", "encryption", "rule", "acl_id"]
+    out = work.groupby(keys, sort=True, dropna=False).agg(
+        first_seen=("flow_time", "min"), last_seen=("flow_time", "max"), tuples=("flow_time", "size"),
+        src_ports=("src_port", "nunique"), packets_sent=("packets_sent", "sum"),
+        bytes_sent=("bytes_sent", "sum"), packets_received=("packets_received", "sum"),
+        bytes_received=("bytes_received", "sum")).reset_index()
+    for k in ("packets_sent", "bytes_sent", "packets_received", "bytes_received"):
+        out[k] = out[k].astype(np.int64)
+    return out.sort_values(["first_seen", "mac", "direction"], kind="stable").reset_index(drop=True)
+
+
+class _Names:
+    """Address -> "10.10.1.4 (web-01)" using the inventory or the logged NICs."""
+
+    def __init__(self, inventory: "Inventory | None", nics: pd.DataFrame) -> None:
+        self.vm = inventory.ip_map("vm") if inventory is not None else {}
+        self.mac_vm = inventory.mac_map("vm") if inventory is not None else {}
+
+    def __call__(self, ip: str) -> str:
+        vm = self.vm.get(ip)
+        return f"{ip} ({vm})" if vm else ip
+
+    def mac(self, mac: str) -> str:
+        vm = self.mac_vm.get(mac)
+        return f"{mac} ({vm})" if vm else mac
+
+
+def _macs_of(flows: pd.DataFrame, address: str, inventory: "Inventory | None") -> set[str]:
+    """MACs of the NIC(s) holding ``address``, learned from the rows and the inventory."""
+    inbound = category_mask(flows["direction"], "inbound")
+    outbound = category_mask(flows["direction"], "outbound")
+    own = (inbound & address_mask(flows["dst_ip"], address)) | (outbound & address_mask(flows["src_ip"], address))
+    macs = set(flows.loc[own, "mac"].astype(object).dropna().unique())
+    if inventory is not None:
+        hit = inventory.by_ip(address)
+        if hit and hit.get("mac"):
+            macs.add(hit["mac"])
+    return macs
+
+
+def diagnose(
+    flows: pd.DataFrame,
+    src: str,
+    dst: str,
+    port: int | None = None,
+    protocol: int | str | None = None,
+    start: Any = None,
+    end: Any = None,
+    *,
+    inventory: "Inventory | None" = None,
+) -> Finding:
+    """Diagnose traffic from ``src`` to ``dst`` using every observation at both ends.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        A canonical flow table (NSG and VNet rows may be mixed).
+    src, dst : str
+        Source and destination IP addresses (the initiator is the source).
+    port : int, optional
+        Destination port.
+    protocol : {"tcp", "udp"} or int, optional
+    start, end : timestamp-like, optional
+        Only look at ``start <= flow_time < end``.
+    inventory : flowkit.inventory.Inventory, optional
+        Names VMs in the summary and evidence.
+
+    Returns
+    -------
+    Finding
+        ``verdict`` is one of :data:`VERDICTS`:
+
+        - ``denied``: a rule dropped it; ``facts`` name the ``rule``, the ``acl_id``
+          (the VNet aclID, or the NSG resource ID for NSG logs) and ``where``
+          (``source-outbound`` or ``destination-inbound``);
+        - ``encryption-dropped``: dropped as unencrypted (``NX_NOT_ACCEPTED``);
+        - ``lost-in-transit``: allowed and sent at the source, never seen at a
+          destination NIC that was logged in those hours (a route, NVA or firewall
+          in between);
+        - ``no-reply``: reached the destination (or left the source, when the
+          destination is not logged) but nothing came back;
+        - ``ok``: traffic flowed both ways;
+        - ``not-observed``: no tuple matches; ``facts["logged_macs"]`` lists the NICs
+          that were logged.
+
+        ``facts`` holds verdict, rule, acl_id, where, reason, evidence_rows (the
+        matching tuples) and more; ``evidence`` the observations, tuples, sessions
+        and logged NICs.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> rows = [dict(flow_time="2024-05-01T10:00:00Z", src_ip="10.0.0.4", dst_ip="198.51.100.10",
+    ...              src_port=50000, dst_port=443, protocol=6, direction="outbound", decision="allow",
+    ...              state="E", packets_sent=5, bytes_sent=500, packets_received=4, bytes_received=4000,
+    ...              mac="000D3A000101", log_type="vnet")]
+    >>> diagnose(coerce(pd.DataFrame(rows)), "10.0.0.4", "198.51.100.10", 443).verdict
+    'ok'
+    >>> diagnose(coerce(pd.DataFrame(rows)), "10.0.0.4", "10.9.9.9").verdict
+    'not-observed'
+    """
+    proto = protocol_number(protocol)
+    window = filter_mask(flows, start=start, end=end)
+    scope = flows.loc[window] if not window.all() else flows
+    match = filter_mask(scope, src=src, dst=dst, ports=port, protocol=proto)
+    rows = scope.loc[match].sort_values("flow_time", kind="stable")
+    nics = logged_nics(scope, inventory)
+    name = _Names(inventory, nics)
+    service = " ".join(x for x in (protocol_name(proto).upper() if proto is not None else "",
+                                    f"port {port}" if port is not None else "") if x)
+    what = f"{service} traffic" if service else "traffic"
+    title = f"Connectivity {src} -> {dst}" + (f" {service}" if service else "")
+    evidence_rows = [c for c in _ROW_COLUMNS if c in rows.columns]
+    base_evidence = {"logged_nics": nics}
+    facts: dict[str, Any] = {"verdict": None, "rule": None, "acl_id": None, "where": None,
+                             "reason": None, "evidence_rows": int(len(rows))}
+
+    def finish(verdict: str, reason: str, **extra: Any) -> Finding:
+        reason = reason[:1].upper() + reason[1:]
+        facts.update(verdict=verdict, reason=reason, **extra)
+        evidence = {}
+        if len(rows):
+            evidence["observations"] = _observations(rows)
+            evidence["tuples"] = rows[evidence_rows].reset_index(drop=True)
+            evidence["sessions"] = flow_sessions(rows)
+        evidence.update(base_evidence)
+        return Finding(title=title, verdict=verdict, severity=VERDICTS[verdict], summary=reason,
+                       evidence=evidence, facts=facts, notes=[SESSION_NOTE])
+
+    src_txt, dst_txt = name(src), name(dst)
+    if rows.empty:
+        macs = nics["mac"].tolist()
+        src_macs, dst_macs = _macs_of(scope, src, inventory), _macs_of(scope, dst, inventory)
+        logged = ", ".join(name.mac(m) for m in macs) or "none"
+        ends = []
+        ends.append(f"{src} is {'a logged NIC (' + ', '.join(sorted(src_macs)) + ')' if src_macs & set(macs) else 'not the address of any logged NIC'}")
+        ends.append(f"{dst} is {'a logged NIC (' + ', '.join(sorted(dst_macs)) + ')' if dst_macs & set(macs) else 'not the address of any logged NIC'}")
+        reason = (f"No tuple of {what} from {src_txt} to {dst_txt} in the logs. "
+                  f"{'; '.join(ends)}. Logged NICs (MAC): {logged}.")
+        return finish("not-observed", reason, logged_macs=macs)
+
+    deny = category_mask(rows["decision"], "deny") | category_mask(rows["state"], "D")
+    enc_drop = deny & category_mask(rows["encryption"], "NX_NOT_ACCEPTED")
+    outbound = category_mask(rows["direction"], "outbound")
+    inbound = category_mask(rows["direction"], "inbound")
+    first, last = rows["flow_time"].min(), rows["flow_time"].max()
+    span = f"between {_fmt_time(first)} and {_fmt_time(last)}"
+
+    if deny.any():
+        dropped = rows.loc[enc_drop if enc_drop.any() else deny]
+        where_out = category_mask(dropped["direction"], "outbound")
+        at = dropped.loc[where_out] if where_out.any() else dropped
+        where = "source-outbound" if where_out.any() else "destination-inbound"
+        acl = at["acl_id"].astype(object).where(at["acl_id"].notna(), at["resource_id"].astype(object))
+        pair = pd.DataFrame({"rule": at["rule"].astype(object), "acl": acl}).value_counts(dropna=False)
+        rule, acl_id = pair.index[0]
+        rule = None if pd.isna(rule) else str(rule)
+        acl_id = None if pd.isna(acl_id) else str(acl_id)
+        attempts = int(dropped[["src_port", "flow_time"]].drop_duplicates().shape[0])
+        allowed_n = int((~deny).sum())
+        macs = ", ".join(name.mac(m) for m in sorted(at["mac"].astype(object).unique()))
+        side = "the source NIC, outbound" if where == "source-outbound" else "the destination NIC, inbound"
+        extra = ""
+        if where == "destination-inbound" and outbound.any() and not (deny & outbound).any():
+            extra = " The source NIC let it out (allowed outbound); it was dropped on arrival."
+        if allowed_n:
+            extra += f" {allowed_n} other tuple(s) of this traffic were allowed."
+        if enc_drop.any():
+            reason = (f"{what} from {src_txt} to {dst_txt} was dropped for not being encrypted "
+                      f"(NX_NOT_ACCEPTED: VNet encryption enforcement is 'drop unencrypted' and one end "
+                      f"cannot encrypt) at {side} ({macs}): {attempts} attempt(s) {span}. Rule and aclID "
+                      f"are '{rule}' / '{acl_id}': no NSG rule is involved.{extra}")
+            return finish("encryption-dropped", reason, rule=rule, acl_id=acl_id, where=where,
+                          attempts=attempts)
+        nsg = _nsg_name(acl_id) or _nsg_name(at["resource_id"].astype(object).iloc[0])
+        by = f"rule {rule}" + (f" of NSG {nsg}" if nsg else "") + (f" (aclID {acl_id})" if acl_id else "")
+        reason = (f"{what} from {src_txt} to {dst_txt} was denied at {side} ({macs}) by {by}: "
+                  f"{attempts} denied attempt(s) {span}.{extra}")
+        return finish("denied", reason, rule=rule, acl_id=acl_id, where=where, nsg=nsg,
+                      attempts=attempts)
+
+    c = counters(rows)
+    # NSG v2 counters count TCP only: its UDP counters say nothing about replies.
+    meaningful = c["known"] & ~(category_mask(rows["log_type"], "nsg") & (rows["protocol"].to_numpy() != 6))
+    sent = float(c["packets_sent"][meaningful].sum())
+    received = float(c["packets_received"][meaningful].sum())
+    known = bool(meaningful.any())
+    at_src, at_dst = bool(outbound.any()), bool(inbound.any())
+    seen = " and ".join(s for s, ok in (("outbound at the source NIC", at_src),
+                                          ("inbound at the destination NIC", at_dst)) if ok)
+    counts = f"{int(sent)} packet(s) sent, {int(received)} received"
+    if received > 0:
+        reason = (f"{what} from {src_txt} to {dst_txt} flowed both ways: seen {seen}, {counts}, {span}.")
+        return finish("ok", reason, packets_sent=int(sent), packets_received=int(received))
+    if not known:
+        reason = (f"{what} from {src_txt} to {dst_txt} was allowed and seen {seen} {span}; these logs "
+                  f"carry no usable counters (NSG v1, or NSG v2 for non-TCP), so replies cannot be "
+                  f"confirmed.")
+        return finish("ok", reason, replies_confirmed=False)
+    if at_dst:
+        reason = (f"{what} from {src_txt} to {dst_txt} reached the destination NIC (seen {seen}) but "
+                  f"nothing came back: {counts}, {span}. The destination accepted the packets at the "
+                  f"network level; check that a service listens on the port and that the host "
+                  f"firewall answers.")
+        return finish("no-reply", reason, where="destination", packets_sent=int(sent),
+                      packets_received=0)
+    # Seen only at the source: was the destination NIC logged while the source sent?
+    dst_macs = _macs_of(scope, dst, inventory)
+    src_hours = set(hour_floor(rows.loc[outbound, "flow_time"]))
+    dst_rows = scope.loc[category_mask(scope["mac"], sorted(dst_macs))] if dst_macs else scope.iloc[:0]
+    covered = sorted(src_hours & set(hour_floor(dst_rows["flow_time"]))) if len(dst_rows) else []
+    if covered:
+        hours = ", ".join(h.strftime("%H:00") for h in covered)
+        macs = ", ".join(name.mac(m) for m in sorted(dst_macs))
+        reason = (f"{what} from {src_txt} to {dst_txt} was allowed and sent at the source NIC ({counts}, "
+                  f"{span}) but never seen at the destination NIC {macs}, which was logged in the same "
+                  f"hour(s) ({hours}). Something between them dropped it: a route (UDR), a network "
+                  f"virtual appliance or a firewall.")
+        return finish("lost-in-transit", reason, where="in-transit", packets_sent=int(sent),
+                      packets_received=0, destination_macs=sorted(dst_macs))
+    why = ("is not the address of any NIC in these logs" if not dst_macs else
+           "was not logged while the source sent")
+    reason = (f"{what} from {src_txt} to {dst_txt} left the source NIC ({counts}, {span}) but nothing "
+              f"came back. The destination {why}, so whether it arrived cannot be told from these logs.")
+    return finish("no-reply", reason, where="source", packets_sent=int(sent), packets_received=0)

@@ -1,0 +1,309 @@
+"""VNet encryption audit: what is encrypted, what is not, and why.
+
+Only VNet flow logs carry an encryption state; NSG rows are ignored here.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from flowkit.schema import coerce
+>>> rows = [dict(flow_time="2024-05-01T10:00:00Z", src_ip="10.20.1.4", dst_ip="10.20.2.4", src_port=p,
+...              dst_port=1433, protocol=6, direction="outbound", decision="allow", state="E",
+...              encryption=e, mac="000D3A000401", log_type="vnet") for p, e in [(1, "X"), (2, "NX")]]
+>>> a = encryption_audit(coerce(pd.DataFrame(rows)))
+>>> a.facts["flows"], a.facts["encrypted_share"], a.facts["by_state"]
+(2, 0.5, {'X': 1, 'NX': 1})
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.keys import (category_mask, combine_codes, counters, epoch_ms, hour_floor,
+                                   ip_codes, is_private_ip)
+from flowkit.findings import Finding
+from flowkit.schema import ENCRYPTION_STATES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowkit.inventory import Inventory
+
+__all__ = ["encryption_audit", "ENCRYPTION_MEANINGS", "flow_encryption"]
+
+#: What each encryption state means and what to do about it.
+ENCRYPTION_MEANINGS: dict[str, tuple[str, str]] = {
+    "X": ("Encrypted by VNet encryption.", "Nothing to do."),
+    "NX": ("Not encrypted: VNet encryption is off, or the peer is outside the encrypted VNets "
+           "(internet, on-premises, a service endpoint).",
+           "Enable VNet encryption on the VNets if this traffic must be encrypted; internet "
+           "traffic needs TLS instead."),
+    "NX_HW_NOT_SUPPORTED": ("The VM size has no hardware support for VNet encryption.",
+                            "Resize the VM to a size that supports VNet encryption (accelerated "
+                            "networking on a supported family)."),
+    "NX_SW_NOT_READY": ("The host's encryption software is not ready yet (rollout or maintenance).",
+                        "Usually transient; if it persists, redeploy the VM or open a support case."),
+    "NX_NOT_ACCEPTED": ("Dropped because it was not encrypted: the VNet enforces 'drop unencrypted'.",
+                        "Move the sender to a VM size that supports encryption, or switch enforcement "
+                        "to 'allow unencrypted' until it is."),
+    "NX_NOT_SUPPORTED": ("Encryption discovery is not supported on this path.",
+                         "Check the VNet encryption limitations for this kind of path (peering, "
+                         "gateways, services)."),
+    "NX_LOCAL_DST": ("Source and destination are on the same host: the traffic never leaves it, so "
+                     "it needs no encryption.", "Nothing to do."),
+    "NX_FALLBACK": ("Encryption was attempted but fell back to no encryption.",
+                    "Check both VMs' support and the encryption settings; open a support case if it "
+                    "persists."),
+}
+
+#: When a flow shows several states, the first of this order names it.
+_PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
+               "NX_FALLBACK", "NX_LOCAL_DST", "NX")
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64)
+    return pd.factorize(series)[0].astype(np.int64)
+
+
+def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
+    """One row per flow (5-tuple) with its encryption state, bytes and observers.
+
+    A flow's ``encryption`` is its state (``NX_NOT_ACCEPTED`` first when it was
+    ever dropped, then ``X``, then the specific ``NX_*`` reasons, then ``NX``).
+    Bytes are C/E sums per observer, the largest observer kept (no double count).
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"src_ip": ["10.0.0.4"] * 2, "dst_ip": ["10.0.0.5"] * 2,
+    ...                          "dst_port": [80, 80], "encryption": ["X", "X"], "log_type": ["vnet"] * 2,
+    ...                          "mac": ["000D3A000001", "000D3A000002"], "state": ["E", "E"],
+    ...                          "bytes_sent": [10, 10], "packets_sent": [1, 1]}))
+    >>> row = flow_encryption(f).iloc[0]
+    >>> row["encryption"], int(row["bytes"])
+    ('X', 10)
+    """
+    cols = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "encryption", "first_seen",
+            "last_seen", "hour", "denied", "bytes", "tuples", "macs"]
+    vnet = flows.loc[flows["encryption"].notna().to_numpy()]
+    if vnet.empty:
+        return pd.DataFrame({c: [] for c in cols})
+    src, dst, _ = ip_codes(vnet)
+    fid = combine_codes(src, dst, vnet["src_port"].to_numpy(), vnet["dst_port"].to_numpy(),
+                        vnet["protocol"].to_numpy())
+    n = int(fid.max()) + 1
+    enc = vnet["encryption"].astype(object).to_numpy()
+    rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
+    rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc], dtype=np.int64)
+    c = counters(vnet)
+    oid = combine_codes(fid, _codes(vnet["mac"]))
+    per_obs = np.bincount(oid, weights=c["bytes_sent"] + c["bytes_received"])
+    obs_fid = np.zeros(len(per_obs), dtype=np.int64)
+    obs_fid[oid] = fid
+    flow_bytes = pd.Series(per_obs).groupby(obs_fid).max().reindex(range(n), fill_value=0).to_numpy()
+    deny = category_mask(vnet["decision"], "deny") | category_mask(vnet["state"], "D")
+    work = pd.DataFrame({"fid": fid, "rank": rank, "enc": enc, "t": vnet["flow_time"].to_numpy(),
+                         "deny": deny, "mac": vnet["mac"].astype(object).to_numpy()})
+    best = work.sort_values(["fid", "rank"], kind="stable").drop_duplicates("fid").set_index("fid")
+    g = work.groupby("fid", sort=True)
+    agg = g.agg(first_seen=("t", "min"), last_seen=("t", "max"), denied=("deny", "any"),
+                tuples=("t", "size"),
+                macs=("mac", lambda s: ",".join(sorted({m for m in s if isinstance(m, str)}))))
+    first_pos = pd.Series(np.arange(len(fid))).groupby(fid).first()
+    head = vnet.iloc[first_pos.to_numpy()]
+    out = pd.DataFrame({
+        "src_ip": head["src_ip"].astype(object).to_numpy(),
+        "src_port": head["src_port"].to_numpy(),
+        "dst_ip": head["dst_ip"].astype(object).to_numpy(),
+        "dst_port": head["dst_port"].to_numpy(),
+        "protocol": head["protocol"].to_numpy(),
+        "encryption": best.loc[agg.index, "enc"].to_numpy(),
+        "first_seen": pd.to_datetime(agg["first_seen"], utc=True).to_numpy(),
+        "last_seen": pd.to_datetime(agg["last_seen"], utc=True).to_numpy(),
+        "denied": agg["denied"].to_numpy(),
+        "bytes": flow_bytes[agg.index.to_numpy()].astype(np.int64),
+        "tuples": agg["tuples"].to_numpy(np.int64),
+        "macs": agg["macs"].to_numpy(),
+    })
+    out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
+    out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
+    out["hour"] = hour_floor(out["first_seen"])
+    return out[cols]
+
+
+def _ip_macs(flows: pd.DataFrame) -> dict[str, set[str]]:
+    """Address -> MACs of the NIC holding it, learned from the rows (own side of each tuple)."""
+    outbound = category_mask(flows["direction"], "outbound")
+    inbound = category_mask(flows["direction"], "inbound")
+    own = pd.concat([
+        pd.DataFrame({"ip": flows.loc[outbound, "src_ip"].astype(object), "mac": flows.loc[outbound, "mac"].astype(object)}),
+        pd.DataFrame({"ip": flows.loc[inbound, "dst_ip"].astype(object), "mac": flows.loc[inbound, "mac"].astype(object)}),
+    ]).dropna().drop_duplicates()
+    out: dict[str, set[str]] = {}
+    for ip, mac in zip(own["ip"], own["mac"]):
+        out.setdefault(ip, set()).add(mac)
+    return out
+
+
+def _label(ip: str, ip_vm: dict[str, str]) -> str:
+    return ip_vm.get(ip) or ip
+
+
+def _subnet(ip: str, inventory: "Inventory | None") -> str:
+    if inventory is not None:
+        s = inventory.subnet_of(ip)
+        if s:
+            return s
+    if not is_private_ip(ip):
+        return "internet"
+    parts = ip.split(".")
+    return ".".join(parts[:3]) + ".0/24" if len(parts) == 4 else ip
+
+
+def _share(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num / den.where(den > 0)).astype(float)
+
+
+def encryption_audit(
+    flows: pd.DataFrame,
+    *,
+    inventory: "Inventory | None" = None,
+    figures: bool = True,
+) -> Finding:
+    """Audit VNet encryption: shares, per pair and subnet, per NX reason, drops, trend.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        A canonical flow table; only VNet rows (with an encryption state) count.
+    inventory : flowkit.inventory.Inventory, optional
+        Names VMs and subnets.
+    figures : bool
+        Draw the hourly trend (a matplotlib Figure in ``figures["trend"]``).
+
+    Returns
+    -------
+    Finding
+        ``facts``: ``flows`` (distinct 5-tuples with an encryption state),
+        ``encrypted_share`` (share of them encrypted, ``X``), ``bytes_encrypted_share``,
+        ``by_state`` (flows per state, in the documented order), ``unsupported_macs``
+        (NICs in ``NX_HW_NOT_SUPPORTED`` flows never seen encrypting),
+        ``never_encrypting`` (NICs with VNet-private peers never seen encrypting),
+        ``dropped`` (flows dropped with ``NX_NOT_ACCEPTED``). ``evidence``: by_state
+        (with meaning and action), vm_pairs, subnet_matrix, never_encrypting, dropped,
+        trend, flows.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> encryption_audit(empty_frame()).verdict
+    'no-vnet-data'
+    """
+    per_flow = flow_encryption(flows)
+    if per_flow.empty:
+        return Finding(title="VNet encryption audit", verdict="no-vnet-data", severity="info",
+                       summary="No VNet flow log rows: only VNet flow logs record encryption.",
+                       facts={"flows": 0, "encrypted_share": None, "bytes_encrypted_share": None,
+                              "by_state": {}, "unsupported_macs": [], "never_encrypting": [],
+                              "dropped": 0})
+    ip_vm = inventory.ip_map("vm") if inventory is not None else {}
+    mac_vm = inventory.mac_map("vm") if inventory is not None else {}
+    per_flow["encrypted"] = per_flow["encryption"] == "X"
+    n = len(per_flow)
+    share = float(per_flow["encrypted"].mean())
+    total_bytes = int(per_flow["bytes"].sum())
+    bytes_share = float(per_flow.loc[per_flow["encrypted"], "bytes"].sum() / total_bytes) if total_bytes else None
+    order = list(ENCRYPTION_STATES) + sorted(set(per_flow["encryption"]) - set(ENCRYPTION_STATES))
+    counts = per_flow["encryption"].value_counts()
+    by_state = {s: int(counts[s]) for s in order if s in counts}
+    state_table = pd.DataFrame({
+        "state": list(by_state),
+        "flows": list(by_state.values()),
+        "bytes": [int(per_flow.loc[per_flow["encryption"] == s, "bytes"].sum()) for s in by_state],
+        "meaning": [ENCRYPTION_MEANINGS.get(s, ("Undocumented state.", "Check the documentation."))[0] for s in by_state],
+        "action": [ENCRYPTION_MEANINGS.get(s, ("", "Check the documentation."))[1] for s in by_state],
+    })
+
+    # NICs at either end of each flow, learned from the rows.
+    ip_macs = _ip_macs(flows.loc[flows["encryption"].notna().to_numpy()])
+    ends = pd.concat([
+        pd.DataFrame({"ip": per_flow["src_ip"], "enc": per_flow["encryption"], "peer": per_flow["dst_ip"]}),
+        pd.DataFrame({"ip": per_flow["dst_ip"], "enc": per_flow["encryption"], "peer": per_flow["src_ip"]}),
+    ], ignore_index=True)
+    ends = ends.assign(mac=ends["ip"].map(lambda i: sorted(ip_macs.get(i, ())))).explode("mac").dropna(subset=["mac"])
+    encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
+    unsupported = sorted(set(ends.loc[ends["enc"] == "NX_HW_NOT_SUPPORTED", "mac"]) - encrypting)
+    private_peer = ends["peer"].map(is_private_ip).astype(bool)
+    never = sorted(set(ends.loc[private_peer & (ends["enc"] != "NX_LOCAL_DST"), "mac"]) - encrypting)
+    never_table = pd.DataFrame({
+        "mac": never,
+        "vm": [mac_vm.get(m) for m in never],
+        "states": [",".join(sorted(set(ends.loc[ends["mac"] == m, "enc"]))) for m in never],
+        "hardware_not_supported": [m in set(unsupported) for m in never],
+    })
+
+    pairs = per_flow.assign(src=per_flow["src_ip"].map(lambda i: _label(i, ip_vm)),
+                            dst=per_flow["dst_ip"].map(lambda i: _label(i, ip_vm)))
+    vm_pairs = pairs.groupby(["src", "dst"], sort=True).agg(
+        flows=("encrypted", "size"), encrypted=("encrypted", "sum"), bytes=("bytes", "sum"),
+        states=("encryption", lambda s: ",".join(sorted(set(s))))).reset_index()
+    vm_pairs["encrypted_share"] = _share(vm_pairs["encrypted"], vm_pairs["flows"])
+    subnets = {ip: _subnet(ip, inventory) for ip in set(per_flow["src_ip"]) | set(per_flow["dst_ip"])}
+    sub = per_flow.assign(src_subnet=per_flow["src_ip"].map(subnets), dst_subnet=per_flow["dst_ip"].map(subnets))
+    sub_pairs = sub.groupby(["src_subnet", "dst_subnet"], sort=True).agg(
+        flows=("encrypted", "size"), encrypted=("encrypted", "sum"))
+    matrix = (sub_pairs["encrypted"] / sub_pairs["flows"]).unstack("dst_subnet")
+    matrix.columns.name = "dst_subnet"
+    matrix = matrix.reset_index()
+
+    dropped_flows = per_flow[per_flow["encryption"] == "NX_NOT_ACCEPTED"]
+    trend = per_flow.groupby("hour", sort=True).agg(flows=("encrypted", "size"), encrypted=("encrypted", "sum"),
+                                                    dropped=("encryption", lambda s: int((s == "NX_NOT_ACCEPTED").sum())))
+    trend["encrypted_share"] = _share(trend["encrypted"], trend["flows"])
+    trend = trend.reset_index()
+    figs: dict[str, Any] = {}
+    if figures and len(trend):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(7, 3))
+        ax = fig.subplots()
+        ax.plot(trend["hour"].dt.strftime("%m-%d %H:00"), trend["encrypted_share"] * 100, marker="o")
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("encrypted flows (%)")
+        ax.set_title("VNet encryption per hour")
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        fig.tight_layout()
+        figs["trend"] = fig
+
+    dropped = int(len(dropped_flows))
+    parts = [f"{share:.0%} of {n} flow(s) encrypted"
+             + (f" ({bytes_share:.0%} of bytes)" if bytes_share is not None else "")]
+    parts.append("by state: " + ", ".join(f"{k} {v}" for k, v in by_state.items()))
+    if dropped:
+        parts.append(f"{dropped} flow(s) dropped for being unencrypted (NX_NOT_ACCEPTED)")
+    if unsupported:
+        names = ", ".join(f"{m} ({mac_vm[m]})" if m in mac_vm else m for m in unsupported)
+        parts.append(f"NIC(s) on VM sizes without encryption support: {names}")
+    if share == 1.0:
+        verdict, severity = "all-encrypted", "info"
+    elif dropped:
+        verdict, severity = "dropped", "high"
+    elif unsupported:
+        verdict, severity = "unsupported", "medium"
+    else:
+        verdict, severity = "partial", "low"
+    return Finding(
+        title="VNet encryption audit",
+        verdict=verdict,
+        severity=severity,
+        summary="; ".join(parts) + ".",
+        evidence={"by_state": state_table, "vm_pairs": vm_pairs, "subnet_matrix": matrix,
+                  "never_encrypting": never_table, "dropped": dropped_flows.reset_index(drop=True),
+                  "trend": trend, "flows": per_flow},
+        figures=figs,
+        facts={"flows": n, "encrypted_share": share, "bytes_encrypted_share": bytes_share,
+               "by_state": by_state, "unsupported_macs": unsupported, "never_encrypting": never,
+               "dropped": dropped},
+    )

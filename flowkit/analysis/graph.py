@@ -1,0 +1,484 @@
+"""Talker graph: who talks to whom, built with NetworkX from aggregated flows.
+
+Aggregation happens in numpy/pandas on category codes first (one pass over the
+rows); NetworkX only receives one ``add_edge`` per distinct pair of talkers.
+
+A flow (5-tuple) seen by several NICs or NSGs is counted once: its counters are
+summed over C and E tuples per observer, and the largest observer's totals are
+kept (both ends of one flow see the same packets).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from flowkit.schema import coerce
+>>> rows = [dict(flow_time="2024-05-01T10:00:00Z", src_ip="10.0.0.4", dst_ip="10.0.0.5", src_port=50000,
+...              dst_port=1433, protocol=6, direction=d, decision="allow", state="E", encryption="X",
+...              packets_sent=3, bytes_sent=300, packets_received=2, bytes_received=200,
+...              mac=m, log_type="vnet") for d, m in [("outbound", "000D3A000001"), ("inbound", "000D3A000002")]]
+>>> G = talker_graph(coerce(pd.DataFrame(rows)))
+>>> e = G.edges["10.0.0.4", "10.0.0.5"]
+>>> e["flows"], e["bytes_sent"], e["encrypted_share"], e["ports"]
+(1, 300, 1.0, '1433')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, counted_values, ip_codes,
+                                   ipv4_ints, network_mask, private_mask)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowkit.inventory import Inventory
+
+__all__ = ["talker_graph", "top_talkers", "ego", "to_graphml", "to_gexf", "GRAPH_BY"]
+
+GRAPH_BY = ("ip", "mac", "subnet")
+_COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64)
+    return pd.factorize(series)[0].astype(np.int64)
+
+
+def _learned_macs(flows: pd.DataFrame, src: np.ndarray, dst: np.ndarray, n_ips: int) -> np.ndarray:
+    """For each address category, the MAC of the NIC that holds it, learned from the rows.
+
+    On an outbound row the NIC is the source; on an inbound row, the destination.
+    The most frequent pairing wins; unknown is None.
+    """
+    macs = flows["mac"]
+    mac_codes = _codes(macs)
+    outbound = category_mask(flows["direction"], "outbound")
+    inbound = category_mask(flows["direction"], "inbound")
+    ip = np.where(outbound, src, np.where(inbound, dst, -1))
+    ok = (ip >= 0) & (mac_codes >= 0)
+    result = np.full(n_ips, None, dtype=object)
+    if not ok.any():
+        return result
+    n_macs = int(mac_codes.max()) + 1
+    pair = ip[ok] * np.int64(n_macs) + mac_codes[ok]
+    ids, uniques = pd.factorize(pair)
+    counts = np.bincount(ids)
+    order = np.lexsort((-counts, uniques // n_macs))
+    best_ip = uniques[order] // n_macs
+    first = np.r_[True, best_ip[1:] != best_ip[:-1]]
+    cats = np.asarray(macs.cat.categories.astype(str) if isinstance(macs.dtype, pd.CategoricalDtype)
+                      else pd.factorize(macs)[1].astype(str), dtype=object)
+    result[best_ip[first]] = cats[(uniques[order] % n_macs)[first]]
+    return result
+
+
+def _node_table(flows: pd.DataFrame, by: str, src: np.ndarray, dst: np.ndarray, cats: pd.Index,
+                inventory: "Inventory | None", subnet_prefix: tuple[int, int]) -> pd.DataFrame:
+    """One row per address category: node label and the node's attributes."""
+    ips = np.asarray(cats, dtype=object)
+    mac = _learned_macs(flows, src, dst, len(ips))
+    vm = np.full(len(ips), None, dtype=object)
+    nic = np.full(len(ips), None, dtype=object)
+    subnet = np.full(len(ips), None, dtype=object)
+    if inventory is not None and len(inventory):
+        index = pd.Index(ips)
+        for column, target in (("vm", vm), ("nic", nic), ("subnet", subnet), ("mac", mac)):
+            mapping = inventory.ip_map(column)
+            if not mapping:
+                continue
+            pos = index.get_indexer(pd.Index(list(mapping)))
+            target[pos[pos >= 0]] = np.asarray(list(mapping.values()), dtype=object)[pos >= 0]
+        networks = inventory._networks()
+        unknown = np.flatnonzero(pd.isna(subnet))
+        if len(unknown) and networks:
+            hit = network_mask(ips[unknown], [n for n, _ in networks])
+            names = np.asarray([name for _, name in networks], dtype=object)
+            subnet[unknown[hit >= 0]] = names[hit[hit >= 0]]
+        mac_vm = inventory.mac_map("vm")
+        for i in np.flatnonzero(pd.isna(vm) & pd.notna(mac)):
+            vm[i] = mac_vm.get(mac[i])
+    parsed = ipv4_ints(ips)
+    cidr = cidr_labels(ips, *subnet_prefix, parsed=parsed)
+    subnet_or_cidr = np.where(pd.notna(subnet), subnet, cidr)
+    kind = np.where(private_mask(ips, parsed=parsed), "private", "public").astype(object)
+    if by == "ip":
+        label = ips
+    elif by == "mac":
+        label = np.where(pd.notna(mac), mac, ips)
+    else:
+        label = subnet_or_cidr
+    return pd.DataFrame({"label": label, "ip": ips, "mac": mac, "vm": vm, "nic": nic,
+                         "subnet": subnet_or_cidr, "kind": kind})
+
+
+def _join(values: pd.Series, limit: int) -> str:
+    items = [str(v) for v in values if v is not None and str(v) != ""]
+    more = len(items) - limit
+    text = ",".join(items[:limit])
+    return f"{text},…(+{more})" if more > 0 else text
+
+
+def _scalar(value: Any) -> Any:
+    """A GraphML/GEXF-safe attribute value (no None, numpy scalars as Python)."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def talker_graph(
+    flows: pd.DataFrame,
+    by: str = "ip",
+    *,
+    inventory: "Inventory | None" = None,
+    subnet_prefix: tuple[int, int] = (24, 64),
+    max_ports: int = 20,
+    max_rules: int = 10,
+) -> nx.DiGraph:
+    """Build a directed talker graph (source -> destination) from a flow table.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        A canonical flow table.
+    by : {"ip", "mac", "subnet"}
+        Node identity: the address; the NIC's MAC (learned from the rows and the
+        inventory; addresses with no known NIC stay addresses); or the subnet
+        (inventory name, else the /24 or /64 around the address).
+    inventory : flowkit.inventory.Inventory, optional
+        Names VMs, NICs and subnets on the nodes.
+    subnet_prefix : (int, int)
+        IPv4 and IPv6 prefix lengths for subnets the inventory does not know.
+    max_ports, max_rules : int
+        At most this many ports and rules are listed on an edge.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes carry ``kind`` (private/public), ``ip`` (addresses, comma-separated),
+        ``mac``, ``vm``, ``nic``, ``subnet`` ("" where unknown), ``flows_out``,
+        ``flows_in``, ``bytes_out``, ``bytes_in``. Edges carry ``flows`` (distinct
+        5-tuples), ``tuples`` (rows), ``packets_sent``, ``bytes_sent`` (source to
+        destination), ``packets_received``, ``bytes_received`` (replies),
+        ``bytes`` (both ways), ``denied`` (flows with a deny), ``encrypted_share``
+        (share of the flows with a VNet encryption state that were ``X``; NaN where
+        no state is known, as for NSG logs), ``unencrypted`` (True where a known
+        state was not ``X``), ``ports`` and ``rules`` (sorted, comma-separated,
+        at most ``max_ports``/``max_rules`` then ``…(+n)``). Graph attribute ``by``
+        records the choice.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"src_ip": ["192.0.2.9"] * 2, "dst_ip": ["10.0.0.4"] * 2,
+    ...                          "src_port": [40000, 40001], "dst_port": [22, 3389], "protocol": [6, 6],
+    ...                          "direction": ["inbound"] * 2, "decision": ["deny"] * 2,
+    ...                          "rule": ["DefaultRule_DenyAllInBound"] * 2, "mac": ["000D3A000101"] * 2}))
+    >>> G = talker_graph(f, by="mac")
+    >>> list(G.edges(data="denied")), G.nodes["000D3A000101"]["ip"]
+    ([('192.0.2.9', '000D3A000101', 2)], '10.0.0.4')
+    """
+    if by not in GRAPH_BY:
+        raise ValueError(f"by must be one of {GRAPH_BY}, not {by!r}")
+    G = nx.DiGraph(by=by)
+    n = len(flows)
+    if n == 0:
+        return G
+    src, dst, cats = ip_codes(flows)
+    nodes = _node_table(flows, by, src, dst, cats, inventory, subnet_prefix)
+    node_id, node_labels = pd.factorize(nodes["label"])
+    valid = (src >= 0) & (dst >= 0)
+    if not valid.all():
+        flows = flows.loc[valid]
+        src, dst = src[valid], dst[valid]
+        n = len(flows)
+    src_node = node_id[src]
+    dst_node = node_id[dst]
+    sport = flows["src_port"].to_numpy()
+    dport = flows["dst_port"].to_numpy()
+    fid = combine_codes(src, dst, sport, dport, flows["protocol"].to_numpy())
+    n_flows = int(fid.max()) + 1
+    # An observer is one NIC in one log, and for NSG logs one NSG (subnet and NIC NSGs
+    # both log the same flow at the same NIC).
+    # Per observer (NIC, log, NSG): sums of C/E deltas; per flow: the largest observer's.
+    flow_counts = _flow_counters(flows, fid, n_flows)
+    deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+    enc = flows["encryption"]
+    enc_known = enc.notna().to_numpy()
+    enc_x = category_mask(enc, "X")
+    flow_deny = np.bincount(fid, weights=deny, minlength=n_flows) > 0
+    flow_known = np.bincount(fid, weights=enc_known, minlength=n_flows) > 0
+    flow_x = np.bincount(fid, weights=enc_x, minlength=n_flows) > 0
+    flow_src = np.zeros(n_flows, dtype=np.int64)
+    flow_dst = np.zeros(n_flows, dtype=np.int64)
+    flow_port = np.zeros(n_flows, dtype=np.int64)
+    flow_src[fid], flow_dst[fid], flow_port[fid] = src_node, dst_node, dport
+    flow_edge_pairs = flow_src * np.int64(len(node_labels)) + flow_dst
+    edge_of_flow, edge_pairs = pd.factorize(flow_edge_pairs)
+    n_edges = len(edge_pairs)
+    row_edge = edge_of_flow[fid]
+
+    def per_edge(weights: np.ndarray | None, of_rows: bool = False) -> np.ndarray:
+        return np.bincount(row_edge if of_rows else edge_of_flow, weights=weights, minlength=n_edges)
+
+    edges = pd.DataFrame({
+        "u": np.asarray(edge_pairs) // len(node_labels),
+        "v": np.asarray(edge_pairs) % len(node_labels),
+        "flows": per_edge(None).astype(np.int64),
+        "tuples": per_edge(None, of_rows=True).astype(np.int64),
+        **{name: per_edge(flow_counts[name]).astype(np.int64) for name in _COUNTERS},
+        "denied": per_edge(flow_deny.astype(float)).astype(np.int64),
+    })
+    edges["bytes"] = edges["bytes_sent"] + edges["bytes_received"]
+    encrypted = per_edge(flow_x.astype(float))
+    known = per_edge(flow_known.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        edges["encrypted_share"] = np.where(known > 0, encrypted / known, np.nan)
+    edges["unencrypted"] = (known > 0) & (encrypted < known)
+    edges["ports"] = _labels_per_edge(edge_of_flow, flow_port, n_edges, max_ports)
+    rules = flows["rule"]
+    rule_codes = _codes(rules)
+    rule_names = (np.asarray(rules.cat.categories.astype(str), dtype=object)
+                  if isinstance(rules.dtype, pd.CategoricalDtype) else np.asarray(pd.factorize(rules)[1], dtype=object))
+    has_rule = rule_codes >= 0
+    edges["rules"] = _labels_per_edge(row_edge if has_rule.all() else row_edge[has_rule],
+                                      rule_codes if has_rule.all() else rule_codes[has_rule], n_edges,
+                                      max_rules, names=rule_names)
+    # Node attributes: first address row per node; several addresses are listed.
+    node_frame = nodes.assign(node=node_id)
+    used = np.zeros(len(node_labels), dtype=bool)
+    used[edges["u"].to_numpy()] = True
+    used[edges["v"].to_numpy()] = True
+    seen = np.zeros(len(cats), dtype=bool)
+    seen[src] = True
+    seen[dst] = True
+    node_frame = node_frame[seen & used[node_id]]
+    if node_frame["node"].is_unique:
+        attrs = (node_frame.set_index("node")[["ip", "mac", "vm", "nic", "subnet", "kind"]]
+                 .sort_index())
+    else:
+        attrs = _node_attrs(node_frame)
+    out_tot = edges.groupby("u").agg(flows_out=("flows", "sum"), bytes_out=("bytes", "sum"))
+    in_tot = edges.groupby("v").agg(flows_in=("flows", "sum"), bytes_in=("bytes", "sum"))
+    attrs = attrs.join(out_tot).join(in_tot).fillna(
+        {"flows_out": 0, "bytes_out": 0, "flows_in": 0, "bytes_in": 0})
+    for col in ("flows_out", "bytes_out", "flows_in", "bytes_in"):
+        attrs[col] = attrs[col].astype(np.int64)
+    labels = np.asarray(node_labels, dtype=object)
+    attr_cols = list(attrs.columns)
+    node_values = [[("" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+                    for v in attrs[c].tolist()] if attrs[c].dtype == object or c in ("mac", "vm", "nic", "ip")
+                   else attrs[c].tolist() for c in attr_cols]
+    G.add_nodes_from(zip(labels[attrs.index.to_numpy()].tolist(),
+                         (dict(zip(attr_cols, row)) for row in zip(*node_values))))
+    # .tolist() turns numpy scalars into Python ones (what GraphML/GEXF writers need).
+    edge_cols = [c for c in edges.columns if c not in ("u", "v")]
+    edge_values = [edges[c].tolist() for c in edge_cols]
+    _add_edges(G, labels[edges["u"].to_numpy()].tolist(), labels[edges["v"].to_numpy()].tolist(),
+               map(dict, map(zip, [edge_cols] * len(edges), zip(*edge_values))))
+    return G
+
+
+def _flow_counters(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> dict[str, np.ndarray]:
+    """Per flow, the counters of its busiest observer (sums of C/E deltas), never double counted.
+
+    Observers are peeled off one at a time: each round takes, per flow, one observer
+    among its remaining counted rows (whichever the scatter below keeps), sums its rows with ``bincount`` over the dense flow
+    ids and keeps the maximum. Rounds = most observers of one flow (usually 1 or 2), and
+    no hashing of (flow, observer) pairs is needed.
+    """
+    known, values = counted_values(flows)
+    out = {name: np.zeros(n_flows) for name in _COUNTERS}
+    if not known.any():
+        return out
+    rem_f = fid[known]
+    codes = [_codes(flows[c])[known] for c in ("mac", "log_type", "resource_id")]
+    rem_o = codes[0] + 1
+    for code in codes[1:]:
+        rem_o = rem_o * np.int64(int(code.max()) + 2) + code + 1
+    rem_w = [values[name] for name in _COUNTERS]
+    while len(rem_f):
+        first = np.full(n_flows, -1, dtype=np.int64)
+        first[rem_f] = rem_o  # one of each flow's remaining observers (any will do)
+        mine = rem_o == first[rem_f]
+        mine_f = rem_f[mine]
+        for name, w in zip(_COUNTERS, rem_w):
+            np.maximum(out[name], np.bincount(mine_f, weights=w[mine], minlength=n_flows), out=out[name])
+        rest = ~mine
+        rem_f, rem_o, rem_w = rem_f[rest], rem_o[rest], [w[rest] for w in rem_w]
+    return out
+
+
+def _add_edges(G: nx.DiGraph, us: list, vs: list, attrs: Any) -> None:
+    """Insert new edges between existing nodes (each pair once, attribute dicts fresh).
+
+    Writes the adjacency dicts directly when the graph has them (DiGraph's storage,
+    unchanged across networkx 2 and 3): about twice as fast as ``add_edges_from``,
+    which checks and merges every edge. Falls back to ``add_edges_from`` otherwise.
+    """
+    succ, pred = getattr(G, "_succ", None), getattr(G, "_pred", None)
+    if type(G) is not nx.DiGraph or not isinstance(succ, dict) or not isinstance(pred, dict):
+        G.add_edges_from(zip(us, vs, attrs))
+        return
+    for u, v, data in zip(us, vs, attrs):
+        succ[u][v] = data
+        pred[v][u] = data
+    cache = getattr(G, "__networkx_cache__", None)
+    if isinstance(cache, dict):  # networkx >= 3.3 caches backend conversions
+        cache.clear()
+
+
+def _node_attrs(node_frame: pd.DataFrame) -> pd.DataFrame:
+    """Attributes of nodes that stand for several addresses (by MAC or subnet)."""
+    grouped = node_frame.groupby("node", sort=True)
+    return grouped.agg(
+        ip=("ip", lambda s: _join(sorted(set(s)), 20)),
+        mac=("mac", lambda s: _join(sorted({m for m in s if pd.notna(m)}), 5)),
+        vm=("vm", lambda s: _join(sorted({m for m in s if pd.notna(m)}), 5)),
+        nic=("nic", lambda s: _join(sorted({m for m in s if pd.notna(m)}), 5)),
+        subnet=("subnet", "first"),
+        kind=("kind", lambda s: "private" if (s == "private").any() else "public"),
+    )
+
+
+def _labels_per_edge(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int,
+                     *, names: np.ndarray | None = None) -> np.ndarray:
+    """Sorted distinct ``values`` (small non-negative ints) per edge, as comma-separated text.
+
+    Numbers sort numerically, ``names[value]`` alphabetically. Deduplicated by counting
+    (or hashing) one int64 key and joined with ``np.add.reduceat``: no Python loop over
+    edges except for the few with more than ``limit`` values.
+    """
+    out = np.full(n_edges, "", dtype=object)
+    if len(edge) == 0:
+        return out
+    width = int(values.max()) + 1
+    if names is None:
+        labels = np.arange(width).astype(str).astype(object)
+        ranked = values
+    else:
+        names = np.asarray(names, dtype=object)[:width]
+        order = np.argsort(names.astype(str), kind="stable")
+        rank = np.empty(width, dtype=np.int64)
+        rank[order] = np.arange(width)
+        labels = names[order]
+        ranked = rank[values]
+    key = np.asarray(edge, dtype=np.int64) * np.int64(width) + ranked
+    if n_edges * width <= 50_000_000:
+        keys = np.flatnonzero(np.bincount(key, minlength=n_edges * width))  # by edge, then rank
+    else:
+        keys = np.sort(pd.unique(key))
+    e, r = keys // width, keys % width
+    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    counts = np.diff(np.r_[starts, len(e)])
+    rank_in_edge = np.arange(len(e)) - np.repeat(starts, counts)
+    keep = rank_in_edge < limit
+    kept_e = e[keep]
+    kept_starts = np.flatnonzero(np.r_[True, kept_e[1:] != kept_e[:-1]])
+    joined = np.add.reduceat(labels[r[keep]] + ",", kept_starts)
+    out[kept_e[kept_starts]] = [text[:-1] for text in joined.tolist()]
+    for i in np.flatnonzero(counts > limit):
+        out[e[starts[i]]] += f",…(+{counts[i] - limit})"
+    return out
+
+
+def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.DataFrame:
+    """The ``n`` nodes with the most traffic (sent plus received ``weight``).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A graph from :func:`talker_graph`.
+    n : int
+        How many nodes.
+    weight : {"bytes", "flows", "tuples", "denied"}
+        Edge attribute to rank by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        node, vm, kind, out, in, total, peers; sorted by total, then node.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_edge("a", "b", bytes=10)
+    >>> G.add_edge("c", "b", bytes=5)
+    >>> top_talkers(G, 2)["node"].tolist()
+    ['b', 'a']
+    """
+    rows = []
+    for node, data in G.nodes(data=True):
+        out_w = sum(d.get(weight, 0) for _, _, d in G.out_edges(node, data=True))
+        in_w = sum(d.get(weight, 0) for _, _, d in G.in_edges(node, data=True))
+        peers = len(set(G.successors(node)) | set(G.predecessors(node)))
+        rows.append({"node": node, "vm": data.get("vm", ""), "kind": data.get("kind", ""),
+                     "out": int(out_w), "in": int(in_w), "total": int(out_w + in_w), "peers": peers})
+    frame = pd.DataFrame(rows, columns=["node", "vm", "kind", "out", "in", "total", "peers"])
+    return frame.sort_values(["total", "node"], ascending=[False, True]).head(n).reset_index(drop=True)
+
+
+def ego(G: nx.DiGraph, node: str, radius: int = 1) -> nx.DiGraph:
+    """The talkers within ``radius`` hops of ``node`` (either direction), with their edges.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("a", "b"), ("b", "c"), ("d", "e")])
+    >>> sorted(ego(G, "b").nodes)
+    ['a', 'b', 'c']
+    """
+    if node not in G:
+        raise KeyError(f"{node!r} is not a node of the graph")
+    return nx.ego_graph(G, node, radius=radius, undirected=True)
+
+
+def _exportable(G: nx.DiGraph) -> nx.DiGraph:
+    H = G.copy()
+    H.graph = {k: _scalar(v) for k, v in G.graph.items() if isinstance(_scalar(v), (str, int, float, bool))}
+    for _, data in H.nodes(data=True):
+        for k, v in list(data.items()):
+            data[k] = _scalar(v)
+    for _, _, data in H.edges(data=True):
+        for k, v in list(data.items()):
+            v = _scalar(v)
+            data[k] = -1.0 if isinstance(v, float) and np.isnan(v) else v
+    return H
+
+
+def to_graphml(G: nx.DiGraph, path: str | Path) -> Path:
+    """Write the graph as GraphML (Gephi, Cytoscape, yEd); NaN shares become -1.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = to_graphml(nx.DiGraph([("a", "b")]), os.path.join(tempfile.mkdtemp(), "g.graphml"))
+    >>> p.suffix
+    '.graphml'
+    """
+    p = Path(path)
+    nx.write_graphml(_exportable(G), p)
+    return p
+
+
+def to_gexf(G: nx.DiGraph, path: str | Path) -> Path:
+    """Write the graph as GEXF (Gephi); NaN shares become -1.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = to_gexf(nx.DiGraph([("a", "b")]), os.path.join(tempfile.mkdtemp(), "g.gexf"))
+    >>> p.exists()
+    True
+    """
+    p = Path(path)
+    nx.write_gexf(_exportable(G), p)
+    return p

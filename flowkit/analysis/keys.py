@@ -1,0 +1,475 @@
+"""Shared building blocks of the investigations: flow keys on category codes,
+address classes, protocol names, counters.
+
+Everything here is vectorised: keys are built from category codes and small
+integer columns, never from strings row by row.
+
+Examples
+--------
+>>> import numpy as np
+>>> combine_codes(np.array([0, 0, 1]), np.array([5, 5, 5])).tolist()
+[0, 0, 1]
+>>> protocol_number("tcp"), protocol_name(17)
+(6, 'udp')
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FLOW_KEY",
+    "PROTOCOLS",
+    "combine_codes",
+    "flow_ids",
+    "ip_codes",
+    "is_private_ip",
+    "protocol_number",
+    "protocol_name",
+    "counters",
+    "counted_values",
+    "category_codes",
+    "category_mask",
+    "address_mask",
+    "hour_floor",
+    "epoch_ms",
+    "ipv4_ints",
+    "private_mask",
+    "cidr_labels",
+    "network_mask",
+    "SESSION_NOTE",
+]
+
+#: The columns that identify one flow, whoever observed it.
+FLOW_KEY = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol")
+
+PROTOCOLS = {"tcp": 6, "udp": 17}
+_PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
+
+#: How to read anything built from flow tuples (shown with sessions and diagnoses).
+SESSION_NOTE = (
+    "Flow logs are per-minute statistics, not access logs: each tuple is a state change "
+    "(B began, E ended, D denied) or a counter update (C) of one 5-tuple flow as one NIC saw it. "
+    "Counters are deltas since the previous update, so totals are sums of C and E counters; "
+    "times are accurate to about a minute and a flow seen by two NICs (or two NSGs) appears twice."
+)
+
+_PRIVATE_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+              "169.254.0.0/16", "127.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128")
+)
+
+
+@lru_cache(maxsize=65536)
+def is_private_ip(address: str) -> bool:
+    """True for private (RFC 1918, RFC 6598, link-local, loopback, ULA) addresses.
+
+    Documentation ranges (RFC 5737, RFC 3849) count as public here, unlike
+    :attr:`ipaddress.IPv4Address.is_private`: flowkit's samples use them for
+    internet peers.
+
+    Examples
+    --------
+    >>> is_private_ip("10.10.1.4"), is_private_ip("203.0.113.7"), is_private_ip("not an ip")
+    (True, False, False)
+    """
+    try:
+        ip = ipaddress.ip_address(str(address))
+    except ValueError:
+        return False
+    return any(ip.version == n.version and ip in n for n in _PRIVATE_NETS)
+
+
+def protocol_number(value: int | str | None) -> int | None:
+    """IANA number of ``tcp``/``udp`` (or a number given as text or int).
+
+    Examples
+    --------
+    >>> protocol_number("UDP"), protocol_number(6), protocol_number(None)
+    (17, 6, None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in PROTOCOLS:
+            return PROTOCOLS[text]
+        if text in ("t", "u"):
+            return PROTOCOLS["tcp" if text == "t" else "udp"]
+        return int(text)
+    return int(value)
+
+
+def protocol_name(number: int) -> str:
+    """``tcp``, ``udp`` or the number as text.
+
+    Examples
+    --------
+    >>> protocol_name(6), protocol_name(47)
+    ('tcp', '47')
+    """
+    return _PROTOCOL_NAMES.get(int(number), str(int(number)))
+
+
+def _small_codes(arr: np.ndarray) -> tuple[np.ndarray, int]:
+    """Non-negative int64 codes of ``arr`` and their range (no hashing for small integers)."""
+    a = np.asarray(arr)
+    if a.dtype.kind in "iub" and len(a):
+        lo, hi = int(a.min()), int(a.max())
+        if lo >= -1 and hi < 2**31:
+            if lo < 0:  # -1 is the "missing" code of categoricals
+                return a.astype(np.int64) + 1, hi + 2
+            return a, hi + 1  # numpy widens to int64 when combined
+    codes, uniques = pd.factorize(a)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def combine_codes(*arrays: np.ndarray) -> np.ndarray:
+    """Dense int64 ids (0..k-1, in order of first appearance) of the combined keys.
+
+    Small integer arrays (category codes, ports, protocols) are combined
+    arithmetically; the running key is re-factorised only when it could overflow,
+    so ids never overflow whatever the number of arrays.
+
+    Examples
+    --------
+    >>> combine_codes(np.array([1, 1, 2]), np.array([7, 8, 7])).tolist()
+    [0, 1, 2]
+    """
+    if not arrays:
+        raise ValueError("combine_codes needs at least one array")
+    ids, top = _small_codes(arrays[0])
+    ids = ids.astype(np.int64, copy=False)
+    for arr in arrays[1:]:
+        codes, width = _small_codes(arr)
+        if top * width >= 2**62:
+            ids, uniques = pd.factorize(ids)
+            ids, top = ids.astype(np.int64), max(len(uniques), 1)
+        ids = ids * np.int64(width) + codes
+        top *= width
+    dense, _ = pd.factorize(ids)
+    return dense.astype(np.int64)
+
+
+def ip_codes(flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Codes of ``src_ip`` and ``dst_ip`` over one shared set of categories.
+
+    Returns ``(src_codes, dst_codes, categories)``; a missing address is -1.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"src_ip": ["192.0.2.1"], "dst_ip": ["198.51.100.2"]}))
+    >>> s, d, cats = ip_codes(f)
+    >>> cats[s[0]], cats[d[0]]
+    ('192.0.2.1', '198.51.100.2')
+    """
+    src, dst = flows["src_ip"], flows["dst_ip"]
+    if (isinstance(src.dtype, pd.CategoricalDtype) and isinstance(dst.dtype, pd.CategoricalDtype)
+            and src.cat.categories.equals(dst.cat.categories)):
+        return (src.cat.codes.to_numpy(np.int64), dst.cat.codes.to_numpy(np.int64),
+                pd.Index(src.cat.categories.astype(str)))
+    values = pd.Index(pd.unique(pd.concat([src.astype("object"), dst.astype("object")])
+                                .dropna().astype(str)))
+    s = pd.Categorical(src.astype("object"), categories=values).codes.astype(np.int64)
+    d = pd.Categorical(dst.astype("object"), categories=values).codes.astype(np.int64)
+    return s, d, values
+
+
+def flow_ids(flows: pd.DataFrame) -> np.ndarray:
+    """Dense id of each row's flow key (src_ip, src_port, dst_ip, dst_port, protocol).
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"src_ip": ["192.0.2.1"] * 3, "dst_ip": ["198.51.100.2"] * 3,
+    ...                          "src_port": [1000, 1000, 1001], "dst_port": [443] * 3}))
+    >>> flow_ids(f).tolist()
+    [0, 0, 1]
+    """
+    src, dst, _ = ip_codes(flows)
+    return combine_codes(src, dst, flows["src_port"].to_numpy(), flows["dst_port"].to_numpy(),
+                         flows["protocol"].to_numpy())
+
+
+def category_codes(series: pd.Series, values: Iterable[str] | str | None) -> np.ndarray:
+    """Codes in ``series``'s categories of the given values (unknown values are left out).
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.Categorical(["allow", "deny"], categories=["allow", "deny"]))
+    >>> category_codes(s, "deny").tolist()
+    [1]
+    """
+    if values is None:
+        return np.array([], dtype=np.int64)
+    if isinstance(values, str):
+        values = [values]
+    cats = series.cat.categories
+    idx = cats.get_indexer(pd.Index(list(values), dtype=cats.dtype if len(cats) else object))
+    return idx[idx >= 0].astype(np.int64)
+
+
+def category_mask(series: pd.Series, values: Iterable[str] | str) -> np.ndarray:
+    """Boolean mask of rows whose categorical value is one of ``values`` (compares codes).
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.Categorical(["allow", "deny", None], categories=["allow", "deny"]))
+    >>> category_mask(s, ["deny"]).tolist()
+    [False, True, False]
+    """
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        if isinstance(values, str):
+            values = [values]
+        return series.isin(list(values)).to_numpy()
+    wanted = category_codes(series, values)
+    codes = series.cat.codes.to_numpy()
+    if len(wanted) == 1:
+        return codes == wanted[0]
+    # A lookup table indexed by code (the last slot answers for missing, code -1).
+    table = np.zeros(len(series.cat.categories) + 1, dtype=bool)
+    table[wanted] = True
+    return table[codes]
+
+
+def _network_of(spec: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(spec.strip(), strict=False)
+
+
+def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:
+    """Rows whose address equals one of the IPs or lies in one of the CIDRs of ``spec``.
+
+    Works on the categories (one check per distinct address), then on codes.
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.Categorical(["10.0.0.4", "10.0.1.4", "192.0.2.1"]))
+    >>> address_mask(s, "10.0.0.0/16").tolist()
+    [True, True, False]
+    """
+    specs = [spec] if isinstance(spec, str) else list(spec)
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype("category")
+    cats = series.cat.categories.astype(str)
+    keep = np.zeros(len(cats), dtype=bool)
+    nets = []
+    for s in specs:
+        text = str(s).strip()
+        if "/" in text:
+            nets.append(_network_of(text))
+        else:
+            try:
+                text = str(ipaddress.ip_address(text))
+            except ValueError:
+                pass
+            keep |= np.asarray(cats == text)
+    if nets:
+        for i, c in enumerate(cats):
+            if keep[i]:
+                continue
+            try:
+                ip = ipaddress.ip_address(c)
+            except ValueError:
+                continue
+            keep[i] = any(ip.version == n.version and ip in n for n in nets)
+    codes = series.cat.codes.to_numpy()
+    return np.where(codes >= 0, keep[np.clip(codes, 0, None)] if len(keep) else False, False)
+
+
+def counters(flows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Counter deltas that count toward totals: C and E rows, missing as 0 (float64).
+
+    Also returns ``known``: rows whose counters are given (not missing) and count.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["B", "E"], "packets_sent": [0, 3], "bytes_sent": [0, 300],
+    ...                          "packets_received": [0, 2], "bytes_received": [0, 200]}))
+    >>> counters(f)["packets_sent"].tolist()
+    [0.0, 3.0]
+    """
+    state = flows["state"]
+    counts = category_mask(state, ["C", "E"]) if isinstance(state.dtype, pd.CategoricalDtype) \
+        else state.isin(["C", "E"]).to_numpy()
+    # NSG v1 has no state: no counters either. Rows with no state but counters count.
+    counts = counts | (state.isna().to_numpy() & flows["packets_sent"].notna().to_numpy())
+    out: dict[str, np.ndarray] = {}
+    known = counts & flows["packets_sent"].notna().to_numpy()
+    for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received"):
+        values = flows[name].to_numpy(dtype="float64", na_value=0.0)
+        out[name] = np.where(counts, values, 0.0)
+    out["known"] = known
+    return out
+
+
+def _counted_mask(flows: pd.DataFrame) -> np.ndarray:
+    state = flows["state"]
+    counts = category_mask(state, ["C", "E"]) if isinstance(state.dtype, pd.CategoricalDtype) \
+        else state.isin(["C", "E"]).to_numpy()
+    has = flows["packets_sent"].notna().to_numpy()
+    # NSG v1 has no state and no counters; a row with no state but counters counts.
+    return (counts | state.isna().to_numpy()) & has
+
+
+def counted_values(flows: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The rows whose counters count (C/E with counters given) and their counters, compact.
+
+    Returns ``(known, values)``: ``values[name]`` holds float64 counters of the
+    ``known`` rows only (same order), for the four counter columns.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["B", "C"], "packets_sent": [None, 4], "bytes_sent": [None, 40],
+    ...                          "packets_received": [None, 1], "bytes_received": [None, 9]}))
+    >>> known, values = counted_values(f)
+    >>> known.tolist(), values["bytes_sent"].tolist()
+    ([False, True], [40.0])
+    """
+    known = _counted_mask(flows)
+    values = {name: flows[name].to_numpy(dtype="float64", na_value=0.0)[known]
+              for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")}
+    return known, values
+
+
+def hour_floor(times: pd.Series) -> pd.Series:
+    """Timestamps floored to the hour (the blob an Azure tuple lands in).
+
+    Examples
+    --------
+    >>> hour_floor(pd.Series(pd.to_datetime(["2024-05-01T10:59:58Z"]))).iloc[0]
+    Timestamp('2024-05-01 10:00:00+0000', tz='UTC')
+    """
+    return times.dt.floor("h")
+
+
+def epoch_ms(times: pd.Series) -> np.ndarray:
+    """Milliseconds since the epoch (int64) of a UTC timestamp column; NaT becomes int64 min.
+
+    Examples
+    --------
+    >>> epoch_ms(pd.Series(pd.to_datetime(["1970-01-01T00:00:01Z"]))).tolist()
+    [1000]
+    """
+    values = times
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = pd.to_datetime(values, utc=True)
+    return np.asarray(values.astype("datetime64[ms, UTC]").array.asi8, dtype=np.int64)
+
+
+def ipv4_ints(addresses: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised IPv4 parsing: ``(is_ipv4, value)`` arrays (value 0 where not IPv4).
+
+    Examples
+    --------
+    >>> ok, value = ipv4_ints(["10.0.0.1", "2001:db8::1", "300.1.1.1"])
+    >>> ok.tolist(), int(value[0])
+    ([True, False, False], 167772161)
+    """
+    text = pd.Series(list(addresses), dtype=object).astype(str)
+    ok = text.str.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}").to_numpy(dtype=bool).copy()
+    value = np.zeros(len(text), dtype=np.int64)
+    if ok.any():
+        parts = text[ok].str.split(".", expand=True).astype(np.int64).to_numpy()
+        good = (parts <= 255).all(axis=1)
+        idx = np.flatnonzero(ok)
+        ok[idx[~good]] = False
+        value[idx] = (parts[:, 0] << 24) | (parts[:, 1] << 16) | (parts[:, 2] << 8) | parts[:, 3]
+        value[~ok] = 0
+    return ok, value
+
+
+def _v4_in(value: np.ndarray, network: ipaddress.IPv4Network) -> np.ndarray:
+    mask = (0xFFFFFFFF << (32 - network.prefixlen)) & 0xFFFFFFFF
+    return (value & mask) == int(network.network_address)
+
+
+def network_mask(addresses: Iterable[str], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
+                 ) -> np.ndarray:
+    """Index of the first network holding each address (-1 for none); IPv4 vectorised.
+
+    Examples
+    --------
+    >>> nets = [ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("2001:db8::/64")]
+    >>> network_mask(["10.0.0.9", "10.0.1.1", "2001:db8::5"], nets).tolist()
+    [0, -1, 1]
+    """
+    texts = list(addresses)
+    nets = list(networks)
+    out = np.full(len(texts), -1, dtype=np.int64)
+    if not nets or not texts:
+        return out
+    ok, value = ipv4_ints(texts)
+    for i, net in enumerate(nets):
+        if net.version == 4:
+            hit = ok & _v4_in(value, net) & (out < 0)
+            out[hit] = i
+    v6 = [i for i in np.flatnonzero(~ok)]
+    v6_nets = [(i, n) for i, n in enumerate(nets) if n.version == 6]
+    if v6_nets:
+        for j in v6:
+            try:
+                ip = ipaddress.ip_address(texts[j])
+            except ValueError:
+                continue
+            for i, n in v6_nets:
+                if ip.version == 6 and ip in n:
+                    out[j] = i
+                    break
+    return out
+
+
+def private_mask(addresses: Iterable[str], parsed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """:func:`is_private_ip` for many addresses at once (IPv4 vectorised).
+
+    Examples
+    --------
+    >>> private_mask(["10.1.2.3", "192.0.2.1", "fd00::1"]).tolist()
+    [True, False, True]
+    """
+    texts = list(addresses)
+    ok, value = parsed if parsed is not None else ipv4_ints(texts)
+    out = np.zeros(len(texts), dtype=bool)
+    for net in _PRIVATE_NETS:
+        if net.version == 4:
+            out |= ok & _v4_in(value, net)
+    for j in np.flatnonzero(~ok):
+        out[j] = is_private_ip(texts[j])
+    return out
+
+
+def cidr_labels(addresses: Iterable[str], v4_prefix: int = 24, v6_prefix: int = 64,
+                parsed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """The network around each address (``10.0.0.0/24``, ``2001:db8::/64``); text that is
+    not an address is returned as it is.
+
+    Examples
+    --------
+    >>> cidr_labels(["10.1.2.3", "2001:db8::1", "x"]).tolist()
+    ['10.1.2.0/24', '2001:db8::/64', 'x']
+    """
+    texts = list(addresses)
+    ok, value = parsed if parsed is not None else ipv4_ints(texts)
+    out = np.asarray(texts, dtype=object).copy()
+    if ok.any():
+        mask = (0xFFFFFFFF << (32 - v4_prefix)) & 0xFFFFFFFF
+        net = value[ok] & mask
+        octets = [pd.Series((net >> shift) & 255).astype(str) for shift in (24, 16, 8, 0)]
+        out[ok] = (octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3]
+                   + f"/{v4_prefix}").to_numpy(dtype=object)
+    for j in np.flatnonzero(~ok):
+        try:
+            ip = ipaddress.ip_address(texts[j])
+        except ValueError:
+            continue
+        prefix = v4_prefix if ip.version == 4 else v6_prefix
+        out[j] = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    return out

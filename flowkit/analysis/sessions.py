@@ -1,0 +1,238 @@
+"""Flow sessions: tuples stitched into one row per observed flow.
+
+A session is one flow (5-tuple) as one NIC in one log type saw it, in one
+direction: from its first tuple to its last. Flow logs are per-minute
+statistics, not access logs (see :data:`flowkit.analysis.keys.SESSION_NOTE`).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from flowkit.schema import coerce
+>>> rows = [dict(flow_time=f"2024-05-01T10:0{m}:00Z", src_ip="10.0.0.4", dst_ip="198.51.100.10",
+...              src_port=50000, dst_port=443, protocol=6, direction="outbound", decision="allow",
+...              state=s, packets_sent=p, bytes_sent=p * 100, packets_received=p, bytes_received=p * 200,
+...              mac="000D3A000101", log_type="vnet") for m, s, p in [(0, "B", 0), (1, "C", 3), (2, "E", 2)]]
+>>> s = flow_sessions(coerce(pd.DataFrame(rows)))
+>>> s.loc[0, "state_reached"], int(s.loc[0, "packets_sent"]), int(s.loc[0, "bytes_received"])
+('completed', 5, 1000)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, counted_values, epoch_ms,
+                                   ip_codes)
+from flowkit.findings import Finding
+
+__all__ = ["flow_sessions", "session_summary", "SESSION_STATES", "SESSION_COLUMNS"]
+
+#: What a session reached, in order of precedence.
+SESSION_STATES = ("denied", "no-reply", "completed", "ongoing", "unknown")
+
+_OBSERVER = ("direction", "mac", "log_type")
+SESSION_COLUMNS = (
+    "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "direction", "mac",
+    "log_type", "first_seen", "last_seen", "duration", "tuples", "states", "state_reached",
+    "decision", "rule", "acl_id", "encryption", "packets_sent", "bytes_sent",
+    "packets_received", "bytes_received", "retry", "attempt",
+)
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64)
+    return pd.factorize(series, use_na_sentinel=True)[0].astype(np.int64)
+
+
+def flow_sessions(
+    flows: pd.DataFrame,
+    *,
+    idle_timeout: str | pd.Timedelta = "10min",
+    retry_window: str | pd.Timedelta = "2min",
+) -> pd.DataFrame:
+    """Stitch flow tuples into sessions, one row per observed flow.
+
+    A session is the tuples of one 5-tuple seen by one NIC (``mac``), in one
+    ``direction`` and one ``log_type``, in time order. A new session begins
+    after an ``E`` tuple, at a ``B`` tuple that follows ``C`` or ``D`` tuples, or
+    after ``idle_timeout`` without tuples.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        A canonical flow table.
+    idle_timeout : str or Timedelta
+        A gap longer than this splits a flow in two sessions (NSG v1 has no states).
+    retry_window : str or Timedelta
+        A session is a ``retry`` when the previous session of the same source,
+        destination, destination port and protocol, seen by the same NIC, was
+        denied or got no reply, and this one began within this window after it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SESSION_COLUMNS`. ``state_reached`` is ``denied`` (a D tuple or a
+        deny decision), ``no-reply`` (packets sent, none received), ``completed``
+        (an E tuple), ``ongoing`` (no E yet) or ``unknown`` (NSG v1: no states, no
+        counters). Counters are sums of C and E deltas (never double counted),
+        missing when the log gave none. ``attempt`` counts retries in a chain (1 for
+        the first). ``attrs["note"]`` explains what a session is.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> rows = [dict(flow_time=f"2024-05-01T10:0{i}:00Z", src_ip="192.0.2.66", dst_ip="10.0.0.4",
+    ...              src_port=40000 + i, dst_port=22, protocol=6, direction="inbound",
+    ...              decision="deny", state="D", mac="000D3A000101", log_type="vnet") for i in range(3)]
+    >>> s = flow_sessions(coerce(pd.DataFrame(rows)))
+    >>> s["state_reached"].tolist(), s["retry"].tolist(), s["attempt"].tolist()
+    (['denied', 'denied', 'denied'], [False, True, True], [1, 2, 3])
+    """
+    idle = pd.Timedelta(idle_timeout)
+    window = pd.Timedelta(retry_window)
+    n = len(flows)
+    src, dst, cats = ip_codes(flows)
+    sport = flows["src_port"].to_numpy()
+    dport = flows["dst_port"].to_numpy()
+    proto = flows["protocol"].to_numpy()
+    obs = [_codes(flows[c]) for c in _OBSERVER]
+    key = combine_codes(src, dst, sport, dport, proto, *obs) if n else np.zeros(0, np.int64)
+    times = epoch_ms(flows["flow_time"])
+    order = np.lexsort((times, key))
+    k, t = key[order], times[order]
+    # State codes in the closed categories (B, C, E, D); -1 is missing (NSG v1).
+    state_col = flows["state"]
+    st = state_col.cat.codes.to_numpy()[order] if n else np.zeros(0, np.int8)
+    code = {x: (int(i) if i >= 0 else -2) for x, i in
+            zip(("B", "C", "E", "D"), state_col.cat.categories.get_indexer(["B", "C", "E", "D"]))}
+    is_e, is_b = st == code["E"], st == code["B"]
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        prev_ends_or_runs = np.isin(st[:-1], [code["C"], code["D"], code["E"]])
+        new[1:] = ((k[1:] != k[:-1])
+                   | is_e[:-1]
+                   | (is_b[1:] & prev_ends_or_runs)
+                   | ((t[1:] - t[:-1]) > idle.total_seconds() * 1000))
+    first_pos = np.flatnonzero(new)
+    last_pos = np.r_[first_pos[1:] - 1, n - 1] if n else first_pos
+    known_rows, values = counted_values(flows)
+    deny = (category_mask(flows["decision"], "deny") | category_mask(state_col, "D"))[order]
+
+    def any_of(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.astype(np.int64), first_pos) > 0 if n else np.zeros(0, bool)
+
+    def total(name: str) -> np.ndarray:
+        full = np.zeros(n)
+        full[known_rows] = values[name]
+        return np.add.reduceat(full[order], first_pos) if n else np.zeros(0)
+
+    agg = {
+        "first": t[first_pos], "last": t[last_pos], "tuples": np.diff(np.r_[first_pos, n]),
+        "deny": any_of(deny), "has_e": any_of(is_e), "has_state": any_of(st >= 0),
+        "known": any_of(known_rows[order]),
+        **{name: total(name) for name in ("packets_sent", "bytes_sent", "packets_received",
+                                          "bytes_received")},
+    }
+    head = flows.iloc[order[first_pos]].reset_index(drop=True)
+    tail = flows.iloc[order[last_pos]].reset_index(drop=True)
+    states_seen = np.full(len(first_pos), "", dtype=object)
+    for x in ("B", "C", "E", "D"):
+        states_seen = np.where(any_of(st == code[x]), states_seen + x, states_seen)
+    known = agg["known"]
+    reached = np.where(
+        agg["deny"], "denied",
+        np.where(known & (agg["packets_sent"] > 0) & (agg["packets_received"] == 0), "no-reply",
+                 np.where(agg["has_e"], "completed",
+                          np.where(agg["has_state"], "ongoing", "unknown"))))
+    out = pd.DataFrame({
+        "session": np.arange(len(first_pos), dtype=np.int64),
+        **{col: head[col] for col in ("src_ip", "src_port", "dst_ip", "dst_port", "protocol",
+                                      "direction", "mac", "log_type")},
+        "first_seen": pd.to_datetime(agg["first"], unit="ms", utc=True).astype("datetime64[ms, UTC]"),
+        "last_seen": pd.to_datetime(agg["last"], unit="ms", utc=True).astype("datetime64[ms, UTC]"),
+    })
+    out["duration"] = out["last_seen"] - out["first_seen"]
+    out["tuples"] = agg["tuples"].astype(np.int64)
+    out["states"] = states_seen
+    out["state_reached"] = pd.Categorical(reached, categories=list(SESSION_STATES))
+    out["decision"] = pd.Categorical(np.where(agg["deny"], "deny", "allow"),
+                                     categories=["allow", "deny"])
+    for col in ("rule", "acl_id", "encryption"):
+        out[col] = tail[col]
+    for col, dtype in (("packets_sent", "UInt64"), ("bytes_sent", "UInt64"),
+                       ("packets_received", "UInt64"), ("bytes_received", "UInt64")):
+        column = pd.array(agg[col].astype(np.uint64), dtype=dtype)
+        column[~known] = pd.NA
+        out[col] = column
+    out = _mark_retries(out, window)
+    out = out.sort_values(["first_seen", "session"], kind="stable").reset_index(drop=True)
+    out["session"] = np.arange(len(out), dtype=np.int64)
+    out.attrs["note"] = SESSION_NOTE
+    return out[list(SESSION_COLUMNS)]
+
+
+def _mark_retries(sessions: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
+    """Add ``retry`` and ``attempt`` (vectorised over a sort by service key and time)."""
+    n = len(sessions)
+    if n == 0:
+        sessions["retry"] = pd.Series([], dtype=bool)
+        sessions["attempt"] = pd.Series([], dtype=np.int64)
+        return sessions
+    src, dst, _ = ip_codes(sessions)
+    group = combine_codes(src, dst, sessions["dst_port"].to_numpy(), sessions["protocol"].to_numpy(),
+                          *[_codes(sessions[c]) for c in _OBSERVER])
+    first = epoch_ms(sessions["first_seen"])
+    last = epoch_ms(sessions["last_seen"])
+    order = np.lexsort((first, group))
+    g, f, l = group[order], first[order], last[order]
+    failed = np.isin(sessions["state_reached"].astype(object).to_numpy()[order], ["denied", "no-reply"])
+    retry = np.zeros(n, dtype=bool)
+    retry[1:] = (g[1:] == g[:-1]) & failed[:-1] & ((f[1:] - l[:-1]) <= window / pd.Timedelta("1ms"))
+    # attempt: position within a run of consecutive retries.
+    chain = np.cumsum(~retry)
+    starts = np.flatnonzero(~retry)
+    attempt = np.arange(n) - starts[chain - 1] + 1
+    out_retry = np.empty(n, dtype=bool)
+    out_attempt = np.empty(n, dtype=np.int64)
+    out_retry[order] = retry
+    out_attempt[order] = attempt
+    sessions["retry"] = out_retry
+    sessions["attempt"] = out_attempt
+    return sessions
+
+
+def session_summary(flows: pd.DataFrame, **kwargs: object) -> Finding:
+    """A finding with the sessions of ``flows``, counted by the state they reached.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        A canonical flow table.
+    **kwargs
+        Passed to :func:`flow_sessions`.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> session_summary(empty_frame()).facts["sessions"]
+    0
+    """
+    sessions = flow_sessions(flows, **kwargs)  # type: ignore[arg-type]
+    counts = sessions["state_reached"].value_counts().reindex(list(SESSION_STATES), fill_value=0)
+    by_state = {k: int(v) for k, v in counts.items() if v}
+    retries = int(sessions["retry"].sum())
+    parts = ", ".join(f"{v} {k}" for k, v in by_state.items()) or "none"
+    severity = "medium" if by_state.get("denied") or by_state.get("no-reply") else "info"
+    return Finding(
+        title="Flow sessions",
+        verdict="sessions",
+        severity=severity,
+        summary=(f"{len(sessions)} session(s) from {len(flows)} tuple(s): {parts}; "
+                 f"{retries} retr{'y' if retries == 1 else 'ies'}."),
+        evidence={"sessions": sessions},
+        facts={"sessions": int(len(sessions)), "tuples": int(len(flows)), "by_state": by_state,
+               "retries": retries},
+        notes=[SESSION_NOTE],
+    )

@@ -1,0 +1,111 @@
+"""``flowkit diagnose``: why does traffic from one address to another not work?
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="flowkit")
+>>> register(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["diagnose", "logs/", "--src", "10.10.1.4", "--dst", "10.10.3.4", "--port", "1433"])
+>>> args.port, args.protocol, args.handler is run
+(1433, None, True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence, TextIO
+
+import pandas as pd
+
+__all__ = ["register", "run", "load_flows", "load_inventory", "add_common_arguments", "DIAGNOSE_JSON_FIELDS"]
+
+#: Fields ``flowkit diagnose --json`` prints, in order.
+DIAGNOSE_JSON_FIELDS = ("verdict", "rule", "acl_id", "where", "reason", "evidence_rows")
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
+    """Arguments shared by the investigation commands (paths, window, inventory, --json)."""
+    if paths:
+        parser.add_argument("paths", nargs="+", metavar="PATH",
+                            help="flow log files or folders (searched recursively), globs, azure:// URLs")
+    parser.add_argument("--start", help="only tuples at or after this time (ISO 8601, UTC)")
+    parser.add_argument("--end", help="only tuples before this time (ISO 8601, UTC)")
+    parser.add_argument("--inventory", metavar="FILE",
+                        help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def load_flows(paths: Sequence[str], start: Any = None, end: Any = None) -> pd.DataFrame:
+    """Read every path into one canonical frame (the public loader does the work)."""
+    from flowkit.read import read_flow_logs
+
+    source: Any = list(paths) if len(paths) != 1 else paths[0]
+    return read_flow_logs(source, start=start, end=end)  # type: ignore[return-value]
+
+
+def load_inventory(path: str | None) -> Any:
+    """The inventory named by ``--inventory``, or None."""
+    if not path:
+        return None
+    from flowkit.inventory import read_inventory
+
+    return read_inventory(path)
+
+
+def write_json(data: dict[str, Any], out: TextIO | None = None) -> None:
+    """Print ``data`` as one line of JSON (numbers and text only)."""
+    from flowkit.findings import json_safe
+
+    (out or sys.stdout).write(json.dumps(json_safe(data), sort_keys=False) + "\n")
+
+
+def write_text(finding: Any, tables: Sequence[str] = (), out: TextIO | None = None, max_rows: int = 20) -> None:
+    """Print a finding for people: title, verdict, summary, notes and a few evidence tables."""
+    stream = out or sys.stdout
+    stream.write(f"{finding.title}\n")
+    stream.write(f"verdict: {finding.verdict} (severity {finding.severity})\n\n")
+    stream.write(f"{finding.summary}\n")
+    for name in tables:
+        frame = finding.evidence.get(name)
+        if frame is None or frame.empty:
+            continue
+        stream.write(f"\n{name} ({len(frame)} row(s)):\n")
+        with pd.option_context("display.width", 200, "display.max_columns", 30,
+                               "display.max_colwidth", 60):
+            stream.write(frame.head(max_rows).to_string(index=False) + "\n")
+        if len(frame) > max_rows:
+            stream.write(f"… {len(frame) - max_rows} more row(s)\n")
+    for note in finding.notes:
+        stream.write(f"\nNote: {note}\n")
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``diagnose`` subcommand."""
+    parser = subparsers.add_parser(
+        "diagnose", help="diagnose a connectivity failure between two addresses",
+        description="Look at every observation of traffic from --src to --dst at both ends and say why "
+                    "it fails: denied, encryption-dropped, lost-in-transit, no-reply, ok or not-observed.")
+    add_common_arguments(parser)
+    parser.add_argument("--src", required=True, help="source (initiating) IP address")
+    parser.add_argument("--dst", required=True, help="destination IP address")
+    parser.add_argument("--port", type=int, help="destination port")
+    parser.add_argument("--protocol", type=str.lower, choices=("tcp", "udp"), help="protocol")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle ``flowkit diagnose``; returns the exit status (0)."""
+    from flowkit.analysis.diagnose import diagnose
+
+    flows = load_flows(args.paths, args.start, args.end)
+    finding = diagnose(flows, args.src, args.dst, port=args.port, protocol=args.protocol,
+                       start=args.start, end=args.end, inventory=load_inventory(args.inventory))
+    if args.json:
+        write_json({k: finding.facts.get(k) for k in DIAGNOSE_JSON_FIELDS})
+    else:
+        write_text(finding, ("observations", "logged_nics") if finding.verdict == "not-observed"
+                   else ("observations",))
+    return 0

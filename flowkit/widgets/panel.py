@@ -1,0 +1,375 @@
+"""``FilterPanel``: ipywidgets controls that gather the arguments of ``filter_flows``.
+
+The panel does no filtering of its own: every change of a control reads all
+controls into keyword arguments and calls :func:`flowkit.filters.filter_flows`,
+the same function scripts and the command line use. ``.value`` is the result.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from flowkit.schema import coerce
+>>> flows = coerce(pd.DataFrame({"src_ip": ["192.0.2.1", "10.0.0.4"], "dst_ip": ["10.0.0.4", "198.51.100.2"],
+...                              "dst_port": [22, 443], "protocol": [6, 6], "decision": ["deny", "allow"],
+...                              "flow_time": ["2024-05-01T10:00Z", "2024-05-01T10:01Z"]}))
+>>> panel = FilterPanel(flows, draw=False)
+>>> panel.ports.value = "443"
+>>> len(panel.value), panel.filters
+(1, {'ports': '443'})
+>>> panel.src.value = "10.0.0.0/33"
+>>> panel.error
+"source: '10.0.0.0/33' is not an IP address or CIDR block"
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from html import escape
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from flowkit.addresses import normalize_mac
+from flowkit.filters import filter_flows
+from flowkit.findings import Finding, json_safe
+from flowkit.widgets.views import SummaryIndex, figure_png, first_rows, rows_html, summary_html, timeline_figure
+
+__all__ = ["FilterPanel", "FILTER_NAMES"]
+
+#: The keyword arguments of ``filter_flows`` the panel gathers, in control order.
+FILTER_NAMES = ("start", "end", "src", "dst", "ports", "protocol", "direction", "decision", "state",
+                "encryption", "rule", "log_type", "mac")
+
+_ANY = ""
+_PORTS = re.compile(r"^\s*\d{1,5}\s*(-\s*\d{1,5}\s*)?$")
+_STATE_LABELS = {"B": "B (began)", "C": "C (continuing)", "E": "E (ended)", "D": "D (denied)"}
+_TEXT_LABELS = {"start": "start", "end": "end", "src": "source", "dst": "destination", "ports": "ports"}
+
+
+def _present(series: pd.Series) -> list[str]:
+    """Category values that occur in ``series``, in category order."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return sorted(str(v) for v in series.dropna().unique())
+    codes = series.cat.codes.to_numpy()
+    seen = pd.unique(codes[codes >= 0])
+    cats = series.cat.categories
+    return [str(cats[i]) for i in sorted(seen)]
+
+
+def _time(name: str, text: str) -> pd.Timestamp | None:
+    if not text.strip():
+        return None
+    try:
+        ts = pd.Timestamp(text.strip())
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}: cannot read {text.strip()!r} as a time (use 2024-05-01T10:15Z)") from None
+    if pd.isna(ts):
+        raise ValueError(f"{name}: cannot read {text.strip()!r} as a time (use 2024-05-01T10:15Z)")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _addresses(name: str, text: str) -> list[str] | None:
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    for p in parts:
+        try:
+            ipaddress.ip_network(p, strict=False) if "/" in p else ipaddress.ip_address(p)
+        except ValueError:
+            raise ValueError(f"{name}: {p!r} is not an IP address or CIDR block") from None
+    return parts or None
+
+
+def _ports(text: str) -> str | None:
+    parts = [p for p in text.split(",") if p.strip()]
+    for p in parts:
+        if not _PORTS.match(p) or any(int(x) > 65535 for x in re.findall(r"\d+", p)):
+            raise ValueError(f"ports: {p.strip()!r} is not a port or a range (use 443 or 8000-8100)")
+    return ",".join(p.strip().replace(" ", "") for p in parts) or None
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set, range)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else value.isoformat()
+    return str(value)
+
+
+class FilterPanel:
+    """Interactive filters over a canonical flow table, with a live summary, table and charts.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        A canonical flow table (from :func:`flowkit.read_flow_logs`).
+    report : object, optional
+        A report with an ``add(finding)`` method (:class:`flowkit.report.Report`);
+        enables the *Add view to report* button.
+    inventory : flowkit.inventory.Inventory, optional
+        Names VMs in the MAC list, the table and the talker graph.
+    draw : bool, default True
+        Draw the timeline and the talker graph on every change (turn off for speed).
+    max_graph_rows : int, default 200000
+        Above this many selected rows the talker graph is not drawn (narrow the
+        selection first); the summary, table and timeline still update.
+    top_rows : int, default 15
+        Rows shown in the table (the earliest of the selection).
+    **filters
+        Initial values of the controls, named as the arguments of
+        :func:`flowkit.filters.filter_flows` (``src="10.10.1.4"``, ``ports=1433``, ...).
+
+    Attributes
+    ----------
+    value : pandas.DataFrame
+        The rows matching the current controls.
+    filters : dict
+        The keyword arguments given to ``filter_flows`` for ``value``.
+    error : str or None
+        The message shown for the last bad input, None when the input is fine.
+    widget : ipywidgets.VBox
+        The panel itself (what a notebook displays).
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> FilterPanel(empty_frame(), draw=False).summary_numbers
+    {'rows': 0, 'flows': 0, 'bytes': 0, 'denied': 0}
+    """
+
+    def __init__(self, flows: pd.DataFrame, report: Any = None, inventory: Any = None, *,
+                 draw: bool = True, max_graph_rows: int = 200_000, top_rows: int = 15,
+                 **filters: Any) -> None:
+        unknown = sorted(set(filters) - set(FILTER_NAMES))
+        if unknown:
+            raise TypeError(f"unknown filter(s) {unknown}; the filters are {list(FILTER_NAMES)}")
+        self._flows = flows
+        self.report = report
+        self.inventory = inventory
+        self.draw = draw
+        self.max_graph_rows = max_graph_rows
+        self.top_rows = top_rows
+        self._vm = inventory.mac_map("vm") if inventory is not None else {}
+        self._value = flows
+        self._filters: dict[str, Any] = {}
+        self.error: str | None = None
+        self.summary_numbers: dict[str, int] = {}
+        self._summaries = SummaryIndex(flows)
+        self._build_controls(flows)
+        self._set_initial(filters)
+        self._build_layout()
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.refresh()
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_controls(self, flows: pd.DataFrame) -> None:
+        text = dict(continuous_update=False, layout=w.Layout(width="260px"),
+                    style={"description_width": "80px"})
+        lo, hi = (flows["flow_time"].min(), flows["flow_time"].max()) if len(flows) else (None, None)
+        self.start = w.Text(description="start", placeholder=_as_text(lo) or "2024-05-01T10:00Z", **text)
+        self.end = w.Text(description="end", placeholder=_as_text(hi) or "2024-05-01T12:00Z", **text)
+        self.src = w.Text(description="source", placeholder="address or CIDR, …", **text)
+        self.dst = w.Text(description="destination", placeholder="address or CIDR, …", **text)
+        self.ports = w.Text(description="ports", placeholder="443, 8000-8100", **text)
+        drop = dict(layout=w.Layout(width="260px"), style={"description_width": "80px"})
+        protocols = sorted(int(p) for p in pd.unique(flows["protocol"].to_numpy())) if len(flows) else [6, 17]
+        names = {6: "TCP", 17: "UDP"}
+        self.protocol = w.Dropdown(description="protocol", options=[("any", _ANY)] + [
+            (names.get(p, str(p)), p) for p in protocols], **drop)
+
+        def choice(name: str, values: list[str], labels: dict[str, str] | None = None) -> w.Dropdown:
+            return w.Dropdown(description=name.replace("_", " "), options=[("any", _ANY)] + [
+                ((labels or {}).get(v, v), v) for v in values], **drop)
+
+        self.direction = choice("direction", _present(flows["direction"]))
+        self.decision = choice("decision", _present(flows["decision"]))
+        self.state = choice("state", _present(flows["state"]), _STATE_LABELS)
+        self.encryption = choice("encryption", _present(flows["encryption"]))
+        self.log_type = choice("log_type", _present(flows["log_type"]))
+        macs = _present(flows["mac"])
+        self.mac = choice("MAC / VM", macs, {m: f"{m} ({self._vm[m]})" for m in macs if m in self._vm})
+        self.rule = w.SelectMultiple(description="rule", options=_present(flows["rule"]), rows=6,
+                                     layout=w.Layout(width="420px"), style={"description_width": "80px"})
+        self.controls: dict[str, w.ValueWidget] = {name: getattr(self, name) for name in FILTER_NAMES}
+        for name, control in self.controls.items():
+            control.add_class(f"flowkit-filter-{name}")  # stable hooks for pages and browser tests
+
+    def _set_initial(self, filters: dict[str, Any]) -> None:
+        for name, value in filters.items():
+            control = self.controls[name]
+            if value is None:
+                continue
+            if isinstance(control, w.Text):
+                control.value = _as_text(value)
+            elif isinstance(control, w.SelectMultiple):
+                wanted = [value] if isinstance(value, str) else list(value)
+                control.value = tuple(v for v in wanted if v in control.options)
+            else:
+                values = [v for _, v in control.options]
+                candidate = value
+                if name == "protocol" and isinstance(value, str):
+                    candidate = {"tcp": 6, "udp": 17}.get(value.lower(), value)
+                elif name == "mac":
+                    candidate = normalize_mac(str(value)) or value
+                if candidate not in values:
+                    raise ValueError(f"{name}={value!r} is not among the values in these flows: "
+                                     f"{[v for v in values if v != _ANY]}")
+                control.value = candidate
+
+    def _build_layout(self) -> None:
+        self.message = w.HTML(layout=w.Layout(min_height="0px"))
+        self.message.add_class("flowkit-message")
+        self.summary = w.HTML()
+        self.summary.add_class("flowkit-summary")
+        self.table = w.HTML()
+        self.table.add_class("flowkit-table")
+        self.timeline = w.Image(format="png", layout=w.Layout(max_width="560px"))
+        self.graph = w.Image(format="png", layout=w.Layout(max_width="560px"))
+        self.graph_caption = w.HTML()
+        self.export_button = w.Button(description="Add view to report", icon="plus", layout=w.Layout(width="190px"),
+                                      disabled=self.report is None,
+                                      tooltip="Add this view as a finding to the report" if self.report is not None
+                                      else "Give FilterPanel(report=...) to export views")
+        self.export_button.on_click(lambda _: self.export())
+        column = [self.start, self.end, self.src, self.dst, self.ports]
+        column2 = [self.protocol, self.direction, self.decision, self.state, self.encryption]
+        column3 = [self.log_type, self.mac, self.rule]
+        charts = w.HBox([w.VBox([w.HTML("<b>timeline</b>"), self.timeline]),
+                         w.VBox([w.HTML("<b>talkers</b>"), self.graph_caption, self.graph])])
+        self.widget = w.VBox([
+            w.HBox([w.VBox(column), w.VBox(column2), w.VBox(column3)]),
+            self.message, w.HBox([self.summary, self.export_button]), self.table, charts,
+        ])
+        self.widget.add_class("flowkit-filter-panel")
+
+    # -- behaviour ----------------------------------------------------------------------------
+    @property
+    def value(self) -> pd.DataFrame:
+        """The rows that match the controls (a frame in the canonical schema)."""
+        return self._value
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The arguments of ``filter_flows`` behind :attr:`value`."""
+        return dict(self._filters)
+
+    def read_controls(self) -> dict[str, Any]:
+        """Read the controls into ``filter_flows`` arguments; raise ValueError on bad input.
+
+        Examples
+        --------
+        >>> from flowkit.schema import empty_frame
+        >>> p = FilterPanel(empty_frame(), draw=False, ports="22, 80-81")
+        >>> p.read_controls()
+        {'ports': '22,80-81'}
+        """
+        args: dict[str, Any] = {
+            "start": _time("start", self.start.value),
+            "end": _time("end", self.end.value),
+            "src": _addresses("source", self.src.value),
+            "dst": _addresses("destination", self.dst.value),
+            "ports": _ports(self.ports.value),
+            "rule": list(self.rule.value) or None,
+        }
+        for name in ("protocol", "direction", "decision", "state", "encryption", "log_type", "mac"):
+            value = self.controls[name].value
+            args[name] = None if value == _ANY else value
+        return {k: v for k, v in args.items() if v is not None}
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Filter with the current controls and update the summary, table and charts.
+
+        Bad input (an invalid CIDR, port or time) shows a message in the panel and
+        keeps the previous selection; nothing is raised.
+        """
+        try:
+            args = self.read_controls()
+            value = filter_flows(self._flows, **args)
+        except Exception as exc:  # shown to the user, never raised into the event loop
+            self._show_error(exc)
+            return
+        self.error = None
+        self.message.value = ""
+        self._value, self._filters = value, args
+        self.summary_numbers = self._summaries.summary(value)
+        self.table.value = rows_html(value, self.top_rows, vm=self._vm)  # before the summary, which pages wait on
+        self.summary.value = summary_html(self.summary_numbers, len(self._flows))
+        if self.draw:
+            self._draw()
+
+    def _show_error(self, exc: Exception) -> None:
+        text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        self.error = text
+        self.message.value = (f"<div class='flowkit-error' style='color:#c0392b'>&#9888; {escape(text)}"
+                              " &mdash; showing the previous selection.</div>")
+
+    def _draw(self) -> None:
+        try:
+            self.timeline.value = figure_png(timeline_figure(self._value))
+            if len(self._value) > self.max_graph_rows:
+                self.graph.value = b""
+                self.graph.layout.display = "none"
+                self.graph_caption.value = (f"<i>{len(self._value):,} rows selected: narrow the selection "
+                                            f"below {self.max_graph_rows:,} rows to draw the talker graph.</i>")
+                return
+            self.graph.layout.display = None
+            self.graph_caption.value = ""
+            self.graph.value = figure_png(self._graph_figure())
+        except Exception as exc:
+            self._show_error(exc)
+
+    def _graph_figure(self) -> Any:
+        from flowkit.analysis.draw import draw_talker_graph
+        from flowkit.analysis.graph import talker_graph
+
+        G = talker_graph(self._value, inventory=self.inventory)
+        return draw_talker_graph(G, figsize=(6.0, 4.5), max_labels=15)
+
+    # -- export -------------------------------------------------------------------------------
+    def finding(self, max_rows: int = 1000) -> Finding:
+        """The current view as a :class:`flowkit.findings.Finding` (for a report).
+
+        Examples
+        --------
+        >>> from flowkit.schema import empty_frame
+        >>> FilterPanel(empty_frame(), draw=False).finding().verdict
+        'selection'
+        """
+        args = json_safe(self._filters)
+        described = ", ".join(f"{k}={_as_text(v)}" for k, v in args.items()) or "no filter"
+        n = self.summary_numbers
+        figures: dict[str, Any] = {"timeline": timeline_figure(self._value)}
+        if 0 < len(self._value) <= self.max_graph_rows:
+            figures["talker_graph"] = self._graph_figure()
+        return Finding(
+            title=f"Filtered view: {described}", verdict="selection", severity="info",
+            summary=(f"{n['rows']:,} of {len(self._flows):,} rows, {n['flows']:,} flows, {n['bytes']:,} bytes, "
+                     f"{n['denied']:,} denied tuples ({described})."),
+            evidence={"rows": first_rows(self._value, max_rows).reset_index(drop=True)},
+            figures=figures, facts={"filters": args, **n},
+        )
+
+    def export(self) -> Finding | None:
+        """Add :meth:`finding` to the report given to the panel; the message says what happened."""
+        if self.report is None:
+            self._show_error(ValueError("no report: create the panel with FilterPanel(flows, report=...)"))
+            return None
+        try:
+            finding = self.finding()
+            self.report.add(finding)
+        except Exception as exc:
+            self._show_error(exc)
+            return None
+        self.message.value = f"<div class='flowkit-exported'>Added &ldquo;{escape(finding.title)}&rdquo; to the report.</div>"
+        return finding
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"FilterPanel({len(self._value):,} of {len(self._flows):,} rows, filters={self._filters!r})"

@@ -1,0 +1,57 @@
+"""denied_summary(): grouping, attempts counted once, storms."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from flowkit.analysis.denied import DENIED_COLUMNS, denied_summary
+from flowkit.schema import empty_frame
+from flowkit_frames import DB, DB_MAC, SCANNER, WEB, WEB_MAC, frame, tuple_row
+
+
+def _scan(n, every_s, port=22, src=SCANNER, **kw):
+    return [tuple_row(i * every_s / 60, src=src, dst=WEB, sport=40000 + i, dport=port, direction="inbound",
+                      decision="deny", state="D", rule="DefaultRule_DenyAllInBound", **kw) for i in range(n)]
+
+
+def test_groups_and_storm_threshold():
+    rows = _scan(20, 30) + _scan(19, 30, port=3389) + _scan(20, 40, src="192.0.2.7")
+    t = denied_summary(frame(rows)).evidence["denied"]
+    got = {(r.src_ip, r.dst_port): (r.attempts, r.max_in_window, r.retry_storm) for r in t.itertuples()}
+    # 20 attempts every 30 s span 9.5 min (a storm); every 40 s they span 12.7 min: 15 in 10 min.
+    assert got == {(SCANNER, 22): (20, 20, True), (SCANNER, 3389): (19, 19, False),
+                   ("192.0.2.7", 22): (20, 15, False)}
+    assert list(t.columns) == list(DENIED_COLUMNS)
+
+
+def test_same_denial_seen_twice_counts_once():
+    one = _scan(1, 60, mac=WEB_MAC)[0]
+    nsg = {**one, "log_type": "nsg", "encryption": None, "acl_id": None, "version": 2,
+           "resource_id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n"}
+    f = denied_summary(frame([one, nsg]))
+    row = f.evidence["denied"].iloc[0]
+    assert (int(row["tuples"]), int(row["attempts"]), row["log_types"]) == (2, 1, "nsg,vnet")
+    assert f.facts["attempts"] == 1 and f.facts["denied_tuples"] == 2
+
+
+def test_where_and_acl():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                      rule="UserRule_DenyWebToSql", acl_id="/x/networkSecurityGroups/nsg-data", mac=DB_MAC)]
+    row = denied_summary(frame(rows)).evidence["denied"].iloc[0]
+    assert (row["where"], row["acl_id"], row["protocol"]) == ("destination-inbound", "/x/networkSecurityGroups/nsg-data", "tcp")
+    assert row["first_seen"] == pd.Timestamp("2024-05-01T10:00Z")
+
+
+def test_no_denied_traffic():
+    f = denied_summary(empty_frame())
+    assert (f.verdict, f.facts["groups"]) == ("none", 0)
+    f = denied_summary(frame([tuple_row(0)]))
+    assert f.verdict == "none"
+
+
+def test_finding_verdicts():
+    assert denied_summary(frame(_scan(3, 60))).verdict == "denied"
+    f = denied_summary(frame(_scan(25, 10)))
+    assert (f.verdict, f.severity) == ("retry-storm", "medium")
+    assert f.facts["storms"] == [{"src_ip": SCANNER, "dst_ip": WEB, "dst_port": 22, "protocol": "tcp",
+                                  "rule": "DefaultRule_DenyAllInBound", "attempts": 25, "max_in_window": 25}]

@@ -1,0 +1,166 @@
+"""diagnose(): every verdict on hand-written frames, and the edge cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowkit.analysis.diagnose import VERDICTS, diagnose, logged_nics
+from flowkit_frames import APP, APP_MAC, DB, DB_MAC, INTERNET, WEB, WEB_MAC, frame, tuple_row
+
+NSG_DATA = ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"
+            "nsg-data")
+
+
+def _healthy_at_db(minute: float = 0) -> list[dict]:
+    """Other traffic that proves db-01's NIC is logged in that hour."""
+    return [tuple_row(minute, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state="E",
+                      counters=(3, 300, 3, 900), mac=DB_MAC, rule="UserRule_AllowAppToSql")]
+
+
+def _sent_no_reply(mac: str = WEB_MAC, direction: str = "outbound", minute: float = 0,
+                   **kw) -> list[dict]:
+    return [tuple_row(minute, src=WEB, dst=DB, dport=1433, direction=direction, state="B", mac=mac, **kw),
+            tuple_row(minute + 1, src=WEB, dst=DB, dport=1433, direction=direction, state="C",
+                      counters=(4, 240, 0, 0), mac=mac, **kw)]
+
+
+def test_denied_at_destination_inbound():
+    rows = _sent_no_reply() + [tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny",
+                                         state="D", rule="UserRule_DenyWebToSql", acl_id=NSG_DATA, mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert f.verdict == "denied"
+    assert (f.facts["rule"], f.facts["acl_id"], f.facts["where"], f.facts["nsg"]) == (
+        "UserRule_DenyWebToSql", NSG_DATA, "destination-inbound", "nsg-data")
+    assert f.facts["evidence_rows"] == 3
+    assert f.severity == "high"
+    assert "let it out" in f.summary
+
+
+def test_denied_at_source_outbound_in_nsg_log_names_the_nsg():
+    rows = [tuple_row(0, src=WEB, dst=INTERNET, dport=445, direction="outbound", decision="deny", state="B",
+                      rule="UserRule_DenySmbOut", log_type="nsg", resource_id=NSG_DATA)]
+    f = diagnose(frame(rows), WEB, INTERNET, port=445, protocol="tcp")
+    assert (f.verdict, f.facts["where"], f.facts["rule"], f.facts["acl_id"]) == (
+        "denied", "source-outbound", "UserRule_DenySmbOut", NSG_DATA)
+    assert f.title == "Connectivity 10.10.1.4 -> 198.51.100.10 TCP port 445"
+
+
+def test_source_outbound_wins_when_denied_at_both_ends():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=22, direction="outbound", decision="deny", state="D",
+                      rule="UserRule_DenyOut", mac=WEB_MAC),
+            tuple_row(0, src=WEB, dst=DB, dport=22, direction="inbound", decision="deny", state="D",
+                      rule="UserRule_DenyIn", mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=22)
+    assert (f.facts["where"], f.facts["rule"]) == ("source-outbound", "UserRule_DenyOut")
+
+
+def test_encryption_dropped():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, direction="outbound", decision="deny", state="D",
+                      encryption="NX_NOT_ACCEPTED", rule="unspecified", acl_id="unspecified")]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["rule"], f.facts["acl_id"], f.facts["where"]) == (
+        "encryption-dropped", "unspecified", "unspecified", "source-outbound")
+    assert "NX_NOT_ACCEPTED" in f.summary
+
+
+def test_lost_in_transit_when_destination_nic_logged_that_hour():
+    f = diagnose(frame(_sent_no_reply() + _healthy_at_db(30)), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"]) == ("lost-in-transit", "in-transit")
+    assert f.facts["destination_macs"] == [DB_MAC]
+    assert f.facts["packets_sent"] == 4
+
+
+def test_one_end_only_with_unlogged_destination_is_not_lost_in_transit():
+    f = diagnose(frame(_sent_no_reply()), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"]) == ("no-reply", "source")
+    assert "cannot be told" in f.summary
+
+
+def test_destination_logged_in_another_hour_only_is_not_lost_in_transit():
+    f = diagnose(frame(_sent_no_reply(minute=0) + _healthy_at_db(90)), WEB, DB, port=1433)
+    assert f.verdict == "no-reply"
+
+
+def test_destination_known_from_inventory_but_not_logged_is_not_lost():
+    from flowkit.inventory import inventory_from_records
+
+    inv = inventory_from_records([{"mac": DB_MAC, "ip": DB, "vm": "db-01"}])
+    f = diagnose(frame(_sent_no_reply()), WEB, DB, port=1433, inventory=inv)
+    assert f.verdict == "no-reply"
+    assert "db-01" in f.summary
+
+
+def test_no_reply_at_destination():
+    rows = _sent_no_reply() + _sent_no_reply(mac=DB_MAC, direction="inbound")
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"], f.severity) == ("no-reply", "destination", "medium")
+
+
+def test_no_reply_seen_only_at_destination():
+    f = diagnose(frame(_sent_no_reply(mac=DB_MAC, direction="inbound")), WEB, DB)
+    assert (f.verdict, f.facts["where"]) == ("no-reply", "destination")
+
+
+def test_ok_when_replies_seen():
+    rows = [tuple_row(0, src=WEB, dst=INTERNET, dport=443, state="B"),
+            tuple_row(1, src=WEB, dst=INTERNET, dport=443, state="E", counters=(5, 500, 4, 4000))]
+    f = diagnose(frame(rows), WEB, INTERNET, port=443)
+    assert (f.verdict, f.facts["where"], f.facts["packets_received"], f.severity) == ("ok", None, 4, "info")
+
+
+def test_nsg_v1_without_counters_is_ok_but_unconfirmed():
+    rows = [tuple_row(0, src=WEB, dst=APP, state=None, log_type="nsg", version=1),
+            tuple_row(0, src=WEB, dst=APP, state=None, log_type="nsg", version=1, direction="inbound", mac=APP_MAC)]
+    f = diagnose(frame(rows), WEB, APP)
+    assert f.verdict == "ok" and f.facts["replies_confirmed"] is False
+
+
+def test_nsg_v2_udp_zero_counters_do_not_mean_no_reply():
+    rows = [tuple_row(0, src=WEB, dst=APP, dport=514, proto=17, state="C", counters=(0, 0, 0, 0), log_type="nsg")]
+    f = diagnose(frame(rows), WEB, APP, port=514, protocol="udp")
+    assert f.verdict == "ok"
+
+
+def test_not_observed_says_which_macs_were_logged():
+    f = diagnose(frame(_healthy_at_db()), WEB, "10.10.9.9", port=443)
+    assert f.verdict == "not-observed"
+    assert f.facts["logged_macs"] == [DB_MAC]
+    assert DB_MAC in f.summary and "not the address of any logged NIC" in f.summary
+    assert list(f.evidence) == ["logged_nics"]
+
+
+def test_window_limits_what_is_looked_at():
+    rows = _sent_no_reply(minute=0) + [tuple_row(200, src=WEB, dst=DB, dport=1433, state="E",
+                                                 counters=(1, 60, 1, 60))]
+    assert diagnose(frame(rows), WEB, DB, end="2024-05-01T11:00Z").verdict == "no-reply"
+    assert diagnose(frame(rows), WEB, DB, start="2024-05-01T11:00Z").verdict == "ok"
+    assert diagnose(frame(rows), WEB, DB, port=1433, protocol="udp").verdict == "not-observed"
+
+
+def test_evidence_tables_and_json():
+    import json
+
+    f = diagnose(frame(_sent_no_reply() + _healthy_at_db(30)), WEB, DB)
+    assert set(f.evidence) == {"observations", "tuples", "sessions", "logged_nics"}
+    assert len(f.evidence["tuples"]) == f.facts["evidence_rows"] == 2
+    json.dumps(f.to_dict())
+    assert "lost-in-transit" in f._repr_html_()
+
+
+def test_every_verdict_has_a_severity():
+    assert set(VERDICTS) == {"denied", "encryption-dropped", "lost-in-transit", "no-reply", "ok", "not-observed"}
+
+
+def test_logged_nics_table():
+    t = logged_nics(frame(_sent_no_reply() + _healthy_at_db(70)))
+    assert t["mac"].tolist() == [WEB_MAC, DB_MAC] or t["mac"].tolist() == sorted([WEB_MAC, DB_MAC])
+    row = t[t["mac"] == DB_MAC].iloc[0]
+    assert (row["addresses"], row["hours"], int(row["tuples"])) == (DB, "11:00", 1)
+
+
+@pytest.mark.parametrize("rows", [[], _healthy_at_db()])
+def test_empty_or_unrelated(rows):
+    from flowkit.schema import empty_frame
+
+    flows = frame(rows) if rows else empty_frame()
+    assert diagnose(flows, WEB, DB).verdict == "not-observed"

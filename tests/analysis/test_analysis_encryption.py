@@ -1,0 +1,86 @@
+"""encryption_audit(): states, unsupported NICs, drops, matrices, trend."""
+
+from __future__ import annotations
+
+from flowkit.analysis.encryption import ENCRYPTION_MEANINGS, encryption_audit, flow_encryption
+from flowkit.inventory import inventory_from_records
+from flowkit.schema import ENCRYPTION_STATES, empty_frame
+from flowkit_frames import frame, tuple_row
+
+A, B, DB, LEGACY = "10.20.1.4", "10.20.1.5", "10.20.2.4", "10.20.1.6"
+MA, MB, MDB, ML = "000D3A000401", "000D3A000402", "000D3A000403", "000D3A000404"
+INV = inventory_from_records([
+    {"mac": MA, "ip": A, "vm": "sec-app-01", "subnet": "snet-sec-app", "subnet_prefix": "10.20.1.0/24"},
+    {"mac": MB, "ip": B, "vm": "sec-app-02", "subnet": "snet-sec-app", "subnet_prefix": "10.20.1.0/24"},
+    {"mac": MDB, "ip": DB, "vm": "sec-db-01", "subnet": "snet-sec-data", "subnet_prefix": "10.20.2.0/24"},
+    {"mac": ML, "ip": LEGACY, "vm": "legacy-01", "subnet": "snet-sec-app", "subnet_prefix": "10.20.1.0/24"},
+])
+
+
+def _flow(src, smac, dst, dmac, sport, enc, minute=0, counters=(10, 1000, 10, 3000), deny=False):
+    state = "D" if deny else "E"
+    c = (0, 0, 0, 0) if deny else counters
+    kw = dict(src=src, dst=dst, sport=sport, dport=1433, encryption=enc, state=state,
+              decision="deny" if deny else "allow", counters=c)
+    return [tuple_row(minute, mac=smac, direction="outbound", **kw),
+            tuple_row(minute, mac=dmac, direction="inbound", **kw)]
+
+
+def _rows():
+    return (_flow(A, MA, DB, MDB, 1, "X") + _flow(B, MB, DB, MDB, 2, "X")
+            + _flow(A, MA, B, MB, 3, "NX_LOCAL_DST")
+            + _flow(LEGACY, ML, DB, MDB, 4, "NX_HW_NOT_SUPPORTED")
+            + _flow(LEGACY, ML, DB, MDB, 5, "NX_NOT_ACCEPTED", minute=61, deny=True)
+            + [tuple_row(0, src=A, dst="198.51.100.20", sport=6, dport=443, mac=MA, state="E", encryption="NX",
+                         counters=(1, 100, 1, 100))])
+
+
+def test_facts():
+    f = encryption_audit(frame(_rows()), inventory=INV, figures=False)
+    assert f.facts == {"flows": 6, "encrypted_share": 2 / 6, "bytes_encrypted_share": 8000 / (4 * 4000 + 200),
+                       "by_state": {"X": 2, "NX": 1, "NX_HW_NOT_SUPPORTED": 1, "NX_NOT_ACCEPTED": 1,
+                                    "NX_LOCAL_DST": 1},
+                       "unsupported_macs": [ML], "never_encrypting": [ML], "dropped": 1}
+    assert (f.verdict, f.severity) == ("dropped", "high")
+    assert "legacy-01" in f.summary
+
+
+def test_bytes_are_not_double_counted_across_both_ends():
+    per_flow = flow_encryption(frame(_flow(A, MA, DB, MDB, 1, "X")))
+    assert per_flow["bytes"].tolist() == [4000]
+
+
+def test_evidence_tables():
+    f = encryption_audit(frame(_rows()), inventory=INV)
+    states = f.evidence["by_state"].set_index("state")
+    assert states.loc["NX_LOCAL_DST", "action"] == "Nothing to do."
+    assert "hardware" in states.loc["NX_HW_NOT_SUPPORTED", "meaning"]
+    pairs = f.evidence["vm_pairs"].set_index(["src", "dst"])
+    assert pairs.loc[("legacy-01", "sec-db-01"), "flows"] == 2
+    assert pairs.loc[("sec-app-01", "sec-db-01"), "encrypted_share"] == 1.0
+    matrix = f.evidence["subnet_matrix"].set_index("src_subnet")
+    assert matrix.loc["snet-sec-app", "snet-sec-data"] == 2 / 4
+    assert matrix.loc["snet-sec-app", "internet"] == 0.0
+    assert f.evidence["never_encrypting"].to_dict("records") == [
+        {"mac": ML, "vm": "legacy-01", "states": "NX_HW_NOT_SUPPORTED,NX_NOT_ACCEPTED", "hardware_not_supported": True}]
+    trend = f.evidence["trend"]
+    assert trend["flows"].tolist() == [5, 1] and trend["dropped"].tolist() == [0, 1]
+    assert "trend" in f.figures
+
+
+def test_local_dst_does_not_make_a_vm_never_encrypting():
+    rows = _flow(A, MA, B, MB, 3, "NX_LOCAL_DST")
+    f = encryption_audit(frame(rows), figures=False)
+    assert f.facts["never_encrypting"] == [] and f.facts["unsupported_macs"] == []
+    assert f.verdict == "partial"
+
+
+def test_all_encrypted_and_no_vnet_data():
+    assert encryption_audit(frame(_flow(A, MA, DB, MDB, 1, "X")), figures=False).verdict == "all-encrypted"
+    assert encryption_audit(empty_frame()).facts["flows"] == 0
+    nsg_only = frame([tuple_row(0, log_type="nsg")])
+    assert encryption_audit(nsg_only).verdict == "no-vnet-data"
+
+
+def test_every_documented_state_has_a_meaning():
+    assert set(ENCRYPTION_MEANINGS) == set(ENCRYPTION_STATES)

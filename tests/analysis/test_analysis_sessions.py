@@ -1,0 +1,102 @@
+"""flow_sessions(): stitching, states reached, totals, retries."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flowkit.analysis.keys import SESSION_NOTE
+from flowkit.analysis.sessions import SESSION_COLUMNS, flow_sessions, session_summary
+from flowkit.schema import empty_frame
+from flowkit_frames import APP_MAC, INTERNET, SCANNER, WEB, WEB_MAC, frame, tuple_row
+
+
+def _flow(states_counters, **kw):
+    return [tuple_row(m, state=s, counters=c, **kw) for m, s, c in states_counters]
+
+
+def test_completed_totals_are_sums_of_c_and_e_deltas():
+    rows = _flow([(0, "B", (0, 0, 0, 0)), (5, "C", (10, 1000, 8, 8000)), (7, "E", (2, 200, 1, 100))])
+    s = flow_sessions(frame(rows))
+    assert len(s) == 1
+    row = s.iloc[0]
+    assert (row["state_reached"], row["states"], int(row["tuples"])) == ("completed", "BCE", 3)
+    assert [int(row[c]) for c in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")] == \
+        [12, 1200, 9, 8100]
+    assert row["duration"] == pd.Timedelta(minutes=7)
+    assert row["first_seen"] == pd.Timestamp("2024-05-01T10:00Z")
+    assert list(s.columns) == list(SESSION_COLUMNS)
+
+
+def test_nsg_b_with_missing_counters_is_not_zero():
+    rows = _flow([(0, "B", None), (1, "E", (3, 30, 3, 30))], log_type="nsg")
+    s = flow_sessions(frame(rows))
+    assert (int(s.loc[0, "packets_sent"]), s.loc[0, "state_reached"]) == (3, "completed")
+
+
+def test_ongoing_no_reply_denied_unknown():
+    rows = (_flow([(0, "B", None), (1, "C", (2, 20, 1, 10))], sport=1)
+            + _flow([(0, "B", None), (1, "C", (4, 240, 0, 0))], sport=2)
+            + [tuple_row(0, src=SCANNER, dst=WEB, sport=3, dport=22, direction="inbound", decision="deny", state="D")]
+            + [tuple_row(0, sport=4, state=None, log_type="nsg", version=1)])
+    s = flow_sessions(frame(rows)).sort_values("src_port")
+    assert s["state_reached"].astype(str).tolist() == ["ongoing", "no-reply", "denied", "unknown"]
+    # D and NSG v1 tuples carry no counters that count: totals are missing, not 0.
+    assert s["packets_sent"].isna().tolist() == [False, False, True, True]
+
+
+def test_each_observer_is_its_own_session():
+    rows = (_flow([(0, "B", None), (1, "E", (1, 1, 1, 1))])
+            + _flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], direction="inbound", mac=APP_MAC))
+    s = flow_sessions(frame(rows))
+    assert sorted(s["mac"].astype(str)) == sorted([WEB_MAC, APP_MAC])
+
+
+def test_port_reuse_after_e_and_idle_gap_start_new_sessions():
+    rows = _flow([(0, "B", None), (1, "E", (1, 1, 1, 1)), (3, "B", None), (4, "E", (1, 1, 1, 1)),
+                  (30, "B", None), (31, "C", (1, 1, 1, 1))])
+    s = flow_sessions(frame(rows))
+    assert s["tuples"].tolist() == [2, 2, 2]
+    assert flow_sessions(frame(_flow([(0, "C", (1, 1, 1, 1)), (8, "C", (1, 1, 1, 1))])))["tuples"].tolist() == [2]
+    assert flow_sessions(frame(_flow([(0, "C", (1, 1, 1, 1)), (8, "C", (1, 1, 1, 1))])),
+                         idle_timeout="5min")["tuples"].tolist() == [1, 1]
+
+
+def test_duplicate_tuples_are_kept_in_one_session():
+    rows = _flow([(0, "B", None), (0, "B", None), (1, "E", (1, 1, 1, 1))])
+    s = flow_sessions(frame(rows))
+    assert s["tuples"].tolist() == [3]
+
+
+def test_retries_chain_after_failures_within_window():
+    rows = [tuple_row(m, src=SCANNER, dst=WEB, sport=40000 + i, dport=22, direction="inbound", decision="deny",
+                      state="D") for i, m in enumerate([0, 1, 2, 10, 11])]
+    s = flow_sessions(frame(rows))
+    assert s["retry"].tolist() == [False, True, True, False, True]
+    assert s["attempt"].tolist() == [1, 2, 3, 1, 2]
+
+
+def test_a_new_connection_after_a_completed_one_is_not_a_retry():
+    rows = (_flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], sport=1)
+            + _flow([(1.5, "B", None), (2, "E", (1, 1, 1, 1))], sport=2))
+    assert flow_sessions(frame(rows))["retry"].tolist() == [False, False]
+
+
+def test_empty_and_note():
+    s = flow_sessions(empty_frame())
+    assert len(s) == 0 and list(s.columns) == list(SESSION_COLUMNS)
+    assert s.attrs["note"] == SESSION_NOTE
+
+
+def test_session_summary_finding_explains_flow_logs():
+    rows = _flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], dst=INTERNET, dport=443)
+    f = session_summary(frame(rows))
+    assert f.facts == {"sessions": 1, "tuples": 2, "by_state": {"completed": 1}, "retries": 0}
+    assert "per-minute statistics, not access logs" in f.notes[0]
+    assert "not access logs" in f._repr_html_()
+
+
+@pytest.mark.parametrize("window, retries", [("30s", 0), ("2min", 1)])
+def test_retry_window(window, retries):
+    rows = [tuple_row(m, sport=p, decision="deny", state="D") for m, p in ((0, 1), (1.5, 2))]
+    assert int(flow_sessions(frame(rows), retry_window=window)["retry"].sum()) == retries

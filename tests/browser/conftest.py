@@ -1,0 +1,54 @@
+"""Fixtures of the browser tests: Debian's Chromium through Playwright, and the expected numbers."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+import pytest
+
+from browser_servers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SAMPLES, chromium_available
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts kernels, servers or a browser (deselect with -m 'not slow')")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not chromium_available():
+        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def connectivity_flows() -> pd.DataFrame:
+    from flowkit.read import read_flow_logs
+
+    return read_flow_logs(SAMPLES / "connectivity", progress=False)
+
+
+@pytest.fixture(scope="session")
+def numbers(connectivity_flows: pd.DataFrame) -> Callable[..., dict[str, int]]:
+    """``numbers(**filters)``: the summary the panel must show, computed here from ``filter_flows``.
+
+    Flows, bytes and denied are counted with plain pandas, not with the panel's code.
+    """
+    from flowkit.filters import filter_flows
+
+    def compute(**filters: Any) -> dict[str, int]:
+        rows = filter_flows(connectivity_flows, **filters)
+        counted = rows["state"].isin(["C", "E"])
+        both_ways = rows["bytes_sent"].astype("Float64").fillna(0) + rows["bytes_received"].astype("Float64").fillna(0)
+        return {"rows": len(rows),
+                "flows": len(rows[["src_ip", "src_port", "dst_ip", "dst_port", "protocol"]].drop_duplicates()),
+                "bytes": int(both_ways[counted].sum()),
+                "denied": int(((rows["decision"] == "deny") | (rows["state"] == "D")).sum())}
+    return compute
