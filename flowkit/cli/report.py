@@ -1,0 +1,139 @@
+"""``flowkit report``: run investigations headless and write the findings as a report.
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="flowkit")
+>>> _ = register(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["report", "logs/", "-o", "findings.html", "--src", "10.10.1.4",
+...                           "--dst", "10.10.3.4", "--port", "1433", "--investigations", "connectivity"])
+>>> args.output, args.src, args.port, args.investigations, args.handler is run
+('findings.html', ['10.10.1.4'], [1433], 'connectivity', True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Sequence
+
+__all__ = ["register", "run", "pairs_from_args", "ANON_KEY_ENV"]
+
+#: Environment variable holding the anonymisation key.
+ANON_KEY_ENV = "FLOWKIT_ANON_KEY"
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand."""
+    from flowkit.report.investigations import INVESTIGATIONS
+
+    parser = subparsers.add_parser(
+        "report", help="run investigations and write a report (HTML, Markdown, XLSX or CSV)",
+        description="Read flow logs, run the chosen investigations without a notebook, and write one "
+                    "report: a self-contained HTML page, Markdown for tickets, or XLSX/CSV evidence.")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="flow log files or folders (searched recursively), globs, azure:// URLs")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="where to write the report (.html, .md, .xlsx, or a folder for CSV)")
+    parser.add_argument("--format", choices=("html", "md", "xlsx", "csv"),
+                        help="output format (default: from the output's suffix)")
+    parser.add_argument("--investigations", metavar="LIST",
+                        help=f"comma-separated, any of {','.join(INVESTIGATIONS)} (default: all that apply)")
+    parser.add_argument("--src", action="append", default=[], metavar="IP",
+                        help="source address of a connectivity question (repeat with --dst for several)")
+    parser.add_argument("--dst", action="append", default=[], metavar="IP", help="destination address")
+    parser.add_argument("--port", action="append", type=int, default=[], help="destination port")
+    parser.add_argument("--protocol", action="append", type=str.lower, default=[], choices=("tcp", "udp"))
+    parser.add_argument("--nsg", nargs="+", default=[], metavar="PATH", help="NSG flow log paths: read with the other paths; compare uses the rows "
+                             "by their log type")
+    parser.add_argument("--vnet", nargs="+", default=[], metavar="PATH", help="VNet flow log paths (read likewise)")
+    parser.add_argument("--start", help="only tuples at or after this time (ISO 8601, UTC)")
+    parser.add_argument("--end", help="only tuples before this time (ISO 8601, UTC)")
+    parser.add_argument("--inventory", metavar="FILE",
+                        help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")
+    parser.add_argument("--title", default="flowkit report", help="the report's title")
+    parser.add_argument("--max-rows", type=int, default=50, help="evidence rows shown per table (default 50)")
+    parser.add_argument("--no-figures", action="store_true", help="draw no charts (faster)")
+    parser.add_argument("--anonymize", action="store_true",
+                        help="replace addresses, MACs, GUIDs and resource names by keyed pseudonyms")
+    parser.add_argument("--anonymize-key", metavar="KEY",
+                        help=f"the pseudonym key (implies --anonymize; default: ${ANON_KEY_ENV}, else random)")
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="always show progress bars")
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def pairs_from_args(src: Sequence[str], dst: Sequence[str], port: Sequence[int],
+                    protocol: Sequence[str]) -> list[tuple[str, str, int | None, str | None]]:
+    """Pair repeated ``--src``/``--dst`` (``--port``/``--protocol``: one for all, or one each).
+
+    Examples
+    --------
+    >>> pairs_from_args(["192.0.2.1", "192.0.2.2"], ["198.51.100.1"] * 2, [443], [])
+    [('192.0.2.1', '198.51.100.1', 443, None), ('192.0.2.2', '198.51.100.1', 443, None)]
+    """
+    from flowkit.errors import FlowkitError
+
+    if len(src) != len(dst):
+        raise FlowkitError(f"give as many --dst as --src ({len(src)} --src, {len(dst)} --dst)")
+
+    def spread(values: Sequence[Any], name: str) -> list[Any]:
+        if not values:
+            return [None] * len(src)
+        if len(values) == 1:
+            return list(values) * len(src)
+        if len(values) != len(src):
+            raise FlowkitError(f"give one {name} for all pairs or one per pair ({len(values)} for {len(src)})")
+        return list(values)
+
+    return list(zip(src, dst, spread(port, "--port"), spread(protocol, "--protocol")))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle ``flowkit report``; returns the exit status (0)."""
+    from flowkit.cli.diagnose import load_inventory
+    from flowkit.errors import FlowkitError
+    from flowkit.read import read_flow_logs
+    from flowkit.report import INVESTIGATIONS, Anonymizer, Report, format_for, investigate
+
+    paths = [*args.paths, *args.nsg, *args.vnet]
+    if not paths:
+        raise FlowkitError("give at least one PATH (or --nsg / --vnet paths)")
+    try:
+        fmt = format_for(args.output, args.format)
+    except ValueError as exc:
+        raise FlowkitError(str(exc)) from None
+    pairs = pairs_from_args(args.src, args.dst, args.port, args.protocol)
+    chosen = [c.strip().lower() for c in args.investigations.split(",") if c.strip()] if args.investigations else None
+    if chosen is not None:
+        unknown = [c for c in chosen if c not in INVESTIGATIONS]
+        if unknown:
+            raise FlowkitError(f"unknown investigation(s) {', '.join(unknown)}; choose from {','.join(INVESTIGATIONS)}")
+        if pairs and "connectivity" not in chosen:
+            chosen.append("connectivity")
+    inventory = load_inventory(args.inventory)
+    source: Any = paths[0] if len(paths) == 1 else paths
+    flows = read_flow_logs(source, start=args.start, end=args.end, progress=args.progress)
+    findings = investigate(flows, chosen, pairs=pairs, inventory=inventory, start=args.start, end=args.end,
+                           figures=not args.no_figures and fmt in ("html", "md"), progress=args.progress)
+    report = Report(findings, title=args.title, flows=flows, start=args.start, end=args.end,
+                    max_rows=args.max_rows)
+    key = args.anonymize_key or (os.environ.get(ANON_KEY_ENV) if args.anonymize else None)
+    if args.anonymize or args.anonymize_key:
+        anon = Anonymizer(key or None)
+        if anon.generated:
+            print(f"flowkit report: anonymised with a random key; to anonymise another report the same way, "
+                  f"pass --anonymize-key {anon.key}", file=sys.stderr)
+        if inventory is not None:
+            for column in ("vm", "nic", "subnet", "vnet", "nsg", "resource_group"):
+                if column in inventory.nics:
+                    anon.learn_names(inventory.nics[column].dropna().astype(str).tolist())
+        report = report.anonymize(anon)
+    target = report.write(args.output, fmt)
+    counts = ", ".join(f"{k} {v}" for k, v in report.severity_counts().items() if v)
+    print(f"wrote {target}: {len(report.findings)} finding(s)" + (f" ({counts})" if counts else ""))
+    return 0

@@ -1,0 +1,175 @@
+"""Render a :class:`~flowkit.report.Report` as Markdown, for tickets and pull requests.
+
+Text from the logs is escaped (``|``, backticks, brackets, ``<``, ``>``, ``&``,
+emphasis marks), so a rule name cannot add links, HTML or table cells.
+
+Examples
+--------
+>>> md_escape("UserRule_<b>|x")
+'UserRule\\\\_&lt;b&gt;\\\\|x'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from flowkit.report.tables import cell_text, csv_bytes, fact_text, slug, unique_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowkit.report.report import Report
+
+__all__ = ["render_markdown", "md_escape", "md_table"]
+
+#: Characters of one cell shown in Markdown tables.
+MAX_CELL_CHARS = 200
+_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+_LINE_START = re.compile(r"^(\s*)([>+\-=]|\d+(?=[.)]))")
+
+
+def md_escape(text: Any, limit: int | None = None, *, block: bool = False) -> str:
+    """Escape text for inline Markdown (one line; HTML-escaped; optionally shortened).
+
+    ``block=True`` also escapes what would start a list, quote or heading at the
+    start of a paragraph.
+
+    Examples
+    --------
+    >>> md_escape("a\\nb [link](javascript:x)")
+    'a b \\\\[link\\\\](javascript:x)'
+    """
+    out = str(text).replace("\r", " ").replace("\n", " ")
+    more = 0
+    if limit is not None and len(out) > limit:
+        more, out = len(out) - limit, out[:limit]
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = _SPECIAL.sub(r"\\\1", out)
+    if block:
+        out = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) if m.group(2)[0].isdigit() else "")
+                              + "\\" + ("" if m.group(2)[0].isdigit() else m.group(2)), out)
+    return out + (f" … ({more} more characters)" if more else "")
+
+
+def _code(text: Any) -> str:
+    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+
+
+def md_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
+    """A pipe table of the first ``max_rows`` rows (every cell escaped).
+
+    Examples
+    --------
+    >>> print(md_table(pd.DataFrame({"a": [1], "b": ["x|y"]})))
+    | a | b |
+    |---:|---|
+    | 1 | x\\|y |
+    """
+    part = frame if max_rows is None else frame.head(max_rows)
+    labels = unique_labels(frame.columns)
+    numeric = [pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt) for dt in frame.dtypes]
+    lines = ["| " + " | ".join(md_escape(c, MAX_CELL_CHARS) for c in labels) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    for row in part.itertuples(index=False, name=None):
+        lines.append("| " + " | ".join(md_escape(cell_text(v), MAX_CELL_CHARS) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _link_name(files_dir: Path, name: str) -> str:
+    return f"{files_dir.name}/{name}"
+
+
+def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = None) -> str:
+    """Render ``report`` as Markdown.
+
+    Parameters
+    ----------
+    report : Report
+    files_dir : path, optional
+        Write every evidence table as CSV and every figure as PNG here, and link them
+        (relative to the Markdown file beside the folder).
+
+    Examples
+    --------
+    >>> from flowkit.findings import Finding
+    >>> from flowkit.report import Report
+    >>> render_markdown(Report([Finding("a", "ok")], title="T")).splitlines()[0]
+    '# T'
+    """
+    files = Path(files_dir) if files_dir is not None else None
+    meta = report.metadata()
+    out: list[str] = [f"# {md_escape(report.title)}", ""]
+    made = f"Made by flowkit {md_escape(meta['flowkit_version'])} at {md_escape(meta['created'])}."
+    if report.anonymized:
+        made += " **Anonymised:** addresses, MACs, GUIDs and resource names are keyed pseudonyms."
+    out += [f"_{made}_", ""]
+    for note in report.notes:
+        out += [md_escape(note, block=True), ""]
+    counts = report.severity_counts()
+    out += ["## Summary", "", "| " + " | ".join(counts) + " |", "|" + "|".join("---:" for _ in counts) + "|",
+            "| " + " | ".join(str(n) for n in counts.values()) + " |", ""]
+    if report.findings:
+        out += ["| # | severity | verdict | finding |", "|---:|---|---|---|"]
+        out += [f"| {i} | {f.severity} | {_code(f.verdict)} | {md_escape(f.title)} |"
+                for i, f in enumerate(report.findings, 1)]
+        out.append("")
+    else:
+        out += ["No findings.", ""]
+    for i, f in enumerate(report.findings, 1):
+        out += [f"## {i}. {md_escape(f.title)}", "",
+                f"**Severity:** {f.severity} · **Verdict:** {_code(f.verdict)}", ""]
+        if f.summary:
+            out += [md_escape(f.summary, block=True), ""]
+        for note in f.notes:
+            out += [f"> _{md_escape(note)}_", ""]
+        if f.facts:
+            out += ["| fact | value |", "|---|---|"]
+            out += [f"| {md_escape(k)} | {md_escape(fact_text(v), MAX_CELL_CHARS)} |" for k, v in f.facts.items()]
+            out.append("")
+        for name, frame in f.evidence.items():
+            if not isinstance(frame, pd.DataFrame):
+                continue
+            shown = min(len(frame), report.max_rows)
+            head = f"### {md_escape(name)} ({len(frame)} row(s)" + (f", first {shown} shown)" if shown < len(frame) else ")")
+            out += [head, ""]
+            if len(frame.columns):
+                out += [md_table(frame, report.max_rows), ""]
+            if files is not None and len(frame):
+                fname = f"{i:02d}-{slug(f.title, 30)}-{slug(str(name), 30)}.csv"
+                files.mkdir(parents=True, exist_ok=True)
+                (files / fname).write_bytes(csv_bytes(frame))
+                out += [f"All rows: [{fname}]({_link_name(files, fname)})", ""]
+            elif shown < len(frame):
+                out += [f"_{len(frame) - shown} more row(s) not shown; write the report to a file "
+                        "(or as XLSX) to keep them._", ""]
+        for name in f.figures:
+            if files is None:
+                out += [f"_Figure {md_escape(name)}: in the HTML report._", ""]
+                continue
+            fname = f"{i:02d}-{slug(f.title, 30)}-{slug(str(name), 30)}.png"
+            files.mkdir(parents=True, exist_ok=True)
+            try:
+                (files / fname).write_bytes(f.figure_png(name))
+            except Exception:  # a figure that cannot be drawn must not lose the report
+                continue
+            out += [f"![{md_escape(name)}]({_link_name(files, fname)})", ""]
+    out += ["## How this report was made", "",
+            f"- flowkit {md_escape(meta['flowkit_version'])}, made at {md_escape(meta['created'])}",
+            f"- time window: {md_escape(meta['start'] or 'unknown')} to {md_escape(meta['end'] or 'unknown')} (UTC)"]
+    out += [f"- source: {_code(s)}" for s in meta["sources"]] or ["- sources: not recorded"]
+    out.append("")
+    for n, lr in enumerate(report.load_reports, 1):
+        data = report.load_report_dict(lr)
+        out += [f"### Load report {n}", "",
+                f"{data['files']} file(s) ({data['files_skipped']} skipped, outside the window), "
+                f"{data['records']} record(s), {data['tuples']} tuple(s): {data['rows']} row(s), "
+                f"{data['quarantined']} quarantined, {data['filtered_out']} not selected.", ""]
+        if data["problems"]:
+            out += ["Problems: " + md_escape(", ".join(f"{k}: {v}" for k, v in data["problems"].items())), ""]
+        quarantine = report.quarantine_table(lr)
+        if len(quarantine):
+            out += ["Quarantined tuples:", "", md_table(quarantine, report.max_rows), ""]
+    return "\n".join(out).rstrip("\n") + "\n"

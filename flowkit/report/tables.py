@@ -1,0 +1,135 @@
+"""Cells and tables as text, shared by the HTML, Markdown, XLSX and CSV writers.
+
+Examples
+--------
+>>> neutralize("=HYPERLINK(\\"http://x\\")")
+'\\'=HYPERLINK("http://x")'
+>>> cell_text(pd.Timestamp("2024-05-01T10:00Z")), cell_text(float("nan"))
+('2024-05-01T10:00:00Z', '')
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import pandas as pd
+
+from flowkit.findings import json_safe
+
+__all__ = ["cell_text", "cell_value", "neutralize", "csv_bytes", "unique_labels", "fact_text", "slug", "FORMULA_PREFIXES"]
+
+#: A text cell starting with one of these is a formula to spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def cell_value(value: Any) -> Any:
+    """A JSON type for one cell: numbers stay numbers, times become ISO 8601 text."""
+    return json_safe(value)
+
+
+def cell_text(value: Any) -> str:
+    """One cell as text ('' for missing values)."""
+    safe = json_safe(value)
+    if safe is None:
+        return ""
+    if isinstance(safe, (dict, list)):
+        return json.dumps(safe, ensure_ascii=False)
+    return str(safe)
+
+
+def neutralize(value: Any) -> Any:
+    """Make a text cell inert in spreadsheets: prefix ``'`` to text starting with = + - @ or a control.
+
+    Numbers are left alone (``-5`` stays a number).
+
+    Examples
+    --------
+    >>> neutralize("-1"), neutralize(-1), neutralize("ok")
+    ("'-1", -1, 'ok')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The whole table as UTF-8 CSV (with a BOM for spreadsheet programs), formula-safe.
+
+    Examples
+    --------
+    >>> csv_bytes(pd.DataFrame({"a": ["=1+1"]})).decode("utf-8-sig")
+    "a\\r\\n'=1+1\\r\\n"
+    """
+    labels = [str(neutralize(c)) for c in unique_labels(frame.columns)]
+    data = {label: _csv_column(series) for label, (_, series) in zip(labels, frame.items())}
+    buffer = io.StringIO()
+    pd.DataFrame(data, columns=labels).to_csv(buffer, index=False, lineterminator="\r\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_column(series: pd.Series) -> pd.Series:
+    """One column for CSV: numbers as they are, everything else as neutralised text (per distinct value)."""
+    dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return series.reset_index(drop=True)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        text = series.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return text.str.replace(".000000Z", "Z", regex=False).fillna("").reset_index(drop=True)
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return series.dt.total_seconds().reset_index(drop=True)
+    values = series.astype(object).reset_index(drop=True)
+    try:
+        uniques = pd.unique(values)
+    except TypeError:  # unhashable cells (lists, dicts)
+        return values.map(lambda v: neutralize(cell_text(v)))
+    mapping = {v: neutralize(cell_text(v)) for v in uniques if not _is_missing(v)}
+    return values.map(lambda v: "" if _is_missing(v) else mapping[v])
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def unique_labels(columns: Any) -> list[str]:
+    """Column labels as text, duplicates numbered (``a``, ``a.1``).
+
+    Examples
+    --------
+    >>> unique_labels(["a", "a", 1])
+    ['a', 'a.1', '1']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for c in map(str, columns):
+        n = seen.get(c, 0)
+        seen[c] = n + 1
+        out.append(c if n == 0 else f"{c}.{n}")
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    safe = json_safe(value)
+    return isinstance(safe, (int, float)) and not isinstance(safe, bool)
+
+
+def fact_text(value: Any) -> str:
+    """A fact's value as short text (dicts and lists as JSON)."""
+    return cell_text(value)
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A file-name-safe slug.
+
+    Examples
+    --------
+    >>> slug("Connectivity 10.10.1.4 -> 10.10.3.4")
+    'connectivity-10-10-1-4-10-10-3-4'
+    """
+    out = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return (out[:limit].rstrip("-") or "table")

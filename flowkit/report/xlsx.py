@@ -1,0 +1,209 @@
+"""Write a :class:`~flowkit.report.Report` as a workbook (openpyxl) or a folder of CSV files.
+
+The workbook has a ``Summary`` sheet (metadata, findings by severity, one row per
+finding with the name of its sheet), one sheet per finding (title, verdict,
+summary, facts, then every evidence table in full), and one sheet per load report
+(totals and quarantined tuples). Text cells starting with ``= + - @`` are
+prefixed with ``'`` so no cell is a formula.
+
+Examples
+--------
+>>> sheet_names(["Denied traffic", "Denied traffic", "a/b:c*d?[e]"])
+['01 Denied traffic', '02 Denied traffic', '03 a_b_c_d__e_']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import pandas as pd
+
+from flowkit.report.tables import cell_value, csv_bytes, neutralize, slug, unique_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowkit.report.report import Report
+
+__all__ = ["write_xlsx", "write_csv_dir", "sheet_names", "xlsx_cell"]
+
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Excel's limits: characters per cell, rows per sheet.
+MAX_CELL = 32767
+MAX_ROWS = 1_048_576
+
+
+def sheet_names(titles: Iterable[str]) -> list[str]:
+    """Numbered sheet names: Excel-safe characters, at most 31 characters, unique.
+
+    Examples
+    --------
+    >>> [len(n) for n in sheet_names(["x" * 50])]
+    [31]
+    """
+    out: list[str] = []
+    for i, title in enumerate(titles, 1):
+        base = _BAD_SHEET.sub("_", _ILLEGAL.sub("", f"{i:02d} {title}")).strip("'") or f"{i:02d}"
+        name = base[:31]
+        n = 2
+        while name.lower() in {o.lower() for o in out} or name.lower() in ("summary", "history"):
+            suffix = f"~{n}"
+            name = base[: 31 - len(suffix)] + suffix
+            n += 1
+        out.append(name)
+    return out
+
+
+def xlsx_cell(value: Any) -> Any:
+    """A value openpyxl stores as data, never as a formula.
+
+    Examples
+    --------
+    >>> xlsx_cell("=cmd|' /C calc'!A0"), xlsx_cell(3), xlsx_cell({"a": 1})
+    ("'=cmd|' /C calc'!A0", 3, '{"a": 1}')
+    """
+    safe = cell_value(value)
+    if isinstance(safe, (dict, list)):
+        safe = json.dumps(safe, ensure_ascii=False)
+    if isinstance(safe, str):
+        safe = _ILLEGAL.sub("", safe)
+        if len(safe) > MAX_CELL:
+            safe = safe[: MAX_CELL - 20] + " …(truncated)"
+        return neutralize(safe)
+    return safe
+
+
+def _frame_rows(frame: pd.DataFrame, limit: int) -> Iterable[list[Any]]:
+    yield [xlsx_cell(c) for c in unique_labels(frame.columns)]
+    for row in frame.head(limit).itertuples(index=False, name=None):
+        yield [xlsx_cell(v) for v in row]
+
+
+def write_xlsx(report: "Report", path: str | os.PathLike) -> Path:
+    """Write ``report`` as an XLSX workbook at ``path``.
+
+    Examples
+    --------
+    >>> from flowkit.findings import Finding
+    >>> from flowkit.report import Report
+    >>> write_xlsx(Report([Finding("a", "ok")]), "findings.xlsx")  # doctest: +SKIP
+    PosixPath('findings.xlsx')
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    names = sheet_names(f.title for f in report.findings)
+    meta = report.metadata()
+    rows: list[list[Any]] = [["title", meta["title"]], ["flowkit", meta["flowkit_version"]],
+                             ["created", meta["created"]], ["start", meta["start"]], ["end", meta["end"]],
+                             ["anonymized", meta["anonymized"]]]
+    rows += [["source", s] for s in meta["sources"]]
+    rows += [[], ["severity", "findings"]] + [[k, v] for k, v in report.severity_counts().items()]
+    rows += [[], ["finding", "severity", "verdict", "title", "sheet"]]
+    rows += [[i, f.severity, f.verdict, f.title, names[i - 1]] for i, f in enumerate(report.findings, 1)]
+    for row in rows:
+        summary.append([xlsx_cell(v) for v in row])
+    for cell in summary["A"]:
+        cell.font = bold
+    summary.column_dimensions["A"].width = 14
+    summary.column_dimensions["D"].width = 60
+
+    for name, f in zip(names, report.findings):
+        ws = wb.create_sheet(name)
+        head = [["title", f.title], ["severity", f.severity], ["verdict", f.verdict], ["summary", f.summary]]
+        head += [["note", n] for n in f.notes]
+        for row in head:
+            ws.append([xlsx_cell(v) for v in row])
+            ws.cell(ws.max_row, 1).font = bold
+        if f.facts:
+            ws.append([])
+            ws.append(["fact", "value"])
+            ws.cell(ws.max_row, 1).font = bold
+            for k, v in f.facts.items():
+                ws.append([xlsx_cell(str(k)), xlsx_cell(v)])
+        for tname, frame in f.evidence.items():
+            if not isinstance(frame, pd.DataFrame):
+                continue
+            room = MAX_ROWS - ws.max_row - 4
+            ws.append([])
+            ws.append([xlsx_cell(f"evidence: {tname}"), xlsx_cell(f"{len(frame)} row(s)")
+                       + ("" if len(frame) <= room else f", first {max(room, 0)} in this sheet")])
+            ws.cell(ws.max_row, 1).font = bold
+            for j, row in enumerate(_frame_rows(frame, max(room, 0))):
+                ws.append(row)
+                if j == 0:
+                    for cell in ws[ws.max_row]:
+                        cell.font = bold
+        ws.column_dimensions["A"].width = 22
+        ws.column_dimensions["B"].width = 40
+    for n, lr in enumerate(report.load_reports, 1):
+        ws = wb.create_sheet(f"Load report {n}"[:31])
+        data = report.load_report_dict(lr)
+        for key in ("files", "files_skipped", "records", "tuples", "rows", "quarantined", "filtered_out",
+                    "formats", "problems", "start", "end", "sources"):
+            ws.append([key, xlsx_cell(data[key])])
+        quarantine = report.quarantine_table(lr)
+        if len(quarantine):
+            ws.append([])
+            ws.append(["quarantined tuples"])
+            for row in _frame_rows(quarantine, MAX_ROWS - ws.max_row - 2):
+                ws.append(row)
+    wb.save(target)
+    return target
+
+
+def write_csv_dir(report: "Report", path: str | os.PathLike) -> Path:
+    """Write ``report`` as a folder of CSV files (formula-safe, UTF-8 with BOM).
+
+    ``summary.csv`` (one row per finding, with its files), ``metadata.csv``,
+    ``NN-<finding>-facts.csv``, ``NN-<finding>-<table>.csv`` per evidence table and
+    ``load-N-quarantine.csv``.
+
+    Examples
+    --------
+    >>> from flowkit.findings import Finding
+    >>> from flowkit.report import Report
+    >>> write_csv_dir(Report([Finding("a", "ok")]), "findings")  # doctest: +SKIP
+    PosixPath('findings')
+    """
+    target = Path(path)
+    target.mkdir(parents=True, exist_ok=True)
+    files_of: list[str] = []
+    for i, f in enumerate(report.findings, 1):
+        stem = f"{i:02d}-{slug(f.title, 30)}"
+        written = []
+        if f.facts:
+            facts = pd.DataFrame({"fact": [str(k) for k in f.facts], "value": [xlsx_cell(v) for v in f.facts.values()]})
+            (target / f"{stem}-facts.csv").write_bytes(csv_bytes(facts))
+            written.append(f"{stem}-facts.csv")
+        for tname, frame in f.evidence.items():
+            if isinstance(frame, pd.DataFrame):
+                fname = f"{stem}-{slug(str(tname), 30)}.csv"
+                (target / fname).write_bytes(csv_bytes(frame))
+                written.append(fname)
+        files_of.append(";".join(written))
+    table = report.summary_table()
+    table["summary"] = [f.summary for f in report.findings]
+    table["files"] = files_of
+    (target / "summary.csv").write_bytes(csv_bytes(table))
+    meta = report.metadata()
+    meta_rows = [(k, meta[k]) for k in ("title", "flowkit_version", "created", "start", "end", "anonymized")]
+    meta_rows += [("source", s) for s in meta["sources"]]
+    for n, lr in enumerate(report.load_reports, 1):
+        data = report.load_report_dict(lr)
+        meta_rows += [(f"load_report_{n}.{k}", data[k]) for k in ("files", "records", "tuples", "rows",
+                                                                    "quarantined", "filtered_out", "problems")]
+        quarantine = report.quarantine_table(lr)
+        if len(quarantine):
+            (target / f"load-{n}-quarantine.csv").write_bytes(csv_bytes(quarantine))
+    (target / "metadata.csv").write_bytes(csv_bytes(pd.DataFrame(meta_rows, columns=["key", "value"])))
+    return target
