@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -36,7 +35,8 @@ import pyarrow.compute as pc
 
 from flowkit.addresses import normalize_mac
 from flowkit.errors import QuarantineError
-from flowkit.formats.framing import JSON_ERRORS, frame_records
+from flowkit.formats.framing import frame_records
+from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem
@@ -66,121 +66,42 @@ assert tuple(ARROW_SCHEMA.names) == COLUMNS
 #: Load-report names of the tuple formats.
 FORMAT_NAMES = {"nsg1": "nsg-v1", "nsg2": "nsg-v2", "vnet4": "vnet-v4"}
 _FORMAT_VERSION = {"nsg1": 1, "nsg2": 2, "vnet4": 4}
-_GROUP_DECODER = msgspec.json.Decoder()
 
 
 @dataclass
 class DecodedBlob:
-    """The rows of one blob as an Arrow table, and its load report."""
+    """The rows of one blob (or batch of blobs) as an Arrow table, and its load report."""
 
     table: pa.Table
     report: LoadReport
 
 
-class _Groups:
-    """Tuple groups of one format, with what is known about each."""
+class _Records:
+    """One row per record of a batch: what every tuple of the record shares."""
 
     def __init__(self) -> None:
-        self.seen = 0                            # tuples seen, including bad elements
-        self.bad: list[tuple[int, int, int, str, str]] = []  # (blob, record, tuple, reason, raw)
-        self.counts: list[int] = []
         self.blob: list[int] = []
-        self.record: list[int] = []
-        self.first_tuple: list[int] = []        # index of the group's first tuple in its record
-        self.line_tuple: dict[int, list[int]] = {}  # slow groups: tuple index of each line
-        self.meta: list[tuple] = []             # (time, rule, acl, mac, resource, target, version)
+        self.index: list[int] = []    # record index within its blob
+        self.time: list[str | None] = []
+        self.resource: list[int] = []
+        self.target: list[int] = []
+        self.version: list[int] = []
+        self.mac: list[int] = []
 
 
-def _split_array(raw: bytes, fast: bool = True) -> tuple[bytes, int, list[int] | None, list[tuple[int, str, str]]]:
-    """Turn one raw ``flowTuples`` JSON array into CSV lines.
-
-    Returns (chunk, line count, tuple index per line or None when 1:1, bad elements).
-    The fast path keeps ``","`` separators (replaced in bulk later).
-    """
-    if raw == b"[]":
-        return b"", 0, None, []
-    if fast and raw[:2] == b'["' and raw[-2:] == b'"]':
-        # Compact array: the separators are exactly '","'. Any quote or backslash
-        # left after the bulk replace sends the whole blob to the careful path.
-        return raw[2:-2], raw.count(b'","') + 1, None, []
-    if raw[:2] == b'["' and raw[-2:] == b'"]' and b"\\" not in raw:
-        n_sep = raw.count(b'","')
-        if raw.count(b'"') == 2 * (n_sep + 1):
-            return raw[2:-2], n_sep + 1, None, []
-    try:
-        values = _GROUP_DECODER.decode(raw)
-    except JSON_ERRORS:
-        return b"", 0, [], [(0, "invalid-tuples-array", raw[:200].decode("utf-8", "replace"))]
-    if not isinstance(values, list):
-        return b"", 0, [], [(0, "tuples-not-an-array", raw[:200].decode("utf-8", "replace"))]
-    lines: list[bytes] = []
-    index: list[int] = []
-    bad: list[tuple[int, str, str]] = []
-    for i, v in enumerate(values):
-        if isinstance(v, str) and not any(c in v for c in '\n\r"'):
-            try:
-                lines.append(v.encode("utf-8"))
-            except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
-                bad.append((i, "invalid-characters", v.encode("utf-8", "backslashreplace").decode()))
-                continue
-            index.append(i)
-        else:
-            bad.append((i, "tuple-not-a-string" if not isinstance(v, str) else "invalid-characters",
-                        v if isinstance(v, str) else msgspec.json.encode(v).decode()))
-    # lines joined with newlines: they contain no '","', so the bulk replace leaves them alone
-    return b"\n".join(lines), len(lines), index, bad
-
-
-def _collect(items: list[tuple[int, int, tuple, bytes]], fast: bool) -> tuple[_Groups, bytes]:
-    """Turn the raw tuple arrays of one format into one CSV buffer and group bookkeeping."""
-    g = _Groups()
-    chunks: list[bytes] = []
-    current, pos = (-1, -1), 0
-    for blob, rec_idx, meta, raw in items:
-        if (blob, rec_idx) != current:
-            current, pos = (blob, rec_idx), 0
-        chunk, count, index, bad = _split_array(raw, fast)
-        for i, reason, text in bad:
-            g.bad.append((blob, rec_idx, pos + i, reason, text))
-        if count:
-            if index is not None:
-                g.line_tuple[len(g.counts)] = index
-            chunks.append(chunk)
-            g.counts.append(count)
-            g.blob.append(blob)
-            g.record.append(rec_idx)
-            g.first_tuple.append(pos)
-            g.meta.append(meta)
-        seen = count + len(bad)
-        g.seen += seen
-        pos += seen
-    return g, b"\n".join(chunks).replace(b'","', b"\n")
-
-
-def _record_format(rec: Record) -> tuple[str | None, list[tuple[str | None, str | None, str | None, bytes]]]:
-    """Return the tuple format of a record and its groups (rule, acl, mac, raw)."""
-    groups: list[tuple[str | None, str | None, str | None, bytes]] = []
-    if rec.flowRecords is not None or rec.flowLogVersion is not None or rec.category == "FlowLogFlowEvent":
-        for acl in (rec.flowRecords.flows if rec.flowRecords else []):
-            for g in acl.flowGroups:
-                groups.append((g.rule, acl.aclID, rec.macAddress, bytes(g.flowTuples)))
-        return "vnet4", groups
-    if rec.properties is not None:
-        for rule in rec.properties.flows:
-            for g in rule.flows:
-                groups.append((rule.rule, None, g.mac or rec.macAddress, bytes(g.flowTuples)))
-        version = rec.properties.Version
-        if version == 1:
-            return "nsg1", groups
-        if version == 2:
-            return "nsg2", groups
-        # Version missing or unknown: decide by the field count of the first tuple.
-        for *_, raw in groups:
-            first = raw.split(b'","', 1)[0]
+def _nsg_format(rec: Record) -> str:
+    version = rec.properties.Version if rec.properties else None
+    if version == 1:
+        return "nsg1"
+    if version == 2:
+        return "nsg2"
+    # Version missing or unknown: decide by the field count of the first tuple.
+    for rule in rec.properties.flows if rec.properties else []:
+        for g in rule.flows:
+            first = bytes(g.flowTuples).split(b'","', 1)[0]
             if first.strip(b'[]" \r\n\t'):
-                return ("nsg1" if first.count(b",") == 7 else "nsg2"), groups
-        return "nsg2", groups
-    return None, groups
+                return "nsg1" if first.count(b",") == 7 else "nsg2"
+    return "nsg2"
 
 
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
@@ -217,8 +138,8 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
 
     Real blobs are small (an hour of one NIC, often a few hundred kB); parsing
     them in batches pays each vectorised step's fixed cost once per batch
-    instead of once per blob. Rows come out in the order of ``items``.
-    Parameters as :func:`decode_blob`.
+    instead of once per blob. Rows come out in the order of ``items`` (within a
+    blob, grouped by format). Parameters as :func:`decode_blob`.
 
     Examples
     --------
@@ -229,8 +150,11 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
     quarantine: list[tuple[str, int | None, int | None, str, str]] = []  # blob, record, tuple, reason, raw
     problems: list[Problem] = []
     n_tuples = n_records = 0
-    raw_groups: dict[str, list[tuple[int, int, tuple, bytes]]] = {fmt: [] for fmt in FIELDS}
     names = [ref.name for _, ref in items]
+    records = _Records()
+    strings = {"rule": Codes(), "acl": Codes(), "mac": Codes(), "resource": Codes(), "target": Codes()}
+    rules, acls, macs = strings["rule"], strings["acl"], strings["mac"]
+    groups = {fmt: FormatGroups() for fmt in FIELDS}
 
     for b, (data, ref) in enumerate(items):
         framed = frame_records(data)
@@ -242,57 +166,74 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
             n_tuples += len(damage.tuples)
             if strict:
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
-        meta_mac, meta_resource = ref.meta.mac, ref.meta.resource_id
+        path_mac, path_resource = ref.meta.mac, ref.meta.resource_id
         for rec_idx, rec in framed.records:
-            fmt, rec_groups = _record_format(rec)
-            if fmt is None:
+            if rec.flowRecords is not None or rec.flowLogVersion is not None or rec.category == "FlowLogFlowEvent":
+                fmt, resource, target = "vnet4", rec.flowLogResourceID, rec.targetResourceID
+            elif rec.properties is not None:
+                fmt, resource, target = _nsg_format(rec), rec.resourceId or rec.resourceid, None
+            else:
                 problems.append(Problem(ref.name, "not-a-flow-record",
                                         f"record without properties.flows or flowRecords (category {rec.category!r})",
                                         rec_idx))
                 if strict:
                     raise QuarantineError(ref.name, rec_idx, None, "not-a-flow-record", str(rec.category))
                 continue
-            version = rec.flowLogVersion if fmt == "vnet4" and rec.flowLogVersion else _FORMAT_VERSION[fmt]
+            r = len(records.blob)
+            records.blob.append(b)
+            records.index.append(rec_idx)
+            records.time.append(rec.time)
+            records.resource.append(strings["resource"].code(resource or path_resource))
+            records.target.append(strings["target"].code(target))
+            records.version.append(rec.flowLogVersion if fmt == "vnet4" and rec.flowLogVersion
+                                   else _FORMAT_VERSION[fmt])
+            records.mac.append(macs.code(normalize_mac(rec.macAddress) or path_mac))
+            g = groups[fmt]
             if fmt == "vnet4":
-                resource, target = rec.flowLogResourceID or meta_resource, rec.targetResourceID
+                for acl in rec.flowRecords.flows if rec.flowRecords else []:
+                    a = acls.code(acl.aclID)
+                    for group in acl.flowGroups:
+                        g.add(group.flowTuples, record=r, rule=rules.code(group.rule), acl=a, mac=-1)
             else:
-                resource, target = rec.resourceId or rec.resourceid or meta_resource, None
-            for rule, acl, group_mac, raw in rec_groups:
-                meta = (rec.time, rule, acl, normalize_mac(group_mac) or meta_mac, resource, target, version,
-                        ref.name)
-                raw_groups[fmt].append((b, rec_idx, meta, raw))
+                for rule in rec.properties.flows:
+                    code = rules.code(rule.rule)
+                    for group in rule.flows:
+                        g.add(group.flowTuples, record=r, rule=code, acl=-1,
+                              mac=macs.code(normalize_mac(group.mac)) if group.mac else -1)
 
     tables = []
-    for fmt, group_items in raw_groups.items():
-        if not group_items:
+    for fmt, g in groups.items():
+        if not len(g):
             continue
-        g, buf = _collect(group_items, fast=True)
-        if b'"' in buf or b"\\" in buf:  # not the compact form Azure writes: take the careful path
-            g, buf = _collect(group_items, fast=False)
-        for b, rec_idx, t, reason, text in g.bad:
-            quarantine.append((names[b], rec_idx, t, reason, text))
+        built = g.build()
+        n_tuples += built.seen
+        rec_of_group = np.asarray(g.record, dtype=np.int64)
+        for k, i, reason, text in built.bad:
+            r = rec_of_group[k]
+            where = (names[records.blob[r]], records.index[r], int(built.first_tuple[k]) + i)
+            quarantine.append((*where, reason, text))
             if strict:
-                raise QuarantineError(names[b], rec_idx, t, reason, text)
-        n_tuples += g.seen
-        if not g.counts:
+                raise QuarantineError(*where, reason, text)
+        if not built.counts.sum():
             continue
-        parsed = parse_tuples(buf, fmt)
-        del buf
+        parsed = parse_tuples(built.buffer, fmt, n_lines=int(built.counts.sum()))
         if parsed.bad:
-            starts = np.cumsum([0] + g.counts[:-1])
+            starts = np.cumsum(built.counts) - built.counts
             for line, reason, raw in parsed.bad:
                 k = int(np.searchsorted(starts, line, side="right") - 1)
+                while built.counts[k] == 0:  # groups without lines share their start
+                    k -= 1
                 offset = line - int(starts[k])
-                t = g.first_tuple[k] + (g.line_tuple[k][offset] if k in g.line_tuple else offset)
-                quarantine.append((names[g.blob[k]], g.record[k], t, reason, raw))
+                t = int(built.first_tuple[k]) + (built.line_tuple[k][offset] if k in built.line_tuple else offset)
+                r = rec_of_group[k]
+                quarantine.append((names[records.blob[r]], records.index[r], t, reason, raw))
                 if strict:
-                    raise QuarantineError(names[g.blob[k]], g.record[k], t, reason, raw)
-        tables.append(_assemble(parsed, g, fmt))
+                    raise QuarantineError(names[records.blob[r]], records.index[r], t, reason, raw)
+        tables.append(_assemble(parsed, g, built.counts, records, strings, names, fmt))
 
     table = pa.concat_tables(tables) if tables else ARROW_SCHEMA.empty_table()
     if len(tables) > 1:  # several formats: back to the order of the blobs
-        order = np.argsort(_blob_order(table, names), kind="stable")
-        table = table.take(pa.array(order))
+        table = table.take(pa.array(np.argsort(_blob_order(table, names), kind="stable")))
     decoded_rows = table.num_rows
     table = _select(table, start, end, log_type, mac)
     report = LoadReport(
@@ -352,13 +293,11 @@ def _quarantine_frame(rows: list[tuple[str, int | None, int | None, str, str]]) 
     })
 
 
-def _open_dict(values: Sequence[str | None], group_of_row: np.ndarray) -> pa.DictionaryArray:
-    """Dictionary column from one value per group, repeated per row (factorised in C)."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    rows = codes.astype(np.int32)[group_of_row]
-    mask = rows < 0
-    indices = pa.array(rows, type=pa.int32(), mask=mask if mask.any() else None)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(list(uniques), type=pa.string()))
+def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
+    """A dictionary column from int codes (-1: missing) and the values they index."""
+    mask = codes < 0
+    indices = pa.array(codes.astype(np.int32, copy=False), type=pa.int32(), mask=mask if mask.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
 
 
 def _closed(codes: np.ndarray, values) -> pa.DictionaryArray:
@@ -367,28 +306,38 @@ def _closed(codes: np.ndarray, values) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
 
 
-def _record_times(times: list[str | None]) -> np.ndarray:
-    """Parse each distinct record time once; return int64 ns per group (NaT as min int)."""
-    distinct = list(dict.fromkeys(t for t in times if t))
+def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse each distinct record time once; return (int64 ns per record, missing mask)."""
+    codes, distinct = pd.factorize(np.asarray(times, dtype=object), use_na_sentinel=True)
     parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="ISO8601", utc=True, errors="coerce")
-    lookup = dict(zip(distinct, parsed.array.as_unit("ns").asi8)) if distinct else {}
+    ns = parsed.array.as_unit("ns").asi8 if len(distinct) else np.zeros(0, dtype=np.int64)
     nat = np.iinfo(np.int64).min
-    return np.array([lookup.get(t, nat) if t else nat for t in times], dtype=np.int64)
+    values = np.where(codes >= 0, ns[np.maximum(codes, 0)] if len(ns) else nat, nat)
+    return values, values == nat
 
 
-def _assemble(p: ParsedTuples, g: _Groups, fmt: str) -> pa.Table:
-    n_groups = len(g.counts)
-    group_of_line = np.repeat(np.arange(n_groups, dtype=np.int32), g.counts)
+def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Records,
+              strings: dict[str, Codes], names: list[str], fmt: str) -> pa.Table:
+    n_groups = len(counts)
+    group_of_line = np.repeat(np.arange(n_groups, dtype=np.int64), counts)
     group_of_row = group_of_line if p.valid is None else group_of_line[p.valid]
+    rec_of_group = np.asarray(g.record, dtype=np.int64)
+    rec_of_row = rec_of_group[group_of_row]
     n = len(group_of_row)
-    times, rules, acls, macs, resources, targets, versions, blobs = zip(*g.meta)
-    rec_ns = _record_times(list(times))[group_of_row]
-    nat = rec_ns == np.iinfo(np.int64).min
-    version = np.array(versions, dtype=np.uint8)[group_of_row]
-    log_type = 1 if fmt == "vnet4" else 0
+    rec_ns, rec_nat = _record_times(records.time)
+    mac_of_group = np.asarray(g.mac, dtype=np.int64)
+    mac_of_group = np.where(mac_of_group >= 0, mac_of_group, np.asarray(records.mac, dtype=np.int64)[rec_of_group])
+    row_nat = rec_nat[rec_of_row]
+
+    def per_record(values: list[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64)[rec_of_row]
+
+    def per_group(values: list[int] | np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64)[group_of_row]
+
     columns = [
         pa.array(p.flow_time_ms, type=pa.timestamp("ms", tz="UTC")),
-        pa.array(rec_ns, type=pa.timestamp("ns", tz="UTC"), mask=nat if nat.any() else None),
+        pa.array(rec_ns[rec_of_row], type=pa.timestamp("ns", tz="UTC"), mask=row_nat if row_nat.any() else None),
         p.src_ip, p.dst_ip,
         pa.array(p.src_port, type=pa.uint16()), pa.array(p.dst_port, type=pa.uint16()),
         pa.array(p.protocol, type=pa.uint8()),
@@ -396,11 +345,13 @@ def _assemble(p: ParsedTuples, g: _Groups, fmt: str) -> pa.Table:
         _closed(p.state, STATES), _closed(p.encryption, p.encryption_values),
         p.counters["packets_sent"], p.counters["bytes_sent"],
         p.counters["packets_received"], p.counters["bytes_received"],
-        _open_dict(rules, group_of_row), _open_dict(acls, group_of_row),
-        _open_dict(macs, group_of_row),
-        _closed(np.full(n, log_type, dtype=np.int8), LOG_TYPES),
-        pa.array(version, type=pa.uint8()),
-        _open_dict(resources, group_of_row), _open_dict(targets, group_of_row),
-        _open_dict(blobs, group_of_row),
+        _dictionary(per_group(g.rule), strings["rule"].values),
+        _dictionary(per_group(g.acl), strings["acl"].values),
+        _dictionary(per_group(mac_of_group), strings["mac"].values),
+        _closed(np.full(n, 1 if fmt == "vnet4" else 0, dtype=np.int8), LOG_TYPES),
+        pa.array(per_record(records.version).astype(np.uint8), type=pa.uint8()),
+        _dictionary(per_record(records.resource), strings["resource"].values),
+        _dictionary(per_record(records.target), strings["target"].values),
+        _dictionary(np.asarray(records.blob, dtype=np.int64)[rec_of_row], names),
     ]
     return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)

@@ -51,6 +51,7 @@ _TYPES = {
     "state": _DICT, "encryption": _DICT, "packets_sent": pa.uint64(), "bytes_sent": pa.uint64(),
     "packets_received": pa.uint64(), "bytes_received": pa.uint64(),
 }
+_VNET_TYPES = {**_TYPES, "protocol": pa.uint8()}
 _SYNTAX = {  # slow path: what a numeric field must look like before it is cast
     "ts": re.compile(r"^-?\d{1,18}$"), "src_port": re.compile(r"^\d{1,5}$"),
     "dst_port": re.compile(r"^\d{1,5}$"), "packets_sent": re.compile(r"^\d{0,19}$"),
@@ -116,7 +117,7 @@ def _read(buf: bytes, names: tuple[str, ...], types: dict) -> pa.Table:
     return table.unify_dictionaries().combine_chunks()
 
 
-def parse_tuples(buf: bytes, fmt: str) -> ParsedTuples:
+def parse_tuples(buf: bytes, fmt: str, n_lines: int | None = None) -> ParsedTuples:
     """Parse newline-separated tuples of one format.
 
     Parameters
@@ -125,6 +126,8 @@ def parse_tuples(buf: bytes, fmt: str) -> ParsedTuples:
         Tuples, one per line, no trailing newline.
     fmt : {"nsg1", "nsg2", "vnet4"}
         The tuple format (decides field count and meaning).
+    n_lines : int, optional
+        Lines the caller put in ``buf`` (tells one empty line from none).
 
     Returns
     -------
@@ -137,13 +140,15 @@ def parse_tuples(buf: bytes, fmt: str) -> ParsedTuples:
     (2, 1, 'wrong-field-count')
     """
     names = FIELDS[fmt]
-    n_lines = buf.count(b"\n") + 1 if buf else 0
+    if n_lines is None:
+        n_lines = buf.count(b"\n") + 1 if buf else 0
     if n_lines == 0:
         return _typed(pa.table({n: pa.array([], type=_TYPES[n]) for n in names}), fmt, 0, None, [])
     try:
-        if buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf:
+        if not buf or buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf:
             raise pa.ArrowInvalid("empty line")  # an empty tuple string
-        table = _read(buf, names, _TYPES)
+        # VNet writes the protocol as a number: parse it as one (the careful path takes text forms)
+        table = _read(buf, names, _VNET_TYPES if fmt == "vnet4" else _TYPES)
         if table.num_rows != n_lines:
             raise pa.ArrowInvalid("line count mismatch")
         if any(table.column(n).null_count for n in names if n not in _COUNTERS):
@@ -272,10 +277,13 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
         arr = table.column(name)
         return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
-    protocol, invalid = _dict_codes(
-        col("protocol"),
-        lambda v: _PROTOCOLS.get(v.upper()) if not v.isdigit() else (int(v) if int(v) < 256 else None))
-    reasons.append((invalid, "invalid-protocol"))
+    if pa.types.is_integer(table.column("protocol").type):
+        protocol = table.column("protocol").to_numpy().astype(np.int64)
+    else:
+        protocol, invalid = _dict_codes(
+            col("protocol"),
+            lambda v: _PROTOCOLS.get(v.upper()) if not v.isdigit() else (int(v) if int(v) < 256 else None))
+        reasons.append((invalid, "invalid-protocol"))
     direction, invalid = _dict_codes(col("direction"), {"I": 0, "O": 1}.get)
     reasons.append((invalid, "invalid-direction"))
 
