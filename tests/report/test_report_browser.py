@@ -67,27 +67,37 @@ def test_hostile_report_in_chromium(hostile_logs, served):
     url = f"{base}/report.html"
     requests: list[str] = []
     console: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            page.goto(url, wait_until="load")
-            page.wait_for_timeout(300)
-            pwned = page.evaluate("typeof window.__pwned")
-            scripts = page.evaluate("document.scripts.length")
-            handlers = page.evaluate(
-                "Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes)"
-                ".filter(a => a.name.startsWith('on')).map(a => e.tagName + '.' + a.name))")
-            hrefs = page.evaluate("Array.from(document.querySelectorAll('[href],[src]'))"
-                                  ".map(e => (e.getAttribute('href') || e.getAttribute('src')).slice(0, 40))")
-            text = page.inner_text("body")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "report-hostile.png"), full_page=False)
-        finally:
-            browser.close()
+
+    def drive() -> tuple:
+        # In its own thread: an earlier test (papermill, nbclient) may leave an asyncio
+        # loop registered on the main thread, where Playwright's sync API refuses to run.
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            try:
+                page = browser.new_page()
+                page.on("request", lambda r: requests.append(r.url))
+                page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+                page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+                page.goto(url, wait_until="load")
+                page.wait_for_timeout(300)
+                pwned = page.evaluate("typeof window.__pwned")
+                scripts = page.evaluate("document.scripts.length")
+                handlers = page.evaluate(
+                    "Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes)"
+                    ".filter(a => a.name.startsWith('on')).map(a => e.tagName + '.' + a.name))")
+                hrefs = page.evaluate("Array.from(document.querySelectorAll('[href],[src]'))"
+                                      ".map(e => (e.getAttribute('href') || e.getAttribute('src')).slice(0, 40))")
+                text = page.inner_text("body")
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "report-hostile.png"), full_page=False)
+            finally:
+                browser.close()
+        return pwned, scripts, handlers, hrefs, text
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pwned, scripts, handlers, hrefs, text = pool.submit(drive).result(timeout=180)
     assert pwned == "undefined"
     assert scripts == 0 and handlers == []
     assert [h for h in hrefs if not h.startswith(("#", "data:"))] == []
