@@ -18,14 +18,13 @@ __version__ = "0.1.0"
 from flowkit.analysis.compare import compare_nsg_vnet
 from flowkit.analysis.denied import denied_summary
 from flowkit.analysis.diagnose import diagnose
-from flowkit.analysis.draw import draw_talker_graph
 from flowkit.analysis.encryption import encryption_audit
 from flowkit.analysis.graph import ego, talker_graph, to_gexf, to_graphml, top_talkers
-from flowkit.analysis.sessions import flow_sessions
+from flowkit.analysis.sessions import flow_sessions, session_summary
 from flowkit.errors import FlowkitDataWarning, FlowkitError, FormatError, QuarantineError, SourceError
 from flowkit.filters import filter_flows
 from flowkit.findings import Finding
-from flowkit.inventory import read_inventory
+from flowkit.inventory import Inventory, enrich, read_inventory
 from flowkit.load_report import LoadReport
 from flowkit.read import decode_to_frame, load_report, read_flow_logs
 from flowkit.schema import COLUMNS, empty_frame
@@ -34,6 +33,7 @@ from flowkit.sources.local import LocalSource
 #: Names whose modules need an optional extra; imported on first use.
 _LAZY = {
     "AzureBlobSource": ("flowkit.sources.azure", "AzureBlobSource"),  # azure extra
+    "draw_talker_graph": ("flowkit.analysis.draw", "draw_talker_graph"),  # matplotlib: slow to import
     "FilterPanel": ("flowkit.widgets", "FilterPanel"),                # notebooks extra
     "Report": ("flowkit.report", "Report"),                           # notebooks extra (jinja2)
 }
@@ -64,6 +64,7 @@ __all__ = [
     "diagnose",
     "denied_summary",
     "flow_sessions",
+    "session_summary",
     "talker_graph",
     "top_talkers",
     "ego",
@@ -74,6 +75,8 @@ __all__ = [
     "encryption_audit",
     "filter_flows",
     "read_inventory",
+    "Inventory",
+    "enrich",
     # presentation
     "FilterPanel",
     "Report",

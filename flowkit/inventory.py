@@ -306,7 +306,7 @@ def enrich(flows: pd.DataFrame, inventory: Inventory | None) -> pd.DataFrame:
     ...                                "subnet": "snet-web", "subnet_prefix": "10.10.1.0/24"}])
     >>> f = coerce(pd.DataFrame({"src_ip": ["10.10.1.4"], "dst_ip": ["198.51.100.10"], "mac": ["000D3A000101"]}))
     >>> out = enrich(f, inv)
-    >>> out["vm"].iloc[0], out["src_vm"].iloc[0], out["src_subnet"].iloc[0], out["dst_vm"].isna().iloc[0]
+    >>> out["vm"].iloc[0], out["src_vm"].iloc[0], out["src_subnet"].iloc[0], bool(out["dst_vm"].isna().iloc[0])
     ('web-01', 'web-01', 'snet-web', True)
     """
     out = flows.copy(deep=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data-samples"
 def _sample(name: str, file: str) -> Path:
     path = SAMPLES / name / file
     if not path.is_file():
-        pytest.skip(f"data-samples/{name}/{file} not generated yet")
+        pytest.fail(f"data-samples/{name}/{file} is missing: run `make samples`")
     return path
 
 

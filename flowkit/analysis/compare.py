@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counters, epoch_ms,
-                                   hour_floor, ip_codes)
+from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counted_values, epoch_ms,
+                                   flow_counters, ip_codes, join_labels)
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 
@@ -100,56 +100,108 @@ def _key_frame(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _side(frame: pd.DataFrame, prefix: str, common_macs: set[str]) -> pd.DataFrame:
-    """Per key: times, decision (at common MACs where seen there), counters, NSGs, MACs, rules."""
-    cols = list(FLOW_KEY)
+def _category_flags(series: pd.Series, members: set[str]) -> np.ndarray:
+    """Per row: is the row's categorical value in ``members`` (checked once per category)."""
+    cats = series.cat.categories.astype(str)
+    table = np.array([c in members for c in cats] + [False], dtype=bool)
+    codes = series.cat.codes.to_numpy()
+    return table[np.where(codes >= 0, codes, len(cats))]
+
+
+def _mac_hours(frame: pd.DataFrame) -> set[tuple[str, int]]:
+    """(MAC, hour number) pairs a log has tuples in."""
     if frame.empty:
-        return pd.DataFrame(columns=cols)
+        return set()
+    codes = frame["mac"].cat.codes.to_numpy(np.int64)
+    hours = epoch_ms(frame["flow_time"]) // 3_600_000
+    pairs = pd.unique((codes + 1) * np.int64(1 << 32) + hours)
+    cats = np.asarray(frame["mac"].cat.categories.astype(str), dtype=object)
+    return {(cats[p // (1 << 32) - 1], int(p % (1 << 32))) for p in pairs.tolist() if p // (1 << 32) > 0}
+
+
+def _side(frame: pd.DataFrame, prefix: str, common_macs: set[str],
+          other_hours: set[tuple[str, int]]) -> pd.DataFrame:
+    """Per key: times, decision (at common MACs where seen there), counters, NSGs, MACs,
+    rules, and whether the other log covers the key's MACs and hours. Vectorised."""
+    if frame.empty:
+        return pd.DataFrame(columns=list(FLOW_KEY))
     src, dst, _ = ip_codes(frame)
     fid = combine_codes(src, dst, frame["src_port"].to_numpy(), frame["dst_port"].to_numpy(),
                         frame["protocol"].to_numpy())
-    mac = frame["mac"].astype(object).to_numpy()
-    at_common = np.isin(mac, np.asarray(sorted(common_macs), dtype=object)) if common_macs else np.zeros(len(mac), bool)
+    n = int(fid.max()) + 1
+    t = epoch_ms(frame["flow_time"])
+    mac = frame["mac"]
+    mac_codes = mac.cat.codes.to_numpy(np.int64)
+    mac_names = np.asarray(mac.cat.categories.astype(str), dtype=object)
+    at_common = _category_flags(mac, common_macs)
+    other_macs = {m for m, _ in other_hours}
+    mac_other = _category_flags(mac, other_macs)
+    # Is each row's (MAC, hour) logged by the other side? Checked once per distinct pair.
+    hours = t // 3_600_000
+    pid, pairs = pd.factorize((mac_codes + 1) * np.int64(1 << 32) + hours)
+    pair_covered = np.array([(mac_names[p // (1 << 32) - 1], int(p % (1 << 32))) in other_hours
+                             if p // (1 << 32) > 0 else False for p in pairs.tolist()], dtype=bool)
+    hour_covered = pair_covered[pid]
     deny = category_mask(frame["decision"], "deny") | category_mask(frame["state"], "D")
-    c = counters(frame)
-    oid = combine_codes(fid, _codes(frame["mac"]), _codes(frame["resource_id"]))
-    obs = pd.DataFrame({"fid": fid, "oid": oid, "known": c["known"], **{k: c[k] for k in _COUNTERS}})
-    per_obs = obs.groupby("oid", sort=False).agg(fid=("fid", "first"), known=("known", "any"),
-                                                 **{k: (k, "sum") for k in _COUNTERS})
-    per_key_counts = per_obs.groupby("fid").agg(known=("known", "any"), **{k: (k, "max") for k in _COUNTERS})
-    rules = frame["rule"].astype(object).to_numpy()
-    work = pd.DataFrame({
-        "fid": fid, "t": epoch_ms(frame["flow_time"]), "deny": deny, "deny_common": deny & at_common,
-        "common": at_common, "mac": mac, "rule": rules,
-        "nsg": frame["resource_id"].astype(object).to_numpy(),
-        "enc_drop": category_mask(frame["encryption"], "NX_NOT_ACCEPTED"),
-        "avnm": _avnm_rows(frame["rule"]),
+
+    def any_of(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(fid, weights=mask, minlength=n) > 0
+
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, fid, t)
+    np.maximum.at(last, fid, t)
+    first_row = np.full(n, len(fid), dtype=np.int64)
+    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    known_rows, _ = counted_values(frame)
+    counts = flow_counters(frame, fid, n)
+    deny_common = any_of(deny & at_common)
+    common = any_of(at_common)
+    # Subnet and NIC NSG: one key logged by several NSGs at one NIC.
+    res = frame["resource_id"].cat.codes.to_numpy(np.int64) + 1
+    width = np.int64(int(res.max()) + 1)
+    combos = pd.unique((fid * np.int64(len(mac_names) + 1) + mac_codes + 1) * width + res)
+    per_nic = pd.Series(combos // width).value_counts()
+    nsgs = np.zeros(n, dtype=np.int64)
+    np.maximum.at(nsgs, (per_nic.index.to_numpy() // (len(mac_names) + 1)), per_nic.to_numpy())
+    rules = frame["rule"]
+    rule_codes = rules.cat.codes.to_numpy(np.int64)
+    has_rule = rule_codes >= 0
+    body = pd.DataFrame({
+        "first": first, "last": last, "tuples": np.bincount(fid, minlength=n),
+        "deny": any_of(deny), "enc_drop": any_of(category_mask(frame["encryption"], "NX_NOT_ACCEPTED")),
+        "avnm": any_of(_avnm_rows(rules)),
+        "macs": join_labels(fid[mac_codes >= 0], mac_codes[mac_codes >= 0], n, 10, names=mac_names),
+        "rules": join_labels(fid[has_rule], rule_codes[has_rule], n, 10,
+                             names=np.asarray(rules.cat.categories.astype(str), dtype=object)),
+        "nsgs": nsgs if prefix == "nsg" else np.zeros(n, dtype=np.int64),
+        "decision": np.where(np.where(common, deny_common, any_of(deny)), "deny", "allow"),
+        "known": any_of(known_rows),
+        **{k: counts[k] for k in _COUNTERS},
+        "mac_other": any_of(mac_other),
+        "hour_gap": any_of(mac_other & ~hour_covered),
     })
-    g = work.groupby("fid", sort=True)
-    agg = g.agg(first=("t", "min"), last=("t", "max"), tuples=("t", "size"), deny=("deny", "any"),
-                deny_common=("deny_common", "any"), common=("common", "any"),
-                enc_drop=("enc_drop", "any"), avnm=("avnm", "any"),
-                macs=("mac", lambda s: ",".join(sorted({m for m in s if isinstance(m, str)}))),
-                rules=("rule", lambda s: ",".join(sorted({r for r in s if isinstance(r, str)}))))
-    nsgs_per_mac = (work.dropna(subset=["nsg"]).groupby(["fid", "mac"]).nsg.nunique()
-                    .groupby(level=0).max())
-    agg["nsgs"] = nsgs_per_mac.reindex(agg.index, fill_value=0).astype(np.int64)
-    agg["decision"] = np.where(np.where(agg["common"], agg["deny_common"], agg["deny"]), "deny", "allow")
-    agg = agg.join(per_key_counts)
-    first_pos = pd.Series(np.arange(len(fid))).groupby(fid).first()
-    keys = _key_frame(frame.iloc[first_pos.loc[agg.index].to_numpy()])
-    body = agg.reset_index(drop=True).drop(columns=["deny_common", "common"])
     body.columns = [f"{prefix}_{c}" for c in body.columns]
+    keys = _key_frame(frame.iloc[first_row])
     return pd.concat([keys, body], axis=1)
 
 
-def _hours_by_mac(frame: pd.DataFrame) -> set[tuple[str, pd.Timestamp]]:
+def _key_span(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per key: first and last time (ms) in ``frame``."""
     if frame.empty:
-        return set()
-    pairs = pd.DataFrame({"mac": frame["mac"].astype(object).to_numpy(),
-                          "hour": hour_floor(frame["flow_time"]).to_numpy()}).drop_duplicates()
-    return {(m, pd.Timestamp(h).tz_localize("UTC") if pd.Timestamp(h).tzinfo is None else pd.Timestamp(h))
-            for m, h in zip(pairs["mac"], pairs["hour"])}
+        return pd.DataFrame(columns=list(FLOW_KEY) + ["min", "max"])
+    src, dst, _ = ip_codes(frame)
+    fid = combine_codes(src, dst, frame["src_port"].to_numpy(), frame["dst_port"].to_numpy(),
+                        frame["protocol"].to_numpy())
+    n = int(fid.max()) + 1
+    t = epoch_ms(frame["flow_time"])
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo, fid, t)
+    np.maximum.at(hi, fid, t)
+    first_row = np.full(n, len(fid), dtype=np.int64)
+    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    return _key_frame(frame.iloc[first_row]).assign(min=lo, max=hi)
 
 
 def _skew_hits(keys: pd.DataFrame, other_full: pd.DataFrame, first: np.ndarray, last: np.ndarray,
@@ -157,14 +209,12 @@ def _skew_hits(keys: pd.DataFrame, other_full: pd.DataFrame, first: np.ndarray, 
     """Keys also seen in ``other_full`` (any time) within ``skew_ms`` of their own times."""
     if keys.empty or other_full.empty:
         return np.zeros(len(keys), dtype=bool)
-    other = _key_frame(other_full).assign(t=epoch_ms(other_full["flow_time"]))
-    span = other.groupby(list(FLOW_KEY), sort=False).t.agg(["min", "max"]).reset_index()
+    span = _key_span(other_full)
     merged = keys[list(FLOW_KEY)].assign(_i=np.arange(len(keys)), _f=first, _l=last).merge(
-        span, on=list(FLOW_KEY), how="left")
-    near = ((merged["min"] - merged["_l"]).abs() <= skew_ms) | ((merged["_f"] - merged["max"]).abs() <= skew_ms) \
-        | ((merged["min"] >= merged["_f"] - skew_ms) & (merged["min"] <= merged["_l"] + skew_ms))
+        span, on=list(FLOW_KEY), how="inner")
+    near = ((merged["min"] <= merged["_l"] + skew_ms) & (merged["max"] >= merged["_f"] - skew_ms))
     out = np.zeros(len(keys), dtype=bool)
-    out[merged.loc[near.fillna(False).to_numpy(bool), "_i"].to_numpy()] = True
+    out[merged.loc[near.to_numpy(bool), "_i"].to_numpy()] = True
     return out
 
 
@@ -173,11 +223,14 @@ def _window(nsg: pd.DataFrame, vnet: pd.DataFrame, start: Any, end: Any) -> tupl
         t = pd.Timestamp(x)
         return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
-    common = set(hour_floor(nsg["flow_time"])) & set(hour_floor(vnet["flow_time"]))
+    def hours(frame: pd.DataFrame) -> set[int]:
+        return set(pd.unique(epoch_ms(frame["flow_time"]) // 3_600_000).tolist()) if len(frame) else set()
+
+    common = hours(nsg) & hours(vnet)
     if not common and (start is None or end is None):
         return None
-    lo = min(common) if start is None else utc(start)
-    hi = max(common) + pd.Timedelta("1h") if end is None else utc(end)
+    lo = pd.Timestamp(min(common) * 3_600_000, unit="ms", tz="UTC") if start is None else utc(start)
+    hi = pd.Timestamp((max(common) + 1) * 3_600_000, unit="ms", tz="UTC") if end is None else utc(end)
     return (lo, hi) if lo < hi else None
 
 
@@ -241,11 +294,12 @@ def compare_nsg_vnet(
     skew_ms = int(pd.Timedelta(max_skew) / pd.Timedelta("1ms"))
     nsg_w = nsg_all.loc[filter_mask(nsg_all, start=lo, end=hi)]
     vnet_w = vnet_all.loc[filter_mask(vnet_all, start=lo, end=hi)]
-    nsg_macs = set(nsg_w["mac"].astype(object).dropna().unique())
-    vnet_macs = set(vnet_w["mac"].astype(object).dropna().unique())
+    nsg_hours, vnet_hours = _mac_hours(nsg_w), _mac_hours(vnet_w)
+    nsg_macs = {m for m, _ in nsg_hours}
+    vnet_macs = {m for m, _ in vnet_hours}
     common = nsg_macs & vnet_macs
-    left = _side(nsg_w, "nsg", common)
-    right = _side(vnet_w, "vnet", common)
+    left = _side(nsg_w, "nsg", common, vnet_hours)
+    right = _side(vnet_w, "vnet", common, nsg_hours)
     keys = left.merge(right, on=list(FLOW_KEY), how="outer", indicator=True)
     klass = keys["_merge"].map({"both": "matched", "left_only": "nsg-only", "right_only": "vnet-only"}).astype(object)
     keys = keys.drop(columns="_merge")
@@ -254,7 +308,7 @@ def compare_nsg_vnet(
     # Keys whose every tuple lies outside the window (either side).
     outside = _outside_keys(nsg_all, vnet_all, lo, hi, keys)
     keys = pd.concat([keys, outside], ignore_index=True)
-    keys["causes"] = _causes(keys, nsg_all, vnet_all, nsg_w, vnet_w, skew_ms)
+    keys["causes"] = _causes(keys, nsg_all, vnet_all, skew_ms)
     keys["cause"] = pd.Series([c.split(",")[0] if c else None for c in keys["causes"]],
                               index=keys.index, dtype=object)
 
@@ -312,16 +366,13 @@ def compare_nsg_vnet(
 
 def _outside_keys(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
                   inside: pd.DataFrame) -> pd.DataFrame:
+    """Keys with tuples only outside the window (on both sides)."""
     parts = []
     for frame, side in ((nsg_all, "nsg"), (vnet_all, "vnet")):
         out = frame.loc[~filter_mask(frame, start=lo, end=hi)]
         if len(out):
-            k = _key_frame(out).assign(t=epoch_ms(out["flow_time"]),
-                                       mac=out["mac"].astype(object).to_numpy())
-            parts.append(k.groupby(list(FLOW_KEY), sort=False).agg(
-                **{f"{side}_first": ("t", "min"), f"{side}_last": ("t", "max"),
-                   f"{side}_tuples": ("t", "size"),
-                   f"{side}_macs": ("mac", lambda s: ",".join(sorted(set(s))))}).reset_index())
+            parts.append(_side(out, side, set(), set())[list(FLOW_KEY) + [f"{side}_first", f"{side}_last",
+                                                                        f"{side}_tuples", f"{side}_macs"]])
     if not parts:
         return pd.DataFrame(columns=list(FLOW_KEY) + ["class"])
     merged = parts[0] if len(parts) == 1 else parts[0].merge(parts[1], on=list(FLOW_KEY), how="outer")
@@ -331,13 +382,17 @@ def _outside_keys(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, lo: pd.Timestam
     return merged.reset_index(drop=True)
 
 
-def _causes(keys: pd.DataFrame, nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, nsg_w: pd.DataFrame,
-            vnet_w: pd.DataFrame, skew_ms: int) -> pd.Series:
-    """Comma-separated causes per key (first the main one); sets the mismatch flags."""
+def _causes(keys: pd.DataFrame, nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, skew_ms: int) -> pd.Series:
+    """Comma-separated causes per key (the main one first); sets the mismatch flags. Vectorised."""
     n = len(keys)
-    klass = keys["class"].to_numpy()
-    col = lambda name, fill: keys[name].fillna(fill).to_numpy() if name in keys else np.full(n, fill)  # noqa: E731
-    matched = klass == "matched"
+    klass = keys["class"].to_numpy(dtype=object)
+
+    def col(name: str, fill: Any) -> np.ndarray:
+        if name not in keys:
+            return np.full(n, fill)
+        return keys[name].astype(object).where(keys[name].notna(), fill).to_numpy()
+
+    matched, nsg_only, vnet_only = klass == "matched", klass == "nsg-only", klass == "vnet-only"
     nsg_dec, vnet_dec = col("nsg_decision", ""), col("vnet_decision", "")
     decision_mm = matched & (nsg_dec != vnet_dec)
     known = col("nsg_known", False).astype(bool) & col("vnet_known", False).astype(bool)
@@ -349,73 +404,32 @@ def _causes(keys: pd.DataFrame, nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, n
     keys["counter_mismatch"] = counter_mm
     enc_drop = col("vnet_enc_drop", False).astype(bool)
     avnm = col("vnet_avnm", False).astype(bool) & (vnet_dec == "deny")
-    protocol = keys["protocol"].to_numpy(np.int64)
-    nsgs = col("nsg_nsgs", 0).astype(np.int64)
-
-    nsg_hours, vnet_hours = _hours_by_mac(nsg_w), _hours_by_mac(vnet_w)
-    nsg_macs = {m for m, _ in nsg_hours}
-    vnet_macs = {m for m, _ in vnet_hours}
-    first_ms = np.where(pd.notna(col("nsg_first", np.nan)), col("nsg_first", np.nan), col("vnet_first", np.nan)).astype(float)
-    nsg_only = klass == "nsg-only"
-    vnet_only = klass == "vnet-only"
+    tcp = keys["protocol"].to_numpy(np.int64) == 6
     skew_nsg = np.zeros(n, dtype=bool)
     skew_vnet = np.zeros(n, dtype=bool)
-    if nsg_only.any():
-        idx = np.flatnonzero(nsg_only)
-        skew_nsg[idx] = _skew_hits(keys.iloc[idx], vnet_all, col("nsg_first", 0)[idx].astype(np.int64),
-                                   col("nsg_last", 0)[idx].astype(np.int64), skew_ms)
-    if vnet_only.any():
-        idx = np.flatnonzero(vnet_only)
-        skew_vnet[idx] = _skew_hits(keys.iloc[idx], nsg_all, col("vnet_first", 0)[idx].astype(np.int64),
-                                    col("vnet_last", 0)[idx].astype(np.int64), skew_ms)
-
-    def hours_missing(macs_text: str, t_first: float, t_last: float, other: set) -> bool:
-        macs = [m for m in macs_text.split(",") if m]
-        hours = pd.date_range(pd.Timestamp(int(t_first), unit="ms", tz="UTC").floor("h"),
-                              pd.Timestamp(int(t_last), unit="ms", tz="UTC").floor("h"), freq="h")
-        return any((m, h) not in other for m in macs for h in hours)
-
-    out = []
-    nsg_mac_col, vnet_mac_col = col("nsg_macs", ""), col("vnet_macs", "")
-    for i in range(n):
-        causes: list[str] = []
-        k = klass[i]
-        if k == "matched":
-            if decision_mm[i]:
-                causes.append("encryption-drop" if enc_drop[i] else "avnm-rule" if avnm[i] else "unexplained")
-            elif counter_mm[i]:
-                causes.append("nsg-v2-counts-tcp-only" if protocol[i] != 6 else "unexplained")
-        elif k == "nsg-only":
-            macs = nsg_mac_col[i]
-            if skew_nsg[i]:
-                causes.append("clock-skew")
-            elif not any(m in vnet_macs for m in macs.split(",") if m):
-                causes.append("mac-not-logged")
-            elif hours_missing(macs, col("nsg_first", 0)[i], col("nsg_last", 0)[i], vnet_hours):
-                causes.append("hour-not-logged")
-            else:
-                causes.append("unexplained")
-        elif k == "vnet-only":
-            macs = vnet_mac_col[i]
-            if avnm[i]:
-                causes.append("avnm-rule")
-            elif enc_drop[i]:
-                causes.append("encryption-drop")
-            elif skew_vnet[i]:
-                causes.append("clock-skew")
-            elif not any(m in nsg_macs for m in macs.split(",") if m):
-                causes.append("mac-not-logged")
-            elif hours_missing(macs, col("vnet_first", 0)[i], col("vnet_last", 0)[i], nsg_hours):
-                causes.append("hour-not-logged")
-            else:
-                causes.append("unexplained")
-        else:
-            causes.append("hour-not-logged")
-        if k != "outside-window" and nsgs[i] >= 2:
-            causes.append("subnet-and-nic-nsg")
-        out.append(",".join(causes))
-    del first_ms
-    return pd.Series(out, index=keys.index, dtype=object)
+    for only, own, other, target in ((nsg_only, "nsg", vnet_all, skew_nsg), (vnet_only, "vnet", nsg_all, skew_vnet)):
+        if only.any():
+            idx = np.flatnonzero(only)
+            target[idx] = _skew_hits(keys.iloc[idx], other, col(f"{own}_first", 0)[idx].astype(np.int64),
+                                     col(f"{own}_last", 0)[idx].astype(np.int64), skew_ms)
+    nsg_mac_other, nsg_gap = col("nsg_mac_other", False).astype(bool), col("nsg_hour_gap", False).astype(bool)
+    vnet_mac_other, vnet_gap = col("vnet_mac_other", False).astype(bool), col("vnet_hour_gap", False).astype(bool)
+    main = np.select(
+        [matched & decision_mm & enc_drop, matched & decision_mm & avnm, matched & decision_mm,
+         matched & counter_mm & ~tcp, matched & counter_mm,
+         nsg_only & skew_nsg, nsg_only & ~nsg_mac_other, nsg_only & nsg_gap, nsg_only,
+         vnet_only & avnm, vnet_only & enc_drop, vnet_only & skew_vnet, vnet_only & ~vnet_mac_other,
+         vnet_only & vnet_gap, vnet_only,
+         klass == "outside-window"],
+        ["encryption-drop", "avnm-rule", "unexplained",
+         "nsg-v2-counts-tcp-only", "unexplained",
+         "clock-skew", "mac-not-logged", "hour-not-logged", "unexplained",
+         "avnm-rule", "encryption-drop", "clock-skew", "mac-not-logged",
+         "hour-not-logged", "unexplained",
+         "hour-not-logged"], default="").astype(object)
+    two_nsgs = (klass != "outside-window") & (col("nsg_nsgs", 0).astype(np.int64) >= 2)
+    extra = np.where(main == "", "subnet-and-nic-nsg", main + ",subnet-and-nic-nsg")
+    return pd.Series(np.where(two_nsgs, extra, main), index=keys.index, dtype=object)
 
 
 def _coverage_by_hour(keys: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, ip_codes,
+from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, ip_codes, join_labels,
                                    protocol_name)
 from flowkit.findings import Finding
 
@@ -117,39 +117,51 @@ def denied_summary(
     in_window = _max_in_window(ev_group, ev_time, window_ms)
     per_group_max = pd.Series(in_window).groupby(ev_group).max()
     attempts = pd.Series(1, index=ev_group).groupby(level=0).size()
-    acl = rows["acl_id"].astype(object).where(rows["acl_id"].notna(), rows["resource_id"].astype(object))
-    where = np.where(category_mask(rows["direction"], "outbound"), "source-outbound",
-                     np.where(category_mask(rows["direction"], "inbound"), "destination-inbound", "unknown"))
-    work = pd.DataFrame({"g": group, "t": rows["flow_time"].to_numpy(), "sport": sport,
-                         "acl": acl.to_numpy(dtype=object), "where": where,
-                         "mac": rows["mac"].astype(object).to_numpy(),
-                         "log_type": rows["log_type"].astype(object).to_numpy()})
-
-    def joined(s: pd.Series) -> str:
-        return ",".join(sorted({str(x) for x in s if x is not None and not pd.isna(x)}))
-
-    agg = work.groupby("g", sort=True).agg(
-        tuples=("t", "size"), src_ports=("sport", "nunique"), first_seen=("t", "min"),
-        last_seen=("t", "max"), acl_id=("acl", lambda s: s.mode(dropna=True).iloc[0] if s.notna().any() else None),
-        where=("where", joined), observers=("mac", joined), log_types=("log_type", joined))
-    first_pos = pd.Series(np.arange(len(group))).groupby(group).first()
-    head = rows.iloc[first_pos.loc[agg.index].to_numpy()]
+    n = int(group.max()) + 1
+    # aclID, or the NSG's resource ID for NSG rows; the most frequent per group.
+    acl_text = rows["acl_id"].astype(object).where(rows["acl_id"].notna(), rows["resource_id"].astype(object))
+    acl_codes, acl_names = pd.factorize(acl_text)
+    acl_id = np.full(n, None, dtype=object)
+    has_acl = acl_codes >= 0
+    if has_acl.any():
+        pairs = pd.Series(group[has_acl] * np.int64(len(acl_names)) + acl_codes[has_acl]).value_counts()
+        pairs = pairs.iloc[np.lexsort((-pairs.to_numpy(), pairs.index.to_numpy() // len(acl_names)))]
+        g_of = pairs.index.to_numpy() // len(acl_names)
+        best = np.r_[True, g_of[1:] != g_of[:-1]]
+        acl_id[g_of[best]] = np.asarray(acl_names, dtype=object)[pairs.index.to_numpy()[best] % len(acl_names)]
+    direction = rows["direction"].cat.codes.to_numpy(np.int64)
+    where_names = np.array(["destination-inbound" if d == "inbound" else "source-outbound" if d == "outbound"
+                            else str(d) for d in rows["direction"].cat.categories], dtype=object)
+    ok_dir = direction >= 0
+    t_all = epoch_ms(rows["flow_time"])
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, group, t_all)
+    np.maximum.at(last, group, t_all)
+    mac_codes = rows["mac"].cat.codes.to_numpy(np.int64)
+    lt_codes = rows["log_type"].cat.codes.to_numpy(np.int64)
+    src_ports = np.bincount(pd.unique(group * np.int64(65536) + sport.astype(np.int64)) // 65536, minlength=n)
+    first_row = np.full(n, len(group), dtype=np.int64)
+    np.minimum.at(first_row, group, np.arange(len(group)))
+    head = rows.iloc[first_row]
     out = pd.DataFrame({
         "src_ip": head["src_ip"].astype(object).to_numpy(),
         "dst_ip": head["dst_ip"].astype(object).to_numpy(),
         "dst_port": head["dst_port"].to_numpy(),
         "protocol": [protocol_name(p) for p in head["protocol"].to_numpy()],
         "rule": head["rule"].astype(object).to_numpy(),
-        "acl_id": agg["acl_id"].to_numpy(),
-        "where": agg["where"].to_numpy(),
-        "tuples": agg["tuples"].to_numpy(np.int64),
-        "attempts": attempts.loc[agg.index].to_numpy(np.int64),
-        "src_ports": agg["src_ports"].to_numpy(np.int64),
-        "first_seen": pd.to_datetime(agg["first_seen"], utc=True).to_numpy(),
-        "last_seen": pd.to_datetime(agg["last_seen"], utc=True).to_numpy(),
-        "max_in_window": per_group_max.loc[agg.index].to_numpy(np.int64),
-        "observers": agg["observers"].to_numpy(),
-        "log_types": agg["log_types"].to_numpy(),
+        "acl_id": acl_id,
+        "where": join_labels(group[ok_dir], direction[ok_dir], n, 5, names=where_names),
+        "tuples": np.bincount(group, minlength=n).astype(np.int64),
+        "attempts": attempts.reindex(range(n), fill_value=0).to_numpy(np.int64),
+        "src_ports": src_ports.astype(np.int64),
+        "first_seen": pd.to_datetime(first, unit="ms", utc=True),
+        "last_seen": pd.to_datetime(last, unit="ms", utc=True),
+        "max_in_window": per_group_max.reindex(range(n), fill_value=0).to_numpy(np.int64),
+        "observers": join_labels(group[mac_codes >= 0], mac_codes[mac_codes >= 0], n, 10,
+                                 names=np.asarray(rows["mac"].cat.categories.astype(str), dtype=object)),
+        "log_types": join_labels(group[lt_codes >= 0], lt_codes[lt_codes >= 0], n, 5,
+                                 names=np.asarray(rows["log_type"].cat.categories.astype(str), dtype=object)),
     })
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)

@@ -45,9 +45,21 @@ def _layout(G: nx.DiGraph, layout: str, seed: int) -> dict[Any, np.ndarray]:
     if layout == "kamada_kawai" and len(G) <= 500 and has_scipy:
         return nx.kamada_kawai_layout(G.to_undirected())
     k = 2.0 / math.sqrt(max(len(G), 1))
-    # Without scipy, networkx's sparse solver (used above 500 nodes) is not available.
-    method = "auto" if has_scipy else "force"
-    return nx.spring_layout(G.to_undirected(), k=k, seed=seed, iterations=60, method=method)
+    U = G.to_undirected()
+    if has_scipy or len(G) < 500:
+        return nx.spring_layout(U, k=k, seed=seed, iterations=60)
+    # networkx switches to a scipy-based solver at 500 nodes; without scipy run its dense
+    # numpy Fruchterman-Reingold directly (fine up to a few thousand nodes).
+    dense = getattr(nx.drawing.layout, "_fruchterman_reingold", None)
+    if dense is None:  # pragma: no cover - other networkx versions
+        return nx.circular_layout(U)
+    nodes = list(U)
+    A = nx.to_numpy_array(U, nodelist=nodes, weight=None)
+    rng = np.random.default_rng(seed)
+    pos = dense(A, k=k, pos=rng.random((len(nodes), 2)), fixed=None, iterations=60, threshold=1e-4,
+                dim=2, seed=seed)
+    pos = nx.rescale_layout(pos)
+    return dict(zip(nodes, pos))
 
 
 def draw_talker_graph(

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, combine_codes, counters, epoch_ms, hour_floor,
-                                   ip_codes, is_private_ip)
+from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_counters, hour_floor,
+                                   ip_codes, is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
 from flowkit.schema import ENCRYPTION_STATES
 
@@ -61,12 +61,6 @@ _PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY",
                "NX_FALLBACK", "NX_LOCAL_DST", "NX")
 
 
-def _codes(series: pd.Series) -> np.ndarray:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(np.int64)
-    return pd.factorize(series)[0].astype(np.int64)
-
-
 def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     """One row per flow (5-tuple) with its encryption state, bytes and observers.
 
@@ -94,38 +88,41 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     fid = combine_codes(src, dst, vnet["src_port"].to_numpy(), vnet["dst_port"].to_numpy(),
                         vnet["protocol"].to_numpy())
     n = int(fid.max()) + 1
-    enc = vnet["encryption"].astype(object).to_numpy()
+    # State of each flow: the first of _PRECEDENCE among its tuples (ranked per category).
+    enc_col = vnet["encryption"]
+    enc_names = np.asarray(enc_col.cat.categories.astype(str), dtype=object)
     rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
-    rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc], dtype=np.int64)
-    c = counters(vnet)
-    oid = combine_codes(fid, _codes(vnet["mac"]))
-    per_obs = np.bincount(oid, weights=c["bytes_sent"] + c["bytes_received"])
-    obs_fid = np.zeros(len(per_obs), dtype=np.int64)
-    obs_fid[oid] = fid
-    flow_bytes = pd.Series(per_obs).groupby(obs_fid).max().reindex(range(n), fill_value=0).to_numpy()
+    cat_rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc_names], dtype=np.int64)
+    enc_codes = enc_col.cat.codes.to_numpy(np.int64)
+    row_key = cat_rank[enc_codes] * np.int64(len(enc_names)) + enc_codes
+    best_key = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best_key, fid, row_key)
+    flow_bytes_parts = flow_counters(vnet, fid, n)
+    flow_bytes = flow_bytes_parts["bytes_sent"] + flow_bytes_parts["bytes_received"]
     deny = category_mask(vnet["decision"], "deny") | category_mask(vnet["state"], "D")
-    work = pd.DataFrame({"fid": fid, "rank": rank, "enc": enc, "t": vnet["flow_time"].to_numpy(),
-                         "deny": deny, "mac": vnet["mac"].astype(object).to_numpy()})
-    best = work.sort_values(["fid", "rank"], kind="stable").drop_duplicates("fid").set_index("fid")
-    g = work.groupby("fid", sort=True)
-    agg = g.agg(first_seen=("t", "min"), last_seen=("t", "max"), denied=("deny", "any"),
-                tuples=("t", "size"),
-                macs=("mac", lambda s: ",".join(sorted({m for m in s if isinstance(m, str)}))))
-    first_pos = pd.Series(np.arange(len(fid))).groupby(fid).first()
-    head = vnet.iloc[first_pos.to_numpy()]
+    t = epoch_ms(vnet["flow_time"])
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, fid, t)
+    np.maximum.at(last, fid, t)
+    first_row = np.full(n, len(fid), dtype=np.int64)
+    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    mac_codes = vnet["mac"].cat.codes.to_numpy(np.int64)
+    head = vnet.iloc[first_row]
     out = pd.DataFrame({
         "src_ip": head["src_ip"].astype(object).to_numpy(),
         "src_port": head["src_port"].to_numpy(),
         "dst_ip": head["dst_ip"].astype(object).to_numpy(),
         "dst_port": head["dst_port"].to_numpy(),
         "protocol": head["protocol"].to_numpy(),
-        "encryption": best.loc[agg.index, "enc"].to_numpy(),
-        "first_seen": pd.to_datetime(agg["first_seen"], utc=True).to_numpy(),
-        "last_seen": pd.to_datetime(agg["last_seen"], utc=True).to_numpy(),
-        "denied": agg["denied"].to_numpy(),
-        "bytes": flow_bytes[agg.index.to_numpy()].astype(np.int64),
-        "tuples": agg["tuples"].to_numpy(np.int64),
-        "macs": agg["macs"].to_numpy(),
+        "encryption": enc_names[best_key % len(enc_names)],
+        "first_seen": pd.to_datetime(first, unit="ms", utc=True),
+        "last_seen": pd.to_datetime(last, unit="ms", utc=True),
+        "denied": np.bincount(fid, weights=deny, minlength=n) > 0,
+        "bytes": flow_bytes.astype(np.int64),
+        "tuples": np.bincount(fid, minlength=n).astype(np.int64),
+        "macs": join_labels(fid[mac_codes >= 0], mac_codes[mac_codes >= 0], n, 10,
+                            names=np.asarray(vnet["mac"].cat.categories.astype(str), dtype=object)),
     })
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
@@ -145,10 +142,6 @@ def _ip_macs(flows: pd.DataFrame) -> dict[str, set[str]]:
     for ip, mac in zip(own["ip"], own["mac"]):
         out.setdefault(ip, set()).add(mac)
     return out
-
-
-def _label(ip: str, ip_vm: dict[str, str]) -> str:
-    return ip_vm.get(ip) or ip
 
 
 def _subnet(ip: str, inventory: "Inventory | None") -> str:
@@ -232,20 +225,29 @@ def encryption_audit(
         pd.DataFrame({"ip": per_flow["src_ip"], "enc": per_flow["encryption"], "peer": per_flow["dst_ip"]}),
         pd.DataFrame({"ip": per_flow["dst_ip"], "enc": per_flow["encryption"], "peer": per_flow["src_ip"]}),
     ], ignore_index=True)
-    ends = ends.assign(mac=ends["ip"].map(lambda i: sorted(ip_macs.get(i, ())))).explode("mac").dropna(subset=["mac"])
+    own = pd.DataFrame([(ip, mac) for ip, macs in ip_macs.items() for mac in sorted(macs)],
+                       columns=["ip", "mac"])
+    ends = ends.merge(own, on="ip", how="inner")
     encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
     unsupported = sorted(set(ends.loc[ends["enc"] == "NX_HW_NOT_SUPPORTED", "mac"]) - encrypting)
-    private_peer = ends["peer"].map(is_private_ip).astype(bool)
+    peers = pd.unique(ends["peer"])
+    peer_private = dict(zip(peers, private_mask(peers)))
+    private_peer = ends["peer"].map(peer_private).astype(bool)
     never = sorted(set(ends.loc[private_peer & (ends["enc"] != "NX_LOCAL_DST"), "mac"]) - encrypting)
+    states_of = (ends[ends["mac"].isin(never)].drop_duplicates(["mac", "enc"]).sort_values(["mac", "enc"])
+                 .groupby("mac")["enc"].agg(",".join))
     never_table = pd.DataFrame({
         "mac": never,
         "vm": [mac_vm.get(m) for m in never],
-        "states": [",".join(sorted(set(ends.loc[ends["mac"] == m, "enc"]))) for m in never],
+        "states": [states_of.get(m, "") for m in never],
         "hardware_not_supported": [m in set(unsupported) for m in never],
     })
 
-    pairs = per_flow.assign(src=per_flow["src_ip"].map(lambda i: _label(i, ip_vm)),
-                            dst=per_flow["dst_ip"].map(lambda i: _label(i, ip_vm)))
+    def named(ips: pd.Series) -> pd.Series:
+        names = ips.map(ip_vm).astype(object)
+        return names.where(names.notna(), ips.astype(object))
+
+    pairs = per_flow.assign(src=named(per_flow["src_ip"]), dst=named(per_flow["dst_ip"]))
     vm_pairs = pairs.groupby(["src", "dst"], sort=True).agg(
         flows=("encrypted", "size"), encrypted=("encrypted", "sum"), bytes=("bytes", "sum"),
         states=("encryption", lambda s: ",".join(sorted(set(s))))).reset_index()

@@ -30,8 +30,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, counted_values, ip_codes,
-                                   ipv4_ints, network_mask, private_mask)
+from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, flow_counters, ip_codes,
+                                   ipv4_ints, join_labels, network_mask, private_mask)
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -210,7 +210,7 @@ def talker_graph(
     # An observer is one NIC in one log, and for NSG logs one NSG (subnet and NIC NSGs
     # both log the same flow at the same NIC).
     # Per observer (NIC, log, NSG): sums of C/E deltas; per flow: the largest observer's.
-    flow_counts = _flow_counters(flows, fid, n_flows)
+    flow_counts = flow_counters(flows, fid, n_flows)
     deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
     enc = flows["encryption"]
     enc_known = enc.notna().to_numpy()
@@ -244,13 +244,13 @@ def talker_graph(
     with np.errstate(invalid="ignore", divide="ignore"):
         edges["encrypted_share"] = np.where(known > 0, encrypted / known, np.nan)
     edges["unencrypted"] = (known > 0) & (encrypted < known)
-    edges["ports"] = _labels_per_edge(edge_of_flow, flow_port, n_edges, max_ports)
+    edges["ports"] = join_labels(edge_of_flow, flow_port, n_edges, max_ports)
     rules = flows["rule"]
     rule_codes = _codes(rules)
     rule_names = (np.asarray(rules.cat.categories.astype(str), dtype=object)
                   if isinstance(rules.dtype, pd.CategoricalDtype) else np.asarray(pd.factorize(rules)[1], dtype=object))
     has_rule = rule_codes >= 0
-    edges["rules"] = _labels_per_edge(row_edge if has_rule.all() else row_edge[has_rule],
+    edges["rules"] = join_labels(row_edge if has_rule.all() else row_edge[has_rule],
                                       rule_codes if has_rule.all() else rule_codes[has_rule], n_edges,
                                       max_rules, names=rule_names)
     # Node attributes: first address row per node; several addresses are listed.
@@ -288,36 +288,6 @@ def talker_graph(
     return G
 
 
-def _flow_counters(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> dict[str, np.ndarray]:
-    """Per flow, the counters of its busiest observer (sums of C/E deltas), never double counted.
-
-    Observers are peeled off one at a time: each round takes, per flow, one observer
-    among its remaining counted rows (whichever the scatter below keeps), sums its rows with ``bincount`` over the dense flow
-    ids and keeps the maximum. Rounds = most observers of one flow (usually 1 or 2), and
-    no hashing of (flow, observer) pairs is needed.
-    """
-    known, values = counted_values(flows)
-    out = {name: np.zeros(n_flows) for name in _COUNTERS}
-    if not known.any():
-        return out
-    rem_f = fid[known]
-    codes = [_codes(flows[c])[known] for c in ("mac", "log_type", "resource_id")]
-    rem_o = codes[0] + 1
-    for code in codes[1:]:
-        rem_o = rem_o * np.int64(int(code.max()) + 2) + code + 1
-    rem_w = [values[name] for name in _COUNTERS]
-    while len(rem_f):
-        first = np.full(n_flows, -1, dtype=np.int64)
-        first[rem_f] = rem_o  # one of each flow's remaining observers (any will do)
-        mine = rem_o == first[rem_f]
-        mine_f = rem_f[mine]
-        for name, w in zip(_COUNTERS, rem_w):
-            np.maximum(out[name], np.bincount(mine_f, weights=w[mine], minlength=n_flows), out=out[name])
-        rest = ~mine
-        rem_f, rem_o, rem_w = rem_f[rest], rem_o[rest], [w[rest] for w in rem_w]
-    return out
-
-
 def _add_edges(G: nx.DiGraph, us: list, vs: list, attrs: Any) -> None:
     """Insert new edges between existing nodes (each pair once, attribute dicts fresh).
 
@@ -348,47 +318,6 @@ def _node_attrs(node_frame: pd.DataFrame) -> pd.DataFrame:
         subnet=("subnet", "first"),
         kind=("kind", lambda s: "private" if (s == "private").any() else "public"),
     )
-
-
-def _labels_per_edge(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int,
-                     *, names: np.ndarray | None = None) -> np.ndarray:
-    """Sorted distinct ``values`` (small non-negative ints) per edge, as comma-separated text.
-
-    Numbers sort numerically, ``names[value]`` alphabetically. Deduplicated by counting
-    (or hashing) one int64 key and joined with ``np.add.reduceat``: no Python loop over
-    edges except for the few with more than ``limit`` values.
-    """
-    out = np.full(n_edges, "", dtype=object)
-    if len(edge) == 0:
-        return out
-    width = int(values.max()) + 1
-    if names is None:
-        labels = np.arange(width).astype(str).astype(object)
-        ranked = values
-    else:
-        names = np.asarray(names, dtype=object)[:width]
-        order = np.argsort(names.astype(str), kind="stable")
-        rank = np.empty(width, dtype=np.int64)
-        rank[order] = np.arange(width)
-        labels = names[order]
-        ranked = rank[values]
-    key = np.asarray(edge, dtype=np.int64) * np.int64(width) + ranked
-    if n_edges * width <= 50_000_000:
-        keys = np.flatnonzero(np.bincount(key, minlength=n_edges * width))  # by edge, then rank
-    else:
-        keys = np.sort(pd.unique(key))
-    e, r = keys // width, keys % width
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    counts = np.diff(np.r_[starts, len(e)])
-    rank_in_edge = np.arange(len(e)) - np.repeat(starts, counts)
-    keep = rank_in_edge < limit
-    kept_e = e[keep]
-    kept_starts = np.flatnonzero(np.r_[True, kept_e[1:] != kept_e[:-1]])
-    joined = np.add.reduceat(labels[r[keep]] + ",", kept_starts)
-    out[kept_e[kept_starts]] = [text[:-1] for text in joined.tolist()]
-    for i in np.flatnonzero(counts > limit):
-        out[e[starts[i]]] += f",…(+{counts[i] - limit})"
-    return out
 
 
 def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.DataFrame:

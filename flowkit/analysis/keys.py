@@ -16,11 +16,12 @@ Examples
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
+from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, network_mask, private_mask
 
 __all__ = [
     "FLOW_KEY",
@@ -33,6 +34,9 @@ __all__ = [
     "protocol_name",
     "counters",
     "counted_values",
+    "flow_counters",
+    "join_labels",
+    "COUNTER_NAMES",
     "category_codes",
     "category_mask",
     "address_mask",
@@ -49,6 +53,7 @@ __all__ = [
 FLOW_KEY = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol")
 
 PROTOCOLS = {"tcp": 6, "udp": 17}
+COUNTER_NAMES = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 _PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
 
 #: How to read anything built from flow tuples (shown with sessions and diagnoses).
@@ -58,33 +63,6 @@ SESSION_NOTE = (
     "Counters are deltas since the previous update, so totals are sums of C and E counters; "
     "times are accurate to about a minute and a flow seen by two NICs (or two NSGs) appears twice."
 )
-
-_PRIVATE_NETS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-              "169.254.0.0/16", "127.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128")
-)
-
-
-@lru_cache(maxsize=65536)
-def is_private_ip(address: str) -> bool:
-    """True for private (RFC 1918, RFC 6598, link-local, loopback, ULA) addresses.
-
-    Documentation ranges (RFC 5737, RFC 3849) count as public here, unlike
-    :attr:`ipaddress.IPv4Address.is_private`: flowkit's samples use them for
-    internet peers.
-
-    Examples
-    --------
-    >>> is_private_ip("10.10.1.4"), is_private_ip("203.0.113.7"), is_private_ip("not an ip")
-    (True, False, False)
-    """
-    try:
-        ip = ipaddress.ip_address(str(address))
-    except ValueError:
-        return False
-    return any(ip.version == n.version and ip in n for n in _PRIVATE_NETS)
-
 
 def protocol_number(value: int | str | None) -> int | None:
     """IANA number of ``tcp``/``udp`` (or a number given as text or int).
@@ -365,111 +343,98 @@ def epoch_ms(times: pd.Series) -> np.ndarray:
     return np.asarray(values.astype("datetime64[ms, UTC]").array.asi8, dtype=np.int64)
 
 
-def ipv4_ints(addresses: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised IPv4 parsing: ``(is_ipv4, value)`` arrays (value 0 where not IPv4).
+def _codes(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64)
+    return pd.factorize(series)[0].astype(np.int64)
+
+
+def flow_counters(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> dict[str, np.ndarray]:
+    """Per flow, the counters of its busiest observer (sums of C/E deltas), never double counted.
+
+    Observers are peeled off one at a time: each round takes, per flow, one observer
+    among its remaining counted rows (whichever the scatter below keeps), sums its rows with ``bincount`` over the dense flow
+    ids and keeps the maximum. Rounds = most observers of one flow (usually 1 or 2), and
+    no hashing of (flow, observer) pairs is needed. Observers are (mac, log_type,
+    resource_id): a subnet NSG and a NIC NSG logging one flow at one NIC are two.
 
     Examples
     --------
-    >>> ok, value = ipv4_ints(["10.0.0.1", "2001:db8::1", "300.1.1.1"])
-    >>> ok.tolist(), int(value[0])
-    ([True, False, False], 167772161)
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["E", "E"], "packets_sent": [5, 5], "bytes_sent": [50, 50],
+    ...                          "packets_received": [1, 1], "bytes_received": [9, 9],
+    ...                          "mac": ["000D3A000001", "000D3A000002"], "log_type": ["vnet", "vnet"]}))
+    >>> flow_counters(f, np.array([0, 0]), 1)["bytes_sent"].tolist()
+    [50.0]
     """
-    text = pd.Series(list(addresses), dtype=object).astype(str)
-    ok = text.str.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}").to_numpy(dtype=bool).copy()
-    value = np.zeros(len(text), dtype=np.int64)
-    if ok.any():
-        parts = text[ok].str.split(".", expand=True).astype(np.int64).to_numpy()
-        good = (parts <= 255).all(axis=1)
-        idx = np.flatnonzero(ok)
-        ok[idx[~good]] = False
-        value[idx] = (parts[:, 0] << 24) | (parts[:, 1] << 16) | (parts[:, 2] << 8) | parts[:, 3]
-        value[~ok] = 0
-    return ok, value
-
-
-def _v4_in(value: np.ndarray, network: ipaddress.IPv4Network) -> np.ndarray:
-    mask = (0xFFFFFFFF << (32 - network.prefixlen)) & 0xFFFFFFFF
-    return (value & mask) == int(network.network_address)
-
-
-def network_mask(addresses: Iterable[str], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
-                 ) -> np.ndarray:
-    """Index of the first network holding each address (-1 for none); IPv4 vectorised.
-
-    Examples
-    --------
-    >>> nets = [ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("2001:db8::/64")]
-    >>> network_mask(["10.0.0.9", "10.0.1.1", "2001:db8::5"], nets).tolist()
-    [0, -1, 1]
-    """
-    texts = list(addresses)
-    nets = list(networks)
-    out = np.full(len(texts), -1, dtype=np.int64)
-    if not nets or not texts:
+    known, values = counted_values(flows)
+    out = {name: np.zeros(n_flows) for name in COUNTER_NAMES}
+    if not known.any():
         return out
-    ok, value = ipv4_ints(texts)
-    for i, net in enumerate(nets):
-        if net.version == 4:
-            hit = ok & _v4_in(value, net) & (out < 0)
-            out[hit] = i
-    v6 = [i for i in np.flatnonzero(~ok)]
-    v6_nets = [(i, n) for i, n in enumerate(nets) if n.version == 6]
-    if v6_nets:
-        for j in v6:
-            try:
-                ip = ipaddress.ip_address(texts[j])
-            except ValueError:
-                continue
-            for i, n in v6_nets:
-                if ip.version == 6 and ip in n:
-                    out[j] = i
-                    break
+    rem_f = fid[known]
+    codes = [_codes(flows[c])[known] for c in ("mac", "log_type", "resource_id")]
+    rem_o = codes[0] + 1
+    for code in codes[1:]:
+        rem_o = rem_o * np.int64(int(code.max()) + 2) + code + 1
+    rem_w = [values[name] for name in COUNTER_NAMES]
+    while len(rem_f):
+        first = np.full(n_flows, -1, dtype=np.int64)
+        first[rem_f] = rem_o  # one of each flow's remaining observers (any will do)
+        mine = rem_o == first[rem_f]
+        mine_f = rem_f[mine]
+        for name, w in zip(COUNTER_NAMES, rem_w):
+            np.maximum(out[name], np.bincount(mine_f, weights=w[mine], minlength=n_flows), out=out[name])
+        rest = ~mine
+        rem_f, rem_o, rem_w = rem_f[rest], rem_o[rest], [w[rest] for w in rem_w]
     return out
 
 
-def private_mask(addresses: Iterable[str], parsed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """:func:`is_private_ip` for many addresses at once (IPv4 vectorised).
+def join_labels(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int = 20,
+                     *, names: np.ndarray | None = None) -> np.ndarray:
+    """Sorted distinct ``values`` (small non-negative ints) per group, as comma-separated text.
+
+    ``edge`` holds each row's group id (0..n_edges-1); at most ``limit`` values are
+    listed, then ``…(+n)``.
+
+    Numbers sort numerically, ``names[value]`` alphabetically. Deduplicated by counting
+    (or hashing) one int64 key and joined with ``np.add.reduceat``: no Python loop over
+    edges except for the few with more than ``limit`` values.
 
     Examples
     --------
-    >>> private_mask(["10.1.2.3", "192.0.2.1", "fd00::1"]).tolist()
-    [True, False, True]
+    >>> join_labels(np.array([0, 0, 1, 0]), np.array([443, 22, 80, 22]), 2).tolist()
+    ['22,443', '80']
+    >>> join_labels(np.array([0, 0]), np.array([1, 0]), 1, names=np.array(["b", "a"], dtype=object)).tolist()
+    ['a,b']
     """
-    texts = list(addresses)
-    ok, value = parsed if parsed is not None else ipv4_ints(texts)
-    out = np.zeros(len(texts), dtype=bool)
-    for net in _PRIVATE_NETS:
-        if net.version == 4:
-            out |= ok & _v4_in(value, net)
-    for j in np.flatnonzero(~ok):
-        out[j] = is_private_ip(texts[j])
-    return out
-
-
-def cidr_labels(addresses: Iterable[str], v4_prefix: int = 24, v6_prefix: int = 64,
-                parsed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """The network around each address (``10.0.0.0/24``, ``2001:db8::/64``); text that is
-    not an address is returned as it is.
-
-    Examples
-    --------
-    >>> cidr_labels(["10.1.2.3", "2001:db8::1", "x"]).tolist()
-    ['10.1.2.0/24', '2001:db8::/64', 'x']
-    """
-    texts = list(addresses)
-    ok, value = parsed if parsed is not None else ipv4_ints(texts)
-    out = np.asarray(texts, dtype=object).copy()
-    if ok.any():
-        mask = (0xFFFFFFFF << (32 - v4_prefix)) & 0xFFFFFFFF
-        net = value[ok] & mask
-        octets = [pd.Series((net >> shift) & 255).astype(str) for shift in (24, 16, 8, 0)]
-        out[ok] = (octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3]
-                   + f"/{v4_prefix}").to_numpy(dtype=object)
-    for j in np.flatnonzero(~ok):
-        try:
-            ip = ipaddress.ip_address(texts[j])
-        except ValueError:
-            continue
-        prefix = v4_prefix if ip.version == 4 else v6_prefix
-        out[j] = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    out = np.full(n_edges, "", dtype=object)
+    if len(edge) == 0:
+        return out
+    width = int(values.max()) + 1
+    if names is None:
+        labels = np.arange(width).astype(str).astype(object)
+        ranked = values
+    else:
+        names = np.asarray(names, dtype=object)[:width]
+        order = np.argsort(names.astype(str), kind="stable")
+        rank = np.empty(width, dtype=np.int64)
+        rank[order] = np.arange(width)
+        labels = names[order]
+        ranked = rank[values]
+    key = np.asarray(edge, dtype=np.int64) * np.int64(width) + ranked
+    if n_edges * width <= 50_000_000:
+        keys = np.flatnonzero(np.bincount(key, minlength=n_edges * width))  # by edge, then rank
+    else:
+        keys = np.sort(pd.unique(key))
+    e, r = keys // width, keys % width
+    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    counts = np.diff(np.r_[starts, len(e)])
+    rank_in_edge = np.arange(len(e)) - np.repeat(starts, counts)
+    keep = rank_in_edge < limit
+    kept_e = e[keep]
+    kept_starts = np.flatnonzero(np.r_[True, kept_e[1:] != kept_e[:-1]])
+    joined = np.add.reduceat(labels[r[keep]] + ",", kept_starts)
+    out[kept_e[kept_starts]] = [text[:-1] for text in joined.tolist()]
+    for i in np.flatnonzero(counts > limit):
+        out[e[starts[i]]] += f",…(+{counts[i] - limit})"
     return out

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="flowkit")
->>> register(parser.add_subparsers(dest="command"))
+>>> _ = register(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["compare", "--nsg", "a", "b", "--vnet", "c", "--json"])
 >>> args.nsg, args.vnet, args.json
 (['a', 'b'], ['c'], True)

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="flowkit")
->>> register(parser.add_subparsers(dest="command"))
+>>> _ = register(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["diagnose", "logs/", "--src", "10.10.1.4", "--dst", "10.10.3.4", "--port", "1433"])
 >>> args.port, args.protocol, args.handler is run
 (1433, None, True)

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="flowkit")
->>> register(parser.add_subparsers(dest="command"))
+>>> _ = register(parser.add_subparsers(dest="command"))
 >>> parser.parse_args(["encryption", "logs/", "--json"]).json
 True
 """

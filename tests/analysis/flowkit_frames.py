@@ -61,7 +61,7 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def scenario_dir(name: str) -> Path:
     path = SAMPLES / name
     if not (path / "expected.json").is_file():
-        pytest.skip(f"data-samples/{name} not generated yet (no expected.json)")
+        pytest.fail(f"data-samples/{name} is missing its expected.json: run `make samples`")
     return path
 
 

@@ -17,7 +17,7 @@ NSG = "insights-logs-networksecuritygroupflowevent"
 def _scenario(name: str) -> Path:
     path = SAMPLES / name
     if not (path / "expected.json").is_file():
-        pytest.skip(f"data-samples/{name} not generated yet")
+        pytest.fail(f"data-samples/{name} is missing: run `make samples`")
     return path
 
 
