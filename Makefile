@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.flowkit-installed
 NODE_STAMP := node_modules/.flowkit-installed
 DATA   ?= data-samples
 LAB_PORT ?= 8888
+QUICK  ?=
 
-.PHONY: help venv node browser setup test test-fast lab demo bench samples clean
+.PHONY: help venv node browser setup test test-fast lab demo bench bench-parse samples clean
 
 help:
 	@echo "make lab    set up and open JupyterLab on notebooks/ (reads $(DATA)/ by default)"
 	@echo "make test   set up and run every test"
-	@echo "make bench  run the benchmarks (prints figures and ratios)"
+	@echo "make bench  run the benchmarks (prints figures and ratios; QUICK=1 for small corpora)"
 	@echo "make demo   execute every notebook headless, HTML copies in reports/"
 
 $(PY):
@@ -55,7 +56,10 @@ demo: venv
 	$(PY) -m flowkit.demo notebooks reports
 
 bench: venv node
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(if $(QUICK),--quick,)
+
+bench-parse: venv
+	$(PY) benchmarks/bench_parse.py $(if $(QUICK),--quick,)
 
 samples: venv
 	$(PY) -m flowkit.synth $(DATA)
