@@ -13,7 +13,6 @@ from __future__ import annotations
 import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counted_values, epoch_ms,
+from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counted_values, epoch_ms, flow_extent,
                                    flow_counters, ip_codes, join_labels)
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
@@ -193,14 +193,7 @@ def _key_span(frame: pd.DataFrame) -> pd.DataFrame:
     src, dst, _ = ip_codes(frame)
     fid = combine_codes(src, dst, frame["src_port"].to_numpy(), frame["dst_port"].to_numpy(),
                         frame["protocol"].to_numpy())
-    n = int(fid.max()) + 1
-    t = epoch_ms(frame["flow_time"])
-    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(lo, fid, t)
-    np.maximum.at(hi, fid, t)
-    first_row = np.full(n, len(fid), dtype=np.int64)
-    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    lo, hi, first_row = flow_extent(fid, epoch_ms(frame["flow_time"]), int(fid.max()) + 1)
     return _key_frame(frame.iloc[first_row]).assign(min=lo, max=hi)
 
 

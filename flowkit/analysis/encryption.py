@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_counters, hour_floor,
+from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_counters, flow_extent, hour_floor,
                                    ip_codes, is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
 from flowkit.schema import ENCRYPTION_STATES
@@ -100,13 +100,7 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     flow_bytes_parts = flow_counters(vnet, fid, n)
     flow_bytes = flow_bytes_parts["bytes_sent"] + flow_bytes_parts["bytes_received"]
     deny = category_mask(vnet["decision"], "deny") | category_mask(vnet["state"], "D")
-    t = epoch_ms(vnet["flow_time"])
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, fid, t)
-    np.maximum.at(last, fid, t)
-    first_row = np.full(n, len(fid), dtype=np.int64)
-    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    first, last, first_row = flow_extent(fid, epoch_ms(vnet["flow_time"]), n)
     mac_codes = vnet["mac"].cat.codes.to_numpy(np.int64)
     head = vnet.iloc[first_row]
     out = pd.DataFrame({

@@ -24,6 +24,7 @@ import pandas as pd
 from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, network_mask, private_mask
 
 __all__ = [
+    "flow_extent",
     "FLOW_KEY",
     "PROTOCOLS",
     "combine_codes",
@@ -341,6 +342,24 @@ def epoch_ms(times: pd.Series) -> np.ndarray:
     if not isinstance(values.dtype, pd.DatetimeTZDtype):
         values = pd.to_datetime(values, utc=True)
     return np.asarray(values.astype("datetime64[ms, UTC]").array.asi8, dtype=np.int64)
+
+
+def flow_extent(fid: np.ndarray, times_ms: np.ndarray, n_flows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per flow id: first time, last time (epoch ms) and the index of its first row.
+
+    Examples
+    --------
+    >>> first, last, row = flow_extent(np.array([1, 0, 1]), np.array([30, 10, 20]), 2)
+    >>> first.tolist(), last.tolist(), row.tolist()
+    ([10, 20], [10, 30], [1, 0])
+    """
+    first = np.full(n_flows, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n_flows, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, fid, times_ms)
+    np.maximum.at(last, fid, times_ms)
+    first_row = np.full(n_flows, len(fid), dtype=np.int64)
+    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    return first, last, first_row
 
 
 def _codes(series: pd.Series) -> np.ndarray:

@@ -40,7 +40,7 @@ from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem
-from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES
+from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.base import BlobRef
 
 __all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "ARROW_SCHEMA", "FORMAT_NAMES"]

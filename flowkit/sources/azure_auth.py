@@ -65,7 +65,6 @@ def parse_address(url: str) -> Address:
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    segments = [s for s in parts.path.split("/")]
     if scheme == "azure":
         account = parts.hostname or ""
         if not account:

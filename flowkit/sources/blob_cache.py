@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -34,6 +33,7 @@ from urllib.parse import unquote
 
 import pandas as pd
 
+from flowkit.atomic import atomic_write
 from flowkit.errors import SourceError
 
 __all__ = ["BlobCache", "CacheEntry", "UnsafeBlobName", "safe_parts", "is_sealed", "SETTLE"]
@@ -214,8 +214,8 @@ class BlobCache:
         self.path_for(account, container, blob)
         meta = {"container": container, "blob": blob, "etag": etag, "size": len(data),
                 "last_modified": None if last_modified is None else pd.Timestamp(last_modified).isoformat()}
-        _atomic_write(path, data)
-        _atomic_write(path.with_name(path.name + META_SUFFIX), json.dumps(meta).encode("utf-8"))
+        atomic_write(path, data)
+        atomic_write(path.with_name(path.name + META_SUFFIX), json.dumps(meta).encode("utf-8"))
         return True
 
     def entries(self, account: str, container: str) -> Iterator[CacheEntry]:
@@ -239,17 +239,3 @@ class BlobCache:
                              last_modified=pd.Timestamp(lm) if lm else None, path=path)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".flowkit-tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

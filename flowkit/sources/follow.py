@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +36,7 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 
 from flowkit.addresses import normalize_mac
+from flowkit.atomic import atomic_write
 from flowkit.errors import SourceError
 from flowkit.load_report import LoadReport
 from flowkit.sources.blob_cache import SETTLE
@@ -125,19 +125,7 @@ class Checkpoint:
         body = json.dumps({"version": 1, "source": self.source, "log_type": self.log_type,
                            "mac": self.mac, "start": self.start, "done_before": self.done_before,
                            "blobs": self.blobs}, indent=1, sort_keys=True).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".tmp", dir=str(p.parent))
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write(p, body)
 
 
 def _digest(ids: list[str]) -> str:
