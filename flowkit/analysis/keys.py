@@ -16,7 +16,8 @@ Examples
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+import weakref
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -218,6 +219,37 @@ def category_mask(series: pd.Series, values: Iterable[str] | str) -> np.ndarray:
     return table[codes]
 
 
+_IPV4_CACHE: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
+
+
+def _ipv4_ints(categories: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """IPv4 categories as uint32 (and which are IPv4), computed once per categories object.
+
+    The filter panel asks again on every change with the same categories, so the
+    answer is cached (keyed by object identity, checked with a weak reference).
+    """
+    key = id(categories)
+    hit = _IPV4_CACHE.get(key)
+    if hit is not None and hit[0]() is categories:
+        return hit[1], hit[2]
+    ints = np.zeros(len(categories), dtype=np.uint32)
+    is_v4 = np.zeros(len(categories), dtype=bool)
+    for i, text in enumerate(categories.astype(str)):
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        if ip.version == 4:
+            ints[i], is_v4[i] = int(ip), True
+    if len(_IPV4_CACHE) > 16:
+        _IPV4_CACHE.clear()
+    try:
+        _IPV4_CACHE[key] = (weakref.ref(categories), ints, is_v4)
+    except TypeError:  # not weak-referenceable: just do not cache
+        pass
+    return ints, is_v4
+
+
 def _network_of(spec: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_network(spec.strip(), strict=False)
 
@@ -250,14 +282,18 @@ def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:
                 pass
             keep |= np.asarray(cats == text)
     if nets:
-        for i, c in enumerate(cats):
-            if keep[i]:
-                continue
-            try:
-                ip = ipaddress.ip_address(c)
-            except ValueError:
-                continue
-            keep[i] = any(ip.version == n.version and ip in n for n in nets)
+        v4_int, is_v4 = _ipv4_ints(series.cat.categories)
+        for net in nets:
+            if net.version == 4:  # one vectorised test over every IPv4 category
+                mask = int(net.netmask)
+                keep |= is_v4 & ((v4_int & np.uint32(mask)) == np.uint32(int(net.network_address)))
+            else:
+                for i in np.flatnonzero(~is_v4 & ~keep):
+                    try:
+                        ip = ipaddress.ip_address(cats[i])
+                    except ValueError:
+                        continue
+                    keep[i] = ip.version == 6 and ip in net
     codes = series.cat.codes.to_numpy()
     return np.where(codes >= 0, keep[np.clip(codes, 0, None)] if len(keep) else False, False)
 
