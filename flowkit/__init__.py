@@ -35,7 +35,13 @@ _LAZY = {
     "AzureBlobSource": ("flowkit.sources.azure", "AzureBlobSource"),  # azure extra
     "draw_talker_graph": ("flowkit.analysis.draw", "draw_talker_graph"),  # matplotlib: slow to import
     "FilterPanel": ("flowkit.widgets", "FilterPanel"),                # notebooks extra
-    "Report": ("flowkit.report", "Report"),                           # notebooks extra (jinja2)
+    "Report": ("flowkit.report", "Report"),                           # jinja2, openpyxl
+    "convert": ("flowkit.store.parquet", "convert"),                  # pyarrow.parquet
+    "ConvertReport": ("flowkit.store.parquet", "ConvertReport"),
+    "talker_graph_dask": ("flowkit.scale.aggregations", "talker_graph_dask"),    # dask extra
+    "denied_summary_dask": ("flowkit.scale.aggregations", "denied_summary_dask"),
+    "encryption_counts_dask": ("flowkit.scale.aggregations", "encryption_counts_dask"),
+    "nsg_vnet_keys_dask": ("flowkit.scale.aggregations", "nsg_vnet_keys_dask"),
 }
 
 
@@ -80,6 +86,13 @@ __all__ = [
     # presentation
     "FilterPanel",
     "Report",
+    # scale
+    "convert",
+    "ConvertReport",
+    "talker_graph_dask",
+    "denied_summary_dask",
+    "encryption_counts_dask",
+    "nsg_vnet_keys_dask",
     # errors
     "FlowkitError",
     "SourceError",

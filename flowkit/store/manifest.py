@@ -2,7 +2,7 @@
 
 A dataset written by :func:`flowkit.store.parquet.convert` is a folder with a
 marker file :data:`MARKER` (JSON) and hive-style partition folders
-``log_type=<nsg|vnet>/date=YYYY-MM-DD/hour=HH``. The marker records, per
+``type=<nsg|vnet>/date=YYYY-MM-DD/hour=HH``. The marker records, per
 *unit*, the source blobs converted (name and signature: ETag, or size and
 modification time), whether the unit was sealed, and the Parquet files it
 became with their row counts and ``flow_time`` range (used to prune files by
@@ -14,21 +14,23 @@ that hour, in listing order), or one file outside the Azure layout.
 Examples
 --------
 >>> from flowkit.sources.base import BlobRef
->>> unit_key(BlobRef("c/resourceId=/SUBSCRIPTIONS/S/y=2024/m=05/d=01/h=10/m=00/macAddress=0A/PT1H.json"))
-'c/resourceId=/SUBSCRIPTIONS/S/y=2024/m=05/d=01/h=10/m=00'
+>>> from flowkit.sources.layout import nsg_blob_name, parse_blob_path
+>>> name = nsg_blob_name("S", "RG", "NSG1", "2024-05-01T10:00Z", "000D3A000001")
+>>> unit_key(BlobRef(name, meta=parse_blob_path(name))).rsplit("/", 6)[1:]
+['NSG1', 'y=2024', 'm=05', 'd=01', 'h=10', 'm=00']
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from flowkit.atomic import atomic_write
 from flowkit.sources.base import BlobRef
 
 __all__ = ["MARKER", "FORMAT_VERSION", "Manifest", "UnitEntry", "FileEntry", "unit_key", "blob_signature",
@@ -78,9 +80,9 @@ def partition_dir(log_type: str, hour: pd.Timestamp) -> str:
     Examples
     --------
     >>> partition_dir("vnet", pd.Timestamp("2024-05-01T10:00Z"))
-    'log_type=vnet/date=2024-05-01/hour=10'
+    'type=vnet/date=2024-05-01/hour=10'
     """
-    return f"log_type={log_type}/date={hour:%Y-%m-%d}/hour={hour:%H}"
+    return f"type={log_type}/date={hour:%Y-%m-%d}/hour={hour:%H}"
 
 
 @dataclass
@@ -132,14 +134,11 @@ class Manifest:
                    format_version=int(data.get("format_version", FORMAT_VERSION)))
 
     def save(self, dest: str | os.PathLike) -> None:
-        """Write the marker atomically (temporary file, then rename)."""
-        path = Path(dest) / MARKER
-        tmp = Path(dest) / f".{MARKER}.{uuid.uuid4().hex}.tmp"
+        """Write the marker atomically (temporary file flushed to disk, then renamed)."""
         data = {"flowkit_dataset": True, "format_version": self.format_version,
                 "sources": self.sources,
                 "units": {k: asdict(v) for k, v in sorted(self.units.items())}}
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(Path(dest) / MARKER, json.dumps(data, indent=1).encode("utf-8"))
 
     def files(self) -> list[FileEntry]:
         """Every file of the dataset, in source listing order (by first blob name)."""

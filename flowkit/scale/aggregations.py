@@ -1,0 +1,378 @@
+"""The aggregations that matter at scale, computed on Dask workers.
+
+Each function takes the Dask DataFrame of ``read_flow_logs(..., engine="dask")``
+(or a pandas frame, handed to the pandas analysis) and returns what the pandas
+analysis returns for the same rows; only small per-pair or per-key tables reach
+the client:
+
+* :func:`talker_graph_dask` — :func:`flowkit.analysis.graph.talker_graph`;
+* :func:`denied_summary_dask` — :func:`flowkit.analysis.denied.denied_summary`
+  (denied rows are selected on the workers; the pandas function runs on them);
+* :func:`encryption_counts_dask` — the ``facts`` of
+  :func:`flowkit.analysis.encryption.encryption_audit`;
+* :func:`nsg_vnet_keys_dask` — the key-set counts of
+  :func:`flowkit.analysis.compare.compare_nsg_vnet` (matched, NSG-only,
+  VNet-only, outside the window; common and one-sided MACs).
+
+Examples
+--------
+>>> import flowkit
+>>> ddf = flowkit.read_flow_logs("data-samples/encryption", engine="dask")  # doctest: +SKIP
+>>> encryption_counts_dask(ddf)["by_state"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.keys import category_mask, counters, is_private_ip
+from flowkit.findings import Finding
+from flowkit.scale._parts import (KEY5, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
+                                  small_concat, value_map, values)
+from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
+from flowkit.schema import ENCRYPTION_STATES
+
+__all__ = ["talker_graph_dask", "denied_summary_dask", "encryption_counts_dask", "nsg_vnet_keys_dask",
+           "GRAPH_COLUMNS", "DENIED_INPUT_COLUMNS"]
+
+#: Columns denied_summary reads.
+DENIED_INPUT_COLUMNS = ["flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction",
+                        "decision", "state", "rule", "acl_id", "mac", "log_type", "resource_id"]
+
+
+def _obj(n: int = 0) -> pd.Series:
+    return pd.Series([None] * n, dtype=object)
+
+
+# --- denied summary -------------------------------------------------------------------------
+
+def _denied_rows(flows: pd.DataFrame) -> pd.DataFrame:
+    deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+    return flows.loc[deny]
+
+
+def denied_summary_dask(flows: Any, **kwargs: Any) -> Finding:
+    """Denied traffic grouped and retry storms flagged, the denied rows selected on the workers.
+
+    Parameters
+    ----------
+    flows : dask.dataframe.DataFrame or pandas.DataFrame
+        Canonical flows with at least :data:`DENIED_INPUT_COLUMNS`.
+    **kwargs
+        Passed to :func:`flowkit.analysis.denied.denied_summary` (``storm_threshold``,
+        ``storm_window``, ``inventory``).
+
+    Returns
+    -------
+    Finding
+        What ``denied_summary`` returns for all the rows. Only denied rows (a
+        small share of real traffic) of the columns it reads reach the client.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> denied_summary_dask(empty_frame()).verdict
+    'none'
+    """
+    from flowkit.analysis.denied import denied_summary
+
+    if not is_dask(flows):
+        return denied_summary(flows, **kwargs)
+    cols = [c for c in DENIED_INPUT_COLUMNS]
+    rows = flows[cols].map_partitions(_denied_rows, meta=flows[cols]._meta, enforce_metadata=False).compute()
+    return denied_summary(rows, **kwargs)
+
+
+# --- encryption audit counts ------------------------------------------------------------------
+
+_PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
+               "NX_FALLBACK", "NX_LOCAL_DST", "NX")
+_ENC_COLUMNS = [*KEY5, "direction", "decision", "state", "encryption", "bytes_sent", "bytes_received",
+                "packets_sent", "packets_received", "mac"]
+
+
+def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Everything the audit counts need from one partition."""
+    return _enc_partials(flows, number), _vnet_own_macs(flows), _enc_value_map(flows)
+
+
+def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
+    """Per (5-tuple, MAC) of one partition's VNet rows: C/E bytes and the highest-precedence state.
+
+    Keys are 64-bit hashes of the addresses and MAC (see :func:`flowkit.scale._parts.hashed`);
+    ``pos`` (partition number, row) breaks ties between undocumented states as the
+    pandas audit does (first row wins).
+    """
+    vnet = flows.loc[flows["encryption"].notna().to_numpy()]
+    if vnet.empty:
+        return _enc_meta()
+    c = counters(vnet)
+    enc_codes = vnet["encryption"].cat.codes.to_numpy(np.int64)
+    enc_cats = np.asarray(vnet["encryption"].cat.categories.astype(object), dtype=object)
+    rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
+    cat_rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc_cats], dtype=np.int64)
+    work = pd.DataFrame({
+        "src_h": hashed(vnet["src_ip"])[0], "dst_h": hashed(vnet["dst_ip"])[0], "pp": _pack(vnet),
+        "mac_h": hashed(vnet["mac"])[0],
+        "bytes": (c["bytes_sent"] + c["bytes_received"]).astype(np.int64),
+        "rank": cat_rank[enc_codes],
+        "pos": np.int64(number) * np.int64(1 << 32) + np.arange(len(vnet), dtype=np.int64),
+        "enc_h": hash_values(enc_cats)[enc_codes],
+    })
+    return _enc_reduce(work)
+
+
+_ENC_OBS = ["src_h", "dst_h", "pp", "mac_h"]
+
+
+def _enc_reduce(work: pd.DataFrame) -> pd.DataFrame:
+    """Per observer: bytes summed, the row of lowest (rank, pos) kept."""
+    best = work.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_OBS)
+    total = work.groupby(_ENC_OBS, sort=False)["bytes"].sum()
+    best = best.set_index(_ENC_OBS)
+    best["bytes"] = total.reindex(best.index).to_numpy(np.int64)
+    return best.reset_index()[_enc_meta().columns.tolist()]
+
+
+def _enc_meta() -> pd.DataFrame:
+    return pd.DataFrame({k: pd.Series([], dtype=np.int64)
+                         for k in ("src_h", "dst_h", "pp", "mac_h", "bytes", "rank", "pos", "enc_h")})
+
+
+def _enc_pairs(part: pd.DataFrame) -> pd.DataFrame:
+    """After the shuffle: per (src, dst, flow state): flows and bytes (largest observer per flow)."""
+    if part.empty:
+        return _enc_pairs_meta()
+    obs = _enc_reduce(part)
+    flow_key = ["src_h", "dst_h", "pp"]
+    flow_bytes = obs.groupby(flow_key, sort=False)["bytes"].max()
+    best = obs.sort_values(["rank", "pos"], kind="stable").drop_duplicates(flow_key).set_index(flow_key)
+    best["bytes"] = flow_bytes.reindex(best.index).to_numpy(np.int64)
+    out = best.reset_index().groupby(["src_h", "dst_h", "enc_h"], sort=True).agg(
+        flows=("bytes", "size"), bytes=("bytes", "sum")).reset_index()
+    out["flows"] = out["flows"].astype(np.int64)
+    out["bytes"] = out["bytes"].astype(np.int64)
+    return out
+
+
+def _enc_pairs_meta() -> pd.DataFrame:
+    return pd.DataFrame({k: pd.Series([], dtype=np.int64) for k in ("src_h", "dst_h", "enc_h", "flows", "bytes")})
+
+
+def _enc_value_map(flows: pd.DataFrame) -> pd.DataFrame:
+    """(hash, value) of the addresses and encryption states of one partition's VNet rows."""
+    vnet = flows.loc[flows["encryption"].notna().to_numpy()]
+    return pd.concat([hashed(vnet["src_ip"])[1], hashed(vnet["dst_ip"])[1], hashed(vnet["encryption"])[1]],
+                     ignore_index=True).drop_duplicates()
+
+
+def _vnet_own_macs(flows: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (address, MAC) on the NIC side of VNet rows (as the audit learns NICs)."""
+    vnet = flows.loc[flows["encryption"].notna().to_numpy()]
+    outbound = category_mask(vnet["direction"], "outbound")
+    inbound = category_mask(vnet["direction"], "inbound")
+    mac = values(vnet["mac"])
+    own = pd.DataFrame({"ip": np.concatenate([values(vnet["src_ip"])[outbound], values(vnet["dst_ip"])[inbound]]),
+                        "mac": np.concatenate([mac[outbound], mac[inbound]])})
+    return own.dropna().drop_duplicates()
+
+
+def encryption_counts_dask(flows: Any) -> dict[str, Any]:
+    """The counts of the VNet encryption audit, computed on the workers.
+
+    Parameters
+    ----------
+    flows : dask.dataframe.DataFrame or pandas.DataFrame
+        Canonical flows; only VNet rows (with an encryption state) count.
+
+    Returns
+    -------
+    dict
+        Equal to ``encryption_audit(flows).facts``: ``flows``, ``encrypted_share``,
+        ``bytes_encrypted_share``, ``by_state``, ``unsupported_macs``,
+        ``never_encrypting``, ``dropped``. Only one row per (source, destination,
+        state) and the (address, MAC) pairs reach the client.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> encryption_counts_dask(empty_frame())["flows"]
+    0
+    """
+    if not is_dask(flows):
+        from flowkit.analysis.encryption import encryption_audit
+
+        return dict(encryption_audit(flows, figures=False).facts)
+    import dask
+
+    flows = flows[_ENC_COLUMNS]
+    parts = per_partition(flows, _enc_parts, numbered=True)
+    partials = from_parts([p[0] for p in parts], _enc_meta())
+    pairs_dd = shuffle_apply(partials, ["src_h", "dst_h"], _enc_pairs, _enc_pairs_meta())
+    own_meta = pd.DataFrame({"ip": _obj(), "mac": _obj()})
+    pair_parts, small = dask.compute(pairs_dd.to_delayed(), [p[1:] for p in parts])
+    own_parts = [x[0] for x in small]
+    value_of = value_map([x[1] for x in small])
+    pairs = small_concat(list(pair_parts), _enc_pairs_meta())
+    pairs = pd.DataFrame({"src_ip": pairs["src_h"].map(value_of).astype(object),
+                          "dst_ip": pairs["dst_h"].map(value_of).astype(object),
+                          "enc": pairs["enc_h"].map(value_of).astype(object),
+                          "flows": pairs["flows"], "bytes": pairs["bytes"]})
+    own = small_concat(list(own_parts), own_meta).drop_duplicates()
+    return _enc_facts(pairs, own)
+
+
+def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame) -> dict[str, Any]:
+    n = int(pairs["flows"].sum())
+    if n == 0:
+        return {"flows": 0, "encrypted_share": None, "bytes_encrypted_share": None, "by_state": {},
+                "unsupported_macs": [], "never_encrypting": [], "dropped": 0}
+    per_state = pairs.groupby("enc")[["flows", "bytes"]].sum()
+    x = pairs["enc"] == "X"
+    share = float(np.float64(pairs.loc[x, "flows"].sum()) / np.float64(n))
+    total_bytes = int(pairs["bytes"].sum())
+    bytes_share = float(pairs.loc[x, "bytes"].sum() / total_bytes) if total_bytes else None
+    order = list(ENCRYPTION_STATES) + sorted(set(per_state.index) - set(ENCRYPTION_STATES))
+    by_state = {s: int(per_state.loc[s, "flows"]) for s in order if s in per_state.index}
+    ip_macs: dict[str, set[str]] = {}
+    for ip, mac in zip(own["ip"], own["mac"]):
+        ip_macs.setdefault(ip, set()).add(mac)
+    ends = pd.concat([
+        pd.DataFrame({"ip": pairs["src_ip"], "enc": pairs["enc"], "peer": pairs["dst_ip"]}),
+        pd.DataFrame({"ip": pairs["dst_ip"], "enc": pairs["enc"], "peer": pairs["src_ip"]}),
+    ], ignore_index=True).drop_duplicates()
+    ends = ends.assign(mac=ends["ip"].map(lambda i: sorted(ip_macs.get(i, ())))).explode("mac").dropna(subset=["mac"])
+    encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
+    unsupported = sorted(set(ends.loc[ends["enc"] == "NX_HW_NOT_SUPPORTED", "mac"]) - encrypting)
+    private_peer = ends["peer"].map(is_private_ip).astype(bool)
+    never = sorted(set(ends.loc[private_peer & (ends["enc"] != "NX_LOCAL_DST"), "mac"]) - encrypting)
+    dropped = int(per_state.loc["NX_NOT_ACCEPTED", "flows"]) if "NX_NOT_ACCEPTED" in per_state.index else 0
+    return {"flows": n, "encrypted_share": share, "bytes_encrypted_share": bytes_share, "by_state": by_state,
+            "unsupported_macs": unsupported, "never_encrypting": never, "dropped": dropped}
+
+
+# --- NSG vs VNet key sets ---------------------------------------------------------------------
+
+def _hours(flows: pd.DataFrame, log_type: str) -> pd.DataFrame:
+    rows = flows.loc[category_mask(flows["log_type"], log_type)]
+    hours = rows["flow_time"].dt.floor("h").dropna().unique()
+    return pd.DataFrame({"flow_time": pd.Series(hours, dtype=rows["flow_time"].dtype)})
+
+
+def _key_partials(flows: pd.DataFrame, log_type: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+    from flowkit.filters import filter_mask
+
+    rows = flows.loc[category_mask(flows["log_type"], log_type)]
+    inside = filter_mask(rows, start=lo, end=hi)
+    keys = pd.DataFrame({
+        "src_h": hashed(rows["src_ip"])[0], "dst_h": hashed(rows["dst_ip"])[0], "pp": _pack(rows),
+        "nsg_in": inside & (log_type == "nsg"), "vnet_in": inside & (log_type == "vnet"), "out": ~inside})
+    return keys.groupby(_KEY_H, sort=False)[["nsg_in", "vnet_in", "out"]].max().reset_index()
+
+
+#: A flow key as hashed addresses and packed ports/protocol (a missing address hashes to MISSING).
+_KEY_H = ["src_h", "dst_h", "pp"]
+
+
+def _keys_meta() -> pd.DataFrame:
+    return pd.DataFrame({**{k: pd.Series([], dtype=np.int64) for k in _KEY_H},
+                         **{k: pd.Series([], dtype=bool) for k in ("nsg_in", "vnet_in", "out")}})
+
+
+def _classify(part: pd.DataFrame) -> pd.DataFrame:
+    if part.empty:
+        return pd.DataFrame({k: pd.Series([0], dtype=np.int64)
+                             for k in ("matched", "nsg_only", "vnet_only", "outside_window")})
+    k = part.groupby(_KEY_H, sort=False)[["nsg_in", "vnet_in", "out"]].max()
+    nsg_in, vnet_in, out = (k[c].to_numpy(bool) for c in ("nsg_in", "vnet_in", "out"))
+    return pd.DataFrame({"matched": [int((nsg_in & vnet_in).sum())], "nsg_only": [int((nsg_in & ~vnet_in).sum())],
+                         "vnet_only": [int((vnet_in & ~nsg_in).sum())],
+                         "outside_window": [int((out & ~nsg_in & ~vnet_in).sum())]})
+
+
+def _macs_inside(flows: pd.DataFrame, log_type: str, lo: pd.Timestamp, hi: pd.Timestamp) -> set[str]:
+    from flowkit.filters import filter_mask
+
+    rows = flows.loc[category_mask(flows["log_type"], log_type)]
+    rows = rows.loc[filter_mask(rows, start=lo, end=hi)]
+    return {m for m in values(rows["mac"]) if m is not None}
+
+
+def _side_parts(flows: pd.DataFrame, log_type: str, lo: pd.Timestamp,
+                hi: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """The keys of one log type in one partition, and its MACs inside the window."""
+    return _key_partials(flows, log_type, lo, hi), {log_type: _macs_inside(flows, log_type, lo, hi)}
+
+
+def _both_parts(flows: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """Both log types of one partition (one read)."""
+    keys = pd.concat([_key_partials(flows, lt, lo, hi) for lt in ("nsg", "vnet")], ignore_index=True)
+    return keys, {lt: _macs_inside(flows, lt, lo, hi) for lt in ("nsg", "vnet")}
+
+
+def nsg_vnet_keys_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = None,
+                       end: Any = None) -> dict[str, Any]:
+    """NSG vs VNet flow key sets over the common window, counted on the workers.
+
+    Parameters
+    ----------
+    nsg_flows : dask.dataframe.DataFrame or pandas.DataFrame
+        NSG rows (other rows ignored); with ``vnet_flows`` omitted, both log types.
+    vnet_flows : dask.dataframe.DataFrame or pandas.DataFrame, optional
+        VNet rows.
+    start, end : timestamp-like, optional
+        As for :func:`flowkit.analysis.compare.compare_nsg_vnet`.
+
+    Returns
+    -------
+    dict
+        ``matched``, ``nsg_only``, ``vnet_only``, ``outside_window`` (distinct flow
+        keys), ``window``, ``common_macs``, ``nsg_only_macs``, ``vnet_only_macs``:
+        equal to those ``facts`` of ``compare_nsg_vnet``. Keys are counted where
+        they meet after a shuffle; only counts and MACs reach the client.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> nsg_vnet_keys_dask(empty_frame())["matched"]
+    0
+    """
+    from flowkit.analysis.compare import _window, compare_nsg_vnet
+
+    names = ("matched", "nsg_only", "vnet_only", "outside_window", "window", "common_macs", "nsg_only_macs",
+             "vnet_only_macs")
+    if not is_dask(nsg_flows) and (vnet_flows is None or not is_dask(vnet_flows)):
+        facts = compare_nsg_vnet(nsg_flows, vnet_flows, start=start, end=end, figures=False).facts
+        return {k: facts[k] for k in names if k in facts}
+    import dask
+
+    one_frame = vnet_flows is None
+    vnet_flows = nsg_flows if one_frame else vnet_flows
+    cols = [*KEY5, "flow_time", "mac", "log_type"]
+    nsg_dd, vnet_dd = nsg_flows[cols], vnet_flows[cols]
+    hour_meta = pd.DataFrame({"flow_time": pd.Series([], dtype="datetime64[ms, UTC]")})
+    nsg_h, vnet_h = dask.compute(nsg_dd.map_partitions(_hours, "nsg", meta=hour_meta, enforce_metadata=False),
+                                 vnet_dd.map_partitions(_hours, "vnet", meta=hour_meta, enforce_metadata=False))
+    window = _window(nsg_h, vnet_h, start, end)
+    if window is None:
+        return {"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0}
+    lo, hi = window
+    if one_frame:
+        parts = per_partition(nsg_dd, _both_parts, lo, hi)
+    else:
+        parts = per_partition(nsg_dd, _side_parts, "nsg", lo, hi) + per_partition(vnet_dd, _side_parts, "vnet", lo, hi)
+    keys = from_parts([p[0] for p in parts], _keys_meta())
+    count_meta = pd.DataFrame({k: pd.Series([], dtype=np.int64)
+                               for k in ("matched", "nsg_only", "vnet_only", "outside_window")})
+    counted = shuffle_apply(keys, _KEY_H, _classify, count_meta)
+    count_parts, macs = dask.compute(counted.to_delayed(), [p[1] for p in parts])
+    totals = small_concat(list(count_parts), count_meta).sum()
+    nsg_set = {m for part in macs for m in part.get("nsg", ())}
+    vnet_set = {m for part in macs for m in part.get("vnet", ())}
+    return {"matched": int(totals["matched"]), "nsg_only": int(totals["nsg_only"]),
+            "vnet_only": int(totals["vnet_only"]), "outside_window": int(totals["outside_window"]),
+            "window": {"start": lo, "end": hi}, "common_macs": sorted(nsg_set & vnet_set),
+            "nsg_only_macs": sorted(nsg_set - vnet_set), "vnet_only_macs": sorted(vnet_set - nsg_set)}
