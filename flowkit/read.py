@@ -35,35 +35,51 @@ _CLOSED = {"direction": DIRECTIONS, "decision": DECISIONS, "state": STATES,
 _INT_TYPES = {pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
 
 
-def frame_from_tables(tables: Sequence[pa.Table]) -> pd.DataFrame:
-    """Turn decoded Arrow tables into one pandas frame in the canonical schema.
+def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Turn decoded Arrow tables (all or some canonical columns) into one pandas frame.
 
     ``src_ip`` and ``dst_ip`` share one set of categories; the closed categoricals
     (direction, decision, state, encryption, log_type) have their canonical
     categories in canonical order.
 
+    Parameters
+    ----------
+    tables : sequence of pyarrow.Table
+        Tables with canonical column names and Arrow types (:data:`ARROW_SCHEMA`).
+    columns : sequence of str, optional
+        The columns the tables hold and the frame returns (default: all).
+
     Examples
     --------
     >>> frame_from_tables([]).shape
     (0, 23)
+    >>> frame_from_tables([], ["dst_port"]).dtypes.tolist()
+    [dtype('uint16')]
     """
+    wanted = list(columns) if columns is not None else list(COLUMNS)
     tables = [t for t in tables if t.num_rows]
     if not tables:
-        return empty_frame()
+        return empty_frame()[wanted]
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    src, dst = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
-    rest = table.drop_columns(["src_ip", "dst_ip"])
+    if table.num_columns and table.column(0).num_chunks > 1:
+        # One chunk per column first (Arrow concatenates in C++): pandas then converts
+        # each column once instead of concatenating chunk by chunk.
+        table = table.unify_dictionaries().combine_chunks()
+    ips = "src_ip" in table.column_names and "dst_ip" in table.column_names
+    if ips:
+        src, dst = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
+        table = table.drop_columns(["src_ip", "dst_ip"])
+    frame = table.to_pandas(types_mapper=_INT_TYPES.get, split_blocks=True, self_destruct=True)
     del table
-    frame = rest.to_pandas(types_mapper=_INT_TYPES.get, split_blocks=True, self_destruct=True)
-    del rest
-    frame.insert(COLUMNS.index("src_ip"), "src_ip", src)
-    frame.insert(COLUMNS.index("dst_ip"), "dst_ip", dst)
+    if ips:
+        frame["src_ip"], frame["dst_ip"] = src, dst
     for name, canonical in _CLOSED.items():
-        cats = list(frame[name].cat.categories)
-        if cats[: len(canonical)] != list(canonical):
-            extra = sorted(c for c in cats if c not in canonical)
-            frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
-    return frame
+        if name in frame:
+            cats = list(frame[name].cat.categories)
+            if cats[: len(canonical)] != list(canonical):
+                extra = sorted(c for c in cats if c not in canonical)
+                frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
+    return frame[wanted]
 
 
 def _shared_categories(src: pa.ChunkedArray, dst: pa.ChunkedArray) -> tuple[pd.Categorical, pd.Categorical]:

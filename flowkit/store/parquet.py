@@ -44,7 +44,7 @@ from flowkit.addresses import normalize_mac
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
 from flowkit.load_report import LoadReport
-from flowkit.read import _CLOSED, _INT_TYPES, _shared_categories
+from flowkit.read import _CLOSED, frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_utc
@@ -291,37 +291,12 @@ def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str 
 def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Turn an Arrow table of canonical columns (any subset) into pandas with canonical dtypes.
 
-    The same conversion as :func:`flowkit.read.frame_from_tables`, for a subset of
-    columns: shared address categories, canonical closed categories.
-
     Examples
     --------
     >>> table_to_frame(ARROW_SCHEMA.empty_table(), ["dst_port"]).dtypes.tolist()
     [dtype('uint16')]
     """
-    wanted = list(columns) if columns is not None else list(COLUMNS)
-    if table.num_rows == 0:
-        return empty_frame()[wanted]
-    if table.num_columns and table.column(0).num_chunks > 1:
-        # One chunk per column first (Arrow concatenates in C++): pandas then converts
-        # each column once instead of concatenating chunk by chunk (about 2x faster).
-        table = table.unify_dictionaries().combine_chunks()
-    present = [c for c in COLUMNS if c in table.column_names]
-    ips = "src_ip" in present and "dst_ip" in present
-    if ips:
-        src, dst = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
-        table = table.drop_columns(["src_ip", "dst_ip"])
-    frame = table.to_pandas(types_mapper=_INT_TYPES.get, split_blocks=True, self_destruct=True)
-    del table
-    if ips:
-        frame["src_ip"], frame["dst_ip"] = src, dst
-    for name, canonical in _CLOSED.items():
-        if name in frame:
-            cats = list(frame[name].cat.categories)
-            if cats[: len(canonical)] != list(canonical):
-                extra = sorted(c for c in cats if c not in canonical)
-                frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
-    return frame[wanted]
+    return frame_from_tables([table], columns)
 
 
 def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> pa.Table:
