@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from flowkit.synth import blob_blocks as blocks  # Azure's block structure: 12-byte head, records, 2-byte tail
+from flowkit.synth import blob_bytes as blob  # compact {"records":[...]}, as Azure writes it
+
+__all__ = ["blob", "blocks", "nsg_record", "vnet_record", "NSG_ID", "FLOWLOG_ID", "TARGET_ID", "T0_S", "T0_MS",
+           "NSG_V1_TUPLES", "NSG_V2_TUPLES", "VNET_TUPLES"]
 
 NSG_ID = ("/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG-TEST"
           "/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-TEST")
@@ -45,17 +50,6 @@ def vnet_record(groups: list[tuple[str, str, list[str]]], *, mac: str = "000D3A0
         "targetResourceID": TARGET_ID, "operationName": "FlowLogFlowEvent",
         "flowRecords": {"flows": [{"aclID": acl, "flowGroups": gs} for acl, gs in acls.items()]},
     }
-
-
-def blob(records: list[dict[str, Any]]) -> bytes:
-    """Serialise records the way Azure does: compact, wrapped in {"records":[...]}."""
-    return json.dumps({"records": records}, separators=(",", ":")).encode()
-
-
-def blocks(records: list[dict[str, Any]]) -> list[bytes]:
-    """Azure's block structure: 12-byte head, a block per record (leading comma after the first), 2-byte tail."""
-    body = [json.dumps(r, separators=(",", ":")).encode() for r in records]
-    return [b'{"records":['] + [body[0]] + [b"," + b for b in body[1:]] + [b"]}"]
 
 
 NSG_V1_TUPLES = [

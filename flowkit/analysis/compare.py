@@ -147,12 +147,7 @@ def _side(frame: pd.DataFrame, prefix: str, common_macs: set[str],
     def any_of(mask: np.ndarray) -> np.ndarray:
         return np.bincount(fid, weights=mask, minlength=n) > 0
 
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, fid, t)
-    np.maximum.at(last, fid, t)
-    first_row = np.full(n, len(fid), dtype=np.int64)
-    np.minimum.at(first_row, fid, np.arange(len(fid)))
+    first, last, first_row = flow_extent(fid, t, n)
     known_rows, _ = counted_values(frame)
     counts = flow_counters(frame, fid, n)
     deny_common = any_of(deny & at_common)

@@ -43,7 +43,7 @@ from flowkit.load_report import LoadReport, Problem
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.base import BlobRef
 
-__all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "ARROW_SCHEMA", "FORMAT_NAMES"]
+__all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "ARROW_SCHEMA"]
 
 _OPEN = pa.dictionary(pa.int32(), pa.string())
 _CLOSED = pa.dictionary(pa.int8(), pa.string())
@@ -63,8 +63,6 @@ ARROW_SCHEMA = pa.schema([
 ])
 assert tuple(ARROW_SCHEMA.names) == COLUMNS
 
-#: Load-report names of the tuple formats.
-FORMAT_NAMES = {"nsg1": "nsg-v1", "nsg2": "nsg-v2", "vnet4": "vnet-v4"}
 _FORMAT_VERSION = {"nsg1": 1, "nsg2": 2, "vnet4": 4}
 
 

@@ -113,11 +113,6 @@ def unique_labels(columns: Any) -> list[str]:
     return out
 
 
-def _is_number(value: Any) -> bool:
-    safe = json_safe(value)
-    return isinstance(safe, (int, float)) and not isinstance(safe, bool)
-
-
 def fact_text(value: Any) -> str:
     """A fact's value as short text (dicts and lists as JSON)."""
     return cell_text(value)
