@@ -33,9 +33,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import flowkit.memory_pool  # noqa: F401  (Arrow's allocator: see that module)
 from flowkit.addresses import normalize_mac
 from flowkit.errors import QuarantineError
-from flowkit.formats.framing import frame_records
+from flowkit.formats.framing import frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
@@ -102,6 +103,54 @@ def _nsg_format(rec: Record) -> str:
     return "nsg2"
 
 
+def _record_format(rec: Record) -> str | None:
+    """``vnet4``, ``nsg1``, ``nsg2``, or None for a record that is not a flow record."""
+    if rec.flowRecords is not None or rec.flowLogVersion is not None or rec.category == "FlowLogFlowEvent":
+        return "vnet4"
+    if rec.properties is not None:
+        return _nsg_format(rec)
+    return None
+
+
+def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Records,
+          strings: dict[str, Codes], groups: dict[str, FormatGroups], problems: list[Problem],
+          strict: bool) -> None:
+    """Append the records of blob ``b`` and their tuple groups, a format at a time.
+
+    Everything is a list comprehension over the blob's records, aclIDs or rules:
+    no Python call per tuple group.
+    """
+    fmts = [_record_format(rec) for _, rec in recs]
+    for (rec_idx, rec), fmt in zip(recs, fmts):
+        if fmt is None:
+            problems.append(Problem(ref.name, "not-a-flow-record",
+                                    f"record without properties.flows or flowRecords (category {rec.category!r})",
+                                    rec_idx))
+            if strict:
+                raise QuarantineError(ref.name, rec_idx, None, "not-a-flow-record", str(rec.category))
+    path_mac, path_resource = ref.meta.mac, ref.meta.resource_id
+    resource, target, mac = strings["resource"].code, strings["target"].code, strings["mac"].code
+    kinds = set(fmts)
+    for fmt in [f for f in FIELDS if f in kinds]:
+        chosen = recs if len(kinds) == 1 else [ir for ir, f in zip(recs, fmts) if f == fmt]
+        rs = [rec for _, rec in chosen]
+        base, n = len(records.blob), len(rs)
+        records.blob += [b] * n
+        records.index += [i for i, _ in chosen]
+        records.time += [r.time for r in rs]
+        records.mac += [mac(normalize_mac(r.macAddress) or path_mac) for r in rs]
+        if fmt == "vnet4":
+            records.resource += [resource(r.flowLogResourceID or path_resource) for r in rs]
+            records.target += [target(r.targetResourceID) for r in rs]
+            records.version += [r.flowLogVersion or 4 for r in rs]
+            groups[fmt].add_acls([(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows])
+        else:
+            records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]
+            records.target += [-1] * n
+            records.version += [_FORMAT_VERSION[fmt]] * n
+            groups[fmt].add_rules([(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows])
+
+
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
                 start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
                 log_type: str | None = None, mac: str | None = None) -> DecodedBlob:
@@ -145,13 +194,19 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
     >>> out.report.files, out.table.num_rows
     (2, 0)
     """
+    with gc_paused():  # the skeletons are garbage by the end; collecting meanwhile only costs time
+        return _decode_blobs(items, strict=strict, start=start, end=end, log_type=log_type, mac=mac)
+
+
+def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
+                  start: pd.Timestamp | None, end: pd.Timestamp | None,
+                  log_type: str | None, mac: str | None) -> DecodedBlob:
     quarantine: list[tuple[str, int | None, int | None, str, str]] = []  # blob, record, tuple, reason, raw
     problems: list[Problem] = []
     n_tuples = n_records = 0
     names = [ref.name for _, ref in items]
     records = _Records()
-    strings = {"rule": Codes(), "acl": Codes(), "mac": Codes(), "resource": Codes(), "target": Codes()}
-    rules, acls, macs = strings["rule"], strings["acl"], strings["mac"]
+    strings = {"mac": Codes(), "resource": Codes(), "target": Codes()}
     groups = {fmt: FormatGroups() for fmt in FIELDS}
 
     for b, (data, ref) in enumerate(items):
@@ -164,40 +219,7 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
             n_tuples += len(damage.tuples)
             if strict:
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
-        path_mac, path_resource = ref.meta.mac, ref.meta.resource_id
-        for rec_idx, rec in framed.records:
-            if rec.flowRecords is not None or rec.flowLogVersion is not None or rec.category == "FlowLogFlowEvent":
-                fmt, resource, target = "vnet4", rec.flowLogResourceID, rec.targetResourceID
-            elif rec.properties is not None:
-                fmt, resource, target = _nsg_format(rec), rec.resourceId or rec.resourceid, None
-            else:
-                problems.append(Problem(ref.name, "not-a-flow-record",
-                                        f"record without properties.flows or flowRecords (category {rec.category!r})",
-                                        rec_idx))
-                if strict:
-                    raise QuarantineError(ref.name, rec_idx, None, "not-a-flow-record", str(rec.category))
-                continue
-            r = len(records.blob)
-            records.blob.append(b)
-            records.index.append(rec_idx)
-            records.time.append(rec.time)
-            records.resource.append(strings["resource"].code(resource or path_resource))
-            records.target.append(strings["target"].code(target))
-            records.version.append(rec.flowLogVersion if fmt == "vnet4" and rec.flowLogVersion
-                                   else _FORMAT_VERSION[fmt])
-            records.mac.append(macs.code(normalize_mac(rec.macAddress) or path_mac))
-            g = groups[fmt]
-            if fmt == "vnet4":
-                for acl in rec.flowRecords.flows if rec.flowRecords else []:
-                    a = acls.code(acl.aclID)
-                    for group in acl.flowGroups:
-                        g.add(group.flowTuples, record=r, rule=rules.code(group.rule), acl=a, mac=-1)
-            else:
-                for rule in rec.properties.flows:
-                    code = rules.code(rule.rule)
-                    for group in rule.flows:
-                        g.add(group.flowTuples, record=r, rule=code, acl=-1,
-                              mac=macs.code(normalize_mac(group.mac)) if group.mac else -1)
+        _walk(framed.records, b, ref, records, strings, groups, problems, strict)
 
     tables = []
     for fmt, g in groups.items():
@@ -214,7 +236,7 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
                 raise QuarantineError(*where, reason, text)
         if not built.counts.sum():
             continue
-        parsed = parse_tuples(built.buffer, fmt, n_lines=int(built.counts.sum()))
+        parsed = parse_tuples(built.buffer, fmt, n_lines=int(built.counts.sum()), sparse=built.sparse)
         if parsed.bad:
             starts = np.cumsum(built.counts) - built.counts
             for line, reason, raw in parsed.bad:
@@ -323,8 +345,13 @@ def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Re
     rec_of_row = rec_of_group[group_of_row]
     n = len(group_of_row)
     rec_ns, rec_nat = _record_times(records.time)
-    mac_of_group = np.asarray(g.mac, dtype=np.int64)
-    mac_of_group = np.where(mac_of_group >= 0, mac_of_group, np.asarray(records.mac, dtype=np.int64)[rec_of_group])
+    rule_codes, rule_values = g.codes("rule")
+    acl_codes, acl_values = g.codes("acl")
+    group_mac, group_mac_values = g.codes("mac")  # NSG: MAC of the group as written
+    if len(group_mac_values):
+        remap = np.array([strings["mac"].code(normalize_mac(v)) for v in group_mac_values], dtype=np.int64)
+        group_mac = np.where(group_mac >= 0, remap[np.maximum(group_mac, 0)], -1)
+    mac_of_group = np.where(group_mac >= 0, group_mac, np.asarray(records.mac, dtype=np.int64)[rec_of_group])
     row_nat = rec_nat[rec_of_row]
 
     def per_record(values: list[int]) -> np.ndarray:
@@ -343,8 +370,8 @@ def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Re
         _closed(p.state, STATES), _closed(p.encryption, p.encryption_values),
         p.counters["packets_sent"], p.counters["bytes_sent"],
         p.counters["packets_received"], p.counters["bytes_received"],
-        _dictionary(per_group(g.rule), strings["rule"].values),
-        _dictionary(per_group(g.acl), strings["acl"].values),
+        _dictionary(per_group(rule_codes), rule_values),
+        _dictionary(per_group(acl_codes), acl_values),
         _dictionary(per_group(mac_of_group), strings["mac"].values),
         _closed(np.full(n, 1 if fmt == "vnet4" else 0, dtype=np.int8), LOG_TYPES),
         pa.array(per_record(records.version).astype(np.uint8), type=pa.uint8()),

@@ -19,14 +19,17 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import msgspec
 
 from flowkit.formats.records import Envelope, Record, RecordList
 
-__all__ = ["Framed", "Damage", "frame_records", "TUPLE_STRING", "JSON_ERRORS"]
+__all__ = ["Framed", "Damage", "frame_records", "gc_paused", "TUPLE_STRING", "JSON_ERRORS"]
 
 BOM = b"\xef\xbb\xbf"
 _ENVELOPE_DECODER = msgspec.json.Decoder(Envelope, strict=False)
@@ -76,6 +79,26 @@ class Framed:
     kind: str = "blob"
 
 
+_LEAD = re.compile(rb"(?:\s|\xef\xbb\xbf)*")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while msgspec builds many small objects.
+
+    A blob decodes into tens of thousands of lists and structs, none of which
+    can form a cycle; collections triggered by those allocations only cost time
+    (about a third of the decode). The collector's previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _strip(data: bytes) -> bytes:
     data = data.lstrip()
     while data.startswith(BOM):
@@ -104,6 +127,18 @@ def frame_records(data: bytes) -> Framed:
     >>> frame_records(b'{"records":[{"time":"a"},{"ti').damage[0].reason
     'truncated-record'
     """
+    lead = _LEAD.match(data).end()
+    if data[lead:lead + 1] == b"{":
+        # The common case, a whole blob: decode in place (no stripped copy of the blob).
+        try:
+            with gc_paused():
+                env = _ENVELOPE_DECODER.decode(memoryview(data)[lead:])
+        except JSON_ERRORS:
+            pass  # the careful paths below locate the damage
+        else:
+            if env.records is not None:
+                return Framed(records=list(enumerate(env.records)), kind="blob")
+            return Framed(records=[(0, env)], kind="record")
     text = _strip(data)
     if not text:
         return Framed(kind="empty")
@@ -113,13 +148,15 @@ def frame_records(data: bytes) -> Framed:
         if body.endswith(b"]}"):
             body = body[:-2].rstrip()  # the 2-byte tail block was read too
         try:
-            records = _LIST_DECODER.decode(b"[" + body + b"]")
+            with gc_paused():
+                records = _LIST_DECODER.decode(b"[" + body + b"]")
             return Framed(records=list(enumerate(records)), kind="fragment")
         except JSON_ERRORS:
             return _tolerant(text, start=0, kind="fragment")
     if head == b"[":
         try:
-            return Framed(records=list(enumerate(_LIST_DECODER.decode(text))), kind="list")
+            with gc_paused():
+                return Framed(records=list(enumerate(_LIST_DECODER.decode(text))), kind="list")
         except JSON_ERRORS:
             return _tolerant(text, start=1, kind="list")
     if head == b"{":

@@ -1,34 +1,38 @@
 """From decoded records to one CSV buffer per tuple format, with per-group bookkeeping.
 
 A *group* is one ``flowTuples`` array: the tuples of one rule (and one aclID or
-MAC) in one record. The walk over records is the only per-group Python work:
-it appends the raw array and small integer codes (rule, aclID, MAC). Everything
-per tuple happens in bulk: the arrays are joined as they are (no copies), tuple
-counts come from quote positions (numpy), and two ``bytes.replace`` calls turn
-the joined arrays into CSV lines. Arrays not in the compact form Azure writes
-take a careful path, element by element.
+MAC) in one record. Groups are collected an aclID or a rule at a time with list
+comprehensions, so there is no Python call per group. Everything per tuple
+happens in bulk: the arrays are joined into one ``bytearray``, tuple counts and
+the compact-form check come from quote positions (numpy), and the JSON
+punctuation is overwritten with newlines in place (no ``bytes.replace`` pass).
+Arrays not in the compact form Azure writes take a careful path, element by element.
 
 Examples
 --------
 >>> import msgspec
->>> codes = Codes()
 >>> g = FormatGroups()
->>> g.add(msgspec.Raw(b'["1,a","2,b"]'), record=0, rule=codes.code("r"), acl=-1, mac=-1)
+>>> g.add(msgspec.Raw(b'["1,a","2,b"]'), record=0, rule="r")
 >>> built = g.build()
->>> built.buffer, built.counts.tolist()
-(b'1,a\\n2,b', [2])
+>>> bytes(built.buffer), built.counts.tolist(), built.sparse
+(b'\\n\\n1,a\\n\\n\\n2,b\\n\\n', [2], True)
+>>> bytes(g.build_careful().buffer)
+b'1,a\\n2,b'
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
+from typing import Any
 
 import msgspec
 import numpy as np
+import pandas as pd
 
 from flowkit.formats.framing import JSON_ERRORS
 
-__all__ = ["Codes", "FormatGroups", "BuiltGroups", "split_array"]
+__all__ = ["Codes", "FormatGroups", "BuiltGroups", "split_array", "factorize"]
 
 _DECODER = msgspec.json.Decoder()
 
@@ -57,14 +61,29 @@ class Codes:
         return code
 
 
+def factorize(values: list) -> tuple[np.ndarray, list[str]]:
+    """Int codes (-1 for None) and the distinct values, in first-seen order.
+
+    Examples
+    --------
+    >>> codes, values = factorize(["a", None, "b", "a"])
+    >>> codes.tolist(), values
+    ([0, -1, 1, 0], ['a', 'b'])
+    """
+    if not values:
+        return np.zeros(0, dtype=np.int64), []
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), list(uniques)
+
+
 @dataclass
 class BuiltGroups:
     """The CSV buffer of one format and how its lines map back to groups and tuples.
 
     Attributes
     ----------
-    buffer : bytes
-        One tuple per line, no trailing newline.
+    buffer : bytes or bytearray
+        One tuple per line (no trailing newline unless ``sparse``).
     counts : numpy.ndarray
         Lines per group (groups with none are kept with 0).
     seen : int
@@ -75,43 +94,79 @@ class BuiltGroups:
         For groups read element by element: the tuple index of each line.
     bad : list
         ``(group, tuple index within group, reason, raw)`` for elements that are not tuple strings.
+    sparse : bool
+        Lines are separated by runs of newlines (empty lines are not tuples).
     """
 
-    buffer: bytes
+    buffer: bytes | bytearray
     counts: np.ndarray
     seen: int
     first_tuple: np.ndarray
     line_tuple: dict[int, list[int]] = field(default_factory=dict)
     bad: list[tuple[int, int, str, str]] = field(default_factory=list)
+    sparse: bool = False
 
 
 class FormatGroups:
-    """The groups of one tuple format across a batch of blobs."""
+    """The groups of one tuple format across a batch of blobs.
+
+    Groups are added a blob's worth at a time, with list comprehensions: no
+    Python call per group. Text values (rule, aclID, MAC)
+    stay text until :meth:`codes` factorises them once for the whole batch.
+    """
 
     def __init__(self) -> None:
         self.raws: list[msgspec.Raw] = []
-        self.record: list[int] = []   # index into the batch's record table
-        self.rule: list[int] = []     # codes
-        self.acl: list[int] = []
-        self.mac: list[int] = []      # -1: the record's MAC
+        self.record: list[int] = []          # index into the batch's record table
+        self.rule: list[str | None] = []
+        self.acl: list[str | None] = []
+        self.mac: list[str | None] = []      # NSG group MAC as written; None: the record's
 
     def __len__(self) -> int:
         return len(self.raws)
 
-    def add(self, raw: msgspec.Raw, *, record: int, rule: int, acl: int, mac: int) -> None:
-        """Add one ``flowTuples`` array (an empty ``[]`` is skipped: it holds no tuple)."""
-        if len(raw) == 2 and bytes(raw) == b"[]":
-            return
+    def add_acls(self, acls: list[tuple[int, Any]]) -> None:
+        """Add VNet groups: ``(record, acl)`` pairs, each acl with ``aclID`` and ``flowGroups``."""
+        self.raws += [g.flowTuples for _, a in acls for g in a.flowGroups]
+        self.rule += [g.rule for _, a in acls for g in a.flowGroups]
+        self.acl += [a.aclID for _, a in acls for _g in a.flowGroups]
+        self.record += [k for k, a in acls for _g in a.flowGroups]
+        self.mac += [None] * (len(self.raws) - len(self.mac))
+
+    def add_rules(self, rules: list[tuple[int, Any]]) -> None:
+        """Add NSG groups: ``(record, rule)`` pairs, each rule with ``rule`` and per-MAC ``flows``."""
+        self.raws += [g.flowTuples for _, r in rules for g in r.flows]
+        self.mac += [g.mac for _, r in rules for g in r.flows]
+        self.rule += [r.rule for _, r in rules for _g in r.flows]
+        self.record += [k for k, r in rules for _g in r.flows]
+        self.acl += [None] * (len(self.raws) - len(self.acl))
+
+    def add(self, raw: msgspec.Raw, *, record: int, rule: str | None = None, acl: str | None = None,
+            mac: str | None = None) -> None:
+        """Add one ``flowTuples`` array."""
         self.raws.append(raw)
         self.record.append(record)
         self.rule.append(rule)
         self.acl.append(acl)
         self.mac.append(mac)
 
+    def drop_empty(self) -> None:
+        """Drop the groups whose array is ``[]`` (they hold no tuple)."""
+        keep = [len(r) != 2 for r in self.raws]
+        if all(keep):
+            return
+        for name in ("raws", "record", "rule", "acl", "mac"):
+            setattr(self, name, list(compress(getattr(self, name), keep)))
+
+    def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """Factorise one text attribute (``rule``, ``acl`` or ``mac``): int codes (-1: None) and values."""
+        return factorize(getattr(self, name))
+
     def build(self) -> BuiltGroups:
-        """Join the arrays into CSV lines: in bulk when compact, element by element otherwise."""
+        """Turn the arrays into CSV lines: in bulk when compact, element by element otherwise."""
+        self.drop_empty()
         built = self._build_fast()
-        return built if built is not None else self._build_careful()
+        return built if built is not None else self.build_careful()
 
     def _first_tuple(self, seen_per_group: np.ndarray) -> np.ndarray:
         """Exclusive running count of tuples within each record (groups of a record are adjacent)."""
@@ -125,28 +180,48 @@ class FormatGroups:
         return before - before[first_of_record]
 
     def _build_fast(self) -> BuiltGroups | None:
-        if not self.raws:
+        """Blank the JSON punctuation in place: each tuple ends up on its own line.
+
+        In the compact form Azure writes (``["t1","t2"]``, no spaces, no escapes),
+        every quote, every ``,`` between two elements and each group's brackets
+        become newlines; pyarrow skips the empty lines. Structure is checked in
+        bulk on quote positions; anything else returns None (the careful path).
+        """
+        n = len(self.raws)
+        if not n:
             return BuiltGroups(b"", np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64))
-        joined = b"\n".join(self.raws)
-        quotes = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == 34)
-        lengths = np.fromiter((len(r) for r in self.raws), dtype=np.int64, count=len(self.raws))
-        ends = np.cumsum(lengths + 1) - 1
-        per_group = np.diff(np.searchsorted(quotes, ends), prepend=0)
+        lengths = np.fromiter(map(len, self.raws), dtype=np.int64, count=n)
+        joined = bytearray(b"\n").join(self.raws)
+        if b"\\" in joined:
+            return None  # escapes inside strings
+        arr = np.frombuffer(joined, dtype=np.uint8)
+        quotes = np.flatnonzero(arr == 34)
+        ends = np.cumsum(lengths + 1) - 1          # one past each group's last byte
+        starts = ends - lengths
+        after = np.searchsorted(quotes, ends)      # quotes before each group's end
+        per_group = np.diff(after, prepend=0)
         if (per_group % 2).any() or (per_group == 0).any():
             return None
-        out = joined.replace(b'","', b"\n").replace(b'"]\n["', b"\n")
-        del joined
-        if out[:2] != b'["' or out[-2:] != b'"]':
-            return None
-        out = out[2:-2]
-        if any(c in out for c in (b'"', b"\\", b"[", b"]")):
-            return None  # spaces between elements, escapes, nested arrays: take the careful path
+        first = after - per_group
+        if not ((arr[starts] == 91).all() and (quotes[first] == starts + 1).all()
+                and (arr[ends - 1] == 93).all() and (quotes[after - 1] == ends - 2).all()):
+            return None  # spaces or newlines around the elements
+        opens, closes = quotes[0::2], quotes[1::2]
+        if (closes - opens < 2).any():
+            return None  # an empty tuple string: the careful path gives it its own (bad) line
+        within = np.ones(len(opens) - 1, dtype=bool)
+        within[first[1:] // 2 - 1] = False         # the gap before a group's first element
+        commas = closes[:-1][within] + 1
+        if not ((opens[1:][within] == commas + 1).all() and (arr[commas] == 44).all()):
+            return None  # anything but a bare comma between two elements
+        for positions in (quotes, commas, starts, ends - 1):
+            arr[positions] = 10
+        del arr
         counts = per_group // 2
-        if out.count(b"\n") + 1 != int(counts.sum()):
-            return None
-        return BuiltGroups(out, counts, int(counts.sum()), self._first_tuple(counts))
+        return BuiltGroups(joined, counts, int(counts.sum()), self._first_tuple(counts), sparse=True)
 
-    def _build_careful(self) -> BuiltGroups:
+    def build_careful(self) -> BuiltGroups:
+        """Element by element: every bad element is reported, every good one becomes a line."""
         chunks: list[bytes] = []
         counts = np.zeros(len(self.raws), dtype=np.int64)
         seen = np.zeros(len(self.raws), dtype=np.int64)

@@ -32,48 +32,48 @@ __all__ = [
 EMPTY_ARRAY = msgspec.Raw(b"[]")
 
 
-class NsgTupleGroup(msgspec.Struct, forbid_unknown_fields=False):
+class NsgTupleGroup(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``properties.flows[].flows[]``: the tuples of one MAC under one rule."""
 
     mac: str | None = None
     flowTuples: msgspec.Raw = EMPTY_ARRAY
 
 
-class NsgRule(msgspec.Struct, forbid_unknown_fields=False):
+class NsgRule(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``properties.flows[]``: one rule and its per-MAC tuple groups (may be empty)."""
 
     rule: str | None = None
     flows: list[NsgTupleGroup] = []
 
 
-class NsgProperties(msgspec.Struct, forbid_unknown_fields=False):
+class NsgProperties(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``properties`` of an NSG flow log record (``Version`` is capitalised)."""
 
     Version: int | None = None
     flows: list[NsgRule] = []
 
 
-class VnetGroup(msgspec.Struct, forbid_unknown_fields=False):
+class VnetGroup(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``flowRecords.flows[].flowGroups[]``: one rule and its tuples."""
 
     rule: str | None = None
     flowTuples: msgspec.Raw = EMPTY_ARRAY
 
 
-class VnetAcl(msgspec.Struct, forbid_unknown_fields=False):
+class VnetAcl(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``flowRecords.flows[]``: one ACL (aclID) and its rule groups."""
 
     aclID: str | None = None
     flowGroups: list[VnetGroup] = []
 
 
-class VnetFlowRecords(msgspec.Struct, forbid_unknown_fields=False):
+class VnetFlowRecords(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``flowRecords`` of a VNet flow log record."""
 
     flows: list[VnetAcl] = []
 
 
-class Record(msgspec.Struct, forbid_unknown_fields=False):
+class Record(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """One record of either format (fields of the other format stay None)."""
 
     time: str | None = None

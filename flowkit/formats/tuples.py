@@ -24,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import ipaddress
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -100,16 +99,15 @@ class ParsedTuples:
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw text)
 
 
-def _read(buf: bytes, names: tuple[str, ...], types: dict) -> pa.Table:
+def _read(buf: bytes | bytearray, names: tuple[str, ...], types: dict, sparse: bool = False) -> pa.Table:
     table = pacsv.read_csv(
-        io.BytesIO(buf),
-        # Blocks of 1 MiB let pyarrow parse a large batch on both cores; small
-        # buffers are cheaper on the calling thread.
-        read_options=pacsv.ReadOptions(column_names=list(names), use_threads=len(buf) > 4 << 20,
-                                       block_size=1 << 20),
+        pa.BufferReader(pa.py_buffer(buf)),  # no copy of the buffer
+        # One thread per buffer: the reader decodes two batches at once, and
+        # pyarrow's own threads only added CPU time (measured 1.6 s against 1.4 s).
+        read_options=pacsv.ReadOptions(column_names=list(names), use_threads=False, block_size=1 << 20),
         parse_options=pacsv.ParseOptions(delimiter=",", quote_char=False, double_quote=False,
                                          escape_char=False, newlines_in_values=False,
-                                         ignore_empty_lines=False),
+                                         ignore_empty_lines=sparse),
         convert_options=pacsv.ConvertOptions(column_types={n: types[n] for n in names},
                                              null_values=[""], strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
@@ -117,7 +115,8 @@ def _read(buf: bytes, names: tuple[str, ...], types: dict) -> pa.Table:
     return table.unify_dictionaries().combine_chunks()
 
 
-def parse_tuples(buf: bytes, fmt: str, n_lines: int | None = None) -> ParsedTuples:
+def parse_tuples(buf: bytes | bytearray, fmt: str, n_lines: int | None = None, *,
+                 sparse: bool = False) -> ParsedTuples:
     """Parse newline-separated tuples of one format.
 
     Parameters
@@ -128,6 +127,10 @@ def parse_tuples(buf: bytes, fmt: str, n_lines: int | None = None) -> ParsedTupl
         The tuple format (decides field count and meaning).
     n_lines : int, optional
         Lines the caller put in ``buf`` (tells one empty line from none).
+    sparse : bool
+        Tuples are separated by runs of newlines; empty lines are not tuples
+        (the in-place buffer of :class:`flowkit.formats.groups.FormatGroups`;
+        ``n_lines`` is then required).
 
     Returns
     -------
@@ -140,24 +143,30 @@ def parse_tuples(buf: bytes, fmt: str, n_lines: int | None = None) -> ParsedTupl
     (2, 1, 'wrong-field-count')
     """
     names = FIELDS[fmt]
+    if sparse and n_lines is None:
+        raise ValueError("a sparse buffer needs n_lines")
     if n_lines is None:
         n_lines = buf.count(b"\n") + 1 if buf else 0
     if n_lines == 0:
         return _typed(pa.table({n: pa.array([], type=_TYPES[n]) for n in names}), fmt, 0, None, [])
     try:
-        if not buf or buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf:
+        if not sparse and (not buf or buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf):
             raise pa.ArrowInvalid("empty line")  # an empty tuple string
         # VNet writes the protocol as a number: parse it as one (the careful path takes text forms)
-        table = _read(buf, names, _VNET_TYPES if fmt == "vnet4" else _TYPES)
+        table = _read(buf, names, _VNET_TYPES if fmt == "vnet4" else _TYPES, sparse)
         if table.num_rows != n_lines:
             raise pa.ArrowInvalid("line count mismatch")
         if any(table.column(n).null_count for n in names if n not in _COUNTERS):
             raise pa.ArrowInvalid("empty required field")
         parsed = _typed(table, fmt, n_lines, None, [])
     except (pa.ArrowInvalid, ValueError):
-        parsed = _slow(buf, fmt, n_lines)
+        if sparse:  # one tuple per line from here on (tuple strings hold no raw newline)
+            buf, sparse = b"\n".join(filter(None, bytes(buf).split(b"\n"))), False
+        parsed = _slow(bytes(buf), fmt, n_lines)
     if any(raw is None for _, _, raw in parsed.bad):
-        lines = buf.split(b"\n")
+        lines = bytes(buf).split(b"\n")
+        if sparse:
+            lines = [line for line in lines if line]
         parsed.bad = [(i, reason, _line(lines, i) if raw is None else raw) for i, reason, raw in parsed.bad]
     return parsed
 
