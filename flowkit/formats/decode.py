@@ -3,11 +3,15 @@
 The path from bytes to table, per blob:
 
 1. :func:`flowkit.formats.framing.frame_records` decodes the JSON skeleton with
-   msgspec, keeping every ``flowTuples`` array as raw bytes;
-2. the raw arrays of each format are joined and turned into CSV lines with one
-   ``bytes.replace`` and parsed by :func:`flowkit.formats.tuples.parse_tuples`;
+   msgspec, keeping every ``flowTuples`` array as raw bytes (the cyclic garbage
+   collector is paused meanwhile: the skeletons cannot form cycles);
+2. the raw arrays of each format are collected with list comprehensions, joined
+   into one buffer whose JSON punctuation is overwritten with newlines in place
+   (:class:`flowkit.formats.groups.FormatGroups`), and parsed by
+   :func:`flowkit.formats.tuples.parse_tuples` (``pyarrow.csv``, typed);
 3. record- and rule-level values (time, MAC, rule, aclID, resource) are attached
-   by repeat counts, each distinct record time parsed once.
+   by repeat counts, each distinct value factorised and each distinct record
+   time parsed once.
 
 Every tuple seen becomes a row or a quarantine entry (blob, record, tuple, reason, raw).
 
@@ -315,14 +319,14 @@ def _quarantine_frame(rows: list[tuple[str, int | None, int | None, str, str]]) 
 
 def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
     """A dictionary column from int codes (-1: missing) and the values they index."""
-    mask = codes < 0
-    indices = pa.array(codes.astype(np.int32, copy=False), type=pa.int32(), mask=mask if mask.any() else None)
+    mask = codes < 0 if len(codes) and codes.min() < 0 else None
+    indices = pa.array(codes.astype(np.int32, copy=False), type=pa.int32(), mask=mask)
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
 
 
 def _closed(codes: np.ndarray, values) -> pa.DictionaryArray:
-    mask = codes < 0
-    indices = pa.array(codes.astype(np.int8), type=pa.int8(), mask=mask if mask.any() else None)
+    mask = codes < 0 if len(codes) and codes.min() < 0 else None
+    indices = pa.array(codes.astype(np.int8, copy=False), type=pa.int8(), mask=mask)
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
 
 
@@ -339,9 +343,9 @@ def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
 def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Records,
               strings: dict[str, Codes], names: list[str], fmt: str) -> pa.Table:
     n_groups = len(counts)
-    group_of_line = np.repeat(np.arange(n_groups, dtype=np.int64), counts)
+    group_of_line = np.repeat(np.arange(n_groups, dtype=np.int32), counts)
     group_of_row = group_of_line if p.valid is None else group_of_line[p.valid]
-    rec_of_group = np.asarray(g.record, dtype=np.int64)
+    rec_of_group = np.asarray(g.record, dtype=np.int32)
     rec_of_row = rec_of_group[group_of_row]
     n = len(group_of_row)
     rec_ns, rec_nat = _record_times(records.time)
@@ -352,17 +356,17 @@ def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Re
         remap = np.array([strings["mac"].code(normalize_mac(v)) for v in group_mac_values], dtype=np.int64)
         group_mac = np.where(group_mac >= 0, remap[np.maximum(group_mac, 0)], -1)
     mac_of_group = np.where(group_mac >= 0, group_mac, np.asarray(records.mac, dtype=np.int64)[rec_of_group])
-    row_nat = rec_nat[rec_of_row]
+    row_nat = rec_nat[rec_of_row] if rec_nat.any() else None
 
-    def per_record(values: list[int]) -> np.ndarray:
-        return np.asarray(values, dtype=np.int64)[rec_of_row]
+    def per_record(values: list[int], dtype: type = np.int32) -> np.ndarray:
+        return np.asarray(values, dtype=dtype)[rec_of_row]
 
     def per_group(values: list[int] | np.ndarray) -> np.ndarray:
-        return np.asarray(values, dtype=np.int64)[group_of_row]
+        return np.asarray(values, dtype=np.int32)[group_of_row]
 
     columns = [
         pa.array(p.flow_time_ms, type=pa.timestamp("ms", tz="UTC")),
-        pa.array(rec_ns[rec_of_row], type=pa.timestamp("ns", tz="UTC"), mask=row_nat if row_nat.any() else None),
+        pa.array(rec_ns[rec_of_row], type=pa.timestamp("ns", tz="UTC"), mask=row_nat),
         p.src_ip, p.dst_ip,
         pa.array(p.src_port, type=pa.uint16()), pa.array(p.dst_port, type=pa.uint16()),
         pa.array(p.protocol, type=pa.uint8()),
@@ -374,9 +378,9 @@ def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Re
         _dictionary(per_group(acl_codes), acl_values),
         _dictionary(per_group(mac_of_group), strings["mac"].values),
         _closed(np.full(n, 1 if fmt == "vnet4" else 0, dtype=np.int8), LOG_TYPES),
-        pa.array(per_record(records.version).astype(np.uint8), type=pa.uint8()),
+        pa.array(per_record(records.version, np.uint8), type=pa.uint8()),
         _dictionary(per_record(records.resource), strings["resource"].values),
         _dictionary(per_record(records.target), strings["target"].values),
-        _dictionary(np.asarray(records.blob, dtype=np.int64)[rec_of_row], names),
+        _dictionary(per_record(records.blob), names),
     ]
     return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)

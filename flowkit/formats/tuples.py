@@ -230,20 +230,20 @@ def _line(lines: list[bytes], i: int) -> str:
     return lines[i].decode("utf-8", "replace")
 
 
-def _dict_codes(arr: pa.DictionaryArray, mapping) -> tuple[np.ndarray, np.ndarray]:
+def _dict_codes(arr: pa.DictionaryArray, mapping, dtype: type = np.int8) -> tuple[np.ndarray, np.ndarray]:
     """Map a dictionary column through ``mapping(value) -> int or None``.
 
-    Returns (codes per row as int64, bool mask of rows whose value is invalid).
-    Each distinct value is looked at once.
+    Returns (codes per row, bool mask of rows whose value is invalid, or None
+    when every distinct value is valid). Each distinct value is looked at once.
     """
     values = arr.dictionary.to_pylist()
-    table = np.array([(-1 if (m := mapping(v)) is None else m) for v in values] or [-1], dtype=np.int64)
+    table = np.array([(-1 if (m := mapping(v)) is None else m) for v in values] or [-1], dtype=dtype)
     idx = arr.indices.to_numpy(zero_copy_only=False)
-    codes = table[idx] if len(idx) else np.empty(0, dtype=np.int64)
-    return codes, codes < 0
+    codes = table[idx] if len(idx) else np.empty(0, dtype=dtype)
+    return codes, (codes < 0 if (table < 0).any() else None)
 
 
-def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray:
+def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray | None:
     """Rows whose address is neither IPv4 nor IPv6, checking each distinct value once.
 
     Dotted-quad IPv4 is matched in bulk (RE2); only the rest (IPv6, junk) goes
@@ -260,7 +260,7 @@ def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray:
         except ValueError:
             pass
     if ok.all():
-        return np.zeros(len(arr), dtype=bool)
+        return None
     idx = arr.indices.to_numpy(zero_copy_only=False)
     return ~ok[idx]
 
@@ -272,7 +272,8 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
     reasons: list[tuple[np.ndarray, str]] = []
 
     ts = table.column("ts").to_numpy()
-    reasons.append(((ts < 0) | (ts >= _TS_MAX), "invalid-timestamp"))
+    if n and (ts.min() < 0 or ts.max() >= _TS_MAX):
+        reasons.append(((ts < 0) | (ts >= _TS_MAX), "invalid-timestamp"))
     flow_ms = np.where(ts < _MS_THRESHOLD, ts * 1000, ts)
 
     ip_cols = {}
@@ -287,26 +288,27 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
         return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
     if pa.types.is_integer(table.column("protocol").type):
-        protocol = table.column("protocol").to_numpy().astype(np.int64)
+        protocol = table.column("protocol").to_numpy()
     else:
         protocol, invalid = _dict_codes(
             col("protocol"),
-            lambda v: _PROTOCOLS.get(v.upper()) if not v.isdigit() else (int(v) if int(v) < 256 else None))
+            lambda v: _PROTOCOLS.get(v.upper()) if not v.isdigit() else (int(v) if int(v) < 256 else None),
+            np.int16)
         reasons.append((invalid, "invalid-protocol"))
     direction, invalid = _dict_codes(col("direction"), {"I": 0, "O": 1}.get)
     reasons.append((invalid, "invalid-direction"))
 
-    state = np.full(n, -1, dtype=np.int64)
+    state = np.full(n, -1, dtype=np.int8)
     if "state" in table.column_names:
         state, invalid = _dict_codes(col("state"), _STATE_CODES.get)
         reasons.append((invalid, "invalid-state"))
 
-    encryption = np.full(n, -1, dtype=np.int64)
+    encryption = np.full(n, -1, dtype=np.int8)
     enc_values = list(ENCRYPTION_STATES)
     if "encryption" in table.column_names:
         def enc_code(v: str) -> int | None:
-            if not _ENCRYPTION.match(v):
-                return None
+            if not _ENCRYPTION.match(v) or (v not in enc_values and len(enc_values) >= 127):
+                return None  # not an encryption state (or absurdly many kinds: int8 codes)
             if v not in enc_values:
                 enc_values.append(v)  # a reason Azure added later: kept, not dropped
             return enc_values.index(v)
@@ -319,30 +321,30 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
         reasons.append((invalid, "invalid-decision"))
     else:  # VNet: state D, or dropped for not being encrypted, is a deny
         denied = (state == _STATE_CODES["D"]) | (encryption == ENCRYPTION_STATES.index("NX_NOT_ACCEPTED"))
-        decision = denied.astype(np.int64)
+        decision = denied.view(np.int8)
 
     counters: dict[str, pa.Array] = {}
     for name in _COUNTERS:
         if name in table.column_names:
             arr = table.column(name)
             arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-            if name.startswith("packets"):
+            if name.startswith("packets") and (pc.max(arr).as_py() or 0) > _UINT32_MAX:
                 over = pc.fill_null(pc.greater(arr, _UINT32_MAX), False).to_numpy(zero_copy_only=False)
                 reasons.append((over, "counter-out-of-range"))
             counters[name] = arr
         else:
             counters[name] = pa.nulls(n, pa.uint64())
 
-    bad_mask = np.zeros(n, dtype=bool)
-    row_reason = np.empty(n, dtype=object) if n else np.empty(0, dtype=object)
-    for mask, reason in reasons:
+    active = [(mask, reason) for mask, reason in reasons if mask is not None and mask.any()]
+    bad_mask = np.zeros(n if active else 0, dtype=bool)
+    row_reason = np.empty(n if active else 0, dtype=object)
+    for mask, reason in active:  # the first reason that applies to a row is its reason
         new = mask & ~bad_mask
-        if new.any():
-            row_reason[new] = reason
-            bad_mask |= new
+        row_reason[new] = reason
+        bad_mask |= new
 
     line_of_row = np.flatnonzero(valid) if valid is not None else np.arange(n)
-    if bad_mask.any():
+    if active:
         keep = ~bad_mask
         for j in np.flatnonzero(bad_mask):
             bad.append((int(line_of_row[j]), row_reason[j], None))  # raw text filled by the caller
@@ -365,8 +367,8 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
         n_lines=n_lines, valid=valid, flow_time_ms=flow_ms.astype(np.int64, copy=False),
         src_ip=ip_cols["src_ip"], dst_ip=ip_cols["dst_ip"],
         src_port=src_port.astype(np.uint16, copy=False), dst_port=dst_port.astype(np.uint16, copy=False),
-        protocol=protocol.astype(np.uint8), direction=direction.astype(np.int8),
-        decision=decision.astype(np.int8), state=state.astype(np.int8),
-        encryption=encryption.astype(np.int8), encryption_values=enc_values,
+        protocol=protocol.astype(np.uint8, copy=False), direction=direction.astype(np.int8, copy=False),
+        decision=decision.astype(np.int8, copy=False), state=state.astype(np.int8, copy=False),
+        encryption=encryption.astype(np.int8, copy=False), encryption_values=enc_values,
         counters=counters, bad=bad,
     )

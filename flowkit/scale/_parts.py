@@ -44,13 +44,14 @@ def is_dask(flows: Any) -> bool:
     return not isinstance(flows, pd.DataFrame) and hasattr(flows, "map_partitions") and hasattr(flows, "dask")
 
 
-def shuffle_apply(partials: Any, on: Sequence[str], func: Callable[[pd.DataFrame], pd.DataFrame],
-                  meta: pd.DataFrame) -> Any:
-    """Hash-partition ``partials`` on ``on`` so equal keys meet, then run ``func`` per partition."""
+def shuffle_apply(partials: Any, on: Sequence[str], func: Callable[..., pd.DataFrame],
+                  meta: pd.DataFrame, *args: Any) -> Any:
+    """Hash-partition ``partials`` on ``on`` so equal keys meet, then run ``func(partition, *args)``
+    per partition (``args`` may be delayed objects, computed once)."""
     n = max(1, partials.npartitions)
     if n > 1:
         partials = partials.shuffle(on=list(on), npartitions=n)
-    return partials.map_partitions(func, meta=meta, enforce_metadata=False)
+    return partials.map_partitions(func, *args, meta=meta, enforce_metadata=False)
 
 
 def small_concat(parts: list[pd.DataFrame], meta: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,8 @@ the client:
 
 * :func:`talker_graph_dask` — :func:`flowkit.analysis.graph.talker_graph`;
 * :func:`denied_summary_dask` — :func:`flowkit.analysis.denied.denied_summary`
-  (denied rows are selected on the workers; the pandas function runs on them);
+  (denied rows, hashed to integers, are shuffled on the group key between the
+  workers, which compute the groups; one row per group reaches the client);
 * :func:`encryption_counts_dask` — the ``facts`` of
   :func:`flowkit.analysis.encryption.encryption_audit`;
 * :func:`nsg_vnet_keys_dask` — the key-set counts of
@@ -23,17 +24,22 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import category_mask, counters, is_private_ip
+from flowkit.analysis.denied import (LABEL_IDS, acl_labels, denied_finding, denied_groups, denied_mask,
+                                     denied_summary, storm_window_ms, where_labels)
+from flowkit.analysis.keys import category_mask, counters, epoch_ms, is_private_ip
 from flowkit.findings import Finding
 from flowkit.scale._parts import (KEY5, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
                                   small_concat, value_map, values)
 from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
 from flowkit.schema import ENCRYPTION_STATES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowkit.inventory import Inventory
 
 __all__ = ["talker_graph_dask", "denied_summary_dask", "encryption_counts_dask", "nsg_vnet_keys_dask",
            "GRAPH_COLUMNS", "DENIED_INPUT_COLUMNS"]
@@ -49,27 +55,66 @@ def _obj(n: int = 0) -> pd.Series:
 
 # --- denied summary -------------------------------------------------------------------------
 
-def _denied_rows(flows: pd.DataFrame) -> pd.DataFrame:
-    deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
-    return flows.loc[deny]
+def _denied_parts(flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One partition's denied rows as :data:`~flowkit.analysis.denied.DENIED_IDS` (64-bit hashes
+    of the text values), the (hash, value) map of the group key values (addresses, rules)
+    and that of the label values (ACLs, where, MACs, log types)."""
+    rows = flows.loc[denied_mask(flows)]
+    hashes: dict[str, tuple[np.ndarray, pd.DataFrame]] = {
+        "src": hashed(rows["src_ip"]), "dst": hashed(rows["dst_ip"]), "rule": hashed(rows["rule"]),
+        "acl": hashed(acl_labels(rows)), "where": hashed(where_labels(rows["direction"])),
+        "mac": hashed(rows["mac"]), "log_type": hashed(rows["log_type"])}
+    ids = pd.DataFrame({"src": hashes["src"][0], "dst": hashes["dst"][0], "dst_port": rows["dst_port"].to_numpy(),
+                        "protocol": rows["protocol"].to_numpy(), "rule": hashes["rule"][0],
+                        "src_port": rows["src_port"].to_numpy(), "t": epoch_ms(rows["flow_time"]),
+                        **{k: hashes[k][0] for k in ("acl", "where", "mac", "log_type")}})
+
+    def maps(keys: tuple[str, ...]) -> pd.DataFrame:
+        return pd.concat([hashes[k][1] for k in keys], ignore_index=True).drop_duplicates()
+
+    return ids, maps(("src", "dst", "rule")), maps(("acl", "where", "mac", "log_type"))
 
 
-def denied_summary_dask(flows: Any, **kwargs: Any) -> Finding:
-    """Denied traffic grouped and retry storms flagged, the denied rows selected on the workers.
+def _denied_groups_part(part: pd.DataFrame, window_ms: int, labels: dict[int, Any]) -> pd.DataFrame:
+    """After the shuffle (every group whole in one partition): one row per group."""
+    return denied_groups(part, window_ms, {k: labels for k in LABEL_IDS})
+
+
+def _denied_groups_dask(flows: Any, window_ms: int) -> tuple[Any, Any]:
+    """The per-group Dask frame of :func:`denied_summary_dask` (key ids as hashes) and the
+    delayed hash -> value dict of the key values (merged on a worker)."""
+    from dask import delayed
+
+    flows = flows[DENIED_INPUT_COLUMNS]
+    parts = per_partition(flows, _denied_parts)
+    ids_meta = _denied_parts(flows._meta)[0]
+    ids = from_parts([p[0] for p in parts], ids_meta)
+    labels = delayed(value_map, pure=True)([p[2] for p in parts])
+    meta = denied_groups(ids_meta, window_ms, {})
+    groups = shuffle_apply(ids, ["src", "dst", "dst_port", "protocol", "rule"], _denied_groups_part, meta,
+                           window_ms, labels)
+    return groups, delayed(value_map, pure=True)([p[1] for p in parts])
+
+
+def denied_summary_dask(flows: Any, *, storm_threshold: int = 20, storm_window: str | pd.Timedelta = "10min",
+                        inventory: "Inventory | None" = None) -> Finding:
+    """Denied traffic grouped and retry storms flagged, the groups computed on the workers.
 
     Parameters
     ----------
     flows : dask.dataframe.DataFrame or pandas.DataFrame
-        Canonical flows with at least :data:`DENIED_INPUT_COLUMNS`.
-    **kwargs
-        Passed to :func:`flowkit.analysis.denied.denied_summary` (``storm_threshold``,
-        ``storm_window``, ``inventory``).
+        Canonical flows with at least :data:`DENIED_INPUT_COLUMNS`; a pandas
+        frame is handed to :func:`flowkit.analysis.denied.denied_summary`.
+    storm_threshold, storm_window, inventory
+        As for :func:`flowkit.analysis.denied.denied_summary`.
 
     Returns
     -------
     Finding
-        What ``denied_summary`` returns for all the rows. Only denied rows (a
-        small share of real traffic) of the columns it reads reach the client.
+        What ``denied_summary`` returns for all the rows. Denied rows travel
+        between workers only, as integer rows (text values hashed) shuffled on
+        the group key; one row per group, and the addresses and rules of the
+        groups, reach the client, whatever the share of denied traffic.
 
     Examples
     --------
@@ -77,13 +122,16 @@ def denied_summary_dask(flows: Any, **kwargs: Any) -> Finding:
     >>> denied_summary_dask(empty_frame()).verdict
     'none'
     """
-    from flowkit.analysis.denied import denied_summary
-
     if not is_dask(flows):
-        return denied_summary(flows, **kwargs)
-    cols = [c for c in DENIED_INPUT_COLUMNS]
-    rows = flows[cols].map_partitions(_denied_rows, meta=flows[cols]._meta, enforce_metadata=False).compute()
-    return denied_summary(rows, **kwargs)
+        return denied_summary(flows, storm_threshold=storm_threshold, storm_window=storm_window,
+                              inventory=inventory)
+    import dask
+
+    groups_dd, key_map = _denied_groups_dask(flows, storm_window_ms(storm_window))
+    group_parts, value_of = dask.compute(groups_dd.to_delayed(), key_map)
+    groups = small_concat(list(group_parts), groups_dd._meta)
+    return denied_finding(groups, {"src": value_of, "dst": value_of, "rule": value_of},
+                          storm_threshold=storm_threshold, storm_window=storm_window, inventory=inventory)
 
 
 # --- encryption audit counts ------------------------------------------------------------------

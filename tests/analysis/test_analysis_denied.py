@@ -55,3 +55,44 @@ def test_finding_verdicts():
     assert (f.verdict, f.severity) == ("retry-storm", "medium")
     assert f.facts["storms"] == [{"src_ip": SCANNER, "dst_ip": WEB, "dst_port": 22, "protocol": "tcp",
                                   "rule": "DefaultRule_DenyAllInBound", "attempts": 25, "max_in_window": 25}]
+
+
+NSG_ID = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg-test"
+
+
+def _ties():
+    # port 22: two aclIDs twice each, the larger name seen first; port 3389: a VNet aclID and
+    # an NSG resource ID once each; port 53: four groups of one attempt (two protocols, two rules).
+    acl = [tuple_row(i, src=SCANNER, dst=WEB, sport=40000 + i, dport=22, direction="inbound", decision="deny",
+                     state="D", rule="DefaultRule_DenyAllInBound", acl_id=name)
+           for i, name in enumerate(["acl-zulu", "acl-zulu", "acl-alpha", "acl-alpha"])]
+    mixed = [tuple_row(0, src=SCANNER, dst=WEB, dport=3389, direction="inbound", decision="deny", state="D",
+                       rule="DefaultRule_DenyAllInBound", acl_id="acl-zulu", log_type=log_type)
+             for log_type in ("vnet", "nsg")]
+    dns = [tuple_row(0, src=SCANNER, dst=WEB, dport=53, proto=proto, direction="inbound", decision="deny",
+                     state="D", rule=rule)
+           for proto in (17, 6) for rule in ("UserRule_DenyDns", "DefaultRule_DenyAllInBound")]
+    return acl + mixed + dns
+
+
+def test_acl_ties_and_sort_ties_do_not_depend_on_row_order():
+    rows = _ties()
+    want = denied_summary(frame(rows)).evidence["denied"]
+    acl = dict(zip(want["dst_port"], want["acl_id"]))
+    assert (acl[22], acl[3389]) == ("acl-alpha", NSG_ID)  # equally frequent: the smallest name
+    assert want.loc[want["dst_port"] == 53, ["protocol", "rule"]].values.tolist() == [
+        ["tcp", "DefaultRule_DenyAllInBound"], ["tcp", "UserRule_DenyDns"],
+        ["udp", "DefaultRule_DenyAllInBound"], ["udp", "UserRule_DenyDns"]]
+    for seed in range(5):
+        order = pd.Series(range(len(rows))).sample(frac=1, random_state=seed).tolist()
+        shuffled = frame([rows[i] for i in order])  # other row order, other category order
+        pd.testing.assert_frame_equal(denied_summary(shuffled).evidence["denied"], want, check_exact=True)
+        pd.testing.assert_frame_equal(denied_summary(frame(rows).iloc[order]).evidence["denied"], want,
+                                      check_exact=True)
+
+
+def test_most_frequent_acl_wins_over_a_smaller_name():
+    rows = [tuple_row(i, src=SCANNER, dst=WEB, sport=40000 + i, dport=22, direction="inbound", decision="deny",
+                      state="D", rule="DefaultRule_DenyAllInBound", acl_id=name)
+            for i, name in enumerate(["acl-alpha", "acl-zulu", "acl-zulu"])]
+    assert denied_summary(frame(rows)).evidence["denied"].loc[0, "acl_id"] == "acl-zulu"

@@ -91,3 +91,23 @@ def test_not_json_is_a_problem_with_its_tuples():
 
 def test_empty_input_has_no_records():
     assert frame_records(b"").records == [] and frame_records(BOM + b"  ").kind == "empty"
+
+
+def test_garbage_collector_state_is_restored():
+    import gc
+
+    from flowkit.formats.framing import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+    frame_records(b'{"records":[{"time":"a"}]}')
+    assert gc.isenabled()

@@ -8,18 +8,20 @@ import pandas as pd
 import pytest
 
 from flowkit.analysis.compare import compare_nsg_vnet
-from flowkit.analysis.denied import denied_summary
+from flowkit.analysis.denied import denied_mask, denied_summary, storm_window_ms
 from flowkit.analysis.encryption import encryption_audit
 from flowkit.analysis.graph import talker_graph
 from flowkit.read import read_flow_logs
-from flowkit.scale.aggregations import (denied_summary_dask, encryption_counts_dask, nsg_vnet_keys_dask,
-                                        talker_graph_dask)
+from flowkit.scale._parts import from_parts
+from flowkit.scale.aggregations import (_denied_groups_dask, denied_summary_dask, encryption_counts_dask,
+                                        nsg_vnet_keys_dask, talker_graph_dask)
 from flowkit.scale.dask_read import read_flow_logs_dask
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.local import LocalSource
 from flowkit.store.parquet import convert
 
-from scale_helpers import SAMPLES, SCENARIOS, assert_same_frame, graph_dict, read_json
+from scale_helpers import (APP_MAC, OTHER_ACL, SAMPLES, SCAN_SRC, SCENARIOS, STORM_SRC, WEB_IP, WEB_MAC,
+                           assert_same_frame, denied_frame, graph_dict, read_json, write_denied_corpus)
 
 dd = pytest.importorskip("dask.dataframe")
 
@@ -48,12 +50,19 @@ def _dask(source, **kwargs):
     return read_flow_logs_dask(source, partition_bytes=kwargs.pop("partition_bytes", 60_000), **kwargs)
 
 
+def assert_same_denied(ddf, frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """denied_summary_dask on ``ddf`` is denied_summary on ``frame``; returns the table."""
+    mine, theirs = denied_summary_dask(ddf, **kwargs), denied_summary(frame, **kwargs)
+    pd.testing.assert_frame_equal(mine.evidence["denied"], theirs.evidence["denied"], check_exact=True)
+    assert (mine.verdict, mine.severity, mine.summary, mine.facts) == (
+        theirs.verdict, theirs.severity, theirs.summary, theirs.facts)
+    return mine.evidence["denied"]
+
+
 def assert_aggregates_equal(ddf, frame: pd.DataFrame, bys=("ip",)) -> None:
     for by in bys:
         assert graph_dict(talker_graph_dask(ddf, by)) == graph_dict(talker_graph(frame, by)), by
-    mine, theirs = denied_summary_dask(ddf), denied_summary(frame)
-    pd.testing.assert_frame_equal(mine.evidence["denied"], theirs.evidence["denied"], check_exact=True)
-    assert (mine.verdict, mine.summary, mine.facts) == (theirs.verdict, theirs.summary, theirs.facts)
+    assert_same_denied(ddf, frame)
     facts = encryption_audit(frame, figures=False).facts
     counts = encryption_counts_dask(ddf)
     assert counts == {k: facts[k] for k in counts} and set(counts) == {
@@ -129,3 +138,64 @@ def test_pandas_frames_go_to_the_pandas_functions(frames: dict[str, pd.DataFrame
     assert encryption_counts_dask(frame)["by_state"] == encryption_audit(frame, figures=False).facts["by_state"]
     assert nsg_vnet_keys_dask(frame)["matched"] == compare_nsg_vnet(frame, figures=False).facts["matched"]
     assert denied_summary_dask(frame).summary == denied_summary(frame).summary
+
+
+def test_denied_summary_dask_port_scan_across_partitions(dask_client, tmp_path: Path) -> None:
+    write_denied_corpus(tmp_path)
+    frame = read_json(tmp_path)
+    assert denied_mask(frame).mean() > 0.9
+    ddf = _dask(tmp_path, partition_bytes=1_000)
+    assert ddf.npartitions == 5  # one blob per partition: WEB for 4 hours, APP for one
+    table = assert_same_denied(ddf, frame)
+    rows = {(r.src_ip, r.dst_port): r for r in table.itertuples()}
+    scan = rows[SCAN_SRC, 80]  # seen once an hour, in 4 partitions; the ACL tie goes to the smaller name
+    assert (scan.tuples, scan.attempts, scan.max_in_window, scan.acl_id) == (4, 4, 1, OTHER_ACL)
+    storm = rows[STORM_SRC, 22]  # 10 attempts in each of two partitions, 20 within 10 minutes
+    assert (storm.attempts, storm.max_in_window, storm.retry_storm) == (20, 20, True)
+    sql = rows["10.1.0.5", 1433]  # denied at both NICs, in two partitions: each attempt counts once
+    assert (sql.tuples, sql.attempts, sql.where, sql.observers) == (
+        60, 30, "destination-inbound,source-outbound", ",".join(sorted([WEB_MAC, APP_MAC])))
+    assert table["dst_ip"].eq(WEB_IP).all()
+    # Only one row per group is computed into the client, however many denied tuples there are.
+    groups_dd, _ = _denied_groups_dask(ddf, storm_window_ms("10min"))
+    groups = groups_dd.compute()
+    assert len(groups) == len(table) == 602
+    assert not groups.duplicated(["src", "dst", "dst_port", "protocol", "rule"]).any()
+    assert int(groups["tuples"].sum()) == int(denied_mask(frame).sum()) > 3 * len(groups)
+    # A threshold the split storm reaches in neither partition alone.
+    assert_same_denied(ddf, frame, storm_threshold=15, storm_window="5min")
+
+
+def _tie_rows() -> list[dict]:
+    """One group under two aclIDs twice each (the first seen is the larger name), one group with
+    a VNet aclID and an NSG resource ID once each, and two groups with equal attempts."""
+    t0 = pd.Timestamp("2024-05-01T10:00Z")
+    acl = [{"flow_time": t0 + pd.Timedelta(minutes=i), "src_port": 40000 + i, "acl_id": name}
+           for i, name in enumerate(["acl-zulu", "acl-zulu", "acl-alpha", "acl-alpha"])]
+    mixed = [{"dst_port": 3389, "acl_id": "acl-zulu"},
+             {"dst_port": 3389, "log_type": "nsg", "acl_id": None, "mac": "000D3A000102",
+              "resource_id": "/subscriptions/x/providers/Microsoft.Network/networkSecurityGroups/nsg-web"}]
+    protocols = [{"dst_port": 53, "protocol": p, "rule": r} for p in (17, 6)
+                 for r in ("UserRule_DenyDns", "DefaultRule_DenyAllInBound")]
+    return acl + mixed + protocols
+
+
+def test_denied_summary_dask_acl_tie_whatever_the_row_order(dask_client) -> None:
+    from dask import delayed
+
+    rows = _tie_rows()
+    want = denied_summary(denied_frame(rows)).evidence["denied"]
+    assert want.loc[want["dst_port"] == 22, "acl_id"].tolist() == ["acl-alpha"]
+    assert want.loc[want["dst_port"] == 3389, "acl_id"].tolist() == [
+        "/subscriptions/x/providers/Microsoft.Network/networkSecurityGroups/nsg-web"]
+    assert want.loc[want["dst_port"] == 53, ["protocol", "rule"]].values.tolist() == [
+        ["tcp", "DefaultRule_DenyAllInBound"], ["tcp", "UserRule_DenyDns"],
+        ["udp", "DefaultRule_DenyAllInBound"], ["udp", "UserRule_DenyDns"]]
+    for seed in range(3):
+        order = pd.Series(range(len(rows))).sample(frac=1, random_state=seed).tolist()
+        shuffled = [rows[i] for i in order]
+        # three partitions, each with categories of its own
+        chunks = [denied_frame(shuffled[i::3]) for i in range(3)]
+        ddf = from_parts([delayed(c) for c in chunks], empty_frame())
+        got = denied_summary_dask(ddf).evidence["denied"]
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
