@@ -327,8 +327,8 @@ def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = Non
     wanted = list(columns) if columns is not None else list(COLUMNS)
     if not paths:
         return empty_frame()[wanted]
-    table = _scan(list(paths), _read_columns(columns), _filter(to_utc(start), to_utc(end), log_type, mac))
-    frame = table_to_frame(table, wanted)
+    tables = [_scan(list(paths), _read_columns(columns), _filter(to_utc(start), to_utc(end), log_type, mac))]
+    frame = frame_from_tables(tables, wanted, consume=True)  # frees the Arrow columns as it goes
     filtered = mac is not None or start is not None or end is not None
     return drop_unused_categories(frame) if filtered else frame
 

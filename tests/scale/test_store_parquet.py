@@ -39,6 +39,18 @@ def test_round_trip_equals_json_read(datasets: dict[str, Path], name: str) -> No
     assert_same_frame(back, json_frame)
 
 
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_round_trip_equals_json_read_when_converted_column_by_column(datasets: dict[str, Path], name: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowkit.read as read_module
+
+    json_frame = read_json(SAMPLES / name)
+    monkeypatch.setattr(read_module, "LARGE_ROWS", 0)  # the path of reads above 4 M rows
+    back = read_json(datasets[name])
+    assert [str(t) for t in back.dtypes] == [str(t) for t in json_frame.dtypes]
+    assert_same_frame(back, json_frame)
+
+
 @pytest.mark.parametrize("kwargs", [
     pytest.param(dict(start="2024-05-01T10:30Z", end="2024-05-01T11:10Z", columns=["src_ip", "bytes_sent"]),
                  id="window-and-columns"),
