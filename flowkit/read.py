@@ -75,7 +75,9 @@ def frame_from_tables(tables: list[pa.Table], columns: Sequence[str] | None = No
     if table is None:
         return empty_frame()[wanted]
     if table.num_rows > LARGE_ROWS and consume:
-        return _frame_column_by_column(table, wanted)
+        holder = [table]
+        del table  # the holder keeps the only reference: columns are freed as they are converted
+        return _frame_column_by_column(holder, wanted)
     if table.num_columns and table.column(0).num_chunks > 1:
         # One chunk per column first (Arrow concatenates in C++): pandas then converts
         # each column once instead of concatenating chunk by chunk.
@@ -91,8 +93,9 @@ def frame_from_tables(tables: list[pa.Table], columns: Sequence[str] | None = No
     return _canonical_categories(frame)[wanted]
 
 
-def _frame_column_by_column(table: pa.Table, wanted: list[str]) -> pd.DataFrame:
-    """Convert one column at a time, dropping each from ``table`` once converted."""
+def _frame_column_by_column(holder: list[pa.Table], wanted: list[str]) -> pd.DataFrame:
+    """Convert one column at a time, dropping each from the table (taken from ``holder``) once converted."""
+    table = holder.pop()
     out: dict[str, Any] = {}
     if "src_ip" in table.column_names and "dst_ip" in table.column_names:
         out["src_ip"], out["dst_ip"] = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
@@ -105,6 +108,7 @@ def _frame_column_by_column(table: pa.Table, wanted: list[str]) -> pd.DataFrame:
             column = column.unify_dictionaries().combine_chunks()
         out[name] = column.to_pandas(types_mapper=_INT_TYPES.get, self_destruct=True)[name]
         del column
+        pa.default_memory_pool().release_unused()  # give the freed Arrow memory back (malloc_trim)
     return _canonical_categories(pd.DataFrame(out, copy=False))[wanted]
 
 
