@@ -39,7 +39,7 @@ _INT_TYPES = {pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
 LARGE_ROWS = 4_000_000
 
 
-def frame_from_tables(tables: list[pa.Table], columns: Sequence[str] | None = None, *,
+def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None = None, *,
                       consume: bool = False) -> pd.DataFrame:
     """Turn decoded Arrow tables (all or some canonical columns) into one pandas frame.
 
@@ -49,8 +49,9 @@ def frame_from_tables(tables: list[pa.Table], columns: Sequence[str] | None = No
 
     Parameters
     ----------
-    tables : list of pyarrow.Table
-        Tables with canonical column names and Arrow types (:data:`ARROW_SCHEMA`).
+    tables : sequence of pyarrow.Table
+        Tables with canonical column names and Arrow types (:data:`ARROW_SCHEMA`);
+        a list when ``consume`` is set.
     columns : sequence of str, optional
         The columns the tables hold and the frame returns (default: all).
     consume : bool, default False
@@ -69,9 +70,11 @@ def frame_from_tables(tables: list[pa.Table], columns: Sequence[str] | None = No
     [dtype('uint16')]
     """
     wanted = list(columns) if columns is not None else list(COLUMNS)
-    table = pa.concat_tables([t for t in tables if t.num_rows]) if any(t.num_rows for t in tables) else None
+    present = [t for t in tables if t.num_rows]
     if consume:
         tables.clear()
+    table = pa.concat_tables(present) if present else None
+    del present
     if table is None:
         return empty_frame()[wanted]
     if table.num_rows > LARGE_ROWS and consume:
