@@ -146,7 +146,11 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
         if fmt == "vnet4":
             records.resource += [resource(r.flowLogResourceID or path_resource) for r in rs]
             records.target += [target(r.targetResourceID) for r in rs]
-            records.version += [r.flowLogVersion or 4 for r in rs]
+            versions = [r.flowLogVersion or 4 for r in rs]
+            for (rec_idx, _), v in zip(chosen, versions):
+                if not 0 < v < 256:  # a version the uint8 column cannot hold: the record is read as v4
+                    problems.append(Problem(ref.name, "invalid-version", f"flowLogVersion {v}; read as 4", rec_idx))
+            records.version += [v if 0 < v < 256 else 4 for v in versions]
             groups[fmt].add_acls([(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows])
         else:
             records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]

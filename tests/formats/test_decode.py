@@ -173,3 +173,12 @@ def test_non_string_tuple_elements_are_quarantined():
 def test_record_without_flows_is_reported_not_silently_skipped():
     frame, report = decode_to_frame(blob([{"time": "2024-05-01T10:00:00Z", "category": "Other"}]), "o.json")
     assert len(frame) == 0 and [p.reason for p in report.problems] == ["not-a-flow-record"]
+
+
+@pytest.mark.parametrize("version", [1000, -3])
+def test_out_of_range_vnet_version_is_reported_and_read_as_v4(version):
+    record = vnet_record([("acl", "r", VNET_TUPLES[:2])])
+    record["flowLogVersion"] = version
+    frame, report = decode_to_frame(blob([record]), "x.json")
+    assert report.rows == 2 and frame["version"].tolist() == [4, 4]
+    assert [(p.reason, p.record) for p in report.problems] == [("invalid-version", 0)]
