@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowkit.formats.groups import FormatGroups, factorize
 from flowkit.formats.tuples import parse_tuples
@@ -83,3 +87,30 @@ def test_factorize_keeps_first_seen_order_and_none():
     codes, values = factorize(["b", None, "a", "b"])
     assert codes.dtype == np.int64 and codes.tolist() == [0, -1, 1, 0] and values == ["b", "a"]
     assert factorize([])[1] == []
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=12)
+
+
+@given(arrays=st.lists(st.lists(_TEXT, max_size=5), min_size=1, max_size=6),
+       spaced=st.lists(st.booleans(), min_size=6, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_built_lines_are_exactly_the_array_elements(arrays, spaced):
+    """Whatever the arrays hold and however they are spaced, the buffer's lines are their strings."""
+    g = FormatGroups()
+    for k, items in enumerate(arrays):
+        sep = ", " if spaced[k] else ","
+        g.add(msgspec.Raw(("[" + sep.join(json.dumps(i, ensure_ascii=k % 2 == 0) for i in items) + "]").encode()),
+              record=k)
+    built = g.build()
+    kept = [items for items in arrays if items]  # empty arrays hold no tuple
+    bad = {(k, i) for k, i, _, _ in built.bad}   # careful path: strings a CSV line cannot hold
+    assert built.seen == sum(len(items) for items in kept)
+    assert [c + sum(1 for k2, _ in bad if k2 == k) for k, c in enumerate(built.counts.tolist())] == \
+        [len(items) for items in kept]
+    good = [i.encode() for k, items in enumerate(kept) for n, i in enumerate(items) if (k, n) not in bad]
+    if built.sparse:
+        assert not bad and all(good)  # the fast path never sees an empty or quoted string
+        assert [line for line in bytes(built.buffer).split(b"\n") if line] == good
+    else:
+        assert (bytes(built.buffer).split(b"\n") if good else []) == good or built.buffer == b""
