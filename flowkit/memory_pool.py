@@ -3,7 +3,7 @@
 pyarrow allocates from mimalloc by default. On the 2-core machines flowkit is
 measured on, reading the 100 MB VNet benchmark corpus took 1.7-2.0 s with
 mimalloc and 1.2-1.3 s with the system allocator (glibc), with a lower peak RSS
-(430 MB against 505 MB): large, short-lived buffers (CSV blocks, combined
+(430 MiB against 505 MiB): large, short-lived buffers (CSV blocks, combined
 columns) are where the time went. flowkit therefore makes the system allocator
 Arrow's default when it is imported, **unless** the user chose one with the
 ``ARROW_DEFAULT_MEMORY_POOL`` environment variable, which pyarrow itself reads
