@@ -28,6 +28,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -96,6 +98,18 @@ def corpus(workdir: Path, tuples: int, seed: int) -> tuple[Path, dict]:
     return dest, data
 
 
+def first_touch_seconds(megabytes: float) -> float:
+    """Seconds a new process takes to write ``megabytes`` of memory it has just allocated.
+
+    A floor under any read that builds a frame of that size: on virtual machines whose
+    host backs guest memory lazily, first-touch memory can cost seconds per GB.
+    """
+    code = ("import time, numpy as np; t = time.perf_counter(); "
+            f"a = np.ones({int(megabytes * 1e6) // 8}); print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -105,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--partition-mb", type=int, default=64, help="JSON MB per Dask partition")
     parser.add_argument("--skip-pandas-graph", action="store_true",
                         help="do not build the pandas talker graph for comparison")
+    parser.add_argument("--skip-dask", action="store_true", help="stop after the Parquet re-read (steps 1-3)")
     args = parser.parse_args(argv)
 
     import psutil
@@ -156,6 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     del back
     cols, t_cols = timed("read_flow_logs(Parquet, graph columns)", lambda: read_flow_logs(dest, columns=GRAPH_COLUMNS))
     del cols
+    t_touch = first_touch_seconds(frame_mb)
+    print(f"  context: writing {frame_mb:,.0f} MB of fresh memory (a frame's size) in a new process takes "
+          f"{t_touch:.1f} s on this machine", flush=True)
+    if args.skip_dask:
+        print("summary " + json.dumps({
+            "tuples": rows, "json_parse_s": round(t_json, 1), "pandas_frame_mb": round(frame_mb),
+            "convert_s": round(t_conv, 1), "parquet_read_s": round(t_pq, 2), "parquet_vs_json": round(t_json / t_pq, 1),
+            "parquet_graph_columns_read_s": round(t_cols, 2), "first_touch_frame_s": round(t_touch, 2)}), flush=True)
+        return 0
 
     print("4. Dask, LocalCluster(n_workers=2, threads_per_worker=1)", flush=True)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

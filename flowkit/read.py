@@ -15,28 +15,22 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Iterable, Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitDataWarning, FormatError
+from flowkit.frame_fill import CLOSED_CATEGORIES, fill_frame
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport
 from flowkit.progress import progress_bar
-from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES, empty_frame
+from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_utc
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report"]
 
-_CLOSED = {"direction": DIRECTIONS, "decision": DECISIONS, "state": STATES,
-           "encryption": ENCRYPTION_STATES, "log_type": LOG_TYPES}
-_INT_TYPES = {pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
-
-
-#: Above this many rows a frame is converted a column at a time (see :func:`frame_from_tables`).
-LARGE_ROWS = 4_000_000
+_CLOSED = CLOSED_CATEGORIES
 
 
 def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None = None, *,
@@ -45,7 +39,7 @@ def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None 
 
     ``src_ip`` and ``dst_ip`` share one set of categories; the closed categoricals
     (direction, decision, state, encryption, log_type) have their canonical
-    categories in canonical order.
+    categories in canonical order (see :func:`flowkit.frame_fill.fill_frame`).
 
     Parameters
     ----------
@@ -53,14 +47,12 @@ def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None 
         Tables with canonical column names and Arrow types (:data:`ARROW_SCHEMA`);
         a list when ``consume`` is set.
     columns : sequence of str, optional
-        The columns the tables hold and the frame returns (default: all).
+        The columns the frame returns (default: all); the tables hold at least these.
     consume : bool, default False
-        Empty ``tables`` (the caller's list) once they are concatenated. When the
-        caller holds no other reference, a large frame (more than
-        :data:`LARGE_ROWS` rows) is then converted a column at a time, each Arrow
-        column freed as soon as its pandas column exists: the peak is about one
-        frame plus one column instead of two or three frames (at 40 M rows the
-        difference is gigabytes of memory).
+        Empty ``tables`` (the caller's list): each table is then released as soon
+        as its rows are in the frame, so when the caller holds no other reference
+        the read peaks at about the Arrow tables plus the frame filled so far,
+        instead of two or three frames (at 40 M rows, gigabytes of memory).
 
     Examples
     --------
@@ -73,72 +65,9 @@ def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None 
     present = [t for t in tables if t.num_rows]
     if consume:
         tables.clear()
-    table = pa.concat_tables(present) if present else None
-    del present
-    if table is None:
+    if not present:
         return empty_frame()[wanted]
-    if table.num_rows > LARGE_ROWS and consume:
-        holder = [table]
-        del table  # the holder keeps the only reference: columns are freed as they are converted
-        return _frame_column_by_column(holder, wanted)
-    if table.num_columns and table.column(0).num_chunks > 1:
-        # One chunk per column first (Arrow concatenates in C++): pandas then converts
-        # each column once instead of concatenating chunk by chunk.
-        table = table.unify_dictionaries().combine_chunks()
-    ips = "src_ip" in table.column_names and "dst_ip" in table.column_names
-    if ips:
-        src, dst = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
-        table = table.drop_columns(["src_ip", "dst_ip"])
-    frame = table.to_pandas(types_mapper=_INT_TYPES.get, split_blocks=True, self_destruct=True)
-    del table
-    if ips:
-        frame["src_ip"], frame["dst_ip"] = src, dst
-    return _canonical_categories(frame)[wanted]
-
-
-def _frame_column_by_column(holder: list[pa.Table], wanted: list[str]) -> pd.DataFrame:
-    """Convert one column at a time, dropping each from the table (taken from ``holder``) once converted."""
-    table = holder.pop()
-    out: dict[str, Any] = {}
-    if "src_ip" in table.column_names and "dst_ip" in table.column_names:
-        out["src_ip"], out["dst_ip"] = _shared_categories(table.column("src_ip"), table.column("dst_ip"))
-        table = table.drop_columns(["src_ip", "dst_ip"])
-    while table.num_columns:
-        name = table.column_names[0]
-        column = table.select([name])
-        table = table.drop_columns([name])
-        if column.column(0).num_chunks > 1:
-            column = column.unify_dictionaries().combine_chunks()
-        out[name] = column.to_pandas(types_mapper=_INT_TYPES.get, self_destruct=True)[name]
-        del column
-        pa.default_memory_pool().release_unused()  # give the freed Arrow memory back (malloc_trim)
-    return _canonical_categories(pd.DataFrame(out, copy=False))[wanted]
-
-
-def _canonical_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    for name, canonical in _CLOSED.items():
-        if name in frame:
-            cats = list(frame[name].cat.categories)
-            if cats[: len(canonical)] != list(canonical):
-                extra = sorted(c for c in cats if c not in canonical)
-                frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
-    return frame
-
-
-def _shared_categories(src: pa.ChunkedArray, dst: pa.ChunkedArray) -> tuple[pd.Categorical, pd.Categorical]:
-    """Build the address categoricals with one dictionary for both columns.
-
-    Unifying all chunks of both columns in one Arrow call is several times
-    faster than converting each column and then merging categories in pandas.
-    """
-    both = pa.chunked_array(src.chunks + dst.chunks)
-    unified = pa.Table.from_arrays([both], names=["ip"]).unify_dictionaries().column(0)
-    categories = pd.Index(unified.chunk(0).dictionary.to_pandas())
-    dtype = pd.CategoricalDtype(categories)
-    codes = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
-    n_src = len(src.chunks)
-    return (pd.Categorical.from_codes(np.concatenate(codes[:n_src]), dtype=dtype, validate=False),
-            pd.Categorical.from_codes(np.concatenate(codes[n_src:]), dtype=dtype, validate=False))
+    return fill_frame(present, wanted)
 
 
 def decode_to_frame(data: bytes, ref: BlobRef | str, *, strict: bool = False) -> tuple[pd.DataFrame, LoadReport]:

@@ -122,19 +122,6 @@ def test_one_worker_and_two_workers_agree(layout):
     assert a.equals(b)
 
 
-@pytest.mark.parametrize("sample", ["connectivity", "nsg-vs-vnet", "encryption"])
-def test_large_frames_converted_column_by_column_are_identical(sample, monkeypatch):
-    import flowkit.read as read_module
-
-    path = Path(__file__).resolve().parents[1] / "data-samples" / sample
-    whole = flowkit.read_flow_logs(path)
-    monkeypatch.setattr(read_module, "LARGE_ROWS", 0)  # every frame counts as large
-    by_column = flowkit.read_flow_logs(path)
-    pd.testing.assert_frame_equal(whole, by_column, check_exact=True)
-    for name in ("src_ip", "dst_ip", "rule", "mac", "encryption"):
-        assert list(whole[name].cat.categories) == list(by_column[name].cat.categories), name
-
-
 def test_consumed_tables_are_released():
     from flowkit.formats.decode import decode_blob
     from flowkit.read import frame_from_tables

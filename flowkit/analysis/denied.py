@@ -286,10 +286,20 @@ def denied_groups(ids: pd.DataFrame, window_ms: int, names: Mapping[str, Names])
     })
 
 
+def _empty_denied_table() -> pd.DataFrame:
+    """The evidence table without rows, with the dtypes it has when it has rows."""
+    text = ("src_ip", "dst_ip", "protocol", "rule", "acl_id", "where", "observers", "log_types")
+    when = pd.to_datetime(np.array([], dtype=np.int64), unit="ms", utc=True)
+    dtypes: dict[str, Any] = {**{c: "str" for c in text}, "dst_port": np.uint16, "retry_storm": bool,
+                              **{c: np.int64 for c in ("tuples", "attempts", "src_ports", "max_in_window")},
+                              "first_seen": when.dtype, "last_seen": when.dtype, "src_vm": object, "dst_vm": object}
+    return pd.DataFrame({c: pd.Series([], dtype=dtypes[c]) for c in DENIED_COLUMNS})
+
+
 def _no_denied() -> Finding:
     return Finding(title="Denied traffic", verdict="none", severity="info",
                    summary="No denied traffic in these logs.",
-                   evidence={"denied": pd.DataFrame({c: [] for c in DENIED_COLUMNS})},
+                   evidence={"denied": _empty_denied_table()},
                    facts={"groups": 0, "denied_tuples": 0, "attempts": 0, "storms": []})
 
 
@@ -349,7 +359,8 @@ def denied_finding(
     storms = out[out["retry_storm"]]
     storm_facts: list[dict[str, Any]] = [
         {"src_ip": r.src_ip, "dst_ip": r.dst_ip, "dst_port": int(r.dst_port), "protocol": r.protocol,
-         "rule": r.rule, "attempts": int(r.attempts), "max_in_window": int(r.max_in_window)}
+         "rule": None if pd.isna(r.rule) else r.rule, "attempts": int(r.attempts),
+         "max_in_window": int(r.max_in_window)}
         for r in storms.itertuples(index=False)
     ]
     lines = "; ".join(f"{r['src_ip']} -> {r['dst_ip']}:{r['dst_port']} ({r['max_in_window']} attempts "

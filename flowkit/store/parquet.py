@@ -299,18 +299,17 @@ def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.
     return frame_from_tables([table], columns)
 
 
-def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> pa.Table:
+def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> list[pa.Table]:
+    """One table per file, in file order (the categories come out in a fixed order)."""
     schema = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
-    # File by file, concatenated in file order: the dictionaries (categories) come out
-    # in a fixed order; one multi-file scan would interleave them.
+
     def scan(path: str) -> pa.Table:
         return ds.dataset(path, format="parquet", schema=schema).to_table(columns=columns, filter=expr)
 
     if len(paths) == 1:
-        return scan(paths[0])
+        return [scan(paths[0])]
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # pyarrow releases the GIL
-        tables = list(pool.map(scan, paths))
-    return pa.concat_tables(tables)
+        return list(pool.map(scan, paths))
 
 
 def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = None, log_type: str | None = None,
@@ -327,8 +326,8 @@ def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = Non
     wanted = list(columns) if columns is not None else list(COLUMNS)
     if not paths:
         return empty_frame()[wanted]
-    tables = [_scan(list(paths), _read_columns(columns), _filter(to_utc(start), to_utc(end), log_type, mac))]
-    frame = frame_from_tables(tables, wanted, consume=True)  # frees the Arrow columns as it goes
+    tables = _scan(list(paths), _read_columns(columns), _filter(to_utc(start), to_utc(end), log_type, mac))
+    frame = frame_from_tables(tables, wanted, consume=True)  # frees each file's table once copied
     filtered = mac is not None or start is not None or end is not None
     return drop_unused_categories(frame) if filtered else frame
 
@@ -395,15 +394,25 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
 
 
 def _report(frame: pd.DataFrame, files: list[FileEntry], skipped: int, source: str) -> LoadReport:
-    formats: dict[str, int] = {}
-    if len(frame) and "log_type" in frame and "version" in frame:
-        lt = frame["log_type"].cat.codes.to_numpy(np.int64)
-        key = lt * 256 + frame["version"].to_numpy(np.int64)
-        counts = np.bincount(key[lt >= 0])
-        names = frame["log_type"].cat.categories
-        formats = {f"{names[k // 256]}-v{k % 256}": int(counts[k]) for k in np.flatnonzero(counts)}
+    formats = _format_counts(frame) if len(frame) and "log_type" in frame and "version" in frame else {}
     start = end = None
     if len(frame) and "flow_time" in frame:
         start, end = frame["flow_time"].min(), frame["flow_time"].max()
     return LoadReport(files=len(files), files_skipped=skipped, rows=len(frame), tuples=len(frame),
                       formats=formats, start=start, end=end, sources=(f"parquet: {source}",))
+
+
+_SLICE = 1 << 20  # rows per slice when counting formats
+
+
+def _format_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per ``<log type>-v<version>``, counted in slices (no frame-sized temporaries)."""
+    log_type = frame["log_type"].array
+    codes, versions = log_type.codes, frame["version"].to_numpy()  # views, no copies
+    names = log_type.categories
+    counts = np.zeros((len(names), 256), dtype=np.int64)
+    for i in range(0, len(frame), _SLICE):
+        c, v = codes[i:i + _SLICE], versions[i:i + _SLICE]
+        for k in range(len(names)):
+            counts[k] += np.bincount(v[c == k], minlength=256)
+    return {f"{names[k]}-v{ver}": int(counts[k, ver]) for k, ver in zip(*np.nonzero(counts))}

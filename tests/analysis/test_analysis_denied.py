@@ -49,6 +49,20 @@ def test_no_denied_traffic():
     assert f.verdict == "none"
 
 
+def test_no_denied_evidence_has_the_dtypes_of_a_denied_one():
+    empty = denied_summary(empty_frame()).evidence["denied"]
+    full = denied_summary(frame(_scan(3, 60))).evidence["denied"]
+    assert len(empty) == 0 and len(full) == 1
+    assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+
+
+def test_storm_without_a_rule_name_reports_none_not_nan():
+    rows = [{**row, "rule": None} for row in _scan(25, 10)]
+    f = denied_summary(frame(rows))
+    assert f.verdict == "retry-storm" and f.facts["storms"][0]["rule"] is None
+    assert f.evidence["denied"]["rule"].isna().all()
+
+
 def test_finding_verdicts():
     assert denied_summary(frame(_scan(3, 60))).verdict == "denied"
     f = denied_summary(frame(_scan(25, 10)))

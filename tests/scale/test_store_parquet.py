@@ -40,15 +40,26 @@ def test_round_trip_equals_json_read(datasets: dict[str, Path], name: str) -> No
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_round_trip_equals_json_read_when_converted_column_by_column(datasets: dict[str, Path], name: str,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import flowkit.read as read_module
+def test_report_counts_rows_per_format_like_the_json_read(datasets: dict[str, Path], name: str) -> None:
+    import flowkit
 
-    json_frame = read_json(SAMPLES / name)
-    monkeypatch.setattr(read_module, "LARGE_ROWS", 0)  # the path of reads above 4 M rows
-    back = read_json(datasets[name])
-    assert [str(t) for t in back.dtypes] == [str(t) for t in json_frame.dtypes]
-    assert_same_frame(back, json_frame)
+    _, json_report = flowkit.read_flow_logs(SAMPLES / name, with_report=True)
+    frame, report = read_parquet_dataset(datasets[name], with_report=True)
+    assert report.formats == json_report.formats and sum(report.formats.values()) == len(frame)
+    assert (report.start, report.end) == (json_report.start, json_report.end)
+
+
+def test_report_counts_formats_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowkit.store import parquet
+
+    frame = pd.DataFrame({
+        "log_type": pd.Categorical(["nsg", "vnet", "nsg", "nsg", "vnet"], categories=["nsg", "vnet"]),
+        "version": pd.array([2, 4, 1, 2, 4], dtype="uint8"),
+    })
+    expected = {"nsg-v1": 1, "nsg-v2": 2, "vnet-v4": 2}
+    assert parquet._format_counts(frame) == expected
+    monkeypatch.setattr(parquet, "_SLICE", 2)  # slices that split the formats
+    assert parquet._format_counts(pd.concat([frame] * 3, ignore_index=True)) == {k: 3 * v for k, v in expected.items()}
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -1,0 +1,146 @@
+"""fill_frame: Arrow tables -> canonical frame, compared with pyarrow's own conversion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from flowkit.formats.decode import ARROW_SCHEMA, decode_blob
+from flowkit.frame_fill import CLOSED_CATEGORIES, fill_frame
+from flowkit.schema import COLUMNS, dtypes
+from flowkit.sources.base import BlobRef
+from flowkit.sources.layout import parse_blob_path
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data-samples"
+INT_TYPES = {pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
+
+
+def reference(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
+    """The same frame by another route: concatenate, unify, ``to_pandas``, then fix categories in pandas."""
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
+    frame = table.to_pandas(types_mapper=INT_TYPES.get)
+    if "src_ip" in frame and "dst_ip" in frame:
+        shared = list(dict.fromkeys(list(frame["src_ip"].cat.categories) + list(frame["dst_ip"].cat.categories)))
+        for name in ("src_ip", "dst_ip"):
+            frame[name] = frame[name].cat.set_categories(shared)
+    for name, canonical in CLOSED_CATEGORIES.items():
+        if name in frame and list(frame[name].cat.categories[: len(canonical)]) != list(canonical):
+            extra = sorted(c for c in frame[name].cat.categories if c not in canonical)
+            frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
+    return frame[columns]
+
+
+def assert_same(frame: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    for name in frame.columns:
+        assert frame[name].dtype == dtypes()[name] or isinstance(dtypes()[name], pd.CategoricalDtype), name
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            assert list(frame[name].cat.categories) == list(expected[name].cat.categories), name
+
+
+def sample_tables(sample: str) -> list[pa.Table]:
+    tables = []
+    for path in sorted((SAMPLES / sample).rglob("*.json")):
+        name = str(path.relative_to(SAMPLES / sample))
+        tables.append(decode_blob(path.read_bytes(), BlobRef(name=name, meta=parse_blob_path(name))).table)
+    return [t for t in tables if t.num_rows]
+
+
+@pytest.mark.parametrize("sample", ["connectivity", "nsg-vs-vnet", "encryption"])
+def test_samples_equal_pyarrow_conversion(sample: str) -> None:
+    tables = sample_tables(sample)
+    assert len(tables) > 3  # many tables, each with its own dictionaries
+    expected = reference(tables, list(COLUMNS))
+    frame = fill_frame(list(tables), list(COLUMNS))
+    assert len(frame) == sum(t.num_rows for t in tables)
+    assert_same(frame, expected)
+
+
+def table(rows: list[tuple], ips_first: bool = True) -> pa.Table:
+    """A small table of some canonical columns, one dictionary per table (as decode makes them)."""
+    flow, src, dst, port, state, sent, rule = zip(*rows)
+    return pa.table({
+        "flow_time": pa.array(flow, pa.timestamp("ms", "UTC")),
+        "src_ip": pa.array(src).dictionary_encode(),
+        "dst_ip": pa.array(dst).dictionary_encode(),
+        "dst_port": pa.array(port, pa.uint16()),
+        "state": pa.array(state, pa.string()).dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
+        "bytes_sent": pa.array(sent, pa.uint64()),
+        "rule": pa.array(rule, pa.string()).dictionary_encode(),
+    })
+
+
+COLS = ["flow_time", "src_ip", "dst_ip", "dst_port", "state", "bytes_sent", "rule"]
+
+
+def test_tables_with_different_dictionaries_nulls_and_chunks() -> None:
+    t1 = table([(1_714_557_600_000, "192.0.2.1", "198.51.100.7", 443, "C", 10, "r1"),
+                (1_714_557_600_001, "192.0.2.2", "192.0.2.1", 53, None, None, None)])
+    t2 = table([(1_714_557_600_002, "203.0.113.9", "192.0.2.2", 22, "E", 2**63, "r2"),
+                (1_714_557_600_003, "198.51.100.7", "2001:db8::1", 80, "B", 0, "r1")])
+    two_chunks = pa.concat_tables([t2.slice(0, 1), t2.slice(1, 1)])  # chunks with their own slices
+    assert two_chunks.column("src_ip").num_chunks == 2
+    tables = [t1, two_chunks]
+    frame = fill_frame(list(tables), COLS)
+    assert_same(frame, reference(tables, COLS))
+    assert list(frame["src_ip"].cat.categories) == ["192.0.2.1", "192.0.2.2", "203.0.113.9", "198.51.100.7",
+                                                   "2001:db8::1"]
+    assert frame["bytes_sent"].tolist() == [10, pd.NA, 2**63, 0]
+    assert frame["state"].isna().tolist() == [False, True, False, False]
+    assert list(frame["state"].cat.categories) == ["B", "C", "E", "D"]  # canonical, not first-seen
+    assert frame["flow_time"].iloc[-1] == pd.Timestamp(1_714_557_600_003, unit="ms", tz="UTC")
+
+
+def test_one_address_column_still_shares_categories_with_the_other() -> None:
+    t = table([(0, "192.0.2.1", "198.51.100.7", 1, "C", 1, "r")])
+    frame = fill_frame([t], ["src_ip"])
+    assert list(frame.columns) == ["src_ip"]
+    assert list(frame["src_ip"].cat.categories) == ["192.0.2.1", "198.51.100.7"]
+
+
+def test_many_categories_take_wider_codes() -> None:
+    n = 40_000  # above int16: int32 codes
+    ips = [f"2001:db8::{i:x}" for i in range(n)]
+    t = pa.table({"rule": pa.array(ips).dictionary_encode()})
+    frame = fill_frame([t], ["rule"])
+    assert frame["rule"].cat.codes.dtype == np.int32
+    assert frame["rule"].tolist() == ips
+
+
+def test_consumes_the_list_and_keeps_the_callers_tables_intact() -> None:
+    t = table([(5, "192.0.2.1", "198.51.100.7", 1, "C", 1, "r")])
+    tables = [t, t]
+    frame = fill_frame(tables, COLS)
+    assert tables == [] and len(frame) == 2 and t.num_rows == 1
+
+
+def test_the_frame_does_not_alias_arrow_memory() -> None:
+    t = table([(5, "192.0.2.1", "198.51.100.7", 1, "C", 1, "r")])
+    frame = fill_frame([t], COLS)
+    frame.loc[0, "dst_port"] = 9
+    assert t.column("dst_port")[0].as_py() == 1 and frame["dst_port"].iloc[0] == 9
+
+
+def test_missing_value_where_the_contract_has_none_is_an_error() -> None:
+    t = pa.table({"dst_port": pa.array([1, None], pa.uint16())})
+    with pytest.raises(ValueError, match="missing values"):
+        fill_frame([t], ["dst_port"])
+
+
+def test_timestamps_of_another_unit_are_converted() -> None:
+    t = pa.table({"record_time": pa.array([1_500_000], pa.timestamp("us", "UTC"))})
+    frame = fill_frame([t], ["record_time"])
+    assert frame["record_time"].iloc[0] == pd.Timestamp(1_500_000, unit="us", tz="UTC")
+    assert str(frame["record_time"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_empty_dictionaries_and_empty_tables() -> None:
+    empty = ARROW_SCHEMA.empty_table()
+    t = pa.table({"acl_id": pa.DictionaryArray.from_arrays(pa.array([None, None], pa.int32()),
+                                                          pa.array([], pa.string()))})
+    frame = fill_frame([empty.select(["acl_id"]), t], ["acl_id"])
+    assert len(frame) == 2 and frame["acl_id"].isna().all() and len(frame["acl_id"].cat.categories) == 0
