@@ -76,6 +76,7 @@ def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
     types = dtypes()
     names = list(columns)
     n = sum(t.num_rows for t in tables)
+    tables[:] = [_dictionary_encoded(t) for t in tables]
     categories = _categories(tables, names)
     columns_out = {name: _Column.allocate(types[name], n, categories.get(name)) for name in names}
     lookups = {name: _lookups(tables, name, categories[name]) for name in categories}
@@ -97,6 +98,16 @@ def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
             del table, fill
             pa.default_memory_pool().release_unused()  # the table's memory goes back to the system now
     return pd.DataFrame({name: columns_out[name].finish() for name in names}, copy=False)
+
+
+def _dictionary_encoded(table: pa.Table) -> pa.Table:
+    """The table with its categorical columns as dictionary arrays (plain text is encoded)."""
+    types = dtypes()
+    for i, name in enumerate(table.column_names):
+        column = table.column(i)
+        if isinstance(types.get(name), pd.CategoricalDtype) and not pa.types.is_dictionary(column.type):
+            table = table.set_column(i, name, pc.dictionary_encode(column))
+    return table
 
 
 def _categories(tables: list[pa.Table], names: list[str]) -> dict[str, pa.Array]:

@@ -144,3 +144,11 @@ def test_empty_dictionaries_and_empty_tables() -> None:
                                                           pa.array([], pa.string()))})
     frame = fill_frame([empty.select(["acl_id"]), t], ["acl_id"])
     assert len(frame) == 2 and frame["acl_id"].isna().all() and len(frame["acl_id"].cat.categories) == 0
+
+
+def test_plain_text_columns_become_categoricals() -> None:
+    t = pa.table({"mac": pa.array(["000D3A000002", None, "000D3A000001"]),
+                  "rule": pa.array(["r"] * 3, pa.large_string())})
+    frame = fill_frame([t], ["mac", "rule"])
+    assert list(frame["mac"].cat.categories) == ["000D3A000002", "000D3A000001"]
+    assert frame["mac"].isna().tolist() == [False, True, False] and frame["rule"].tolist() == ["r"] * 3
