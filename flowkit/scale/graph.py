@@ -166,10 +166,17 @@ def _grouped_tuples(group: np.ndarray, value: np.ndarray, n_groups: int,
     keys = np.sort(group.astype(np.int64) * width + value)
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
     g, v = keys // width, keys % width
-    labels = (names[v] if names is not None else v).tolist()
-    cuts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).tolist() + [len(keys)]
-    for start, stop in zip(cuts[:-1], cuts[1:]):
-        out[int(g[start])] = tuple(labels[start:stop])
+    labels = names[v] if names is not None else v
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    stops = np.r_[starts[1:], len(keys)]
+    tuples = list(zip(labels[starts].tolist()))  # one value per group: 1-tuples built in C
+    listed = labels.tolist()
+    for j in np.flatnonzero(stops - starts > 1).tolist():  # groups of several values
+        tuples[j] = tuple(listed[starts[j]:stops[j]])
+    if len(tuples) == n_groups:  # every group has values: they come in group order 0..n-1
+        return tuples
+    for i, t in zip(g[starts].tolist(), tuples):
+        out[i] = t
     return out
 
 
