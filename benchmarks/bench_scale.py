@@ -6,7 +6,7 @@ then measures and prints (never asserts):
 1. JSON parse with the single-process pandas reader (tuples/s, frame size);
 2. JSON -> Parquet conversion rate (``flowkit.store.parquet.convert``);
 3. Parquet re-read vs JSON parse (target >= 10x faster);
-4. Dask on a ``LocalCluster`` of 2 single-threaded worker processes: reading the
+4. Dask on ``local_cluster(n_workers=2)``, 2 single-threaded worker processes: reading the
    JSON (throughput relative to the single-process reader, target >= 0.8x) and
    the talker-graph aggregation from the Parquet dataset, with the peak RSS of
    each worker sampled with psutil (target <= 1.5 GB per worker, while the same
@@ -120,13 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-pandas-graph", action="store_true",
                         help="do not build the pandas talker graph for comparison")
     parser.add_argument("--skip-dask", action="store_true", help="stop after the Parquet re-read (steps 1-3)")
+    parser.add_argument("--dask-default-malloc", action="store_true",
+                        help="workers with Dask's malloc settings instead of local_cluster's keep_freed_memory")
     args = parser.parse_args(argv)
 
     import psutil
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from flowkit.read import read_flow_logs
     from flowkit.scale.dask_read import read_flow_logs_dask
+    from flowkit.scale.cluster import local_cluster
     from flowkit.scale.graph import GRAPH_COLUMNS, talker_graph_dask
     from flowkit.store.parquet import convert
 
@@ -181,10 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "parquet_graph_columns_read_s": round(t_cols, 2), "first_touch_frame_s": round(t_touch, 2)}), flush=True)
         return 0
 
-    print("4. Dask, LocalCluster(n_workers=2, threads_per_worker=1)", flush=True)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address="127.0.0.1:0", memory_limit=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    print("4. Dask, flowkit.scale.cluster.local_cluster(n_workers=2): 2 single-threaded worker processes, "
+          + ("Dask's malloc settings" if args.dask_default_malloc else "keep_freed_memory"), flush=True)
+    with local_cluster(n_workers=2, keep_freed_memory=not args.dask_default_malloc, memory_limit=None,
+                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         partition_bytes = args.partition_mb << 20
         ddf = read_flow_logs_dask(src, partition_bytes=partition_bytes)

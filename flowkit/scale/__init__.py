@@ -6,4 +6,5 @@ Modules (imported on use, so ``import flowkit`` stays light):
 - :mod:`flowkit.scale.aggregations` — ``talker_graph_dask``, ``denied_summary_dask``,
   ``encryption_counts_dask``, ``nsg_vnet_keys_dask``
 - :mod:`flowkit.scale.graph` — the talker-graph aggregation behind ``talker_graph_dask``
+- :mod:`flowkit.scale.cluster` — ``local_cluster``: a LocalCluster on 127.0.0.1 with the workers' memory settings
 """

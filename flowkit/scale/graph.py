@@ -99,7 +99,7 @@ def _observer_partials(flows: pd.DataFrame) -> pd.DataFrame:
         **{name: total(c[name]) for name in _COUNTERS},
         "deny": total(deny.astype(float)) > 0, "known": total(f["encryption"].notna().to_numpy(float)) > 0,
         "x": total(category_mask(f["encryption"], "X").astype(float)) > 0,
-    })
+    }, copy=False)  # one block per column: no consolidation copy
 
 
 def _partials_meta() -> pd.DataFrame:

@@ -10,11 +10,12 @@ import pytest
 
 @pytest.fixture(scope="session")
 def dask_client():
-    """A LocalCluster of 2 single-threaded worker processes on 127.0.0.1, and its client."""
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address="127.0.0.1:0", host="127.0.0.1",
-                                       silence_logs=logging.ERROR)
+    """flowkit's local cluster (2 single-threaded worker processes on 127.0.0.1), and its client."""
+    import distributed
+
+    from flowkit.scale.cluster import local_cluster
+
+    cluster = local_cluster(n_workers=2, silence_logs=logging.ERROR)
     client = distributed.Client(cluster)
     yield client
     client.close()
