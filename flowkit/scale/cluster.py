@@ -9,11 +9,13 @@
   handing it back to the operating system at once (``keep_freed_memory``). Dask's
   own default (``MALLOC_TRIM_THRESHOLD_=65536``) also freezes glibc's mmap
   threshold at 128 KiB, so every array above that is a fresh mapping and each
-  task pays again for new pages. Measured on the 2-core VM of this project, the
-  talker graph of 40 M Parquet rows on 2 workers took 104 s with
-  :data:`KEEP_FREED_MEMORY_ENV` against 142 s with Dask's default, for a worker
-  peak of 1.0-1.1 GB against 0.8 GB. Keeping more (32 MiB blocks from the heap)
-  took 98 s but peaked at 1.4-1.6 GB.
+  task pays again for new pages. Measured on the 2-core VM of this project
+  (``benchmarks/bench_scale.py --tuples 40000000``, with and without
+  ``--dask-default-malloc``; talker graph of 40 M rows on 2 workers, peak RSS per
+  worker): from Parquet 103.4 s and 1.0 GB with :data:`KEEP_FREED_MEMORY_ENV`
+  against 137.9 s and 0.8 GB with Dask's default; from JSON 141.8 s and 1.4 GB
+  against 176.1 s and 1.2 GB. Keeping more (8 or 32 MiB blocks from the heap) was
+  faster still (98-105 s from Parquet) but took workers to 1.4-1.6 GB.
 
 Examples
 --------
@@ -31,9 +33,9 @@ from typing import Any, Iterator
 __all__ = ["local_cluster", "KEEP_FREED_MEMORY_ENV"]
 
 #: Worker environment that keeps freed memory in the process (glibc's malloc): blocks up to
-#: 8 MiB (a column of a partition) come from the heap and are reused, and the heap is
+#: 4 MiB (a column of a partition) come from the heap and are reused, and the heap is
 #: trimmed only past 64 MiB free at its top.
-KEEP_FREED_MEMORY_ENV = {"MALLOC_TRIM_THRESHOLD_": str(64 << 20), "MALLOC_MMAP_THRESHOLD_": str(8 << 20)}
+KEEP_FREED_MEMORY_ENV = {"MALLOC_TRIM_THRESHOLD_": str(64 << 20), "MALLOC_MMAP_THRESHOLD_": str(4 << 20)}
 
 
 def local_cluster(n_workers: int = 2, *, threads_per_worker: int = 1, keep_freed_memory: bool = True,
