@@ -14,8 +14,9 @@
   ``--dask-default-malloc``; talker graph of 40 M rows on 2 workers, peak RSS per
   worker): from Parquet 103.4 s and 1.0 GB with :data:`KEEP_FREED_MEMORY_ENV`
   against 137.9 s and 0.8 GB with Dask's default; from JSON 141.8 s and 1.4 GB
-  against 176.1 s and 1.2 GB. Keeping more (8 or 32 MiB blocks from the heap) was
-  faster still (98-105 s from Parquet) but took workers to 1.4-1.6 GB.
+  against 176.1 s and 1.2 GB. Keeping more (8 or 32 MiB blocks from the heap)
+  measured 98-105 s from Parquet, within this VM's drift, and took workers to
+  1.4-1.6 GB.
 
 Examples
 --------
