@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitDataWarning, FormatError
-from flowkit.frame_fill import CLOSED_CATEGORIES, fill_frame
+from flowkit.frame_fill import fill_frame
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport
 from flowkit.progress import progress_bar
@@ -29,8 +29,6 @@ from flowkit.sources.layout import to_utc
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report"]
-
-_CLOSED = CLOSED_CATEGORIES
 
 
 def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None = None, *,

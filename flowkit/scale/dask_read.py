@@ -155,11 +155,11 @@ def _meta(columns: list[str] | None) -> pd.DataFrame:
     """The canonical empty frame; open categoricals marked as having unknown categories."""
     from dask.dataframe.utils import clear_known_categories
 
-    from flowkit.read import _CLOSED
+    from flowkit.frame_fill import CLOSED_CATEGORIES
 
     meta = empty_frame() if columns is None else empty_frame()[columns]
     open_cats = [c for c in meta.columns
-                 if isinstance(meta[c].dtype, pd.CategoricalDtype) and c not in _CLOSED]
+                 if isinstance(meta[c].dtype, pd.CategoricalDtype) and c not in CLOSED_CATEGORIES]
     return clear_known_categories(meta, cols=open_cats) if open_cats else meta
 
 

@@ -43,8 +43,9 @@ import pyarrow.dataset as ds
 from flowkit.addresses import normalize_mac
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
+from flowkit.frame_fill import CLOSED_CATEGORIES
 from flowkit.load_report import LoadReport
-from flowkit.read import _CLOSED, frame_from_tables
+from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_utc
@@ -344,7 +345,7 @@ def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
     >>> list(drop_unused_categories(f)["rule"].cat.categories)
     ['a']
     """
-    closed = set(_CLOSED)
+    closed = set(CLOSED_CATEGORIES)
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.CategoricalDtype) and name not in closed | {"src_ip", "dst_ip"}:
             frame[name] = frame[name].cat.remove_unused_categories()
