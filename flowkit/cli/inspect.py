@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = sys.stdout
     out.write(f"files        {data['files']} read, {data['files_skipped']} skipped by their hour/MAC\n")
-    out.write(f"records      {data['records']}\n")
+    parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])
+    out.write("records      n/a (a Parquet dataset keeps rows, not records)\n" if parquet
+              else f"records      {data['records']}\n")
     out.write(f"tuples       {data['tuples']}\n")
     out.write(f"rows         {data['rows']}\n")
     out.write(f"quarantined  {data['quarantined']}\n")

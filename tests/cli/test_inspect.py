@@ -50,3 +50,27 @@ def test_inspect_fails_clearly_when_it_cannot_read(tmp_path, content, message):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == ""
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_inspect_text_of_a_parquet_dataset_does_not_claim_zero_records(tmp_path, capsys):
+    from pathlib import Path
+
+    from flowkit.store.parquet import convert
+
+    convert(Path(__file__).resolve().parents[2] / "data-samples" / "encryption", tmp_path / "ds")
+    assert main(["inspect", str(tmp_path / "ds")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "records      n/a (a Parquet dataset keeps rows, not records)" in lines
+    assert not any(line.startswith("records      0") for line in lines)
+
+
+def test_output_into_a_closed_pipe_stops_without_a_traceback():
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2] / "data-samples" / "encryption"
+    proc = subprocess.Popen([sys.executable, "-m", "flowkit", "inspect", str(samples)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head` that has read enough, before the first line is written
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err
