@@ -42,6 +42,7 @@ _LAZY = {
     "denied_summary_dask": ("flowkit.scale.aggregations", "denied_summary_dask"),
     "encryption_counts_dask": ("flowkit.scale.aggregations", "encryption_counts_dask"),
     "nsg_vnet_keys_dask": ("flowkit.scale.aggregations", "nsg_vnet_keys_dask"),
+    "compare_nsg_vnet_dask": ("flowkit.scale.compare", "compare_nsg_vnet_dask"),
 }
 
 
@@ -93,6 +94,7 @@ __all__ = [
     "denied_summary_dask",
     "encryption_counts_dask",
     "nsg_vnet_keys_dask",
+    "compare_nsg_vnet_dask",
     # errors
     "FlowkitError",
     "SourceError",

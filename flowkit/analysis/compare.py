@@ -29,30 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowkit.analysis.compare_summary import (CAUSES, CLASSES, difference_rows, no_overlap_finding,
+                                              reconciliation_finding, tally)
 from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counted_values, epoch_ms, flow_extent,
                                    flow_counters, ip_codes, join_labels)
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 
-__all__ = ["compare_nsg_vnet", "CAUSES", "CLASSES", "is_avnm_rule"]
-
-CLASSES = ("matched", "nsg-only", "vnet-only", "outside-window")
-
-#: Known causes of differences, and what each means.
-CAUSES = {
-    "avnm-rule": "denied by an Azure Virtual Network Manager security admin rule, which only VNet "
-                 "flow logs record",
-    "encryption-drop": "dropped for not being encrypted (NX_NOT_ACCEPTED); NSG flow logs know nothing "
-                       "of VNet encryption and show the NSG's allow",
-    "subnet-and-nic-nsg": "logged twice by NSG flow logs, by the subnet's NSG and the NIC's NSG "
-                          "(one key, still matched)",
-    "nsg-v2-counts-tcp-only": "NSG flow logs v2 count TCP packets only: non-TCP counters are 0",
-    "mac-not-logged": "seen at NICs the other log does not cover",
-    "hour-not-logged": "in an hour the other log did not write (outside the common window, or a gap "
-                       "for that NIC)",
-    "clock-skew": "seen by the other log within the allowed skew, just across the window edge",
-    "unexplained": "no known cause: investigate",
-}
+__all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule"]
 
 _GUID_SUFFIX = re.compile(r"_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
@@ -257,8 +241,11 @@ def compare_nsg_vnet(
         (matched keys that differ), ``explained`` (keys per cause of :data:`CAUSES`;
         a key can have several), ``coverage`` (matched / NSG-logged keys in the
         window), ``window``, ``common_macs``. ``verdict`` is ``ready`` (every
-        NSG-logged key covered or explained), ``not-ready`` or ``no-overlap``.
-        ``evidence["keys"]`` has one row per key with its class and causes.
+        NSG-logged key covered or explained), ``not-ready`` or ``no-overlap``
+        (the logs share no hour, or one of them has no tuple between ``start``
+        and ``end``). ``evidence["keys"]`` has one row per key with its class and
+        causes (integer ports; nullable columns where one log did not see the
+        key); ``evidence["differences"]`` the keys not matched or that differ.
 
     Examples
     --------
@@ -272,20 +259,84 @@ def compare_nsg_vnet(
     vnet_all = vnet_flows.loc[category_mask(vnet_flows["log_type"], "vnet")]
     window = _window(nsg_all, vnet_all, start, end)
     if window is None:
-        return Finding(
-            title="NSG vs VNet flow logs", verdict="no-overlap", severity="medium",
-            summary="The NSG and VNet flow logs given share no hour: nothing to compare.",
-            facts={"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0,
-                   "decision_mismatch": 0, "counter_mismatch": 0, "explained": {}, "coverage": None,
-                   "nsg_rows": int(len(nsg_all)), "vnet_rows": int(len(vnet_all))})
+        return no_overlap_finding(len(nsg_all), len(vnet_all))
+    if not (filter_mask(nsg_all, start=window[0], end=window[1]).any()
+            and filter_mask(vnet_all, start=window[0], end=window[1]).any()):
+        return no_overlap_finding(len(nsg_all), len(vnet_all), window)
+    nsg_hours, vnet_hours = mac_hours(nsg_all, window), mac_hours(vnet_all, window)
+    keys = key_table(nsg_all, vnet_all, window, nsg_hours=nsg_hours, vnet_hours=vnet_hours, max_skew=max_skew)
+    return reconciliation_finding(tally(keys), window, {m for m, _ in nsg_hours}, {m for m, _ in vnet_hours},
+                                  differences=difference_rows(keys), keys=keys, figures=figures)
+
+
+def mac_hours(flows: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> set[tuple[str, int]]:
+    """(MAC, hour number since the epoch) pairs ``flows`` has tuples in, inside ``window`` when given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"mac": ["000D3A000101"], "flow_time": ["1970-01-01T02:30Z"]}))
+    >>> mac_hours(f)
+    {('000D3A000101', 2)}
+    """
+    if window is not None:
+        flows = flows.loc[filter_mask(flows, start=window[0], end=window[1])]
+    return _mac_hours(flows)
+
+
+def common_window(nsg_flows: pd.DataFrame, vnet_flows: pd.DataFrame, start: Any = None,
+                  end: Any = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The window :func:`compare_nsg_vnet` compares: ``start``/``end`` when given, else from the
+    first to the end of the last hour both logs have tuples in; None when there is none.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> common_window(empty_frame(), empty_frame()) is None
+    True
+    """
+    return _window(nsg_flows, vnet_flows, start, end)
+
+
+def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], *,
+              nsg_hours: set[tuple[str, int]], vnet_hours: set[tuple[str, int]],
+              max_skew: str | pd.Timedelta = "2min") -> pd.DataFrame:
+    """One row per flow key: its class, what each log saw of it, and its causes.
+
+    Every tuple of a key must be in ``nsg_all``/``vnet_all`` (inside and outside
+    the window); other keys may be absent, so a frame split by key (as the Dask
+    engine shuffles it) gives, part by part, the rows of the whole.
+
+    Parameters
+    ----------
+    nsg_all, vnet_all : pandas.DataFrame
+        The NSG rows and the VNet rows.
+    window : (Timestamp, Timestamp)
+        The compared window (:func:`common_window`).
+    nsg_hours, vnet_hours : set of (str, int)
+        :func:`mac_hours` of *all* NSG and VNet rows inside the window: which
+        NICs and hours each log covers.
+    max_skew : str or Timedelta
+        As for :func:`compare_nsg_vnet`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``evidence["keys"]`` table of :func:`compare_nsg_vnet`.
+
+    Examples
+    --------
+    >>> from flowkit.schema import empty_frame
+    >>> w = (pd.Timestamp("2024-05-01T10:00Z"), pd.Timestamp("2024-05-01T11:00Z"))
+    >>> len(key_table(empty_frame(), empty_frame(), w, nsg_hours=set(), vnet_hours=set()))
+    0
+    """
     lo, hi = window
     skew_ms = int(pd.Timedelta(max_skew) / pd.Timedelta("1ms"))
     nsg_w = nsg_all.loc[filter_mask(nsg_all, start=lo, end=hi)]
     vnet_w = vnet_all.loc[filter_mask(vnet_all, start=lo, end=hi)]
-    nsg_hours, vnet_hours = _mac_hours(nsg_w), _mac_hours(vnet_w)
-    nsg_macs = {m for m, _ in nsg_hours}
-    vnet_macs = {m for m, _ in vnet_hours}
-    common = nsg_macs & vnet_macs
+    common = {m for m, _ in nsg_hours} & {m for m, _ in vnet_hours}
     left = _side(nsg_w, "nsg", common, vnet_hours)
     right = _side(vnet_w, "vnet", common, nsg_hours)
     keys = left.merge(right, on=list(FLOW_KEY), how="outer", indicator=True)
@@ -295,61 +346,36 @@ def compare_nsg_vnet(
 
     # Keys whose every tuple lies outside the window (either side).
     outside = _outside_keys(nsg_all, vnet_all, lo, hi, keys)
-    keys = pd.concat([keys, outside], ignore_index=True)
+    if len(outside):
+        keys = pd.concat([keys, outside], ignore_index=True)
+    keys = _typed(keys)
     keys["causes"] = _causes(keys, nsg_all, vnet_all, skew_ms)
     keys["cause"] = pd.Series([c.split(",")[0] if c else None for c in keys["causes"]],
                               index=keys.index, dtype=object)
+    return keys
 
-    counts = keys["class"].value_counts()
-    matched = int(counts.get("matched", 0))
-    nsg_only = int(counts.get("nsg-only", 0))
-    vnet_only = int(counts.get("vnet-only", 0))
-    out_n = int(counts.get("outside-window", 0))
-    decision_mm = int(keys["decision_mismatch"].sum())
-    counter_mm = int(keys["counter_mismatch"].sum())
-    explained: dict[str, int] = {}
-    for causes in keys["causes"]:
-        for c in filter(None, causes.split(",")):
-            explained[c] = explained.get(c, 0) + 1
-    explained = dict(sorted(explained.items()))
-    coverage = matched / (matched + nsg_only) if (matched + nsg_only) else None
-    nsg_gap = keys[keys["class"] == "nsg-only"]
-    unexplained_gap = int((nsg_gap["causes"].str.contains("unexplained") | (nsg_gap["causes"] == "")).sum())
-    by_hour = _coverage_by_hour(keys, lo, hi)
 
-    gap_causes: dict[str, int] = {}
-    for cause in nsg_gap["cause"]:
-        gap_causes[cause or "unexplained"] = gap_causes.get(cause or "unexplained", 0) + 1
-    cov_text = f"{coverage:.1%}" if coverage is not None else "n/a"
-    summary = (f"VNet logs cover {cov_text} of NSG-logged flows ({matched} of {matched + nsg_only} keys, "
-               f"{lo:%Y-%m-%d %H:%M}Z to {hi:%Y-%m-%d %H:%M}Z)")
-    if nsg_only:
-        summary += "; the rest is explained by " + ", ".join(
-            f"{c} ({n}: {CAUSES.get(c, c)})" for c, n in sorted(gap_causes.items()))
-    summary += (f". {vnet_only} key(s) only in VNet logs, {out_n} outside the common window; "
-                f"{decision_mm} decision and {counter_mm} counter mismatch(es) among matched keys.")
-    if unexplained_gap:
-        verdict, severity = "not-ready", "high"
-        summary += f" {unexplained_gap} NSG-logged key(s) have no known cause: not ready to migrate."
-    else:
-        verdict, severity = "ready", "info" if not decision_mm else "low"
-        summary += " Every NSG-logged flow is covered or explained: ready to rely on VNet flow logs."
-    cause_table = pd.DataFrame({"cause": list(explained), "keys": list(explained.values()),
-                                "meaning": [CAUSES.get(c, "") for c in explained]})
-    figs: dict[str, Any] = {}
-    if figures and len(by_hour):
-        figs["coverage"] = _coverage_figure(by_hour)
-    facts = {"matched": matched, "nsg_only": nsg_only, "vnet_only": vnet_only,
-             "outside_window": out_n, "decision_mismatch": decision_mm, "counter_mismatch": counter_mm,
-             "explained": explained, "coverage": coverage,
-             "window": {"start": lo, "end": hi}, "common_macs": sorted(common),
-             "nsg_only_macs": sorted(nsg_macs - vnet_macs), "vnet_only_macs": sorted(vnet_macs - nsg_macs)}
-    return Finding(title="NSG vs VNet flow logs: migration readiness", verdict=verdict, severity=severity,
-                   summary=summary,
-                   evidence={"keys": keys, "causes": cause_table, "coverage_by_hour": by_hour,
-                             "differences": keys[(keys["class"] != "matched") | keys["decision_mismatch"]
-                                                 | keys["counter_mismatch"]].reset_index(drop=True)},
-                   figures=figs, facts=facts)
+#: Per-side columns of the key table and their dtypes (missing where that log did not see the key).
+_SIDE_COLUMNS = {
+    "first": "Int64", "last": "Int64", "tuples": "Int64", "deny": "boolean", "enc_drop": "boolean",
+    "avnm": "boolean", "macs": "str", "rules": "str", "nsgs": "Int64", "decision": "str", "known": "boolean",
+    **{k: "float64" for k in _COUNTERS}, "mac_other": "boolean", "hour_gap": "boolean",
+}
+
+
+def _typed(keys: pd.DataFrame) -> pd.DataFrame:
+    """The key table with every column, whichever logs saw keys, in fixed dtypes: integer ports,
+    nullable booleans and integers where one log did not see a key."""
+    columns: dict[str, Any] = {
+        "src_ip": keys["src_ip"].astype("str"), "src_port": keys["src_port"].astype(np.int64),
+        "dst_ip": keys["dst_ip"].astype("str"), "dst_port": keys["dst_port"].astype(np.int64),
+        "protocol": keys["protocol"].astype(np.int64), "class": keys["class"].astype("str")}
+    for side in ("nsg", "vnet"):
+        for name, dtype in _SIDE_COLUMNS.items():
+            col = f"{side}_{name}"
+            columns[col] = (keys[col].astype(dtype) if col in keys
+                            else pd.Series([None] * len(keys), index=keys.index, dtype=dtype))
+    return pd.DataFrame(columns, index=keys.index)
 
 
 def _outside_keys(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
@@ -418,44 +444,3 @@ def _causes(keys: pd.DataFrame, nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, s
     two_nsgs = (klass != "outside-window") & (col("nsg_nsgs", 0).astype(np.int64) >= 2)
     extra = np.where(main == "", "subnet-and-nic-nsg", main + ",subnet-and-nic-nsg")
     return pd.Series(np.where(two_nsgs, extra, main), index=keys.index, dtype=object)
-
-
-def _coverage_by_hour(keys: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-    inside = keys[keys["class"].isin(["matched", "nsg-only", "vnet-only"])]
-    first = np.where(inside["nsg_first"].notna(), inside["nsg_first"], inside["vnet_first"]).astype(float) \
-        if len(inside) else np.zeros(0)
-    hours = pd.to_datetime(first, unit="ms", utc=True).floor("h")
-    frame = pd.DataFrame({"hour": hours, "class": inside["class"].to_numpy()})
-    table = frame.groupby(["hour", "class"]).size().unstack("class", fill_value=0)
-    table = table.reindex(pd.date_range(lo, hi - pd.Timedelta("1h"), freq="h", name="hour"), fill_value=0)
-    for c in ("matched", "nsg-only", "vnet-only"):
-        if c not in table:
-            table[c] = 0
-    table = table[["matched", "nsg-only", "vnet-only"]].astype(np.int64)
-    denom = table["matched"] + table["nsg-only"]
-    table["coverage"] = (table["matched"] / denom.where(denom > 0)).astype(float)
-    table.columns.name = None
-    return table.reset_index()
-
-
-def _coverage_figure(by_hour: pd.DataFrame) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 3))
-    ax = fig.subplots()
-    labels = by_hour["hour"].dt.strftime("%m-%d %H:00")
-    x = np.arange(len(by_hour))
-    ax.bar(x, by_hour["matched"], label="matched", color="#2e86c1")
-    ax.bar(x, by_hour["nsg-only"], bottom=by_hour["matched"], label="NSG only", color="#c0392b")
-    ax.bar(x, by_hour["vnet-only"], bottom=by_hour["matched"] + by_hour["nsg-only"], label="VNet only",
-           color="#e67e22")
-    ax.set_xticks(x, labels, rotation=45, fontsize=8)
-    ax.set_ylabel("flow keys (by first hour)")
-    ax2 = ax.twinx()
-    ax2.plot(x, by_hour["coverage"] * 100, color="black", marker="o", label="coverage %")
-    ax2.set_ylim(0, 105)
-    ax2.set_ylabel("VNet coverage of NSG keys (%)")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.set_title("NSG vs VNet coverage per hour")
-    fig.tight_layout()
-    return fig

@@ -13,8 +13,8 @@ nothing is lost silently.
 Examples
 --------
 >>> framed = frame_records(b'\\xef\\xbb\\xbf,{"time":"t"},{"time":"u"}')
->>> [r.time for r in framed.records], framed.kind
-(['t', 'u'], 'fragment')
+>>> [(index, r.time) for index, r in framed.records], framed.kind
+([(0, 't'), (1, 'u')], 'fragment')
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ the client:
   :func:`flowkit.analysis.encryption.encryption_audit`;
 * :func:`nsg_vnet_keys_dask` — the key-set counts of
   :func:`flowkit.analysis.compare.compare_nsg_vnet` (matched, NSG-only,
-  VNet-only, outside the window; common and one-sided MACs).
+  VNet-only, outside the window; common and one-sided MACs). Only hashed keys
+  are shuffled; :func:`flowkit.scale.compare.compare_nsg_vnet_dask` gives the
+  whole reconciliation with causes, at the price of shuffling the rows.
 
 Examples
 --------
@@ -405,8 +407,9 @@ def nsg_vnet_keys_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = N
     nsg_h, vnet_h = dask.compute(nsg_dd.map_partitions(_hours, "nsg", meta=hour_meta, enforce_metadata=False),
                                  vnet_dd.map_partitions(_hours, "vnet", meta=hour_meta, enforce_metadata=False))
     window = _window(nsg_h, vnet_h, start, end)
+    empty = {"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0}
     if window is None:
-        return {"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0}
+        return empty
     lo, hi = window
     if one_frame:
         parts = per_partition(nsg_dd, _both_parts, lo, hi)
@@ -418,6 +421,8 @@ def nsg_vnet_keys_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = N
     counted = shuffle_apply(keys, _KEY_H, _classify, count_meta)
     count_parts, macs = dask.compute(counted.to_delayed(), [p[1] for p in parts])
     totals = small_concat(list(count_parts), count_meta).sum()
+    if not (totals["matched"] + totals["nsg_only"]) or not (totals["matched"] + totals["vnet_only"]):
+        return empty  # one log has no tuple in the window: nothing compared (as compare_nsg_vnet)
     nsg_set = {m for part in macs for m in part.get("nsg", ())}
     vnet_set = {m for part in macs for m in part.get("vnet", ())}
     return {"matched": int(totals["matched"]), "nsg_only": int(totals["nsg_only"]),

@@ -6,7 +6,9 @@ or 1-4 rules (NSG) whose tuple counts are heavy-tailed between 1 and 5000 (media
 many public RFC 5737 documentation addresses, and some IPv6 (``2001:db8::/32``).
 VNet corpora use every state (B/C/E/D), every encryption value, AVNM rule names
 and ``unspecified`` ACLs for encryption drops; NSG corpora version 2 use B/C/E
-with empty B counters and zero UDP counters, version 1 the 8-field tuples.
+with empty B counters and zero UDP counters, version 1 the 8-field tuples. A
+``both`` corpus holds, for every NIC and hour, a VNet blob and the NSG v2 blob of
+the same flows (:func:`flowkit.synth.twin.nsg_twin`): two logs of a migration.
 Tuples are built with numpy draws and one f-string each; a blob is written as
 soon as it is built, so memory stays flat however large the corpus (about 150 MB
 resident for 1 GB).
@@ -32,6 +34,7 @@ import numpy as np
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER, nsg_blob_name, vnet_blob_name
 from flowkit.synth.emit import keep_key_case
 from flowkit.synth.estate import NETWORK_WATCHER, NETWORK_WATCHER_RG, RESOURCE_GROUP, SUBSCRIPTION, vnet_id
+from flowkit.synth.twin import nsg_twin_counted
 
 __all__ = ["CorpusInfo", "write_corpus", "MAX_TUPLES_PER_RULE"]
 
@@ -229,8 +232,9 @@ def write_corpus(dest: str | Path, log_type: str = "vnet", target_bytes: int = 1
     ----------
     dest : str or Path
         Folder to write into; the container folder is created inside it.
-    log_type : {"vnet", "nsg"}
-        VNet flow logs (version 4) or NSG flow logs.
+    log_type : {"vnet", "nsg", "both"}
+        VNet flow logs (version 4), NSG flow logs, or both: per NIC and hour a VNet
+        blob and its NSG v2 twin (:func:`flowkit.synth.twin.nsg_twin`).
     target_bytes : int
         Blobs are written (MAC by MAC, hour by hour from 2024-05-01T00:00Z) until at
         least this many bytes are on disk; the result overshoots by less than one blob.
@@ -253,12 +257,12 @@ def write_corpus(dest: str | Path, log_type: str = "vnet", target_bytes: int = 1
     >>> set(names), info.files == len(names)
     ({'PT1H.json'}, True)
     """
-    if log_type not in ("vnet", "nsg"):
-        raise ValueError(f"log_type must be 'vnet' or 'nsg', not {log_type!r}")
+    if log_type not in ("vnet", "nsg", "both"):
+        raise ValueError(f"log_type must be 'vnet', 'nsg' or 'both', not {log_type!r}")
     if log_type == "nsg" and version not in (1, 2):
         raise ValueError(f"NSG flow logs have version 1 or 2, not {version!r}")
     rng = np.random.default_rng(seed)
-    est_blob = 230_000 if log_type == "vnet" else 190_000
+    est_blob = {"vnet": 230_000, "nsg": 190_000, "both": 420_000}[log_type]
     n_macs = int(min(1000, max(8, round(1.5 * math.sqrt(max(target_bytes, 1) / est_blob)))))
     est = _Estate(n_macs, rng)
     guid = _guid(rng)  # flowLogGUID (VNet) or systemId (NSG)
@@ -274,7 +278,7 @@ def write_corpus(dest: str | Path, log_type: str = "vnet", target_bytes: int = 1
         for mac_i, mac in enumerate(est.macs):
             if written >= target_bytes:
                 break
-            if log_type == "vnet":
+            if log_type != "nsg":
                 name = keep_key_case(vnet_blob_name(SUBSCRIPTION, NETWORK_WATCHER_RG, NETWORK_WATCHER,
                                                     "fl-corpus", stamp, mac), "flowLogResourceID=")
                 path = root / VNET_CONTAINER / name
@@ -282,12 +286,22 @@ def write_corpus(dest: str | Path, log_type: str = "vnet", target_bytes: int = 1
                 name = keep_key_case(nsg_blob_name(SUBSCRIPTION, RESOURCE_GROUP, est.nsgs[mac_i], stamp, mac),
                                      "resourceId=")
                 path = root / NSG_CONTAINER / name
-            data, n = _blob(rng, est, mac_i, hour, log_type, version, guid, target, fl_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            files += 1
-            records += 60
-            tuples += n
-            written += len(data)
+            data, n = _blob(rng, est, mac_i, hour, "vnet" if log_type == "both" else log_type, version, guid,
+                            target, fl_id)
+            blobs = [(path, data, n)]
+            if log_type == "both":
+                nsg_id = (f"/SUBSCRIPTIONS/{SUBSCRIPTION}/RESOURCEGROUPS/{RESOURCE_GROUP}/PROVIDERS/"
+                          f"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/{est.nsgs[mac_i]}").upper()
+                twin, twin_tuples = nsg_twin_counted(data, nsg_id, guid)
+                name = keep_key_case(nsg_blob_name(SUBSCRIPTION, RESOURCE_GROUP, est.nsgs[mac_i], stamp, mac),
+                                     "resourceId=")
+                blobs.append((root / NSG_CONTAINER / name, twin, twin_tuples))
+            for path, data, n in blobs:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                files += 1
+                records += 60
+                tuples += n
+                written += len(data)
         hour_index += 1
     return CorpusInfo(files, records, tuples, written)

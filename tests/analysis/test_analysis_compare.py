@@ -130,3 +130,30 @@ def test_every_cause_is_described():
     assert set(CAUSES) == {"avnm-rule", "encryption-drop", "subnet-and-nic-nsg", "nsg-v2-counts-tcp-only",
                            "mac-not-logged", "hour-not-logged", "clock-skew", "unexplained"}
     assert is_avnm_rule(AVNM) and not is_avnm_rule("UserRule_DenyAll") and not is_avnm_rule(None)
+
+
+def test_a_window_one_log_has_no_tuple_in_is_no_overlap():
+    """start/end given, and only one log has tuples between them: nothing to compare, no verdict."""
+    nsg, vnet = _split(_both(0, 1) + _both(70, 2))
+    only_vnet = compare_nsg_vnet(vnet.iloc[:0], vnet, start="2024-05-01T10:00Z", end="2024-05-01T12:00Z",
+                                 figures=False)
+    assert only_vnet.verdict == "no-overlap" and only_vnet.facts["vnet_rows"] == 4
+    assert "no tuple from 2024-05-01 10:00Z to 2024-05-01 12:00Z" in only_vnet.summary
+    late_vnet = compare_nsg_vnet(nsg, vnet[vnet["src_port"] == 2], start="2024-05-01T10:00Z",
+                                 end="2024-05-01T11:00Z", figures=False)
+    assert late_vnet.verdict == "no-overlap" and late_vnet.facts["nsg_rows"] == 4
+
+
+def test_key_table_has_every_column_in_fixed_dtypes():
+    """Ports stay integers (no outside-window key to concatenate), and what one log did not see
+    is missing (NA), not False or 0."""
+    only_vnet = tuple_row(0.5, sport=7)
+    f = compare_nsg_vnet(*_split(_both(0, 1) + [only_vnet]), figures=False)
+    assert f.facts["outside_window"] == 0 and (f.facts["matched"], f.facts["vnet_only"]) == (1, 1)
+    dtypes = f.evidence["keys"].dtypes.astype(str).to_dict()
+    assert (dtypes["src_port"], dtypes["dst_port"], dtypes["protocol"]) == ("int64", "int64", "int64")
+    assert (dtypes["nsg_deny"], dtypes["vnet_known"], dtypes["nsg_first"], dtypes["vnet_tuples"]) == (
+        "boolean", "boolean", "Int64", "Int64")
+    keys = f.evidence["keys"].set_index("src_port")
+    assert keys.loc[7, "nsg_deny"] is pd.NA and not keys.loc[7, "vnet_deny"]
+    assert keys.loc[7, "nsg_tuples"] is pd.NA and keys.loc[7, "vnet_tuples"] == 1 and keys.loc[1, "nsg_tuples"] == 2

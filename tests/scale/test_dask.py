@@ -199,3 +199,11 @@ def test_denied_summary_dask_acl_tie_whatever_the_row_order(dask_client) -> None
         ddf = from_parts([delayed(c) for c in chunks], empty_frame())
         got = denied_summary_dask(ddf).evidence["denied"]
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_nsg_vnet_keys_dask_window_one_log_is_absent_from(dask_client) -> None:
+    """start/end given and only VNet tuples in it: nothing compared, as compare_nsg_vnet says."""
+    ddf = _dask(SAMPLES / "encryption")
+    window = {"start": "2024-05-01T10:30Z", "end": "2024-05-01T11:30Z"}
+    assert nsg_vnet_keys_dask(ddf, **window) == {"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0}
+    assert compare_nsg_vnet(read_json(SAMPLES / "encryption"), figures=False, **window).verdict == "no-overlap"

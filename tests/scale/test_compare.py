@@ -1,0 +1,113 @@
+"""compare_nsg_vnet_dask on a 2-worker LocalCluster: the pandas reconciliation, causes included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flowkit.analysis.compare import compare_nsg_vnet
+from flowkit.findings import Finding
+from flowkit.read import read_flow_logs
+from flowkit.scale.compare import _ordered_differences, compare_nsg_vnet_dask
+from flowkit.scale.dask_read import read_flow_logs_dask
+from flowkit.schema import empty_frame
+from flowkit.store.parquet import convert
+
+from scale_helpers import SAMPLES, read_json
+
+pytest.importorskip("dask.dataframe")
+
+
+def assert_same_reconciliation(mine: Finding, theirs: Finding) -> None:
+    """Everything of the pandas finding but its ``keys`` table, exactly (dtypes included)."""
+    assert (mine.title, mine.verdict, mine.severity, mine.summary) == (
+        theirs.title, theirs.verdict, theirs.severity, theirs.summary)
+    assert repr(mine.facts) == repr(theirs.facts)
+    assert set(mine.evidence) == set(theirs.evidence) - {"keys"}
+    for name in set(theirs.evidence) & {"causes", "coverage_by_hour"}:
+        pd.testing.assert_frame_equal(mine.evidence[name], theirs.evidence[name], check_exact=True)
+    if "differences" in theirs.evidence:
+        pd.testing.assert_frame_equal(mine.evidence["differences"],
+                                      _ordered_differences([theirs.evidence["differences"]]), check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def two_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """NSG v2 and VNet blobs of the same estate over a few hours (same seed: same NICs and addresses)."""
+    from flowkit.synth import write_corpus
+
+    dest = tmp_path_factory.mktemp("two-logs")
+    write_corpus(dest, "nsg", 1_500_000, seed=5)
+    write_corpus(dest, "vnet", 1_000_000, seed=5)
+    return dest
+
+
+@pytest.mark.parametrize("window", [{}, {"start": "2024-05-01T10:30Z", "end": "2024-05-01T11:30Z"},
+                                    {"max_skew": "10min"}], ids=["common-window", "given-window", "skew"])
+def test_equals_pandas_on_the_nsg_vs_vnet_sample(dask_client, window: dict) -> None:
+    frame = read_json(SAMPLES / "nsg-vs-vnet")
+    ddf = read_flow_logs_dask(SAMPLES / "nsg-vs-vnet", partition_bytes=60_000)
+    assert ddf.npartitions >= 4
+    mine = compare_nsg_vnet_dask(ddf, figures=False, **window)
+    theirs = compare_nsg_vnet(frame, figures=False, **window)
+    assert_same_reconciliation(mine, theirs)
+    # the sample's ground truth: everything NSG logged is matched or explained, with decision mismatches
+    assert mine.verdict == "ready" and mine.facts["decision_mismatch"] > 0
+    assert {"avnm-rule", "encryption-drop", "subnet-and-nic-nsg"} <= set(mine.facts["explained"])
+
+
+@pytest.fixture(scope="module")
+def migration(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """VNet blobs and their NSG v2 twins (every NIC and hour logged by both)."""
+    from flowkit.synth import write_corpus
+
+    dest = tmp_path_factory.mktemp("migration")
+    write_corpus(dest, "both", 2_500_000, seed=6)
+    return dest
+
+
+def test_equals_pandas_on_a_migration_corpus(dask_client, migration: Path) -> None:
+    frame = read_json(migration)
+    theirs = compare_nsg_vnet(frame, figures=False)
+    assert theirs.verdict == "ready" and theirs.facts["matched"] > 10_000
+    assert theirs.facts["decision_mismatch"] > 100 and theirs.facts["counter_mismatch"] > 1000
+    ddf = read_flow_logs_dask(migration, partition_bytes=150_000)
+    assert ddf.npartitions >= 6
+    mine = compare_nsg_vnet_dask(ddf, figures=False)
+    assert_same_reconciliation(mine, theirs)
+    assert len(mine.evidence["differences"]) < theirs.facts["matched"]  # the matched keys stayed on the workers
+
+
+def test_equals_pandas_on_unrelated_logs_from_parquet(dask_client, two_logs: Path, tmp_path: Path) -> None:
+    """Logs that share NICs but not flows: NSG-only, VNet-only and outside-window keys by the thousand."""
+    frame = read_json(two_logs)
+    assert set(frame["log_type"].unique()) == {"nsg", "vnet"}
+    theirs = compare_nsg_vnet(frame, figures=False)
+    assert theirs.facts["nsg_only"] > 1000 and theirs.facts["vnet_only"] > 1000
+    assert theirs.facts["outside_window"] > 0 and theirs.verdict == "not-ready"
+    convert(two_logs, tmp_path / "flows.parquet")
+    both = read_flow_logs(tmp_path / "flows.parquet", engine="dask")
+    assert both.npartitions >= 3
+    assert_same_reconciliation(compare_nsg_vnet_dask(both, figures=False), theirs)
+    nsg = read_flow_logs(tmp_path / "flows.parquet", engine="dask", log_type="nsg")
+    vnet = read_flow_logs(tmp_path / "flows.parquet", engine="dask", log_type="vnet")
+    given = {"start": "2024-05-01T00:30Z", "end": "2024-05-01T02:10Z"}
+    assert_same_reconciliation(compare_nsg_vnet_dask(nsg, vnet, figures=False, **given),
+                               compare_nsg_vnet(frame, figures=False, **given))
+
+
+def test_nothing_to_compare(dask_client) -> None:
+    vnet_only = read_flow_logs_dask(SAMPLES / "encryption", partition_bytes=60_000)
+    frame = read_json(SAMPLES / "encryption")
+    for window in ({}, {"start": "2024-05-01T10:30Z", "end": "2024-05-01T11:30Z"}):
+        mine = compare_nsg_vnet_dask(vnet_only, figures=False, **window)
+        assert mine.verdict == "no-overlap" and mine.facts["vnet_rows"] == len(frame)
+        assert_same_reconciliation(mine, compare_nsg_vnet(frame, figures=False, **window))
+
+
+def test_a_pandas_frame_goes_to_compare_nsg_vnet() -> None:
+    frame = read_json(SAMPLES / "nsg-vs-vnet")
+    assert_same_reconciliation(compare_nsg_vnet_dask(frame, figures=False), compare_nsg_vnet(frame, figures=False))
+    assert compare_nsg_vnet_dask(empty_frame(), figures=False).verdict == "no-overlap"
