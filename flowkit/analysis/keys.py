@@ -484,12 +484,15 @@ def join_labels(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int =
     e, r = keys // width, keys % width
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
     counts = np.diff(np.r_[starts, len(e)])
+    single = counts == 1  # most groups: one value, no joining
+    out[e[starts[single]]] = labels[r[starts[single]]]
     rank_in_edge = np.arange(len(e)) - np.repeat(starts, counts)
-    keep = rank_in_edge < limit
-    kept_e = e[keep]
-    kept_starts = np.flatnonzero(np.r_[True, kept_e[1:] != kept_e[:-1]])
-    joined = np.add.reduceat(labels[r[keep]] + ",", kept_starts)
-    out[kept_e[kept_starts]] = [text[:-1] for text in joined.tolist()]
+    keep = (rank_in_edge < limit) & np.repeat(~single, counts)
+    if keep.any():
+        kept_e = e[keep]
+        kept_starts = np.flatnonzero(np.r_[True, kept_e[1:] != kept_e[:-1]])
+        joined = np.add.reduceat(labels[r[keep]] + ",", kept_starts)
+        out[kept_e[kept_starts]] = [text[:-1] for text in joined.tolist()]
     for i in np.flatnonzero(counts > limit):
         out[e[starts[i]]] += f",…(+{counts[i] - limit})"
     return out
