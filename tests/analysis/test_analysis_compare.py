@@ -157,3 +157,13 @@ def test_key_table_has_every_column_in_fixed_dtypes():
     keys = f.evidence["keys"].set_index("src_port")
     assert keys.loc[7, "nsg_deny"] is pd.NA and not keys.loc[7, "vnet_deny"]
     assert keys.loc[7, "nsg_tuples"] is pd.NA and keys.loc[7, "vnet_tuples"] == 1 and keys.loc[1, "nsg_tuples"] == 2
+
+
+def test_key_table_order_inside_keys_by_key_then_outside_keys():
+    rows = (_both(0, 9) + _both(0, 3) + _both(0, 12, src=DB) + [tuple_row(0.5, sport=4)]
+            + [tuple_row(125, sport=1)] + [tuple_row(125, sport=2, src=APP)])  # the last two: 12:05, only VNet
+    f = compare_nsg_vnet(*_split(rows), start="2024-05-01T10:00Z", end="2024-05-01T11:00Z", figures=False)
+    keys = f.evidence["keys"]
+    assert list(zip(keys["src_ip"], keys["src_port"], keys["class"])) == [
+        (WEB, 3, "matched"), (WEB, 4, "vnet-only"), (WEB, 9, "matched"), (DB, 12, "matched"),
+        (WEB, 1, "outside-window"), (APP, 2, "outside-window")]
