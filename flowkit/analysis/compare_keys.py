@@ -183,6 +183,9 @@ def _outside(frame: pd.DataFrame, kid: np.ndarray, n: int) -> dict[str, np.ndarr
 
 
 _CLASSES = ("matched", "nsg-only", "vnet-only", "outside-window")
+#: The per-key figures the causes read.
+_FOR_CAUSES = ("first", "last", "tuples", "enc_drop", "avnm", "nsgs", "decision", "known", *_COUNTERS, "mac_other",
+               "hour_gap")
 
 
 def _text(codes: np.ndarray, names: Any) -> Any:
@@ -261,24 +264,27 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
     keys = np.concatenate([space.order(np.flatnonzero(in_nsg | in_vnet)), space.order(np.flatnonzero(out_only))])
     klass = np.select([in_nsg[keys] & in_vnet[keys], in_nsg[keys], in_vnet[keys]], [0, 1, 2], 3).astype(np.int8)
     is_out = klass == 3
-    picked = {side: {name: values[keys] for name, values in sides[side].items()} for side in sides}
+    protocol = space.ports["protocol"][keys]
+    flags = _causes(klass, {side: {name: values[keys] for name, values in sides[side].items() if name in _FOR_CAUSES}
+                            for side in sides}, spans, keys, protocol, skew_ms)
     columns: dict[str, Any] = {
         "src_ip": _text(space.src[keys], space.names), "src_port": space.ports["src_port"][keys],
         "dst_ip": _text(space.dst[keys], space.names), "dst_port": space.ports["dst_port"][keys],
-        "protocol": space.ports["protocol"][keys], "class": _text(klass, _CLASSES)}
+        "protocol": protocol, "class": _text(klass, _CLASSES)}
+    del space
     for side in ("nsg", "vnet"):
-        seen = picked[side]["tuples"] > 0
+        seen = sides[side]["tuples"][keys] > 0
         seen_out = is_out & (outside[side]["tuples"][keys] > 0)
         for name, dtype in SIDE_COLUMNS.items():
-            values = picked[side][name]
+            values = sides[side].pop(name)[keys]  # each per-key array is freed once placed
             if name == "decision":
                 columns[f"{side}_{name}"] = _text(np.where(seen, values.astype(np.int8), -1), ("allow", "deny"))
                 continue
             if name in _OUTSIDE and is_out.any():  # outside-window keys: what this log saw outside
-                values = values.copy()
                 values[is_out] = outside[side][name][keys[is_out]]
             columns[f"{side}_{name}"] = _column(values, seen | seen_out if name in _OUTSIDE else seen, dtype)
-    columns.update(_causes(klass, picked, spans, keys, columns["protocol"], skew_ms))
+            del values
+    columns.update(flags)
     return pd.DataFrame(columns, columns=list(KEY_COLUMNS))
 
 
