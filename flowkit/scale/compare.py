@@ -42,6 +42,10 @@ from flowkit.schema import COUNTER_COLUMNS
 
 __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
 
+#: Rows per partition after the shuffle, by default. Fewer, larger partitions than the input's
+#: cut the per-partition overhead; measured on 6 M tuples (one key per tuple or so, the worst
+#: case): 500 k rows, 34.7 s and at most 930 MB per worker; 250 k rows, 37.6 s and 773 MB.
+ROWS_PER_PARTITION = 500_000
 #: Columns the comparison reads (the rest never leaves the partitions).
 COMPARE_COLUMNS = [*KEY5, "flow_time", "mac", "log_type", "decision", "state", "encryption", "rule",
                    "resource_id", *COUNTER_COLUMNS]
@@ -93,7 +97,8 @@ def _ordered_differences(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = None, end: Any = None,
-                          max_skew: str | pd.Timedelta = "2min", figures: bool = True) -> Finding:
+                          max_skew: str | pd.Timedelta = "2min", figures: bool = True,
+                          rows_per_partition: int = ROWS_PER_PARTITION) -> Finding:
     """:func:`flowkit.analysis.compare.compare_nsg_vnet` on Dask DataFrames.
 
     Parameters
@@ -105,6 +110,9 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
         VNet rows.
     start, end, max_skew, figures
         As for :func:`~flowkit.analysis.compare.compare_nsg_vnet`.
+    rows_per_partition : int
+        Rows per partition after the shuffle on the flow key (never more partitions
+        than the input has): lower it for workers with little memory.
 
     Returns
     -------
@@ -142,8 +150,8 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     if window is None:
         return no_overlap_finding(rows["nsg"], rows["vnet"])
     coverage = dask.delayed(_merge_coverage, pure=True)(per_partition(flows, _coverage_part, window))
-    n = max(1, flows.npartitions)
-    shuffled = flows.shuffle(on=KEY5, npartitions=n) if n > 1 else flows
+    n = max(1, min(flows.npartitions, -(-(rows["nsg"] + rows["vnet"]) // rows_per_partition)))
+    shuffled = flows.shuffle(on=KEY5, npartitions=n) if flows.npartitions > 1 else flows
     results, coverage = dask.compute(per_partition(shuffled, _compare_part, window, coverage, max_skew), coverage)
     if not (coverage["nsg_in"] and coverage["vnet_in"]):
         return no_overlap_finding(rows["nsg"], rows["vnet"], window)

@@ -50,7 +50,7 @@ def test_equals_pandas_on_the_nsg_vs_vnet_sample(dask_client, window: dict) -> N
     frame = read_json(SAMPLES / "nsg-vs-vnet")
     ddf = read_flow_logs_dask(SAMPLES / "nsg-vs-vnet", partition_bytes=60_000)
     assert ddf.npartitions >= 4
-    mine = compare_nsg_vnet_dask(ddf, figures=False, **window)
+    mine = compare_nsg_vnet_dask(ddf, figures=False, rows_per_partition=100, **window)
     theirs = compare_nsg_vnet(frame, figures=False, **window)
     assert_same_reconciliation(mine, theirs)
     # the sample's ground truth: everything NSG logged is matched or explained, with decision mismatches
@@ -75,7 +75,7 @@ def test_equals_pandas_on_a_migration_corpus(dask_client, migration: Path) -> No
     assert theirs.facts["decision_mismatch"] > 100 and theirs.facts["counter_mismatch"] > 1000
     ddf = read_flow_logs_dask(migration, partition_bytes=150_000)
     assert ddf.npartitions >= 6
-    mine = compare_nsg_vnet_dask(ddf, figures=False)
+    mine = compare_nsg_vnet_dask(ddf, figures=False, rows_per_partition=5_000)
     assert_same_reconciliation(mine, theirs)
     assert len(mine.evidence["differences"]) < theirs.facts["matched"]  # the matched keys stayed on the workers
 
@@ -90,11 +90,11 @@ def test_equals_pandas_on_unrelated_logs_from_parquet(dask_client, two_logs: Pat
     convert(two_logs, tmp_path / "flows.parquet")
     both = read_flow_logs(tmp_path / "flows.parquet", engine="dask")
     assert both.npartitions >= 3
-    assert_same_reconciliation(compare_nsg_vnet_dask(both, figures=False), theirs)
+    assert_same_reconciliation(compare_nsg_vnet_dask(both, figures=False, rows_per_partition=10_000), theirs)
     nsg = read_flow_logs(tmp_path / "flows.parquet", engine="dask", log_type="nsg")
     vnet = read_flow_logs(tmp_path / "flows.parquet", engine="dask", log_type="vnet")
     given = {"start": "2024-05-01T00:30Z", "end": "2024-05-01T02:10Z"}
-    assert_same_reconciliation(compare_nsg_vnet_dask(nsg, vnet, figures=False, **given),
+    assert_same_reconciliation(compare_nsg_vnet_dask(nsg, vnet, figures=False, rows_per_partition=10_000, **given),
                                compare_nsg_vnet(frame, figures=False, **given))
 
 
