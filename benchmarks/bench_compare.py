@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="about 400,000 tuples")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--workdir", type=Path, default=HERE / "corpus")
+    parser.add_argument("--rows-per-partition", type=int, default=None,
+                        help="compare_nsg_vnet_dask's rows_per_partition (default: its own)")
     parser.add_argument("--json", type=Path, help="write the summary here")
     args = parser.parse_args(argv)
     tuples = 400_000 if args.quick else args.tuples
@@ -104,9 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         ddf = flowkit.read_flow_logs(dest, engine="dask")
+        extra = {} if args.rows_per_partition is None else {"rows_per_partition": args.rows_per_partition}
         with PeakRSS(pids) as peak:
             finding, t_dask = timed(f"compare_nsg_vnet_dask ({ddf.npartitions} partitions)",
-                                    lambda: compare_nsg_vnet_dask(ddf, figures=False))
+                                    lambda: compare_nsg_vnet_dask(ddf, figures=False, **extra))
     same = (finding.verdict, finding.summary, repr(finding.facts)) == (
         pandas["verdict"], pandas["summary"], pandas["facts"])
     t_pandas = pandas["read_s"] + pandas["compare_s"]

@@ -15,7 +15,9 @@ the differing keys with their causes), computed in three steps:
    counts and its *differing* keys only; matched keys stay on the workers.
 
 Steps 2 and 3 run in one computation, so each partition is read twice in all
-(step 1, then steps 2-3), not three times; the rows in step 1 are counted too.
+(step 1, then steps 2-3), not three times; the rows in step 1 are counted too. On a
+distributed cluster the partitions' results are fetched as each is ready, so the
+workers do not hold every partition's differing keys until the end.
 
 Examples
 --------
@@ -43,9 +45,10 @@ from flowkit.schema import COUNTER_COLUMNS
 __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
 
 #: Rows per partition after the shuffle, by default. Fewer, larger partitions than the input's
-#: cut the per-partition overhead; measured on 6 M tuples (one key per tuple or so, the worst
-#: case): 500 k rows, 34.7 s and at most 930 MB per worker; 250 k rows, 37.6 s and 773 MB.
-ROWS_PER_PARTITION = 500_000
+#: cut the per-partition overhead. Measured on 2 workers (benchmarks/bench_compare.py; about one
+#: key per two tuples): 20 M tuples, 250 k rows: 134.8 s, at most 1,217 MB per worker; 500 k rows:
+#: 119.8 s, 1,409 MB. 6 M tuples, 250 k: 37.6 s, 773 MB; 500 k: 34.7 s, 930 MB.
+ROWS_PER_PARTITION = 250_000
 #: Columns the comparison reads (the rest never leaves the partitions).
 COMPARE_COLUMNS = [*KEY5, "flow_time", "mac", "log_type", "decision", "state", "encryption", "rule",
                    "resource_id", *COUNTER_COLUMNS]
@@ -152,7 +155,7 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     coverage = dask.delayed(_merge_coverage, pure=True)(per_partition(flows, _coverage_part, window))
     n = max(1, min(flows.npartitions, -(-(rows["nsg"] + rows["vnet"]) // rows_per_partition)))
     shuffled = flows.shuffle(on=KEY5, npartitions=n) if flows.npartitions > 1 else flows
-    results, coverage = dask.compute(per_partition(shuffled, _compare_part, window, coverage, max_skew), coverage)
+    results, coverage = _gather(per_partition(shuffled, _compare_part, window, coverage, max_skew), coverage)
     if not (coverage["nsg_in"] and coverage["vnet_in"]):
         return no_overlap_finding(rows["nsg"], rows["vnet"], window)
     total = KeyTally()
@@ -160,6 +163,28 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
         total = total + part_tally
     return reconciliation_finding(total, window, {m for m, _ in coverage["nsg"]}, {m for m, _ in coverage["vnet"]},
                                   differences=_ordered_differences([d for _, d in results]), figures=figures)
+
+
+def _gather(tasks: list[Any], last: Any) -> tuple[list[Any], Any]:
+    """Compute ``tasks`` and ``last`` in one graph. On a distributed cluster each result is
+    fetched as soon as it is ready and released on its worker (the differing keys of every
+    partition would otherwise wait in the workers' memory until the last one is done)."""
+    import dask
+
+    try:
+        from distributed import as_completed, get_client
+
+        client = get_client()
+    except (ImportError, ValueError):  # no distributed client: Dask's local scheduler
+        results, value = dask.compute(tasks, last)
+        return list(results), value
+    futures = client.compute([*tasks, last])
+    position = {f.key: i for i, f in enumerate(futures)}
+    out: list[Any] = [None] * len(futures)
+    for future in as_completed(futures):
+        out[position[future.key]] = future.result()
+        future.release()
+    return out[:-1], out[-1]
 
 
 def _hour_frame(hours: set[int]) -> pd.DataFrame:

@@ -111,3 +111,24 @@ def test_a_pandas_frame_goes_to_compare_nsg_vnet() -> None:
     frame = read_json(SAMPLES / "nsg-vs-vnet")
     assert_same_reconciliation(compare_nsg_vnet_dask(frame, figures=False), compare_nsg_vnet(frame, figures=False))
     assert compare_nsg_vnet_dask(empty_frame(), figures=False).verdict == "no-overlap"
+
+
+def test_without_a_distributed_client_dask_local_scheduler_does_it() -> None:
+    """No ``distributed.Client``: the plain Dask scheduler computes the same finding (in a fresh
+    process, since this session's cluster fixture is the default client of this one)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore')\n"
+        "from flowkit.read import read_flow_logs\n"
+        "from flowkit.scale.compare import compare_nsg_vnet_dask\n"
+        "from flowkit.scale.dask_read import read_flow_logs_dask\n"
+        "from flowkit.analysis.compare import compare_nsg_vnet\n"
+        "ddf = read_flow_logs_dask(sys.argv[1], partition_bytes=60_000)\n"
+        "mine = compare_nsg_vnet_dask(ddf, figures=False, rows_per_partition=100)\n"
+        "theirs = compare_nsg_vnet(read_flow_logs(sys.argv[1]), figures=False)\n"
+        "print(mine.summary == theirs.summary and repr(mine.facts) == repr(theirs.facts), mine.verdict)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "nsg-vs-vnet")], capture_output=True,
+                         text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["True", "ready"], out.stderr[-2000:]
