@@ -51,6 +51,11 @@ _TYPES = {
     "packets_received": pa.uint64(), "bytes_received": pa.uint64(),
 }
 _VNET_TYPES = {**_TYPES, "protocol": pa.uint8()}
+#: One-letter flags are read as raw bytes on the fast path and coded through a 256-entry table
+#: (cheaper than dictionary-encoding them in the CSV reader); anything else falls back to a dictionary.
+_FLAGS = ("direction", "decision", "state")
+_FAST_TYPES = {"vnet4": {**_VNET_TYPES, **{f: pa.binary() for f in _FLAGS}},
+               "nsg": {**_TYPES, **{f: pa.binary() for f in _FLAGS}}}
 _SYNTAX = {  # slow path: what a numeric field must look like before it is cast
     "ts": re.compile(r"^-?\d{1,18}$"), "src_port": re.compile(r"^\d{1,5}$"),
     "dst_port": re.compile(r"^\d{1,5}$"), "packets_sent": re.compile(r"^\d{0,19}$"),
@@ -156,7 +161,7 @@ def parse_tuples(buf: bytes | bytearray, fmt: str, n_lines: int | None = None, *
         if not sparse and (not buf or buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf):
             raise pa.ArrowInvalid("empty line")  # an empty tuple string
         # VNet writes the protocol as a number: parse it as one (the careful path takes text forms)
-        table = _read(buf, names, _VNET_TYPES if fmt == "vnet4" else _TYPES, sparse)
+        table = _read(buf, names, _FAST_TYPES["vnet4" if fmt == "vnet4" else "nsg"], sparse)
         if table.num_rows != n_lines:
             raise pa.ArrowInvalid("line count mismatch")
         if any(table.column(n).null_count for n in names if n not in _COUNTERS):
@@ -246,6 +251,28 @@ def _dict_codes(arr: pa.DictionaryArray, mapping, dtype: type = np.int8) -> tupl
     return codes, (codes < 0 if (table < 0).any() else None)
 
 
+def _flag_codes(arr: pa.Array, mapping) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_dict_codes` for a one-letter flag column read as bytes (or as a dictionary).
+
+    When every value is one byte long (the rule), the bytes are coded through a 256-entry
+    table; otherwise (an empty or longer value) the column is dictionary-encoded and coded
+    value by value, so that a bad value is reported as it always was.
+    """
+    if pa.types.is_dictionary(arr.type):
+        return _dict_codes(arr, mapping)
+    if arr.null_count == 0 and len(arr):
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        # n values in n ASCII bytes: each exactly one letter (non-ASCII goes the careful way,
+        # where bytes that are not UTF-8 make the buffer take the slow path, as before)
+        if offsets[-1] - offsets[0] == len(arr) and data.max() < 128:
+            table = np.array([-1 if (m := mapping(chr(b))) is None else m for b in range(256)], dtype=np.int8)
+            codes = table[data]
+            invalid = codes < 0
+            return codes, (invalid if invalid.any() else None)
+    return _dict_codes(pc.dictionary_encode(pc.cast(arr, pa.string())), mapping)
+
+
 def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray | None:
     """Rows whose address is neither IPv4 nor IPv6, checking each distinct value once.
 
@@ -298,12 +325,12 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
             lambda v: _PROTOCOLS.get(v.upper()) if not v.isdigit() else (int(v) if int(v) < 256 else None),
             np.int16)
         reasons.append((invalid, "invalid-protocol"))
-    direction, invalid = _dict_codes(col("direction"), {"I": 0, "O": 1}.get)
+    direction, invalid = _flag_codes(col("direction"), {"I": 0, "O": 1}.get)
     reasons.append((invalid, "invalid-direction"))
 
     state = np.full(n, -1, dtype=np.int8)
     if "state" in table.column_names:
-        state, invalid = _dict_codes(col("state"), _STATE_CODES.get)
+        state, invalid = _flag_codes(col("state"), _STATE_CODES.get)
         reasons.append((invalid, "invalid-state"))
 
     encryption = np.full(n, -1, dtype=np.int8)
@@ -320,7 +347,7 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
         reasons.append((invalid, "invalid-encryption"))
 
     if "decision" in table.column_names:
-        decision, invalid = _dict_codes(col("decision"), {"A": 0, "D": 1}.get)
+        decision, invalid = _flag_codes(col("decision"), {"A": 0, "D": 1}.get)
         reasons.append((invalid, "invalid-decision"))
     else:  # VNet: state D, or dropped for not being encrypted, is a deny
         denied = (state == _STATE_CODES["D"]) | (encryption == ENCRYPTION_STATES.index("NX_NOT_ACCEPTED"))
