@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from flowkit.analysis.compare_summary import CLASSES
 from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counted_values, epoch_ms, flow_counters,
                                    join_labels)
 from flowkit.filters import filter_mask
@@ -182,7 +183,6 @@ def _outside(frame: pd.DataFrame, kid: np.ndarray, n: int) -> dict[str, np.ndarr
             "macs": _labels(kid, frame["mac"], n)}
 
 
-_CLASSES = ("matched", "nsg-only", "vnet-only", "outside-window")
 #: The per-key figures the causes read.
 _FOR_CAUSES = ("first", "last", "tuples", "enc_drop", "avnm", "nsgs", "decision", "known", *_COUNTERS, "mac_other",
                "hour_gap")
@@ -270,7 +270,7 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
     columns: dict[str, Any] = {
         "src_ip": _text(space.src[keys], space.names), "src_port": space.ports["src_port"][keys],
         "dst_ip": _text(space.dst[keys], space.names), "dst_port": space.ports["dst_port"][keys],
-        "protocol": protocol, "class": _text(klass, _CLASSES)}
+        "protocol": protocol, "class": _text(klass, CLASSES)}
     del space
     for side in ("nsg", "vnet"):
         seen = sides[side]["tuples"][keys] > 0

@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.analysis.compare import common_window, compare_nsg_vnet, key_table, mac_hours
-from flowkit.analysis.compare_summary import (KeyTally, difference_rows, no_overlap_finding,
+from flowkit.analysis.compare_summary import (CLASSES, KeyTally, difference_rows, no_overlap_finding,
                                               reconciliation_finding, tally)
 from flowkit.analysis.keys import FLOW_KEY, category_mask, epoch_ms
 from flowkit.filters import filter_mask
@@ -94,7 +94,7 @@ def _ordered_differences(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=[*FLOW_KEY, "class"])
     frame = pd.concat(parts, ignore_index=True)
-    rank = frame["class"].map({"matched": 0, "nsg-only": 1, "vnet-only": 2, "outside-window": 3})
+    rank = frame["class"].map({name: i for i, name in enumerate(CLASSES)})
     order = frame.assign(_rank=rank).sort_values(["_rank", *FLOW_KEY], kind="stable").index
     return frame.loc[order].reset_index(drop=True)
 
