@@ -92,6 +92,11 @@ class _Estate:
                          "/providers/Microsoft.Network/networkSecurityGroups/nsg-corpus-000")
         self.peers, self.peer_v6 = _peers(rng)
 
+    def nsg_id(self, mac_i: int) -> str:
+        """Resource ID of the NSG of NIC ``mac_i``, upper-case as Azure writes it in NSG records."""
+        return (f"/SUBSCRIPTIONS/{SUBSCRIPTION}/RESOURCEGROUPS/{RESOURCE_GROUP}/PROVIDERS/"
+                f"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/{self.nsgs[mac_i]}").upper()
+
 
 def _counters(rng: np.random.Generator, n: int) -> tuple[list[int], list[int], list[int], list[int]]:
     p1 = np.maximum(1, rng.lognormal(3.0, 1.6, n)).astype(np.int64)
@@ -214,8 +219,7 @@ def _blob(rng: np.random.Generator, est: _Estate, mac_i: int, hour: datetime, lo
                              % (rule, mac, '","'.join(texts[t:t + sizes[g]])))
                 t += int(sizes[g])
                 g += 1
-            nsg_id = (f"/SUBSCRIPTIONS/{SUBSCRIPTION}/RESOURCEGROUPS/{RESOURCE_GROUP}/PROVIDERS/"
-                      f"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/{est.nsgs[mac_i]}").upper()
+            nsg_id = est.nsg_id(mac_i)
             records.append(
                 '{"time":"%s","systemId":"%s","macAddress":"%s","category":"NetworkSecurityGroupFlowEvent",'
                 '"resourceId":"%s","operationName":"NetworkSecurityGroupFlowEvents",'
@@ -290,9 +294,7 @@ def write_corpus(dest: str | Path, log_type: str = "vnet", target_bytes: int = 1
                             target, fl_id)
             blobs = [(path, data, n)]
             if log_type == "both":
-                nsg_id = (f"/SUBSCRIPTIONS/{SUBSCRIPTION}/RESOURCEGROUPS/{RESOURCE_GROUP}/PROVIDERS/"
-                          f"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/{est.nsgs[mac_i]}").upper()
-                twin, twin_tuples = nsg_twin_counted(data, nsg_id, guid)
+                twin, twin_tuples = nsg_twin_counted(data, est.nsg_id(mac_i), guid)
                 name = keep_key_case(nsg_blob_name(SUBSCRIPTION, RESOURCE_GROUP, est.nsgs[mac_i], stamp, mac),
                                      "resourceId=")
                 blobs.append((root / NSG_CONTAINER / name, twin, twin_tuples))
