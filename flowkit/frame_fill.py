@@ -1,16 +1,19 @@
 """Arrow tables -> one canonical pandas frame, filled table by table.
 
-The frame's columns are allocated once, at their final size and dtype, and each
-Arrow table is copied into its slice and then released. Nothing is concatenated,
-no dictionary is unified in Arrow and no column is converted twice: a table's
-memory is freed as soon as its rows are in the frame, so a read peaks at about
-the Arrow tables plus the part of the frame already filled, not at two or three
-frames.
+The frame's columns are allocated once, at their final size, and each Arrow
+table is copied into its slice, straight from its buffers, and can be released
+right after. Nothing is concatenated, no dictionary is unified in Arrow and no
+column is converted twice, so a read peaks at about the Arrow tables not yet
+copied plus the frame, not at two or three frames. :class:`FrameFiller` takes
+the tables one at a time (a reader can stream them: the Parquet reader copies a
+file while the next one is read); :func:`fill_frame` fills from a list.
 
-Categories come out in first-appearance order over the tables' dictionaries (the
-order :meth:`pyarrow.Table.unify_dictionaries` gives), ``src_ip`` and ``dst_ip``
-share one set, and the closed categoricals (direction, decision, state,
-encryption, log_type) start with their canonical categories.
+Categories come out in first-appearance order over the tables, in the order
+they are added (within a table, ``src_ip`` before ``dst_ip``: both share one
+set), and the closed categoricals (direction, decision, state, encryption,
+log_type) start with their canonical categories, other values following in
+first-appearance order. Category codes start narrow (``int8``) and widen when a
+table brings more categories than they hold.
 
 Examples
 --------
@@ -34,7 +37,7 @@ import pyarrow.compute as pc
 
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES, dtypes
 
-__all__ = ["fill_frame", "CLOSED_CATEGORIES"]
+__all__ = ["fill_frame", "FrameFiller", "CLOSED_CATEGORIES"]
 
 #: Categoricals with a fixed vocabulary: their categories start with these, in this order.
 CLOSED_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -44,6 +47,9 @@ CLOSED_CATEGORIES: dict[str, tuple[str, ...]] = {
 _IPS = ("src_ip", "dst_ip")
 #: Threads copying columns into the frame (2 cores on the machine this was tuned on).
 FILL_THREADS = 2
+#: :func:`fill_frame` hands freed table memory back to the system after about this many
+#: bytes of tables (each hand-back costs milliseconds: once per table was seconds at 400 tables).
+RELEASE_BYTES = 128 << 20
 
 
 def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
@@ -73,31 +79,118 @@ def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
     >>> len(f), list(f["dst_ip"].cat.categories)
     (2, ['192.0.2.1', '198.51.100.7'])
     """
-    types = dtypes()
-    names = list(columns)
     n = sum(t.num_rows for t in tables)
-    tables[:] = [_dictionary_encoded(t) for t in tables]
-    categories = _categories(tables, names)
-    columns_out = {name: _Column.allocate(types[name], n, categories.get(name)) for name in names}
-    lookups = {name: _lookups(tables, name, categories[name]) for name in categories}
     tables.reverse()
-    offset, index = 0, 0
-    with ThreadPoolExecutor(max_workers=FILL_THREADS) as pool:  # numpy and Arrow copy without the GIL
+    freed = 0
+    with FrameFiller(n, columns) as filler:
         while tables:
             table = tables.pop()
+            filler.add(table)
+            freed += table.nbytes
+            del table
+            if freed >= RELEASE_BYTES or not tables:
+                pa.default_memory_pool().release_unused()  # the tables' memory goes back to the system now
+                freed = 0
+        return filler.finish()
 
-            def fill(name: str, table: pa.Table = table, offset: int = offset, index: int = index) -> None:
-                at = offset
-                for j, chunk in enumerate(table.column(name).chunks):
-                    columns_out[name].fill(chunk, at, lookups[name][index][j] if name in lookups else None)
-                    at += len(chunk)
 
-            list(pool.map(fill, names))
-            offset += table.num_rows
-            index += 1
-            del table, fill
-            pa.default_memory_pool().release_unused()  # the table's memory goes back to the system now
-    return pd.DataFrame({name: columns_out[name].finish() for name in names}, copy=False)
+class FrameFiller:
+    """A canonical frame of a known number of rows, filled one Arrow table at a time.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows the tables will hold in total.
+    columns : sequence of str
+        Canonical column names, in the order the frame returns them.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> with FrameFiller(3, ["dst_port"]) as filler:
+    ...     filler.add(pa.table({"dst_port": pa.array([443, 53], pa.uint16())}))
+    ...     filler.add(pa.table({"dst_port": pa.array([22], pa.uint16())}))
+    ...     frame = filler.finish()
+    >>> frame["dst_port"].tolist()
+    [443, 53, 22]
+    """
+
+    def __init__(self, n_rows: int, columns: Sequence[str]) -> None:
+        types = dtypes()
+        self.n_rows, self.filled = n_rows, 0
+        self._names = list(columns)
+        self._addresses = addresses = _Categories()
+        self._categories = {
+            name: addresses if name in _IPS else _Categories(CLOSED_CATEGORIES.get(name, ()))
+            for name in self._names if isinstance(types[name], pd.CategoricalDtype)
+        }
+        self._columns = {name: _Column.allocate(types[name], n_rows, self._categories.get(name))
+                         for name in self._names}
+        self._pool = ThreadPoolExecutor(max_workers=FILL_THREADS)  # numpy copies without the GIL
+
+    def __enter__(self) -> "FrameFiller":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the copying threads (also done by :meth:`finish` and on leaving a ``with``)."""
+        self._pool.shutdown(wait=True)
+
+    def add(self, table: pa.Table) -> None:
+        """Copy the rows of ``table`` after those already added.
+
+        Raises
+        ------
+        ValueError
+            The table would take the frame past ``n_rows``, or holds a missing
+            value where the canonical table has none (ports, protocol, times).
+        """
+        if self.filled + table.num_rows > self.n_rows:
+            raise ValueError(f"{self.filled + table.num_rows} rows for a frame of {self.n_rows}")
+        if not table.num_rows:
+            return
+        table = _dictionary_encoded(table)
+        lookups = self._lookups(table)
+        at = self.filled
+
+        def fill(name: str) -> None:
+            start = at
+            for j, chunk in enumerate(table.column(name).chunks):
+                self._columns[name].fill(chunk, start, lookups[name][j] if name in lookups else None)
+                start += len(chunk)
+
+        list(self._pool.map(fill, self._names))
+        self.filled += table.num_rows
+
+    def _lookups(self, table: pa.Table) -> dict[str, list[np.ndarray]]:
+        """Per categorical column, per chunk: the frame's code of each dictionary entry."""
+        lookups: dict[str, list[np.ndarray]] = {}
+        ips = [name for name in _IPS if name in self._categories]
+        if ips and all(name in table.column_names for name in _IPS):
+            ips = list(_IPS)  # both addresses feed the shared categories, even when one is returned
+        for name in ips + [name for name in self._categories if name not in _IPS]:
+            categories = self._categories.get(name, self._addresses)
+            seen: dict[tuple, np.ndarray] = {}  # chunks of one table often share their dictionary
+            per_chunk = []
+            for chunk in table.column(name).chunks:
+                key = _dictionary_key(chunk.dictionary)
+                if key not in seen:
+                    seen[key] = categories.codes_of(chunk.dictionary)
+                per_chunk.append(seen[key])
+            lookups[name] = per_chunk
+        for name in lookups:
+            if name in self._columns:
+                self._columns[name].widen(self.filled)
+        return lookups
+
+    def finish(self) -> pd.DataFrame:
+        """The frame; every row must have been added."""
+        self.close()
+        if self.filled != self.n_rows:
+            raise ValueError(f"{self.filled} rows added to a frame of {self.n_rows}")
+        return pd.DataFrame({name: self._columns[name].finish() for name in self._names}, copy=False)
 
 
 def _dictionary_encoded(table: pa.Table) -> pa.Table:
@@ -110,61 +203,34 @@ def _dictionary_encoded(table: pa.Table) -> pa.Table:
     return table
 
 
-def _categories(tables: list[pa.Table], names: list[str]) -> dict[str, pa.Array]:
-    """Categories per categorical column, in first-appearance order over the dictionaries."""
-    types = dtypes()
-    out: dict[str, pa.Array] = {}
-    # Both addresses share categories whenever the tables hold both, even if one is returned.
-    shared = bool(tables) and all(name in tables[0].column_names for name in _IPS)
-    for name in names:
-        if not isinstance(types[name], pd.CategoricalDtype):
-            continue
-        sources = _IPS if shared and name in _IPS else (name,)
-        dictionaries = [d for source in sources for d in _dictionaries(tables, source)]
-        values = pc.unique(pa.concat_arrays(dictionaries)) if dictionaries else pa.array([], pa.string())
-        values = values.drop_null()
-        canonical = list(CLOSED_CATEGORIES.get(name, ()))
-        if canonical and values.slice(0, len(canonical)).to_pylist() != canonical:
-            extra = sorted(set(values.to_pylist()) - set(canonical))
-            values = pa.array(canonical + extra, pa.string())
-        out[name] = values
-    return out
-
-
-def _dictionaries(tables: list[pa.Table], name: str) -> list[pa.Array]:
-    """The distinct dictionaries of a column's chunks (chunks of one batch or row group share one)."""
-    out, seen = [], set()
-    for table in tables:
-        for chunk in table.column(name).chunks:
-            key = _dictionary_key(chunk.dictionary)
-            if key not in seen:
-                seen.add(key)
-                out.append(chunk.dictionary.cast(pa.string()))
-    return out
-
-
 def _dictionary_key(dictionary: pa.Array) -> tuple:
-    # The buffers' addresses identify a dictionary while every table is alive (chunks of one
-    # row group or one batch share theirs); equal dictionaries elsewhere are simply looked up twice.
+    # The buffers' addresses identify a dictionary while its table is alive (chunks of one
+    # row group or one batch share theirs); used within one table only.
     return (len(dictionary), dictionary.offset,
             tuple(b.address if b is not None else 0 for b in dictionary.buffers()))
 
 
-def _lookups(tables: list[pa.Table], name: str, categories: pa.Array) -> list[list[np.ndarray]]:
-    """Per table, per chunk: the frame's category code of each dictionary entry."""
-    dtype = _code_dtype(len(categories))
-    cache: dict[tuple, np.ndarray] = {}
-    out = []
-    for table in tables:
-        per_chunk = []
-        for chunk in table.column(name).chunks:
-            key = _dictionary_key(chunk.dictionary)
-            if key not in cache:
-                codes = pc.index_in(chunk.dictionary.cast(pa.string()), value_set=categories)
-                cache[key] = codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
-            per_chunk.append(cache[key])
-        out.append(per_chunk)
-    return out
+class _Categories:
+    """The categories of one column (or of both addresses), growing in first-appearance order."""
+
+    def __init__(self, initial: Sequence[str] = ()) -> None:
+        self.values: list[str] = list(initial)
+        self._index = {v: i for i, v in enumerate(self.values)}
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def codes_of(self, dictionary: pa.Array) -> np.ndarray:
+        """The code of each entry of ``dictionary`` (new values are added; -1 for a null entry)."""
+        index, values = self._index, self.values
+        codes = []
+        for v in dictionary.cast(pa.string()).to_pylist():
+            code = index.get(v, -1) if v is not None else -1
+            if code < 0 and v is not None:
+                code = index[v] = len(values)
+                values.append(v)
+            codes.append(code)
+        return np.array(codes, dtype=np.int64)
 
 
 def _code_dtype(n_categories: int) -> type:
@@ -174,58 +240,97 @@ def _code_dtype(n_categories: int) -> type:
     return np.int64
 
 
+def _values(arr: pa.Array, dtype: Any) -> np.ndarray:
+    """The data buffer of a fixed-width array as numpy (no copy; undefined under nulls)."""
+    item = np.dtype(dtype).itemsize
+    if arr.buffers()[1] is None:  # an array of nulls only
+        return np.zeros(len(arr), dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * item)
+
+
+def _nulls(arr: pa.Array) -> np.ndarray:
+    """Boolean mask of the missing entries of an array that has some."""
+    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bits, count=arr.offset + len(arr), bitorder="little")[arr.offset:]
+    return valid == 0
+
+
 class _Column:
     """One output column: its preallocated buffers and how an Arrow chunk is copied in."""
 
-    def __init__(self, dtype: Any, kind: str, values: np.ndarray, mask: np.ndarray | None = None) -> None:
+    def __init__(self, dtype: Any, kind: str, values: np.ndarray, mask: np.ndarray | None = None,
+                 categories: _Categories | None = None) -> None:
         self.dtype, self.kind, self.values, self.mask = dtype, kind, values, mask
+        self.categories = categories
 
     @classmethod
-    def allocate(cls, dtype: Any, n: int, categories: pa.Array | None) -> "_Column":
+    def allocate(cls, dtype: Any, n: int, categories: _Categories | None) -> "_Column":
         if isinstance(dtype, pd.CategoricalDtype):
-            return cls(pd.CategoricalDtype(pd.Index(categories.to_pandas())), "codes",
-                       np.empty(n, _code_dtype(len(categories))))
+            return cls(dtype, "codes", np.empty(n, _code_dtype(len(categories))), categories=categories)
         if isinstance(dtype, pd.DatetimeTZDtype):
             return cls(dtype, "time", np.empty(n, np.int64))
         if isinstance(dtype, pd.api.extensions.ExtensionDtype):  # nullable integers
             return cls(dtype, "masked", np.empty(n, dtype.numpy_dtype), np.empty(n, bool))
         return cls(dtype, "plain", np.empty(n, np.dtype(dtype)))
 
+    def widen(self, filled: int) -> None:
+        """Make the codes wide enough for the categories known now (the first ``filled`` kept)."""
+        wanted = _code_dtype(len(self.categories))
+        if np.dtype(wanted).itemsize > self.values.dtype.itemsize:
+            wider = np.empty(len(self.values), wanted)
+            wider[:filled] = self.values[:filled]
+            self.values = wider
+
     def fill(self, chunk: pa.Array, at: int, lookup: np.ndarray | None) -> None:
         end = at + len(chunk)
         if not len(chunk):
             return
+        out = self.values[at:end]
         if self.kind == "codes":
-            nulls = chunk.null_count
-            indices = (chunk.indices.fill_null(0) if nulls else chunk.indices).to_numpy(zero_copy_only=False)
-            out = self.values[at:end]
-            if len(lookup):
-                np.take(lookup, indices, out=out, mode="clip")
-            else:
+            indices = chunk.indices
+            nulls = _nulls(indices) if indices.null_count else None
+            if not len(lookup) or indices.null_count == len(indices):
                 out[:] = -1
-            if nulls:
-                out[chunk.is_null().to_numpy(zero_copy_only=False)] = -1
-        elif self.kind == "time":
-            if chunk.type != pa.timestamp(self.dtype.unit, str(self.dtype.tz)):
-                chunk = chunk.cast(pa.timestamp(self.dtype.unit, str(self.dtype.tz)))
-            if chunk.null_count:  # NaT where missing
-                chunk = chunk.cast(pa.int64()).fill_null(np.iinfo(np.int64).min)
-            self.values[at:end] = chunk.to_numpy(zero_copy_only=False).view(np.int64)
-        elif self.kind == "masked":
-            nulls = chunk.null_count
-            self.values[at:end] = (chunk.fill_null(0) if nulls else chunk).to_numpy(zero_copy_only=False)
-            if nulls:
-                self.mask[at:end] = chunk.is_null().to_numpy(zero_copy_only=False)
+                return
+            if (lookup == np.arange(len(lookup))).all():
+                out[:] = _values(indices, indices.type.to_pandas_dtype())  # codes equal indices
             else:
-                self.mask[at:end] = False
+                np.take(lookup.astype(out.dtype), _values(indices, indices.type.to_pandas_dtype()),
+                        out=out, mode="clip")
+            if nulls is not None:
+                out[nulls] = -1
+            return
+        nulls = _nulls(chunk) if chunk.null_count else None
+        if nulls is not None and nulls.all() and self.kind == "masked":
+            out[:] = 0
+            self.mask[at:end] = True
+            return
+        if self.kind == "time":
+            arrow_type = pa.timestamp(self.dtype.unit, str(self.dtype.tz))
+            if chunk.type != arrow_type:
+                chunk = chunk.cast(arrow_type)
+            out[:] = _values(chunk, np.int64)
+            if nulls is not None:  # NaT where missing
+                out[nulls] = np.iinfo(np.int64).min
+        elif self.kind == "masked":
+            if chunk.type.bit_width > 8 * out.itemsize:
+                chunk = chunk.cast(pa.from_numpy_dtype(out.dtype))
+            out[:] = _values(chunk, chunk.type.to_pandas_dtype())
+            mask = self.mask[at:end]
+            if nulls is not None:
+                mask[:] = nulls
+                out[nulls] = 0  # defined values under the mask
+            else:
+                mask[:] = False
         else:
-            if chunk.null_count:
+            if nulls is not None:
                 raise ValueError(f"missing values in a column that has none by contract ({chunk.type})")
-            self.values[at:end] = chunk.to_numpy(zero_copy_only=False)
+            out[:] = _values(chunk, chunk.type.to_pandas_dtype())
 
     def finish(self) -> Any:
         if self.kind == "codes":
-            return pd.Categorical.from_codes(self.values, dtype=self.dtype, validate=False)
+            dtype = pd.CategoricalDtype(pd.Index(pa.array(self.categories.values, pa.string()).to_pandas()))
+            return pd.Categorical.from_codes(self.values, dtype=dtype, validate=False)
         if self.kind == "time":
             return _datetime_array(self.values, self.dtype)
         if self.kind == "masked":

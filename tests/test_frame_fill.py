@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from flowkit.formats.decode import ARROW_SCHEMA, decode_blob
-from flowkit.frame_fill import CLOSED_CATEGORIES, fill_frame
+from flowkit.frame_fill import CLOSED_CATEGORIES, FrameFiller, fill_frame
 from flowkit.schema import COLUMNS, dtypes
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import parse_blob_path
@@ -19,18 +19,35 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data-samples"
 INT_TYPES = {pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
 
 
+def appearance(tables: list[pa.Table], names: tuple[str, ...]) -> list[str]:
+    """Values of the dictionaries of ``names``, in first-appearance order, table by table."""
+    seen: dict[str, None] = {}
+    for t in tables:
+        for name in names:
+            if name in t.column_names:
+                column = t.column(name)
+                if not pa.types.is_dictionary(column.type):
+                    column = column.dictionary_encode()
+                for chunk in column.chunks:
+                    seen.update(dict.fromkeys(v for v in chunk.dictionary.to_pylist() if v is not None))
+    return list(seen)
+
+
 def reference(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
-    """The same frame by another route: concatenate, unify, ``to_pandas``, then fix categories in pandas."""
+    """The same frame by another route: concatenate, unify, ``to_pandas``, then set categories in pandas.
+
+    Expected categories: first appearance over the tables in order (within a table,
+    ``src_ip`` before ``dst_ip``, which share them); closed categoricals canonical first.
+    """
     table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
     frame = table.to_pandas(types_mapper=INT_TYPES.get)
-    if "src_ip" in frame and "dst_ip" in frame:
-        shared = list(dict.fromkeys(list(frame["src_ip"].cat.categories) + list(frame["dst_ip"].cat.categories)))
-        for name in ("src_ip", "dst_ip"):
-            frame[name] = frame[name].cat.set_categories(shared)
-    for name, canonical in CLOSED_CATEGORIES.items():
-        if name in frame and list(frame[name].cat.categories[: len(canonical)]) != list(canonical):
-            extra = sorted(c for c in frame[name].cat.categories if c not in canonical)
-            frame[name] = frame[name].cat.set_categories(list(canonical) + extra)
+    both = all(name in frame for name in ("src_ip", "dst_ip"))
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            canonical = list(CLOSED_CATEGORIES.get(name, ()))
+            names = ("src_ip", "dst_ip") if both and name in ("src_ip", "dst_ip") else (name,)
+            frame[name] = frame[name].cat.set_categories(
+                canonical + [v for v in appearance(tables, names) if v not in canonical])
     return frame[columns]
 
 
@@ -87,7 +104,8 @@ def test_tables_with_different_dictionaries_nulls_and_chunks() -> None:
     tables = [t1, two_chunks]
     frame = fill_frame(list(tables), COLS)
     assert_same(frame, reference(tables, COLS))
-    assert list(frame["src_ip"].cat.categories) == ["192.0.2.1", "192.0.2.2", "203.0.113.9", "198.51.100.7",
+    # first appearance, table by table: t1's sources, t1's destinations, then t2's
+    assert list(frame["src_ip"].cat.categories) == ["192.0.2.1", "192.0.2.2", "198.51.100.7", "203.0.113.9",
                                                    "2001:db8::1"]
     assert frame["bytes_sent"].tolist() == [10, pd.NA, 2**63, 0]
     assert frame["state"].isna().tolist() == [False, True, False, False]
@@ -152,3 +170,51 @@ def test_plain_text_columns_become_categoricals() -> None:
     frame = fill_frame([t], ["mac", "rule"])
     assert list(frame["mac"].cat.categories) == ["000D3A000002", "000D3A000001"]
     assert frame["mac"].isna().tolist() == [False, True, False] and frame["rule"].tolist() == ["r"] * 3
+
+
+def test_codes_widen_when_a_later_table_brings_more_categories() -> None:
+    few = pa.table({"rule": pa.array(["r0", "r1", "r0"]).dictionary_encode()})
+    many_values = [f"r{i}" for i in range(300)]  # past int8: int16 codes from the second table on
+    many = pa.table({"rule": pa.array(many_values).dictionary_encode()})
+    with FrameFiller(303, ["rule"]) as filler:
+        filler.add(few)
+        filler.add(many)
+        frame = filler.finish()
+    assert frame["rule"].cat.codes.dtype == np.int16
+    assert frame["rule"].tolist() == ["r0", "r1", "r0"] + many_values
+    assert list(frame["rule"].cat.categories) == many_values  # r0 and r1 first, as they appeared
+
+
+def test_closed_categories_keep_canonical_order_and_add_unknown_values_as_they_appear() -> None:
+    enc = pa.array(["NX_ZETA", None, "X", "NX_ALPHA"]).dictionary_encode()
+    frame = fill_frame([pa.table({"encryption": enc})], ["encryption"])
+    assert list(frame["encryption"].cat.categories) == [*CLOSED_CATEGORIES["encryption"], "NX_ZETA", "NX_ALPHA"]
+    assert frame["encryption"].tolist()[2:] == ["X", "NX_ALPHA"] and pd.isna(frame["encryption"].iloc[1])
+
+
+def test_missing_counters_are_masked_with_zero_underneath() -> None:
+    sent = pa.array([7, None, 2**40, None], pa.uint64())
+    all_missing = pa.nulls(2, pa.uint64())
+    frame = fill_frame([pa.table({"bytes_sent": sent}), pa.table({"bytes_sent": all_missing})], ["bytes_sent"])
+    array = frame["bytes_sent"].array
+    assert frame["bytes_sent"].tolist() == [7, pd.NA, 2**40, pd.NA, pd.NA, pd.NA]
+    assert array._data.tolist() == [7, 0, 2**40, 0, 0, 0]  # defined values under the mask
+
+
+def test_sliced_chunks_with_nulls_keep_their_offsets() -> None:
+    t = table([(i, f"192.0.2.{i}", "198.51.100.7", i, None if i % 3 else "C", None if i % 2 else i, "r")
+               for i in range(1, 20)])
+    sliced = t.slice(5, 9)  # offsets that are not multiples of 8 in the validity bitmaps
+    frame = fill_frame([sliced], COLS)
+    assert_same(frame, reference([sliced], COLS))
+    assert frame["dst_port"].tolist() == list(range(6, 15))
+
+
+def test_the_filler_refuses_more_rows_than_it_was_given_and_fewer_at_the_end() -> None:
+    t = pa.table({"dst_port": pa.array([1, 2], pa.uint16())})
+    with FrameFiller(3, ["dst_port"]) as filler:
+        filler.add(t)
+        with pytest.raises(ValueError, match="4 rows for a frame of 3"):
+            filler.add(t)
+        with pytest.raises(ValueError, match="2 rows added to a frame of 3"):
+            filler.finish()

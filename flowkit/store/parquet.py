@@ -30,7 +30,8 @@ Examples
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -39,11 +40,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from flowkit.addresses import normalize_mac
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
-from flowkit.frame_fill import CLOSED_CATEGORIES
+from flowkit.frame_fill import CLOSED_CATEGORIES, FrameFiller
 from flowkit.load_report import LoadReport
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
@@ -300,17 +302,43 @@ def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.
     return frame_from_tables([table], columns)
 
 
-def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> list[pa.Table]:
-    """One table per file, in file order (the categories come out in a fixed order)."""
+def _scanner(columns: list[str], expr: ds.Expression | None) -> Callable[[str], pa.Table]:
     schema = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
 
     def scan(path: str) -> pa.Table:
         return ds.dataset(path, format="parquet", schema=schema).to_table(columns=columns, filter=expr)
 
+    return scan
+
+
+def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> list[pa.Table]:
+    """One table per file, in file order (the categories come out in a fixed order)."""
+    scan = _scanner(columns, expr)
     if len(paths) == 1:
         return [scan(paths[0])]
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # pyarrow releases the GIL
         return list(pool.map(scan, paths))
+
+
+def _stream(paths: list[str], columns: list[str], wanted: list[str]) -> pd.DataFrame:
+    """Read whole files into a frame, copying each file's table while the next files are read.
+
+    The rows are counted from the files' footers, so the frame is allocated once;
+    at most ``READ_THREADS + 1`` tables are alive at a time, and the memory of one
+    is reused by the next (never handed back to the system meanwhile, so never
+    faulted in afresh): the read costs about the frame plus a few files.
+    """
+    n = sum(pq.read_metadata(path).num_rows for path in paths)
+    scan = _scanner(columns, None)
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool, FrameFiller(n, wanted) as filler:
+        pending: deque[Future[pa.Table]] = deque()
+        for path in paths:
+            pending.append(pool.submit(scan, path))
+            if len(pending) > READ_THREADS:
+                filler.add(pending.popleft().result())
+        while pending:
+            filler.add(pending.popleft().result())
+        return filler.finish()
 
 
 def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = None, log_type: str | None = None,
@@ -327,10 +355,12 @@ def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = Non
     wanted = list(columns) if columns is not None else list(COLUMNS)
     if not paths:
         return empty_frame()[wanted]
-    tables = _scan(list(paths), _read_columns(columns), _filter(to_utc(start), to_utc(end), log_type, mac))
+    expr = _filter(to_utc(start), to_utc(end), log_type, mac)
+    if expr is None:  # whole files: streamed into a frame counted beforehand
+        return _stream(list(paths), _read_columns(columns), wanted)
+    tables = _scan(list(paths), _read_columns(columns), expr)
     frame = frame_from_tables(tables, wanted, consume=True)  # frees each file's table once copied
-    filtered = mac is not None or start is not None or end is not None
-    return drop_unused_categories(frame) if filtered else frame
+    return drop_unused_categories(frame) if mac is not None or start is not None or end is not None else frame
 
 
 def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
