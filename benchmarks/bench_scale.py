@@ -98,15 +98,18 @@ def corpus(workdir: Path, tuples: int, seed: int) -> tuple[Path, dict]:
     return dest, data
 
 
-def first_touch_seconds(megabytes: float) -> float:
+def first_touch_seconds(megabytes: float, huge_pages: bool = False) -> float:
     """Seconds a new process takes to write ``megabytes`` of memory it has just allocated.
 
     A floor under any read that builds a frame of that size: on virtual machines whose
     host backs guest memory lazily, first-touch memory can cost seconds per GB.
+    ``huge_pages``: with numpy's transparent-huge-page hint (numpy's default; flowkit
+    allocates its frames without it, see :func:`flowkit.frame_fill.small_pages`).
     """
     code = ("import time, numpy as np; t = time.perf_counter(); "
             f"a = np.ones({int(megabytes * 1e6) // 8}); print(time.perf_counter() - t)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "NUMPY_MADVISE_HUGEPAGE": "1" if huge_pages else "0"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip())
 
 
@@ -174,14 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     del back
     cols, t_cols = timed("read_flow_logs(Parquet, graph columns)", lambda: read_flow_logs(dest, columns=GRAPH_COLUMNS))
     del cols
-    t_touch = first_touch_seconds(frame_mb)
+    t_touch, t_touch_huge = first_touch_seconds(frame_mb), first_touch_seconds(frame_mb, huge_pages=True)
     print(f"  context: writing {frame_mb:,.0f} MB of fresh memory (a frame's size) in a new process takes "
-          f"{t_touch:.1f} s on this machine", flush=True)
+          f"{t_touch:.1f} s on this machine ({t_touch_huge:.1f} s with numpy's huge-page hint)", flush=True)
     if args.skip_dask:
         print("summary " + json.dumps({
             "tuples": rows, "json_parse_s": round(t_json, 1), "pandas_frame_mb": round(frame_mb),
             "convert_s": round(t_conv, 1), "parquet_read_s": round(t_pq, 2), "parquet_vs_json": round(t_json / t_pq, 1),
-            "parquet_graph_columns_read_s": round(t_cols, 2), "first_touch_frame_s": round(t_touch, 2)}), flush=True)
+            "parquet_graph_columns_read_s": round(t_cols, 2), "first_touch_frame_s": round(t_touch, 2), "first_touch_frame_huge_pages_s": round(t_touch_huge, 2)}), flush=True)
         return 0
 
     print("4. Dask, flowkit.scale.cluster.local_cluster(n_workers=2): 2 single-threaded worker processes, "

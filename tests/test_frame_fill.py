@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from flowkit.formats.decode import ARROW_SCHEMA, decode_blob
-from flowkit.frame_fill import CLOSED_CATEGORIES, FrameFiller, fill_frame
+from flowkit.frame_fill import CLOSED_CATEGORIES, FrameFiller, fill_frame, small_pages
 from flowkit.schema import COLUMNS, dtypes
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import parse_blob_path
@@ -218,3 +218,22 @@ def test_the_filler_refuses_more_rows_than_it_was_given_and_fewer_at_the_end() -
             filler.add(t)
         with pytest.raises(ValueError, match="2 rows added to a frame of 3"):
             filler.finish()
+
+
+@pytest.mark.parametrize("user_choice", [None, "1"])
+def test_small_pages_turns_numpys_huge_page_hint_off_and_back_unless_the_user_chose(
+        monkeypatch: pytest.MonkeyPatch, user_choice: str | None) -> None:
+    toggle = np._core.multiarray._set_madvise_hugepage
+    if user_choice is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", user_choice)
+    before = toggle(True)
+    try:
+        with small_pages():
+            inside = toggle(False)  # returns the state it replaces
+            toggle(inside)
+        after = toggle(True)
+    finally:
+        toggle(before)
+    assert inside is (user_choice is not None) and after is True
