@@ -255,15 +255,27 @@ class _Categories:
 
     def codes_of(self, dictionary: pa.Array) -> np.ndarray:
         """The code of each entry of ``dictionary`` (new values are added; -1 for a null entry)."""
+        text = dictionary if dictionary.type == pa.string() else dictionary.cast(pa.string())
+        values = text.to_pylist()
+        get = self._index.get
+        codes = np.array([get(v, -1) for v in values], dtype=np.int64)  # None is never a key: -1
+        unknown = np.flatnonzero(codes < 0)
+        if len(unknown):
+            self._add([(i, values[i]) for i in unknown.tolist()], codes)
+        return codes
+
+    def _add(self, entries: list[tuple[int, str | None]], codes: np.ndarray) -> np.ndarray:
+        """Set ``codes[i]`` for each (i, value), adding values not seen before (None stays -1)."""
         index, values = self._index, self.values
-        codes = []
-        for v in dictionary.cast(pa.string()).to_pylist():
-            code = index.get(v, -1) if v is not None else -1
-            if code < 0 and v is not None:
+        for i, v in entries:
+            if v is None:
+                continue
+            code = index.get(v)
+            if code is None:
                 code = index[v] = len(values)
                 values.append(v)
-            codes.append(code)
-        return np.array(codes, dtype=np.int64)
+            codes[i] = code
+        return codes
 
 
 def _code_dtype(n_categories: int) -> type:

@@ -237,3 +237,16 @@ def test_small_pages_turns_numpys_huge_page_hint_off_and_back_unless_the_user_ch
     finally:
         toggle(before)
     assert inside is (user_choice is not None) and after is True
+
+
+def test_known_values_keep_their_codes_and_new_values_are_appended_in_order() -> None:
+    first = [f"192.0.2.{i}" for i in range(200)] + [f"198.51.100.{i}" for i in range(200)]
+    second = first[::-1] + ["203.0.113.1", None, "203.0.113.2"]  # known values reversed, two new, a null
+    t1 = pa.table({"src_ip": pa.array(first).dictionary_encode()})
+    t2 = pa.table({"src_ip": pa.DictionaryArray.from_arrays(pa.array(range(len(second)), pa.int32()),
+                                                            pa.array(second))})
+    frame = fill_frame([t1, t2], ["src_ip"])
+    assert list(frame["src_ip"].cat.categories) == first + ["203.0.113.1", "203.0.113.2"]
+    assert frame["src_ip"].tolist()[:len(first)] == first
+    assert frame["src_ip"].iloc[len(first):].tolist()[:-3] == first[::-1]
+    assert frame["src_ip"].tolist()[-3] == "203.0.113.1" and pd.isna(frame["src_ip"].iloc[-2])
