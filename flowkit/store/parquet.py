@@ -34,7 +34,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,46 @@ def _sealed(hour: pd.Timestamp | None, now: pd.Timestamp) -> bool:
     return hour is not None and hour + pd.Timedelta(hours=1) + SEAL_MARGIN <= now
 
 
+#: Threads decoding batches while the converter writes the previous one.
+CONVERT_THREADS = 2
+
+
+@dataclass
+class _Unit:
+    """A unit to convert: its blobs, partition hour, whether it is sealed, and what was there before."""
+
+    key: str
+    refs: list[BlobRef]
+    hour: pd.Timestamp | None
+    sealed: bool
+    sigs: dict[str, dict[str, Any]]
+    old: UnitEntry | None
+
+
+def _decoded_batches(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
+                     strict: bool) -> Iterator[tuple[int, bool, DecodedBlob]]:
+    """``(unit index, last batch of its unit?, decoded batch)`` in order, decoding up to
+    ``CONVERT_THREADS`` batches ahead."""
+    pending: deque[tuple[int, bool, Future[DecodedBlob]]] = deque()
+    try:
+        for u, unit in enumerate(todo):
+            batches = in_order(src, unit.refs, BATCH_BYTES)
+            batch = next(batches, None)
+            while batch is not None:
+                following = next(batches, None)  # read ahead: is this the unit's last batch?
+                pending.append((u, following is None, pool.submit(decode_batch, batch, strict=strict)))
+                batch = following
+                while len(pending) > CONVERT_THREADS:
+                    done, last, future = pending.popleft()
+                    yield done, last, future.result()
+        while pending:
+            done, last, future = pending.popleft()
+            yield done, last, future.result()
+    finally:
+        for _, _, future in pending:  # on an error: decode nothing more
+            future.cancel()
+
+
 def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None, start: Any = None,
             end: Any = None, progress: Callable[[int, int], None] | None = None,
             now: Any = None, strict: bool = False) -> ConvertReport:
@@ -188,7 +228,8 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
         manifest.sources.append(described)
     stats = dict(units_written=0, units_skipped=0, blobs_read=0, files_written=0, rows_written=0, open_units=0)
     reports: list[LoadReport] = []
-    for done, (key, refs) in enumerate(units.items(), start=1):
+    todo: list[_Unit] = []
+    for key, refs in units.items():
         hour = refs[0].meta.hour
         sealed = _sealed(hour, now_ts)
         sigs = {r.name: blob_signature(r) for r in refs}
@@ -201,37 +242,65 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
                 manifest.save(dest)
             stats["units_skipped"] += 1
             if progress:
-                progress(done, len(units))
+                progress(stats["units_skipped"], len(units))
             continue
-        writer = UnitWriter(dest, key, hour, refs[0].name)
-        unit_reports = []
-        try:
-            for batch in in_order(src, refs, BATCH_BYTES):
-                decoded = decode_batch(batch, strict=strict)
-                del batch
-                writer.write(decoded.table)
-                unit_reports.append(decoded.report)
-                del decoded
-        except BaseException:
-            writer.discard()
-            raise
+        todo.append(_Unit(key, refs, hour, sealed, sigs, old))
+
+    def finish(unit: _Unit, writer: UnitWriter, unit_reports: list[LoadReport]) -> None:
         entries = writer.publish()
         combined = LoadReport.combine(unit_reports)
         reports.append(combined)
+        old = unit.old
         stale = {f.path for f in old.files} - {f.path for f in entries} if old else set()
-        manifest.units[key] = UnitEntry(blobs=sigs, sealed=sealed, hour=hour.isoformat() if hour is not None else None,
-                                        files=entries, records=combined.records, tuples=combined.tuples,
-                                        quarantined=combined.quarantined)
+        manifest.units[unit.key] = UnitEntry(
+            blobs=unit.sigs, sealed=unit.sealed, hour=unit.hour.isoformat() if unit.hour is not None else None,
+            files=entries, records=combined.records, tuples=combined.tuples, quarantined=combined.quarantined)
         manifest.save(dest)
         for rel in stale:
             (dest / rel).unlink(missing_ok=True)
         stats["units_written"] += 1
-        stats["open_units"] += 0 if sealed else 1
-        stats["blobs_read"] += len(refs)
+        stats["open_units"] += 0 if unit.sealed else 1
+        stats["blobs_read"] += len(unit.refs)
         stats["files_written"] += len(entries)
         stats["rows_written"] += sum(e.rows for e in entries)
         if progress:
-            progress(done, len(units))
+            progress(stats["units_skipped"] + stats["units_written"], len(units))
+
+    # Batches are decoded in a pool, ahead of the one being written (decoding and Parquet
+    # encoding overlap); units are written and published one at a time, in order.
+    current: tuple[int, UnitWriter, list[LoadReport]] | None = None
+    opened = 0
+
+    def open_next() -> tuple[int, UnitWriter, list[LoadReport]]:
+        nonlocal opened
+        unit = todo[opened]
+        opened += 1
+        return opened - 1, UnitWriter(dest, unit.key, unit.hour, unit.refs[0].name), []
+
+    try:
+        with ThreadPoolExecutor(max_workers=CONVERT_THREADS) as pool:
+            for u, last, decoded in _decoded_batches(pool, src, todo, strict):
+                while current is None or current[0] < u:
+                    if current is not None:  # a unit that had no batch: written empty, in its turn
+                        done, current = current, None
+                        finish(todo[done[0]], done[1], done[2])
+                    current = open_next()
+                current[1].write(decoded.table)
+                current[2].append(decoded.report)
+                del decoded
+                if last:  # published before any later batch can fail
+                    done, current = current, None
+                    finish(todo[done[0]], done[1], done[2])
+        while current is not None or opened < len(todo):  # units without batches at the end
+            if current is not None:
+                done, current = current, None
+                finish(todo[done[0]], done[1], done[2])
+            if opened < len(todo):
+                current = open_next()
+    except BaseException:
+        if current is not None:
+            current[1].discard()
+        raise
     manifest.save(dest)
     return ConvertReport(dest=str(dest), load=LoadReport.combine(reports, sources=(described,)), **stats)
 

@@ -168,3 +168,40 @@ def test_convert_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert f"rows         {len(read_json(SAMPLES / 'encryption'))} in 2 file(s)" in out
     assert main(["convert", str(SAMPLES / "encryption"), str(dest)]) == 0
     assert "0 written (0 still open), 2 sealed and unchanged (skipped)" in capsys.readouterr().out
+
+
+def test_small_batches_decoded_ahead_give_the_same_dataset_and_progress_in_order(
+        corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowkit.store.parquet as store
+
+    whole = convert(corpus_dir, tmp_path / "whole")
+    monkeypatch.setattr(store, "BATCH_BYTES", 20_000)  # several batches per unit, decoded ahead
+    batches: list[int] = []
+    decode = store.decode_batch
+    monkeypatch.setattr(store, "decode_batch", lambda items, **kw: batches.append(len(items)) or decode(items, **kw))
+    calls: list[tuple[int, int]] = []
+    small = convert(corpus_dir, tmp_path / "small", progress=lambda done, total: calls.append((done, total)))
+    n_units = len(Manifest.load(tmp_path / "small").units)
+    assert len(batches) > 2 * n_units >= 6 and calls == [(i, n_units) for i in range(1, n_units + 1)]
+    assert (small.units_written, small.rows_written, small.files_written) == (
+        whole.units_written, whole.rows_written, whole.files_written)
+    assert small.load.tuples == whole.load.tuples and small.load.records == whole.load.records
+    assert_same_frame(read_json(tmp_path / "small"), read_json(tmp_path / "whole"))
+
+
+def test_a_strict_failure_keeps_the_units_written_before_it_and_leaves_no_temporary_files(
+        tmp_path: Path) -> None:
+    from flowkit.errors import QuarantineError
+
+    src = tmp_path / "logs"
+    shutil.copytree(SAMPLES / "encryption", src)
+    blobs = sorted(src.rglob("PT1H.json"))
+    bad = blobs[-1]  # the last unit in listing order holds a bad tuple
+    bad.write_bytes(bad.read_bytes().replace(b'"flowTuples":["', b'"flowTuples":["not-a-tuple","', 1))
+    dest = tmp_path / "ds"
+    with pytest.raises(QuarantineError):
+        convert(src, dest, strict=True)
+    units = Manifest.load(dest).units
+    assert 0 < len(units) < len({str(b.parent) for b in blobs})  # the units before the bad one are kept
+    assert not [p for p in dest.iterdir() if p.name.startswith(".tmp-")]
+    assert len(read_parquet_dataset(dest)) == sum(u.tuples for u in units.values())
