@@ -184,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("summary " + json.dumps({
             "tuples": rows, "json_parse_s": round(t_json, 1), "pandas_frame_mb": round(frame_mb),
             "convert_s": round(t_conv, 1), "parquet_read_s": round(t_pq, 2), "parquet_vs_json": round(t_json / t_pq, 1),
-            "parquet_graph_columns_read_s": round(t_cols, 2), "first_touch_frame_s": round(t_touch, 2), "first_touch_frame_huge_pages_s": round(t_touch_huge, 2)}), flush=True)
+            "parquet_graph_columns_read_s": round(t_cols, 2), "first_touch_frame_s": round(t_touch, 2),
+            "first_touch_frame_huge_pages_s": round(t_touch_huge, 2)}), flush=True)
         return 0
 
     print("4. Dask, flowkit.scale.cluster.local_cluster(n_workers=2): 2 single-threaded worker processes, "

@@ -256,25 +256,17 @@ class _Categories:
     def codes_of(self, dictionary: pa.Array) -> np.ndarray:
         """The code of each entry of ``dictionary`` (new values are added; -1 for a null entry)."""
         text = dictionary if dictionary.type == pa.string() else dictionary.cast(pa.string())
-        values = text.to_pylist()
-        get = self._index.get
-        codes = np.array([get(v, -1) for v in values], dtype=np.int64)  # None is never a key: -1
-        unknown = np.flatnonzero(codes < 0)
-        if len(unknown):
-            self._add([(i, values[i]) for i in unknown.tolist()], codes)
-        return codes
-
-    def _add(self, entries: list[tuple[int, str | None]], codes: np.ndarray) -> np.ndarray:
-        """Set ``codes[i]`` for each (i, value), adding values not seen before (None stays -1)."""
-        index, values = self._index, self.values
-        for i, v in entries:
-            if v is None:
-                continue
-            code = index.get(v)
-            if code is None:
-                code = index[v] = len(values)
-                values.append(v)
-            codes[i] = code
+        entries = text.to_pylist()
+        index = self._index
+        codes = np.array([index.get(v, -1) for v in entries], dtype=np.int64)  # None is never a key: -1
+        for i in np.flatnonzero(codes < 0).tolist():  # new values (or nulls), in dictionary order
+            value = entries[i]
+            if value is not None:
+                code = index.get(value)  # an entry repeated in the dictionary was added just before
+                if code is None:
+                    code = index[value] = len(self.values)
+                    self.values.append(value)
+                codes[i] = code
         return codes
 
 

@@ -152,28 +152,30 @@ class _Unit:
     old: UnitEntry | None
 
 
-def _decoded_batches(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
-                     strict: bool) -> Iterator[tuple[int, bool, DecodedBlob]]:
-    """``(unit index, last batch of its unit?, decoded batch)`` in order, decoding up to
-    ``CONVERT_THREADS`` batches ahead."""
-    pending: deque[tuple[int, bool, Future[DecodedBlob]]] = deque()
+def _decoded_units(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
+                   strict: bool) -> Iterator[tuple[int, DecodedBlob | None]]:
+    """``(unit index, decoded batch)`` in order, then ``(unit index, None)`` once a unit's
+    batches are all given; up to ``CONVERT_THREADS`` batches are decoded ahead."""
+    pending: deque[tuple[int, Future[DecodedBlob] | None]] = deque()
+
+    def ready(limit: int) -> Iterator[tuple[int, DecodedBlob | None]]:
+        while pending and (pending[0][1] is None or len(pending) > limit):
+            u, future = pending.popleft()
+            yield u, future.result() if future is not None else None
+
     try:
         for u, unit in enumerate(todo):
-            batches = in_order(src, unit.refs, BATCH_BYTES)
-            batch = next(batches, None)
-            while batch is not None:
-                following = next(batches, None)  # read ahead: is this the unit's last batch?
-                pending.append((u, following is None, pool.submit(decode_batch, batch, strict=strict)))
-                batch = following
-                while len(pending) > CONVERT_THREADS:
-                    done, last, future = pending.popleft()
-                    yield done, last, future.result()
-        while pending:
-            done, last, future = pending.popleft()
-            yield done, last, future.result()
+            for batch in in_order(src, unit.refs, BATCH_BYTES):
+                pending.append((u, pool.submit(decode_batch, batch, strict=strict)))
+                del batch
+                yield from ready(CONVERT_THREADS)
+            pending.append((u, None))
+            yield from ready(CONVERT_THREADS)
+        yield from ready(0)
     finally:
-        for _, _, future in pending:  # on an error: decode nothing more
-            future.cancel()
+        for _, future in pending:  # on an error: decode nothing more
+            if future is not None:
+                future.cancel()
 
 
 def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None, start: Any = None,
@@ -267,39 +269,25 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
             progress(stats["units_skipped"] + stats["units_written"], len(units))
 
     # Batches are decoded in a pool, ahead of the one being written (decoding and Parquet
-    # encoding overlap); units are written and published one at a time, in order.
-    current: tuple[int, UnitWriter, list[LoadReport]] | None = None
-    opened = 0
-
-    def open_next() -> tuple[int, UnitWriter, list[LoadReport]]:
-        nonlocal opened
-        unit = todo[opened]
-        opened += 1
-        return opened - 1, UnitWriter(dest, unit.key, unit.hour, unit.refs[0].name), []
-
+    # encoding overlap); units are written and published one at a time, in order, each as
+    # soon as its last batch is written (before any later batch can fail).
+    writer: UnitWriter | None = None
+    unit_reports: list[LoadReport] = []
     try:
         with ThreadPoolExecutor(max_workers=CONVERT_THREADS) as pool:
-            for u, last, decoded in _decoded_batches(pool, src, todo, strict):
-                while current is None or current[0] < u:
-                    if current is not None:  # a unit that had no batch: written empty, in its turn
-                        done, current = current, None
-                        finish(todo[done[0]], done[1], done[2])
-                    current = open_next()
-                current[1].write(decoded.table)
-                current[2].append(decoded.report)
+            for u, decoded in _decoded_units(pool, src, todo, strict):
+                if writer is None:
+                    writer, unit_reports = UnitWriter(dest, todo[u].key, todo[u].hour, todo[u].refs[0].name), []
+                if decoded is None:
+                    done, writer = writer, None
+                    finish(todo[u], done, unit_reports)
+                    continue
+                writer.write(decoded.table)
+                unit_reports.append(decoded.report)
                 del decoded
-                if last:  # published before any later batch can fail
-                    done, current = current, None
-                    finish(todo[done[0]], done[1], done[2])
-        while current is not None or opened < len(todo):  # units without batches at the end
-            if current is not None:
-                done, current = current, None
-                finish(todo[done[0]], done[1], done[2])
-            if opened < len(todo):
-                current = open_next()
     except BaseException:
-        if current is not None:
-            current[1].discard()
+        if writer is not None:
+            writer.discard()
         raise
     manifest.save(dest)
     return ConvertReport(dest=str(dest), load=LoadReport.combine(reports, sources=(described,)), **stats)
@@ -371,18 +359,13 @@ def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.
     return frame_from_tables([table], columns)
 
 
-def _scanner(columns: list[str], expr: ds.Expression | None) -> Callable[[str], pa.Table]:
+def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> list[pa.Table]:
+    """One table per file, in file order (the categories come out in a fixed order)."""
     schema = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
 
     def scan(path: str) -> pa.Table:
         return ds.dataset(path, format="parquet", schema=schema).to_table(columns=columns, filter=expr)
 
-    return scan
-
-
-def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> list[pa.Table]:
-    """One table per file, in file order (the categories come out in a fixed order)."""
-    scan = _scanner(columns, expr)
     if len(paths) == 1:
         return [scan(paths[0])]
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # pyarrow releases the GIL
