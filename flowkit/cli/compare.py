@@ -6,18 +6,22 @@ Examples
 >>> parser = argparse.ArgumentParser(prog="flowkit")
 >>> _ = register(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["compare", "--nsg", "a", "b", "--vnet", "c", "--json"])
->>> args.nsg, args.vnet, args.json
-(['a', 'b'], ['c'], True)
+>>> args.nsg, args.vnet, args.json, args.dask
+(['a', 'b'], ['c'], True, None)
+>>> parser.parse_args(["compare", "--nsg", "a", "--vnet", "c", "--dask"]).dask
+'local'
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+from contextlib import ExitStack
 from typing import Any
 
 from flowkit.cli.diagnose import add_common_arguments, load_flows, write_json, write_text
 
-__all__ = ["register", "run", "COMPARE_JSON_FIELDS"]
+__all__ = ["register", "run", "compare_on_dask", "COMPARE_JSON_FIELDS", "CONNECT_TIMEOUT"]
 
 #: Fields ``flowkit compare --json`` prints, in order.
 COMPARE_JSON_FIELDS = ("matched", "nsg_only", "vnet_only", "decision_mismatch", "explained", "coverage")
@@ -32,6 +36,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--nsg", nargs="+", required=True, metavar="PATH", help="NSG flow log paths")
     parser.add_argument("--vnet", nargs="+", required=True, metavar="PATH", help="VNet flow log paths")
     parser.add_argument("--max-skew", default="2min", help="clock skew tolerated at the window edges")
+    parser.add_argument("--dask", nargs="?", const="local", metavar="SCHEDULER",
+                        help="reconcile on Dask, for logs larger than memory: a distributed scheduler address "
+                             "(tcp://host:8786), or 'local' (the default when no address is given) for two "
+                             "worker processes on 127.0.0.1")
     add_common_arguments(parser, paths=False)
     parser.set_defaults(handler=run)
     return parser
@@ -39,14 +47,49 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``flowkit compare``; returns the exit status (0)."""
-    from flowkit.analysis.compare import compare_nsg_vnet
+    if args.dask:
+        finding = compare_on_dask(args)
+    else:
+        from flowkit.analysis.compare import compare_nsg_vnet
 
-    nsg = load_flows(args.nsg, args.start, args.end)
-    vnet = load_flows(args.vnet, args.start, args.end)
-    finding = compare_nsg_vnet(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,
-                               figures=False)
+        nsg = load_flows(args.nsg, args.start, args.end)
+        vnet = load_flows(args.vnet, args.start, args.end)
+        finding = compare_nsg_vnet(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,
+                                   figures=False)
     if args.json:
         write_json({k: finding.facts.get(k) for k in COMPARE_JSON_FIELDS})
     else:
         write_text(finding, ("causes", "coverage_by_hour"))
     return 0
+
+
+#: How long ``--dask ADDRESS`` waits for the scheduler before giving up.
+CONNECT_TIMEOUT = "10s"
+
+
+def compare_on_dask(args: argparse.Namespace) -> Any:
+    """The reconciliation of ``flowkit compare --dask``, on a local or remote Dask cluster."""
+    from distributed import Client
+
+    from flowkit.errors import FlowkitError
+    from flowkit.read import read_flow_logs
+    from flowkit.scale.cluster import local_cluster
+    from flowkit.scale.compare import compare_nsg_vnet_dask
+
+    with ExitStack() as stack:
+        if args.dask == "local":
+            cluster = stack.enter_context(local_cluster(n_workers=2, silence_logs=logging.ERROR))
+            stack.enter_context(Client(cluster))
+        else:
+            try:
+                stack.enter_context(Client(args.dask, timeout=CONNECT_TIMEOUT))
+            except (OSError, TimeoutError) as exc:
+                raise FlowkitError(f"cannot reach the Dask scheduler at {args.dask} "
+                                   f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None
+
+        def lazy(paths: list[str]) -> Any:
+            source: Any = list(paths) if len(paths) != 1 else paths[0]
+            return read_flow_logs(source, start=args.start, end=args.end, engine="dask")
+
+        return compare_nsg_vnet_dask(lazy(args.nsg), lazy(args.vnet), start=args.start, end=args.end,
+                                     max_skew=args.max_skew, figures=False)

@@ -98,3 +98,20 @@ def test_encryption_json_and_text(capsys):
 def test_missing_path_is_a_clean_error(capsys, tmp_path):
     assert main(["encryption", str(tmp_path / "nope"), "--json"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_compare_on_a_local_dask_cluster_equals_the_pandas_reconciliation(capsys):
+    path = _scenario("nsg-vs-vnet")
+    argv = ["compare", "--nsg", str(path / NSG), "--vnet", str(path / VNET), "--json"]
+    assert _json(capsys, argv + ["--dask"]) == _json(capsys, argv)
+
+
+def test_compare_with_an_unreachable_scheduler_says_so(capsys, monkeypatch):
+    import flowkit.cli.compare as compare_cli
+
+    monkeypatch.setattr(compare_cli, "CONNECT_TIMEOUT", "1s")
+    path = _scenario("nsg-vs-vnet")
+    assert main(["compare", "--nsg", str(path / NSG), "--vnet", str(path / VNET),
+                 "--dask", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flowkit compare: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
