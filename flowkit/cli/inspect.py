@@ -39,13 +39,15 @@ def run(args: argparse.Namespace) -> int:
                                        mac=args.mac, strict=args.strict, with_report=True)
     data = report.to_dict()
     data["macs"] = sorted(str(m) for m in frame["mac"].dropna().unique())
+    parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])
+    if parquet:
+        data["records"] = None  # a Parquet dataset keeps rows, not the JSON records they came in
     if args.json:
         json.dump(data, sys.stdout)
         sys.stdout.write("\n")
         return 0
     out = sys.stdout
     out.write(f"files        {data['files']} read, {data['files_skipped']} skipped by their hour/MAC\n")
-    parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])
     out.write("records      n/a (a Parquet dataset keeps rows, not records)\n" if parquet
               else f"records      {data['records']}\n")
     out.write(f"tuples       {data['tuples']}\n")

@@ -62,6 +62,9 @@ def test_inspect_text_of_a_parquet_dataset_does_not_claim_zero_records(tmp_path,
     lines = capsys.readouterr().out.splitlines()
     assert "records      n/a (a Parquet dataset keeps rows, not records)" in lines
     assert not any(line.startswith("records      0") for line in lines)
+    assert main(["inspect", str(tmp_path / "ds"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["records"] is None and data["rows"] == data["tuples"] > 0  # unknown, not zero
 
 
 def test_output_into_a_closed_pipe_stops_without_a_traceback():
