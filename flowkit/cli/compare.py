@@ -72,7 +72,6 @@ def compare_on_dask(args: argparse.Namespace) -> Any:
     from distributed import Client
 
     from flowkit.errors import FlowkitError
-    from flowkit.read import read_flow_logs
     from flowkit.scale.cluster import local_cluster
     from flowkit.scale.compare import compare_nsg_vnet_dask
 
@@ -86,10 +85,7 @@ def compare_on_dask(args: argparse.Namespace) -> Any:
             except (OSError, TimeoutError) as exc:
                 raise FlowkitError(f"cannot reach the Dask scheduler at {args.dask} "
                                    f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None
-
-        def lazy(paths: list[str]) -> Any:
-            source: Any = list(paths) if len(paths) != 1 else paths[0]
-            return read_flow_logs(source, start=args.start, end=args.end, engine="dask")
-
-        return compare_nsg_vnet_dask(lazy(args.nsg), lazy(args.vnet), start=args.start, end=args.end,
-                                     max_skew=args.max_skew, figures=False)
+        nsg = load_flows(args.nsg, args.start, args.end, engine="dask")
+        vnet = load_flows(args.vnet, args.start, args.end, engine="dask")
+        return compare_nsg_vnet_dask(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,
+                                     figures=False)

@@ -37,12 +37,13 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, paths: bool = True)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
-def load_flows(paths: Sequence[str], start: Any = None, end: Any = None) -> pd.DataFrame:
-    """Read every path into one canonical frame (the public loader does the work)."""
+def load_flows(paths: Sequence[str], start: Any = None, end: Any = None, *, engine: str = "pandas") -> Any:
+    """Read every path into one canonical frame (the public loader does the work; a lazy
+    Dask frame with ``engine="dask"``)."""
     from flowkit.read import read_flow_logs
 
     source: Any = list(paths) if len(paths) != 1 else paths[0]
-    return read_flow_logs(source, start=start, end=end)  # type: ignore[return-value]
+    return read_flow_logs(source, start=start, end=end, engine=engine)
 
 
 def load_inventory(path: str | None) -> Any:
