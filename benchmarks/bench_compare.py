@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from flowkit.scale.cluster import local_cluster
     from flowkit.scale.compare import compare_nsg_vnet_dask
-    from flowkit.store.parquet import convert
+    from flowkit.store.convert import convert
     from flowkit.synth import write_corpus
 
     src = args.workdir / f"compare-{tuples}-{args.seed}"

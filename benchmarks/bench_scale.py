@@ -4,7 +4,7 @@ Generates a VNet corpus with :func:`flowkit.synth.write_corpus` (not committed),
 then measures and prints (never asserts):
 
 1. JSON parse with the single-process pandas reader (tuples/s, frame size);
-2. JSON -> Parquet conversion rate (``flowkit.store.parquet.convert``);
+2. JSON -> Parquet conversion rate (``flowkit.store.convert.convert``);
 3. Parquet re-read vs JSON parse (target >= 10x faster);
 4. Dask on ``local_cluster(n_workers=2)``, 2 single-threaded worker processes: reading the
    JSON (throughput relative to the single-process reader, target >= 0.8x) and
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from flowkit.scale.dask_read import read_flow_logs_dask
     from flowkit.scale.cluster import local_cluster
     from flowkit.scale.graph import GRAPH_COLUMNS, talker_graph_dask
-    from flowkit.store.parquet import convert
+    from flowkit.store.convert import convert
 
     warnings.simplefilter("ignore")
     workdir = Path(args.workdir)

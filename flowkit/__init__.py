@@ -36,8 +36,8 @@ _LAZY = {
     "draw_talker_graph": ("flowkit.analysis.draw", "draw_talker_graph"),  # matplotlib: slow to import
     "FilterPanel": ("flowkit.widgets", "FilterPanel"),                # notebooks extra
     "Report": ("flowkit.report", "Report"),                           # jinja2, openpyxl
-    "convert": ("flowkit.store.parquet", "convert"),                  # pyarrow.parquet
-    "ConvertReport": ("flowkit.store.parquet", "ConvertReport"),
+    "convert": ("flowkit.store.convert", "convert"),                  # pyarrow.parquet
+    "ConvertReport": ("flowkit.store.convert", "ConvertReport"),
     "talker_graph_dask": ("flowkit.scale.aggregations", "talker_graph_dask"),    # dask extra
     "denied_summary_dask": ("flowkit.scale.aggregations", "denied_summary_dask"),
     "encryption_counts_dask": ("flowkit.scale.aggregations", "encryption_counts_dask"),

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert and print what was done; 0 on success."""
-    from flowkit.store.parquet import convert
+    from flowkit.store.convert import convert
 
     source = args.paths[0] if len(args.paths) == 1 else list(args.paths)
     report = convert(source, args.dest, log_type=args.log_type, start=args.start, end=args.end,

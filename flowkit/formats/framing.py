@@ -201,7 +201,11 @@ def _tolerant(text: bytes, start: int, kind: str) -> Framed:
             depth += 1
         else:
             if depth == 0:
-                # a ']' or '}' closing the wrapper: the end of the records array
+                # a ']' or '}' closing the wrapper: the end of the records array (after
+                # whatever stands between the last record and it)
+                between = text[last_end:m.start()]
+                if not _SEPARATOR.match(between):
+                    _junk(framed, between, last_end, index)
                 last_end = m.end()
                 continue
             depth -= 1

@@ -74,7 +74,8 @@ class _ReadBlobs:
                 self.mac, tuple(self.columns or ()), self.strict)
 
     def __call__(self, refs: Sequence[BlobRef]) -> pd.DataFrame:
-        from flowkit.store.parquet import decode_batch, table_to_frame
+        from flowkit.store.convert import decode_batch
+        from flowkit.store.parquet import table_to_frame
 
         contents: list[bytes] = [b""] * len(refs)
         for i, data in self.source.source.iter_bytes(list(refs)):

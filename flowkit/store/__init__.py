@@ -1,5 +1,7 @@
 """Storing decoded flows: the Parquet dataset (``flowkit convert``).
 
-- :mod:`flowkit.store.parquet` — ``convert``, ``ConvertReport``, ``read_parquet_dataset``, ``is_parquet_dataset``
+- :mod:`flowkit.store.convert` — ``convert``, ``ConvertReport``: flow logs -> dataset, incrementally
+- :mod:`flowkit.store.writer` — how one unit's Parquet files are written (schema, encodings)
+- :mod:`flowkit.store.parquet` — ``read_parquet_dataset``, ``is_parquet_dataset``, the layout
 - :mod:`flowkit.store.manifest` — the marker file: units, blob signatures, files
 """

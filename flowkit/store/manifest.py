@@ -1,6 +1,6 @@
 """The manifest of a flowkit Parquet dataset: which source blobs became which files.
 
-A dataset written by :func:`flowkit.store.parquet.convert` is a folder with a
+A dataset written by :func:`flowkit.store.convert.convert` is a folder with a
 marker file :data:`MARKER` (JSON) and hive-style partition folders
 ``type=<nsg|vnet>/date=YYYY-MM-DD/hour=HH``. The marker records, per
 *unit*, the source blobs converted (name and signature: ETag, or size and

@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -23,7 +23,8 @@ from flowkit.formats.decode import ARROW_SCHEMA
 from flowkit.sources.base import BlobRef
 from flowkit.store.manifest import FileEntry, partition_dir
 
-__all__ = ["UnitWriter", "in_order", "ROW_GROUP_ROWS", "BATCH_BYTES", "DICTIONARY_PAGE_BYTES"]
+__all__ = ["UnitWriter", "in_order", "file_schema", "ROW_GROUP_ROWS", "BATCH_BYTES", "DICTIONARY_PAGE_BYTES",
+           "PARQUET_OPTIONS", "CATEGORICAL"]
 
 #: Rows per Parquet row group.
 ROW_GROUP_ROWS = 1_000_000
@@ -31,6 +32,25 @@ ROW_GROUP_ROWS = 1_000_000
 BATCH_BYTES = 64 << 20
 #: Dictionary page limit: large enough that long text columns (blob names) stay dictionary-encoded.
 DICTIONARY_PAGE_BYTES = 16 << 20
+
+
+#: How files are written. Measured on 4.8 M VNet rows (pyarrow 26, one thread), reading
+#: back all columns took 0.44 CPU-s as written before; 0.33 with these:
+#: - ``flow_time`` delta-encoded, not dictionary-encoded: 0.066 -> 0.024 s, and a third
+#:   of the size (millisecond times in a sorted-ish run);
+#: - no Arrow schema stored: the reader asks for the categorical columns as
+#:   dictionaries (:data:`CATEGORICAL`), which is faster than the stored
+#:   schema's int8 indices. Types, time zones, unsigned widths and nullability all
+#:   have Parquet logical types, so other readers (DuckDB, polars, Spark) lose nothing.
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "lz4",
+    "dictionary_pagesize_limit": DICTIONARY_PAGE_BYTES,
+    "use_dictionary": [name for name in ARROW_SCHEMA.names if name != "flow_time"],
+    "column_encoding": {"flow_time": "DELTA_BINARY_PACKED"},
+    "store_schema": False,
+}
+#: The categorical columns, read back as dictionaries.
+CATEGORICAL: list[str] = [f.name for f in ARROW_SCHEMA if pa.types.is_dictionary(f.type)]
 
 
 def _file_name(key: str, log_type: str) -> str:
@@ -42,6 +62,24 @@ def _time_range(table: pa.Table) -> tuple[str | None, str | None]:
     lo, hi = mm["min"].as_py(), mm["max"].as_py()
     return (pd.Timestamp(lo).isoformat() if lo is not None else None,
             pd.Timestamp(hi).isoformat() if hi is not None else None)
+
+
+def file_schema(table: pa.Table, optional: Sequence[str] = ()) -> pa.Schema:
+    """The canonical schema, with the columns that hold no missing value in ``table`` (and are
+    not in ``optional``) marked required.
+
+    A required Parquet column has no definition levels to decode: reading a
+    dataset back takes about 45% less CPU when every column is required (as in a
+    VNet log with all its counters) than when all are optional.
+
+    Examples
+    --------
+    >>> t = ARROW_SCHEMA.empty_table()
+    >>> file_schema(t).field("state").nullable, file_schema(t, ["state"]).field("state").nullable
+    (False, True)
+    """
+    return pa.schema([f.with_nullable(f.name in optional or table.column(f.name).null_count > 0)
+                      for f in ARROW_SCHEMA])
 
 
 def in_order(src: Any, refs: list[BlobRef], limit: int) -> Iterator[list[tuple[bytes, BlobRef]]]:
@@ -86,15 +124,28 @@ class UnitWriter:
             part = part.unify_dictionaries().combine_chunks()
             f = self.files.get(lt)
             if f is None:
-                path = self.tmpdir / _file_name(self.key, lt)
-                writer = pq.ParquetWriter(path, ARROW_SCHEMA, compression="lz4",
-                                          dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
-                f = self.files[lt] = {"path": path, "writer": writer, "rows": 0, "lo": None, "hi": None}
-            f["writer"].write_table(part, row_group_size=ROW_GROUP_ROWS)
+                f = self.files[lt] = self._open(self.tmpdir / _file_name(self.key, lt), file_schema(part))
+            elif any(part.column(x.name).null_count for x in f["schema"] if not x.nullable):
+                self._reopen(f, part)
+            f["writer"].write_table(part.cast(f["schema"]), row_group_size=ROW_GROUP_ROWS)
             f["rows"] += part.num_rows
             lo, hi = _time_range(part)
             f["lo"] = lo if f["lo"] is None or (lo is not None and lo < f["lo"]) else f["lo"]
             f["hi"] = hi if f["hi"] is None or (hi is not None and hi > f["hi"]) else f["hi"]
+
+    @staticmethod
+    def _open(path: Path, schema: pa.Schema) -> dict[str, Any]:
+        writer = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)
+        return {"path": path, "schema": schema, "writer": writer, "rows": 0, "lo": None, "hi": None}
+
+    def _reopen(self, f: dict[str, Any], part: pa.Table) -> None:
+        """A batch brings missing values to a column written as required so far: rewrite what
+        the file holds with that column optional (rare: the unit's first batch had none)."""
+        f["writer"].close()
+        written = pq.read_table(f["path"], read_dictionary=CATEGORICAL)
+        optional = [x.name for x in f["schema"] if x.nullable or part.column(x.name).null_count]
+        f.update(self._open(f["path"], file_schema(part, optional)), rows=f["rows"], lo=f["lo"], hi=f["hi"])
+        f["writer"].write_table(written.cast(f["schema"]), row_group_size=ROW_GROUP_ROWS)
 
     def publish(self) -> list[FileEntry]:
         """Close the files and rename them into place (each rename is atomic)."""

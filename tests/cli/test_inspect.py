@@ -55,7 +55,7 @@ def test_inspect_fails_clearly_when_it_cannot_read(tmp_path, content, message):
 def test_inspect_text_of_a_parquet_dataset_does_not_claim_zero_records(tmp_path, capsys):
     from pathlib import Path
 
-    from flowkit.store.parquet import convert
+    from flowkit.store.convert import convert
 
     convert(Path(__file__).resolve().parents[2] / "data-samples" / "encryption", tmp_path / "ds")
     assert main(["inspect", str(tmp_path / "ds")]) == 0

@@ -84,6 +84,16 @@ def test_invalid_record_between_good_ones_is_quarantined_with_its_tuples():
     assert report.consistent
 
 
+def test_non_objects_in_the_records_array_are_problems_even_with_no_record_around_them():
+    only_junk = frame_records(b'{"records":["time","systemId"]}')
+    assert only_junk.records == [] and [(d.reason, d.record, d.offset, d.excerpt) for d in only_junk.damage] == [
+        ("invalid-record", 0, 12, '"time","systemId"')]
+    junk_last = frame_records(b'{"records":[{"time":"a"},"x"]}')
+    assert len(junk_last.records) == 1 and [(d.record, d.excerpt) for d in junk_last.damage] == [(1, ',"x"')]
+    assert frame_records(b'{"records":[{"time":"a"}, ]}').damage == []  # a trailing comma is not junk
+    assert frame_records(b'{"records":[]}').damage == []
+
+
 def test_not_json_is_a_problem_with_its_tuples():
     framed = frame_records(b"hello")
     assert framed.kind == "not-json" and framed.damage[0].reason == "not-json"

@@ -13,7 +13,7 @@ from flowkit.read import read_flow_logs
 from flowkit.scale.compare import _ordered_differences, compare_nsg_vnet_dask
 from flowkit.scale.dask_read import read_flow_logs_dask
 from flowkit.schema import empty_frame
-from flowkit.store.parquet import convert
+from flowkit.store.convert import convert
 
 from scale_helpers import SAMPLES, read_json
 

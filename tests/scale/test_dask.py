@@ -18,7 +18,7 @@ from flowkit.scale.aggregations import (_denied_groups_dask, denied_summary_dask
 from flowkit.scale.dask_read import read_flow_logs_dask
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.local import LocalSource
-from flowkit.store.parquet import convert
+from flowkit.store.convert import convert
 
 from scale_helpers import (APP_MAC, OTHER_ACL, SAMPLES, SCAN_SRC, SCENARIOS, STORM_SRC, WEB_IP, WEB_MAC,
                            assert_same_frame, denied_frame, graph_dict, read_json, write_denied_corpus)

@@ -12,7 +12,8 @@ import pytest
 from flowkit.schema import COLUMNS
 from flowkit.sources.local import LocalSource
 from flowkit.store.manifest import MARKER, Manifest
-from flowkit.store.parquet import (convert, dataset_files, drop_unused_categories, is_parquet_dataset,
+from flowkit.store.convert import convert
+from flowkit.store.parquet import (dataset_files, drop_unused_categories, is_parquet_dataset,
                                    read_parquet_dataset)
 from flowkit.synth import encode_record
 
@@ -47,6 +48,23 @@ def test_report_counts_rows_per_format_like_the_json_read(datasets: dict[str, Pa
     frame, report = read_parquet_dataset(datasets[name], with_report=True)
     assert report.formats == json_report.formats and sum(report.formats.values()) == len(frame)
     assert (report.start, report.end) == (json_report.start, json_report.end)
+
+
+def test_a_whole_dataset_read_reports_from_the_files_statistics_not_the_frame(
+        datasets: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import flowkit
+    from flowkit.store import parquet
+
+    _, json_report = flowkit.read_flow_logs(SAMPLES / "nsg-vs-vnet", with_report=True)
+    counted = parquet._format_counts
+    monkeypatch.setattr(parquet, "_format_counts", lambda frame: pytest.fail("counted the frame"))
+    _, report = read_parquet_dataset(datasets["nsg-vs-vnet"], with_report=True)
+    assert report.formats == json_report.formats == {"nsg-v2": 390, "vnet-v4": 461}
+    assert (report.start, report.end) == (json_report.start, json_report.end)
+    assert str(report.start.tz) == "UTC" and report.start.unit == "ms"
+    monkeypatch.setattr(parquet, "_format_counts", counted)
+    _, part = read_parquet_dataset(datasets["nsg-vs-vnet"], start="2024-05-01T10:30Z", with_report=True)
+    assert 0 < sum(part.formats.values()) == part.rows < sum(report.formats.values())
 
 
 def test_report_counts_formats_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,7 +190,7 @@ def test_convert_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_small_batches_decoded_ahead_give_the_same_dataset_and_progress_in_order(
         corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flowkit.store.parquet as store
+    import flowkit.store.convert as store
 
     whole = convert(corpus_dir, tmp_path / "whole")
     monkeypatch.setattr(store, "BATCH_BYTES", 20_000)  # several batches per unit, decoded ahead
