@@ -117,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tuples", type=int, default=20_000_000, help="corpus size in tuples (default 20 M)")
-    parser.add_argument("--workdir", default="/root/scratch-scale/bench", help="where the corpus and dataset go")
+    parser.add_argument("--workdir", default=str(Path(__file__).resolve().parent / "corpus" / "scale"),
+                        help="where the corpus and dataset go (default benchmarks/corpus/scale, git-ignored)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--partition-mb", type=int, default=64, help="JSON MB per Dask partition")
     parser.add_argument("--skip-pandas-graph", action="store_true",

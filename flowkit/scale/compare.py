@@ -44,10 +44,12 @@ from flowkit.schema import COUNTER_COLUMNS
 
 __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
 
-#: Rows per partition after the shuffle, by default. Fewer, larger partitions than the input's
-#: cut the per-partition overhead. Measured on 2 workers (benchmarks/bench_compare.py; about one
-#: key per two tuples): 20 M tuples, 250 k rows: 134.8 s, at most 1,217 MB per worker; 500 k rows:
-#: 119.8 s, 1,409 MB. 6 M tuples, 250 k: 37.6 s, 773 MB; 500 k: 34.7 s, 930 MB.
+#: Rows per partition of the shuffle (its input partitions are combined to this size too, and its
+#: outputs hold about as many), by default. Fewer, larger partitions than the input's cut the
+#: per-partition overhead. Measured on 2 workers (benchmarks/bench_compare.py; about one key per
+#: two tuples), before the inputs were combined: 20 M tuples, 250 k rows: 134.8 s, at most
+#: 1,217 MB per worker; 500 k rows: 119.8 s, 1,409 MB. 6 M tuples, 250 k: 37.6 s, 773 MB;
+#: 500 k: 34.7 s, 930 MB.
 ROWS_PER_PARTITION = 250_000
 #: Columns the comparison reads (the rest never leaves the partitions).
 COMPARE_COLUMNS = [*KEY5, "flow_time", "mac", "log_type", "decision", "state", "encryption", "rule",
@@ -114,8 +116,8 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     start, end, max_skew, figures
         As for :func:`~flowkit.analysis.compare.compare_nsg_vnet`.
     rows_per_partition : int
-        Rows per partition after the shuffle on the flow key (never more partitions
-        than the input has): lower it for workers with little memory.
+        Rows per partition of the shuffle on the flow key (input partitions are
+        combined to about this size when smaller): lower it for workers with little memory.
 
     Returns
     -------
@@ -152,9 +154,14 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     rows = {side: sum(h[f"{side}_rows"] for h in hours) for side in ("nsg", "vnet")}
     if window is None:
         return no_overlap_finding(rows["nsg"], rows["vnet"])
+    n = max(1, -(-(rows["nsg"] + rows["vnet"]) // rows_per_partition))
+    # More input partitions than that (small files or blob batches) are combined into n for
+    # steps 2-3: the shuffle moves n x n pieces instead of (input partitions) x n, and fewer
+    # tasks run (20 M tuples, 401 files: 112.9 s and 1,284 MB per worker before, 83.9 s and 777 MB).
+    if n < flows.npartitions:
+        flows = flows.repartition(npartitions=n)
     coverage = dask.delayed(_merge_coverage, pure=True)(per_partition(flows, _coverage_part, window))
-    n = max(1, min(flows.npartitions, -(-(rows["nsg"] + rows["vnet"]) // rows_per_partition)))
-    shuffled = flows.shuffle(on=KEY5, npartitions=n) if flows.npartitions > 1 else flows
+    shuffled = flows.shuffle(on=KEY5, npartitions=n) if n > 1 else flows
     results, coverage = _gather(per_partition(shuffled, _compare_part, window, coverage, max_skew), coverage)
     if not (coverage["nsg_in"] and coverage["vnet_in"]):
         return no_overlap_finding(rows["nsg"], rows["vnet"], window)

@@ -42,6 +42,32 @@ __all__ = ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_ca
 
 #: Default bytes of JSON per partition (a partition of ~64 MB JSON is ~300k rows, ~40 MB in pandas).
 PARTITION_BYTES = 64 << 20
+#: Default rows per partition of a Parquet dataset: consecutive files are read together up to
+#: this many rows (the manifest counts them; a larger file is a partition alone). A dataset
+#: of many small files (one per NSG and hour) would otherwise make as many tasks, and a
+#: shuffle of n partitions moves n x n pieces.
+PARTITION_ROWS = 500_000
+
+
+def file_groups(rows: Sequence[int], limit: int) -> list[list[int]]:
+    """Consecutive indexes grouped so that each group's ``rows`` add up to at most ``limit``
+    (a single item above it makes a group alone).
+
+    Examples
+    --------
+    >>> file_groups([100, 300, 50, 700, 10], 400)
+    [[0, 1], [2], [3], [4]]
+    """
+    groups: list[list[int]] = []
+    total = 0
+    for i, n in enumerate(rows):
+        if groups and total + n <= limit:
+            groups[-1].append(i)
+            total += n
+        else:
+            groups.append([i])
+            total = n
+    return groups
 
 
 class _Source:
@@ -87,7 +113,7 @@ class _ReadBlobs:
 
 
 class _ReadParquet:
-    """Partition function: read one file of a Parquet dataset (runs on a worker)."""
+    """Partition function: read some files of a Parquet dataset (runs on a worker)."""
 
     def __init__(self, start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None,
                  mac: str | None, columns: list[str] | None) -> None:
@@ -100,10 +126,10 @@ class _ReadParquet:
         return ("flowkit-read-parquet", str(self.start), str(self.end), self.log_type, self.mac,
                 tuple(self.columns or ()))
 
-    def __call__(self, path: str) -> pd.DataFrame:
+    def __call__(self, paths: list[str]) -> pd.DataFrame:
         from flowkit.store.parquet import read_parquet_file
 
-        return uniform_categories(read_parquet_file([path], start=self.start, end=self.end,
+        return uniform_categories(read_parquet_file(paths, start=self.start, end=self.end,
                                                     log_type=self.log_type, mac=self.mac, columns=self.columns))
 
 
@@ -174,7 +200,7 @@ def _token(*parts: Any) -> str:
 
 def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_type: str | None = None,
                         mac: str | None = None, columns: Sequence[str] | None = None, strict: bool = False,
-                        *, partition_bytes: int = PARTITION_BYTES) -> Any:
+                        *, partition_bytes: int = PARTITION_BYTES, partition_rows: int = PARTITION_ROWS) -> Any:
     """Read flow logs (files, Azure, or a Parquet dataset) as a lazy Dask DataFrame.
 
     Parameters
@@ -187,12 +213,14 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
         rows are filtered on the workers.
     partition_bytes : int
         JSON bytes per partition (batches of consecutive blobs).
+    partition_rows : int
+        Parquet dataset: rows per partition (consecutive files read together).
 
     Returns
     -------
     dask.dataframe.DataFrame
         Meta ``flowkit.schema.empty_frame()[columns]``; one partition per blob
-        batch or Parquet file (at least one, empty, when nothing matches).
+        batch or group of Parquet files (at least one, empty, when nothing matches).
         Categorical columns have unknown categories. Quarantined tuples are
         dropped without a warning on the workers; use ``flowkit inspect`` or the
         pandas engine for the load report.
@@ -215,11 +243,10 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     if is_parquet_dataset(source):
         files = dataset_files(source, start=start_ts, end=end_ts, log_type=log_type)
         paths = [os.fspath(Path(source) / f.path) for f in files]
-        token = _token("parquet", os.path.abspath(os.fspath(source)), [(f.path, f.rows) for f in files],
-                       start_ts, end_ts, log_type, mac, cols)
         if not paths:
             return dd.from_pandas(meta, npartitions=1)
-        return dd.from_map(_ReadParquet(start_ts, end_ts, log_type, mac, cols), paths, meta=meta,
+        groups = [[paths[i] for i in group] for group in file_groups([f.rows for f in files], partition_rows)]
+        return dd.from_map(_ReadParquet(start_ts, end_ts, log_type, mac, cols), groups, meta=meta,
                            label="flowkit-read-parquet", enforce_metadata=False)
     src = resolve_source(source)
     listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)

@@ -15,10 +15,11 @@ from flowkit.read import read_flow_logs
 from flowkit.scale._parts import from_parts
 from flowkit.scale.aggregations import (_denied_groups_dask, denied_summary_dask, encryption_counts_dask,
                                         nsg_vnet_keys_dask, talker_graph_dask)
-from flowkit.scale.dask_read import read_flow_logs_dask
+from flowkit.scale.dask_read import PARTITION_ROWS, file_groups, read_flow_logs_dask
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.local import LocalSource
 from flowkit.store.convert import convert
+from flowkit.store.parquet import dataset_files
 
 from scale_helpers import (APP_MAC, OTHER_ACL, SAMPLES, SCAN_SRC, SCENARIOS, STORM_SRC, WEB_IP, WEB_MAC,
                            assert_same_frame, denied_frame, graph_dict, read_json, write_denied_corpus)
@@ -120,8 +121,16 @@ def test_dask_from_parquet_and_generated_corpus(dask_client, corpus_dir: Path, t
     assert frame["flow_time"].dt.floor("h").nunique() >= 3 and frame["mac"].nunique() > 3
     dest = tmp_path / "corpus.parquet"
     convert(corpus_dir, dest)
-    ddf = read_flow_logs(dest, engine="dask")
-    assert ddf.npartitions == len(list(dest.rglob("*.parquet"))) >= 3
+    rows = [f.rows for f in dataset_files(dest)]
+    assert len(rows) == len(list(dest.rglob("*.parquet"))) >= 3 and sum(rows) == len(frame) < PARTITION_ROWS
+    assert read_flow_logs(dest, engine="dask").npartitions == 1  # small files are read together
+    paired = read_flow_logs_dask(dest, partition_rows=rows[0] + rows[1])  # the first two files together
+    groups = file_groups(rows, rows[0] + rows[1])
+    assert groups[0] == [0, 1] and paired.npartitions == len(groups) < len(rows)
+    assert [len(p.compute()) for p in paired.to_delayed()] == [sum(rows[i] for i in g) for g in groups]
+    assert_same_frame(paired.compute(), frame)
+    ddf = read_flow_logs_dask(dest, partition_rows=1)  # a file per partition
+    assert ddf.npartitions == len(rows)
     assert_same_frame(ddf.compute(), frame)
     # by="mac" is compared on the samples only: for a NIC with addresses in two subnets,
     # talker_graph's node "subnet" is that of whichever address comes first in the
