@@ -54,7 +54,7 @@ FILL_THREADS = 2
 RELEASE_BYTES = 128 << 20
 
 
-def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
+def fill_frame(tables: list[pa.Table], columns: Sequence[str], *, threads: int = FILL_THREADS) -> pd.DataFrame:
     """Copy Arrow tables of canonical columns into one pandas frame, releasing each table once copied.
 
     Parameters
@@ -66,6 +66,9 @@ def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
         caller holds no other reference their memory is freed during the fill.
     columns : sequence of str
         Canonical column names, in the order the frame returns them.
+    threads : int
+        Threads copying columns (1: all in the calling thread, as a Dask worker's
+        reader does).
 
     Returns
     -------
@@ -84,7 +87,7 @@ def fill_frame(tables: list[pa.Table], columns: Sequence[str]) -> pd.DataFrame:
     n = sum(t.num_rows for t in tables)
     tables.reverse()
     freed = 0
-    with FrameFiller(n, columns) as filler:
+    with FrameFiller(n, columns, threads=threads) as filler:
         while tables:
             table = tables.pop()
             filler.add(table)
@@ -105,6 +108,9 @@ class FrameFiller:
         Rows the tables will hold in total.
     columns : sequence of str
         Canonical column names, in the order the frame returns them.
+    threads : int
+        Threads copying the columns of each table (numpy copies without the GIL);
+        1 copies them in the calling thread.
 
     Examples
     --------
@@ -117,7 +123,7 @@ class FrameFiller:
     [443, 53, 22]
     """
 
-    def __init__(self, n_rows: int, columns: Sequence[str]) -> None:
+    def __init__(self, n_rows: int, columns: Sequence[str], *, threads: int = FILL_THREADS) -> None:
         types = dtypes()
         self.n_rows, self.filled = n_rows, 0
         self._names = list(columns)
@@ -129,7 +135,7 @@ class FrameFiller:
         with small_pages():
             self._columns = {name: _Column.allocate(types[name], n_rows, self._categories.get(name))
                              for name in self._names}
-        self._pool = ThreadPoolExecutor(max_workers=FILL_THREADS)  # numpy copies without the GIL
+        self._pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
 
     def __enter__(self) -> "FrameFiller":
         return self
@@ -139,7 +145,8 @@ class FrameFiller:
 
     def close(self) -> None:
         """Stop the copying threads (also done by :meth:`finish` and on leaving a ``with``)."""
-        self._pool.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def add(self, table: pa.Table) -> None:
         """Copy the rows of ``table`` after those already added.
@@ -164,7 +171,11 @@ class FrameFiller:
                 self._columns[name].fill(chunk, start, lookups[name][j] if name in lookups else None)
                 start += len(chunk)
 
-        list(self._pool.map(fill, self._names))
+        if self._pool is not None:
+            list(self._pool.map(fill, self._names))
+        else:
+            for name in self._names:
+                fill(name)
         self.filled += table.num_rows
 
     def _lookups(self, table: pa.Table) -> dict[str, list[np.ndarray]]:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitDataWarning, FormatError
-from flowkit.frame_fill import fill_frame
+from flowkit.frame_fill import FILL_THREADS, fill_frame
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport
 from flowkit.progress import progress_bar
@@ -32,7 +32,7 @@ __all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_repor
 
 
 def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None = None, *,
-                      consume: bool = False) -> pd.DataFrame:
+                      consume: bool = False, threads: int = FILL_THREADS) -> pd.DataFrame:
     """Turn decoded Arrow tables (all or some canonical columns) into one pandas frame.
 
     ``src_ip`` and ``dst_ip`` share one set of categories; the closed categoricals
@@ -51,6 +51,8 @@ def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None 
         as its rows are in the frame, so when the caller holds no other reference
         the read peaks at about the Arrow tables plus the frame filled so far,
         instead of two or three frames (at 40 M rows, gigabytes of memory).
+    threads : int
+        Threads copying columns into the frame (1: in the calling thread).
 
     Examples
     --------
@@ -65,7 +67,7 @@ def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None 
         tables.clear()
     if not present:
         return empty_frame()[wanted]
-    return fill_frame(present, wanted)
+    return fill_frame(present, wanted, threads=threads)
 
 
 def decode_to_frame(data: bytes, ref: BlobRef | str, *, strict: bool = False) -> tuple[pd.DataFrame, LoadReport]:

@@ -135,18 +135,19 @@ def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str 
     return expr
 
 
-def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Turn an Arrow table of canonical columns (any subset) into pandas with canonical dtypes.
+def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None, *, threads: int = READ_THREADS) -> pd.DataFrame:
+    """Turn an Arrow table of canonical columns (any subset) into pandas with canonical dtypes
+    (``threads`` copy the columns; 1 copies them in the calling thread).
 
     Examples
     --------
     >>> table_to_frame(ARROW_SCHEMA.empty_table(), ["dst_port"]).dtypes.tolist()
     [dtype('uint16')]
     """
-    return frame_from_tables([table], columns)
+    return frame_from_tables([table], columns, threads=threads)
 
 
-def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> list[pa.Table]:
+def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None, threads: int) -> list[pa.Table]:
     """One table per file, in file order (the categories come out in a fixed order)."""
     schema = pa.schema([ARROW_SCHEMA.field(c) for c in COLUMNS])
     fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=CATEGORICAL))
@@ -154,13 +155,13 @@ def _scan(paths: list[str], columns: list[str], expr: ds.Expression | None) -> l
     def scan(path: str) -> pa.Table:
         return ds.dataset(path, format=fmt, schema=schema).to_table(columns=columns, filter=expr)
 
-    if len(paths) == 1:
-        return [scan(paths[0])]
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # pyarrow releases the GIL
+    if len(paths) == 1 or threads <= 1:
+        return [scan(path) for path in paths]
+    with ThreadPoolExecutor(max_workers=threads) as pool:  # pyarrow releases the GIL
         return list(pool.map(scan, paths))
 
 
-def _stream(paths: list[str], columns: list[str], wanted: list[str]) -> pd.DataFrame:
+def _stream(paths: list[str], columns: list[str], wanted: list[str], threads: int) -> pd.DataFrame:
     """Read whole files into a frame, copying each file's table while the next files are read.
 
     The rows are counted from the files' footers, so the frame is allocated once;
@@ -178,7 +179,12 @@ def _stream(paths: list[str], columns: list[str], wanted: list[str]) -> pd.DataF
         return pq.ParquetFile(path, metadata=footers[path], read_dictionary=CATEGORICAL).read(
             columns=columns, use_threads=False)
 
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool, FrameFiller(n, wanted) as filler:
+    if threads <= 1:  # one file after the other, in the calling thread
+        with FrameFiller(n, wanted, threads=1) as filler:
+            for path in paths:
+                filler.add(scan(path))
+            return filler.finish()
+    with ThreadPoolExecutor(max_workers=threads) as pool, FrameFiller(n, wanted) as filler:
         pending: deque[Future[pa.Table]] = deque()
         for path in paths:
             pending.append(pool.submit(scan, path))
@@ -190,10 +196,14 @@ def _stream(paths: list[str], columns: list[str], wanted: list[str]) -> pd.DataF
 
 
 def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = None, log_type: str | None = None,
-                      mac: str | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+                      mac: str | None = None, columns: Sequence[str] | None = None,
+                      threads: int = READ_THREADS) -> pd.DataFrame:
     """Read some files of a dataset (absolute paths) into one canonical frame.
 
-    This is the per-partition reader of the Dask engine.
+    This is the per-partition reader of the Dask engine, which passes ``threads=1``:
+    a worker's task then reads and copies in its own thread only (a worker runs
+    as many tasks as it has threads; a task's own threads would compete with them,
+    and each new thread gets its own malloc arena, memory the worker keeps).
 
     Examples
     --------
@@ -205,9 +215,9 @@ def read_parquet_file(paths: Sequence[str], *, start: Any = None, end: Any = Non
         return empty_frame()[wanted]
     expr = _filter(to_utc(start), to_utc(end), log_type, mac)
     if expr is None:  # whole files: streamed into a frame counted beforehand
-        return _stream(list(paths), _read_columns(columns), wanted)
-    tables = _scan(list(paths), _read_columns(columns), expr)
-    frame = frame_from_tables(tables, wanted, consume=True)  # frees each file's table once copied
+        return _stream(list(paths), _read_columns(columns), wanted, threads)
+    tables = _scan(list(paths), _read_columns(columns), expr, threads)
+    frame = frame_from_tables(tables, wanted, consume=True, threads=threads)  # frees each table once copied
     return drop_unused_categories(frame) if mac is not None or start is not None or end is not None else frame
 
 
