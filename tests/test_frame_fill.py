@@ -210,6 +210,21 @@ def test_sliced_chunks_with_nulls_keep_their_offsets() -> None:
     assert frame["dst_port"].tolist() == list(range(6, 15))
 
 
+def test_one_copying_thread_fills_the_same_frame() -> None:
+    import pyarrow as pa
+
+    tables = [pa.table({"dst_port": pa.array([443, 53], pa.uint16()),
+                        "rule": pa.array(["a", None]).dictionary_encode()}),
+              pa.table({"dst_port": pa.array([22], pa.uint16()), "rule": pa.array(["b"]).dictionary_encode()})]
+    with FrameFiller(3, ["dst_port", "rule"], threads=1) as filler:
+        assert filler._pool is None  # no thread of its own
+        for t in tables:
+            filler.add(t)
+        one = filler.finish()
+    pd.testing.assert_frame_equal(one, fill_frame(list(tables), ["dst_port", "rule"]))
+    assert one["rule"].tolist()[:1] == ["a"] and one["rule"].isna().tolist() == [False, True, False]
+
+
 def test_the_filler_refuses_more_rows_than_it_was_given_and_fewer_at_the_end() -> None:
     t = pa.table({"dst_port": pa.array([1, 2], pa.uint16())})
     with FrameFiller(3, ["dst_port"]) as filler:

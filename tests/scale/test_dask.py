@@ -116,6 +116,32 @@ def test_aggregates_equal_pandas_on_the_samples(dask_client, frames: dict[str, p
     assert_aggregates_equal(_dask(SAMPLES / name), frames[name], bys)
 
 
+def _projections(ddf) -> list[list[str]]:
+    """The columns each partition reader of the optimised graph is asked for."""
+    from dask.dataframe.dask_expr.io import FromMapProjectable
+
+    return [op.columns for op in ddf.optimize(fuse=False).expr.find_operations(FromMapProjectable)]
+
+
+@pytest.mark.parametrize("layout", ["json", "parquet"])
+def test_selected_columns_are_the_only_ones_the_workers_read(dask_client, tmp_path: Path, layout: str) -> None:
+    source = SAMPLES / "nsg-vs-vnet"
+    if layout == "parquet":
+        convert(source, tmp_path / "ds")
+        source = tmp_path / "ds"
+    ddf = read_flow_logs_dask(source, partition_bytes=60_000, partition_rows=100)
+    assert ddf.npartitions > 3
+    picked = ddf[["dst_port", "rule", "src_ip"]]
+    assert _projections(picked) == [["src_ip", "dst_port", "rule"]]  # in the collection's order
+    assert _projections(ddf) == [list(COLUMNS)]
+    frame = read_json(SAMPLES / "nsg-vs-vnet")
+    got = picked.compute()
+    assert list(got.columns) == ["dst_port", "rule", "src_ip"] and len(got) == len(frame)
+    assert sorted(got["dst_port"].tolist()) == sorted(frame["dst_port"].tolist())
+    assert got["rule"].astype(str).value_counts().to_dict() == frame["rule"].astype(str).value_counts().to_dict()
+    assert int(ddf["bytes_sent"].sum().compute()) == int(frame["bytes_sent"].sum())  # a single column
+
+
 def test_dask_from_parquet_and_generated_corpus(dask_client, corpus_dir: Path, tmp_path: Path) -> None:
     frame = read_json(corpus_dir)
     assert frame["flow_time"].dt.floor("h").nunique() >= 3 and frame["mac"].nunique() > 3

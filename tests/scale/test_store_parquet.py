@@ -96,6 +96,20 @@ def test_pruned_reads_equal_json_reads(datasets: dict[str, Path], kwargs: dict) 
     assert_same_frame(back, json_frame)
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"start": "2024-05-01T10:30Z", "columns": ["src_ip", "rule"]}],
+                         ids=["whole-files", "filtered"])
+def test_one_thread_reads_the_same_frame_as_two(datasets: dict[str, Path], kwargs: dict) -> None:
+    """The Dask workers' way (threads=1: every file and copy in the calling thread)."""
+    from flowkit.store.parquet import read_parquet_file
+
+    dest = datasets["nsg-vs-vnet"]
+    paths = [str(dest / f.path) for f in dataset_files(dest)]
+    assert len(paths) > 3
+    two, one = (read_parquet_file(paths, threads=n, **kwargs) for n in (2, 1))
+    assert len(one) > 0
+    pd.testing.assert_frame_equal(one, two)
+
+
 def test_time_pruning_skips_files_and_reads_only_columns(datasets: dict[str, Path]) -> None:
     dest = datasets["nsg-vs-vnet"]
     every = dataset_files(dest)
