@@ -97,3 +97,20 @@ def test_file_schema_marks_the_columns_with_missing_values_optional_and_keeps_th
     assert [f.name for f in schema if not f.nullable] == ["flow_time"]
     assert not any(f.nullable for f in file_schema(ARROW_SCHEMA.empty_table()))
     assert [f.name for f in file_schema(ARROW_SCHEMA.empty_table(), ["mac"]) if f.nullable] == ["mac"]
+
+
+def test_duckdb_reads_the_dataset_with_its_mixed_required_and_optional_columns(tmp_path: Path) -> None:
+    import duckdb  # a dev dependency: installed wherever the tests run
+
+    dest = tmp_path / "ds"
+    convert(SAMPLES / "nsg-vs-vnet", dest)
+    frame = read_json(SAMPLES / "nsg-vs-vnet")
+    rows = duckdb.connect().sql(
+        f"select type, count(*), count(state), count(encryption), sum(bytes_sent), min(flow_time), max(dst_port) "
+        f"from read_parquet('{dest}/**/*.parquet', hive_partitioning=true) group by type order by type").fetchall()
+    expected = []
+    for log_type, part in frame.groupby("log_type", observed=True):
+        expected.append((log_type, len(part), int(part["state"].notna().sum()), int(part["encryption"].notna().sum()),
+                         int(part["bytes_sent"].sum()), part["flow_time"].min().to_pydatetime(),
+                         int(part["dst_port"].max())))
+    assert [(t, n, s, e, int(b), lo, p) for t, n, s, e, b, lo, p in rows] == expected
