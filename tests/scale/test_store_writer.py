@@ -114,3 +114,29 @@ def test_duckdb_reads_the_dataset_with_its_mixed_required_and_optional_columns(t
                          int(part["bytes_sent"].sum()), part["flow_time"].min().to_pydatetime(),
                          int(part["dst_port"].max())))
     assert [(t, n, s, e, int(b), lo, p) for t, n, s, e, b, lo, p in rows] == expected
+
+
+def test_datasets_written_the_earlier_way_read_back_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files of earlier versions: every column optional, Arrow schema stored (8-bit indices for
+    the closed categoricals), flow_time dictionary-encoded. A dataset mixing both reads back exactly."""
+    import flowkit.store.writer as writer
+    from flowkit.formats.decode import ARROW_SCHEMA
+
+    dest = tmp_path / "ds"
+    with monkeypatch.context() as m:
+        m.setattr(writer, "PARQUET_OPTIONS", {"compression": "lz4", "dictionary_pagesize_limit": 16 << 20})
+        m.setattr(writer, "file_schema", lambda table, optional=(): ARROW_SCHEMA)
+        convert(SAMPLES / "nsg-vs-vnet", dest, log_type="nsg")
+    convert(SAMPLES / "nsg-vs-vnet", dest, log_type="vnet")  # the current way, into the same dataset
+    old = [p for p in dest.rglob("*.parquet") if "type=nsg" in str(p)]
+    new = [p for p in dest.rglob("*.parquet") if "type=vnet" in str(p)]
+    assert old and new
+    assert all(b"ARROW:schema" in pq.ParquetFile(p).metadata.metadata for p in old)
+    assert all(pq.ParquetFile(p).schema_arrow.field("encryption").type.index_type == pa.int8() for p in old)
+    assert not any(b"ARROW:schema" in (pq.ParquetFile(p).metadata.metadata or {}) for p in new)
+    assert_same_frame(read_parquet_dataset(dest), read_json(SAMPLES / "nsg-vs-vnet"))
+    window = {"start": "2024-05-01T10:30Z", "end": "2024-05-01T11:30Z", "columns": ["src_ip", "state", "log_type"]}
+    from flowkit.store.parquet import drop_unused_categories
+
+    assert_same_frame(read_parquet_dataset(dest, **window),
+                      drop_unused_categories(read_json(SAMPLES / "nsg-vs-vnet", **window)))
