@@ -140,12 +140,18 @@ class UnitWriter:
 
     def _reopen(self, f: dict[str, Any], part: pa.Table) -> None:
         """A batch brings missing values to a column written as required so far: rewrite what
-        the file holds with that column optional (rare: the unit's first batch had none)."""
+        the file holds with that column optional, a row group at a time (rare: the unit's
+        earlier batches had no missing value there)."""
         f["writer"].close()
-        written = pq.read_table(f["path"], read_dictionary=CATEGORICAL)
+        old = f["path"].with_name(f["path"].name + ".old")
+        os.replace(f["path"], old)
         optional = [x.name for x in f["schema"] if x.nullable or part.column(x.name).null_count]
         f.update(self._open(f["path"], file_schema(part, optional)), rows=f["rows"], lo=f["lo"], hi=f["hi"])
-        f["writer"].write_table(written.cast(f["schema"]), row_group_size=ROW_GROUP_ROWS)
+        written = pq.ParquetFile(old, read_dictionary=CATEGORICAL)
+        for i in range(written.num_row_groups):
+            f["writer"].write_table(written.read_row_group(i).cast(f["schema"]), row_group_size=ROW_GROUP_ROWS)
+        written.close()
+        old.unlink()
 
     def publish(self) -> list[FileEntry]:
         """Close the files and rename them into place (each rename is atomic)."""

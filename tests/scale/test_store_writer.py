@@ -62,7 +62,10 @@ def test_a_later_batch_with_missing_values_rewrites_the_file_with_those_columns_
     (src / "macAddress=000D3A000002").mkdir(parents=True)
     (src / "macAddress=000D3A000002" / "PT1H.json").write_bytes(
         blob([nsg_record({"UserRule_v1": NSG_V1_TUPLES}, version=1, mac="000D3A000002")]))
+    import flowkit.store.writer as writer
+
     monkeypatch.setattr(store, "BATCH_BYTES", 1)  # one blob per batch
+    monkeypatch.setattr(writer, "ROW_GROUP_ROWS", 1)  # the rewrite copies row group by row group
     batches: list[int] = []
     decode = store.decode_batch
     monkeypatch.setattr(store, "decode_batch", lambda items, **kw: batches.append(len(items)) or decode(items, **kw))
@@ -71,6 +74,7 @@ def test_a_later_batch_with_missing_values_rewrites_the_file_with_those_columns_
     result = convert(tmp_path / "logs", dest)
     assert batches == [1, 1] and result.units_written == 1 and result.files_written == 1
     (path,) = dest.rglob("*.parquet")
+    assert pq.ParquetFile(path).metadata.num_row_groups == 5 and not list(dest.rglob("*.old"))
     schema = pq.ParquetFile(path).schema_arrow
     optional = {name for name in COLUMNS if schema.field(name).nullable}
     assert {"state", "packets_sent", "bytes_sent", "packets_received", "bytes_received"} <= optional
