@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 
 from flowkit.addresses import normalize_mac
 from flowkit.formats.decode import ARROW_SCHEMA
-from flowkit.frame_fill import CLOSED_CATEGORIES, FrameFiller
+from flowkit.frame_fill import CLOSED_CATEGORIES, FILL_THREADS, FrameFiller
 from flowkit.load_report import LoadReport
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
@@ -135,7 +135,7 @@ def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str 
     return expr
 
 
-def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None, *, threads: int = READ_THREADS) -> pd.DataFrame:
+def table_to_frame(table: pa.Table, columns: Sequence[str] | None = None, *, threads: int = FILL_THREADS) -> pd.DataFrame:
     """Turn an Arrow table of canonical columns (any subset) into pandas with canonical dtypes
     (``threads`` copy the columns; 1 copies them in the calling thread).
 
@@ -184,7 +184,7 @@ def _stream(paths: list[str], columns: list[str], wanted: list[str], threads: in
             for path in paths:
                 filler.add(scan(path))
             return filler.finish()
-    with ThreadPoolExecutor(max_workers=threads) as pool, FrameFiller(n, wanted) as filler:
+    with ThreadPoolExecutor(max_workers=threads) as pool, FrameFiller(n, wanted, threads=threads) as filler:
         pending: deque[Future[pa.Table]] = deque()
         for path in paths:
             pending.append(pool.submit(scan, path))
