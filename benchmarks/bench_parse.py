@@ -125,6 +125,11 @@ def _child(reader: str, corpus: str) -> int:
 
     from readers import load_reader
 
+    if reader == "floor":
+        from floors import recipe_floor
+
+        print(_MARK + json.dumps({"reader": "floor", **recipe_floor(corpus)}), flush=True)
+        return 0
     read = load_reader(reader)  # imports the reader's libraries (flowkit, polars, duckdb, ...)
     gc.collect()
     interp_rss = _rss_now()
@@ -136,10 +141,12 @@ def _child(reader: str, corpus: str) -> int:
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     peak = ru1.ru_maxrss * 1024
     frame_bytes = int(frame.memory_usage(deep=True).sum())
+    from floors import contract_bytes_per_row
     out = {"reader": reader, "rows": len(frame), "wall": wall, "cpu": cpu,
            "user": ru1.ru_utime - ru0.ru_utime, "sys": ru1.ru_stime - ru0.ru_stime,
            "peak_rss": peak, "peak_rss_before_read": peak_before, "interp_rss": interp_rss,
            "rss_after": _rss_now(), "frame_bytes": frame_bytes,
+           "contract_bytes_per_row": contract_bytes_per_row(frame),
            "schema_problems": schema_problems(frame), "checksums": checksums(frame)}
     print(_MARK + json.dumps(out), flush=True)
     return 0
@@ -203,6 +210,7 @@ def _summarise(runs: list[dict[str, Any]], info: dict[str, int]) -> dict[str, An
         "tuples_per_s": rows / best["wall"], "mb_per_s": info["bytes"] / 1e6 / best["wall"],
         "peak_rss": peak, "interp_rss": interp, "frame_bytes": best["frame_bytes"],
         "bytes_per_row": best["frame_bytes"] / rows if rows else float("nan"),
+        "contract_bytes_per_row": best.get("contract_bytes_per_row"),
         "rss_over_frame_plus_interp": peak / (best["frame_bytes"] + interp),
         "schema_problems": best["schema_problems"], "checksums": best["checksums"],
         "errors": [r["error"] for r in runs if "error" in r],
@@ -258,13 +266,28 @@ def _print_table(label: str, info: dict[str, int], summary: dict[str, dict[str, 
                   f"{s['speedup_cpu']:6.2f}x less CPU; rows {s['rows']:,} = flowkit {fk['rows']:,}: {same}")
 
 
-def _targets(vnet: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's targets for flowkit on the VNet corpus (judged on wall time; CPU figures shown too)."""
+def _ceiling(floor: dict[str, Any] | None) -> float | None:
+    """Tuples per second the recipe's unavoidable steps allow on this machine's cores."""
+    if not floor or "error" in floor or not floor.get("total"):
+        return None
+    return floor["tuples"] / (floor["total"] / (os.cpu_count() or 1))
+
+
+def _targets(vnet: dict[str, dict[str, Any]], floor: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The issue's targets for flowkit on the VNet corpus (judged on wall time; CPU figures shown too).
+
+    ``floor`` (from :func:`floors.recipe_floor`) adds the recipe's ceiling to the speed lines.
+    """
     fk = vnet.get("flowkit", {})
     if "error" in fk or not fk:
         return [{"name": "flowkit VNet read", "target": "runs", "measured": "failed", "met": False}]
     per_cpu = fk["rows"] / fk["cpu_min"] / 1e6 if fk["cpu_min"] else float("nan")
-    speed = f"{fk['tuples_per_s'] / 1e6:.2f} M (CPU: {per_cpu:.2f} M tuples per CPU-second)"
+    speed = f"{fk['tuples_per_s'] / 1e6:.2f} M (CPU: {per_cpu:.2f} M tuples per CPU-second"
+    ceiling = _ceiling(floor)
+    if ceiling is not None:
+        speed += (f"; the recipe's unavoidable steps alone allow at most {ceiling / 1e6:.2f} M "
+                  f"on {os.cpu_count()} cores")
+    speed += ")"
     out = [
         {"name": "VNet tuples/s", "target": ">= 2.5 M", "measured": speed, "met": fk["tuples_per_s"] >= 2.5e6,
          "value": fk["tuples_per_s"]},
@@ -280,12 +303,28 @@ def _targets(vnet: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({"name": f"VNet speed-up vs {name}", "target": target,
                     "measured": f"{wall:.2f}x wall ({s['speedup_cpu']:.2f}x on CPU time)",
                     "met": wall >= bound if name == "naive" else wall > bound, "value": wall})
-    out.append({"name": "VNet frame bytes/row", "target": "<= 60", "measured": f"{fk['bytes_per_row']:.1f}",
+    least = fk.get("contract_bytes_per_row")
+    per_row = f"{fk['bytes_per_row']:.1f}" + (f" (the column contract's least for this frame: {least:.1f})"
+                                              if least is not None else "")
+    out.append({"name": "VNet frame bytes/row", "target": "<= 60", "measured": per_row,
                 "met": fk["bytes_per_row"] <= 60, "value": fk["bytes_per_row"]})
     out.append({"name": "VNet peak RSS / (frame + interpreter)", "target": "<= 3",
                 "measured": f"{fk['rss_over_frame_plus_interp']:.2f} ({fk['peak_rss'] / 2**20:.0f} MiB peak)",
                 "met": fk["rss_over_frame_plus_interp"] <= 3, "value": fk["rss_over_frame_plus_interp"]})
     return out
+
+
+def _print_floor(floor: dict[str, Any]) -> None:
+    if "error" in floor:
+        print(f"\nrecipe floor: FAILED: {floor['error'][:150]}")
+        return
+    print("\nThe recipe's unavoidable steps on the VNet corpus (one thread, CPU s, best of 3; "
+          "benchmarks/floors.py):")
+    for name, cpu in floor["steps"].items():
+        print(f"  {name:28} {cpu:6.3f}")
+    ceiling = _ceiling(floor)
+    print(f"  {'total':28} {floor['total']:6.3f} for {floor['tuples']:,} tuples: at most "
+          f"{ceiling / 1e6:.2f} M tuples/s on {os.cpu_count()} cores, before any check or frame")
 
 
 # ----------------------------------------------------------------------------- main
@@ -299,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--corpora", default=",".join(CORPORA))
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per reader run")
     ap.add_argument("--json", default=None, help="write the results here (default benchmarks/results/)")
+    ap.add_argument("--no-floor", action="store_true",
+                    help="skip measuring the recipe's floor (benchmarks/floors.py) on the VNet corpus")
     ap.add_argument("--child", nargs=2, metavar=("READER", "CORPUS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -342,7 +383,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     "problems": corpus_problems}
     results["loadavg_before"], results["loadavg_after"] = load0, os.getloadavg()
     if "vnet" in results["corpora"]:
-        results["targets"] = _targets(results["corpora"]["vnet"]["readers"])
+        floor = None
+        if "flowkit" in readers and not args.no_floor:
+            floor = _run_child("floor", Path(results["corpora"]["vnet"]["path"]), args.timeout)
+            results["recipe_floor"] = floor
+            _print_floor(floor)
+        results["targets"] = _targets(results["corpora"]["vnet"]["readers"], floor)
         print(f"\nTargets (VNet corpus, flowkit; {mb} MB; load average {load0[0]:.1f} -> {os.getloadavg()[0]:.1f} "
               f"on {os.cpu_count()} CPUs):")
         for t in results["targets"]:
