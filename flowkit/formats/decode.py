@@ -229,6 +229,15 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
         _walk(framed.records, b, ref, records, strings, groups, problems, strict)
 
+    record_times = _record_times(records.time)
+    for r in np.flatnonzero(record_times[1]).tolist():  # a record's time missing or unreadable
+        name, value = names[records.blob[r]], records.time[r]
+        if strict:
+            raise QuarantineError(name, records.index[r], None, "invalid-record-time", repr(value))
+        what = "no time" if value is None else f"time {value[:60]!r} is not an ISO 8601 time"
+        problems.append(Problem(name, "invalid-record-time", f"{what}; its rows have no record_time",
+                                records.index[r]))
+
     tables = []
     for fmt, g in groups.items():
         if not len(g):
@@ -257,7 +266,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
                 quarantine.append((names[records.blob[r]], records.index[r], t, reason, raw))
                 if strict:
                     raise QuarantineError(names[records.blob[r]], records.index[r], t, reason, raw)
-        tables.append(_assemble(parsed, g, built.counts, records, strings, names, fmt))
+        tables.append(_assemble(parsed, g, built.counts, records, record_times, strings, names, fmt))
 
     table = pa.concat_tables(tables) if tables else ARROW_SCHEMA.empty_table()
     if len(tables) > 1:  # several formats: back to the order of the blobs
@@ -335,7 +344,14 @@ def _closed(codes: np.ndarray, values) -> pa.DictionaryArray:
 
 
 def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Parse each distinct record time once; return (int64 ns per record, missing mask)."""
+    """Parse each distinct record time once; return (int64 ns per record, missing-or-unreadable mask).
+
+    Examples
+    --------
+    >>> ns, bad = _record_times(["2024-05-01T10:00:52.5625085Z", None, "soon"])
+    >>> int(ns[0]), bad.tolist()
+    (1714557652562508500, [False, True, True])
+    """
     codes, distinct = pd.factorize(np.asarray(times, dtype=object), use_na_sentinel=True)
     parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="ISO8601", utc=True, errors="coerce")
     ns = parsed.array.as_unit("ns").asi8 if len(distinct) else np.zeros(0, dtype=np.int64)
@@ -345,14 +361,15 @@ def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Records,
-              strings: dict[str, Codes], names: list[str], fmt: str) -> pa.Table:
+              record_times: tuple[np.ndarray, np.ndarray], strings: dict[str, Codes], names: list[str],
+              fmt: str) -> pa.Table:
     n_groups = len(counts)
     group_of_line = np.repeat(np.arange(n_groups, dtype=np.int32), counts)
     group_of_row = group_of_line if p.valid is None else group_of_line[p.valid]
     rec_of_group = np.asarray(g.record, dtype=np.int32)
     rec_of_row = rec_of_group[group_of_row]
     n = len(group_of_row)
-    rec_ns, rec_nat = _record_times(records.time)
+    rec_ns, rec_nat = record_times
     rule_codes, rule_values = g.codes("rule")
     acl_codes, acl_values = g.codes("acl")
     group_mac, group_mac_values = g.codes("mac")  # NSG: MAC of the group as written

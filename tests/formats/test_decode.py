@@ -7,8 +7,11 @@ import json
 import pandas as pd
 import pytest
 
+from flowkit.errors import QuarantineError
+from flowkit.formats.decode import decode_blob
 from flowkit.read import decode_to_frame
 from flowkit.schema import empty_frame
+from flowkit.sources.base import BlobRef
 from tests.blobs import (FLOWLOG_ID, NSG_ID, NSG_V1_TUPLES, NSG_V2_TUPLES, T0_MS, T0_S, TARGET_ID,
                          VNET_TUPLES, blob, nsg_record, vnet_record)
 
@@ -182,3 +185,31 @@ def test_out_of_range_vnet_version_is_reported_and_read_as_v4(version):
     frame, report = decode_to_frame(blob([record]), "x.json")
     assert report.rows == 2 and frame["version"].tolist() == [4, 4]
     assert [(p.reason, p.record) for p in report.problems] == [("invalid-version", 0)]
+
+
+@pytest.mark.parametrize("time, detail", [
+    ("soon", "time 'soon' is not an ISO 8601 time; its rows have no record_time"),
+    ("", "time '' is not an ISO 8601 time; its rows have no record_time"),
+    (None, "no time; its rows have no record_time"),
+    ("absent", "no time; its rows have no record_time"),
+])
+def test_unreadable_record_time_is_reported_and_its_rows_kept(time, detail):
+    good = vnet_record([("acl", "r", VNET_TUPLES[:1])])
+    bad = vnet_record([("acl", "r", VNET_TUPLES[1:3])])
+    if time == "absent":
+        del bad["time"]
+    else:
+        bad["time"] = time
+    frame, report = decode_to_frame(blob([good, bad]), "x.json")
+    assert report.rows == 3 and report.quarantined == 0 and report.consistent
+    assert frame["record_time"].isna().tolist() == [False, True, True]
+    assert [(p.blob, p.reason, p.record, p.detail) for p in report.problems] == [
+        ("x.json", "invalid-record-time", 1, detail)]
+
+
+def test_unreadable_record_time_raises_in_strict_mode():
+    record = vnet_record([("acl", "r", VNET_TUPLES[:1])])
+    record["time"] = "2024-13-45T99:00:00Z"
+    with pytest.raises(QuarantineError, match="invalid-record-time") as caught:
+        decode_blob(blob([record]), BlobRef("x.json"), strict=True)
+    assert (caught.value.blob, caught.value.record) == ("x.json", 0)
