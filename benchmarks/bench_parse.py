@@ -123,11 +123,10 @@ def _child(reader: str, corpus: str) -> int:
     import gc
     import resource
 
+    from floors import contract_bytes_per_row, recipe_floor
     from readers import load_reader
 
     if reader == "floor":
-        from floors import recipe_floor
-
         print(_MARK + json.dumps({"reader": "floor", **recipe_floor(corpus)}), flush=True)
         return 0
     read = load_reader(reader)  # imports the reader's libraries (flowkit, polars, duckdb, ...)
@@ -141,7 +140,6 @@ def _child(reader: str, corpus: str) -> int:
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     peak = ru1.ru_maxrss * 1024
     frame_bytes = int(frame.memory_usage(deep=True).sum())
-    from floors import contract_bytes_per_row
     out = {"reader": reader, "rows": len(frame), "wall": wall, "cpu": cpu,
            "user": ru1.ru_utime - ru0.ru_utime, "sys": ru1.ru_stime - ru0.ru_stime,
            "peak_rss": peak, "peak_rss_before_read": peak_before, "interp_rss": interp_rss,
