@@ -147,7 +147,12 @@ class LoadReport:
         """A JSON-ready dict (what ``flowkit inspect --json`` prints)."""
 
         def ts(t: pd.Timestamp | None) -> str | None:
-            return None if t is None or pd.isna(t) else t.isoformat().replace("+00:00", "Z")
+            if t is None or pd.isna(t):
+                return None
+            # as precise as the value: whole seconds, else milliseconds (tuple times), else all digits
+            whole_ms = t.nanosecond == 0 and t.microsecond % 1000 == 0
+            spec = "seconds" if whole_ms and t.microsecond == 0 else "milliseconds" if whole_ms else "auto"
+            return t.isoformat(timespec=spec).replace("+00:00", "Z")
 
         return {
             "files": self.files,

@@ -26,3 +26,15 @@ def test_combine_adds_up_and_keeps_quarantine_and_problems():
 def test_copies_are_free_because_reports_are_immutable():
     r = LoadReport(files=1)
     assert copy.deepcopy(r) is r and copy.copy(r) is r
+
+
+def test_to_dict_times_are_as_precise_as_the_values():
+    def span(start: str, end: str) -> tuple[str, str]:
+        d = LoadReport(start=pd.Timestamp(start), end=pd.Timestamp(end)).to_dict()
+        return d["start"], d["end"]
+
+    assert span("2024-05-01T10:00:07Z", "2024-05-01T11:58:44.163Z") == ("2024-05-01T10:00:07Z",
+                                                                         "2024-05-01T11:58:44.163Z")
+    assert span("2024-05-01T10:00:07.0004Z", "2024-05-01T10:00:52.5625085Z") == (
+        "2024-05-01T10:00:07.000400Z", "2024-05-01T10:00:52.562508500Z")
+    assert LoadReport().to_dict()["start"] is None
