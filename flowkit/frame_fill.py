@@ -6,7 +6,9 @@ right after. Nothing is concatenated, no dictionary is unified in Arrow and no
 column is converted twice, so a read peaks at about the Arrow tables not yet
 copied plus the frame, not at two or three frames. :class:`FrameFiller` takes
 the tables one at a time (a reader can stream them: the Parquet reader copies a
-file while the next one is read); :func:`fill_frame` fills from a list.
+file while the next one is read, the JSON reader a batch while the next ones
+are decoded, into a frame sized by an estimate that may grow); :func:`fill_frame`
+fills from a list.
 
 Categories come out in first-appearance order over the tables, in the order
 they are added (within a table, ``src_ip`` before ``dst_ip``: both share one
@@ -111,6 +113,11 @@ class FrameFiller:
     threads : int
         Threads copying the columns of each table (numpy copies without the GIL);
         1 copies them in the calling thread.
+    growable : bool, default False
+        ``n_rows`` is only an estimate: a table that does not fit makes the
+        columns grow (by half, or to what it needs), and :meth:`finish` returns
+        the rows added. Columns are allocated without touching their memory, so
+        an estimate above the rows costs address space, not RAM.
 
     Examples
     --------
@@ -123,9 +130,10 @@ class FrameFiller:
     [443, 53, 22]
     """
 
-    def __init__(self, n_rows: int, columns: Sequence[str], *, threads: int = FILL_THREADS) -> None:
+    def __init__(self, n_rows: int, columns: Sequence[str], *, threads: int = FILL_THREADS,
+                 growable: bool = False) -> None:
         types = dtypes()
-        self.n_rows, self.filled = n_rows, 0
+        self.n_rows, self.filled, self.growable = n_rows, 0, growable
         self._names = list(columns)
         self._addresses = addresses = _Categories()
         self._categories = {
@@ -158,7 +166,11 @@ class FrameFiller:
             value where the canonical table has none (ports, protocol, times).
         """
         if self.filled + table.num_rows > self.n_rows:
-            raise ValueError(f"{self.filled + table.num_rows} rows for a frame of {self.n_rows}")
+            if not self.growable:
+                raise ValueError(f"{self.filled + table.num_rows} rows for a frame of {self.n_rows}")
+            self.n_rows = max(self.filled + table.num_rows, self.n_rows + self.n_rows // 2)
+            for column in self._columns.values():
+                column.resize(self.n_rows, self.filled)
         if not table.num_rows:
             return
         table = _dictionary_encoded(table)
@@ -202,6 +214,10 @@ class FrameFiller:
     def finish(self) -> pd.DataFrame:
         """The frame; every row must have been added."""
         self.close()
+        if self.growable and self.filled < self.n_rows:
+            for column in self._columns.values():
+                column.resize(self.filled, self.filled, copy=False)
+            self.n_rows = self.filled
         if self.filled != self.n_rows:
             raise ValueError(f"{self.filled} rows added to a frame of {self.n_rows}")
         return pd.DataFrame({name: self._columns[name].finish() for name in self._names}, copy=False)
@@ -320,6 +336,20 @@ class _Column:
         if isinstance(dtype, pd.api.extensions.ExtensionDtype):  # nullable integers
             return cls(dtype, "masked", np.empty(n, dtype.numpy_dtype), np.empty(n, bool))
         return cls(dtype, "plain", np.empty(n, np.dtype(dtype)))
+
+    def resize(self, n: int, filled: int, *, copy: bool = True) -> None:
+        """Hold ``n`` rows, keeping the first ``filled`` (``copy=False``: a view, to shrink)."""
+        if not copy:
+            self.values = self.values[:n]
+            self.mask = None if self.mask is None else self.mask[:n]
+            return
+        with small_pages():
+            values = np.empty(n, self.values.dtype)
+            mask = None if self.mask is None else np.empty(n, bool)
+        values[:filled] = self.values[:filled]
+        if mask is not None:
+            mask[:filled] = self.mask[:filled]
+        self.values, self.mask = values, mask
 
     def widen(self, filled: int) -> None:
         """Make the codes wide enough for the categories known now (the first ``filled`` kept)."""

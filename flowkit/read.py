@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitDataWarning, FormatError
-from flowkit.frame_fill import FILL_THREADS, fill_frame
-from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob, decode_blobs
+from flowkit.frame_fill import FILL_THREADS, FrameFiller, fill_frame
+from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
@@ -130,6 +130,10 @@ def _iter_bytes(src: Any, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]
 
 #: Blobs are decoded in batches of about this many bytes (realistic blobs are small).
 BATCH_BYTES = 8 << 20
+#: Fewer bytes of log than any real tuple takes (an NSG v1 tuple string alone is about 50):
+#: the frame is first sized for (input bytes / this) rows, an estimate that is too high, not
+#: too low, and costs address space only (see :class:`flowkit.frame_fill.FrameFiller`).
+MIN_TUPLE_BYTES = 40
 
 
 def _batches(arrivals: Iterable[tuple[int, bytes]], limit: int) -> Iterator[list[tuple[int, bytes]]]:
@@ -254,7 +258,7 @@ def read_flow_logs(
     start_ts, end_ts = to_utc(start), to_utc(end)
     listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
     refs = listing.refs
-    results: list[DecodedBlob] = []
+    reports: list[LoadReport] = []
     total = sum(r.size or 0 for r in refs)
     bar = progress_bar(total or None, "flowkit: reading", unit="B", unit_scale=True, enabled=progress)
 
@@ -263,14 +267,18 @@ def read_flow_logs(
                                end=end_ts, log_type=log_type, mac=mac)
         return decoded, sum(len(data) for _, data in batch)
 
+    # Each batch's rows go into the frame as soon as it is decoded, while the next ones decode:
+    # no Arrow table waits for the end, and the copy overlaps the parsing.
+    filler = FrameFiller(max(1, total // MIN_TUPLE_BYTES), COLUMNS, threads=1, growable=True)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        with filler, ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
             pending: deque[Future] = deque()
 
             def collect(limit: int) -> None:
                 while len(pending) > limit:
                     decoded, size = pending.popleft().result()
-                    results.append(decoded)
+                    filler.add(decoded.table)
+                    reports.append(decoded.report)
                     bar.update(size)
 
             for batch in _batches(_iter_bytes(src, refs), BATCH_BYTES):
@@ -280,12 +288,8 @@ def read_flow_logs(
     finally:
         bar.close()
 
-    decoded = results
-    tables = [r.table for r in decoded]
-    for r in decoded:
-        r.table = ARROW_SCHEMA.empty_table()  # the list below holds the only references
-    frame = frame_from_tables(tables, consume=True)
-    report = _finish([r.report for r in decoded], frame, listing.skipped, (src.describe(),))
+    frame = filler.finish() if filler.filled else empty_frame()
+    report = _finish(reports, frame, listing.skipped, (src.describe(),))
     fatal = [p for p in report.problems if p.reason == "not-json"]
     if refs and fatal and report.records == 0:
         raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "

@@ -235,6 +235,34 @@ def test_the_filler_refuses_more_rows_than_it_was_given_and_fewer_at_the_end() -
             filler.finish()
 
 
+@pytest.mark.parametrize("estimate", [1, 7, 19, 500])
+def test_a_growable_filler_gives_the_exact_frame_whatever_the_estimate(estimate: int) -> None:
+    # 19 rows in 4 tables, with nulls, widening codes (300 rules) and masks: the estimate is too
+    # small (growth, several times for 1), exact, or far too large (the frame is cut to the rows)
+    tables = [table([(i, f"192.0.2.{i}", "198.51.100.7", i, None if i % 3 else "C", None if i % 2 else i,
+                      f"r{i}") for i in range(lo, hi)]) for lo, hi in ((1, 4), (4, 5), (5, 12), (12, 20))]
+    rules = pa.table({"rule": pa.array([f"x{i}" for i in range(300)]).dictionary_encode()})
+    with FrameFiller(estimate, COLS, threads=1, growable=True) as filler:
+        for t in tables:
+            filler.add(t)
+        frame = filler.finish()
+    assert_same(frame, reference(tables, COLS))
+    assert len(frame) == 19 and all(len(frame[c].array) == 19 for c in COLS)
+    with FrameFiller(estimate, ["rule", "bytes_sent"], threads=1, growable=True) as filler:
+        filler.add(tables[0].select(["rule", "bytes_sent"]))
+        filler.add(rules.append_column("bytes_sent", pa.nulls(300, pa.uint64())))
+        wide = filler.finish()
+    assert wide["rule"].cat.codes.dtype == np.int16 and len(wide) == 303
+    assert wide["rule"].tolist() == ["r1", "r2", "r3"] + [f"x{i}" for i in range(300)]
+    assert wide["bytes_sent"].isna().tolist() == [True, False, True] + [True] * 300
+
+
+def test_a_growable_filler_with_no_rows_gives_an_empty_frame() -> None:
+    with FrameFiller(100, ["dst_port", "bytes_sent"], growable=True) as filler:
+        frame = filler.finish()
+    assert frame.shape == (0, 2) and frame.dtypes.tolist() == [np.dtype("uint16"), pd.UInt64Dtype()]
+
+
 @pytest.mark.parametrize("user_choice", [None, "1"])
 def test_small_pages_turns_numpys_huge_page_hint_off_and_back_unless_the_user_chose(
         monkeypatch: pytest.MonkeyPatch, user_choice: str | None) -> None:

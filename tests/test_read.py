@@ -132,3 +132,24 @@ def test_consumed_tables_are_released():
     kept = frame_from_tables(list(tables))
     frame = frame_from_tables(tables, consume=True)
     assert tables == [] and len(frame) == 1 and frame.equals(kept)
+
+
+@pytest.mark.parametrize("min_tuple_bytes", [10**12, 1])
+def test_the_frame_is_exact_whether_its_size_was_guessed_low_or_high(monkeypatch, min_tuple_bytes):
+    import flowkit.read as read_module
+    from flowkit.formats.decode import decode_blob
+    from flowkit.sources.local import LocalSource
+
+    samples = Path(__file__).resolve().parents[1] / "data-samples" / "nsg-vs-vnet"
+    refs = LocalSource(samples).list_blobs().refs
+    # the reference: every blob decoded alone, then one exact-size fill of all the tables
+    expected = read_module.frame_from_tables([decode_blob(Path(r.name).read_bytes(), r).table for r in refs])
+    monkeypatch.setattr(read_module, "BATCH_BYTES", 20_000)  # many batches
+    usual = flowkit.read_flow_logs(samples)
+    # sized for 1 row (grows many times) or for a row per input byte (cut down at the end)
+    monkeypatch.setattr(read_module, "MIN_TUPLE_BYTES", min_tuple_bytes)
+    frame, report = flowkit.read_flow_logs(samples, with_report=True)
+    assert len(frame) == report.rows == len(expected) == 851
+    pd.testing.assert_frame_equal(frame, usual)
+    # categories come in first-appearance order per batch, so only their order may differ
+    pd.testing.assert_frame_equal(frame, expected, check_categorical=False)
