@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flowkit.errors import FlowkitDataWarning, FormatError
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, fill_frame
@@ -94,8 +95,10 @@ def decode_to_frame(data: bytes, ref: BlobRef | str, *, strict: bool = False) ->
 
         ref = BlobRef(name=ref, meta=parse_blob_path(ref))
     decoded = decode_blob(data, ref, strict=strict)
+    times = _TimeRange()
+    times.add(decoded.table)
     frame = frame_from_tables([decoded.table])
-    report = _finish([decoded.report], frame, skipped=0, sources=(ref.name,))
+    report = _finish([decoded.report], times, skipped=0, sources=(ref.name,))
     return frame, report
 
 
@@ -111,12 +114,25 @@ def load_report(flows: pd.DataFrame) -> LoadReport | None:
     return report if isinstance(report, LoadReport) else None
 
 
-def _finish(parts: list[LoadReport], frame: pd.DataFrame, skipped: int,
+class _TimeRange:
+    """First and last ``flow_time`` over the decoded tables, gathered as they pass by."""
+
+    def __init__(self) -> None:
+        self.start: pd.Timestamp | None = None
+        self.end: pd.Timestamp | None = None
+
+    def add(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        bounds = pc.min_max(table.column("flow_time"))
+        low, high = (pd.Timestamp(bounds[k].as_py()) for k in ("min", "max"))
+        self.start = low if self.start is None else min(self.start, low)
+        self.end = high if self.end is None else max(self.end, high)
+
+
+def _finish(parts: list[LoadReport], times: _TimeRange, skipped: int,
             sources: tuple[str, ...]) -> LoadReport:
-    start = end = None
-    if len(frame):
-        start, end = frame["flow_time"].min(), frame["flow_time"].max()
-    return LoadReport.combine(parts, files_skipped=skipped, start=start, end=end, sources=sources)
+    return LoadReport.combine(parts, files_skipped=skipped, start=times.start, end=times.end, sources=sources)
 
 
 def _iter_bytes(src: Any, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]]:
@@ -205,7 +221,8 @@ def read_flow_logs(
     with_report : bool, default False
         Return ``(frame, report)`` instead of the frame alone.
     columns : list of str, optional
-        Return these canonical columns only (a Parquet dataset reads only them).
+        Return these canonical columns only (a Parquet dataset reads only them; from JSON,
+        every tuple is still parsed and checked, but only these columns are kept).
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"`` returns a lazy Dask DataFrame with the canonical schema as its
         meta, one partition per batch of blobs (needs the ``dask`` extra).
@@ -268,8 +285,11 @@ def read_flow_logs(
         return decoded, sum(len(data) for _, data in batch)
 
     # Each batch's rows go into the frame as soon as it is decoded, while the next ones decode:
-    # no Arrow table waits for the end, and the copy overlaps the parsing.
-    filler = FrameFiller(max(1, total // MIN_TUPLE_BYTES), COLUMNS, threads=1, growable=True)
+    # no Arrow table waits for the end, and the copy overlaps the parsing. Only the columns
+    # asked for are allocated and copied.
+    wanted = list(columns) if columns is not None else list(COLUMNS)
+    filler = FrameFiller(max(1, total // MIN_TUPLE_BYTES), wanted, threads=1, growable=True)
+    times = _TimeRange()
     try:
         with filler, ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
             pending: deque[Future] = deque()
@@ -278,6 +298,7 @@ def read_flow_logs(
                 while len(pending) > limit:
                     decoded, size = pending.popleft().result()
                     filler.add(decoded.table)
+                    times.add(decoded.table)
                     reports.append(decoded.report)
                     bar.update(size)
 
@@ -288,15 +309,13 @@ def read_flow_logs(
     finally:
         bar.close()
 
-    frame = filler.finish() if filler.filled else empty_frame()
-    report = _finish(reports, frame, listing.skipped, (src.describe(),))
+    frame = filler.finish() if filler.filled else empty_frame()[wanted]
+    report = _finish(reports, times, listing.skipped, (src.describe(),))
     fatal = [p for p in report.problems if p.reason == "not-json"]
     if refs and fatal and report.records == 0:
         raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
                           f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=2)
-    if columns is not None:
-        frame = frame[list(columns)]
     frame.attrs["load_report"] = report
     return (frame, report) if with_report else frame

@@ -153,3 +153,14 @@ def test_the_frame_is_exact_whether_its_size_was_guessed_low_or_high(monkeypatch
     pd.testing.assert_frame_equal(frame, usual)
     # categories come in first-appearance order per batch, so only their order may differ
     pd.testing.assert_frame_equal(frame, expected, check_categorical=False)
+
+
+def test_columns_are_the_same_values_and_report_as_the_whole_read(layout):
+    whole, whole_report = flowkit.read_flow_logs(layout, with_report=True)
+    some, report = flowkit.read_flow_logs(layout, columns=["dst_ip", "bytes_sent"], with_report=True)
+    assert list(some.columns) == ["dst_ip", "bytes_sent"] and len(some) == len(whole) > 0
+    pd.testing.assert_frame_equal(some, whole[["dst_ip", "bytes_sent"]])  # addresses still share categories
+    assert (report.start, report.end, report.rows) == (whole_report.start, whole_report.end, whole_report.rows)
+    assert report.start == whole["flow_time"].min() and report.end == whole["flow_time"].max()
+    empty = flowkit.read_flow_logs(layout, columns=["dst_port"], start="2030-01-01T00:00Z")
+    assert list(empty.columns) == ["dst_port"] and len(empty) == 0 and empty["dst_port"].dtype == "uint16"
