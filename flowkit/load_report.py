@@ -180,7 +180,8 @@ class LoadReport:
 
     @staticmethod
     def combine(parts: Iterable["LoadReport"], **overrides: Any) -> "LoadReport":
-        """Add up the reports of several blobs into one."""
+        """Add up the reports of several blobs into one (time range: the parts' earliest start
+        and latest end; ``overrides`` replace any field)."""
         parts = list(parts)
         formats: Counter[str] = Counter()
         quarantines = []
@@ -196,6 +197,8 @@ class LoadReport:
             problems.extend(p.problems)
         quarantine = (pd.concat(quarantines, ignore_index=True) if quarantines
                       else _empty_quarantine())
-        report = LoadReport(formats=dict(formats), quarantine=quarantine,
-                            problems=tuple(problems), **totals)
+        starts = [p.start for p in parts if p.start is not None]
+        ends = [p.end for p in parts if p.end is not None]
+        report = LoadReport(formats=dict(formats), quarantine=quarantine, problems=tuple(problems),
+                            start=min(starts) if starts else None, end=max(ends) if ends else None, **totals)
         return replace(report, **overrides) if overrides else report

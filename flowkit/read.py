@@ -17,7 +17,6 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from flowkit.errors import FlowkitDataWarning, FormatError
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, fill_frame
@@ -95,10 +94,8 @@ def decode_to_frame(data: bytes, ref: BlobRef | str, *, strict: bool = False) ->
 
         ref = BlobRef(name=ref, meta=parse_blob_path(ref))
     decoded = decode_blob(data, ref, strict=strict)
-    times = _TimeRange()
-    times.add(decoded.table)
     frame = frame_from_tables([decoded.table])
-    report = _finish([decoded.report], times, skipped=0, sources=(ref.name,))
+    report = _finish([decoded.report], skipped=0, sources=(ref.name,))
     return frame, report
 
 
@@ -114,25 +111,8 @@ def load_report(flows: pd.DataFrame) -> LoadReport | None:
     return report if isinstance(report, LoadReport) else None
 
 
-class _TimeRange:
-    """First and last ``flow_time`` over the decoded tables, gathered as they pass by."""
-
-    def __init__(self) -> None:
-        self.start: pd.Timestamp | None = None
-        self.end: pd.Timestamp | None = None
-
-    def add(self, table: pa.Table) -> None:
-        if not table.num_rows:
-            return
-        bounds = pc.min_max(table.column("flow_time"))
-        low, high = (pd.Timestamp(bounds[k].as_py()) for k in ("min", "max"))
-        self.start = low if self.start is None else min(self.start, low)
-        self.end = high if self.end is None else max(self.end, high)
-
-
-def _finish(parts: list[LoadReport], times: _TimeRange, skipped: int,
-            sources: tuple[str, ...]) -> LoadReport:
-    return LoadReport.combine(parts, files_skipped=skipped, start=times.start, end=times.end, sources=sources)
+def _finish(parts: list[LoadReport], skipped: int, sources: tuple[str, ...]) -> LoadReport:
+    return LoadReport.combine(parts, files_skipped=skipped, sources=sources)
 
 
 def _iter_bytes(src: Any, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]]:
@@ -289,7 +269,6 @@ def read_flow_logs(
     # asked for are allocated and copied.
     wanted = list(columns) if columns is not None else list(COLUMNS)
     filler = FrameFiller(max(1, total // MIN_TUPLE_BYTES), wanted, threads=1, growable=True)
-    times = _TimeRange()
     try:
         with filler, ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
             pending: deque[Future] = deque()
@@ -298,7 +277,6 @@ def read_flow_logs(
                 while len(pending) > limit:
                     decoded, size = pending.popleft().result()
                     filler.add(decoded.table)
-                    times.add(decoded.table)
                     reports.append(decoded.report)
                     bar.update(size)
 
@@ -310,7 +288,7 @@ def read_flow_logs(
         bar.close()
 
     frame = filler.finish() if filler.filled else empty_frame()[wanted]
-    report = _finish(reports, times, listing.skipped, (src.describe(),))
+    report = _finish(reports, listing.skipped, (src.describe(),))
     fatal = [p for p in report.problems if p.reason == "not-json"]
     if refs and fatal and report.records == 0:
         raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "

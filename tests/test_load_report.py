@@ -38,3 +38,13 @@ def test_to_dict_times_are_as_precise_as_the_values():
     assert span("2024-05-01T10:00:07.0004Z", "2024-05-01T10:00:52.5625085Z") == (
         "2024-05-01T10:00:07.000400Z", "2024-05-01T10:00:52.562508500Z")
     assert LoadReport().to_dict()["start"] is None
+
+
+def test_combine_spans_the_parts_time_ranges_unless_overridden():
+    t = pd.Timestamp
+    parts = [LoadReport(start=t("2024-05-01T10:05Z"), end=t("2024-05-01T10:50Z")), LoadReport(),
+             LoadReport(start=t("2024-05-01T09:59Z"), end=t("2024-05-01T10:20Z"))]
+    combined = LoadReport.combine(parts)
+    assert (combined.start, combined.end) == (t("2024-05-01T09:59Z"), t("2024-05-01T10:50Z"))
+    assert LoadReport.combine([LoadReport()]).start is None
+    assert LoadReport.combine(parts, start=None).start is None

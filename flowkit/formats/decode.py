@@ -273,12 +273,21 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         table = table.take(pa.array(np.argsort(_blob_order(table, names), kind="stable")))
     decoded_rows = table.num_rows
     table = _select(table, start, end, log_type, mac)
+    start, end = _time_range(table)
     report = LoadReport(
-        files=len(items), records=n_records, tuples=n_tuples, rows=table.num_rows,
+        files=len(items), records=n_records, tuples=n_tuples, rows=table.num_rows, start=start, end=end,
         quarantined=len(quarantine), filtered_out=decoded_rows - table.num_rows,
         formats=_count_formats(table), quarantine=_quarantine_frame(quarantine), problems=tuple(problems),
     )
     return DecodedBlob(table, report)
+
+
+def _time_range(table: pa.Table) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """First and last ``flow_time`` of the rows (None, None without rows)."""
+    if not table.num_rows:
+        return None, None
+    bounds = pc.min_max(table.column("flow_time"))
+    return tuple(pd.Timestamp(bounds[k].value, unit="ms", tz="UTC") for k in ("min", "max"))
 
 
 def _blob_order(table: pa.Table, names: list[str]) -> np.ndarray:

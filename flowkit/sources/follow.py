@@ -221,9 +221,7 @@ class Follower:
             warnings.warn(f"flowkit: {name} {reason}; reading it again from the start "
                           f"(rows delivered before may repeat)", stacklevel=2)
         frame = frame_from_tables(tables)
-        report = LoadReport.combine(reports, sources=(self.source.describe(),),
-                                    start=frame["flow_time"].min() if len(frame) else None,
-                                    end=frame["flow_time"].max() if len(frame) else None)
+        report = LoadReport.combine(reports, sources=(self.source.describe(),))
         self._advance_window(now)
         if self.checkpoint_path:
             st.save(self.checkpoint_path)
