@@ -32,13 +32,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 import flowkit.memory_pool  # noqa: F401  (Arrow's allocator: see that module)
-from flowkit.addresses import normalize_mac
+from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
 from flowkit.formats.framing import frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
@@ -85,7 +86,7 @@ class _Records:
     def __init__(self) -> None:
         self.blob: list[int] = []
         self.index: list[int] = []    # record index within its blob
-        self.time: list[str | None] = []
+        self.time: list[object] = []     # as written: a string unless the record is odd
         self.resource: list[int] = []
         self.target: list[int] = []
         self.version: list[int] = []
@@ -234,16 +235,19 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         name, value = names[records.blob[r]], records.time[r]
         if strict:
             raise QuarantineError(name, records.index[r], None, "invalid-record-time", repr(value))
-        what = "no time" if value is None else f"time {value[:60]!r} is not an ISO 8601 time"
+        what = ("no time" if value is None else f"time {value[:60]!r} is not an ISO 8601 time"
+                if isinstance(value, str) else f"time {_excerpt(value)} is not a string")
         problems.append(Problem(name, "invalid-record-time", f"{what}; its rows have no record_time",
                                 records.index[r]))
 
+    bad_macs = _invalid_macs(records, strings["mac"].values)
     tables = []
     for fmt, g in groups.items():
         if not len(g):
             continue
         built = g.build()
         n_tuples += built.seen
+        bad_macs += _invalid_group_macs(g, records)
         rec_of_group = np.asarray(g.record, dtype=np.int64)
         for k, i, reason, text in built.bad:
             r = rec_of_group[k]
@@ -267,6 +271,12 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
                 if strict:
                     raise QuarantineError(names[records.blob[r]], records.index[r], t, reason, raw)
         tables.append(_assemble(parsed, g, built.counts, records, record_times, strings, names, fmt))
+
+    for r, value in dict.fromkeys(bad_macs):  # a record's MAC, or an NSG group's, is not a MAC
+        if strict:
+            raise QuarantineError(names[records.blob[r]], records.index[r], None, "invalid-mac", value)
+        problems.append(Problem(names[records.blob[r]], "invalid-mac",
+                                f"MAC {value[:60]!r} is not 12 hex digits; its rows keep it", records.index[r]))
 
     table = pa.concat_tables(tables) if tables else ARROW_SCHEMA.empty_table()
     if len(tables) > 1:  # several formats: back to the order of the blobs
@@ -352,16 +362,48 @@ def _closed(codes: np.ndarray, values) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
 
 
+def _invalid_macs(records: _Records, macs: list[str]) -> list[tuple[int, str]]:
+    """(record, value) for each record whose MAC (its own, else its path's) is not a MAC.
+
+    Examples
+    --------
+    >>> recs = _Records(); recs.mac += [0, 1, -1]
+    >>> _invalid_macs(recs, ["000D3A000001", "ZZ"])
+    [(1, 'ZZ')]
+    """
+    bad = [code for code, value in enumerate(macs) if not is_mac(value)]
+    if not bad:
+        return []
+    codes = np.asarray(records.mac, dtype=np.int64)
+    return [(r, macs[codes[r]]) for r in np.flatnonzero(np.isin(codes, bad)).tolist()]
+
+
+def _invalid_group_macs(g: FormatGroups, records: _Records) -> list[tuple[int, str]]:
+    """(record, normalised value) for each NSG tuple group whose ``mac`` is not a MAC."""
+    codes, values = g.codes("mac")
+    bad = [code for code, value in enumerate(values)  # an empty one falls back to the record's
+           if normalize_mac(value) is not None and not is_mac(normalize_mac(value))]
+    if not bad:
+        return []
+    return [(g.record[k], normalize_mac(values[codes[k]])) for k in np.flatnonzero(np.isin(codes, bad)).tolist()]
+
+
+def _excerpt(value: object) -> str:
+    """A JSON value as it was written, cut to 60 characters."""
+    return msgspec.json.encode(value).decode()[:60]
+
+
 def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     """Parse each distinct record time once; return (int64 ns per record, missing-or-unreadable mask).
 
     Examples
     --------
-    >>> ns, bad = _record_times(["2024-05-01T10:00:52.5625085Z", None, "soon"])
+    >>> ns, bad = _record_times(["2024-05-01T10:00:52.5625085Z", None, "soon", 1714557652])
     >>> int(ns[0]), bad.tolist()
-    (1714557652562508500, [False, True, True])
+    (1714557652562508500, [False, True, True, True])
     """
-    codes, distinct = pd.factorize(np.asarray(times, dtype=object), use_na_sentinel=True)
+    text = [t if type(t) is str else None for t in times]  # a number is not read as an epoch
+    codes, distinct = pd.factorize(np.asarray(text, dtype=object), use_na_sentinel=True)
     parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="ISO8601", utc=True, errors="coerce")
     ns = parsed.array.as_unit("ns").asi8 if len(distinct) else np.zeros(0, dtype=np.int64)
     nat = np.iinfo(np.int64).min

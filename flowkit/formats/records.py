@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 __all__ = [
@@ -74,9 +76,13 @@ class VnetFlowRecords(msgspec.Struct, forbid_unknown_fields=False, gc=False):
 
 
 class Record(msgspec.Struct, forbid_unknown_fields=False, gc=False):
-    """One record of either format (fields of the other format stay None)."""
+    """One record of either format (fields of the other format stay None).
 
-    time: str | None = None
+    ``time`` takes any JSON value, so a record whose time is a number or an
+    object keeps its tuples; the decoder reports such a time as unreadable.
+    """
+
+    time: Any = None
     category: str | None = None
     macAddress: str | None = None
     resourceId: str | None = None

@@ -192,6 +192,8 @@ def test_out_of_range_vnet_version_is_reported_and_read_as_v4(version):
     ("", "time '' is not an ISO 8601 time; its rows have no record_time"),
     (None, "no time; its rows have no record_time"),
     ("absent", "no time; its rows have no record_time"),
+    (1714557660, "time 1714557660 is not a string; its rows have no record_time"),
+    ({"at": "10:01"}, 'time {"at":"10:01"} is not a string; its rows have no record_time'),
 ])
 def test_unreadable_record_time_is_reported_and_its_rows_kept(time, detail):
     good = vnet_record([("acl", "r", VNET_TUPLES[:1])])
@@ -212,4 +214,38 @@ def test_unreadable_record_time_raises_in_strict_mode():
     record["time"] = "2024-13-45T99:00:00Z"
     with pytest.raises(QuarantineError, match="invalid-record-time") as caught:
         decode_blob(blob([record]), BlobRef("x.json"), strict=True)
+    assert (caught.value.blob, caught.value.record) == ("x.json", 0)
+
+
+@pytest.mark.parametrize("mac, kept", [("ZZ", "ZZ"), ("00-0d-3a", "000D3A"), ("000D3A0000011", "000D3A0000011")])
+def test_record_mac_that_is_not_a_mac_is_reported_and_its_rows_kept(mac, kept):
+    good = vnet_record([("acl", "r", VNET_TUPLES[:1])])
+    bad = vnet_record([("acl", "r", VNET_TUPLES[1:3])], mac=mac)
+    frame, report = decode_to_frame(blob([good, bad]), "x.json")
+    assert report.rows == 3 and report.quarantined == 0 and report.consistent
+    assert frame["mac"].tolist() == ["000D3A000002"] + [kept] * 2
+    assert [(p.blob, p.reason, p.record, p.detail) for p in report.problems] == [
+        ("x.json", "invalid-mac", 1, f"MAC {kept!r} is not 12 hex digits; its rows keep it")]
+
+
+def test_nsg_group_mac_that_is_not_a_mac_is_reported_once_per_record():
+    record = nsg_record({"A": NSG_V2_TUPLES[:2], "B": NSG_V2_TUPLES[2:]}, mac="000d3a00zz01", record_mac=False)
+    frame, report = decode_to_frame(blob([nsg_record({"A": NSG_V2_TUPLES[:1]}), record]), "n.json")
+    assert report.rows == 5 and frame["mac"].tolist() == ["000D3A000001"] + ["000D3A00ZZ01"] * 4
+    assert [(p.reason, p.record, p.detail) for p in report.problems] == [
+        ("invalid-mac", 1, "MAC '000D3A00ZZ01' is not 12 hex digits; its rows keep it")]
+
+
+def test_dashed_colon_and_empty_macs_are_not_problems():
+    records = [vnet_record([("acl", "r", VNET_TUPLES[:1])], mac="00-0d-3a-00-00-02"),
+               nsg_record({"A": NSG_V2_TUPLES[:1]}, mac="00:0D:3A:00:00:01"),
+               nsg_record({"A": NSG_V2_TUPLES[1:2]}, mac="")]
+    records[2]["macAddress"] = "000D3A000003"
+    frame, report = decode_to_frame(blob(records), "m.json")
+    assert report.problems == () and sorted(frame["mac"]) == ["000D3A000001", "000D3A000002", "000D3A000003"]
+
+
+def test_mac_that_is_not_a_mac_raises_in_strict_mode():
+    with pytest.raises(QuarantineError, match="invalid-mac") as caught:
+        decode_blob(blob([vnet_record([("acl", "r", VNET_TUPLES[:1])], mac="ZZ")]), BlobRef("x.json"), strict=True)
     assert (caught.value.blob, caught.value.record) == ("x.json", 0)
