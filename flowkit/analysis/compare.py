@@ -99,7 +99,11 @@ def compare_nsg_vnet(
         (matched keys that differ), ``explained`` (keys per cause of :data:`CAUSES`;
         a key can have several), ``coverage`` (matched / NSG-logged keys in the
         window), ``window``, ``common_macs``. ``verdict`` is ``ready`` (every
-        NSG-logged key covered or explained), ``not-ready`` or ``no-overlap``
+        NSG-logged key covered, or missing for a reason that is not a gap in
+        coverage, such as clock skew at the window's edge), ``not-ready`` (NSG-logged
+        keys at NICs or in hours the VNet logs do not cover, or missing with no
+        known cause, or matched keys allowed by one log and denied by the other
+        with no known cause) or ``no-overlap``
         (the logs share no hour, or one of them has no tuple between ``start``
         and ``end``). ``evidence["keys"]`` has one row per key with its class and
         causes (integer ports; nullable columns where one log did not see the

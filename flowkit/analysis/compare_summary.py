@@ -65,7 +65,8 @@ class KeyTally:
 
     ``classes``: keys per class; ``explained``: keys per cause (a key can have
     several); ``gap_causes``: NSG-only keys per main cause; ``hours``: keys per
-    (first hour, class) inside the window.
+    (first hour, class) inside the window; ``unexplained_decisions``: matched keys
+    that one log allowed and the other denied, with no known cause.
     """
 
     classes: dict[str, int] = field(default_factory=dict)
@@ -75,6 +76,7 @@ class KeyTally:
     gap_causes: dict[str, int] = field(default_factory=dict)
     unexplained_gap: int = 0
     hours: pd.DataFrame = field(default_factory=_empty_hours)
+    unexplained_decisions: int = 0
 
     def __add__(self, other: "KeyTally") -> "KeyTally":
         def add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -87,7 +89,7 @@ class KeyTally:
         return KeyTally(add(self.classes, other.classes), self.decision_mismatch + other.decision_mismatch,
                         self.counter_mismatch + other.counter_mismatch, add(self.explained, other.explained),
                         add(self.gap_causes, other.gap_causes), self.unexplained_gap + other.unexplained_gap,
-                        hours)
+                        hours, self.unexplained_decisions + other.unexplained_decisions)
 
 
 def tally(keys: pd.DataFrame) -> KeyTally:
@@ -122,9 +124,11 @@ def tally(keys: pd.DataFrame) -> KeyTally:
                   .value_counts().items()}
     unexplained = sum(int(n) for causes, n in nsg_gap["causes"].value_counts().items()
                       if "unexplained" in str(causes) or causes == "")
+    decisions = (keys["decision_mismatch"].to_numpy(bool)
+                 & (keys["cause"].astype(object).to_numpy() == "unexplained"))
     return KeyTally(classes, int(keys["decision_mismatch"].sum()), int(keys["counter_mismatch"].sum()),
                     dict(sorted(explained.items())), dict(sorted(gap_causes.items())), unexplained,
-                    _hour_counts(keys))
+                    _hour_counts(keys), int(decisions.sum()))
 
 
 def _hour_counts(keys: pd.DataFrame) -> pd.DataFrame:
@@ -241,11 +245,29 @@ def reconciliation_finding(counts: KeyTally, window: tuple[pd.Timestamp, pd.Time
             f"{c} ({n}: {CAUSES.get(c, c)})" for c, n in sorted(counts.gap_causes.items()))
     summary += (f". {vnet_only} key(s) only in VNet logs, {out_n} outside the common window; "
                 f"{decision_mm} decision and {counter_mm} counter mismatch(es) among matched keys.")
+    # A NIC or an hour the VNet flow logs do not cover is the gap itself, not an excuse for it.
+    uncovered = {c: counts.gap_causes.get(c, 0) for c in ("mac-not-logged", "hour-not-logged")}
+    blockers = []
     if counts.unexplained_gap:
+        blockers.append(f"{counts.unexplained_gap} NSG-logged key(s) are missing from the VNet logs with no "
+                        f"known cause")
+    if uncovered["mac-not-logged"]:
+        macs = sorted(nsg_macs - vnet_macs)
+        blockers.append(f"{uncovered['mac-not-logged']} NSG-logged key(s) are at NICs the VNet flow logs do not "
+                        f"cover ({', '.join(macs[:10]) + (' …' if len(macs) > 10 else '')}): enable VNet "
+                        f"flow logs on them")
+    if uncovered["hour-not-logged"]:
+        blockers.append(f"{uncovered['hour-not-logged']} NSG-logged key(s) are in hours the VNet flow logs did "
+                        f"not write for their NIC")
+    if counts.unexplained_decisions:
+        blockers.append(f"{counts.unexplained_decisions} matched key(s) were allowed by one log and denied by "
+                        f"the other with no known cause")
+    if blockers:
         verdict, severity = "not-ready", "high"
-        summary += f" {counts.unexplained_gap} NSG-logged key(s) have no known cause: not ready to migrate."
+        summary += " Not ready to migrate: " + "; ".join(blockers) + "."
     else:
-        verdict, severity = "ready", "info" if not decision_mm else "low"
+        verdict = "ready"
+        severity = "low" if decision_mm or counter_mm else "info"
         summary += " Every NSG-logged flow is covered or explained: ready to rely on VNet flow logs."
     cause_table = pd.DataFrame({"cause": list(explained), "keys": list(explained.values()),
                                 "meaning": [CAUSES.get(c, "") for c in explained]})

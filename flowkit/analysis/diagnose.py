@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, counters, epoch_ms,
-                                   hour_floor, ip_codes, protocol_name, protocol_number)
+from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, counters, epoch_ms, flow_counters,
+                                   flow_ids, hour_floor, ip_codes, protocol_name, protocol_number)
 from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
@@ -274,11 +274,14 @@ def diagnose(
     enc_drop = deny & category_mask(rows["encryption"], "NX_NOT_ACCEPTED")
     outbound = category_mask(rows["direction"], "outbound")
     inbound = category_mask(rows["direction"], "inbound")
-    first, last = rows["flow_time"].min(), rows["flow_time"].max()
-    span = f"between {_fmt_time(first)} and {_fmt_time(last)}"
+    def between(times: pd.Series) -> str:
+        return f"between {_fmt_time(times.min())} and {_fmt_time(times.max())}"
+
+    span = between(rows["flow_time"])
 
     if deny.any():
         dropped = rows.loc[enc_drop if enc_drop.any() else deny]
+        span = between(dropped["flow_time"])  # when the drops happened, not the allowed tuples around them
         where_out = category_mask(dropped["direction"], "outbound")
         at = dropped.loc[where_out] if where_out.any() else dropped
         where = "source-outbound" if where_out.any() else "destination-inbound"
@@ -310,47 +313,85 @@ def diagnose(
         return finish("denied", reason, rule=rule, acl_id=acl_id, where=where, nsg=nsg,
                       attempts=attempts)
 
-    c = counters(rows)
-    # NSG v2 counters count TCP only: its UDP counters say nothing about replies.
-    meaningful = c["known"] & ~(category_mask(rows["log_type"], "nsg") & (rows["protocol"].to_numpy() != 6))
-    sent = float(c["packets_sent"][meaningful].sum())
-    received = float(c["packets_received"][meaningful].sum())
-    known = bool(meaningful.any())
+    sent, received, known, no_counters = _reply_counts(rows)
     at_src, at_dst = bool(outbound.any()), bool(inbound.any())
     seen = " and ".join(s for s, ok in (("outbound at the source NIC", at_src),
                                           ("inbound at the destination NIC", at_dst)) if ok)
-    counts = f"{int(sent)} packet(s) sent, {int(received)} received"
+    counts = f"{sent} packet(s) sent, {received} received" if known else no_counters
     if received > 0:
         reason = (f"{what} from {src_txt} to {dst_txt} flowed both ways: seen {seen}, {counts}, {span}.")
-        return finish("ok", reason, packets_sent=int(sent), packets_received=int(received))
-    if not known:
-        reason = (f"{what} from {src_txt} to {dst_txt} was allowed and seen {seen} {span}; these logs "
-                  f"carry no usable counters (NSG v1, or NSG v2 for non-TCP), so replies cannot be "
-                  f"confirmed.")
-        return finish("ok", reason, replies_confirmed=False)
+        return finish("ok", reason, packets_sent=sent, packets_received=received)
     if at_dst:
+        if not known:
+            reason = (f"{what} from {src_txt} to {dst_txt} was allowed and reached the destination NIC "
+                      f"(seen {seen}) {span}; {no_counters}, so replies cannot be confirmed.")
+            return finish("ok", reason, replies_confirmed=False)
         reason = (f"{what} from {src_txt} to {dst_txt} reached the destination NIC (seen {seen}) but "
                   f"nothing came back: {counts}, {span}. The destination accepted the packets at the "
                   f"network level; check that a service listens on the port and that the host "
                   f"firewall answers.")
-        return finish("no-reply", reason, where="destination", packets_sent=int(sent),
-                      packets_received=0)
+        return finish("no-reply", reason, where="destination", packets_sent=sent, packets_received=0)
     # Seen only at the source: was the destination NIC logged while the source sent?
+    # (No counters are needed for this: absence at a logged destination is the evidence.)
     dst_macs = _macs_of(scope, dst, inventory)
     src_hours = set(hour_floor(rows.loc[outbound, "flow_time"]))
     dst_rows = scope.loc[category_mask(scope["mac"], sorted(dst_macs))] if dst_macs else scope.iloc[:0]
     covered = sorted(src_hours & set(hour_floor(dst_rows["flow_time"]))) if len(dst_rows) else []
+    sent_facts = {"packets_sent": sent} if known else {"replies_confirmed": False}
     if covered:
         hours = ", ".join(h.strftime("%H:00") for h in covered)
         macs = ", ".join(name.mac(m) for m in sorted(dst_macs))
-        reason = (f"{what} from {src_txt} to {dst_txt} was allowed and sent at the source NIC ({counts}, "
-                  f"{span}) but never seen at the destination NIC {macs}, which was logged in the same "
+        sent_at = f"({counts}, {span})" if known else f"{span} (no packet counts: {no_counters})"
+        reason = (f"{what} from {src_txt} to {dst_txt} was allowed and sent at the source NIC {sent_at} "
+                  f"but never seen at the destination NIC {macs}, which was logged in the same "
                   f"hour(s) ({hours}). Something between them dropped it: a route (UDR), a network "
                   f"virtual appliance or a firewall.")
-        return finish("lost-in-transit", reason, where="in-transit", packets_sent=int(sent),
-                      packets_received=0, destination_macs=sorted(dst_macs))
+        return finish("lost-in-transit", reason, where="in-transit", packets_received=0,
+                      destination_macs=sorted(dst_macs), **sent_facts)
     why = ("is not the address of any NIC in these logs" if not dst_macs else
            "was not logged while the source sent")
+    if not known:
+        reason = (f"{what} from {src_txt} to {dst_txt} was allowed and left the source NIC {span}; "
+                  f"{no_counters}, and the destination {why}, so replies cannot be confirmed.")
+        return finish("ok", reason, replies_confirmed=False)
     reason = (f"{what} from {src_txt} to {dst_txt} left the source NIC ({counts}, {span}) but nothing "
               f"came back. The destination {why}, so whether it arrived cannot be told from these logs.")
-    return finish("no-reply", reason, where="source", packets_sent=int(sent), packets_received=0)
+    return finish("no-reply", reason, where="source", packets_sent=sent, packets_received=0)
+
+
+def _reply_counts(rows: pd.DataFrame) -> tuple[int, int, bool, str]:
+    """Packets sent and received by the traffic, each flow counted once; whether any counter is usable.
+
+    Each flow's counters come from its busiest observer (the source and the destination
+    NIC, or a subnet and a NIC NSG, see the same packets). NSG v2 counters count TCP only,
+    so its UDP counters say nothing about replies. The last item says, when no counter is
+    usable, why.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> one = dict(src_ip="10.0.0.4", dst_ip="10.0.1.4", src_port=50000, dst_port=443, protocol=6, state="E",
+    ...            packets_sent=5, bytes_sent=500, packets_received=4, bytes_received=400, log_type="vnet")
+    >>> rows = coerce(pd.DataFrame([dict(one, mac="000D3A000001", direction="outbound"),
+    ...                             dict(one, mac="000D3A000002", direction="inbound")]))
+    >>> _reply_counts(rows)[:3]
+    (5, 4, True)
+    >>> _reply_counts(coerce(pd.DataFrame([dict(one, state="B", log_type="vnet")])))[3]
+    'the logs hold only flow-begin (B) tuples (counters come with C and E tuples)'
+    """
+    c = counters(rows)
+    nsg = category_mask(rows["log_type"], "nsg")
+    udp_nsg = nsg & (rows["protocol"].to_numpy() != 6)
+    usable = c["known"] & ~udp_nsg
+    if not usable.any():
+        why = []
+        if (nsg & rows["state"].isna().to_numpy()).any():
+            why.append("NSG v1 logs carry no counters")
+        if (udp_nsg & rows["state"].notna().to_numpy()).any():
+            why.append("NSG v2 counts TCP packets only")
+        if (~udp_nsg & category_mask(rows["state"], "B")).any():
+            why.append("the logs hold only flow-begin (B) tuples (counters come with C and E tuples)")
+        return 0, 0, False, "; ".join(why) or "the logs carry no counters"
+    fid = flow_ids(rows)
+    per_flow = flow_counters(rows.loc[usable], fid[usable], int(fid.max()) + 1)
+    return int(per_flow["packets_sent"].sum()), int(per_flow["packets_received"].sum()), True, ""

@@ -85,8 +85,13 @@ def test_mac_not_logged_both_ways():
     assert f.facts["explained"] == {"mac-not-logged": 2}
     assert f.facts["coverage"] == 0.5
     assert f.facts["nsg_only_macs"] == [APP_MAC] and f.facts["vnet_only_macs"] == [DB_MAC]
-    # A NIC the new logs miss is explained, and still reported as a gap in coverage.
-    assert f.verdict == "ready"
+    # A NIC the new logs miss explains the gap, and is the gap: VNet logs cannot replace NSG logs yet.
+    assert (f.verdict, f.severity) == ("not-ready", "high")
+    assert (f"Not ready to migrate: 1 NSG-logged key(s) are at NICs the VNet flow logs do not cover "
+            f"({APP_MAC}): enable VNet flow logs on them.") in f.summary
+    # The other way round (a NIC only the VNet logs cover) is no obstacle.
+    g = compare_nsg_vnet(*_split(_both(0, 1) + vnet_only), figures=False)
+    assert (g.facts["explained"], g.verdict, g.severity) == ({"mac-not-logged": 1}, "ready", "info")
 
 
 def test_hour_not_logged_for_one_nic():
@@ -96,6 +101,17 @@ def test_hour_not_logged_for_one_nic():
     app_nsg_10 = [tuple_row(5, sport=4, mac=APP_MAC, src=APP, dst=DB, dport=1433, log_type="nsg")]
     f = compare_nsg_vnet(*_split(web_both_hours + gap + app_vnet_10 + app_nsg_10), figures=False)
     assert (f.facts["nsg_only"], f.facts["explained"]) == (1, {"hour-not-logged": 1})
+    assert f.verdict == "not-ready"
+    assert "1 NSG-logged key(s) are in hours the VNet flow logs did not write for their NIC." in f.summary
+
+
+def test_unexplained_decision_mismatch_is_not_ready():
+    rows = _both(0, 1) + _both(5, 2, vnet_kw={"decision": "deny", "state": "D", "rule": "UserRule_DenySql"})
+    f = compare_nsg_vnet(*_split(rows), figures=False)
+    assert (f.facts["matched"], f.facts["decision_mismatch"], f.facts["explained"]) == (2, 1, {"unexplained": 1})
+    assert (f.verdict, f.severity) == ("not-ready", "high")
+    assert ("Not ready to migrate: 1 matched key(s) were allowed by one log and denied by the other with no "
+            "known cause.") in f.summary
 
 
 def test_clock_skew_and_outside_window():

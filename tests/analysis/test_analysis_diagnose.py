@@ -164,3 +164,60 @@ def test_empty_or_unrelated(rows):
 
     flows = frame(rows) if rows else empty_frame()
     assert diagnose(flows, WEB, DB).verdict == "not-observed"
+
+
+def _healthy_at_db_nsg_v1(minute: float = 0) -> list[dict]:
+    return [tuple_row(minute, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state=None,
+                      mac=DB_MAC, log_type="nsg", version=1)]
+
+
+def test_lost_in_transit_needs_no_counters_nsg_v1():
+    rows = [tuple_row(m, src=WEB, dst=DB, sport=50000 + m, dport=1433, state=None, log_type="nsg", version=1)
+            for m in range(3)]
+    f = diagnose(frame(rows + _healthy_at_db_nsg_v1(30)), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"], f.facts["destination_macs"]) == ("lost-in-transit", "in-transit", [DB_MAC])
+    assert f.facts["replies_confirmed"] is False and "packets_sent" not in f.facts
+    assert "(no packet counts: NSG v1 logs carry no counters)" in f.summary
+
+
+def test_lost_in_transit_with_only_begin_tuples_at_the_source():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B")]
+    f = diagnose(frame(rows + _healthy_at_db(30)), WEB, DB, port=1433)
+    assert f.verdict == "lost-in-transit"
+    assert "only flow-begin (B) tuples" in f.summary and "NSG" not in f.summary
+
+
+def test_unconfirmed_when_the_destination_saw_it_without_counters():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B"),
+            tuple_row(0, src=WEB, dst=DB, dport=1433, state="B", direction="inbound", mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["replies_confirmed"]) == ("ok", False)
+    assert "reached the destination NIC" in f.summary
+
+
+def test_packets_are_counted_once_per_flow_not_once_per_observer():
+    both_ends = [tuple_row(1, src=WEB, dst=DB, dport=1433, state="E", counters=(5, 500, 4, 400)),
+                 tuple_row(1, src=WEB, dst=DB, dport=1433, state="E", counters=(5, 500, 4, 400),
+                           direction="inbound", mac=DB_MAC),
+                 tuple_row(2, src=WEB, dst=DB, sport=50001, dport=1433, state="E", counters=(2, 200, 1, 100))]
+    f = diagnose(frame(both_ends), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["packets_sent"], f.facts["packets_received"]) == ("ok", 7, 5)
+    assert "7 packet(s) sent, 5 received" in f.summary
+
+
+def test_packets_of_two_nsgs_at_one_nic_are_counted_once():
+    subnet, nic = NSG_DATA, NSG_DATA.replace("nsg-data", "nsg-nic")
+    rows = [tuple_row(1, src=WEB, dst=DB, dport=1433, state="E", counters=(6, 600, 0, 0), log_type="nsg",
+                      resource_id=r) for r in (subnet, nic)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["packets_sent"]) == ("no-reply", 6)
+
+
+def test_drop_time_range_is_that_of_the_drops():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="E", encryption="NX_HW_NOT_SUPPORTED",
+                      counters=(3, 300, 3, 300)),
+            *[tuple_row(60 + m, src=WEB, dst=DB, sport=51000 + m, dport=1433, decision="deny", state="D",
+                        encryption="NX_NOT_ACCEPTED", rule="unspecified", acl_id="unspecified") for m in (0, 5)]]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert f.verdict == "encryption-dropped" and f.facts["attempts"] == 2
+    assert "2 attempt(s) between 2024-05-01 11:00:00Z and 2024-05-01 11:05:00Z" in f.summary
