@@ -56,12 +56,15 @@ _VNET_TYPES = {**_TYPES, "protocol": pa.uint8()}
 _FLAGS = ("direction", "decision", "state")
 _FAST_TYPES = {"vnet4": {**_VNET_TYPES, **{f: pa.binary() for f in _FLAGS}},
                "nsg": {**_TYPES, **{f: pa.binary() for f in _FLAGS}}}
-_SYNTAX = {  # slow path: what a numeric field must look like before it is cast
-    "ts": re.compile(r"^-?\d{1,18}$"), "src_port": re.compile(r"^\d{1,5}$"),
-    "dst_port": re.compile(r"^\d{1,5}$"), "packets_sent": re.compile(r"^\d{0,19}$"),
-    "bytes_sent": re.compile(r"^\d{0,19}$"), "packets_received": re.compile(r"^\d{0,19}$"),
-    "bytes_received": re.compile(r"^\d{0,19}$"),
-}
+#: Slow path: what a numeric field must look like before it is cast. The fast path's integer
+#: parser (pyarrow's) reads spaces or tabs around a number, leading zeros and ``0x`` hex, so these
+#: do too: whether a tuple is kept must not depend on the other tuples of its batch.
+_PAD = r"[ \t]*"
+_SYNTAX = {name: re.compile(rf"^{_PAD}(?:{dec}|0[xX][0-9A-Fa-f]{{1,{hex_digits}}}){_PAD}$") for name, dec, hex_digits in (
+    ("ts", r"-?\d{1,18}", 15), ("src_port", r"\d{1,5}", 4), ("dst_port", r"\d{1,5}", 4),
+    *((c, r"\d{0,20}", 16) for c in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")))}
+_UINT64_MAX_TEXT = str(2**64 - 1)
+_REASON = {"ts": "invalid-timestamp"}  # the name the fast path's check gives it
 _REQUIRED_TEXT = re.compile(r"^\S+$")  # addresses and flags: not empty
 _UINT32_MAX = 2**32 - 1
 #: pyarrow.csv block size: larger than a batch (~8 MB of JSON), so each column comes in one chunk
@@ -78,8 +81,9 @@ _IPV6 = "^(" + "|".join([  # the RFC 4291 text forms without embedded IPv4
     rf"({_H}:){{1,5}}(:{_H}){{1,2}}", rf"({_H}:){{1,4}}(:{_H}){{1,3}}", rf"({_H}:){{1,3}}(:{_H}){{1,4}}",
     rf"({_H}:){{1,2}}(:{_H}){{1,5}}", rf"{_H}:(:{_H}){{1,6}}", rf":((:{_H}){{1,7}}|:)",
 ]) + ")$"
-_PROTOCOLS = {"T": 6, "U": 17, "TCP": 6, "UDP": 17}
+_PROTOCOLS = {"T": 6, "U": 17}   # NSG flow logs write T or U; VNet flow logs the IANA number
 _STATE_CODES = {s: i for i, s in enumerate(STATES)}
+_NSG_STATE_CODES = {s: _STATE_CODES[s] for s in "BCE"}  # D (denied) is VNet's; NSG says it in the decision
 
 
 @dataclass
@@ -211,11 +215,17 @@ def _slow(buf: bytes, fmt: str, n_lines: int) -> ParsedTuples:
         col = table.column(name)
         if name in _SYNTAX:
             match = pc.match_substring_regex(col, _SYNTAX[name].pattern).to_numpy(zero_copy_only=False)
+            col = pc.utf8_trim(col, " \t")
             if name in ("src_port", "dst_port"):
                 nums = pc.cast(pc.if_else(match, col, "0"), pa.int64()).to_numpy()
                 match &= nums <= 65535
+            elif name in _COUNTERS:  # 20 digits can exceed 2**64 - 1
+                long = pc.equal(pc.utf8_length(col), 20).to_numpy(zero_copy_only=False)
+                if long.any():
+                    match &= ~(long & pc.greater(col, _UINT64_MAX_TEXT).to_numpy(zero_copy_only=False))
+            reason = _REASON.get(name, f"invalid-{name.replace('_', '-')}")
             for j in np.flatnonzero(~match & ok):
-                bad.append((int(good_idx[j]), f"invalid-{name.replace('_', '-')}", _line(lines, good_idx[j])))
+                bad.append((int(good_idx[j]), reason, _line(lines, good_idx[j])))
             ok &= match
             filled = pc.if_else(pa.array(match), col, "0" if name in ("ts", "src_port", "dst_port") else "")
             filled = pc.if_else(pc.equal(filled, ""), pa.scalar(None, pa.string()), filled)
@@ -263,14 +273,33 @@ def _flag_codes(arr: pa.Array, mapping) -> tuple[np.ndarray, np.ndarray | None]:
     if arr.null_count == 0 and len(arr):
         offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
         data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-        # n values in n ASCII bytes: each exactly one letter (non-ASCII goes the careful way,
-        # where bytes that are not UTF-8 make the buffer take the slow path, as before)
-        if offsets[-1] - offsets[0] == len(arr) and data.max() < 128:
+        # every value exactly one ASCII byte (n bytes in all is not enough: an empty value and a
+        # two-letter one would shift the rows between them); anything else goes the careful way,
+        # where bytes that are not UTF-8 make the buffer take the slow path, as before
+        if offsets[-1] - offsets[0] == len(arr) and data.max() < 128 and not (np.diff(offsets) != 1).any():
             table = np.array([-1 if (m := mapping(chr(b))) is None else m for b in range(256)], dtype=np.int8)
             codes = table[data]
             invalid = codes < 0
             return codes, (invalid if invalid.any() else None)
     return _dict_codes(pc.dictionary_encode(pc.cast(arr, pa.string())), mapping)
+
+
+def _protocol_code(fmt: str):
+    """``value -> IANA number or None`` for the protocol field of a format.
+
+    NSG tuples write ``T`` or ``U``; VNet tuples a number (0-255, ASCII digits only:
+    ``str.isdigit`` also accepts superscripts and other scripts' digits).
+
+    Examples
+    --------
+    >>> [_protocol_code("nsg2")(v) for v in ("T", "u", "6", "TCP")]
+    [6, 17, None, None]
+    >>> [_protocol_code("vnet4")(v) for v in ("17", "256", "\u00b2", "T")]
+    [17, None, None, None]
+    """
+    if fmt == "vnet4":
+        return lambda v: int(v) if (v := v.strip(" \t")).isascii() and v.isdigit() and int(v) < 256 else None
+    return lambda v: _PROTOCOLS.get(v.upper())
 
 
 def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray | None:
@@ -320,17 +349,14 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
     if pa.types.is_integer(table.column("protocol").type):
         protocol = table.column("protocol").to_numpy()
     else:
-        protocol, invalid = _dict_codes(
-            col("protocol"),
-            lambda v: _PROTOCOLS.get(v.upper()) if not v.isdigit() else (int(v) if int(v) < 256 else None),
-            np.int16)
+        protocol, invalid = _dict_codes(col("protocol"), _protocol_code(fmt), np.int16)
         reasons.append((invalid, "invalid-protocol"))
     direction, invalid = _flag_codes(col("direction"), {"I": 0, "O": 1}.get)
     reasons.append((invalid, "invalid-direction"))
 
     state = np.full(n, -1, dtype=np.int8)
     if "state" in table.column_names:
-        state, invalid = _flag_codes(col("state"), _STATE_CODES.get)
+        state, invalid = _flag_codes(col("state"), (_STATE_CODES if fmt == "vnet4" else _NSG_STATE_CODES).get)
         reasons.append((invalid, "invalid-state"))
 
     encryption = np.full(n, -1, dtype=np.int8)

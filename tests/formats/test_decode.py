@@ -125,7 +125,7 @@ def test_duplicate_tuples_are_kept():
     pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,Q,I,A", "invalid-protocol", id="protocol"),
     pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,T,X,A", "invalid-direction", id="direction"),
     pytest.param("1714557600,192.0.2.10,10.0.0.4,50000,443,T,I,Z", "invalid-decision", id="decision"),
-    pytest.param("abc,192.0.2.10,10.0.0.4,50000,443,T,I,A", "invalid-ts", id="timestamp"),
+    pytest.param("abc,192.0.2.10,10.0.0.4,50000,443,T,I,A", "invalid-timestamp", id="timestamp"),
     pytest.param("", "wrong-field-count", id="empty-string"),
 ])
 def test_bad_nsg_v1_tuple_is_quarantined_with_reason_and_location(bad, reason):

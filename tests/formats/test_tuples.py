@@ -47,3 +47,65 @@ def test_a_flag_that_is_not_utf8_is_invalid_characters() -> None:
     good = VNET.format(d="O", s="C").encode()
     p = parse_tuples(b"\n".join([good, good.replace(b",O,", b",\xff,"), good]), "vnet4")
     assert [(line, why) for line, why, _ in p.bad] == [(1, "invalid-characters")]
+
+
+def test_an_empty_flag_and_a_two_letter_one_do_not_shift_the_rows_between_them() -> None:
+    # 4 values in 4 bytes: the byte path must not read row 2's decision from row 1's bytes.
+    lines = [NSG.format(d="I", a=a, s="C").replace(",50000,", f",{i},") for i, a in enumerate(["", "A", "D", "AD"])]
+    p = parse_tuples("\n".join(lines).encode(), "nsg2")
+    assert [(line, why) for line, why, _ in p.bad] == [(0, "invalid-decision"), (3, "invalid-decision")]
+    assert p.decision.tolist() == [0, 1] and p.src_port.tolist() == [1, 2]
+    lines = [VNET.format(d=d, s=s) for d, s in (("", "C"), ("O", "B"), ("I", "E"), ("IO", "D"))]
+    p = parse_tuples("\n".join(lines).encode(), "vnet4")
+    assert [line for line, _, _ in p.bad] == [0, 3]
+    assert p.direction.tolist() == [1, 0] and p.state.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("protocol, fmt, expected", [
+    ("T", "nsg2", 6), ("U", "nsg2", 17), ("u", "nsg2", 17),
+    ("TCP", "nsg2", None), ("6", "nsg2", None), ("1", "nsg2", None),
+    ("6", "vnet4", 6), ("17", "vnet4", 17), ("47", "vnet4", 47),
+    ("256", "vnet4", None), ("T", "vnet4", None), ("\u00b2", "vnet4", None), ("\uff16", "vnet4", None),
+    ("\u0666", "vnet4", None), ("\u00b2", "nsg2", None),
+])
+def test_protocol_spellings(protocol: str, fmt: str, expected: int | None) -> None:
+    line = (VNET.format(d="O", s="C") if fmt == "vnet4" else NSG.format(d="I", a="A", s="C"))
+    fields = line.split(",")
+    fields[5] = protocol
+    p = parse_tuples(",".join(fields).encode(), fmt)
+    if expected is None:
+        assert [why for _, why, _ in p.bad] == ["invalid-protocol"] and len(p.protocol) == 0
+    else:
+        assert p.bad == [] and p.protocol.tolist() == [expected]
+
+
+def test_nsg_state_d_is_not_a_state_of_nsg_flow_logs() -> None:
+    p = parse_tuples(NSG.format(d="I", a="A", s="D").encode(), "nsg2")
+    assert [why for _, why, _ in p.bad] == ["invalid-state"]
+
+
+@pytest.mark.parametrize("field, value, kept", [
+    (4, " 443", 443), (4, "443\t", 443), (4, "0443", 443), (4, "0x1bb", 443), (4, "65536", None),
+    (4, "+443", None), (4, "4 43", None), (0, " 1714557600000", 1714557600000), (0, "1714557600.5", None),
+    (10, "18446744073709551615", 2**64 - 1), (10, "18446744073709551616", None), (10, " 7 ", 7),
+    (10, "99999999999999999999", None), (10, "-1", None),
+])
+def test_a_tuple_is_kept_or_not_whatever_else_is_in_its_batch(field: int, value: str, kept: int | None) -> None:
+    """The fast path (typed CSV) and the slow one (a bad line elsewhere) agree on every number."""
+    fields = VNET.format(d="O", s="C").split(",")
+    fields[field] = value
+    line = ",".join(fields).encode()
+    alone = parse_tuples(line, "vnet4")
+    beside_junk = parse_tuples(b"junk\n" + line, "vnet4")
+    column = {0: "flow_time_ms", 4: "dst_port", 10: "bytes_sent"}[field]
+
+    def value_of(p):
+        got = getattr(p, column) if column != "bytes_sent" else p.counters["bytes_sent"].to_numpy()
+        return [int(v) for v in got]
+
+    if kept is None:
+        reasons = [why for _, why, _ in alone.bad]
+        assert len(reasons) == 1 and [why for line, why, _ in beside_junk.bad if line == 1] == reasons
+    else:
+        assert alone.bad == [] and value_of(alone) == [kept]
+        assert [line for line, _, _ in beside_junk.bad] == [0] and value_of(beside_junk) == [kept]
