@@ -138,6 +138,18 @@ def _ip_macs(flows: pd.DataFrame) -> dict[str, set[str]]:
     return out
 
 
+def _unsupported_macs(vnet_rows: pd.DataFrame, per_flow: pd.DataFrame, encrypting: set[str]) -> list[str]:
+    """NICs whose VM cannot encrypt: the rule documented in :func:`encryption_audit`."""
+    hw = category_mask(vnet_rows["encryption"], "NX_HW_NOT_SUPPORTED")
+    outbound = category_mask(vnet_rows["direction"], "outbound")
+    inbound = category_mask(vnet_rows["direction"], "inbound")
+    encrypted = per_flow.loc[per_flow["encryption"] == "X"]
+    capable = set(encrypted["src_ip"]) | set(encrypted["dst_ip"])
+    from_capable = vnet_rows["src_ip"].astype(object).isin(capable).to_numpy()
+    cause = vnet_rows.loc[hw & (outbound | (inbound & from_capable)), "mac"].dropna().astype(object)
+    return sorted(set(cause) - encrypting)
+
+
 def _subnet(ip: str, inventory: "Inventory | None") -> str:
     if inventory is not None:
         s = inventory.subnet_of(ip)
@@ -176,17 +188,48 @@ def encryption_audit(
         ``facts``: ``flows`` (distinct 5-tuples with an encryption state),
         ``encrypted_share`` (share of them encrypted, ``X``), ``bytes_encrypted_share``,
         ``by_state`` (flows per state, in the documented order), ``unsupported_macs``
-        (NICs in ``NX_HW_NOT_SUPPORTED`` flows never seen encrypting),
-        ``never_encrypting`` (NICs with VNet-private peers never seen encrypting),
+        (NICs whose VM size cannot encrypt, see Notes), ``never_encrypting`` (NICs
+        with VNet-private peers never seen encrypting),
         ``dropped`` (flows dropped with ``NX_NOT_ACCEPTED``). ``evidence``: by_state
         (with meaning and action), vm_pairs, subnet_matrix, never_encrypting, dropped,
         trend, flows.
+
+    Notes
+    -----
+    ``NX_HW_NOT_SUPPORTED`` is logged at both ends of a flow when one of the two
+    VMs cannot encrypt, so being in such a flow does not make a NIC the cause.
+    A NIC is in ``unsupported_macs`` when it is never seen encrypting (no ``X``
+    flow; a NIC that encrypts anything has the hardware) and
+
+    - it logged ``NX_HW_NOT_SUPPORTED`` **outbound**: the sender is taken as the
+      VM that cannot encrypt, and the receiver, which logs the same state
+      inbound, as its peer; or
+    - it logged ``NX_HW_NOT_SUPPORTED`` **inbound** from a source address that is
+      seen in encrypted (``X``) flows: that peer can encrypt, so the receiver is
+      the one that cannot.
+
+    A NIC seen with ``NX_HW_NOT_SUPPORTED`` only inbound, from peers not known to
+    encrypt (including peers that are not logged at all), is not listed: the logs
+    cannot tell which end lacks support, and the sender is the likelier cause. It
+    still appears in ``never_encrypting`` (``hardware_not_supported`` False) when
+    its peers are VNet-private.
 
     Examples
     --------
     >>> from flowkit.schema import empty_frame
     >>> encryption_audit(empty_frame()).verdict
     'no-vnet-data'
+
+    A VM that cannot encrypt (10.20.1.6) connects to one that can (10.20.2.5):
+    both NICs log ``NX_HW_NOT_SUPPORTED``, only the sender is listed.
+
+    >>> from flowkit.schema import coerce
+    >>> rows = [dict(flow_time="2024-05-01T10:00:00Z", src_ip="10.20.1.6", dst_ip="10.20.2.5",
+    ...              src_port=50000, dst_port=5432, protocol=6, direction=d, decision="allow", state="E",
+    ...              encryption="NX_HW_NOT_SUPPORTED", mac=m, log_type="vnet")
+    ...         for d, m in [("outbound", "000D3A000404"), ("inbound", "000D3A000405")]]
+    >>> encryption_audit(coerce(pd.DataFrame(rows)), figures=False).facts["unsupported_macs"]
+    ['000D3A000404']
     """
     per_flow = flow_encryption(flows)
     if per_flow.empty:
@@ -214,7 +257,8 @@ def encryption_audit(
     })
 
     # NICs at either end of each flow, learned from the rows.
-    ip_macs = _ip_macs(flows.loc[flows["encryption"].notna().to_numpy()])
+    vnet_rows = flows.loc[flows["encryption"].notna().to_numpy()]
+    ip_macs = _ip_macs(vnet_rows)
     ends = pd.concat([
         pd.DataFrame({"ip": per_flow["src_ip"], "enc": per_flow["encryption"], "peer": per_flow["dst_ip"]}),
         pd.DataFrame({"ip": per_flow["dst_ip"], "enc": per_flow["encryption"], "peer": per_flow["src_ip"]}),
@@ -223,7 +267,7 @@ def encryption_audit(
                        columns=["ip", "mac"])
     ends = ends.merge(own, on="ip", how="inner")
     encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
-    unsupported = sorted(set(ends.loc[ends["enc"] == "NX_HW_NOT_SUPPORTED", "mac"]) - encrypting)
+    unsupported = _unsupported_macs(vnet_rows, per_flow, encrypting)
     peers = pd.unique(ends["peer"])
     peer_private = dict(zip(peers, private_mask(peers)))
     private_peer = ends["peer"].map(peer_private).astype(bool)

@@ -1,8 +1,12 @@
 """Flow sessions: tuples stitched into one row per observed flow.
 
-A session is one flow (5-tuple) as one NIC in one log type saw it, in one
-direction: from its first tuple to its last. Flow logs are per-minute
-statistics, not access logs (see :data:`flowkit.analysis.keys.SESSION_NOTE`).
+A session is one flow (5-tuple) as one observer saw it, from its first tuple to
+its last. An observer is one NIC (``mac``), in one ``direction``, in one log
+(``log_type`` and ``resource_id``): for NSG flow logs the NSG that wrote the
+tuples, so a subnet NSG and a NIC NSG logging the same NIC are two observers
+with a session each; a VNet flow log has one observer per NIC and direction.
+Flow logs are per-minute statistics, not access logs (see
+:data:`flowkit.analysis.keys.SESSION_NOTE`).
 
 Examples
 --------
@@ -31,10 +35,13 @@ __all__ = ["flow_sessions", "session_summary", "SESSION_STATES", "SESSION_COLUMN
 #: What a session reached, in order of precedence.
 SESSION_STATES = ("denied", "no-reply", "completed", "ongoing", "unknown")
 
-_OBSERVER = ("direction", "mac", "log_type")
+#: Who saw a tuple: the NIC, the direction, and the log that wrote it (for NSG flow
+#: logs the NSG, ``resource_id``: a subnet NSG and a NIC NSG on one NIC log the
+#: same flow separately, and their tuples must not be stitched together).
+_OBSERVER = ("direction", "mac", "log_type", "resource_id")
 SESSION_COLUMNS = (
     "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "direction", "mac",
-    "log_type", "first_seen", "last_seen", "duration", "tuples", "states", "state_reached",
+    "log_type", "resource_id", "first_seen", "last_seen", "duration", "tuples", "states", "state_reached",
     "decision", "rule", "acl_id", "encryption", "packets_sent", "bytes_sent",
     "packets_received", "bytes_received", "retry", "attempt",
 )
@@ -54,10 +61,13 @@ def flow_sessions(
 ) -> pd.DataFrame:
     """Stitch flow tuples into sessions, one row per observed flow.
 
-    A session is the tuples of one 5-tuple seen by one NIC (``mac``), in one
-    ``direction`` and one ``log_type``, in time order. A new session begins
-    after an ``E`` tuple, at a ``B`` tuple that follows ``C`` or ``D`` tuples, or
-    after ``idle_timeout`` without tuples.
+    A session is the tuples of one 5-tuple written by one observer, in time
+    order. The observer is one NIC (``mac``) in one ``direction``, in one log
+    (``log_type`` and ``resource_id``): in NSG flow logs each NSG that judges
+    the NIC (its subnet's and its own) logs the flow separately, so each NSG's
+    tuples form their own sessions. A new session begins after an ``E`` tuple,
+    at a ``B`` tuple that follows ``C`` or ``D`` tuples, or after
+    ``idle_timeout`` without tuples.
 
     Parameters
     ----------
@@ -67,8 +77,8 @@ def flow_sessions(
         A gap longer than this splits a flow in two sessions (NSG v1 has no states).
     retry_window : str or Timedelta
         A session is a ``retry`` when the previous session of the same source,
-        destination, destination port and protocol, seen by the same NIC, was
-        denied or got no reply, and this one began within this window after it.
+        destination, destination port and protocol, seen by the same observer,
+        was denied or got no reply, and this one began within this window after it.
 
     Returns
     -------
@@ -76,9 +86,14 @@ def flow_sessions(
         :data:`SESSION_COLUMNS`. ``state_reached`` is ``denied`` (a D tuple or a
         deny decision), ``no-reply`` (packets sent, none received), ``completed``
         (an E tuple), ``ongoing`` (no E yet) or ``unknown`` (NSG v1: no states, no
-        counters). Counters are sums of C and E deltas (never double counted),
-        missing when the log gave none. ``attempt`` counts retries in a chain (1 for
-        the first). ``attrs["note"]`` explains what a session is.
+        counters). Counters are sums of the C and E deltas of the session's own
+        tuples, one observer's (never double counted within a session), missing
+        when the log gave none. A flow seen by several observers (both NICs, or a
+        subnet NSG and a NIC NSG) has one session per observer: summing a counter
+        over sessions counts its traffic once per observer, so pick one observer
+        (e.g. one ``resource_id`` at the source NIC, outbound) to count it once.
+        ``attempt`` counts retries in a chain (1 for the first).
+        ``attrs["note"]`` explains what a session is.
 
     Examples
     --------
@@ -89,6 +104,20 @@ def flow_sessions(
     >>> s = flow_sessions(coerce(pd.DataFrame(rows)))
     >>> s["state_reached"].tolist(), s["retry"].tolist(), s["attempt"].tolist()
     (['denied', 'denied', 'denied'], [False, True, True], [1, 2, 3])
+
+    Two NSGs (the subnet's and the NIC's) log the same flow at one NIC: two
+    sessions, each with that NSG's own counters.
+
+    >>> nsgs = ["/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/" + n
+    ...         for n in ("NSG-SNET", "NSG-NIC")]
+    >>> rows = [dict(flow_time=f"2024-05-01T10:0{m}:00Z", src_ip="10.0.1.4", dst_ip="10.0.2.4",
+    ...              src_port=50000, dst_port=8080, protocol=6, direction="inbound", decision="allow",
+    ...              state=st, packets_sent=p, bytes_sent=p, packets_received=p, bytes_received=p,
+    ...              mac="000D3A000201", log_type="nsg", resource_id=nsg)
+    ...         for nsg in nsgs for m, st, p in [(0, "B", None), (5, "C", 7), (6, "E", 3)]]
+    >>> s = flow_sessions(coerce(pd.DataFrame(rows)))
+    >>> s["states"].tolist(), s["packets_sent"].tolist()
+    (['BCE', 'BCE'], [10, 10])
     """
     idle = pd.Timedelta(idle_timeout)
     window = pd.Timedelta(retry_window)
@@ -149,7 +178,7 @@ def flow_sessions(
     out = pd.DataFrame({
         "session": np.arange(len(first_pos), dtype=np.int64),
         **{col: head[col] for col in ("src_ip", "src_port", "dst_ip", "dst_port", "protocol",
-                                      "direction", "mac", "log_type")},
+                                      "direction", "mac", "log_type", "resource_id")},
         "first_seen": pd.to_datetime(agg["first"], unit="ms", utc=True).astype("datetime64[ms, UTC]"),
         "last_seen": pd.to_datetime(agg["last"], unit="ms", utc=True).astype("datetime64[ms, UTC]"),
     })
@@ -205,6 +234,9 @@ def _mark_retries(sessions: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
 
 def session_summary(flows: pd.DataFrame, **kwargs: object) -> Finding:
     """A finding with the sessions of ``flows``, counted by the state they reached.
+
+    Sessions are counted per observer (see :func:`flow_sessions`): a flow seen at
+    both NICs, or by a subnet NSG and a NIC NSG, counts once per observer.
 
     Parameters
     ----------

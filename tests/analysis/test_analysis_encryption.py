@@ -84,3 +84,48 @@ def test_all_encrypted_and_no_vnet_data():
 
 def test_every_documented_state_has_a_meaning():
     assert set(ENCRYPTION_MEANINGS) == set(ENCRYPTION_STATES)
+
+
+REPORT_DB, MRDB = "10.20.2.5", "000D3A000405"
+UNLOGGED = "10.20.3.9"  # a VNet-private peer whose NIC is not logged
+
+
+def test_the_peer_of_a_vm_that_cannot_encrypt_is_not_unsupported():
+    # legacy-01 (no hardware support) -> report-db (supports it, no other traffic): both NICs
+    # log NX_HW_NOT_SUPPORTED, outbound at legacy-01 and inbound at report-db.
+    rows = [r for i in range(5) for r in _flow(LEGACY, ML, REPORT_DB, MRDB, 50000 + i, "NX_HW_NOT_SUPPORTED",
+                                               minute=10 * i)]
+    f = encryption_audit(frame(rows), figures=False)
+    assert f.facts["unsupported_macs"] == [ML]
+    assert f.facts["never_encrypting"] == [ML, MRDB]
+    assert f.evidence["never_encrypting"]["hardware_not_supported"].tolist() == [True, False]
+    assert (f.verdict, f.severity) == ("unsupported", "medium")
+    assert f.summary.endswith(f"NIC(s) on VM sizes without encryption support: {ML}.")
+
+
+def test_inbound_only_from_an_unlogged_peer_names_no_unsupported_nic():
+    # Only the receiver is logged: the logs cannot tell which end lacks support.
+    rows = [tuple_row(0, src=UNLOGGED, dst=DB, sport=1, dport=1433, direction="inbound", mac=MDB, state="E",
+                      encryption="NX_HW_NOT_SUPPORTED", counters=(10, 1000, 10, 3000))]
+    f = encryption_audit(frame(rows), figures=False)
+    assert f.facts["unsupported_macs"] == []
+    assert f.facts["never_encrypting"] == [MDB]
+    assert f.evidence["never_encrypting"]["hardware_not_supported"].tolist() == [False]
+    assert f.verdict == "partial"
+
+
+def test_inbound_from_a_peer_that_encrypts_names_the_receiver():
+    # The unlogged peer encrypts with sec-db-01, so when report-db logs NX_HW_NOT_SUPPORTED
+    # inbound from it, report-db is the one that cannot encrypt; likewise sec-app-01, which
+    # encrypts, sending to report-db (logged at both ends) is not the cause.
+    peer_x = tuple_row(0, src=UNLOGGED, dst=DB, sport=1, dport=1433, direction="inbound", mac=MDB, state="E",
+                       encryption="X", counters=(10, 1000, 10, 3000))
+    peer_hw = tuple_row(1, src=UNLOGGED, dst=REPORT_DB, sport=2, dport=1433, direction="inbound", mac=MRDB,
+                        state="E", encryption="NX_HW_NOT_SUPPORTED", counters=(10, 1000, 10, 3000))
+    app_hw = _flow(A, MA, REPORT_DB, MRDB, 3, "NX_HW_NOT_SUPPORTED", minute=2)
+    app_x = _flow(A, MA, DB, MDB, 4, "X", minute=3)
+    f = encryption_audit(frame([peer_x, peer_hw] + app_hw + app_x), figures=False)
+    assert f.facts["unsupported_macs"] == [MRDB]
+    assert f.facts["never_encrypting"] == [MRDB]
+    assert encryption_audit(frame([peer_x, peer_hw]), figures=False).facts["unsupported_macs"] == [MRDB]
+    assert encryption_audit(frame(app_hw + app_x), figures=False).facts["unsupported_macs"] == [MRDB]

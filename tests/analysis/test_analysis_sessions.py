@@ -100,3 +100,60 @@ def test_session_summary_finding_explains_flow_logs():
 def test_retry_window(window, retries):
     rows = [tuple_row(m, sport=p, decision="deny", state="D") for m, p in ((0, 1), (1.5, 2))]
     assert int(flow_sessions(frame(rows), retry_window=window)["retry"].sum()) == retries
+
+
+NSG_SNET_APP = ("/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG/PROVIDERS/"
+                "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-SNET-APP")
+NSG_NIC_APP = NSG_SNET_APP.replace("NSG-SNET-APP", "NSG-NIC-APP-01")
+
+
+def _two_nsgs(states_counters, **kw):
+    """The same tuples logged at app-01 inbound by its subnet's NSG and by its NIC's NSG."""
+    kw = dict(direction="inbound", mac=APP_MAC, log_type="nsg", **kw)
+    return [tuple_row(m, state=s, counters=c, resource_id=nsg, **kw)
+            for m, s, c in states_counters for nsg in (NSG_SNET_APP, NSG_NIC_APP)]
+
+
+def test_subnet_and_nic_nsg_each_stitch_their_own_session():
+    rows = _two_nsgs([(0, "B", None), (5, "C", (7, 700, 6, 600)), (6, "E", (3, 300, 2, 200))])
+    s = flow_sessions(frame(rows)).sort_values("resource_id")
+    assert s["resource_id"].astype(str).tolist() == [NSG_NIC_APP, NSG_SNET_APP]
+    assert s["states"].tolist() == ["BCE", "BCE"]
+    assert s["tuples"].tolist() == [3, 3]
+    assert s["state_reached"].astype(str).tolist() == ["completed", "completed"]
+    assert [int(x) for x in s["packets_sent"]] == [10, 10]
+    assert [int(x) for x in s["bytes_received"]] == [800, 800]
+    assert s["duration"].tolist() == [pd.Timedelta(minutes=6)] * 2
+    assert session_summary(frame(rows)).facts["sessions"] == 2
+
+
+def test_retries_are_chained_per_nsg():
+    rows = (_two_nsgs([(0, "B", None), (0.3, "E", (3, 180, 0, 0))], sport=1)
+            + _two_nsgs([(1, "B", None), (1.3, "E", (3, 180, 0, 0))], sport=2))
+    s = flow_sessions(frame(rows)).sort_values(["resource_id", "first_seen"])
+    assert s["resource_id"].astype(str).tolist() == [NSG_NIC_APP, NSG_NIC_APP, NSG_SNET_APP, NSG_SNET_APP]
+    assert s["state_reached"].astype(str).tolist() == ["no-reply"] * 4
+    assert s["retry"].tolist() == [False, True, False, True]
+    assert s["attempt"].tolist() == [1, 2, 1, 2]
+
+
+def test_nsg_vs_vnet_sessions_per_nsg_match_ground_truth(nsg_vs_vnet):
+    nsg, _, expected, _ = nsg_vs_vnet
+    s = flow_sessions(nsg)
+    flow = s[(s["src_ip"] == "10.10.1.4") & (s["src_port"] == 62512) & (s["dst_ip"] == "10.10.2.4")
+             & (s["dst_port"] == 8080)].sort_values("resource_id")
+    # One session per NSG: nsg-nic-app-01 and nsg-snet-app at app-01, nsg-snet-web at web-01.
+    assert [r.rsplit("/", 1)[1] for r in flow["resource_id"].astype(str)] == [
+        "NSG-NIC-APP-01", "NSG-SNET-APP", "NSG-SNET-WEB"]
+    assert flow["mac"].astype(str).tolist() == ["000D3A000201", "000D3A000201", "000D3A000101"]
+    assert flow["states"].tolist() == ["BCE", "BCE", "BCE"]
+    assert [int(x) for x in flow["packets_sent"]] == [8426, 8426, 8426]
+    assert int(flow["packets_sent"].sum()) == 25278
+    # Every key: its sessions add up to the ground truth (all NSGs counted), one B per session.
+    totals = s.assign(p=s["packets_sent"].fillna(0).astype("int64")).groupby(
+        [s["src_ip"].astype(str), s["src_port"].astype(int), s["dst_ip"].astype(str), s["dst_port"].astype(int)]
+    ).agg(tuples=("tuples", "sum"), packets_sent=("p", "sum"))
+    want = {(k["src_ip"], k["src_port"], k["dst_ip"], k["dst_port"]): (k["nsg"]["tuples"], k["nsg"]["packets_sent"])
+            for k in expected["keys"] if k["nsg"]}
+    assert {k: (int(t), int(p)) for k, (t, p) in totals.iterrows()} == want
+    assert len(s) == expected["totals"]["by_log_type"]["nsg"]["tuples_by_state"]["B"] == 63
