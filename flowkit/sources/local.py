@@ -1,10 +1,12 @@
 """Local flow-log files: a file, a folder (recursively), a glob, or a list of them.
 
-Folders are searched recursively: a folder holding ``PT1H.json`` blobs gives those
-(side files like ``nics.json`` are not logs), any other folder every ``*.json``.
-Files named explicitly are read whatever their extension. Paths laid out as Azure writes blobs
-are parsed for their hour, MAC and resource, and the hour is used to skip files
-outside ``start``/``end`` before they are opened.
+Folders are searched recursively, in one walk, and names are matched whatever their case
+(files copied through Windows tools or renamed by hand may read ``pt1h.json`` or ``PT1H.JSON``).
+A folder holding ``PT1H.json`` blobs gives those and any other ``*.json`` inside the hour folders
+of the layout (``PT1H-fragment.json``), not side files like ``nics.json``; any other folder gives
+every ``*.json``. Files named explicitly are read whatever their extension. Paths laid out
+as Azure writes blobs are parsed for their hour, MAC and resource, and the hour is used to
+skip files outside ``start``/``end`` before they are opened.
 
 Examples
 --------
@@ -30,6 +32,34 @@ from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc
 __all__ = ["LocalSource"]
 
 _GLOB_CHARS = set("*?[")
+#: The name Azure gives every flow-log blob, lower-cased (names are compared lower-cased).
+_BLOB_NAME = "pt1h.json"
+
+
+def _json_files(root: str) -> list[str]:
+    """Every regular file named ``*.json`` (in any case) under ``root``, sorted.
+
+    One walk with :func:`os.scandir`, whose entries know their type without a ``stat``
+    per file; links to folders are not followed (as :meth:`pathlib.Path.rglob`).
+    """
+    found: list[str] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif entry.name.lower().endswith(".json") and entry.is_file():
+                            found.append(entry.path)
+                    except OSError:
+                        continue
+        except OSError:
+            continue  # an unreadable folder is passed over, as rglob does
+    found.sort()
+    return found
 
 
 class LocalSource:
@@ -70,14 +100,21 @@ class LocalSource:
 
     @staticmethod
     def _expand(path: str) -> list[str]:
-        """A folder laid out as Azure writes blobs gives its ``PT1H.json`` files only
-        (side files such as inventories are not logs); any other folder gives every ``*.json``."""
+        """The flow-log files a path names: itself when a file, else the ``*.json`` under it.
+
+        Names match whatever their case. A folder holding a ``PT1H.json`` is laid out as
+        Azure writes blobs: it gives the ``PT1H.json`` files and the other ``*.json`` whose
+        path is in the layout (inside an hour folder, such as a saved ``PT1H-fragment.json``);
+        side files outside the hour folders (inventories, ``expected.json``) are not logs.
+        Any other folder gives every ``*.json``.
+        """
         if not os.path.isdir(path):
             return [path]
-        blobs = sorted(str(p) for p in Path(path).rglob("PT1H.json") if p.is_file())
-        if blobs:
-            return blobs
-        return sorted(str(p) for p in Path(path).rglob("*.json") if p.is_file())
+        files = _json_files(str(Path(path)))  # names spelt as before (no './', no '//')
+        if not any(os.path.basename(f).lower() == _BLOB_NAME for f in files):
+            return files
+        return [f for f in files
+                if os.path.basename(f).lower() == _BLOB_NAME or parse_blob_path(f).log_type is not None]
 
     def list_blobs(self, *, log_type: str | None = None, start: object = None, end: object = None,
                    mac: str | None = None) -> Listing:
