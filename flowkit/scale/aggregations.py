@@ -144,9 +144,9 @@ _ENC_COLUMNS = [*KEY5, "direction", "decision", "state", "encryption", "bytes_se
                 "packets_sent", "packets_received", "mac"]
 
 
-def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Everything the audit counts need from one partition."""
-    return _enc_partials(flows, number), _vnet_own_macs(flows), _enc_value_map(flows)
+    return _enc_partials(flows, number), _vnet_own_macs(flows), _enc_value_map(flows), _hw_unsupported_rows(flows)
 
 
 def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
@@ -230,6 +230,22 @@ def _vnet_own_macs(flows: pd.DataFrame) -> pd.DataFrame:
     return own.dropna().drop_duplicates()
 
 
+def _hw_unsupported_rows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (MAC, direction, source address) of the ``NX_HW_NOT_SUPPORTED`` rows.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"src_ip": ["10.0.0.4"] * 2, "dst_ip": ["10.0.1.4"] * 2, "direction": ["outbound"] * 2,
+    ...                          "encryption": ["NX_HW_NOT_SUPPORTED"] * 2, "mac": ["000D3A000001"] * 2}))
+    >>> _hw_unsupported_rows(f).to_dict("records")
+    [{'mac': '000D3A000001', 'direction': 'outbound', 'src_ip': '10.0.0.4'}]
+    """
+    hw = flows.loc[category_mask(flows["encryption"], "NX_HW_NOT_SUPPORTED")]
+    return pd.DataFrame({"mac": values(hw["mac"]), "direction": values(hw["direction"]),
+                         "src_ip": values(hw["src_ip"])}).dropna(subset=["mac"]).drop_duplicates()
+
+
 def encryption_counts_dask(flows: Any) -> dict[str, Any]:
     """The counts of the VNet encryption audit, computed on the workers.
 
@@ -272,10 +288,12 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
                           "enc": pairs["enc_h"].map(value_of).astype(object),
                           "flows": pairs["flows"], "bytes": pairs["bytes"]})
     own = small_concat(list(own_parts), own_meta).drop_duplicates()
-    return _enc_facts(pairs, own)
+    hw_meta = pd.DataFrame({"mac": _obj(), "direction": _obj(), "src_ip": _obj()})
+    hw = small_concat([x[2] for x in small], hw_meta).drop_duplicates()
+    return _enc_facts(pairs, own, hw)
 
 
-def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame) -> dict[str, Any]:
+def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame, hw: pd.DataFrame) -> dict[str, Any]:
     n = int(pairs["flows"].sum())
     if n == 0:
         return {"flows": 0, "encrypted_share": None, "bytes_encrypted_share": None, "by_state": {},
@@ -296,7 +314,11 @@ def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame) -> dict[str, Any]:
     ], ignore_index=True).drop_duplicates()
     ends = ends.assign(mac=ends["ip"].map(lambda i: sorted(ip_macs.get(i, ())))).explode("mac").dropna(subset=["mac"])
     encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
-    unsupported = sorted(set(ends.loc[ends["enc"] == "NX_HW_NOT_SUPPORTED", "mac"]) - encrypting)
+    # As encryption_audit: a NIC that logged NX_HW_NOT_SUPPORTED outbound, or inbound from an
+    # address seen encrypting, and never encrypts anything itself.
+    capable = set(pairs.loc[x, "src_ip"]) | set(pairs.loc[x, "dst_ip"])
+    cause = hw.loc[(hw["direction"] == "outbound") | hw["src_ip"].isin(capable), "mac"]
+    unsupported = sorted(set(cause) - encrypting)
     private_peer = ends["peer"].map(is_private_ip).astype(bool)
     never = sorted(set(ends.loc[private_peer & (ends["enc"] != "NX_LOCAL_DST"), "mac"]) - encrypting)
     dropped = int(per_state.loc["NX_NOT_ACCEPTED", "flows"]) if "NX_NOT_ACCEPTED" in per_state.index else 0

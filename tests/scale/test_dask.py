@@ -242,3 +242,27 @@ def test_nsg_vnet_keys_dask_window_one_log_is_absent_from(dask_client) -> None:
     window = {"start": "2024-05-01T10:30Z", "end": "2024-05-01T11:30Z"}
     assert nsg_vnet_keys_dask(ddf, **window) == {"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0}
     assert compare_nsg_vnet(read_json(SAMPLES / "encryption"), figures=False, **window).verdict == "no-overlap"
+
+
+def test_encryption_counts_dask_names_the_vm_that_cannot_encrypt_not_its_peer(dask_client) -> None:
+    from dask import delayed
+
+    from flowkit.schema import coerce
+
+    def row(minute, src, dst, direction, mac, enc, sport=50000):
+        return dict(flow_time=pd.Timestamp("2024-05-01T10:00Z") + pd.Timedelta(minutes=minute), src_ip=src,
+                    dst_ip=dst, src_port=sport, dst_port=5432, protocol=6, direction=direction, decision="allow",
+                    state="E", encryption=enc, packets_sent=1, bytes_sent=100, packets_received=1,
+                    bytes_received=100, mac=mac, log_type="vnet")
+
+    hw = "NX_HW_NOT_SUPPORTED"
+    rows = [row(0, "10.20.1.6", "10.20.2.5", "outbound", "000D3A000404", hw),   # the sender cannot encrypt
+            row(0, "10.20.1.6", "10.20.2.5", "inbound", "000D3A000405", hw),    # ... its peer can't be told
+            row(1, "10.20.3.7", "10.20.4.8", "outbound", "000D3A000407", "X", 50001),  # 10.20.3.7 encrypts
+            row(2, "10.20.3.7", "10.20.2.6", "inbound", "000D3A000406", hw, 50002)]    # so 406 is the cause
+    frame = coerce(pd.DataFrame(rows))
+    want = encryption_audit(frame, figures=False).facts
+    assert want["unsupported_macs"] == ["000D3A000404", "000D3A000406"]
+    ddf = from_parts([delayed(coerce(pd.DataFrame(rows[i::2]))) for i in range(2)], empty_frame())
+    counts = encryption_counts_dask(ddf)
+    assert counts == {k: want[k] for k in counts}
