@@ -7,7 +7,7 @@ import json
 import sys
 import warnings
 
-from flowkit.errors import FlowkitDataWarning
+from flowkit.errors import FlowkitDataWarning, FormatError, SourceError
 
 __all__ = ["register", "run"]
 
@@ -37,6 +37,13 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", FlowkitDataWarning)  # the report says it all
         frame, report = read_flow_logs(source, start=args.start, end=args.end, log_type=args.log_type,
                                        mac=args.mac, strict=args.strict, with_report=True)
+    where = ", ".join(report.sources) or "the input"  # sources are described without secrets
+    if report.files == 0 and report.files_skipped == 0:
+        raise SourceError(f"no flow-log files found in {where}")
+    unread = {"not-a-flow-record", "invalid-record", "truncated-record"}  # records that held no flow record
+    if report.records and report.tuples == 0 and sum(p.reason in unread for p in report.problems) >= report.records:
+        raise FormatError(f"no flow-log records found in {where}: none of its {report.records} record(s) "
+                          f"is an NSG or VNet flow record")
     data = report.to_dict()
     data["macs"] = sorted(str(m) for m in frame["mac"].dropna().unique())
     parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])

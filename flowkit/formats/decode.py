@@ -44,6 +44,7 @@ from flowkit.errors import QuarantineError
 from flowkit.formats.framing import frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
+from flowkit.formats.strays import stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
@@ -94,36 +95,50 @@ class _Records:
 
 
 def _nsg_format(rec: Record) -> str:
-    version = rec.properties.Version if rec.properties else None
+    version = rec.properties.Version
     if version == 1:
         return "nsg1"
     if version == 2:
         return "nsg2"
-    # Version missing or unknown: decide by the field count of the first tuple.
-    for rule in rec.properties.flows if rec.properties else []:
+    return _nsg_format_by_fields(rec)
+
+
+def _nsg_format_by_fields(rec: Record) -> str:
+    """NSG ``Version`` missing or unknown: decide by the field count of the first tuple string."""
+    for rule in rec.properties.flows:
         for g in rule.flows:
-            first = bytes(g.flowTuples).split(b'","', 1)[0]
-            if first.strip(b'[]" \r\n\t'):
-                return "nsg1" if first.count(b",") == 7 else "nsg2"
+            try:
+                tuples = msgspec.json.decode(bytes(g.flowTuples))
+            except msgspec.DecodeError:
+                continue  # the group's tuples are quarantined where they are parsed
+            first = next((t for t in tuples if isinstance(t, str) and t) if isinstance(tuples, list) else (), None)
+            if first is not None:
+                return "nsg1" if first.count(",") == 7 else "nsg2"
     return "nsg2"
 
 
 def _record_format(rec: Record) -> str | None:
-    """``vnet4``, ``nsg1``, ``nsg2``, or None for a record that is not a flow record."""
-    if rec.flowRecords is not None or rec.flowLogVersion is not None or rec.category == "FlowLogFlowEvent":
+    """``vnet4``, ``nsg1``, ``nsg2``, or None for a record that is not a flow record.
+
+    A VNet record has ``flowRecords``, an NSG flow record ``properties.flows``; other
+    records that share the storage account (NSG event records, whose ``properties``
+    hold ``ruleName`` and ``conditions``) are not flow records.
+    """
+    if rec.flowRecords is not None:
         return "vnet4"
-    if rec.properties is not None:
+    if rec.properties is not None and rec.properties.flows is not None:
         return _nsg_format(rec)
     return None
 
 
 def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Records,
           strings: dict[str, Codes], groups: dict[str, FormatGroups], problems: list[Problem],
-          strict: bool) -> None:
+          strict: bool) -> list[int]:
     """Append the records of blob ``b`` and their tuple groups, a format at a time.
 
     Everything is a list comprehension over the blob's records, aclIDs or rules:
-    no Python call per tuple group.
+    no Python call per tuple group. Returns the indices of the records that are not
+    flow records.
     """
     fmts = [_record_format(rec) for _, rec in recs]
     for (rec_idx, rec), fmt in zip(recs, fmts):
@@ -147,9 +162,11 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
         if fmt == "vnet4":
             records.resource += [resource(r.flowLogResourceID or path_resource) for r in rs]
             records.target += [target(r.targetResourceID) for r in rs]
-            versions = [r.flowLogVersion or 4 for r in rs]
+            versions = [4 if r.flowLogVersion is None else r.flowLogVersion for r in rs]
             for (rec_idx, _), v in zip(chosen, versions):
                 if not 0 < v < 256:  # a version the uint8 column cannot hold: the record is read as v4
+                    if strict:
+                        raise QuarantineError(ref.name, rec_idx, None, "invalid-version", f"flowLogVersion {v}")
                     problems.append(Problem(ref.name, "invalid-version", f"flowLogVersion {v}; read as 4", rec_idx))
             records.version += [v if 0 < v < 256 else 4 for v in versions]
             groups[fmt].add_acls([(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows])
@@ -157,7 +174,16 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
             records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]
             records.target += [-1] * n
             records.version += [_FORMAT_VERSION[fmt]] * n
+            for (rec_idx, _), r in zip(chosen, rs):
+                v = r.properties.Version
+                if v not in (1, 2, None):  # an unknown version: read by the field count of its tuples
+                    if strict:
+                        raise QuarantineError(ref.name, rec_idx, None, "invalid-version", f"properties.Version {v}")
+                    problems.append(Problem(ref.name, "invalid-version",
+                                            f"properties.Version {v}; read as {_FORMAT_VERSION[fmt]} by its "
+                                            f"tuples' field count", rec_idx))
             groups[fmt].add_rules([(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows])
+    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None]
 
 
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
@@ -228,7 +254,12 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
             n_tuples += len(damage.tuples)
             if strict:
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
-        _walk(framed.records, b, ref, records, strings, groups, problems, strict)
+        not_flow = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
+        if not_flow:  # tuple strings in records that are not flow records: quarantined, not lost
+            where = not_flow[0] if len(not_flow) == 1 else None
+            strays = stray_tuples(data, framed)
+            quarantine += [(ref.name, where, i, "not-a-flow-record", raw) for i, raw in enumerate(strays)]
+            n_tuples += len(strays)
 
     record_times = _record_times(records.time)
     for r in np.flatnonzero(record_times[1]).tolist():  # a record's time missing or unreadable

@@ -107,6 +107,41 @@ def _strip(data: bytes) -> bytes:
 
 
 def frame_records(data: bytes) -> Framed:
+    """Split a blob, a single record or a growing-blob fragment into records (see :func:`_frame`).
+
+    Whole blobs where records should be (blobs joined end to end, or a JSON list of
+    blobs) give their records, numbered in order.
+
+    Examples
+    --------
+    >>> framed = frame_records(b'{"records":[{"time":"a"}]}{"records":[{"time":"b"},{"time":"c"}]}')
+    >>> [(index, r.time) for index, r in framed.records]
+    [(0, 'a'), (1, 'b'), (2, 'c')]
+    """
+    framed = _frame(data)
+    if any(r.records is not None for _, r in framed.records):
+        _flatten(framed)
+    return framed
+
+
+def _flatten(framed: Framed) -> None:
+    """Replace each record that is a whole blob by its records; renumber records and damage."""
+    def expand(rec: Record) -> list[Record]:
+        return [x for sub in rec.records for x in expand(sub)] if rec.records is not None else [rec]
+
+    records, shift, extra = [], [], 0   # shift: (old index, records added before the next index)
+    for index, rec in framed.records:
+        subs = expand(rec)
+        records += [(index + extra + k, sub) for k, sub in enumerate(subs)]
+        extra += len(subs) - 1
+        shift.append((index, extra))
+    for damage in framed.damage:
+        if damage.record is not None:
+            damage.record += max((added for old, added in shift if old < damage.record), default=0)
+    framed.records = records
+
+
+def _frame(data: bytes) -> Framed:
     """Split a blob, a single record or a growing-blob fragment into records.
 
     Parameters

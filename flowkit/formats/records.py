@@ -52,7 +52,7 @@ class NsgProperties(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``properties`` of an NSG flow log record (``Version`` is capitalised)."""
 
     Version: int | None = None
-    flows: list[NsgRule] = []
+    flows: list[NsgRule] | None = None   # None: not a flow record (an NSG event record, say)
 
 
 class VnetGroup(msgspec.Struct, forbid_unknown_fields=False, gc=False):
@@ -92,12 +92,11 @@ class Record(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     targetResourceID: str | None = None
     properties: NsgProperties | None = None
     flowRecords: VnetFlowRecords | None = None
+    records: list[Record] | None = None  # a whole blob where a record should be (blobs joined)
 
 
 class Envelope(Record, forbid_unknown_fields=False):
     """A whole blob ``{"records": [...]}``, or a single record without the wrapper."""
-
-    records: list[Record] | None = None
 
 
 RecordList = list[Record]

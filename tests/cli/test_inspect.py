@@ -77,3 +77,23 @@ def test_output_into_a_closed_pipe_stops_without_a_traceback():
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1
     assert b"Traceback" not in err and b"BrokenPipeError" not in err
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, "no flow-log files found in local: "),
+    ({"a.json": b'{"foo": 1}', "b.json": b"[1, 2, 3]"},
+     "none of its 2 record(s) is an NSG or VNet flow record"),
+])
+def test_inspect_fails_clearly_when_nothing_is_a_flow_log(tmp_path, files, message, capsys):
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    assert main(["inspect", str(tmp_path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and message in captured.err
+
+
+def test_inspect_reads_a_window_that_skips_every_file(tmp_path, capsys):
+    (tmp_path / "a.json").write_bytes(blob([nsg_record({"A": NSG_V1_TUPLES}, version=1)]))
+    assert main(["inspect", str(tmp_path), "--json", "--start", "2030-01-01T00:00Z"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["files"], data["rows"], data["filtered_out"]) == (1, 0, 3)

@@ -249,3 +249,67 @@ def test_mac_that_is_not_a_mac_raises_in_strict_mode():
     with pytest.raises(QuarantineError, match="invalid-mac") as caught:
         decode_blob(blob([vnet_record([("acl", "r", VNET_TUPLES[:1])], mac="ZZ")]), BlobRef("x.json"), strict=True)
     assert (caught.value.blob, caught.value.record) == ("x.json", 0)
+
+
+def test_blobs_joined_end_to_end_or_listed_give_all_their_records():
+    one, two = blob([vnet_record([("acl", "r", VNET_TUPLES[:1])])]), blob([vnet_record([("acl", "r", VNET_TUPLES[1:3])])])
+    for data in (one + two, one + b"\r\n" + two, b"[" + one + b"," + two + b"]"):
+        frame, report = decode_to_frame(data, "ab.json")
+        assert (report.records, report.tuples, report.rows, report.quarantined) == (2, 3, 3, 0), data[:40]
+        assert report.problems == () and frame["src_port"].tolist() == [50002, 50002, 50003]
+
+
+def test_tuples_in_records_that_are_not_flow_records_are_quarantined():
+    tuples = VNET_TUPLES[:2]
+    data = json.dumps({"Records": [vnet_record([("acl", "r", tuples)])]}).encode()
+    frame, report = decode_to_frame(data, "caps.json")
+    assert (report.records, report.tuples, report.rows, report.quarantined) == (1, 2, 0, 2) and report.consistent
+    assert report.quarantine[["record", "tuple", "reason", "raw"]].values.tolist() == [
+        [0, 0, "not-a-flow-record", tuples[0]], [0, 1, "not-a-flow-record", tuples[1]]]
+    assert [p.reason for p in report.problems] == ["not-a-flow-record"]
+
+
+def test_misspelled_flows_in_an_nsg_record_are_not_lost():
+    good = nsg_record({"A": NSG_V2_TUPLES[:1]})
+    bad = nsg_record({"A": NSG_V2_TUPLES[1:3]})
+    bad["properties"]["Flows"] = bad["properties"].pop("flows")
+    frame, report = decode_to_frame(blob([good, bad]), "n.json")
+    assert (report.tuples, report.rows, report.quarantined) == (3, 1, 2) and report.consistent
+    assert report.quarantine["record"].tolist() == [1, 1]
+    assert [(p.reason, p.record) for p in report.problems] == [("not-a-flow-record", 1)]
+
+
+def test_an_nsg_event_record_is_not_a_flow_record():
+    event = {"time": "2024-05-01T10:00:00Z", "category": "NetworkSecurityGroupEvent", "resourceId": NSG_ID,
+             "properties": {"vnetResourceGuid": "{00000000-0000-0000-0000-000000000000}", "type": "block",
+                            "direction": "In", "ruleName": "DefaultRule_DenyAllInBound",
+                            "conditions": {"destinationPortRange": "0-65535"}}}
+    frame, report = decode_to_frame(blob([event, nsg_record({"A": NSG_V2_TUPLES[:2]})]), "e.json")
+    assert (report.records, report.tuples, report.rows, report.quarantined) == (2, 2, 2, 0)
+    assert [(p.reason, p.record) for p in report.problems] == [("not-a-flow-record", 0)]
+
+
+def test_vnet_version_zero_is_reported_and_strict_mode_raises():
+    record = vnet_record([("acl", "r", VNET_TUPLES[:1])])
+    record["flowLogVersion"] = 0
+    frame, report = decode_to_frame(blob([record]), "v.json")
+    assert frame["version"].tolist() == [4] and [p.reason for p in report.problems] == ["invalid-version"]
+    with pytest.raises(QuarantineError, match="invalid-version"):
+        decode_blob(blob([record]), BlobRef("v.json"), strict=True)
+
+
+@pytest.mark.parametrize("version, tuples, read_as", [(3, NSG_V2_TUPLES[:2], 2), (0, NSG_V1_TUPLES[:2], 1)])
+def test_unknown_nsg_version_is_reported_and_read_by_field_count(version, tuples, read_as):
+    record = nsg_record({"A": tuples}, version=version)
+    frame, report = decode_to_frame(blob([record]), "n.json")
+    assert report.rows == 2 and frame["version"].tolist() == [read_as, read_as]
+    assert [(p.reason, p.detail) for p in report.problems] == [
+        ("invalid-version", f"properties.Version {version}; read as {read_as} by its tuples' field count")]
+
+
+def test_nsg_version_missing_is_read_by_field_count_in_pretty_printed_json():
+    record = nsg_record({"A": NSG_V1_TUPLES}, version=1)
+    del record["properties"]["Version"]
+    frame, report = decode_to_frame(json.dumps({"records": [record]}, indent=2).encode(), "p.json")
+    assert (report.rows, report.quarantined, report.problems) == (3, 0, ())
+    assert frame["version"].tolist() == [1, 1, 1]

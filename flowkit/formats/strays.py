@@ -1,0 +1,62 @@
+"""Tuple strings that stand outside every flow-tuple array of a blob.
+
+A blob can hold records that are not flow records (a capitalised ``Records`` wrapper,
+a misspelled ``flows``, an NSG event record): their tuple strings would be neither a row
+nor quarantined. For a blob with such a record, the tuple strings of the whole text are
+counted against those of its flow-tuple arrays and of its damaged parts; the rest are
+strays, to be quarantined.
+
+Examples
+--------
+>>> from flowkit.formats.framing import frame_records
+>>> data = b'{"records":[{"category":"X","Flows":["1714557600,192.0.2.1,10.0.0.4,1,2,T,I,A"]}]}'
+>>> stray_tuples(data, frame_records(data))
+['1714557600,192.0.2.1,10.0.0.4,1,2,T,I,A']
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterator
+
+from flowkit.formats.framing import TUPLE_STRING, Framed
+from flowkit.formats.records import Record
+
+__all__ = ["stray_tuples"]
+
+
+def _arrays(rec: Record) -> Iterator[bytes]:
+    """The raw ``flowTuples`` arrays of one record, of either format."""
+    if rec.flowRecords is not None:
+        for acl in rec.flowRecords.flows:
+            for group in acl.flowGroups:
+                yield bytes(group.flowTuples)
+    if rec.properties is not None and rec.properties.flows is not None:
+        for rule in rec.properties.flows:
+            for group in rule.flows:
+                yield bytes(group.flowTuples)
+
+
+def _strings(text: bytes) -> list[str]:
+    return [m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text)]
+
+
+def stray_tuples(data: bytes, framed: Framed) -> list[str]:
+    """Tuple strings of ``data`` in no flow-tuple array and in no damaged part, in text order.
+
+    Parameters
+    ----------
+    data : bytes
+        The blob as read.
+    framed : Framed
+        What :func:`flowkit.formats.framing.frame_records` made of it.
+    """
+    accounted = Counter(t for _, rec in framed.records for raw in _arrays(rec) for t in _strings(raw))
+    accounted.update(t for damage in framed.damage for t in damage.tuples)
+    strays = []
+    for t in _strings(data):
+        if accounted[t] > 0:
+            accounted[t] -= 1
+        else:
+            strays.append(t)
+    return strays
