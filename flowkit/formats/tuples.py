@@ -324,6 +324,46 @@ def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray | None:
     return ~ok[idx]
 
 
+def _ipv6_text(value: str) -> str:
+    """The RFC 5952 text of an IPv6 address (an IPv4-mapped one keeps its dotted quad)."""
+    address = ipaddress.IPv6Address(value)
+    return f"::ffff:{address.ipv4_mapped}" if address.ipv4_mapped else address.compressed
+
+
+def canonical_ipv6(arr: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The addresses of ``arr`` with every IPv6 one in its RFC 5952 form (one spelling per address).
+
+    IPv6 has many spellings of one address (``2001:DB8:0:0::9``, ``2001:db8::9``); as with
+    MACs, flowkit keeps one, so that filters, sessions and graphs see one address. Each
+    distinct value is looked at once; values that are not addresses are left as they are.
+
+    Examples
+    --------
+    >>> arr = pa.array(["2001:DB8:2:0:0:0:0:9", "192.0.2.1", "2001:db8:2::9"]).dictionary_encode()
+    >>> out = canonical_ipv6(arr)
+    >>> out.to_pylist(), out.dictionary.to_pylist()
+    (['2001:db8:2::9', '192.0.2.1', '2001:db8:2::9'], ['2001:db8:2::9', '192.0.2.1'])
+    """
+    values = arr.dictionary
+    if not len(values) or not pc.any(pc.match_substring(values, ":")).as_py():
+        return arr
+    texts = values.to_pylist()
+    canonical = []
+    for v in texts:
+        try:
+            canonical.append(_ipv6_text(v) if ":" in v else v)
+        except ValueError:  # not an address: reported by the address check
+            canonical.append(v)
+    if canonical == texts:
+        return arr
+    uniq = list(dict.fromkeys(canonical))
+    position = {v: i for i, v in enumerate(uniq)}
+    remap = np.array([position[v] for v in canonical], dtype=np.int32)
+    indices = remap[arr.indices.to_numpy(zero_copy_only=False)]
+    mask = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=mask), pa.array(uniq, type=values.type))
+
+
 def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
            bad: list[tuple[int, str, str]]) -> ParsedTuples:
     """Check the meaning of every value (vectorised) and build the typed columns."""
@@ -340,7 +380,7 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
         arr = table.column(name)
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         reasons.append((_invalid_addresses(arr), "invalid-address"))
-        ip_cols[name] = arr
+        ip_cols[name] = canonical_ipv6(arr)
 
     def col(name: str) -> pa.DictionaryArray:
         arr = table.column(name)

@@ -313,3 +313,11 @@ def test_nsg_version_missing_is_read_by_field_count_in_pretty_printed_json():
     frame, report = decode_to_frame(json.dumps({"records": [record]}, indent=2).encode(), "p.json")
     assert (report.rows, report.quarantined, report.problems) == (3, 0, ())
     assert frame["version"].tolist() == [1, 1, 1]
+
+
+def test_one_ipv6_address_written_two_ways_is_one_address():
+    tuples = [t.replace("2001:db8::10", spelling) for t, spelling in
+              ((VNET_TUPLES[3], "2001:DB8:0:0:0:0:0:10"), (VNET_TUPLES[3], "2001:0db8::0010"))]
+    frame, report = decode_to_frame(blob([vnet_record([("acl", "r", tuples)])]), "v6.json")
+    assert report.rows == 2 and frame["src_ip"].tolist() == ["2001:db8::10", "2001:db8::10"]
+    assert frame["src_ip"].nunique() == 1

@@ -109,3 +109,13 @@ def test_a_tuple_is_kept_or_not_whatever_else_is_in_its_batch(field: int, value:
     else:
         assert alone.bad == [] and value_of(alone) == [kept]
         assert [line for line, _, _ in beside_junk.bad] == [0] and value_of(beside_junk) == [kept]
+
+
+def test_ipv6_addresses_get_one_spelling() -> None:
+    spellings = ["2001:DB8:2:0:0:0:0:9", "2001:0db8:0002::0009", "2001:db8:2::9"]
+    lines = [VNET.format(d="O", s="C").replace("10.0.0.5", a) for a in spellings]
+    lines.append(VNET.format(d="O", s="C").replace("192.0.2.80", "::FFFF:192.0.2.80"))
+    p = parse_tuples("\n".join(lines).encode(), "vnet4")
+    assert p.bad == [] and p.src_ip.to_pylist() == ["2001:db8:2::9"] * 3 + ["10.0.0.5"]
+    assert p.dst_ip.to_pylist() == ["192.0.2.80"] * 3 + ["::ffff:192.0.2.80"]
+    assert sorted(p.src_ip.dictionary.to_pylist()) == ["10.0.0.5", "2001:db8:2::9"]
