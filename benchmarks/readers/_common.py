@@ -37,10 +37,12 @@ UINT_TYPES: dict[str, str] = {"packets_sent": "UInt32", "bytes_sent": "UInt64",
 
 
 def list_blobs(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
-    """Files to read, chosen as :class:`flowkit.sources.local.LocalSource` chooses them.
+    """Files to read: for the benchmark corpora, the files :class:`flowkit.sources.local.LocalSource` reads.
 
     A folder gives its ``PT1H.json`` files (recursively, sorted) or, when it has
     none, every ``*.json``; a file gives itself. The strings are the ``blob`` column.
+    (LocalSource also matches names in any case and reads other JSON files in the hour
+    folders; the generated corpora have neither.)
     """
     specs = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     found: list[str] = []
