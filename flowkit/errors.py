@@ -11,6 +11,7 @@ __all__ = [
     "FlowkitError",
     "SourceError",
     "FormatError",
+    "ArgumentError",
     "QuarantineError",
     "FlowkitDataWarning",
 ]
@@ -26,6 +27,13 @@ class SourceError(FlowkitError):
 
 class FormatError(FlowkitError):
     """Input is not a flow log flowkit can read at all (not JSON, not a flow log)."""
+
+
+class ArgumentError(FlowkitError, ValueError):
+    """An argument flowkit was given cannot be used (a time it cannot read, for one).
+
+    Also a :class:`ValueError`, which is what such arguments raised before.
+    """
 
 
 class QuarantineError(FlowkitError):

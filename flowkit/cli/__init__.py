@@ -1,9 +1,11 @@
 """The ``flowkit`` command: a thin face over the public API (STYLE.md example 10).
 
 Each subcommand lives in its own module of this package and exposes
-``register(subparsers)``; the module's handler returns an exit status.
-Errors flowkit raises on purpose end with a one-line message and status 2;
-nothing a command prints contains a secret.
+``register(subparsers)``; the module's handler returns an exit status. A command
+that writes files names the options holding their paths in ``set_defaults(writes=…)``.
+Errors flowkit raises on purpose, and operating-system errors (a folder where a
+file should go, a read-only folder, a full disk), end with a one-line message and
+status 2; nothing a command prints contains a secret or a raw control character.
 
 Examples
 --------
@@ -13,23 +15,40 @@ Examples
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
-from typing import Sequence
+import warnings
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
 
-__all__ = ["main", "SUBCOMMANDS"]
+__all__ = ["main", "SUBCOMMANDS", "UsageError", "os_error_message"]
 
 #: Modules of flowkit.cli that define subcommands, in help order. A module that
 #: cannot be imported (an optional extra not installed) is left out of the help.
 SUBCOMMANDS = ("inspect", "follow", "diagnose", "compare", "encryption", "report", "convert")
 
 
+class UsageError(Exception):
+    """An option or argument argparse refused; :func:`main` prints it on one line and returns 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors end in :func:`main` as one line (``flowkit diagnose: error: …``), status 2.
+
+    The subcommand parsers are of this class too (argparse makes them like their parent).
+    """
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every available subcommand."""
     from flowkit import __version__
 
-    parser = argparse.ArgumentParser(prog="flowkit", description="Investigate Azure NSG and VNet flow logs.")
+    parser = _Parser(prog="flowkit", description="Investigate Azure NSG and VNet flow logs.")
     parser.add_argument("--version", action="version", version=f"flowkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
@@ -45,17 +64,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowkit`` command line; return the exit status."""
+    from flowkit.cli.output import printable
     from flowkit.errors import FlowkitError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:  # a bad option value, a missing argument: one line, not the usage
+        from flowkit.sources.redact import redact
+
+        print(printable(redact(exc)), file=sys.stderr)  # argparse quotes arguments: a SAS URL among them
+        return 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            shown = warnings.showwarning
+
+            def show_warning(message: Any, category: Any, filename: str, lineno: int,
+                             file: Any = None, line: str | None = None) -> None:
+                # warnings may quote a blob name: no raw control characters to the terminal
+                shown(printable(message, lines=True), category, filename, lineno, file, line)
+
+            warnings.showwarning = show_warning
+            return int(args.handler(args) or 0)
     except FlowkitError as exc:
-        print(f"flowkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"flowkit {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -63,6 +98,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush does not fail again
         return 1
+    except OSError as exc:  # a path the system refused: not a bug, not a traceback
+        written = [getattr(args, name, None) for name in getattr(args, "writes", ())]
+        message = os_error_message(exc, [w for w in written if w])
+        print(f"flowkit {args.command}: error: {printable(message)}", file=sys.stderr)
+        return 2
+
+
+#: The errno of an OSError subclass raised with a message only (``NotADirectoryError("x")``).
+_ERRNO_OF = {NotADirectoryError: errno.ENOTDIR, IsADirectoryError: errno.EISDIR, FileExistsError: errno.EEXIST,
+             FileNotFoundError: errno.ENOENT, PermissionError: errno.EACCES}
+
+
+def os_error_message(exc: OSError, written: Sequence[str | os.PathLike] = ()) -> str:
+    """One line for an OSError: ``cannot write PATH: reason`` when it concerns a path in ``written``.
+
+    The path shown is the one the user gave (or the file or folder of it that failed),
+    never a temporary name; anything secret-looking in it is redacted.
+
+    Examples
+    --------
+    >>> os_error_message(PermissionError(13, "Permission denied", "ro/.r.html.x1.tmp"), ["ro/r.html"])
+    'cannot write ro/r.html: Permission denied'
+    >>> os_error_message(NotADirectoryError("dest is not a folder"), ["esc.json"])
+    'cannot write esc.json: Not a directory'
+    >>> os_error_message(PermissionError(13, "Permission denied", "in/x.json"), ["out.html"])
+    'cannot access in/x.json: Permission denied'
+    """
+    from flowkit.sources.redact import redact
+
+    code = exc.errno if exc.errno is not None else _ERRNO_OF.get(type(exc))
+    reason = exc.strerror or (os.strerror(code) if code is not None else "") or str(exc) or type(exc).__name__
+    names = [_path_text(n) for n in (exc.filename, exc.filename2) if n is not None]
+    if isinstance(exc, FileExistsError) and names and os.path.lexists(names[0]) and not os.path.isdir(names[0]):
+        reason = os.strerror(errno.ENOTDIR)  # a folder was to be made where a file is
+    network = isinstance(exc, (ConnectionError, TimeoutError))
+    reason = redact(reason)
+    for target in written:
+        if not names and not network:
+            return f"cannot write {redact(_path_text(target))}: {reason}"
+        for name in names:
+            shown = _concerns(name, _path_text(target))
+            if shown is not None:
+                return f"cannot write {redact(shown)}: {reason}"
+    if names:
+        return f"cannot access {redact(names[0])}: {reason}"
+    return reason
+
+
+def _path_text(path: Any) -> str:
+    return os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else str(path)
+
+
+def _concerns(name: str, target: str) -> str | None:
+    """The path to show when writing ``target`` failed at ``name``, or None when ``name`` is elsewhere.
+
+    ``name`` may be the target, a folder on its way (made with it), a file inside it
+    (a CSV folder), the ``<stem>_files`` folder beside it, or its temporary twin.
+    """
+    n, t = Path(os.path.abspath(name)), Path(os.path.abspath(target))
+    if n == t or n in t.parents:
+        return target
+    if n.parent == t.parent and n.name.startswith("." + t.name + "."):
+        return target  # the temporary file of an atomic write
+    for p in (n, *n.parents):
+        if p == t or (p.parent == t.parent and p.name in (t.stem, t.stem + "_files")):
+            return name
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from flowkit.cli.diagnose import add_common_arguments, load_flows, write_json, write_text
+from flowkit.cli.options import duration
 
 __all__ = ["register", "run", "compare_on_dask", "COMPARE_JSON_FIELDS", "CONNECT_TIMEOUT"]
 
@@ -35,12 +36,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                     "and VNet flow logs over their common window and explain every difference.")
     parser.add_argument("--nsg", nargs="+", required=True, metavar="PATH", help="NSG flow log paths")
     parser.add_argument("--vnet", nargs="+", required=True, metavar="PATH", help="VNet flow log paths")
-    parser.add_argument("--max-skew", default="2min", help="clock skew tolerated at the window edges")
+    parser.add_argument("--max-skew", default="2min", type=duration,
+                        help="clock skew tolerated at the window edges (default 2min)")
     parser.add_argument("--dask", nargs="?", const="local", metavar="SCHEDULER",
                         help="reconcile on Dask, for logs larger than memory: a distributed scheduler address "
                              "(tcp://host:8786), or 'local' (the default when no address is given) for two "
                              "worker processes on 127.0.0.1")
-    add_common_arguments(parser, paths=False)
+    add_common_arguments(parser, paths=False, inventory=False)  # the reconciliation names no VM
     parser.set_defaults(handler=run)
     return parser
 

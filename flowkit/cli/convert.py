@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowkit.cli.options import time_value
+from flowkit.cli.output import printable
+
 __all__ = ["register", "run"]
 
 
@@ -18,10 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="SOURCE", help="file, folder, glob or azure:// address")
     p.add_argument("dest", metavar="DEST", help="dataset folder (created if missing)")
     p.add_argument("--log-type", choices=["nsg", "vnet"], help="convert one kind of log only")
-    p.add_argument("--start", help="convert blobs of hours at or after this time (UTC)")
-    p.add_argument("--end", help="convert blobs of hours before this time (UTC)")
+    p.add_argument("--start", type=time_value, help="convert blobs of hours at or after this time (UTC)")
+    p.add_argument("--end", type=time_value, help="convert blobs of hours before this time (UTC)")
     p.add_argument("--strict", action="store_true", help="fail at the first bad tuple instead of quarantining it")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, writes=("dest",))  # an OSError there is "cannot write DEST"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     report = convert(source, args.dest, log_type=args.log_type, start=args.start, end=args.end,
                      strict=args.strict)
     out = sys.stdout
-    out.write(f"dataset      {report.dest}\n")
+    out.write(f"dataset      {printable(report.dest)}\n")
     out.write(f"units        {report.units_written} written ({report.open_units} still open), "
               f"{report.units_skipped} sealed and unchanged (skipped)\n")
     out.write(f"blobs read   {report.blobs_read}\n")
     out.write(f"rows         {report.rows_written} in {report.files_written} file(s)\n")
     if report.load.quarantined or report.load.problems:
-        out.write(f"problems     {report.load.summary()}\n")
+        out.write(f"problems     {printable(report.load.summary())}\n")
     return 0

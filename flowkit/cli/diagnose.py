@@ -19,21 +19,28 @@ from typing import Any, Sequence, TextIO
 
 import pandas as pd
 
+from flowkit.cli.options import address, port, time_value
+from flowkit.cli.output import printable, printable_frame
+
 __all__ = ["register", "run", "load_flows", "load_inventory", "add_common_arguments", "DIAGNOSE_JSON_FIELDS"]
 
 #: Fields ``flowkit diagnose --json`` prints, in order.
 DIAGNOSE_JSON_FIELDS = ("verdict", "rule", "acl_id", "where", "reason", "evidence_rows")
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
-    """Arguments shared by the investigation commands (paths, window, inventory, --json)."""
+def add_common_arguments(parser: argparse.ArgumentParser, *, paths: bool = True, inventory: bool = True) -> None:
+    """Arguments shared by the investigation commands (paths, window, inventory, --json).
+
+    ``inventory=False`` leaves ``--inventory`` out, for a command that has no use for it.
+    """
     if paths:
         parser.add_argument("paths", nargs="+", metavar="PATH",
                             help="flow log files or folders (searched recursively), globs, azure:// URLs")
-    parser.add_argument("--start", help="only tuples at or after this time (ISO 8601, UTC)")
-    parser.add_argument("--end", help="only tuples before this time (ISO 8601, UTC)")
-    parser.add_argument("--inventory", metavar="FILE",
-                        help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")
+    parser.add_argument("--start", type=time_value, help="only tuples at or after this time (ISO 8601, UTC)")
+    parser.add_argument("--end", type=time_value, help="only tuples before this time (ISO 8601, UTC)")
+    if inventory:
+        parser.add_argument("--inventory", metavar="FILE",
+                            help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -63,23 +70,27 @@ def write_json(data: dict[str, Any], out: TextIO | None = None) -> None:
 
 
 def write_text(finding: Any, tables: Sequence[str] = (), out: TextIO | None = None, max_rows: int = 20) -> None:
-    """Print a finding for people: title, verdict, summary, notes and a few evidence tables."""
+    """Print a finding for people: title, verdict, summary, notes and a few evidence tables.
+
+    Text from the logs (rule names, addresses, blob names) is passed through
+    :func:`flowkit.cli.output.printable`: no control character reaches the terminal.
+    """
     stream = out or sys.stdout
-    stream.write(f"{finding.title}\n")
-    stream.write(f"verdict: {finding.verdict} (severity {finding.severity})\n\n")
-    stream.write(f"{finding.summary}\n")
+    stream.write(f"{printable(finding.title)}\n")
+    stream.write(f"verdict: {printable(finding.verdict)} (severity {printable(finding.severity)})\n\n")
+    stream.write(f"{printable(finding.summary, lines=True)}\n")
     for name in tables:
         frame = finding.evidence.get(name)
         if frame is None or frame.empty:
             continue
-        stream.write(f"\n{name} ({len(frame)} row(s)):\n")
+        stream.write(f"\n{printable(name)} ({len(frame)} row(s)):\n")
         with pd.option_context("display.width", 200, "display.max_columns", 30,
                                "display.max_colwidth", 60):
-            stream.write(frame.head(max_rows).to_string(index=False) + "\n")
+            stream.write(printable_frame(frame.head(max_rows)).to_string(index=False) + "\n")
         if len(frame) > max_rows:
             stream.write(f"… {len(frame) - max_rows} more row(s)\n")
     for note in finding.notes:
-        stream.write(f"\nNote: {note}\n")
+        stream.write(f"\nNote: {printable(note, lines=True)}\n")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -89,9 +100,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Look at every observation of traffic from --src to --dst at both ends and say why "
                     "it fails: denied, encryption-dropped, lost-in-transit, no-reply, ok or not-observed.")
     add_common_arguments(parser)
-    parser.add_argument("--src", required=True, help="source (initiating) IP address")
-    parser.add_argument("--dst", required=True, help="destination IP address")
-    parser.add_argument("--port", type=int, help="destination port")
+    parser.add_argument("--src", required=True, type=address, help="source (initiating) IP address or CIDR block")
+    parser.add_argument("--dst", required=True, type=address, help="destination IP address or CIDR block")
+    parser.add_argument("--port", type=port, help="destination port (0-65535)")
     parser.add_argument("--protocol", type=str.lower, choices=("tcp", "udp"), help="protocol")
     parser.set_defaults(handler=run)
     return parser

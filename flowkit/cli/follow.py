@@ -16,6 +16,8 @@ import json
 import sys
 from typing import Any
 
+from flowkit.cli.options import mac, time_value
+
 __all__ = ["register", "run"]
 
 
@@ -33,10 +35,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--interval", type=float, default=60.0, metavar="S", help="seconds between polls (60)")
     p.add_argument("--once", action="store_true", help="poll once and exit")
     p.add_argument("--max-polls", type=int, default=None, metavar="N", help="stop after N polls")
-    p.add_argument("--start", default=None, help="first hour to follow (default: the previous hour)")
-    p.add_argument("--mac", default=None, help="follow one NIC only")
+    p.add_argument("--start", default=None, type=time_value,
+                   help="first hour to follow (default: the previous hour)")
+    p.add_argument("--mac", default=None, type=mac, help="follow one NIC only (its MAC address)")
     p.add_argument("--json", action="store_true", help="print one JSON object per poll, with the new rows")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, writes=("checkpoint",))  # an OSError there is "cannot write FILE"
 
 
 def _size(n: int) -> str:

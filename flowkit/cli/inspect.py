@@ -7,6 +7,8 @@ import json
 import sys
 import warnings
 
+from flowkit.cli.options import count, mac, time_value
+from flowkit.cli.output import printable
 from flowkit.errors import FlowkitDataWarning, FormatError, SourceError
 
 __all__ = ["register", "run"]
@@ -17,13 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="read flow logs and report files, records, tuples, rows and problems",
                        description="Read flow logs (files, folders, globs, azure:// addresses) and print the load report.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, glob or azure:// address")
-    p.add_argument("--start", help="keep tuples at or after this time (UTC)")
-    p.add_argument("--end", help="keep tuples before this time (UTC)")
+    p.add_argument("--start", type=time_value, help="keep tuples at or after this time (UTC)")
+    p.add_argument("--end", type=time_value, help="keep tuples before this time (UTC)")
     p.add_argument("--log-type", choices=["nsg", "vnet"], help="read one kind of log only")
-    p.add_argument("--mac", help="read one NIC only")
+    p.add_argument("--mac", type=mac, help="read one NIC only (its MAC address)")
     p.add_argument("--strict", action="store_true", help="fail at the first bad tuple instead of quarantining it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--quarantine", type=int, default=5, metavar="N",
+    p.add_argument("--quarantine", type=count, default=5, metavar="N",
                    help="show up to N quarantined tuples in the text output (default 5)")
     p.set_defaults(handler=run)
 
@@ -62,14 +64,16 @@ def run(args: argparse.Namespace) -> int:
     out.write(f"quarantined  {data['quarantined']}\n")
     if data["filtered_out"]:
         out.write(f"not selected {data['filtered_out']} (time window, log type or MAC)\n")
-    formats = ", ".join(f"{k}: {v}" for k, v in sorted(data["formats"].items())) or "none"
+    # text from the logs (blob names, quarantined tuples) goes through printable(): no control characters
+    formats = ", ".join(f"{printable(k)}: {v}" for k, v in sorted(data["formats"].items())) or "none"
     out.write(f"formats      {formats}\n")
     out.write(f"time range   {data['start']} .. {data['end']}\n")
     out.write(f"NIC MACs     {len(data['macs'])}\n")
     if data["problems"]:
         out.write("problems\n")
-        for reason, count in data["problems"].items():
-            out.write(f"  {reason}: {count}\n")
+        for reason, n in data["problems"].items():
+            out.write(f"  {printable(reason)}: {n}\n")
         for row in report.quarantine.head(args.quarantine).itertuples(index=False):
-            out.write(f"  {row.reason} at {row.blob}, record {row.record}, tuple {row.tuple}: {row.raw[:100]}\n")
+            out.write(f"  {printable(row.reason)} at {printable(row.blob)}, record {row.record}, "
+                      f"tuple {row.tuple}: {printable(str(row.raw)[:100])}\n")
     return 0

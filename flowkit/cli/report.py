@@ -16,7 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any, Sequence
+
+from flowkit.cli.options import address, count, port, time_value
+from flowkit.cli.output import printable
 
 __all__ = ["register", "run", "pairs_from_args", "ANON_KEY_ENV"]
 
@@ -40,20 +44,24 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="output format (default: from the output's suffix)")
     parser.add_argument("--investigations", metavar="LIST",
                         help=f"comma-separated, any of {','.join(INVESTIGATIONS)} (default: all that apply)")
-    parser.add_argument("--src", action="append", default=[], metavar="IP",
-                        help="source address of a connectivity question (repeat with --dst for several)")
-    parser.add_argument("--dst", action="append", default=[], metavar="IP", help="destination address")
-    parser.add_argument("--port", action="append", type=int, default=[], help="destination port")
+    parser.add_argument("--src", action="append", type=address, default=[], metavar="IP",
+                        help="source address (or CIDR block) of a connectivity question "
+                             "(repeat with --dst for several)")
+    parser.add_argument("--dst", action="append", type=address, default=[], metavar="IP",
+                        help="destination address (or CIDR block)")
+    parser.add_argument("--port", action="append", type=port, default=[], help="destination port (0-65535)")
     parser.add_argument("--protocol", action="append", type=str.lower, default=[], choices=("tcp", "udp"))
     parser.add_argument("--nsg", nargs="+", default=[], metavar="PATH", help="NSG flow log paths: read with the other paths; compare uses the rows "
                              "by their log type")
     parser.add_argument("--vnet", nargs="+", default=[], metavar="PATH", help="VNet flow log paths (read likewise)")
-    parser.add_argument("--start", help="only tuples at or after this time (ISO 8601, UTC)")
-    parser.add_argument("--end", help="only tuples before this time (ISO 8601, UTC)")
+    parser.add_argument("--start", type=time_value, help="only tuples at or after this time (ISO 8601, UTC)")
+    parser.add_argument("--end", type=time_value, help="only tuples before this time (ISO 8601, UTC)")
     parser.add_argument("--inventory", metavar="FILE",
                         help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")
     parser.add_argument("--title", default="flowkit report", help="the report's title")
-    parser.add_argument("--max-rows", type=int, default=50, help="evidence rows shown per table (default 50)")
+    parser.add_argument("--max-rows", type=count, default=50,
+                        help="evidence rows shown per table in HTML and Markdown (default 50; 0 shows none); "
+                             "every row is in the attached CSV, the XLSX and the CSV folder")
     parser.add_argument("--no-figures", action="store_true", help="draw no charts (faster)")
     parser.add_argument("--anonymize", action="store_true",
                         help="replace addresses, MACs, GUIDs and resource names by keyed pseudonyms")
@@ -63,7 +71,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="always show progress bars")
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, writes=("output",))  # an OSError there is "cannot write OUTPUT"
     return parser
 
 
@@ -107,6 +115,11 @@ def run(args: argparse.Namespace) -> int:
         fmt = format_for(args.output, args.format)
     except ValueError as exc:
         raise FlowkitError(str(exc)) from None
+    out = Path(args.output)
+    if fmt == "csv" and out.exists() and not out.is_dir():
+        # a name without a suffix means a CSV folder: never make one over a file (/dev/full, a typo'd report name)
+        raise FlowkitError(f"cannot write {args.output}: it is a file, and CSV output is a folder; "
+                           "name a .html, .md or .xlsx file, or pass --format")
     pairs = pairs_from_args(args.src, args.dst, args.port, args.protocol)
     chosen = [c.strip().lower() for c in args.investigations.split(",") if c.strip()] if args.investigations else None
     if chosen is not None:
@@ -135,5 +148,5 @@ def run(args: argparse.Namespace) -> int:
         report = report.anonymize(anon)
     target = report.write(args.output, fmt)
     counts = ", ".join(f"{k} {v}" for k, v in report.severity_counts().items() if v)
-    print(f"wrote {target}: {len(report.findings)} finding(s)" + (f" ({counts})" if counts else ""))
+    print(printable(f"wrote {target}: {len(report.findings)} finding(s)" + (f" ({counts})" if counts else "")))
     return 0

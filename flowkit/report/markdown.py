@@ -78,8 +78,23 @@ def md_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
     return "\n".join(lines)
 
 
+#: What cannot stand as is in a CommonMark link destination: controls, space, brackets and
+#: parentheses, and what would be read as an escape (``\\``), an entity (``&``) or an encoding (``%``).
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>()\[\]\\&%\"'`]")
+
+
 def _link_name(files_dir: Path, name: str) -> str:
-    return f"{files_dir.name}/{name}"
+    """The relative link to ``name`` in ``files_dir``: percent-encoded where a link needs it.
+
+    Examples
+    --------
+    >>> _link_name(Path("out/my report_files"), "01-a.csv")
+    'my%20report_files/01-a.csv'
+    >>> _link_name(Path("findings_files"), "01-a.csv")
+    'findings_files/01-a.csv'
+    """
+    path = f"{files_dir.name}/{name}"
+    return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), path)
 
 
 def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = None) -> str:

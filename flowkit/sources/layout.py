@@ -95,16 +95,45 @@ class BlobMeta:
 def to_utc(value: object) -> pd.Timestamp | None:
     """Parse a time given by a user (str, datetime, Timestamp) as a UTC Timestamp.
 
-    Naive times are taken as UTC.
+    Naive times are taken as UTC. None, NaT and a blank string mean "no time"
+    (no bound) and give None.
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        When ``value`` is not a time (also a ValueError); the message names the value
+        and the form expected.
 
     Examples
     --------
     >>> to_utc("2024-05-01T10:00Z").isoformat()
     '2024-05-01T10:00:00+00:00'
+    >>> to_utc("2024-05-01 12:00+02:00").isoformat()
+    '2024-05-01T10:00:00+00:00'
+    >>> to_utc("") is None
+    True
+    >>> to_utc("2024-13-45")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: cannot read '2024-13-45' as a time: give ISO 8601 such as 2024-05-01T10:00Z (UTC unless it has an offset)
     """
-    if value is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    ts = pd.Timestamp(value)
+    try:
+        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError, OverflowError):
+        ts = None
+    else:
+        if pd.isna(ts):
+            if not isinstance(value, str):
+                return None  # a missing value (NaT, NaN): no bound
+            ts = None  # the text "NaT" or "nan": not a time anyone meant
+    if ts is None:
+        from flowkit.errors import ArgumentError
+
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        raise ArgumentError(f"cannot read {shown} as a time: give ISO 8601 such as 2024-05-01T10:00Z "
+                            "(UTC unless it has an offset)") from None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
