@@ -21,7 +21,7 @@ from flowkit.analysis.diagnose import diagnose
 from flowkit.analysis.encryption import encryption_audit
 from flowkit.analysis.graph import ego, talker_graph, to_gexf, to_graphml, top_talkers
 from flowkit.analysis.sessions import flow_sessions, session_summary
-from flowkit.errors import FlowkitDataWarning, FlowkitError, FormatError, QuarantineError, SourceError
+from flowkit.errors import ArgumentError, FlowkitDataWarning, FlowkitError, FormatError, QuarantineError, SourceError
 from flowkit.filters import filter_flows
 from flowkit.findings import Finding
 from flowkit.inventory import Inventory, enrich, read_inventory
@@ -97,6 +97,7 @@ __all__ = [
     "compare_nsg_vnet_dask",
     # errors
     "FlowkitError",
+    "ArgumentError",
     "SourceError",
     "FormatError",
     "QuarantineError",

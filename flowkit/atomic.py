@@ -22,9 +22,25 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
 
     Readers see the old content or the new one, never a mix; the temporary file
-    is removed if anything fails.
+    is removed if anything fails. A symbolic link is written through (its target
+    is replaced, not the link). Something that exists and is not a regular file (a
+    device such as ``/dev/stdout``, a named pipe) cannot be replaced by a rename and
+    must not be: it is written to directly.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> atomic_write(target, b"one"); atomic_write(target, b"two"); target.read_bytes()
+    b'two'
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -21,6 +21,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 import markupsafe
@@ -79,7 +80,8 @@ def _table(name: str, frame: pd.DataFrame, max_rows: int, key: str, files_dir: P
     elif data and files_dir is not None:
         files_dir.mkdir(parents=True, exist_ok=True)
         (files_dir / csv_name).write_bytes(data)
-        csv_href = f"./{files_dir.name}/{csv_name}"  # "./": a folder name is never read as a URL scheme
+        # "./": a folder name is never read as a URL scheme; quoted: "#", "?" or "%" in a name stay a path
+        csv_href = f"./{quote(files_dir.name)}/{quote(csv_name)}"
     return {"name": name, "columns": [_short(c) for c in unique_labels(frame.columns)], "rows": rows,
             "numeric": numeric, "total": int(len(frame)), "shown": int(len(part)), "csv_uri": csv_uri,
             "csv_href": csv_href, "csv_name": csv_name, "csv_bytes": len(data)}

@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+import io
+
 import json
 import os
 import re
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
+from flowkit.atomic import atomic_write
 from flowkit.report.tables import cell_value, csv_bytes, neutralize, slug, unique_labels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -157,7 +160,9 @@ def write_xlsx(report: "Report", path: str | os.PathLike) -> Path:
             ws.append(["quarantined tuples"])
             for row in _frame_rows(quarantine, MAX_ROWS - ws.max_row - 2):
                 ws.append(row)
-    wb.save(target)
+    buffer = io.BytesIO()  # built in memory, then written whole: no half workbook, no open zip on a failed write
+    wb.save(buffer)
+    atomic_write(target, buffer.getvalue())
     return target
 
 

@@ -150,3 +150,27 @@ def test_write_html_large_table_beside(tmp_path, monkeypatch):
     beside = pd.read_csv(tmp_path / "r_files" / "01-big-rows.csv", encoding="utf-8-sig")
     assert beside["n"].tolist() == list(range(500))
     assert "too many to embed" in Report([Finding("big", "ok", evidence={"rows": frame})], max_rows=5).to_html()
+
+
+def test_link_to_a_table_beside_survives_a_name_with_hash_and_space(tmp_path, monkeypatch):
+    import flowkit.report.html as html
+
+    monkeypatch.setattr(html, "MAX_EMBED_BYTES", 100)
+    frame = pd.DataFrame({"n": range(500)})
+    out = Report([Finding("big", "ok", evidence={"rows": frame})], max_rows=5).write(tmp_path / "week #3 r.html")
+    link = _soup(out.read_text()).select_one("div.fk-table a")
+    assert link["href"] == "./week%20%233%20r_files/01-big-rows.csv"
+    assert (tmp_path / "week #3 r_files" / "01-big-rows.csv").is_file()
+
+
+def test_xlsx_on_a_full_device_is_an_os_error_and_the_device_stays(tmp_path):
+    import os
+
+    if not os.path.exists("/dev/full"):
+        pytest.fail("/dev/full is missing on this machine")
+    with pytest.raises(OSError) as caught:
+        Report([Finding("a", "ok")]).write("/dev/full", format="xlsx")
+    assert caught.value.errno == 28  # ENOSPC
+    import stat
+
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # written to, not replaced by a rename
