@@ -265,8 +265,9 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
     klass = np.select([in_nsg[keys] & in_vnet[keys], in_nsg[keys], in_vnet[keys]], [0, 1, 2], 3).astype(np.int8)
     is_out = klass == 3
     protocol = space.ports["protocol"][keys]
+    out_both = (outside["nsg"]["tuples"][keys] > 0) & (outside["vnet"]["tuples"][keys] > 0)
     flags = _causes(klass, {side: {name: values[keys] for name, values in sides[side].items() if name in _FOR_CAUSES}
-                            for side in sides}, spans, keys, protocol, skew_ms)
+                            for side in sides}, spans, keys, protocol, skew_ms, out_both)
     columns: dict[str, Any] = {
         "src_ip": _text(space.src[keys], space.names), "src_port": space.ports["src_port"][keys],
         "dst_ip": _text(space.dst[keys], space.names), "dst_port": space.ports["dst_port"][keys],
@@ -290,7 +291,7 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
 
 #: Main causes, by number (0: none), and each with the subnet-and-NIC-NSG remark added.
 _MAIN = ("", "encryption-drop", "avnm-rule", "unexplained", "nsg-v2-counts-tcp-only", "clock-skew",
-         "mac-not-logged", "hour-not-logged")
+         "mac-not-logged", "hour-not-logged", "outside-window")
 _CAUSES_TEXT = np.array(list(_MAIN) + [f"{m},subnet-and-nic-nsg" if m else "subnet-and-nic-nsg" for m in _MAIN],
                         dtype=object)
 _CAUSE_TEXT = np.array([m or None for m in _MAIN] + [m or "subnet-and-nic-nsg" for m in _MAIN], dtype=object)
@@ -298,8 +299,13 @@ _CAUSE_TEXT = np.array([m or None for m in _MAIN] + [m or "subnet-and-nic-nsg" f
 
 def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
             spans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], keys: np.ndarray,
-            protocol: np.ndarray, skew_ms: int) -> dict[str, Any]:
-    """The mismatch flags and the causes (comma-separated, the main one first) of each key."""
+            protocol: np.ndarray, skew_ms: int, out_both: np.ndarray) -> dict[str, Any]:
+    """The mismatch flags and the causes (comma-separated, the main one first) of each key.
+
+    A key seen only outside the window is ``outside-window`` when both logs have it there
+    (a start/end narrower than the logs), else ``hour-not-logged`` (one log did not write
+    those hours, as when NSG flow logs were switched off).
+    """
     nsg, vnet = picked["nsg"], picked["vnet"]
     matched, nsg_only, vnet_only = klass == 0, klass == 1, klass == 2
     decision_mm = matched & (nsg["decision"] != vnet["decision"])
@@ -317,15 +323,15 @@ def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
 
     skew_nsg = nsg_only & near(nsg, spans["vnet"])
     skew_vnet = vnet_only & near(vnet, spans["nsg"])
-    enc, avn, une, tcp_only, skew, mac, hour = range(1, 8)
+    enc, avn, une, tcp_only, skew, mac, hour, out = range(1, 9)
     main = np.select(
         [matched & decision_mm & enc_drop, matched & decision_mm & avnm, matched & decision_mm,
          matched & counter_mm & ~tcp, matched & counter_mm,
          nsg_only & skew_nsg, nsg_only & ~nsg["mac_other"], nsg_only & nsg["hour_gap"], nsg_only,
          vnet_only & avnm, vnet_only & enc_drop, vnet_only & skew_vnet, vnet_only & ~vnet["mac_other"],
          vnet_only & vnet["hour_gap"], vnet_only,
-         klass == 3],
-        [enc, avn, une, tcp_only, une, skew, mac, hour, une, avn, enc, skew, mac, hour, une, hour], default=0)
+         (klass == 3) & out_both, klass == 3],
+        [enc, avn, une, tcp_only, une, skew, mac, hour, une, avn, enc, skew, mac, hour, une, out, hour], default=0)
     index = main + len(_MAIN) * ((klass != 3) & (nsg["nsgs"] >= 2))
     return {"decision_mismatch": decision_mm, "counter_mismatch": counter_mm,
             # object columns: ``cause`` is None where there is none

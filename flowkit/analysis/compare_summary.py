@@ -31,7 +31,7 @@ import pandas as pd
 from flowkit.findings import Finding
 
 __all__ = ["CAUSES", "CLASSES", "KeyTally", "tally", "reconciliation_finding", "no_overlap_finding",
-           "difference_rows"]
+           "difference_rows", "readable_times"]
 
 CLASSES = ("matched", "nsg-only", "vnet-only", "outside-window")
 
@@ -48,6 +48,7 @@ CAUSES = {
     "hour-not-logged": "in an hour the other log did not write (outside the common window, or a gap "
                        "for that NIC)",
     "clock-skew": "seen by the other log within the allowed skew, just across the window edge",
+    "outside-window": "seen by both logs, but only outside the compared window (the start and end asked for)",
     "unexplained": "no known cause: investigate",
 }
 
@@ -172,6 +173,25 @@ def difference_rows(keys: pd.DataFrame) -> pd.DataFrame:
                 | keys["counter_mismatch"].astype(bool)].reset_index(drop=True)
 
 
+_TIME_COLUMNS = ("nsg_first", "nsg_last", "vnet_first", "vnet_last")
+
+
+def readable_times(keys: pd.DataFrame) -> pd.DataFrame:
+    """A key table with its first/last times as UTC timestamps instead of epoch milliseconds.
+
+    Examples
+    --------
+    >>> t = readable_times(pd.DataFrame({"nsg_first": pd.array([1714557600000, None], dtype="Int64")}))
+    >>> t["nsg_first"].tolist()
+    [Timestamp('2024-05-01 10:00:00+0000', tz='UTC'), NaT]
+    """
+    present = [c for c in _TIME_COLUMNS if c in keys.columns and not isinstance(keys[c].dtype, pd.DatetimeTZDtype)]
+    if not present:
+        return keys
+    return keys.assign(**{c: pd.to_datetime(keys[c].astype("float64"), unit="ms", utc=True).astype("datetime64[ms, UTC]")
+                          for c in present})
+
+
 def no_overlap_finding(nsg_rows: int, vnet_rows: int,
                        window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> Finding:
     """The finding when there is nothing to compare: the two logs share no hour, or one of
@@ -280,8 +300,8 @@ def reconciliation_finding(counts: KeyTally, window: tuple[pd.Timestamp, pd.Time
              "explained": explained, "coverage": coverage,
              "window": {"start": lo, "end": hi}, "common_macs": sorted(common),
              "nsg_only_macs": sorted(nsg_macs - vnet_macs), "vnet_only_macs": sorted(vnet_macs - nsg_macs)}
-    evidence = {"keys": keys} if keys is not None else {}
-    evidence.update({"causes": cause_table, "coverage_by_hour": by_hour, "differences": differences})
+    evidence = {"keys": readable_times(keys)} if keys is not None else {}
+    evidence.update({"causes": cause_table, "coverage_by_hour": by_hour, "differences": readable_times(differences)})
     return Finding(title="NSG vs VNet flow logs: migration readiness", verdict=verdict, severity=severity,
                    summary=summary, evidence=evidence, figures=figs, facts=facts)
 

@@ -144,7 +144,7 @@ def test_no_overlap():
 
 def test_every_cause_is_described():
     assert set(CAUSES) == {"avnm-rule", "encryption-drop", "subnet-and-nic-nsg", "nsg-v2-counts-tcp-only",
-                           "mac-not-logged", "hour-not-logged", "clock-skew", "unexplained"}
+                           "mac-not-logged", "hour-not-logged", "clock-skew", "outside-window", "unexplained"}
     assert is_avnm_rule(AVNM) and not is_avnm_rule("UserRule_DenyAll") and not is_avnm_rule(None)
 
 
@@ -169,7 +169,7 @@ def test_key_table_has_every_column_in_fixed_dtypes():
     dtypes = f.evidence["keys"].dtypes.astype(str).to_dict()
     assert (dtypes["src_port"], dtypes["dst_port"], dtypes["protocol"]) == ("int64", "int64", "int64")
     assert (dtypes["nsg_deny"], dtypes["vnet_known"], dtypes["nsg_first"], dtypes["vnet_tuples"]) == (
-        "boolean", "boolean", "Int64", "Int64")
+        "boolean", "boolean", "datetime64[ms, UTC]", "Int64")
     keys = f.evidence["keys"].set_index("src_port")
     assert keys.loc[7, "nsg_deny"] is pd.NA and not keys.loc[7, "vnet_deny"]
     assert keys.loc[7, "nsg_tuples"] is pd.NA and keys.loc[7, "vnet_tuples"] == 1 and keys.loc[1, "nsg_tuples"] == 2
@@ -183,3 +183,14 @@ def test_key_table_order_inside_keys_by_key_then_outside_keys():
     assert list(zip(keys["src_ip"], keys["src_port"], keys["class"])) == [
         (WEB, 3, "matched"), (WEB, 4, "vnet-only"), (WEB, 9, "matched"), (DB, 12, "matched"),
         (WEB, 1, "outside-window"), (APP, 2, "outside-window")]
+
+
+def test_keys_both_logs_have_before_a_narrower_window_are_outside_window_not_hour_not_logged():
+    rows = _both(0, 1) + _both(70, 2)     # one flow at 10:00, one at 11:10, both logs
+    f = compare_nsg_vnet(*_split(rows), start="2024-05-01T11:00Z", end="2024-05-01T12:00Z", figures=False)
+    assert (f.facts["matched"], f.facts["outside_window"]) == (1, 1)
+    assert f.facts["explained"] == {"outside-window": 1}
+    keys = f.evidence["keys"].set_index("src_port")
+    assert keys.loc[1, "cause"] == "outside-window"
+    assert keys.loc[1, "nsg_first"] == pd.Timestamp("2024-05-01T10:00Z")  # times, not epoch milliseconds
+    assert str(keys["vnet_last"].dtype) == "datetime64[ms, UTC]"
