@@ -32,12 +32,13 @@ from flowkit.addresses import normalize_mac
 from flowkit.errors import SourceError
 from flowkit.sources.azure_auth import (Address, Secrets, UnreachableError, client_options,
                                         connection_string_secrets, credential_secrets, default_credential,
-                                        describe_credential, parse_address, plain_etag, storage_errors)
+                                        check_endpoint, describe_credential, parse_address, plain_etag,
+                                        storage_errors)
 from flowkit.sources.azure_prefixes import ResourceFilter, dedupe, plan_prefixes
 from flowkit.sources.base import BlobRef, Listing, read_concurrently
 from flowkit.sources.blob_cache import BlobCache, is_sealed
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER, hour_overlaps, parse_blob_path, to_utc
-from flowkit.sources.redact import install_log_redaction, strip_query
+from flowkit.sources.redact import install_log_redaction, scrub_exception
 
 __all__ = ["AzureBlobSource", "AzureBlobRef", "plain_etag"]
 
@@ -92,8 +93,10 @@ class AzureBlobSource:
     Examples
     --------
     >>> AzureBlobSource(account_url="https://acct.blob.core.windows.net",
-    ...                 credential="bm90IGEgcmVhbCBrZXk=")  # doctest: +SKIP
-    AzureBlobSource('https://acct.blob.core.windows.net', containers=…, credential='account key or SAS')
+    ...                 credential="bm90IGEgcmVhbCBrZXk=")
+    AzureBlobSource('https://acct.blob.core.windows.net',
+                    container='insights-logs-networksecuritygroupflowevent|insights-logs-flowlogflowevent',
+                    credential='account key or SAS')
     """
 
     def __init__(self, account_url: str | None = None, credential: Any = None, *,
@@ -124,15 +127,15 @@ class AzureBlobSource:
         if container_client is not None:
             self.container = container_client.container_name
             self.account = container_client.account_name or "account"
-            self.account_url = strip_query(container_client.primary_endpoint).rsplit("/", 1)[0]
-            self._clients[self.container] = container_client
             self._secrets.add(*credential_secrets(getattr(container_client, "credential", None)))
             self._secrets.add(*credential_secrets(parse_address(container_client.url).sas))
+            self.account_url = check_endpoint(container_client.primary_endpoint).rsplit("/", 1)[0]
+            self._clients[self.container] = container_client
             kind = _credential_kind or describe_credential(getattr(container_client, "credential", None))
         elif _service is not None:
             self.container = container
             self.account = _service.account_name or "account"
-            self.account_url = strip_query(_service.primary_endpoint).rstrip("/")
+            self.account_url = check_endpoint(_service.primary_endpoint).rstrip("/")
             kind = _credential_kind or "connection string"
         else:
             if not account_url:
@@ -145,7 +148,7 @@ class AzureBlobSource:
             self.prefix = self.prefix or addr.prefix
             sas = addr.sas is not None
             if credential is None and not sas:
-                credential = default_credential()
+                credential = default_credential(addr.account_url)
                 kind = "DefaultAzureCredential"
             else:
                 kind = describe_credential(credential, sas=sas)
@@ -173,7 +176,8 @@ class AzureBlobSource:
         with storage_errors(secrets, "parsing the connection string", container):
             try:
                 service = BlobServiceClient.from_connection_string(conn_str, **opts)
-            except ValueError:
+            except ValueError as exc:
+                scrub_exception(exc, secrets)
                 raise SourceError("the connection string is not valid (its text is not shown)") from None
         return cls(container=container, _service=service, _secrets=secrets,
                    _credential_kind="connection string", **kwargs)
@@ -221,10 +225,13 @@ class AzureBlobSource:
 
     # -- description ----------------------------------------------------------------
     def __repr__(self) -> str:
-        where = self.container or f"{NSG_CONTAINER}|{VNET_CONTAINER}"
-        extra = f", prefix={self.prefix!r}" if self.prefix else ""
-        return self._secrets.clean(f"AzureBlobSource({self.account_url!r}, container={where!r}{extra}, "
-                                   f"credential={self.credential_kind!r})")
+        # Only the address parts are cleaned: the credential kind is a fixed word or a type name,
+        # and cleaning "credential='account key'" as text would mask the word itself.
+        clean = self._secrets.clean
+        where = clean(self.container or f"{NSG_CONTAINER}|{VNET_CONTAINER}")
+        extra = f", prefix={clean(self.prefix)!r}" if self.prefix else ""
+        return (f"AzureBlobSource({clean(self.account_url)!r}, container={where!r}{extra}, "
+                f"credential={self.credential_kind!r})")
 
     def describe(self) -> str:
         """Say what is read, for reports (account URL and container; never a secret).

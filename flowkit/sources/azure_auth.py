@@ -16,19 +16,42 @@ Address(account_url='https://acct.blob.core.windows.net', account='acct', contai
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flowkit.errors import SourceError
-from flowkit.sources.redact import redact, strip_query
+from flowkit.sources.redact import redact, scrub_exception, strip_query
 
-__all__ = ["Address", "UnreachableError", "parse_address", "Secrets", "credential_secrets", "connection_string_secrets",
-           "storage_errors", "describe_credential", "client_options", "plain_etag", "default_credential"]
+__all__ = ["Address", "UnreachableError", "NoCredentialError", "parse_address", "check_endpoint", "Secrets",
+           "credential_secrets", "connection_string_secrets", "storage_errors", "describe_credential",
+           "client_options", "plain_etag", "default_credential", "FailFastCredential",
+           "quiet_identity_logs"]
 
 
 class UnreachableError(SourceError):
     """The storage account could not be reached (after retries): DNS, refused, timeout."""
+
+
+class NoCredentialError(SourceError):
+    """No credential of the :class:`azure.identity.DefaultAzureCredential` chain got a token.
+
+    Raised from inside the SDK pipeline; it is not an ``AzureError``, so the storage retry
+    policy lets it through at once instead of running the whole chain again per retry.
+    ``kind`` names what azure-identity raised; the message holds no secret.
+    """
+
+    def __init__(self, message: str, kind: str = "ClientAuthenticationError") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    @classmethod
+    def of(cls, exc: Exception) -> "NoCredentialError":
+        """The error for an azure-identity failure (its text is not kept: it can be long)."""
+        kind = type(exc).__name__
+        return cls(f"no Azure credential available ({kind}). Sign in (az login), set the AZURE_* "
+                   f"environment variables, or pass a key, SAS or connection string", kind)
 
 
 @dataclass(frozen=True)
@@ -47,23 +70,56 @@ class Address:
                 f"sas={None if self.sas is None else 'REDACTED'})")
 
 
-def _ip_style(host: str) -> bool:
-    return host in ("localhost", "host.docker.internal") or host.replace(".", "").isdigit() or ":" in host
+def _path_style(host: str) -> bool:
+    """Emulator-style hosts carry the account in the path: IPs, ``localhost``, ``azurite``…
+
+    A single-label name (a container or service name on a private network) or an IP
+    address is an emulator; a dotted name (``acct.blob.core.windows.net``) is not.
+    """
+    return (host in ("localhost", "host.docker.internal") or "." not in host or ":" in host
+            or host.replace(".", "").isdigit())
+
+
+def check_endpoint(url: str) -> str:
+    """``url`` without query and user info, or a SourceError when its host or port is invalid.
+
+    Examples
+    --------
+    >>> check_endpoint("http://127.0.0.1:10000/devstoreaccount1?sv=1&sig=x")
+    'http://127.0.0.1:10000/devstoreaccount1'
+    >>> check_endpoint("http://127.0.0.1:99999/devstoreaccount1")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.SourceError: the storage endpoint http://127.0.0.1:99999/devstoreaccount1 is not valid: Port out...
+    """
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing it is the check
+    except ValueError as exc:
+        raise SourceError(f"the storage endpoint {redact(strip_query(url).rstrip('/'))} is not valid: "
+                          f"{redact(exc)}") from None
+    return strip_query(url)
 
 
 def parse_address(url: str) -> Address:
     """Split ``azure://account/container/prefix`` or a blob service / container / SAS URL.
 
-    Emulator URLs (``http://127.0.0.1:10000/devstoreaccount1/…``) carry the account in
-    the path. A query that is a SAS is kept apart in :attr:`Address.sas`.
+    Emulator URLs (``http://127.0.0.1:10000/devstoreaccount1/…``, ``http://azurite:10000/…``,
+    ``http://[::1]:10000/…``) carry the account in the path. A query that is a SAS is kept
+    apart in :attr:`Address.sas`. User info (``user:password@``) is dropped.
 
     Examples
     --------
     >>> a = parse_address("https://acct.blob.core.windows.net/?sv=2024&sig=x")
     >>> a.account, a.container, a.sas is not None
     ('acct', None, True)
+    >>> parse_address("http://azurite:10000/devstoreaccount1/c1").account_url
+    'http://azurite:10000/devstoreaccount1'
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Port out of range", "Invalid IPv6 URL"
+        raise SourceError(f"not a valid blob storage address: {redact(url)!r} ({redact(exc)})") from None
     scheme = parts.scheme.lower()
     if scheme == "azure":
         account = parts.hostname or ""
@@ -76,9 +132,9 @@ def parse_address(url: str) -> Address:
     if scheme not in ("http", "https") or not parts.hostname:
         raise SourceError(f"not a blob storage address: {redact(url)!r}")
     host = parts.hostname
-    base = f"{scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    base = f"{scheme}://" + (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
     path = parts.path.lstrip("/")
-    if _ip_style(host):
+    if _path_style(host):
         account, _, path = path.partition("/")
         base += f"/{account}"
     else:
@@ -214,55 +270,82 @@ def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: 
     account_url : str
         The account URL without query, named for connection failures.
     """
+    target = f"container {container!r}" if container else "the account"
+    target += f", {what} {prefix!r}" if prefix else ""
+    try:
+        yield
+    except NoCredentialError as exc:
+        scrub_exception(exc, secrets)
+        raise SourceError(secrets.clean(_no_credential(where, target, account_url, exc.kind))) from None
+    except SourceError:
+        raise
+    except Exception as exc:
+        error = _translate(exc, where, target, container, prefix, account_url, what)
+        if error is None:
+            raise
+        # The SDK's exception stays reachable as the new one's __context__ (``from None`` only
+        # hides it from tracebacks): its text is redacted in place too.
+        scrub_exception(exc, secrets)
+        raise type(error)(secrets.clean(error)) from None
+
+
+def _no_credential(where: str, target: str, account_url: str, kind: str) -> str:
+    return (f"no Azure credential available while {where} ({target}) at {strip_query(account_url)}: {kind}. "
+            f"Sign in (az login), set the AZURE_* environment variables, or pass a key, SAS or connection string")
+
+
+def _translate(exc: Exception, where: str, target: str, container: str | None, prefix: str,
+               account_url: str, what: str) -> SourceError | None:
+    """The SourceError (not yet redacted) for an SDK exception, or None for one that is not the SDK's."""
     from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
                                        ResourceNotFoundError, ServiceRequestError,
                                        ServiceResponseError)
 
-    target = f"container {container!r}" + (f", {what} {prefix!r}" if prefix else "")
-    try:
-        yield
-    except SourceError:
-        raise
-    except ClientAuthenticationError as exc:
+    at = strip_query(account_url)
+    if isinstance(exc, ClientAuthenticationError):
+        if _is_signing_error(exc):  # the key could not sign a request: it is not a key at all
+            cause = exc.__cause__ or exc.__context__
+            why = ("it is not valid base64" if isinstance(cause, (ValueError, TypeError)) and
+                   "base64" in str(cause).lower() else f"signing failed ({type(cause or exc).__name__})")
+            return SourceError(f"the account key is malformed while {where} ({target}) at {at}: {why}; the key "
+                               f"is not shown. Copy it again from the storage account's access keys or "
+                               f"connection string")
         code = _code(exc) or getattr(exc, "status_code", None)
         if code is None:  # azure-identity found no credential at all
-            msg = (f"no Azure credential available while {where} ({target}) at "
-                   f"{strip_query(account_url)}: {type(exc).__name__}. Sign in (az login), set the "
-                   f"AZURE_* environment variables, or pass a key, SAS or connection string")
-            raise SourceError(secrets.clean(msg)) from None
-        msg = (f"authentication failed while {where} ({target}) at {strip_query(account_url)}: "
-               f"the account key, SAS or token was refused ({code}). Check the credential "
-               f"and that it grants read and list on this container")
-        raise SourceError(secrets.clean(msg)) from None
-    except ResourceNotFoundError as exc:
+            return SourceError(_no_credential(where, target, account_url, type(exc).__name__))
+        return SourceError(f"authentication failed while {where} ({target}) at {at}: "
+                           f"the account key, SAS or token was refused ({code}). Check the credential "
+                           f"and that it grants read and list on this container")
+    if isinstance(exc, ResourceNotFoundError):
         code = _code(exc) or ""
         if "Container" in code:
-            msg = (f"container {container!r} does not exist in the storage account "
-                   f"{strip_query(account_url)} (while {where}" + (f", {what} {prefix!r})" if prefix else ")"))
-        else:
-            msg = f"not found while {where} ({target}): {code or exc.reason or 'no such blob'}"
-        raise SourceError(secrets.clean(msg)) from None
-    except HttpResponseError as exc:
+            return SourceError(f"container {container!r} does not exist in the storage account "
+                               f"{at} (while {where}" + (f", {what} {prefix!r})" if prefix else ")"))
+        return SourceError(f"not found while {where} ({target}): {code or exc.reason or 'no such blob'}")
+    if isinstance(exc, HttpResponseError):
         code = _code(exc) or exc.reason or ""
         status = getattr(exc, "status_code", None)
         if status in (401, 403):
-            msg = (f"authentication failed while {where} ({target}) at {strip_query(account_url)}: "
-                   f"the account key, SAS or token was refused or lacks permission ({code}). "
-                   f"Check the credential and that it grants read and list on this container")
-        else:
-            msg = f"storage error while {where} ({target}): HTTP {status} {code}"
-        raise SourceError(secrets.clean(msg)) from None
-    except (ServiceRequestError, ServiceResponseError) as exc:
+            return SourceError(f"authentication failed while {where} ({target}) at {at}: "
+                               f"the account key, SAS or token was refused or lacks permission ({code}). "
+                               f"Check the credential and that it grants read and list on this container")
+        return SourceError(f"storage error while {where} ({target}): HTTP {status} {code}")
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        msg = (f"cannot reach the storage account {strip_query(account_url)} while {where} "
-               f"({target}) after retries: {reason}. Check the account name, the network "
-               f"and that the account exists")
-        raise UnreachableError(secrets.clean(msg)) from None
-    except Exception as exc:  # azure-identity CredentialUnavailableError and the like
-        if type(exc).__module__.startswith(("azure.", "requests", "urllib3")):
-            msg = f"{type(exc).__name__} while {where} ({target}): {str(exc)[:300]}"
-            raise SourceError(secrets.clean(msg)) from None
-        raise
+        return UnreachableError(f"cannot reach the storage account {at} while {where} "
+                                f"({target}) after retries: {reason}. Check the account name, the network "
+                                f"and that the account exists")
+    if isinstance(exc, ValueError):  # the SDK's word for a client it cannot build or a request it cannot send
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        return SourceError(f"invalid storage address or credential while {where} ({target}) at {at}: {reason}")
+    if type(exc).__module__.startswith(("azure.", "requests", "urllib3")):  # CredentialUnavailableError…
+        return SourceError(f"{type(exc).__name__} while {where} ({target}): {str(exc)[:300]}")
+    return None
+
+
+def _is_signing_error(exc: Exception) -> bool:
+    """True for azure-storage's ``AzureSigningError`` (a key that cannot sign), by class name."""
+    return any(cls.__name__ == "AzureSigningError" for cls in type(exc).__mro__)
 
 
 def plain_etag(etag: str | None) -> str | None:
@@ -276,11 +359,89 @@ def plain_etag(etag: str | None) -> str | None:
     return etag.strip('"') if isinstance(etag, str) else etag
 
 
-def default_credential() -> Any:
-    """A :class:`azure.identity.DefaultAzureCredential`, or a clear error without azure-identity."""
+def default_credential(account_url: str = "") -> Any:
+    """A :class:`azure.identity.DefaultAzureCredential` that fails fast and quietly when nothing signs in.
+
+    An ``http://`` ``account_url`` (an emulator) is a SourceError: token credentials work
+    over https only, and the SDK would refuse the client with a bare ValueError.
+
+    When no credential of the chain gets a token, :class:`NoCredentialError` is raised at
+    once (the storage retry policy would otherwise run the chain again per retry, a minute
+    of backoff). azure-identity logs a warning per failed attempt; without logging set up,
+    Python's last-resort handler would print them all to stderr before flowkit's one-line
+    error. A :class:`logging.NullHandler` on the ``azure.identity`` logger stops only that
+    fallback: records still propagate, so a program that configured logging sees them.
+    """
+    if account_url.lower().startswith("http://"):
+        raise SourceError(f"cannot read {strip_query(account_url)} without a SAS or key: Azure sign-in "
+                          f"(DefaultAzureCredential) works over https only. Add a SAS to the URL "
+                          f"(?sv=…&sig=…), pass an account key, or use a connection string")
     try:
+        from azure.core.exceptions import ClientAuthenticationError
         from azure.identity import DefaultAzureCredential
     except ImportError:  # pragma: no cover - the azure extra is incomplete
         raise SourceError("reading with an account URL and no key needs azure-identity: "
                           "pip install 'flowkit[azure]'") from None
-    return DefaultAzureCredential()
+    quiet_identity_logs()
+    return FailFastCredential(DefaultAzureCredential(), ClientAuthenticationError)
+
+
+class FailFastCredential:
+    """A token credential that turns its chain's failure into :class:`NoCredentialError`.
+
+    Parameters
+    ----------
+    inner
+        The token credential (a :class:`azure.identity.DefaultAzureCredential`).
+    failure : type
+        The exception ``inner`` raises when no credential signs in.
+    """
+
+    def __init__(self, inner: Any, failure: type[Exception]) -> None:
+        self.inner, self.failure = inner, failure
+
+    def __repr__(self) -> str:
+        return f"FailFastCredential({type(self.inner).__name__})"
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        """``inner.get_token``; NoCredentialError when the chain fails."""
+        try:
+            return self.inner.get_token(*scopes, **kwargs)
+        except self.failure as exc:
+            raise NoCredentialError.of(exc) from None
+
+    @property
+    def get_token_info(self) -> Any:
+        """``inner.get_token_info``; NoCredentialError when the chain fails.
+
+        An AttributeError when ``inner`` has none (azure-identity before 1.18), so that
+        azure-core falls back to :meth:`get_token`, as it would with ``inner`` itself.
+        """
+        inner = self.inner.get_token_info
+
+        def get_token_info(*scopes: str, options: Any = None) -> Any:
+            try:
+                return inner(*scopes, options=options)
+            except self.failure as exc:
+                raise NoCredentialError.of(exc) from None
+        return get_token_info
+
+    def close(self) -> None:
+        """Close the inner credential."""
+        self.inner.close()
+
+
+def quiet_identity_logs() -> None:
+    """Give ``azure.identity`` a :class:`logging.NullHandler` (once) so Python's last-resort
+    handler stays silent; records still reach any handler the program configured.
+
+    Examples
+    --------
+    >>> import logging
+    >>> quiet_identity_logs()
+    >>> logging.getLogger("azure.identity").propagate
+    True
+    """
+    logger = logging.getLogger("azure.identity")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())

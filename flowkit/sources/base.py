@@ -12,15 +12,18 @@ True
 
 from __future__ import annotations
 
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
 import pandas as pd
 
+from flowkit.errors import SourceError
 from flowkit.sources.layout import BlobMeta
+from flowkit.sources.redact import redact
 
-__all__ = ["BlobRef", "Listing", "FlowSource", "read_concurrently"]
+__all__ = ["BlobRef", "Listing", "FlowSource", "CompositeSource", "read_concurrently"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,80 @@ class FlowSource(Protocol):
     def describe(self) -> str:
         """Say what is read, for reports; never includes a secret."""
         ...
+
+
+class CompositeSource:
+    """Several sources read as one, in their order (a list mixing local paths and Azure addresses).
+
+    Every part lists with the same log type, window and MAC; the listing is the parts'
+    listings one after the other, and ``skipped`` is the sum of theirs. A blob that two
+    parts list alike (the same file or blob named twice) is read once, as a
+    :class:`flowkit.sources.local.LocalSource` reads a file named twice once. Each ref is
+    read by the part that listed it.
+
+    Parameters
+    ----------
+    parts : sequence of FlowSource
+
+    Examples
+    --------
+    >>> class Fixed:
+    ...     def __init__(self, *names): self.names = names
+    ...     def list_blobs(self, **kw): return Listing(tuple(BlobRef(n) for n in self.names), skipped=1)
+    ...     def iter_bytes(self, refs): return ((i, r.name.encode()) for i, r in enumerate(refs))
+    ...     def describe(self): return "fixed: " + ",".join(self.names)
+    >>> src = CompositeSource([Fixed("a", "b"), Fixed("c")])
+    >>> listing = src.list_blobs()
+    >>> [r.name for r in listing.refs], listing.skipped, src.describe()
+    (['a', 'b', 'c'], 2, 'fixed: a,b; fixed: c')
+    >>> sorted(src.iter_bytes(listing.refs))
+    [(0, b'a'), (1, b'b'), (2, b'c')]
+    """
+
+    def __init__(self, parts: Sequence[FlowSource]) -> None:
+        self.parts: tuple[FlowSource, ...] = tuple(parts)
+        self._owner: dict[BlobRef, int] = {}  # which part listed a ref (refs compare by value)
+
+    def __repr__(self) -> str:
+        return "CompositeSource([" + ", ".join(repr(p) for p in self.parts) + "])"
+
+    def describe(self) -> str:
+        """What each part reads, joined by ``"; "`` (each part keeps secrets out of its own)."""
+        return "; ".join(p.describe() for p in self.parts)
+
+    def list_blobs(self, *, log_type: str | None = None, start: Any = None, end: Any = None,
+                   mac: str | None = None) -> Listing:
+        """The parts' listings one after the other; ``skipped`` adds up theirs."""
+        owner: dict[BlobRef, int] = {}
+        skipped = 0
+        for k, part in enumerate(self.parts):
+            listing = part.list_blobs(log_type=log_type, start=start, end=end, mac=mac)
+            skipped += listing.skipped
+            for ref in listing.refs:
+                owner.setdefault(ref, k)
+        self._owner.update(owner)
+        return Listing(refs=tuple(owner), skipped=skipped)
+
+    def iter_bytes(self, refs: Sequence[BlobRef], *, progress: bool | None = None) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(index into refs, content)``, each ref read by the part that listed it.
+
+        ``progress`` is handed to the parts that take it (the Azure source's own bar).
+        """
+        groups: dict[int, list[int]] = {}
+        for i, ref in enumerate(refs):
+            k = self._owner.get(ref)
+            if k is None:
+                raise SourceError(f"{redact(ref.name)!r} was not listed by this source: list it first")
+            groups.setdefault(k, []).append(i)
+        for k in sorted(groups):
+            part, index = self.parts[k], groups[k]
+            wanted = [refs[i] for i in index]
+            if progress is not None and "progress" in inspect.signature(part.iter_bytes).parameters:
+                contents = part.iter_bytes(wanted, progress=progress)  # type: ignore[call-arg]
+            else:
+                contents = part.iter_bytes(wanted)
+            for j, data in contents:
+                yield index[j], data
 
 
 def read_concurrently(refs: Sequence[BlobRef], read_one, max_workers: int) -> Iterator[tuple[int, bytes]]:

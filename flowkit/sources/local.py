@@ -22,12 +22,11 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-
-
 from flowkit.addresses import normalize_mac
 from flowkit.errors import SourceError
 from flowkit.sources.base import BlobRef, Listing, read_concurrently
 from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc
+from flowkit.sources.redact import redact, scrub_exception
 
 __all__ = ["LocalSource"]
 
@@ -40,7 +39,10 @@ def _json_files(root: str) -> list[str]:
     """Every regular file named ``*.json`` (in any case) under ``root``, sorted.
 
     One walk with :func:`os.scandir`, whose entries know their type without a ``stat``
-    per file; links to folders are not followed (as :meth:`pathlib.Path.rglob`).
+    per file; links to folders are not followed (as :meth:`pathlib.Path.rglob`). A folder
+    that cannot be read is a :class:`SourceError` naming it, as an unreadable file is: a
+    walk never gives part of a tree in silence. A folder gone since its parent was listed
+    is passed over.
     """
     found: list[str] = []
     stack = [root]
@@ -52,12 +54,21 @@ def _json_files(root: str) -> list[str]:
                     try:
                         if entry.is_dir(follow_symlinks=False):
                             stack.append(entry.path)
-                        elif entry.name.lower().endswith(".json") and entry.is_file():
-                            found.append(entry.path)
+                            continue
                     except OSError:
                         continue
-        except OSError:
-            continue  # an unreadable folder is passed over, as rglob does
+                    if entry.name.lower().endswith(".json"):
+                        try:
+                            wanted = entry.is_file()
+                        except OSError:  # a link whose target cannot be looked at: reading it says why
+                            wanted = True
+                        if wanted:
+                            found.append(entry.path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            scrub_exception(exc)  # it stays reachable as the error's __context__
+            raise SourceError(f"cannot read folder {redact(folder)!r}: {exc.strerror or type(exc).__name__}") from None
     found.sort()
     return found
 
@@ -68,7 +79,9 @@ class LocalSource:
     Parameters
     ----------
     paths : str, PathLike, or a list of them
-        Files, folders (searched recursively for ``*.json``) and glob patterns.
+        Files, folders (searched recursively for ``*.json``) and glob patterns. Paths and
+        patterns shown in messages, reprs and :meth:`describe` pass through
+        :func:`flowkit.sources.redact.redact`.
     """
 
     def __init__(self, paths: str | os.PathLike | Iterable[str | os.PathLike]) -> None:
@@ -77,11 +90,11 @@ class LocalSource:
         self.paths: tuple[str, ...] = tuple(os.fspath(p) for p in paths)
 
     def __repr__(self) -> str:
-        return f"LocalSource({list(self.paths)!r})"
+        return redact(f"LocalSource({list(self.paths)!r})")
 
     def describe(self) -> str:
         """Say what is read (for reports)."""
-        return "local: " + ", ".join(self.paths)
+        return redact("local: " + ", ".join(self.paths))
 
     def _files(self) -> list[str]:
         found: list[str] = []
@@ -89,12 +102,12 @@ class LocalSource:
             if any(c in spec for c in _GLOB_CHARS) and not os.path.exists(spec):
                 matches = sorted(glob.glob(spec, recursive=True))
                 if not matches:
-                    raise SourceError(f"no file matches the pattern {spec!r}")
+                    raise SourceError(f"no file matches the pattern {redact(spec)!r}")
                 for m in matches:
                     found.extend(self._expand(m))
                 continue
             if not os.path.exists(spec):
-                raise SourceError(f"no such file or folder: {spec!r}")
+                raise SourceError(f"no such file or folder: {redact(spec)!r}")
             found.extend(self._expand(spec))
         return list(dict.fromkeys(found))  # a file named twice is read once
 
@@ -159,7 +172,8 @@ class LocalSource:
                 with open(ref.name, "rb") as fh:
                     return fh.read()
             except OSError as exc:
-                raise SourceError(f"cannot read {ref.name!r}: {exc.strerror or exc}") from None
+                scrub_exception(exc)
+                raise SourceError(f"cannot read {redact(ref.name)!r}: {exc.strerror or type(exc).__name__}") from None
 
         return read_concurrently(refs, read, max_workers=1)
 

@@ -1,10 +1,10 @@
 """Keep storage secrets out of every string flowkit shows: reprs, messages, logs, bars.
 
 Secrets that reach a blob source are account keys, SAS tokens (``sig=…`` and the
-rest of a SAS query), connection strings (``AccountKey=``, ``SharedAccessSignature=``)
-and ``Authorization`` header values. :func:`redact` removes them by pattern, and
-also removes any literal secret it is handed (a key passed on its own has no
-pattern to find it by).
+rest of a SAS query), connection strings (``AccountKey=``, ``SharedAccessSignature=``),
+``Authorization`` header values and the user info of URLs (``scheme://user:password@``).
+:func:`redact` removes them by pattern, and also removes any literal secret it is handed
+(a key passed on its own has no pattern to find it by).
 
 Examples
 --------
@@ -14,6 +14,8 @@ Examples
 'AccountName=a;AccountKey=REDACTED;EndpointSuffix=core.windows.net'
 >>> redact("key is s3cr3t", secrets=["s3cr3t"])
 'key is REDACTED'
+>>> redact("ftp://user:pa55word@host/c")
+'ftp://REDACTED@host/c'
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import re
 from typing import Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["redact", "strip_query", "RedactingFilter", "secret_variants", "install_log_redaction"]
+__all__ = ["redact", "strip_query", "scrub_exception", "RedactingFilter", "secret_variants",
+           "install_log_redaction"]
 
 MASK = "REDACTED"
 
@@ -35,6 +38,8 @@ _PAIRS = re.compile(
     r"(\s*[=:]\s*)(['\"]?)[^;&\s'\"<>,)]+",
     re.IGNORECASE,
 )
+# The user info of a URL (``scheme://user:password@host``): a password or token.
+_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>?#]+@", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"\b(Authorization['\"]?\s*[:=]\s*['\"]?)(SharedKey|Bearer|Basic)?\s*[^\s'\"<>,]+",
                           re.IGNORECASE)
 
@@ -77,6 +82,7 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
             for variant in secret_variants(secret):
                 out = out.replace(variant, MASK)
     out = _SAS_QUERY.sub("?" + MASK, out)
+    out = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", out)
     out = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, out)
     out = _PAIRS.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + MASK, out)
     return out
@@ -85,16 +91,60 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
 def strip_query(url: str) -> str:
     """Drop the query and fragment of a URL (where a SAS lives) and any user info.
 
+    Never raises on a malformed port or host: the text is cut, not parsed.
+
     Examples
     --------
     >>> strip_query("https://acct.blob.core.windows.net/c/x?sv=1&sig=2")
     'https://acct.blob.core.windows.net/c/x'
+    >>> strip_query("http://u:pw@[::1]:99999/devstoreaccount1?sig=2")
+    'http://[::1]:99999/devstoreaccount1'
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced "[" in the host: keep the text before any query
+        return _USERINFO.sub(lambda m: m.group(1), re.split(r"[?#]", url, maxsplit=1)[0])
+    host = parts.netloc.rpartition("@")[2].lower()
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def scrub_exception(exc: BaseException | None, secrets: Iterable[str] = ()) -> None:
+    """Redact, in place, the text of ``exc`` and of every exception chained to it.
+
+    ``raise SourceError(...) from None`` hides the exception it replaces from tracebacks,
+    but keeps it as ``__context__``: scrub it before it is dropped. Its ``args`` and the
+    text attributes ``str`` and ``repr`` show (``message``, ``strerror``, ``filename``,
+    ``reason``) are redacted.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise ValueError("bad https://a.blob.core.windows.net/c?sv=1&sig=abc")
+    ... except ValueError as exc:
+    ...     scrub_exception(exc)
+    ...     print(exc)
+    bad https://a.blob.core.windows.net/c?REDACTED
+    """
+    secrets = tuple(secrets)
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        try:
+            e.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in e.args)
+        except (AttributeError, TypeError):  # pragma: no cover - an exception type that refuses
+            pass
+        for name in ("message", "strerror", "filename", "filename2", "reason"):
+            value = getattr(e, name, None)
+            if isinstance(value, str):
+                try:
+                    setattr(e, name, redact(value, secrets))
+                except (AttributeError, TypeError):  # a read-only property
+                    pass
+        todo += [e.__cause__, e.__context__]
 
 
 class RedactingFilter(logging.Filter):

@@ -99,3 +99,67 @@ def test_names_are_spelt_as_the_folder_was_given_without_dot_or_trailing_slash(m
     names = [r.name for r in LocalSource("./logs/").list_blobs().refs]
     assert names == [str(Path(w).relative_to(root.parent)) for w in wanted]
     assert names[0].startswith(f"logs/{NSG_CONTAINER}/resourceId=/SUBSCRIPTIONS/")
+
+
+# -- folders that cannot be read -------------------------------------------------------
+def _tree_with_a_locked_folder(root: Path) -> tuple[Path, Path]:
+    """Two hour blobs of a layout; the folder of the second one is the one to lock."""
+    first, second = _blob_path(root, "000D3A000101", "PT1H.json"), _blob_path(root, "000D3A000102", "PT1H.json")
+    for seed, path in enumerate((first, second)):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(blob_bytes(_nsg_blob(HOUR, f"000D3A00010{seed + 1}", NSG_ID, seed)))
+    return first, second.parent
+
+
+def test_an_unreadable_folder_is_an_error_naming_it(tmp_path, monkeypatch):
+    """Root reads any folder, so the refusal is simulated where the walk lists one."""
+    import os
+
+    _, locked = _tree_with_a_locked_folder(tmp_path / "logs")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(flowkit.SourceError) as info:
+        LocalSource(tmp_path / "logs").list_blobs()
+    assert str(info.value) == f"cannot read folder {str(locked)!r}: Permission denied"
+    with pytest.raises(flowkit.SourceError, match="^cannot read folder .*: Permission denied$"):
+        flowkit.read_flow_logs(tmp_path / "logs")
+
+
+def test_cli_inspect_of_a_tree_with_a_folder_it_may_not_read_exits_2(tmp_path):
+    """A real chmod 000 folder, read by an unprivileged user (``setpriv`` to nobody when run as root)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from conftest import REPO
+
+    as_nobody: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): cannot drop to an unprivileged user")
+        as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    base = Path(tempfile.mkdtemp(prefix="flowkit-perm-"))  # pytest's own tmp folders are root-only
+    try:
+        base.chmod(0o755)
+        readable, locked = _tree_with_a_locked_folder(base / "logs")
+        for folder in (base / "logs", *(base / "logs").rglob("*")):
+            folder.chmod(0o755 if folder.is_dir() else 0o644)
+        locked.chmod(0o000)
+        done = subprocess.run([*as_nobody, sys.executable, "-m", "flowkit", "inspect", str(base / "logs")],
+                              capture_output=True, text=True, timeout=120, cwd=REPO)
+    finally:
+        for folder in (base, *base.rglob("*")):
+            if folder.is_dir():
+                folder.chmod(0o755)
+        shutil.rmtree(base)
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr == f"flowkit inspect: error: cannot read folder {str(locked)!r}: Permission denied\n"
