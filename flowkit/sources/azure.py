@@ -417,17 +417,18 @@ class AzureBlobSource:
         cond = ({"etag": f'"{plain_etag(etag)}"', "match_condition": MatchConditions.IfNotModified}
                 if etag else {})
         for attempt in range(4):
-            try:
-                with self._guard("reading", container, blob, "blob"):
+            with self._guard("reading", container, blob, "blob"):
+                try:  # caught inside the guard, which would turn it into a generic error
                     stream = client.download_blob(offset=offset, length=length, max_concurrency=1, **cond)
                     data = stream.readall()
-                expected = stream.size
-                if len(data) != expected:
-                    raise SourceError(f"short read of {container}/{blob}: {len(data)} of {expected} bytes")
-                return data, stream.properties
-            except ResourceModifiedError:
-                if etag or attempt == 3:  # the caller asked for this version only
-                    raise SourceError(f"{container}/{blob} changed while it was read") from None
+                except ResourceModifiedError:
+                    if etag or attempt == 3:  # the caller asked for this version only
+                        raise SourceError(f"{container}/{blob} changed while it was read") from None
+                    continue
+            expected = stream.size
+            if len(data) != expected:
+                raise SourceError(f"short read of {container}/{blob}: {len(data)} of {expected} bytes")
+            return data, stream.properties
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read_one(self, ref: BlobRef) -> bytes:
