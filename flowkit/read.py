@@ -288,7 +288,7 @@ def read_flow_logs(
         bar.close()
 
     frame = filler.finish() if filler.filled else empty_frame()[wanted]
-    report = _finish(reports, listing.skipped, (src.describe(),))
+    report = _finish(reports, listing.skipped, tuple(p.describe() for p in getattr(src, "parts", (src,))))
     fatal = [p for p in report.problems if p.reason == "not-json"]
     if refs and fatal and report.records == 0:
         raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "

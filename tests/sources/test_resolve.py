@@ -119,7 +119,7 @@ def test_a_list_mixing_an_azure_address_and_local_folders_reads_each_with_its_ow
     assert report.files == azure_alone[1].files + local_alone[1].files
     assert report.files_skipped == azure_alone[1].files_skipped + local_alone[1].files_skipped
     assert local_alone[1].files_skipped > 0
-    assert report.sources == (f"local: {local}; azure: {azurite.endpoint}/{VNET_CONTAINER}",)
+    assert report.sources == (f"local: {local}", f"azure: {azurite.endpoint}/{VNET_CONTAINER}")
     blobs = list(dict.fromkeys(frame.sort_index()["blob"]))  # first the local files, then the blobs
     assert blobs[0].startswith(local) and blobs[-1].startswith(f"{VNET_CONTAINER}/")
     assert_no_secret(repr(src) + src.describe() + repr(report.to_dict()), sas)
