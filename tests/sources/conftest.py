@@ -230,3 +230,12 @@ def write_estate(root: Path) -> dict[str, list[str]]:
         nsg_id = f"/SUBSCRIPTIONS/{SUB2}/RESOURCEGROUPS/RG-OLD/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-OLD"
         put(NSG_CONTAINER, nsg_blob_name(SUB2, "RG-OLD", "NSG-OLD", hour), _nsg_blob(hour, "000D3A000301", nsg_id, seed))
     return out
+
+
+@pytest.fixture()
+def estate(service, tmp_path: Path) -> Path:
+    """The estate of :func:`write_estate`, written under ``tmp_path/tree`` and uploaded to Azurite."""
+    root = tmp_path / "tree"
+    write_estate(root)
+    upload_tree(service, root)
+    return root

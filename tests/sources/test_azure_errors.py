@@ -6,7 +6,6 @@ import base64
 import logging
 import threading
 import traceback
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,13 +20,6 @@ from conftest import ACCOUNT, KEY, upload_tree, write_estate
 WRONG_KEY = base64.b64encode(b"this-is-not-the-key-of-devstoreaccount1-0123456789abcdef").decode()
 WINDOW = dict(start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
 
-
-@pytest.fixture()
-def estate(service, tmp_path: Path) -> Path:
-    root = tmp_path / "tree"
-    write_estate(root)
-    upload_tree(service, root)
-    return root
 
 
 def _sas(container: str | None = None) -> str:

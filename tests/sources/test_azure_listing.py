@@ -12,7 +12,7 @@ import flowkit
 from flowkit.sources.azure import AzureBlobSource
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 
-from conftest import ACCOUNT, KEY, upload_tree, write_estate
+from conftest import ACCOUNT, KEY
 
 
 class Requests:
@@ -37,13 +37,6 @@ class Requests:
                 out.append(path.split("/", 2)[2])  # drop the account
         return out
 
-
-@pytest.fixture()
-def estate(service, tmp_path: Path) -> Path:
-    root = tmp_path / "tree"
-    write_estate(root)
-    upload_tree(service, root)
-    return root
 
 
 def _source(azurite, **kw) -> AzureBlobSource:

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pytest
 
 from flowkit.cli import main as cli_main
 from flowkit.report import Report, investigate
 from flowkit.sources.layout import VNET_CONTAINER
 from flowkit.sources.redact import secret_variants
 
-from conftest import ACCOUNT, KEY, upload_tree, write_estate
+from conftest import ACCOUNT, KEY
 
 
 def _output_text(path: Path) -> str:
@@ -39,13 +38,6 @@ def _secrets_found(text: str, secrets: list[str]) -> list[str]:
     found += [w for w in ("accountkey=", "sig=", "sharedaccesssignature=") if w in lowered]
     return found
 
-
-@pytest.fixture()
-def estate(service, tmp_path):
-    root = tmp_path / "estate"
-    write_estate(root)
-    upload_tree(service, root)
-    return root
 
 
 def test_report_from_key_source_has_no_key(azurite, estate, tmp_path):

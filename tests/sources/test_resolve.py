@@ -7,7 +7,6 @@ the text ends up in.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 from flowkit.sources.local import LocalSource
 from flowkit.sources.resolve import is_azure_url, resolve_source
 
-from conftest import ACCOUNT, KEY, upload_tree, write_estate
+from conftest import ACCOUNT, KEY
 from secrets_check import assert_no_secret, exception_texts
 
 SECRET = "TOPSECRET"
@@ -29,13 +28,6 @@ SECRET = "TOPSECRET"
 FORGED_SAS = f"sv=2024-08-04&ss=b&srt=sco&sp=rl&se=2099-01-01T00:00:00Z&spr=https,http&sig={SECRET}"
 WINDOW = dict(start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
 
-
-@pytest.fixture()
-def estate(service, tmp_path: Path) -> Path:
-    root = tmp_path / "tree"
-    write_estate(root)
-    upload_tree(service, root)
-    return root
 
 
 def _container_sas(container: str) -> str:
