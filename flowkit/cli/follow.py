@@ -7,6 +7,10 @@ Examples
 ...       "--checkpoint", "follow.json", "--once"])  # doctest: +SKIP
 2024-05-01T10:07:00Z  +120 row(s)  2 blob(s) changed  5.1 kB downloaded
 0
+
+A poll's rows are recorded in the checkpoint only after they were written to standard
+output (when the next poll is asked for, or before exiting): a run that stops before
+(a closed pipe, Ctrl-C while printing, a crash) prints them again next time.
 """
 
 from __future__ import annotations
@@ -54,8 +58,25 @@ def _iso(ts: Any) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
+def _line(batch: Any) -> str:
+    """The text line of one poll (quarantined tuples and damaged records said, not hidden)."""
+    line = (f"{_iso(batch.polled_at.floor('s'))}  +{len(batch)} row(s)  "
+            f"{batch.blobs_changed} blob(s) changed  {_size(batch.bytes_downloaded)} downloaded")
+    if batch.report.quarantined:
+        line += f"  {batch.report.quarantined} tuple(s) quarantined"
+    if batch.report.problems:
+        line += f"  {len(batch.report.problems)} damaged record(s)"
+    if batch.reread:
+        line += f"  ({len(batch.reread)} replaced blob(s) read again)"
+    return line
+
+
 def run(args: argparse.Namespace) -> int:
-    """Follow until interrupted (or ``--once`` / ``--max-polls``); return the exit status."""
+    """Follow until interrupted (or ``--once`` / ``--max-polls``); return the exit status.
+
+    The loop asks for the next batch only after the last one was printed and flushed,
+    which is when the follower commits it to the checkpoint file.
+    """
     from flowkit.sources.azure import AzureBlobSource
 
     src = AzureBlobSource.from_url(args.source, progress=False)
@@ -69,10 +90,6 @@ def run(args: argparse.Namespace) -> int:
                               "bytes_downloaded": batch.bytes_downloaded, "reread": list(batch.reread),
                               "report": batch.report.to_dict(), "flows": rows}), flush=True)
         else:
-            line = (f"{_iso(batch.polled_at.floor('s'))}  +{len(batch)} row(s)  "
-                    f"{batch.blobs_changed} blob(s) changed  {_size(batch.bytes_downloaded)} downloaded")
-            if batch.reread:
-                line += f"  ({len(batch.reread)} replaced blob(s) read again)"
-            print(line, flush=True)
-        sys.stdout.flush()
+            print(_line(batch), flush=True)
+        sys.stdout.flush()  # written: asking for the next batch now commits this one
     return 0

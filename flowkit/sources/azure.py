@@ -482,15 +482,18 @@ class AzureBlobSource:
                max_polls: int | None = None, strict: bool = False) -> Iterator[Any]:
         """Yield a :class:`flowkit.sources.follow.FollowBatch` of new rows per poll, forever.
 
-        Each poll returns only records committed since the previous one: never one
-        twice, never one missed. The checkpoint file records what was delivered; a new
-        process given the same file carries on where the last stopped.
+        Each poll returns only records committed since the previous one. A batch is
+        recorded as delivered (in memory and in the checkpoint file) when the next one is
+        asked for, or by ``batch.commit()``; a process that stops while it holds a batch
+        gets it again from the same checkpoint (see "Delivery guarantee" in
+        :mod:`flowkit.sources.follow`).
 
         Parameters
         ----------
         log_type : {"nsg", "vnet"}, optional
         checkpoint : str or PathLike, optional
-            JSON file, written atomically after each poll (before its batch is yielded).
+            JSON file, written atomically when the next batch is asked for (or at
+            ``batch.commit()``), never before the consumer has had the batch.
         start, end, mac
             Which blobs to follow; ``start`` defaults to the hour before the first poll.
         interval, max_polls : float, int

@@ -3,17 +3,32 @@
 Azure writes a ``PT1H.json`` block blob as a 12-byte head block ``{"records":[``, one
 block per record (``,{…}`` after the first) inserted about once a minute *before* the
 2-byte tail block ``]}``. A follower keeps, per blob, the committed block IDs it has
-consumed (as a digest), their byte total and the ETag. On each poll it lists the
-window (narrow prefixes), skips blobs whose ETag is unchanged, reads the committed
-block list of the others, checks that the consumed blocks are still the first ones,
-and downloads only the byte range of the new blocks (``download_blob(offset, length)``
-guarded by the ETag). Blobs written without a block list are followed by byte range,
-with the bytes before the offset checked by digest. A blob that was replaced or shrank
+consumed (as a digest), their byte total, a digest of the 64 bytes before that offset
+and the ETag. On each poll it lists the window (narrow prefixes), skips blobs whose
+ETag is unchanged, reads the committed block list of the others, checks that the
+consumed blocks are still the first ones, and downloads the byte range of the new
+blocks together with the 64 bytes before them (``download_blob(offset, length)``
+guarded by the ETag), which must still match their digest. Blobs written without a
+block list are followed by byte range: the offset is kept right after the last complete
+record (whitespace, ``\\r\\n`` or a trailing comma before ``]`` may change as records are
+added) and the bytes before it are checked by digest. A blob that was replaced or shrank
 is read again from the start, with a warning.
 
-The checkpoint is a JSON file written atomically (temporary file and
-:func:`os.replace`) *before* a batch is handed over, so a new process given the same
-file carries on where the last stopped.
+Delivery guarantee
+------------------
+At least once, and never twice for a batch the consumer finished. A batch counts as
+delivered when the consumer asks for the next one (the next :meth:`Follower.poll`, the
+next step of :meth:`Follower.run` or ``AzureBlobSource.follow``) or calls
+:meth:`FollowBatch.commit`; only then does the follower's state advance and the
+checkpoint (a JSON file written atomically: temporary file, fsync, :func:`os.replace`)
+record it. A consumer that stops while it holds a batch (a crash, an exception in the
+loop body, ``break`` without ``commit()``) gets the same rows again from the same
+checkpoint file; one that raises while saving the checkpoint (a full disk) gets the
+error from the call that asked for more, nothing advances, and calling again retries.
+Rows are repeated on purpose in one case only: a blob replaced or shrunk is read again
+from the start, with a warning. Tuples that cannot become rows are quarantined in the
+batch's load report, with a :class:`flowkit.errors.FlowkitDataWarning`, as by
+:func:`flowkit.read_flow_logs`.
 
 Examples
 --------
@@ -23,13 +38,14 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -37,7 +53,7 @@ import pandas as pd
 
 from flowkit.addresses import normalize_mac
 from flowkit.atomic import atomic_write
-from flowkit.errors import SourceError
+from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.load_report import LoadReport
 from flowkit.sources.blob_cache import SETTLE
 from flowkit.sources.layout import to_utc
@@ -46,7 +62,7 @@ __all__ = ["FollowBatch", "Checkpoint", "Follower"]
 
 #: Seconds a follower reuses the resource discovery of earlier polls.
 DISCOVERY_TTL = 300.0
-_CHECK_BYTES = 64  # bytes before the offset re-read and compared in byte-range mode
+_CHECK_BYTES = 64  # bytes before the offset re-read and compared to their digest
 
 
 @dataclass
@@ -66,6 +82,14 @@ class FollowBatch:
         Bytes of blob content downloaded by this poll.
     reread : tuple of str
         Blobs that were replaced or shrank and were read again from the start.
+
+    Examples
+    --------
+    >>> for batch in src.follow(log_type="vnet", checkpoint="follow.json"):  # doctest: +SKIP
+    ...     store(batch.frame)
+    ...     if enough():
+    ...         batch.commit()  # keep this batch as delivered, then stop
+    ...         break
     """
 
     frame: pd.DataFrame
@@ -74,9 +98,19 @@ class FollowBatch:
     blobs_changed: int = 0
     bytes_downloaded: int = 0
     reread: tuple[str, ...] = ()
+    _commit: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def commit(self) -> None:
+        """Record this batch as delivered now (save the checkpoint), not at the next poll.
+
+        Only needed before stopping: asking for the next batch commits this one.
+        Committing again, or after the next poll, does nothing.
+        """
+        if self._commit is not None:
+            self._commit()
 
 
 @dataclass
@@ -118,6 +152,10 @@ class Checkpoint:
         return cls(blobs=data.get("blobs", {}), log_type=data.get("log_type"), mac=data.get("mac"),
                    start=data.get("start"), done_before=data.get("done_before"), source=data.get("source"))
 
+    def copy(self) -> "Checkpoint":
+        """A copy whose per-blob entries can be changed without touching this one."""
+        return replace(self, blobs=copy.deepcopy(self.blobs))
+
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same folder, fsync, then os.replace."""
         p = Path(os.path.expanduser(os.fspath(path)))
@@ -145,8 +183,37 @@ def _tail_start(data: bytes) -> int | None:
     return k - 1 if k and data[k - 1:k] == b"]" else None
 
 
+def _records_end(data: bytes, tail: int | None) -> int | None:
+    """Offset right after the last complete record before the ``]`` at ``tail`` (or after ``[``).
+
+    Whitespace and a trailing comma before ``]`` are left out: they change when a
+    record is added (``…}\\n  ]`` becomes ``…},\\n    {…}\\n  ]``), the bytes before
+    this offset do not.
+
+    Examples
+    --------
+    >>> data = b'{\\r\\n "records": [\\r\\n  {"a":1},\\r\\n  {"a":2},\\r\\n ]\\r\\n}\\r\\n'
+    >>> data[:_records_end(data, _tail_start(data))][-7:]
+    b'{"a":2}'
+    """
+    if tail is None:
+        return None
+    end = len(data[:tail].rstrip())
+    if data[end - 1:end] == b",":
+        end = len(data[:end - 1].rstrip())
+    return end
+
+
+def _check(data: bytes, end: int) -> str:
+    """Digest of the bytes (at most ``_CHECK_BYTES``) before ``end``."""
+    return hashlib.sha256(data[max(0, end - _CHECK_BYTES):end]).hexdigest()
+
+
 class Follower:
     """Polls one :class:`flowkit.sources.azure.AzureBlobSource` for new records.
+
+    Each :meth:`poll` first records the previous batch as delivered (see "Delivery
+    guarantee" in this module's documentation), then reads what was committed since.
 
     Parameters
     ----------
@@ -159,10 +226,16 @@ class Follower:
     clock : callable, optional
         Returns "now" (UTC Timestamp); for tests.
 
+    Attributes
+    ----------
+    state : Checkpoint
+        What was delivered and committed (what the checkpoint file holds).
+
     Examples
     --------
     >>> f = Follower(src, log_type="vnet", checkpoint="follow.json")  # doctest: +SKIP
     >>> batch = f.poll()  # doctest: +SKIP
+    >>> store(batch.frame); f.commit()  # doctest: +SKIP
     """
 
     def __init__(self, source: Any, *, log_type: str | None = None,
@@ -175,6 +248,7 @@ class Follower:
         self.clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
         self.end = to_utc(end)
         self.state = Checkpoint.load(checkpoint) if checkpoint else Checkpoint()
+        self._pending: Checkpoint | None = None  # the state after the batch the consumer holds
         self._reasons: dict[str, str] = {}
         mac = normalize_mac(mac)
         st = self.state
@@ -190,24 +264,52 @@ class Follower:
             first = to_utc(start) or (self.clock().floor("h") - pd.Timedelta(hours=1))
             st.start = first.isoformat()
 
+    # -- delivery -------------------------------------------------------------------
+    def commit(self) -> None:
+        """Record the last batch returned as delivered: save the checkpoint, then advance.
+
+        :meth:`poll` does this first, so call it only before stopping. If the save
+        fails the error is raised and nothing advances; calling again retries.
+        """
+        pending = self._pending
+        if pending is None:
+            return
+        if self.checkpoint_path:
+            pending.save(self.checkpoint_path)
+        self.state, self._pending = pending, None
+
+    def _commit_state(self, state: Checkpoint) -> None:
+        if self._pending is state:  # else committed already, by a later poll
+            self.commit()
+
     # -- one poll -------------------------------------------------------------------
     def poll(self) -> FollowBatch:
-        """Read what was committed since the last poll; save the checkpoint; return it."""
+        """Commit the previous batch, then return what was committed to the blobs since.
+
+        Warns
+        -----
+        FlowkitDataWarning
+            When tuples were quarantined or records damaged (``batch.report`` says which).
+        UserWarning
+            When a blob was replaced or shrank and is read again from the start.
+        """
         from flowkit.read import frame_from_tables
 
+        self.commit()  # the consumer asks for more: it is done with the previous batch
         now = self.clock()
-        st = self.state
+        base = self.state
+        st = base.copy()  # becomes the state only once this batch is committed
         lo = to_utc(st.start)
         if st.done_before:
             lo = max(lo, to_utc(st.done_before))
         hi = self.end or now  # the hour of "now" (and of now + SKEW) is listed
         listing = self.source.list_blobs(log_type=st.log_type, start=lo, end=hi, mac=st.mac,
                                          discovery_ttl=DISCOVERY_TTL)
-        todo = [r for r in listing.refs if st.blobs.get(r.name, {}).get("etag") != r.etag]
-        self._reasons: dict[str, str] = {}
+        todo = [r for r in listing.refs if base.blobs.get(r.name, {}).get("etag") != r.etag]
+        self._reasons = {}
         workers = max(1, min(self.source.max_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(self._advance, todo))
+            results = list(pool.map(lambda r: self._advance(r, base.blobs.get(r.name)), todo))
         tables, reports, reread, downloaded = [], [], [], 0
         for ref, (decoded, entry, nbytes, was_reread) in sorted(zip(todo, results), key=lambda x: x[0].name):
             st.blobs[ref.name] = entry
@@ -222,26 +324,36 @@ class Follower:
                           f"(rows delivered before may repeat)", stacklevel=2)
         frame = frame_from_tables(tables)
         report = LoadReport.combine(reports, sources=(self.source.describe(),))
-        self._advance_window(now)
-        if self.checkpoint_path:
-            st.save(self.checkpoint_path)
+        if report.quarantined or report.problems:
+            warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=2)
+        self._advance_window(st, now)
+        self._pending = st
         return FollowBatch(frame=frame, report=report, polled_at=now, blobs_changed=len(todo),
-                           bytes_downloaded=downloaded, reread=tuple(reread))
+                           bytes_downloaded=downloaded, reread=tuple(reread),
+                           _commit=lambda: self._commit_state(st))
 
     def run(self, *, interval: float = 60.0, max_polls: int | None = None) -> Iterator[FollowBatch]:
-        """Poll every ``interval`` seconds and yield each batch (also empty ones)."""
+        """Poll every ``interval`` seconds and yield each batch (also empty ones).
+
+        Asking for the next batch commits the one before, right away (not after the
+        sleep); after the last of ``max_polls`` the generator commits when asked for
+        more and stops. A generator closed while the consumer holds a batch (an
+        exception or ``break`` in the loop) does not commit it: call
+        :meth:`FollowBatch.commit` first to keep it.
+        """
         polls = 0
         while max_polls is None or polls < max_polls:
             began = time.monotonic()
-            yield self.poll()
+            batch = self.poll()
+            yield batch
+            self.commit()
             polls += 1
             if max_polls is not None and polls >= max_polls:
                 return
             time.sleep(max(0.0, interval - (time.monotonic() - began)))
 
-    def _advance_window(self, now: pd.Timestamp) -> None:
+    def _advance_window(self, st: Checkpoint, now: pd.Timestamp) -> None:
         """Hours sealed at this poll are final: list from after them next time, forget them."""
-        st = self.state
         sealed = (now - pd.Timedelta(hours=1) - SETTLE).floor("h")
         if self.end is not None:
             sealed = min(sealed, self.end.floor("h"))
@@ -262,12 +374,11 @@ class Follower:
 
         return decode_blob(data, ref, strict=self.strict)
 
-    def _advance(self, ref: Any) -> tuple[Any, dict[str, Any], int, bool]:
+    def _advance(self, ref: Any, entry: dict | None) -> tuple[Any, dict[str, Any], int, bool]:
         from flowkit.sources.azure import plain_etag
 
         src = self.source
         container, blob = ref.container, ref.blob
-        entry = self.state.blobs.get(ref.name)
         client = src._client(container).get_blob_client(blob)
         where = "following"
         for attempt in range(4):
@@ -300,6 +411,7 @@ class Follower:
                    etag: str) -> tuple[Any, dict[str, Any], int, bool]:
         tail = len(sizes) >= 2 and sizes[-1] == 2
         body = len(sizes) - 1 if tail else len(sizes)  # head and record blocks
+        end = sum(sizes[:body])
         reason = None
         if entry is not None:
             n, offset = entry.get("blocks", -1), entry.get("offset", -1)
@@ -309,17 +421,25 @@ class Follower:
                 reason = "was replaced or shrank"
             elif n > body:
                 reason = "was replaced or shrank (its tail block is gone)"
-        new_entry = {"mode": "blocks", "etag": etag, "blocks": body, "offset": sum(sizes[:body]),
-                     "ids": _digest(ids[:body]), "hour": _hour(ref)}
+        new_entry = {"mode": "blocks", "etag": etag, "blocks": body, "offset": end,
+                     "ids": _digest(ids[:body]), "check": None, "hour": _hour(ref)}
         if entry is None or reason:
             decoded, data = self._whole(ref, etag, reason)
+            new_entry["check"] = _check(data, end)
             return decoded, new_entry, len(data), reason is not None
-        n, offset = entry["blocks"], entry["offset"]
-        length = sum(sizes[n:body])
-        if length == 0:
-            return None, new_entry, 0, False
-        data, _ = self.source.download(ref.container, ref.blob, offset=offset, length=length, etag=etag)
-        return self._decode(data, ref), new_entry, len(data), False
+        # The ETag changed: the same block IDs and sizes may still hold other bytes (a
+        # blob written again by the same writer), so the bytes before the offset are
+        # downloaded with the new ones and compared to their digest.
+        offset = entry["offset"]
+        begin = max(0, offset - _CHECK_BYTES)
+        data, _ = self.source.download(ref.container, ref.blob, offset=begin, length=end - begin, etag=etag)
+        if entry.get("check") is not None and _check(data, offset - begin) != entry["check"]:
+            decoded, whole = self._whole(ref, etag, "was replaced (the bytes before the offset changed)")
+            new_entry["check"] = _check(whole, end)
+            return decoded, new_entry, len(data) + len(whole), True
+        new_entry["check"] = _check(data, len(data))
+        fragment = data[offset - begin:]
+        return (self._decode(fragment, ref) if fragment else None), new_entry, len(data), False
 
     def _by_bytes(self, ref: Any, entry: dict | None, etag: str,
                   size: int) -> tuple[Any, dict[str, Any], int, bool]:
@@ -331,35 +451,46 @@ class Follower:
                 reason = "was replaced or shrank"
         if entry is None or reason:
             decoded, data = self._whole(ref, etag, reason)
-            tail = _tail_start(data)
-            return decoded, _bytes_entry(ref, etag, data, 0, tail), len(data), reason is not None
+            return decoded, _bytes_entry(ref, etag, data, _bytes_end(data)), len(data), reason is not None
         offset = entry["offset"]
         begin = max(0, offset - _CHECK_BYTES)
         data, _ = self.source.download(ref.container, ref.blob, offset=begin, length=size - begin, etag=etag)
-        if hashlib.sha256(data[:offset - begin]).hexdigest() != entry.get("check"):
+        if _check(data, offset - begin) != entry.get("check"):
             decoded, whole = self._whole(ref, etag, "was replaced or shrank (bytes before the offset changed)")
-            return decoded, _bytes_entry(ref, etag, whole, 0, _tail_start(whole)), len(data) + len(whole), True
-        rest = data[offset - begin:]
-        tail = _tail_start(rest)
-        if tail is None:
+            return decoded, _bytes_entry(ref, etag, whole, _bytes_end(whole)), len(data) + len(whole), True
+        end = _bytes_end(data)
+        if end is None:
             decoded, whole = self._whole(ref, etag, "was replaced or shrank (it no longer ends in ']}')")
-            return decoded, _bytes_entry(ref, etag, whole, 0, _tail_start(whole)), len(data) + len(whole), True
-        fragment = rest[:tail]
-        decoded = self._decode(fragment, ref) if fragment.strip() else None
-        whole_prefix = data[:offset - begin] + fragment
-        return decoded, _bytes_entry(ref, etag, whole_prefix, begin, len(whole_prefix)), len(data), False
+            return decoded, _bytes_entry(ref, etag, whole, _bytes_end(whole)), len(data) + len(whole), True
+        end = max(end, offset - begin)  # nothing new (an offset kept by an older flowkit may be past a comma)
+        fragment = data[offset - begin:end]
+        if fragment.strip(b" \t\r\n,"):
+            if not fragment.lstrip().startswith(b","):
+                fragment = b"," + fragment  # the first record(s) after "[": a fragment all the same
+            decoded = self._decode(fragment, ref)
+        else:
+            decoded = None
+        return decoded, _bytes_entry(ref, etag, data, end, begin), len(data), False
 
 
 def _hour(ref: Any) -> str | None:
     return ref.meta.hour.isoformat() if ref.meta.hour is not None else None
 
 
-def _bytes_entry(ref: Any, etag: str, data: bytes, base: int, tail: int | None) -> dict[str, Any]:
-    """Bookkeeping of a blob followed by byte range: offset of the tail and a digest before it."""
-    if tail is None:
+def _bytes_end(data: bytes) -> int | None:
+    """Offset right after the last complete record of a blob's bytes ending in ``]}``, or None."""
+    return _records_end(data, _tail_start(data))
+
+
+def _bytes_entry(ref: Any, etag: str, data: bytes, end: int | None, base: int = 0) -> dict[str, Any]:
+    """Bookkeeping of a blob followed by byte range, from its bytes ``data`` read at ``base``.
+
+    ``end`` (in ``data``) is right after the last complete record: the offset to carry on
+    from, with a digest of the bytes before it. A blob that does not end in ``]}`` has
+    none (``tail`` None): it is read again whole when it changes.
+    """
+    if end is None:
         return {"mode": "bytes", "etag": etag, "offset": base + len(data), "tail": None,
                 "check": None, "hour": _hour(ref)}
-    offset = base + tail
-    check = data[max(0, tail - _CHECK_BYTES):tail]
-    return {"mode": "bytes", "etag": etag, "offset": offset, "tail": True,
-            "check": hashlib.sha256(check).hexdigest(), "hour": _hour(ref)}
+    return {"mode": "bytes", "etag": etag, "offset": base + end, "tail": True,
+            "check": _check(data, end), "hour": _hour(ref)}
