@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-__all__ = ["LoadReport", "QUARANTINE_COLUMNS", "Problem"]
+__all__ = ["LoadReport", "QUARANTINE_COLUMNS", "Problem", "quarantine_frame"]
 
 #: Columns of :attr:`LoadReport.quarantine`.
 QUARANTINE_COLUMNS = ("blob", "record", "tuple", "reason", "raw")
@@ -202,3 +202,24 @@ class LoadReport:
         report = LoadReport(formats=dict(formats), quarantine=quarantine, problems=tuple(problems),
                             start=min(starts) if starts else None, end=max(ends) if ends else None, **totals)
         return replace(report, **overrides) if overrides else report
+
+
+def quarantine_frame(rows: Iterable[tuple[str, Any, Any, str, str]]) -> pd.DataFrame:
+    """A report's quarantine table from ``(blob, record, tuple, reason, raw)`` rows.
+
+    Examples
+    --------
+    >>> quarantine_frame([("a.json", 0, 1, "wrong-field-count", "1,2")])["tuple"].tolist()
+    [1]
+    """
+    rows = list(rows)
+    if not rows:
+        return LoadReport().quarantine
+    blob, rec, tup, reason, raw = zip(*rows)
+    return pd.DataFrame({
+        "blob": list(blob),
+        "record": pd.array(rec, dtype="Int64"),
+        "tuple": pd.array(tup, dtype="Int64"),
+        "reason": list(reason),
+        "raw": list(raw),
+    })

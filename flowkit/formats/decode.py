@@ -46,7 +46,7 @@ from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
 from flowkit.formats.strays import stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
-from flowkit.load_report import LoadReport, Problem
+from flowkit.load_report import LoadReport, Problem, quarantine_frame
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.base import BlobRef
 
@@ -318,7 +318,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     report = LoadReport(
         files=len(items), records=n_records, tuples=n_tuples, rows=table.num_rows, start=start, end=end,
         quarantined=len(quarantine), filtered_out=decoded_rows - table.num_rows,
-        formats=_count_formats(table), quarantine=_quarantine_frame(quarantine), problems=tuple(problems),
+        formats=_count_formats(table), quarantine=quarantine_frame(quarantine), problems=tuple(problems),
     )
     return DecodedBlob(table, report)
 
@@ -365,19 +365,6 @@ def _select(table: pa.Table, start, end, log_type, mac) -> pa.Table:
         mask = pc.and_(mask, pc.equal(pc.cast(table.column("mac"), pa.string()), normalize_mac(mac)))
     mask = pc.fill_null(mask, False)
     return table.filter(mask)
-
-
-def _quarantine_frame(rows: list[tuple[str, int | None, int | None, str, str]]) -> pd.DataFrame:
-    if not rows:
-        return LoadReport().quarantine
-    blob, rec, tup, reason, raw = zip(*rows)
-    return pd.DataFrame({
-        "blob": list(blob),
-        "record": pd.array(rec, dtype="Int64"),
-        "tuple": pd.array(tup, dtype="Int64"),
-        "reason": list(reason),
-        "raw": list(raw),
-    })
 
 
 def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:

@@ -9,7 +9,18 @@ place, then recorded in the manifest) as soon as its last batch is written.
 Conversion is incremental: an hour is *sealed* once it ended more than
 :data:`SEAL_MARGIN` ago; a sealed unit whose blobs have the same signatures
 (ETag, or size and mtime) as when converted is skipped, everything else (the
-open hour, blobs that changed, new blobs) is rewritten.
+open hour, blobs that changed, new blobs) is rewritten. A unit is rewritten from
+the blobs listed now *and* the rows of its other blobs converted before (blobs
+named in an earlier call only, or deleted since by retention), which are copied
+from its earlier files: converting into an existing dataset adds to it.
+
+Blobs are known by :func:`flowkit.store.manifest.blob_id` (a local file by its
+canonical path), so the same files named another way are the same blobs.
+
+Publishing is crash-safe: new files get new names, the manifest is replaced, and
+only then are the files it no longer names removed; leftovers of an interrupted
+call are removed by the next one (:func:`flowkit.store.writer.remove_leftovers`).
+One call at a time may write a dataset.
 
 Examples
 --------
@@ -22,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,14 +43,18 @@ from typing import Any, Callable, Iterator, Sequence
 import pandas as pd
 import pyarrow as pa
 
+from flowkit.errors import FlowkitDataWarning
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_utc
 from flowkit.sources.resolve import resolve_source
-from flowkit.store.manifest import Manifest, UnitEntry, blob_signature, unit_key
-from flowkit.store.writer import BATCH_BYTES, UnitWriter, in_order
+from flowkit.store.manifest import (FORMAT_VERSION, MARKER, FileEntry, LocalNames, Manifest, UnitEntry, blob_id,
+                                    blob_signature, unit_key_of)
+from flowkit.store.quarantine import of_blobs, read_quarantine, write_quarantine
+from flowkit.store import writer as _writer
+from flowkit.store.writer import BATCH_BYTES, UnitWriter, blob_runs, in_order, kept_runs, remove_leftovers
 
 __all__ = ["convert", "ConvertReport", "decode_batch", "SEAL_MARGIN", "CONVERT_THREADS"]
 
@@ -60,7 +76,11 @@ class ConvertReport:
     blobs_read : int
         Source blobs downloaded and decoded.
     files_written, rows_written : int
-        Parquet files and rows written by this call.
+        Parquet files and rows written by this call (rows copied from a unit's earlier
+        files included).
+    rows_kept : int
+        Rows of blobs not read by this call (named before only, or deleted since)
+        copied into their unit's new files.
     open_units : int
         Units written that are not sealed yet (they are rewritten next time).
     load : LoadReport
@@ -73,6 +93,7 @@ class ConvertReport:
     blobs_read: int = 0
     files_written: int = 0
     rows_written: int = 0
+    rows_kept: int = 0
     open_units: int = 0
     load: LoadReport = field(default_factory=LoadReport, repr=False)
 
@@ -110,14 +131,115 @@ CONVERT_THREADS = 2
 
 @dataclass
 class _Unit:
-    """A unit to convert: its blobs, partition hour, whether it is sealed, and what was there before."""
+    """A unit to convert: its blobs (refs and ids), partition hour, whether it is sealed, and
+    what was there before."""
 
     key: str
     refs: list[BlobRef]
+    ids: list[str]
     hour: pd.Timestamp | None
     sealed: bool
     sigs: dict[str, dict[str, Any]]
     old: UnitEntry | None
+
+    @property
+    def kept(self) -> list[str]:
+        """Blobs converted before and not read now: their rows are carried over."""
+        return [b for b in self.old.blobs if b not in self.sigs] if self.old is not None else []
+
+
+class _Kept:
+    """The rows of a unit's kept blobs, read from its earlier files and merged among the new
+    rows in blob order (both come in that order; a run is a blob's consecutive rows)."""
+
+    def __init__(self, dest: Path, unit: _Unit) -> None:
+        old = unit.old
+        assert old is not None
+        self.order = {old.label(b): b for b in unit.kept}  # blob column -> blob id
+        self.runs = kept_runs([dest / f.path for f in old.files], set(self.order))
+        self.head = next(self.runs, None)
+        self.rows = 0
+
+    def _pop(self) -> pa.Table:
+        assert self.head is not None
+        rows = self.head[1]
+        self.rows += rows.num_rows
+        self.head = next(self.runs, None)
+        return rows
+
+    def merge(self, table: pa.Table, ids: dict[str, str]) -> Iterator[pa.Table]:
+        """The decoded ``table`` (blob column -> blob id: ``ids``) with the kept runs of blobs
+        that come before its blobs put before them."""
+        def runs() -> Iterator[pa.Table]:
+            for label, rows in blob_runs(table):
+                while self.head is not None and self.order[self.head[0]] < ids[label]:
+                    yield self._pop()
+                yield rows
+
+        return _joined(runs())
+
+    def rest(self) -> Iterator[pa.Table]:
+        """The kept runs after the last new blob."""
+        def runs() -> Iterator[pa.Table]:
+            while self.head is not None:
+                yield self._pop()
+
+        return _joined(runs())
+
+    def close(self) -> None:
+        self.runs.close()  # type: ignore[attr-defined]
+
+
+def _joined(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Consecutive tables joined up to about a row group of rows (each write is a row group:
+    a blob's run is often small)."""
+    pieces: list[pa.Table] = []
+    size = 0
+    for table in tables:
+        pieces.append(table)
+        size += table.num_rows
+        if size >= _writer.ROW_GROUP_ROWS:
+            yield pa.concat_tables(pieces)
+            pieces, size = [], 0
+    if pieces:
+        yield pa.concat_tables(pieces)
+
+
+def _unit_entry(dest: Path, unit: _Unit, combined: LoadReport, kept_rows: int,
+                files: list[FileEntry]) -> UnitEntry:
+    """The manifest entry of a unit just written: its blobs (those read now and those kept),
+    files and counts; its quarantine (the kept blobs' entries, then the new ones) is written to
+    a new file."""
+    old = unit.old
+    quarantine, problems = combined.quarantine, tuple(combined.problems)
+    blobs: dict[str, dict[str, Any]] = {}
+    labels: dict[str, str] = {}
+    if old is not None and unit.kept:
+        blobs = {b: old.blobs[b] for b in unit.kept}
+        labels = {b: old.label(b) for b in unit.kept}
+        if old.quarantine:
+            q, p = of_blobs(*read_quarantine(dest, old.quarantine), {old.label(b) for b in unit.kept})
+            if len(q):
+                quarantine = pd.concat([q, quarantine], ignore_index=True) if len(quarantine) else q
+            problems = p + problems
+    kept_quarantined = len(quarantine) - combined.quarantined
+    blobs.update(unit.sigs)
+    labels.update({bid: ref.name for bid, ref in zip(unit.ids, unit.refs)})
+    rel = write_quarantine(dest, unit.key, quarantine, problems) if len(quarantine) or problems else None
+    entry = UnitEntry(
+        blobs=dict(sorted(blobs.items())), sealed=unit.sealed,
+        hour=unit.hour.isoformat() if unit.hour is not None else None, files=files,
+        records=combined.records, tuples=combined.tuples + kept_rows + kept_quarantined,
+        quarantined=combined.quarantined + kept_quarantined, problems=len(problems), quarantine=rel,
+        log_type=unit.refs[0].meta.log_type)
+    entry.set_labels(unit.key, {b: labels[b] for b in entry.blobs})
+    return entry
+
+
+def _remove(dest: Path, rels: set[str]) -> None:
+    """Remove files the manifest no longer names (after it was saved)."""
+    for rel in rels:
+        (dest / rel).unlink(missing_ok=True)
 
 
 def _decoded_units(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
@@ -189,24 +311,43 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     dest.mkdir(parents=True, exist_ok=True)
     now_ts = to_utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
     listing = src.list_blobs(log_type=log_type, start=to_utc(start), end=to_utc(end))
-    units: dict[str, list[BlobRef]] = {}
+    names = LocalNames()
+    units: dict[str, list[tuple[str, BlobRef]]] = {}
+    seen: set[str] = set()
     for ref in listing.refs:
-        units.setdefault(unit_key(ref), []).append(ref)
-    manifest = Manifest.load(dest)
+        bid = blob_id(ref, names)
+        if bid in seen:  # one file named two ways (``data`` and ``$PWD/data``): converted once
+            continue
+        seen.add(bid)
+        units.setdefault(unit_key_of(bid, ref.meta.hour is not None), []).append((bid, ref))
+    ours = Manifest.load(dest) if _is_dataset(dest) else None
+    manifest = ours or Manifest()
+    if manifest.format_version < FORMAT_VERSION:
+        dropped = manifest.upgrade(names)
+        manifest.save(dest)  # before removing the files of the copies it dropped
+        if dropped:
+            warnings.warn(f"flowkit: {dest} held {dropped} hour(s) twice (the same files converted under two "
+                          f"names by an earlier flowkit); one copy of each is kept", FlowkitDataWarning, stacklevel=2)
     described = src.describe()
     if described not in manifest.sources:
         manifest.sources.append(described)
-    stats = dict(units_written=0, units_skipped=0, blobs_read=0, files_written=0, rows_written=0, open_units=0)
+    if ours is not None:  # what an interrupted call left (a folder that was not a dataset is not touched)
+        remove_leftovers(dest, manifest.referenced())
+    else:
+        manifest.save(dest)  # the folder is a dataset from now on: files it does not name are leftovers
+    stats = dict(units_written=0, units_skipped=0, blobs_read=0, files_written=0, rows_written=0, rows_kept=0,
+                 open_units=0)
     reports: list[LoadReport] = []
     todo: list[_Unit] = []
-    for key, refs in units.items():
+    for key, blobs in units.items():
+        refs = [ref for _, ref in blobs]
         hour = refs[0].meta.hour
         sealed = _sealed(hour, now_ts)
-        sigs = {r.name: blob_signature(r) for r in refs}
+        sigs = {bid: blob_signature(ref) for bid, ref in blobs}
         old = manifest.units.get(key)
         # Sealed and unchanged: skip. Blobs gone from the source (retention) do not count
         # as a change: the dataset keeps what was converted.
-        if old is not None and sealed and all(old.blobs.get(name) == sig for name, sig in sigs.items()):
+        if old is not None and sealed and all(old.blobs.get(bid) == sig for bid, sig in sigs.items()):
             if not old.sealed:  # converted while open, unchanged since: complete
                 old.sealed = True
                 manifest.save(dest)
@@ -214,25 +355,25 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
             if progress:
                 progress(stats["units_skipped"], len(units))
             continue
-        todo.append(_Unit(key, refs, hour, sealed, sigs, old))
+        todo.append(_Unit(key, refs, [bid for bid, _ in blobs], hour, sealed, sigs, old))
 
-    def finish(unit: _Unit, writer: UnitWriter, unit_reports: list[LoadReport]) -> None:
-        entries = writer.publish()
+    def finish(unit: _Unit, writer: UnitWriter, unit_reports: list[LoadReport], kept: _Kept | None) -> None:
         combined = LoadReport.combine(unit_reports)
-        reports.append(combined)
+        kept_rows = kept.rows if kept is not None else 0
+        entries = writer.publish()  # under new names: no file the manifest names is replaced
+        manifest.units[unit.key] = _unit_entry(dest, unit, combined, kept_rows, entries)
+        manifest.save(dest)  # the new files are the unit's from here on
         old = unit.old
-        stale = {f.path for f in old.files} - {f.path for f in entries} if old else set()
-        manifest.units[unit.key] = UnitEntry(
-            blobs=unit.sigs, sealed=unit.sealed, hour=unit.hour.isoformat() if unit.hour is not None else None,
-            files=entries, records=combined.records, tuples=combined.tuples, quarantined=combined.quarantined)
-        manifest.save(dest)
-        for rel in stale:
-            (dest / rel).unlink(missing_ok=True)
+        if old is not None:
+            stale = {f.path for f in old.files} | ({old.quarantine} if old.quarantine else set())
+            _remove(dest, stale - {f.path for f in entries})
+        reports.append(combined)
         stats["units_written"] += 1
         stats["open_units"] += 0 if unit.sealed else 1
         stats["blobs_read"] += len(unit.refs)
         stats["files_written"] += len(entries)
         stats["rows_written"] += sum(e.rows for e in entries)
+        stats["rows_kept"] += kept_rows
         if progress:
             progress(stats["units_skipped"] + stats["units_written"], len(units))
 
@@ -240,22 +381,42 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     # encoding overlap); units are written and published one at a time, in order, each as
     # soon as its last batch is written (before any later batch can fail).
     writer: UnitWriter | None = None
+    kept: _Kept | None = None
     unit_reports: list[LoadReport] = []
     try:
         with ThreadPoolExecutor(max_workers=CONVERT_THREADS) as pool:
             for u, decoded in _decoded_units(pool, src, todo, strict):
+                unit = todo[u]
                 if writer is None:
-                    writer, unit_reports = UnitWriter(dest, todo[u].key, todo[u].hour, todo[u].refs[0].name), []
+                    first = min([*unit.ids, *unit.kept])
+                    writer, unit_reports = UnitWriter(dest, unit.key, unit.hour, first), []
+                    kept = _Kept(dest, unit) if unit.kept else None
+                    by_label = {ref.name: bid for bid, ref in zip(unit.ids, unit.refs)}
                 if decoded is None:
+                    if kept is not None:
+                        for rows in kept.rest():
+                            writer.write(rows)
                     done, writer = writer, None
-                    finish(todo[u], done, unit_reports)
+                    finish(unit, done, unit_reports, kept)
+                    kept = None
                     continue
-                writer.write(decoded.table)
+                if kept is None:
+                    writer.write(decoded.table)
+                else:
+                    for rows in kept.merge(decoded.table, by_label):
+                        writer.write(rows)
                 unit_reports.append(decoded.report)
                 del decoded
     except BaseException:
         if writer is not None:
             writer.discard()
         raise
+    finally:
+        if kept is not None:
+            kept.close()
     manifest.save(dest)
     return ConvertReport(dest=str(dest), load=LoadReport.combine(reports, sources=(described,)), **stats)
+
+
+def _is_dataset(dest: Path) -> bool:
+    return (dest / MARKER).is_file()

@@ -13,12 +13,26 @@ gives exactly the dtypes of a JSON read. A column with no missing value in a
 file is written as required there (it reads back faster); the Arrow schema is
 not stored, the Parquet logical types carry it (see
 :data:`flowkit.store.writer.PARQUET_OPTIONS`). One file per flow-log resource and
-hour (all NICs of that hour); files are written to a temporary name and renamed
-into place, and the marker is replaced last, so a crash never leaves a
-half-written partition visible.
+hour (all NICs of that hour); files are written under new names, the marker is
+replaced after them and earlier files removed after it, so a crash never leaves
+the marker naming a file that disagrees with it (see :mod:`flowkit.store.writer`).
+The marker names the dataset's files: a reader that globs the folder instead may
+see a leftover of an interrupted conversion until the next conversion removes it.
+Tuples that did not become rows are kept per unit in ``_quarantine/``
+(:mod:`flowkit.store.quarantine`), so a dataset read reports them as the JSON
+read does.
 
 Reading streams whole files into a frame counted from their footers, or scans
 files with a filter (time, log type, MAC) when one is given.
+
+A dataset read gives the rows, values and dtypes of a JSON read of the same blobs.
+Two things differ, by design: files are ordered by their first blob's name (a
+JSON read of a list of paths follows the list's order, so ``[nsg_folder,
+vnet_folder]`` gives NSG rows first, the dataset VNet rows first, as an Azure
+listing does), and the categories of ``src_ip``/``dst_ip`` and the open
+categoricals (``rule``, ``mac``, ...) are in the order the files bring them, not
+the order the JSON reader's batches did (compare with ``check_category_order=False``,
+or ``.cat.reorder_categories(sorted(...))`` on both sides).
 
 Examples
 --------
@@ -33,8 +47,10 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -45,14 +61,16 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from flowkit.addresses import normalize_mac
+from flowkit.errors import FlowkitDataWarning
 from flowkit.formats.decode import ARROW_SCHEMA
 from flowkit.frame_fill import CLOSED_CATEGORIES, FILL_THREADS, FrameFiller
-from flowkit.load_report import LoadReport
+from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc
 from flowkit.store.convert import SEAL_MARGIN, ConvertReport, convert, decode_batch
-from flowkit.store.manifest import MARKER, FileEntry, Manifest
+from flowkit.store.manifest import MARKER, FileEntry, Manifest, UnitEntry
+from flowkit.store.quarantine import of_blobs, read_quarantine
 from flowkit.store.writer import CATEGORICAL
 
 # convert, ConvertReport, decode_batch and SEAL_MARGIN live in flowkit.store.convert;
@@ -80,9 +98,23 @@ def is_parquet_dataset(source: Any) -> bool:
         return False
 
 
+def _wanted(f: FileEntry, start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None) -> bool:
+    """Whether a file may hold rows of that window and log type (from the manifest alone)."""
+    if log_type is not None and f.log_type != log_type:
+        return False
+    if f.min_time is None:
+        return start is None and end is None
+    if start is not None and pd.Timestamp(f.max_time) < start:
+        return False
+    return not (end is not None and pd.Timestamp(f.min_time) >= end)
+
+
 def dataset_files(dest: str | os.PathLike, *, start: Any = None, end: Any = None,
                   log_type: str | None = None) -> list[FileEntry]:
     """The files of a dataset that may hold rows of that window and log type, in listing order.
+
+    Only the files the manifest names are the dataset's (a file an interrupted
+    conversion left behind is not).
 
     Examples
     --------
@@ -90,20 +122,7 @@ def dataset_files(dest: str | os.PathLike, *, start: Any = None, end: Any = None
     []
     """
     start_ts, end_ts = to_utc(start), to_utc(end)
-    out = []
-    for f in Manifest.load(dest).files():
-        if log_type is not None and f.log_type != log_type:
-            continue
-        if f.min_time is None:
-            if start_ts is not None or end_ts is not None:
-                continue
-        else:
-            if start_ts is not None and pd.Timestamp(f.max_time) < start_ts:
-                continue
-            if end_ts is not None and pd.Timestamp(f.min_time) >= end_ts:
-                continue
-        out.append(f)
-    return out
+    return [f for f in Manifest.load(dest).files() if _wanted(f, start_ts, end_ts, log_type)]
 
 
 def _read_columns(columns: Sequence[str] | None) -> list[str]:
@@ -276,7 +295,16 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     Returns
     -------
     pandas.DataFrame, or (DataFrame, LoadReport) with ``with_report``
-        The same rows and dtypes as reading the source flow logs.
+        The same rows and dtypes as reading the source flow logs. The report counts
+        the tuples of the blobs whose files were read: ``tuples == rows + quarantined
+        + filtered_out``, with the quarantined tuples and damaged records of those
+        blobs in ``quarantine`` and ``problems`` (``records`` is 0: a dataset keeps
+        rows, not records).
+
+    Warns
+    -----
+    FlowkitDataWarning
+        When the blobs read had quarantined tuples or damaged records, as a JSON read.
 
     Examples
     --------
@@ -284,22 +312,83 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     ...                              columns=["src_ip", "dst_ip", "bytes_sent"])  # doctest: +SKIP
     """
     start_ts, end_ts = to_utc(start), to_utc(end)
-    files = dataset_files(source, start=start_ts, end=end_ts, log_type=log_type)
-    manifest_files = len(Manifest.load(source).files())
+    manifest = Manifest.load(source)
+    every = manifest.files()
+    files = [f for f in every if _wanted(f, start_ts, end_ts, log_type)]
     paths = [str(Path(source) / f.path) for f in files]
     whole = start_ts is None and end_ts is None and mac is None  # every row of the files read
     footers = _footers(paths) if whole else None  # read once: for the frame and for the report
     frame = _read(paths, start_ts, end_ts, log_type, mac, columns, READ_THREADS, footers)
-    report = _report(frame, files, manifest_files - len(files), str(source), footers)
+    report = _report(frame, files, len(every) - len(files), str(source), footers)
+    report = _with_quarantine(report, source, _units_read(manifest, files, start_ts, end_ts, log_type), mac)
+    if report.quarantined or report.problems:
+        warnings.warn(f"flowkit: {_summary(report)}; see the load report", FlowkitDataWarning, stacklevel=3)
     frame.attrs["load_report"] = report
     return (frame, report) if with_report else frame
 
 
+def _units_read(manifest: Manifest, files: list[FileEntry], start: pd.Timestamp | None,
+                end: pd.Timestamp | None, log_type: str | None) -> list[UnitEntry]:
+    """The units whose blobs a read covers: those with a file read, and those without rows (every
+    tuple quarantined) whose hour and log type a JSON read of their blobs would not skip."""
+    read = {f.path for f in files}
+    out = []
+    for unit in manifest.units.values():
+        if unit.files:
+            if any(f.path in read for f in unit.files):
+                out.append(unit)
+        elif ((unit.tuples or unit.problems) and (log_type is None or unit.log_type in (None, log_type))
+              and hour_overlaps(to_utc(unit.hour), start, end)):
+            out.append(unit)
+    return sorted(out, key=lambda u: min(u.blobs, default=""))  # listing order, as the files
+
+
+def _with_quarantine(report: LoadReport, source: str | os.PathLike, units: list[UnitEntry],
+                     mac: str | None) -> LoadReport:
+    """The report with the tuples seen and quarantined in the blobs of the ``units`` read, and their
+    quarantine entries and problems: ``tuples == rows + quarantined + filtered_out``.
+
+    With ``mac``, quarantine entries of blobs whose path names another MAC are not
+    selected (counted in ``filtered_out``), as a JSON read would not open those blobs.
+    """
+    want = normalize_mac(mac) if mac is not None else None
+    quarantines: list[pd.DataFrame] = []
+    problems: list[Problem] = []
+    quarantined = 0
+    for unit in units:
+        if not unit.quarantine:  # nothing quarantined, or a dataset written before quarantine files
+            quarantined += unit.quarantined
+            continue
+        q, p = read_quarantine(source, unit.quarantine)
+        if want is not None:
+            blobs = set(q["blob"]) | {x.blob for x in p}
+            keep = {b for b in blobs if parse_blob_path(b).mac in (None, want)}
+            q, p = of_blobs(q, p, keep)
+        quarantined += len(q)
+        if len(q):
+            quarantines.append(q)
+        problems.extend(p)
+    tuples = sum(unit.tuples for unit in units)
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else report.quarantine
+    return replace(report, tuples=tuples, quarantined=quarantined, filtered_out=tuples - report.rows - quarantined,
+                   quarantine=quarantine, problems=tuple(problems))
+
+
+def _summary(report: LoadReport) -> str:
+    """:meth:`LoadReport.summary` without records (a dataset keeps rows, not records)."""
+    text = (f"{report.files} file(s), {report.tuples} tuple(s): {report.rows} row(s), "
+            f"{report.quarantined} quarantined")
+    if report.filtered_out:
+        text += f", {report.filtered_out} not selected (time window, log type or MAC)"
+    reasons = ", ".join(f"{k}: {v}" for k, v in report.problem_counts.items())
+    return text + (f" ({reasons})" if reasons else "")
+
+
 def _report(frame: pd.DataFrame, files: list[FileEntry], skipped: int, source: str,
             footers: dict[str, pq.FileMetaData] | None) -> LoadReport:
-    """The load report of a dataset read. When every row of the files was read (their
-    ``footers`` given, in the order of ``files``), the time range comes from the manifest and
-    the formats from the files' statistics, without a pass over the frame."""
+    """The load report of a dataset read (rows, formats, time range). When every row of the files
+    was read (their ``footers`` given, in the order of ``files``), the time range comes from the
+    manifest and the formats from the files' statistics, without a pass over the frame."""
     formats = _footer_formats(list(footers.values()), files) if footers is not None else None
     if formats is None:
         formats = _format_counts(frame) if len(frame) and "log_type" in frame and "version" in frame else {}

@@ -1,8 +1,17 @@
 """Writing one conversion unit: blobs in listing order, decoded in batches, streamed to Parquet.
 
 Each unit becomes one file per log type, written in a temporary folder inside
-the dataset and renamed into its partition only when complete (the manifest is
-replaced after that), so a crash never leaves a half-written partition visible.
+the dataset and renamed into its partition only when complete, under a name no
+other file has (``part-<unit hash>-<token>.parquet``): the files the manifest
+names are never replaced. The manifest is replaced after that, and only then are
+the unit's earlier files removed. A crash at any step leaves the manifest naming
+complete files that agree with it; what it does not name (a ``.tmp-*`` folder,
+files renamed into place but not recorded, files no longer recorded) is a leftover
+that :func:`remove_leftovers` clears at the start of the next conversion.
+
+When a unit is converted again from only some of its blobs (one file named, a
+blob deleted by retention), the rows of its other blobs are copied from its
+earlier files (:func:`kept_runs`), in blob order among the new rows.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,10 +31,11 @@ import pyarrow.parquet as pq
 
 from flowkit.formats.decode import ARROW_SCHEMA
 from flowkit.sources.base import BlobRef
-from flowkit.store.manifest import FileEntry, partition_dir
+from flowkit.store.manifest import MARKER, FileEntry, partition_dir
+from flowkit.store.quarantine import QUARANTINE_DIR
 
-__all__ = ["UnitWriter", "in_order", "file_schema", "ROW_GROUP_ROWS", "BATCH_BYTES", "DICTIONARY_PAGE_BYTES",
-           "PARQUET_OPTIONS", "CATEGORICAL"]
+__all__ = ["UnitWriter", "in_order", "file_schema", "blob_runs", "kept_runs", "remove_leftovers", "ROW_GROUP_ROWS",
+           "BATCH_BYTES", "DICTIONARY_PAGE_BYTES", "PARQUET_OPTIONS", "CATEGORICAL", "TMP_PREFIX"]
 
 #: Rows per Parquet row group.
 ROW_GROUP_ROWS = 1_000_000
@@ -53,8 +64,12 @@ PARQUET_OPTIONS: dict[str, Any] = {
 CATEGORICAL: list[str] = [f.name for f in ARROW_SCHEMA if pa.types.is_dictionary(f.type)]
 
 
-def _file_name(key: str, log_type: str) -> str:
-    return f"part-{hashlib.sha1(f'{key}|{log_type}'.encode()).hexdigest()[:16]}.parquet"
+#: Prefix of the temporary folders units are written in (inside the dataset).
+TMP_PREFIX = ".tmp-"
+
+
+def _file_name(key: str, log_type: str, token: str) -> str:
+    return f"part-{hashlib.sha1(f'{key}|{log_type}'.encode()).hexdigest()[:16]}-{token}.parquet"
 
 
 def _time_range(table: pa.Table) -> tuple[str | None, str | None]:
@@ -108,7 +123,8 @@ class UnitWriter:
 
     def __init__(self, dest: Path, key: str, hour: pd.Timestamp | None, first_blob: str) -> None:
         self.dest, self.key, self.hour, self.first_blob = dest, key, hour, first_blob
-        self.tmpdir = dest / f".tmp-{uuid.uuid4().hex}"
+        self.token = uuid.uuid4().hex[:12]
+        self.tmpdir = dest / f"{TMP_PREFIX}{uuid.uuid4().hex}"
         self.tmpdir.mkdir()
         self.files: dict[str, dict[str, Any]] = {}
 
@@ -124,7 +140,7 @@ class UnitWriter:
             part = part.unify_dictionaries().combine_chunks()
             f = self.files.get(lt)
             if f is None:
-                f = self.files[lt] = self._open(self.tmpdir / _file_name(self.key, lt), file_schema(part))
+                f = self.files[lt] = self._open(self.tmpdir / _file_name(self.key, lt, self.token), file_schema(part))
             elif any(part.column(x.name).null_count for x in f["schema"] if not x.nullable):
                 self._reopen(f, part)
             f["writer"].write_table(part.cast(f["schema"]), row_group_size=ROW_GROUP_ROWS)
@@ -154,7 +170,8 @@ class UnitWriter:
         old.unlink()
 
     def publish(self) -> list[FileEntry]:
-        """Close the files and rename them into place (each rename is atomic)."""
+        """Close the files and rename them into their partitions, under new names (no file the
+        manifest names is replaced); the caller records them in the manifest."""
         entries = []
         try:
             for lt, f in sorted(self.files.items()):
@@ -162,7 +179,7 @@ class UnitWriter:
                 hour = self.hour
                 if hour is None:  # a file outside the layout: the hour of its first tuple
                     hour = pd.Timestamp(f["lo"]).floor("h") if f["lo"] else pd.Timestamp(0, tz="UTC")
-                rel = f"{partition_dir(lt, hour)}/{_file_name(self.key, lt)}"
+                rel = f"{partition_dir(lt, hour)}/{_file_name(self.key, lt, self.token)}"
                 target = self.dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(f["path"], target)
@@ -179,3 +196,79 @@ class UnitWriter:
             except Exception:  # noqa: BLE001 - already closed or broken: the folder goes anyway
                 pass
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def blob_runs(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """``(blob, rows)`` for each run of consecutive rows of one blob, in table order (slices,
+    no copies).
+
+    Examples
+    --------
+    >>> t = pa.table({"blob": pa.array(["a", "a", "b", "a"]).dictionary_encode()})
+    >>> [(name, rows.num_rows) for name, rows in blob_runs(t)]
+    [('a', 2), ('b', 1), ('a', 1)]
+    """
+    offset = 0
+    for chunk in table.column("blob").chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = chunk.dictionary_encode()
+        codes = chunk.indices.to_numpy(zero_copy_only=False)
+        names = chunk.dictionary.to_pylist()
+        bounds = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist(), len(codes)] if len(codes) else [0]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            yield names[codes[lo]], table.slice(offset + lo, hi - lo)
+        offset += len(chunk)
+
+
+def kept_runs(paths: Sequence[Path], labels: set[str]) -> Iterator[tuple[str, pa.Table]]:
+    """The rows of the blobs whose ``blob`` column is in ``labels``, from a unit's files, as
+    :func:`blob_runs` in file order, read a row group at a time (in the decoder's Arrow types)."""
+    wanted = pa.array(sorted(labels), pa.string())
+    for path in paths:
+        pf = pq.ParquetFile(path, read_dictionary=CATEGORICAL)
+        try:
+            for i in range(pf.num_row_groups):
+                group = pf.read_row_group(i, columns=list(ARROW_SCHEMA.names))
+                blob = group.column("blob").combine_chunks()
+                if pa.types.is_dictionary(blob.type):
+                    keep = pc.is_in(blob.dictionary, value_set=wanted).take(blob.indices)
+                else:
+                    keep = pc.is_in(blob, value_set=wanted)
+                group = group.filter(pc.fill_null(keep, False))
+                if group.num_rows:
+                    yield from blob_runs(group.cast(ARROW_SCHEMA))
+        finally:
+            pf.close()
+
+
+def remove_leftovers(dest: Path, referenced: set[str]) -> int:
+    """Remove what an interrupted conversion left: temporary folders, and Parquet and quarantine
+    files the manifest does not name (written but not recorded, or no longer recorded).
+    Return how many files and folders were removed.
+
+    Only flowkit's own names are touched: ``.tmp-*`` folders and the marker's temporary
+    files at the top, ``part-*.parquet`` in ``type=*/date=*/hour=*`` (and partition folders
+    left empty) and the files of the quarantine folder. One conversion at a time may write
+    a dataset.
+    """
+    removed = 0
+    for entry in dest.iterdir():
+        if entry.name.startswith(TMP_PREFIX) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+        elif entry.name.startswith(f".{MARKER}.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+            removed += 1
+    candidates = list(dest.glob("type=*/date=*/hour=*/part-*.parquet"))
+    candidates += [p for p in dest.glob(f"{QUARANTINE_DIR}/*") if p.is_file()]
+    for path in candidates:
+        if path.relative_to(dest).as_posix() not in referenced:
+            path.unlink(missing_ok=True)
+            removed += 1
+            partition = (path.parent, path.parent.parent, path.parent.parent.parent)
+            for folder in partition if path.suffix == ".parquet" else ():
+                try:
+                    folder.rmdir()  # a partition left empty goes too
+                except OSError:
+                    break
+    return removed

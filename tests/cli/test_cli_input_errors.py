@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -220,8 +219,6 @@ def test_follow_checkpoint_that_cannot_be_written(capsys, monkeypatch, log):
     assert err == f"flowkit follow: error: cannot write {log}/cp.json: Not a directory"
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
-                    reason="needs root to run flowkit as nobody (root may write a read-only folder)")
 @pytest.mark.parametrize("argv, target", [
     (["report", "{samples}", "-o", "{ro}/r.html", "--no-figures"], "{ro}/r.html"),
     (["report", "{samples}", "-o", "{ro}/r.xlsx"], "{ro}/r.xlsx"),
@@ -229,24 +226,20 @@ def test_follow_checkpoint_that_cannot_be_written(capsys, monkeypatch, log):
     (["report", "{samples}", "-o", "{ro}/sub/r.md", "--no-figures"], "{ro}/sub/r.md"),
     (["convert", "{samples}", "{ro}/ds"], "{ro}/ds"),
 ])
-def test_read_only_folder(tmp_path_factory, argv, target):
-    import tempfile
-
-    base = Path(tempfile.mkdtemp(prefix="flowkit-ro-"))  # pytest's tmp folders are closed to others
+def test_a_folder_nothing_may_be_written_in(tmp_path, capsys, argv, target):
+    """An immutable folder (``chattr +i``): even root may not create a file in it."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    locked = subprocess.run(["chattr", "+i", str(ro)], capture_output=True, text=True)
+    assert locked.returncode == 0, f"chattr +i is needed for this test: {locked.stderr}"
     try:
-        base.chmod(0o755)
-        ro = base / "ro"
-        ro.mkdir(mode=0o555)
-        ro.chmod(0o555)
         fill = {"samples": str(SAMPLES / "encryption" / VNET), "ro": str(ro)}
-        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                               sys.executable, "-m", "flowkit", *[a.format(**fill) for a in argv]],
-                              capture_output=True, text=True, cwd=REPO, timeout=300,
-                              env={**os.environ, "HOME": str(base), "MPLCONFIGDIR": str(base)})
-        assert proc.returncode == 2 and proc.stdout == ""
-        assert proc.stderr == f"flowkit {argv[0]}: error: cannot write {target.format(**fill)}: Permission denied\n"
+        assert main([a.format(**fill) for a in argv]) == 2
     finally:
-        shutil.rmtree(base)
+        subprocess.run(["chattr", "-i", str(ro)], check=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"flowkit {argv[0]}: error: cannot write {target.format(**fill)}: Operation not permitted\n"
 
 
 @pytest.mark.parametrize("exc, written, message", [
