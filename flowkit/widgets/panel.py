@@ -18,21 +18,29 @@ Examples
 >>> panel.src.value = "10.0.0.0/33"
 >>> panel.error
 "source: '10.0.0.0/33' is not an IP address or CIDR block"
+>>> panel.src.value = ""
+>>> panel.start.value = "10:30"
+>>> panel.error
+"start: '10:30' has no full date, so it is not applied (it would read as today): write the day too, as 2024-05-01T10:30Z"
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
+from datetime import datetime
 from html import escape
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
-from flowkit.addresses import normalize_mac
+from flowkit.addresses import is_mac, normalize_mac
+from flowkit.analysis.keys import protocol_number
 from flowkit.filters import filter_flows
 from flowkit.findings import Finding, json_safe
+from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.widgets.views import SummaryIndex, figure_png, first_rows, rows_html, summary_html, timeline_figure
 
 __all__ = ["FilterPanel", "FILTER_NAMES"]
@@ -45,6 +53,11 @@ _ANY = ""
 _PORTS = re.compile(r"^\s*\d{1,5}\s*(-\s*\d{1,5}\s*)?$")
 _STATE_LABELS = {"B": "B (began)", "C": "C (continuing)", "E": "E (ended)", "D": "D (denied)"}
 _TEXT_LABELS = {"start": "start", "end": "end", "src": "source", "dst": "destination", "ports": "ports"}
+#: Columns whose values are a closed vocabulary: an initial value outside it is a mistake (raised).
+_VOCABULARY = {"direction": DIRECTIONS, "decision": DECISIONS, "state": STATES, "log_type": LOG_TYPES}
+_ABSENT = " (not in these flows)"
+#: Two far-apart defaults: a date part the text does not give comes out different.
+_DEFAULTS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
 
 
 def _present(series: pd.Series) -> list[str]:
@@ -57,15 +70,34 @@ def _present(series: pd.Series) -> list[str]:
     return [str(cats[i]) for i in sorted(seen)]
 
 
-def _time(name: str, text: str) -> pd.Timestamp | None:
+def _has_date(text: str) -> bool:
+    """False when ``text`` reads as a time of day without a full date (``10:30``, ``May 1 10:30``).
+
+    pandas reads such text as today's date (or this year): a filter nobody meant.
+    Text the date parser cannot read at all (``now``, epoch numbers) is left to pandas.
+    """
+    from dateutil import parser
+
+    try:
+        first, second = (parser.parse(text, default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError, TypeError):
+        return True
+    return first.date() == second.date()
+
+
+def _time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | None:
     if not text.strip():
         return None
+    text = text.strip()
     try:
-        ts = pd.Timestamp(text.strip())
+        ts = pd.Timestamp(text)
     except (ValueError, TypeError):
-        raise ValueError(f"{name}: cannot read {text.strip()!r} as a time (use 2024-05-01T10:15Z)") from None
+        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)") from None
     if pd.isna(ts):
-        raise ValueError(f"{name}: cannot read {text.strip()!r} as a time (use 2024-05-01T10:15Z)")
+        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)")
+    if not _has_date(text):
+        raise ValueError(f"{name}: {text!r} has no full date, so it is not applied (it would read as today): "
+                         f"write the day too, as {day}T{ts:%H:%M}Z")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -82,8 +114,12 @@ def _addresses(name: str, text: str) -> list[str] | None:
 def _ports(text: str) -> str | None:
     parts = [p for p in text.split(",") if p.strip()]
     for p in parts:
-        if not _PORTS.match(p) or any(int(x) > 65535 for x in re.findall(r"\d+", p)):
+        numbers = [int(x) for x in re.findall(r"\d+", p)]
+        if not _PORTS.match(p) or any(n > 65535 for n in numbers):
             raise ValueError(f"ports: {p.strip()!r} is not a port or a range (use 443 or 8000-8100)")
+        if len(numbers) == 2 and numbers[0] > numbers[1]:
+            raise ValueError(f"ports: {p.strip()!r} runs backwards, so no port is in it "
+                             f"(use {numbers[1]}-{numbers[0]})")
     return ",".join(p.strip().replace(" ", "") for p in parts) or None
 
 
@@ -119,6 +155,23 @@ class FilterPanel:
     **filters
         Initial values of the controls, named as the arguments of
         :func:`flowkit.filters.filter_flows` (``src="10.10.1.4"``, ``ports=1433``, ...).
+        A value that does not occur in ``flows`` (``encryption="NX_NOT_ACCEPTED"``
+        where nothing was dropped) is still selected, listed as "(not in these
+        flows)": the panel shows the empty selection that matches it and a note
+        says why. A value no flow log can hold (``decision="maybe"``, ``mac="zz"``)
+        raises ValueError.
+
+    Notes
+    -----
+    Bad input in a control shows a message and keeps the previous selection: an
+    address or CIDR that is not one, a port outside 0-65535, a port range that runs
+    backwards (``8100-8000``), a time that cannot be read, a time of day without a
+    date (``10:30``: pandas would read it as today, so it is not applied; write
+    ``2024-05-01T10:30Z``), and a ``start`` that is not before ``end``.
+
+    The summary's bytes count each flow once, as the talker graph does: the C and
+    E counters of its busiest observer, both ways (a flow logged at both ends is
+    not counted twice; see :func:`flowkit.widgets.views.selection_summary`).
 
     Attributes
     ----------
@@ -155,6 +208,7 @@ class FilterPanel:
         self._filters: dict[str, Any] = {}
         self.error: str | None = None
         self.summary_numbers: dict[str, int] = {}
+        self._absent: dict[str, set[Any]] = {}  # initial values that do not occur in flows
         self._summaries = SummaryIndex(flows)
         self._build_controls(flows)
         self._set_initial(filters)
@@ -168,6 +222,7 @@ class FilterPanel:
         text = dict(continuous_update=False, layout=w.Layout(width="260px"),
                     style={"description_width": "80px"})
         lo, hi = (flows["flow_time"].min(), flows["flow_time"].max()) if len(flows) else (None, None)
+        self._day = f"{lo:%Y-%m-%d}" if lo is not None and not pd.isna(lo) else "2024-05-01"  # for messages
         self.start = w.Text(description="start", placeholder=_as_text(lo) or "2024-05-01T10:00Z", **text)
         self.end = w.Text(description="end", placeholder=_as_text(hi) or "2024-05-01T12:00Z", **text)
         self.src = w.Text(description="source", placeholder="address or CIDR, …", **text)
@@ -204,19 +259,44 @@ class FilterPanel:
             if isinstance(control, w.Text):
                 control.value = _as_text(value)
             elif isinstance(control, w.SelectMultiple):
-                wanted = [value] if isinstance(value, str) else list(value)
-                control.value = tuple(v for v in wanted if v in control.options)
+                wanted = [str(v) for v in ([value] if isinstance(value, str) else list(value))]
+                present = list(control.options)
+                missing = [v for v in wanted if v not in present]
+                if missing:
+                    control.options = [(v, v) for v in present] + [(v + _ABSENT, v) for v in missing]
+                    self._absent[name] = set(missing)
+                control.value = tuple(wanted)
             else:
                 values = [v for _, v in control.options]
-                candidate = value
-                if name == "protocol" and isinstance(value, str):
-                    candidate = {"tcp": 6, "udp": 17}.get(value.lower(), value)
-                elif name == "mac":
-                    candidate = normalize_mac(str(value)) or value
+                candidate = self._initial_choice(name, value, values)
                 if candidate not in values:
-                    raise ValueError(f"{name}={value!r} is not among the values in these flows: "
-                                     f"{[v for v in values if v != _ANY]}")
+                    label = {6: "TCP", 17: "UDP"}.get(candidate, str(candidate)) if name == "protocol" else candidate
+                    control.options = tuple(control.options) + ((f"{label}{_ABSENT}", candidate),)
+                    self._absent[name] = {candidate}
                 control.value = candidate
+
+    @staticmethod
+    def _initial_choice(name: str, value: Any, present: list[Any]) -> Any:
+        """The control value of an initial filter; ValueError when it is absent and no flow log could hold it."""
+        if name == "protocol":
+            try:
+                number = protocol_number(value)
+            except (TypeError, ValueError):
+                number = None
+            if number in present:
+                return number
+            if number is None or not 0 <= number <= 255:
+                raise ValueError(f"protocol={value!r} is not a protocol (use 'tcp', 'udp' or a number 0-255)")
+            return number
+        text = (normalize_mac(str(value)) or str(value)) if name == "mac" else str(value)
+        if text in present:
+            return text
+        if name == "mac" and not is_mac(text):
+            raise ValueError(f"mac={value!r} is not a MAC address (12 hex digits, as 00-0D-3A-00-01-01)")
+        if name in _VOCABULARY and text not in _VOCABULARY[name]:
+            raise ValueError(f"{name}={value!r} is not a {name.replace('_', ' ')}: "
+                             f"one of {list(_VOCABULARY[name])}")
+        return text
 
     def _build_layout(self) -> None:
         self.message = w.HTML(layout=w.Layout(min_height="0px"))
@@ -265,9 +345,13 @@ class FilterPanel:
         >>> p.read_controls()
         {'ports': '22,80-81'}
         """
+        start, end = _time("start", self.start.value, self._day), _time("end", self.end.value, self._day)
+        if start is not None and end is not None and start >= end:
+            raise ValueError(f"start ({_as_text(start)}) is not before end ({_as_text(end)}): no row can match "
+                             "(rows kept are start <= time < end)")
         args: dict[str, Any] = {
-            "start": _time("start", self.start.value),
-            "end": _time("end", self.end.value),
+            "start": start,
+            "end": end,
             "src": _addresses("source", self.src.value),
             "dst": _addresses("destination", self.dst.value),
             "ports": _ports(self.ports.value),
@@ -294,13 +378,27 @@ class FilterPanel:
             self._show_error(exc)
             return
         self.error = None
-        self.message.value = ""
+        self.message.value = self._notes_html(args)
         self._value, self._filters = value, args
         self.summary_numbers = self._summaries.summary(value)
         self.table.value = rows_html(value, self.top_rows, vm=self._vm)  # before the summary, which pages wait on
         self.summary.value = summary_html(self.summary_numbers, len(self._flows))
         if self.draw:
             self._draw()
+
+    def _notes_html(self, args: dict[str, Any]) -> str:
+        """A note for each selected value that does not occur in the flows (why the view is empty)."""
+        notes = []
+        for name, absent in self._absent.items():
+            chosen = args.get(name)
+            chosen = set(chosen) if isinstance(chosen, (list, tuple)) else {chosen}
+            for value in sorted(chosen & absent, key=str):
+                notes.append(f"{name.replace('_', ' ')} {value!r} does not occur in these flows, so no row "
+                             "matches it: pick another value, or 'any'")
+        if not notes:
+            return ""
+        return ("<div class='flowkit-note' style='color:#8a6d00'>&#9432; "
+                + "<br>".join(escape(n) for n in notes) + ".</div>")
 
     def _show_error(self, exc: Exception) -> None:
         text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
@@ -331,8 +429,13 @@ class FilterPanel:
         return draw_talker_graph(G, figsize=(6.0, 4.5), max_labels=15)
 
     # -- export -------------------------------------------------------------------------------
-    def finding(self, max_rows: int = 1000) -> Finding:
+    def finding(self, max_rows: int | None = None) -> Finding:
         """The current view as a :class:`flowkit.findings.Finding` (for a report).
+
+        ``evidence["rows"]`` holds every selected row, earliest first (a report's
+        own ``max_rows`` limits what its HTML shows; CSV and XLSX get every row).
+        With ``max_rows`` only the earliest ``max_rows`` rows are kept, and the
+        summary says so.
 
         Examples
         --------
@@ -343,15 +446,20 @@ class FilterPanel:
         args = json_safe(self._filters)
         described = ", ".join(f"{k}={_as_text(v)}" for k, v in args.items()) or "no filter"
         n = self.summary_numbers
+        selected = len(self._value)
+        kept = selected if max_rows is None else min(selected, max(int(max_rows), 0))
         figures: dict[str, Any] = {"timeline": timeline_figure(self._value)}
-        if 0 < len(self._value) <= self.max_graph_rows:
+        if 0 < selected <= self.max_graph_rows:
             figures["talker_graph"] = self._graph_figure()
+        summary = (f"{n['rows']:,} of {len(self._flows):,} rows, {n['flows']:,} flows, {n['bytes']:,} bytes "
+                   f"(each flow counted once), {n['denied']:,} denied tuples ({described}).")
+        if kept < selected:
+            summary += f" The evidence keeps only the earliest {kept:,} of the {selected:,} rows."
         return Finding(
             title=f"Filtered view: {described}", verdict="selection", severity="info",
-            summary=(f"{n['rows']:,} of {len(self._flows):,} rows, {n['flows']:,} flows, {n['bytes']:,} bytes, "
-                     f"{n['denied']:,} denied tuples ({described})."),
-            evidence={"rows": first_rows(self._value, max_rows).reset_index(drop=True)},
-            figures=figures, facts={"filters": args, **n},
+            summary=summary,
+            evidence={"rows": first_rows(self._value, kept).reset_index(drop=True)},
+            figures=figures, facts={"filters": args, **n, "evidence_rows": kept},
         )
 
     def export(self) -> Finding | None:
@@ -368,8 +476,34 @@ class FilterPanel:
         self.message.value = f"<div class='flowkit-exported'>Added &ldquo;{escape(finding.title)}&rdquo; to the report.</div>"
         return finding
 
+    def snapshot_html(self) -> str:
+        """A static HTML copy of the panel as it is now: a note, the summary, the table and the charts.
+
+        Shown where the live widget cannot be (an HTML export of the notebook, a
+        notebook viewer): filtering needs the running notebook.
+
+        Examples
+        --------
+        >>> from flowkit.schema import empty_frame
+        >>> "needs the live notebook" in FilterPanel(empty_frame(), draw=False).snapshot_html()
+        True
+        """
+        described = ", ".join(f"{k}={_as_text(v)}" for k, v in json_safe(self._filters).items()) or "no filter"
+        images = "".join(
+            f"<img alt='{name}' style='max-width:560px' src='data:image/png;base64,"
+            f"{base64.b64encode(image.value).decode('ascii')}'>"
+            for name, image in (("timeline", self.timeline), ("talkers", self.graph)) if image.value)
+        note = ("<p class='flowkit-static-note' style='color:#555'><b>Filter panel, as it was when the notebook ran</b>"
+                f" ({escape(described)}). This copy is static: filtering needs the live notebook "
+                "(open it in JupyterLab with <code>make lab</code> and run it).</p>")
+        return (f"<div class='flowkit-filter-panel-static'>{note}{self.message.value}{self.summary.value}"
+                f"{self.table.value}<div>{images}</div></div>")
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):  # the live widget where it can be shown, a static copy elsewhere
+            bundle = {**bundle, "text/html": self.snapshot_html()}
+        return bundle
 
     def __repr__(self) -> str:
         return f"FilterPanel({len(self._value):,} of {len(self._flows):,} rows, filters={self._filters!r})"

@@ -84,7 +84,9 @@ def serve(argv: Sequence[str], ready_path: str, name: str, *, timeout: float = 9
     port, token = free_port(), secrets.token_hex(16)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}.log"
-    env = dict(os.environ, FLOWKIT_DATA=str(SAMPLES), PYTHONUNBUFFERED="1")
+    # FLOWKIT_DATA names a user's logs: unset, every notebook reads its own sample scenario.
+    env = {k: v for k, v in os.environ.items() if k not in ("FLOWKIT_DATA", "FLOWKIT_INVENTORY")}
+    env["PYTHONUNBUFFERED"] = "1"
     args = [a.format(port=port, token=token) for a in argv]
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -39,16 +39,24 @@ def connectivity_flows() -> pd.DataFrame:
 def numbers(connectivity_flows: pd.DataFrame) -> Callable[..., dict[str, int]]:
     """``numbers(**filters)``: the summary the panel must show, computed here from ``filter_flows``.
 
-    Flows, bytes and denied are counted with plain pandas, not with the panel's code.
+    Flows, bytes and denied are counted with plain pandas, not with the panel's code. Bytes
+    count each flow once, as the talker graph does: per flow, the largest sum of C and E
+    counters of one observer (NIC, log type, NSG), sent and received each.
     """
     from flowkit.filters import filter_flows
 
+    key = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol"]
+
     def compute(**filters: Any) -> dict[str, int]:
         rows = filter_flows(connectivity_flows, **filters)
-        counted = rows["state"].isin(["C", "E"])
-        both_ways = rows["bytes_sent"].astype("Float64").fillna(0) + rows["bytes_received"].astype("Float64").fillna(0)
+        counted = rows[rows["state"].isin(["C", "E"]) & rows["packets_sent"].notna()]
+        counters = counted[key + ["mac", "log_type", "resource_id", "bytes_sent", "bytes_received"]].astype(
+            {"bytes_sent": "float64", "bytes_received": "float64"})
+        per_observer = counters.groupby(key + ["mac", "log_type", "resource_id"], observed=True, dropna=False)[
+            ["bytes_sent", "bytes_received"]].sum()
+        per_flow = per_observer.groupby(level=list(range(len(key)))).max()
         return {"rows": len(rows),
-                "flows": len(rows[["src_ip", "src_port", "dst_ip", "dst_port", "protocol"]].drop_duplicates()),
-                "bytes": int(both_ways[counted].sum()),
+                "flows": len(rows[key].drop_duplicates()),
+                "bytes": int(per_flow["bytes_sent"].sum() + per_flow["bytes_received"].sum()),
                 "denied": int(((rows["decision"] == "deny") | (rows["state"] == "D")).sum())}
     return compute

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -27,3 +29,18 @@ def notebook_runner(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., d
 def expected() -> Callable[[str], dict[str, Any]]:
     """``expected("connectivity")``: a scenario's documented answers."""
     return lambda scenario: json.loads((SAMPLES / scenario / "expected.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def user_logs(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``user_logs(scenario, *containers)``: a folder of logs as a user has them, copied from a scenario.
+
+    Only the log containers are copied: no inventory, README or expected answers beside them,
+    and no scenario folder name for a notebook to append.
+    """
+    def make(scenario: str, *containers: str) -> Path:
+        dest = tmp_path_factory.mktemp(f"logs-{scenario}")
+        for name in containers:
+            shutil.copytree(SAMPLES / scenario / name, dest / name)
+        return dest
+    return make

@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 SAMPLES = REPO / "data-samples"
 MARKER = "FLOWKIT-VALUES "
+#: Key of the executed notebook's path in what :func:`run_notebook` returns.
+EXECUTED = "_executed"
 
 
 def run_notebook(name: str, workdir: Path, values: dict[str, str], parameters: dict[str, Any] | None = None,
@@ -45,4 +47,17 @@ def run_notebook(name: str, workdir: Path, values: dict[str, str], parameters: d
     executed = nbformat.read(out, as_version=4)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
     line = next(x for x in text.splitlines() if x.startswith(MARKER))
-    return json.loads(line[len(MARKER):])
+    return {**json.loads(line[len(MARKER):]), EXECUTED: str(out)}
+
+
+def displayed(path: str) -> list[str]:
+    """What each code cell of an executed notebook displayed (text/plain and text/html joined), cell by cell."""
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(path, as_version=4)
+    shown = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            parts = [o.get("text", "") for o in cell.outputs if o.output_type == "stream"]
+            parts += [str(o.get("data", {}).get(m, "")) for o in cell.outputs for m in ("text/plain", "text/html")]
+            shown.append("\n".join(parts))
+    return shown

@@ -9,12 +9,14 @@ import re
 import pytest
 
 import flowkit
-from nbrun import NOTEBOOKS, SAMPLES
+from nbrun import EXECUTED, NOTEBOOKS, SAMPLES, displayed
 
 NAMES = ("00-getting-started", "01-connectivity-failures", "02-nsg-vs-vnet", "03-encryption-audit")
 SCENARIO = {"00-getting-started": "connectivity", "01-connectivity-failures": "connectivity",
             "02-nsg-vs-vnet": "nsg-vs-vnet", "03-encryption-audit": "encryption"}
-ENV = {"FLOWKIT_DATA": str(SAMPLES)}
+#: The samples: FLOWKIT_DATA unset (it names the user's logs), no inventory of the user's.
+ENV: dict[str, str | None] = {"FLOWKIT_DATA": None, "FLOWKIT_INVENTORY": None}
+NSG, VNET = "insights-logs-networksecuritygroupflowevent", "insights-logs-flowlogflowevent"
 slow = pytest.mark.slow
 
 
@@ -38,7 +40,10 @@ def test_committed_thin_and_clean(name: str) -> None:
     params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1
     source = "".join(params[0]["source"])
-    assert 'os.environ.get("FLOWKIT_DATA", "../data-samples")' in source and SCENARIO[name] in source
+    # FLOWKIT_DATA is the user's logs, read as they are; the scenario is only the default without it.
+    assert 'os.environ.get("FLOWKIT_DATA") or sample' in source
+    assert f'sample = "../data-samples/{SCENARIO[name]}"' in source
+    assert "os.path.join(os.environ" not in source and 'nics.csv"' not in source  # no sample inventory here
     markdown = sum(len("".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert markdown > 1000, "the reasoning belongs in markdown cells"
 
@@ -58,12 +63,13 @@ def test_calls_only_the_public_api(name: str) -> None:
 
 @slow
 def test_00_getting_started(notebook_runner, expected) -> None:
-    # FLOWKIT_DATA unset: the default "../data-samples" is read from notebooks/.
+    # FLOWKIT_DATA unset: the default "../data-samples/connectivity" is read from notebooks/.
     got = notebook_runner("00-getting-started", {
         "load": "load.to_dict()", "consistent": "load.consistent", "overview": "overview",
         "panel": "panel.summary_numbers", "panel_rows": "len(panel.value)",
         "talkers": "talkers.to_dict('records')", "vms": "sorted(v for v in talkers['vm'] if v)",
-    }, env={"FLOWKIT_DATA": None})
+        "graph_bytes": "sum(d['bytes'] for _, _, d in graph.edges(data=True))",
+    }, env=ENV)
     want = expected("connectivity")["totals"]
     load = got["load"]
     assert (load["files"], load["records"], load["tuples"], load["rows"], load["quarantined"]) == (
@@ -76,6 +82,11 @@ def test_00_getting_started(notebook_runner, expected) -> None:
                             "denied": want["by_log_type"]["vnet"]["tuples_by_state"]["D"]}
     assert got["panel_rows"] == want["tuples"]
     assert set(got["vms"]) == {"web-01", "web-02", "app-01", "app-02", "db-01", "cache-01"}
+    # The panel counts each flow's bytes once, as the talker graph above (and the text) does.
+    assert got["panel"]["bytes"] == got["graph_bytes"]
+    # The text tells the reader to check `consistent`: the notebook shows it.
+    consistent = [text for text in displayed(got[EXECUTED]) if "'consistent'" in text]
+    assert consistent and "True" in consistent[0]
 
 
 @slow
@@ -85,7 +96,7 @@ def test_01_connectivity_default_pair_is_denied_with_evidence(notebook_runner, e
         "observed": "finding.evidence['observations'].groupby(['mac', 'direction', 'decision'], observed=True)"
                     "[['tuples', 'packets_sent', 'packets_received']].sum().reset_index().to_dict('records')",
         "session_states": "sessions.groupby('mac', observed=True)['state_reached'].agg(lambda s: sorted(set(s))).to_dict()",
-        "denied": "denied.facts", "panel": "panel.summary_numbers",
+        "denied": "denied.facts", "panel": "panel.summary_numbers", "panel_filters": "panel.filters",
         "report": "[f.verdict for f in findings.findings]",
     }, env=ENV)
     want = expected("connectivity")
@@ -105,6 +116,8 @@ def test_01_connectivity_default_pair_is_denied_with_evidence(notebook_runner, e
     assert got["panel"]["flows"] == case["flows"]
     assert got["panel"]["rows"] == sum(o["tuples"] for o in case["observed"])
     assert got["report"] == ["denied", "retry-storm"]
+    # The protocol parameter reaches the panel (it was dropped: the panel showed every protocol).
+    assert got["panel_filters"]["protocol"] == 6
 
 
 @slow
@@ -159,3 +172,94 @@ def test_03_encryption_audit_reaches_the_documented_answer(notebook_runner, expe
     assert pairs[("legacy-01", "sec-db-01")] == 0.0 and pairs[("sec-app-01", "sec-db-01")] == 1.0
     assert pairs[("sec-app-01", "sec-app-02")] == 0.0  # NX_LOCAL_DST: same host
 
+
+
+# -- the user's logs: FLOWKIT_DATA is read as it is (it was taken for a folder of scenarios) ----------
+
+@slow
+def test_00_reads_the_users_logs_without_the_sample_inventory(notebook_runner, user_logs, expected) -> None:
+    logs = user_logs("connectivity", VNET)
+    got = notebook_runner("00-getting-started", {
+        "source": "source", "inventory": "inventory is None", "rows": "len(flows)",
+        "vms": "sorted(v for v in talkers['vm'] if v)", "panel_rows": "len(panel.value)",
+    }, env={"FLOWKIT_DATA": str(logs), "FLOWKIT_INVENTORY": None})
+    assert got["source"] == str(logs)
+    assert got["rows"] == got["panel_rows"] == expected("connectivity")["totals"]["tuples"]
+    assert got["inventory"] is True and got["vms"] == []  # the sample's VM names never label the user's addresses
+
+
+@slow
+def test_00_names_vms_from_the_users_inventory(notebook_runner, user_logs) -> None:
+    logs = user_logs("connectivity", VNET)
+    got = notebook_runner("00-getting-started", {"vms": "sorted(v for v in talkers['vm'] if v)"},
+                          env={"FLOWKIT_DATA": str(logs), "FLOWKIT_INVENTORY": str(SAMPLES / "connectivity" / "nics.json")})
+    assert "db-01" in got["vms"]
+
+
+@slow
+def test_00_papermill_source_does_not_take_the_sample_inventory(notebook_runner, user_logs) -> None:
+    logs = user_logs("connectivity", VNET)
+    got = notebook_runner("00-getting-started", {"inventory": "inventory is None"},
+                          parameters={"source": str(logs)}, env=ENV)
+    assert got["inventory"] is True
+
+
+@slow
+def test_01_reads_the_users_logs(notebook_runner, user_logs, expected) -> None:
+    logs = user_logs("connectivity", VNET)
+    case = next(d for d in expected("connectivity")["diagnoses"] if d["verdict"] == "denied")
+    got = notebook_runner("01-connectivity-failures", {"verdict": "verdict", "inventory": "inventory is None",
+                                                       "panel": "panel.summary_numbers"},
+                          env={"FLOWKIT_DATA": str(logs), "FLOWKIT_INVENTORY": None})
+    assert got["verdict"] == "denied" and got["inventory"] is True
+    assert got["panel"]["flows"] == case["flows"]
+
+
+@slow
+@pytest.mark.parametrize("layout", [pytest.param("containers", id="the-two-containers"),
+                                    pytest.param("nested", id="any-folders-split-by-log-type")])
+def test_02_reads_the_users_nsg_and_vnet_logs(notebook_runner, user_logs, expected, layout: str) -> None:
+    logs = user_logs("nsg-vs-vnet", NSG, VNET)
+    if layout == "nested":  # not the container layout: the rows are still split by their log type
+        (logs / "old").mkdir()
+        (logs / "new").mkdir()
+        (logs / NSG).rename(logs / "old" / "nsg")
+        (logs / VNET).rename(logs / "new" / "vnet")
+    got = notebook_runner("02-nsg-vs-vnet", {"verdict": "verdict", "facts": "comparison.facts", "nic": "nic",
+                                             "panel_rows": "len(panel.value)", "rows": "len(flows)"},
+                          env={"FLOWKIT_DATA": str(logs)})
+    totals = expected("nsg-vs-vnet")["totals"]
+    assert got["verdict"] == "ready" and got["facts"]["explained"] == totals["by_cause"]
+    assert got["facts"]["matched"] == totals["by_class"]["matched"]
+    # The sample's NIC is only the default with the sample: on the user's logs the panel covers every NIC.
+    assert got["nic"] is None and got["panel_rows"] == got["rows"]
+
+
+@slow
+def test_02_with_nothing_to_compare_does_not_crash(notebook_runner, user_logs) -> None:
+    logs = user_logs("connectivity", VNET)  # VNet logs only: verdict no-overlap, no differences table
+    got = notebook_runner("02-nsg-vs-vnet", {"verdict": "verdict", "panel_rows": "len(panel.value)",
+                                             "rows": "len(flows)", "panel_error": "panel.error"},
+                          env={"FLOWKIT_DATA": str(logs)})
+    assert got["verdict"] == "no-overlap"
+    assert got["panel_rows"] == got["rows"] and got["panel_error"] is None
+
+
+@slow
+def test_03_with_nothing_dropped_shows_an_empty_panel_with_a_note(notebook_runner, user_logs) -> None:
+    logs = user_logs("connectivity", VNET)  # VNet logs in which nothing was dropped for encryption
+    got = notebook_runner("03-encryption-audit", {"verdict": "audit.verdict", "dropped": "len(dropped)",
+                                                  "panel_rows": "len(panel.value)", "note": "panel.message.value",
+                                                  "inventory": "inventory is None"},
+                          env={"FLOWKIT_DATA": str(logs), "FLOWKIT_INVENTORY": None})
+    assert got["dropped"] == 0 and got["panel_rows"] == 0 and got["inventory"] is True
+    assert "NX_NOT_ACCEPTED" in got["note"] and "does not occur in these flows" in got["note"]
+
+
+@slow
+def test_03_without_vnet_rows_does_not_crash(notebook_runner, user_logs) -> None:
+    logs = user_logs("nsg-vs-vnet", NSG)  # NSG flow logs only: no encryption state at all
+    got = notebook_runner("03-encryption-audit", {"verdict": "audit.verdict", "dropped": "len(dropped)",
+                                                  "panel_rows": "len(panel.value)"},
+                          env={"FLOWKIT_DATA": str(logs), "FLOWKIT_INVENTORY": None})
+    assert got["verdict"] == "no-vnet-data" and got["dropped"] == 0 and got["panel_rows"] == 0

@@ -95,6 +95,10 @@ def test_controls_combine_into_one_filter_call(panel: FilterPanel, flows: pd.Dat
     pytest.param("ports", "https", "ports: 'https' is not a port", id="bad-port"),
     pytest.param("ports", "70000", "ports: '70000'", id="port-too-large"),
     pytest.param("start", "yesterday at noon", "start: cannot read", id="bad-time"),
+    # Read silently as today's date, or as no port at all, before: now a message like any bad input.
+    pytest.param("start", "10:30", "start: '10:30' has no full date", id="time-of-day-without-date"),
+    pytest.param("end", "May 1 10:45", "end: 'May 1 10:45' has no full date", id="date-without-year"),
+    pytest.param("ports", "8100-8000", "ports: '8100-8000' runs backwards", id="reversed-port-range"),
 ])
 def test_bad_input_shows_a_message_instead_of_raising(panel: FilterPanel, flows: pd.DataFrame, control: str,
                                                       text: str, words: str) -> None:
@@ -109,6 +113,63 @@ def test_bad_input_shows_a_message_instead_of_raising(panel: FilterPanel, flows:
     assert len(panel.value) == len(filter_flows(flows, ports=22))
 
 
+def test_time_of_day_message_suggests_the_datas_day(panel: FilterPanel, flows: pd.DataFrame) -> None:
+    panel.start.value = "10:30"  # not applied: the whole table stays selected
+    assert panel.error.endswith("as 2024-05-01T10:30Z") and len(panel.value) == len(flows)
+
+
+def test_start_not_before_end_shows_a_message(panel: FilterPanel, flows: pd.DataFrame) -> None:
+    panel.start.value = "2024-05-01T11:00Z"
+    before = panel.value
+    panel.end.value = "2024-05-01T10:00Z"  # gave 0 rows without a word before
+    assert panel.error is not None and "is not before end" in panel.error
+    assert "flowkit-error" in panel.message.value and panel.value is before
+    panel.end.value = "2024-05-01T11:00Z"  # equal: still nothing can match
+    assert "is not before end" in panel.error
+    panel.end.value = "2024-05-01T11:30Z"
+    assert panel.error is None
+    assert panel.value.index.equals(filter_flows(flows, start="2024-05-01T11:00Z", end="2024-05-01T11:30Z").index)
+
+
+@pytest.mark.parametrize("kwargs, label", [
+    pytest.param({"encryption": "NX_NOT_ACCEPTED"}, "NX_NOT_ACCEPTED (not in these flows)", id="encryption"),
+    pytest.param({"mac": "00-0d-3a-00-09-99"}, "000D3A000999 (not in these flows)", id="mac-of-another-estate"),
+    pytest.param({"log_type": "nsg"}, "nsg (not in these flows)", id="log-type"),
+    pytest.param({"protocol": 47}, "47 (not in these flows)", id="protocol"),
+])
+def test_initial_value_not_in_the_flows_gives_an_empty_panel_with_a_note(flows: pd.DataFrame, kwargs: dict,
+                                                                         label: str) -> None:
+    # Raised ValueError before: notebook 03 crashed on every estate where nothing was dropped.
+    panel = FilterPanel(flows, draw=False, **kwargs)
+    ((name, value),) = kwargs.items()
+    control = getattr(panel, name)
+    assert label in [text for text, _ in control.options]
+    assert len(panel.value) == 0 == len(filter_flows(flows, **kwargs)) and panel.error is None
+    assert "flowkit-note" in panel.message.value and "does not occur in these flows" in panel.message.value
+    assert panel.summary_numbers == {"rows": 0, "flows": 0, "bytes": 0, "denied": 0}
+    control.value = ""  # back to any: everything, and the note goes
+    assert len(panel.value) == len(flows) and panel.message.value == ""
+
+
+def test_initial_rule_not_in_the_flows_is_kept_not_dropped(flows: pd.DataFrame) -> None:
+    # Dropped silently before: the panel showed every rule's rows.
+    panel = FilterPanel(flows, draw=False, rule=["UserRule_DenyWebToSql", "UserRule_NotHere"])
+    assert panel.filters["rule"] == ["UserRule_DenyWebToSql", "UserRule_NotHere"]
+    assert panel.value.index.equals(filter_flows(flows, rule="UserRule_DenyWebToSql").index)
+    assert "UserRule_NotHere" in panel.message.value
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    pytest.param({"decision": "maybe"}, "not a decision", id="decision"),
+    pytest.param({"direction": "sideways"}, "not a direction", id="direction"),
+    pytest.param({"mac": "not-a-mac"}, "not a MAC address", id="mac"),
+    pytest.param({"protocol": "icmpv9"}, "not a protocol", id="protocol"),
+])
+def test_initial_value_no_flow_log_can_hold_raises(flows: pd.DataFrame, kwargs: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        FilterPanel(flows, draw=False, **kwargs)
+
+
 def test_message_is_escaped(panel: FilterPanel) -> None:
     panel.src.value = "<script>alert(1)</script>"
     assert "<script>" not in panel.message.value and "&lt;script&gt;" in panel.message.value
@@ -121,8 +182,8 @@ def test_initial_filters_are_set_on_the_controls(flows: pd.DataFrame) -> None:
                                                  rule="UserRule_DenyWebToSql").index)
     with pytest.raises(TypeError, match="unknown filter"):
         FilterPanel(flows, sorce="10.10.1.4")
-    with pytest.raises(ValueError, match="not among the values"):
-        FilterPanel(flows, decision="maybe")
+    with pytest.raises(ValueError, match="not a decision"):
+        FilterPanel(flows, decision="maybe")  # no flow log has it: a mistake, raised
 
 
 def test_inventory_names_vms_in_the_mac_list_and_table(flows: pd.DataFrame) -> None:
@@ -182,6 +243,52 @@ def test_summary_of_a_table_without_a_default_index(flows: pd.DataFrame) -> None
     shuffled = flows.iloc[::-1]  # index no longer 0..n-1: the panel counts the selection itself
     panel = FilterPanel(shuffled, draw=False, ports="1433")
     assert panel.summary_numbers == selection_summary(filter_flows(flows, ports=1433))
+
+
+def test_export_keeps_every_selected_row(tmp_path: Path) -> None:
+    # 2,000 selected rows: the finding kept the earliest 1,000 while its summary said 2,000.
+    report_module = pytest.importorskip("flowkit.report")
+    n = 2000
+    many = coerce(pd.DataFrame({
+        "flow_time": pd.date_range("2024-05-01T10:00Z", periods=n, freq="s"), "src_ip": ["192.0.2.1"] * n,
+        "dst_ip": ["198.51.100.1"] * n, "src_port": range(30000, 30000 + n), "dst_port": [443] * n,
+        "protocol": [6] * n, "state": ["E"] * n, "decision": ["allow"] * n, "mac": ["000D3A000001"] * n,
+        "packets_sent": [1] * n, "bytes_sent": [100] * n, "packets_received": [1] * n, "bytes_received": [50] * n}))
+    report = report_module.Report(title="All rows", flows=many)
+    panel = FilterPanel(many, report=report, draw=False)
+    finding = panel.export()
+    assert len(finding.evidence["rows"]) == n and finding.facts["evidence_rows"] == n
+    assert finding.evidence["rows"]["src_port"].tolist() == list(range(30000, 30000 + n))  # earliest first
+    assert "2,000 of 2,000 rows" in finding.summary and "only the earliest" not in finding.summary
+    out = Path(report.write(tmp_path / "csv"))
+    table = next(p for p in out.rglob("*.csv") if "rows" in p.name)
+    assert len(pd.read_csv(table)) == n
+    cut = panel.finding(max_rows=500)  # asked for: cut, and the summary says so
+    assert len(cut.evidence["rows"]) == 500 and "only the earliest 500 of the 2,000 rows" in cut.summary
+
+
+def test_bytes_count_each_flow_once_as_the_talker_graph(flows: pd.DataFrame) -> None:
+    from flowkit.analysis.graph import talker_graph
+
+    # A flow seen at both ends was counted at each NIC (78.9 MB against the graph's 39.46 MB).
+    for kwargs in ({}, {"src": "10.10.0.0/16", "dst": "10.10.0.0/16"}, {"start": "2024-05-01T10:30Z"},
+                   {"direction": "inbound"}):
+        panel = FilterPanel(flows, draw=False, **kwargs)
+        G = talker_graph(panel.value)
+        assert panel.summary_numbers["bytes"] == sum(d["bytes"] for _, _, d in G.edges(data=True)), kwargs
+    both_ends = filter_flows(flows, src="10.10.0.0/16", dst="10.10.0.0/16")
+    counted = both_ends[both_ends["state"].isin(["C", "E"])]
+    logged = int(counted["bytes_sent"].sum() + counted["bytes_received"].sum())
+    assert FilterPanel(flows, draw=False, src="10.10.0.0/16", dst="10.10.0.0/16").summary_numbers["bytes"] < logged
+
+
+def test_static_copy_for_html_exports(flows: pd.DataFrame) -> None:
+    panel = FilterPanel(flows, decision="deny")
+    bundle = panel._repr_mimebundle_()
+    html = bundle["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget where it can be shown
+    assert "needs the live notebook" in html and 'data-rows="90"' in html and "decision=deny" in html
+    assert html.count("data:image/png;base64,") == 2 and "<script" not in html
 
 
 def test_export_into_a_flowkit_report_that_writes_html(flows: pd.DataFrame, tmp_path: Path) -> None:
