@@ -23,8 +23,10 @@ def interactive() -> bool:
     >>> isinstance(interactive(), bool)
     True
     """
-    if "ipykernel" in sys.modules:
-        return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        return True  # a running Jupyter kernel (an imported ipykernel module is not one)
     try:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
