@@ -127,3 +127,17 @@ def lab_argv(settings_dir: Path) -> list[str]:
             "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={settings_dir}",
             f"--LabApp.workspaces_dir={workspaces}", *CULL] + (
                 [] if "--ServerApp.allow_root=True" in args else ["--ServerApp.allow_root=True"])
+
+
+#: How long a page may take to load and run a notebook (ms): the kernel starts on a busy machine.
+LOAD_TIMEOUT = 150_000
+
+
+def run_all_in_lab(page, base: str, token: str, name: str) -> None:
+    """Open notebook ``name`` in JupyterLab, wait for its kernel and run every cell."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=LOAD_TIMEOUT)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext",
+                           timeout=LOAD_TIMEOUT)
+    page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.ready; }")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

@@ -12,11 +12,10 @@ from typing import Any, Callable
 
 import pytest
 
-from browser_servers import ARTIFACTS, lab_argv, serve, voila_argv
+from browser_servers import ARTIFACTS, LOAD_TIMEOUT, lab_argv, run_all_in_lab, serve, voila_argv
 
 pytestmark = pytest.mark.slow
 
-LOAD_TIMEOUT = 150_000  # ms: the kernel starts and runs the notebook on a busy machine
 UPDATE_TIMEOUT = 30_000  # ms: one filter change
 
 
@@ -100,12 +99,7 @@ def test_jupyterlab_getting_started_panel(browser: Any, numbers: Callable[..., d
     with serve(lab_argv(tmp_path / "lab-settings"), "/api/status?token={token}", "jupyterlab") as (base, token):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{base}/lab/tree/00-getting-started.ipynb?token={token}", timeout=LOAD_TIMEOUT)
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                                   " && window.jupyterapp.shell.currentWidget.sessionContext",
-                                   timeout=LOAD_TIMEOUT)
-            page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.ready; }")
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            run_all_in_lab(page, base, token, "00-getting-started.ipynb")
             _summary(page).wait_for(timeout=LOAD_TIMEOUT)
             page.locator(".flowkit-filter-panel").scroll_into_view_if_needed()
             _expect_summary(page, numbers())

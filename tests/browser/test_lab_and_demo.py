@@ -14,11 +14,10 @@ from typing import Any, Callable
 
 import pytest
 
-from browser_servers import ARTIFACTS, NOTEBOOKS, lab_argv, serve
+from browser_servers import ARTIFACTS, LOAD_TIMEOUT, NOTEBOOKS, lab_argv, run_all_in_lab, serve
 
 pytestmark = pytest.mark.slow
 
-LOAD_TIMEOUT = 150_000  # ms
 UPDATE_TIMEOUT = 30_000  # ms
 
 
@@ -30,12 +29,7 @@ def test_jupyterlab_saves_tracked_notebooks_without_outputs(browser: Any, tmp_pa
         with serve(lab_argv(tmp_path / "lab-settings"), "/api/status?token={token}", "jupyterlab-save") as (base, token):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             try:
-                page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=LOAD_TIMEOUT)
-                page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                                       " && window.jupyterapp.shell.currentWidget.sessionContext",
-                                       timeout=LOAD_TIMEOUT)
-                page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.ready; }")
-                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                run_all_in_lab(page, base, token, name)
                 page.locator(".flowkit-summary .flowkit-summary-text").wait_for(timeout=LOAD_TIMEOUT)
                 outputs = page.locator(".jp-OutputArea-output").count()
                 assert outputs > 5  # the run produced outputs in the page
