@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import flowkit.memory_pool  # noqa: F401  (Arrow's allocator: see that module)
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
-from flowkit.formats.framing import frame_records, gc_paused
+from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
 from flowkit.formats.strays import stray_tuples
@@ -109,7 +109,7 @@ def _nsg_format_by_fields(rec: Record) -> str:
         for g in rule.flows:
             try:
                 tuples = msgspec.json.decode(bytes(g.flowTuples))
-            except msgspec.DecodeError:
+            except JSON_ERRORS:  # not JSON, or not UTF-8
                 continue  # the group's tuples are quarantined where they are parsed
             first = next((t for t in tuples if isinstance(t, str) and t) if isinstance(tuples, list) else (), None)
             if first is not None:

@@ -321,3 +321,12 @@ def test_one_ipv6_address_written_two_ways_is_one_address():
     frame, report = decode_to_frame(blob([vnet_record([("acl", "r", tuples)])]), "v6.json")
     assert report.rows == 2 and frame["src_ip"].tolist() == ["2001:db8::10", "2001:db8::10"]
     assert frame["src_ip"].nunique() == 1
+
+
+def test_nsg_version_missing_with_a_tuple_array_that_is_not_utf8():
+    record = nsg_record({"A": NSG_V1_TUPLES[:1], "B": NSG_V1_TUPLES[1:]}, version=1)
+    del record["properties"]["Version"]
+    data = json.dumps({"records": [record]}).encode().replace(NSG_V1_TUPLES[0].encode(), b"\x80\x81", 1)
+    frame, report = decode_to_frame(data, "u.json")
+    assert report.consistent and (report.rows, report.quarantined) == (2, 1)
+    assert frame["version"].tolist() == [1, 1]
