@@ -132,10 +132,11 @@ class LoadReport:
         """True when every tuple seen is a row, quarantined, or outside the window."""
         return self.tuples == self.rows + self.quarantined + self.filtered_out
 
-    def summary(self) -> str:
-        """One line in plain words, for warnings and logs."""
-        text = (f"{self.files} file(s), {self.records} record(s), {self.tuples} tuple(s): "
-                f"{self.rows} row(s), {self.quarantined} quarantined")
+    def summary(self, *, records: bool = True) -> str:
+        """One line in plain words, for warnings and logs (``records=False``: a Parquet dataset's
+        report, which keeps rows, not records)."""
+        text = (f"{self.files} file(s), " + (f"{self.records} record(s), " if records else "")
+                + f"{self.tuples} tuple(s): {self.rows} row(s), {self.quarantined} quarantined")
         if self.filtered_out:
             text += f", {self.filtered_out} not selected (time window, log type or MAC)"
         if self.quarantined or self.problems:

@@ -322,7 +322,7 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     report = _report(frame, files, len(every) - len(files), str(source), footers)
     report = _with_quarantine(report, source, _units_read(manifest, files, start_ts, end_ts, log_type), mac)
     if report.quarantined or report.problems:
-        warnings.warn(f"flowkit: {_summary(report)}; see the load report", FlowkitDataWarning, stacklevel=3)
+        warnings.warn(f"flowkit: {report.summary(records=False)}; see the load report", FlowkitDataWarning, stacklevel=3)
     frame.attrs["load_report"] = report
     return (frame, report) if with_report else frame
 
@@ -372,16 +372,6 @@ def _with_quarantine(report: LoadReport, source: str | os.PathLike, units: list[
     quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else report.quarantine
     return replace(report, tuples=tuples, quarantined=quarantined, filtered_out=tuples - report.rows - quarantined,
                    quarantine=quarantine, problems=tuple(problems))
-
-
-def _summary(report: LoadReport) -> str:
-    """:meth:`LoadReport.summary` without records (a dataset keeps rows, not records)."""
-    text = (f"{report.files} file(s), {report.tuples} tuple(s): {report.rows} row(s), "
-            f"{report.quarantined} quarantined")
-    if report.filtered_out:
-        text += f", {report.filtered_out} not selected (time window, log type or MAC)"
-    reasons = ", ".join(f"{k}: {v}" for k, v in report.problem_counts.items())
-    return text + (f" ({reasons})" if reasons else "")
 
 
 def _report(frame: pd.DataFrame, files: list[FileEntry], skipped: int, source: str,
