@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -26,11 +25,11 @@ from flowkit.addresses import normalize_mac
 from flowkit.errors import SourceError
 from flowkit.sources.base import BlobRef, Listing, read_concurrently
 from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc
+from flowkit.sources.patterns import has_magic, match_pattern
 from flowkit.sources.redact import redact, scrub_exception
 
 __all__ = ["LocalSource"]
 
-_GLOB_CHARS = set("*?[")
 #: The name Azure gives every flow-log blob, lower-cased (names are compared lower-cased).
 _BLOB_NAME = "pt1h.json"
 
@@ -99,8 +98,8 @@ class LocalSource:
     def _files(self) -> list[str]:
         found: list[str] = []
         for spec in self.paths:
-            if any(c in spec for c in _GLOB_CHARS) and not os.path.exists(spec):
-                matches = sorted(glob.glob(spec, recursive=True))
+            if has_magic(spec) and not os.path.exists(spec):
+                matches = match_pattern(spec)
                 if not matches:
                     raise SourceError(f"no file matches the pattern {redact(spec)!r}")
                 for m in matches:
@@ -109,7 +108,11 @@ class LocalSource:
             if not os.path.exists(spec):
                 raise SourceError(f"no such file or folder: {redact(spec)!r}")
             found.extend(self._expand(spec))
-        return list(dict.fromkeys(found))  # a file named twice is read once
+        # a file named twice (or reached through a link) is read once, under its first name
+        unique: dict[str, str] = {}
+        for path in found:
+            unique.setdefault(os.path.realpath(path), path)
+        return list(unique.values())
 
     @staticmethod
     def _expand(path: str) -> list[str]:
