@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "fsync_path"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -48,9 +48,34 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_path(path.parent)  # the rename itself reaches the disk
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def fsync_path(path: str | os.PathLike) -> None:
+    """Flush a file, or a folder's entries (after a rename into it), to disk.
+
+    A folder that cannot be opened for this (some file systems refuse) is passed over:
+    the data are then as safe as that file system makes them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fsync_path(tempfile.mkdtemp())
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not os.path.isdir(path):
+            raise
+    finally:
+        os.close(fd)

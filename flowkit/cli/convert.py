@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     out.write(f"units        {report.units_written} written ({report.open_units} still open), "
               f"{report.units_skipped} sealed and unchanged (skipped)\n")
     out.write(f"blobs read   {report.blobs_read}\n")
-    out.write(f"rows         {report.rows_written} in {report.files_written} file(s)\n")
+    kept = (f" ({report.rows_kept} of them kept from blobs converted before and not read now)"
+            if report.rows_kept else "")
+    out.write(f"rows         {report.rows_written} in {report.files_written} file(s){kept}\n")
     if report.load.quarantined or report.load.problems:
         out.write(f"problems     {printable(report.load.summary())}\n")
     return 0

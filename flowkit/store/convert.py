@@ -50,6 +50,7 @@ from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_utc
 from flowkit.sources.resolve import resolve_source
+from flowkit.store.lock import dataset_lock
 from flowkit.store.manifest import (FORMAT_VERSION, MARKER, FileEntry, LocalNames, Manifest, UnitEntry, blob_id,
                                     blob_signature, unit_key_of)
 from flowkit.store.quarantine import of_blobs, read_quarantine, write_quarantine
@@ -309,6 +310,14 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"{dest} is not a folder")
     dest.mkdir(parents=True, exist_ok=True)
+    with dataset_lock(dest):  # one conversion at a time: two would remove each other's files
+        return _convert(src, dest, log_type=log_type, start=start, end=end, progress=progress, now=now,
+                        strict=strict)
+
+
+def _convert(src: Any, dest: Path, *, log_type: str | None, start: Any, end: Any,
+             progress: Callable[[int, int], None] | None, now: Any, strict: bool) -> ConvertReport:
+    """:func:`convert` once the dataset's lock is held."""
     now_ts = to_utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
     listing = src.list_blobs(log_type=log_type, start=to_utc(start), end=to_utc(end))
     names = LocalNames()
@@ -327,7 +336,7 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
         manifest.save(dest)  # before removing the files of the copies it dropped
         if dropped:
             warnings.warn(f"flowkit: {dest} held {dropped} hour(s) twice (the same files converted under two "
-                          f"names by an earlier flowkit); one copy of each is kept", FlowkitDataWarning, stacklevel=2)
+                          f"names by an earlier flowkit); one copy of each is kept", FlowkitDataWarning, stacklevel=4)
     described = src.describe()
     if described not in manifest.sources:
         manifest.sources.append(described)

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from flowkit.atomic import fsync_path
 from flowkit.formats.decode import ARROW_SCHEMA
 from flowkit.sources.base import BlobRef
 from flowkit.store.manifest import MARKER, FileEntry, partition_dir
@@ -182,7 +183,9 @@ class UnitWriter:
                 rel = f"{partition_dir(lt, hour)}/{_file_name(self.key, lt, self.token)}"
                 target = self.dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
+                fsync_path(f["path"])  # on disk before the manifest that names it is
                 os.replace(f["path"], target)
+                fsync_path(target.parent)
                 entries.append(FileEntry(path=rel, log_type=lt, hour=hour.isoformat(), rows=f["rows"],
                                          min_time=f["lo"], max_time=f["hi"], first_blob=self.first_blob))
         finally:
