@@ -27,9 +27,6 @@ Examples
 from __future__ import annotations
 
 import base64
-import ipaddress
-import re
-from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -41,6 +38,8 @@ from flowkit.analysis.keys import protocol_number
 from flowkit.filters import filter_flows
 from flowkit.findings import Finding, json_safe
 from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
+from flowkit.widgets.inputs import as_text as _as_text, parse_addresses as _addresses, parse_ports as _ports
+from flowkit.widgets.inputs import parse_time as _time, present_values as _present
 from flowkit.widgets.views import SummaryIndex, figure_png, first_rows, rows_html, summary_html, timeline_figure
 
 __all__ = ["FilterPanel", "FILTER_NAMES"]
@@ -50,87 +49,11 @@ FILTER_NAMES = ("start", "end", "src", "dst", "ports", "protocol", "direction", 
                 "encryption", "rule", "log_type", "mac")
 
 _ANY = ""
-_PORTS = re.compile(r"^\s*\d{1,5}\s*(-\s*\d{1,5}\s*)?$")
 _STATE_LABELS = {"B": "B (began)", "C": "C (continuing)", "E": "E (ended)", "D": "D (denied)"}
 _TEXT_LABELS = {"start": "start", "end": "end", "src": "source", "dst": "destination", "ports": "ports"}
 #: Columns whose values are a closed vocabulary: an initial value outside it is a mistake (raised).
 _VOCABULARY = {"direction": DIRECTIONS, "decision": DECISIONS, "state": STATES, "log_type": LOG_TYPES}
 _ABSENT = " (not in these flows)"
-#: Two far-apart defaults: a date part the text does not give comes out different.
-_DEFAULTS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
-
-
-def _present(series: pd.Series) -> list[str]:
-    """Category values that occur in ``series``, in category order."""
-    if not isinstance(series.dtype, pd.CategoricalDtype):
-        return sorted(str(v) for v in series.dropna().unique())
-    codes = series.cat.codes.to_numpy()
-    seen = pd.unique(codes[codes >= 0])
-    cats = series.cat.categories
-    return [str(cats[i]) for i in sorted(seen)]
-
-
-def _has_date(text: str) -> bool:
-    """False when ``text`` reads as a time of day without a full date (``10:30``, ``May 1 10:30``).
-
-    pandas reads such text as today's date (or this year): a filter nobody meant.
-    Text the date parser cannot read at all (``now``, epoch numbers) is left to pandas.
-    """
-    from dateutil import parser
-
-    try:
-        first, second = (parser.parse(text, default=d) for d in _DEFAULTS)
-    except (ValueError, OverflowError, TypeError):
-        return True
-    return first.date() == second.date()
-
-
-def _time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | None:
-    if not text.strip():
-        return None
-    text = text.strip()
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)") from None
-    if pd.isna(ts):
-        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)")
-    if not _has_date(text):
-        raise ValueError(f"{name}: {text!r} has no full date, so it is not applied (it would read as today): "
-                         f"write the day too, as {day}T{ts:%H:%M}Z")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _addresses(name: str, text: str) -> list[str] | None:
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    for p in parts:
-        try:
-            ipaddress.ip_network(p, strict=False) if "/" in p else ipaddress.ip_address(p)
-        except ValueError:
-            raise ValueError(f"{name}: {p!r} is not an IP address or CIDR block") from None
-    return parts or None
-
-
-def _ports(text: str) -> str | None:
-    parts = [p for p in text.split(",") if p.strip()]
-    for p in parts:
-        numbers = [int(x) for x in re.findall(r"\d+", p)]
-        if not _PORTS.match(p) or any(n > 65535 for n in numbers):
-            raise ValueError(f"ports: {p.strip()!r} is not a port or a range (use 443 or 8000-8100)")
-        if len(numbers) == 2 and numbers[0] > numbers[1]:
-            raise ValueError(f"ports: {p.strip()!r} runs backwards, so no port is in it "
-                             f"(use {numbers[1]}-{numbers[0]})")
-    return ",".join(p.strip().replace(" ", "") for p in parts) or None
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, set, range)):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else value.isoformat()
-    return str(value)
 
 
 class FilterPanel:

@@ -1,0 +1,143 @@
+"""The filter panel's text boxes read: times, addresses, ports, and the values a column holds.
+
+Each reader raises a :class:`ValueError` whose message names the box and says how to write
+the value; the panel shows it and applies the other filters.
+
+Examples
+--------
+>>> parse_ports(" 443, 8000 - 8100")
+'443,8000-8100'
+>>> parse_addresses("source", "192.0.2.1, 198.51.100.0/24")
+['192.0.2.1', '198.51.100.0/24']
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
+
+_PORTS = re.compile(r"^\s*\d{1,5}\s*(-\s*\d{1,5}\s*)?$")
+#: Two far-apart defaults: a date part the text does not give comes out different.
+_DEFAULTS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
+
+
+def present_values(series: pd.Series) -> list[str]:
+    """Category values that occur in ``series``, in category order (sorted when not categorical).
+
+    Examples
+    --------
+    >>> present_values(pd.Series(pd.Categorical(["deny"], categories=["allow", "deny"])))
+    ['deny']
+    """
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return sorted(str(v) for v in series.dropna().unique())
+    codes = series.cat.codes.to_numpy()
+    seen = pd.unique(codes[codes >= 0])
+    cats = series.cat.categories
+    return [str(cats[i]) for i in sorted(seen)]
+
+
+def has_date(text: str) -> bool:
+    """False when ``text`` reads as a time of day without a full date (``10:30``, ``May 1 10:30``).
+
+    pandas reads such text as today's date (or this year): a filter nobody meant.
+    Text the date parser cannot read at all (``now``, epoch numbers) is left to pandas.
+
+    Examples
+    --------
+    >>> has_date("10:30"), has_date("2024-05-01T10:30Z")
+    (False, True)
+    """
+    from dateutil import parser
+
+    try:
+        first, second = (parser.parse(text, default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError, TypeError):
+        return True
+    return first.date() == second.date()
+
+
+def parse_time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | None:
+    """The UTC time a box holds, None when empty; ``day`` is the date its error message suggests.
+
+    Examples
+    --------
+    >>> parse_time("start", "2024-05-01T12:30+02:00")
+    Timestamp('2024-05-01 10:30:00+0000', tz='UTC')
+    >>> parse_time("start", " ") is None
+    True
+    """
+    if not text.strip():
+        return None
+    text = text.strip()
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)") from None
+    if pd.isna(ts):
+        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)")
+    if not has_date(text):
+        raise ValueError(f"{name}: {text!r} has no full date, so it is not applied (it would read as today): "
+                         f"write the day too, as {day}T{ts:%H:%M}Z")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def parse_addresses(name: str, text: str) -> list[str] | None:
+    """The addresses and CIDR blocks a box holds (comma or space separated), None when empty.
+
+    Examples
+    --------
+    >>> parse_addresses("destination", "2001:db8::1 203.0.113.0/24")
+    ['2001:db8::1', '203.0.113.0/24']
+    """
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    for p in parts:
+        try:
+            ipaddress.ip_network(p, strict=False) if "/" in p else ipaddress.ip_address(p)
+        except ValueError:
+            raise ValueError(f"{name}: {p!r} is not an IP address or CIDR block") from None
+    return parts or None
+
+
+def parse_ports(text: str) -> str | None:
+    """The ports box as ``filter_flows`` takes it (``443,8000-8100``), None when empty.
+
+    Examples
+    --------
+    >>> parse_ports("8100-8000")
+    Traceback (most recent call last):
+    ...
+    ValueError: ports: '8100-8000' runs backwards, so no port is in it (use 8000-8100)
+    """
+    parts = [p for p in text.split(",") if p.strip()]
+    for p in parts:
+        numbers = [int(x) for x in re.findall(r"\d+", p)]
+        if not _PORTS.match(p) or any(n > 65535 for n in numbers):
+            raise ValueError(f"ports: {p.strip()!r} is not a port or a range (use 443 or 8000-8100)")
+        if len(numbers) == 2 and numbers[0] > numbers[1]:
+            raise ValueError(f"ports: {p.strip()!r} runs backwards, so no port is in it "
+                             f"(use {numbers[1]}-{numbers[0]})")
+    return ",".join(p.strip().replace(" ", "") for p in parts) or None
+
+
+def as_text(value: Any) -> str:
+    """An initial filter value as a box shows it (lists comma separated, times in UTC).
+
+    Examples
+    --------
+    >>> as_text([22, 443]), as_text(pd.Timestamp("2024-05-01T10:00Z")), as_text(None)
+    ('22,443', '2024-05-01T10:00:00Z', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set, range)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else value.isoformat()
+    return str(value)
