@@ -1,17 +1,20 @@
-"""Normalising the identifiers that appear in flow logs (MAC addresses).
+"""Normalising the identifiers that appear in flow logs (MAC addresses, IP addresses).
 
 Examples
 --------
 >>> normalize_mac("00-0d-3a-8d-51-b3")
 '000D3A8D51B3'
+>>> canonical_ip("2001:DB8:0:0::9")
+'2001:db8::9'
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 
-__all__ = ["normalize_mac", "is_mac"]
+__all__ = ["normalize_mac", "is_mac", "canonical_ip"]
 
 _SEPARATORS = re.compile(r"[-:.\s]")
 _MAC = re.compile(r"^[0-9A-F]{12}$")
@@ -47,3 +50,28 @@ def is_mac(value: str | None) -> bool:
     (True, False)
     """
     return bool(value) and bool(_MAC.match(value))
+
+
+@lru_cache(maxsize=4096)
+def canonical_ip(value: str) -> str:
+    """An address in the one spelling the flow table keeps; other text as it is (stripped).
+
+    IPv6 in RFC 5952 form (lower case, zeros compressed), except that an IPv4-mapped
+    address keeps its dotted quad (``::ffff:192.0.2.1``, as the reader writes it; Python
+    3.11 would write ``::ffff:c000:201``). IPv4 as it is.
+
+    Examples
+    --------
+    >>> canonical_ip("::FFFF:192.0.2.1"), canonical_ip("::ffff:c000:201"), canonical_ip(" 192.0.2.1 ")
+    ('::ffff:192.0.2.1', '::ffff:192.0.2.1', '192.0.2.1')
+    >>> canonical_ip("not an address")
+    'not an address'
+    """
+    text = str(value).strip()
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return f"::ffff:{address.ipv4_mapped}"
+    return address.compressed

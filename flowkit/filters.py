@@ -21,8 +21,13 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from flowkit.addresses import normalize_mac
+import ipaddress
+
+from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import address_mask, category_mask, protocol_number
+from flowkit.errors import ArgumentError
+from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
+from flowkit.sources.layout import to_utc
 
 __all__ = ["filter_flows", "filter_mask"]
 
@@ -33,9 +38,22 @@ def _as_list(value: object) -> list:
     return list(value)  # type: ignore[arg-type]
 
 
-def _timestamp(value: object) -> pd.Timestamp:
-    ts = pd.Timestamp(value)  # type: ignore[arg-type]
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+def _timestamp(name: str, value: object) -> pd.Timestamp | None:
+    try:
+        return to_utc(value)
+    except ArgumentError as exc:
+        raise ArgumentError(f"{name}: {exc}") from None
+
+
+def _addresses(name: str, value: str | Iterable[str]) -> list[str]:
+    specs = [value] if isinstance(value, str) else [str(v) for v in value]
+    for spec in specs:
+        text = spec.strip()
+        try:
+            ipaddress.ip_network(text, strict=False) if "/" in text else ipaddress.ip_address(text)
+        except ValueError:
+            raise ArgumentError(f"{name}: {spec!r} is not an IP address or CIDR block") from None
+    return specs
 
 
 def _ports(value: int | str | Iterable[int] | range) -> np.ndarray:
@@ -43,13 +61,57 @@ def _ports(value: int | str | Iterable[int] | range) -> np.ndarray:
         out: list[int] = []
         for part in value.split(","):
             part = part.strip()
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                out.extend(range(int(lo), int(hi) + 1))
-            elif part:
-                out.append(int(part))
+            if not part:
+                continue
+            bounds = [b.strip() for b in part.split("-", 1)]
+            if not all(b.isascii() and b.isdigit() for b in bounds):
+                raise ArgumentError(f"ports: {part!r} is not a port or a range (use 443 or 8000-8100)")
+            lo, hi = int(bounds[0]), int(bounds[-1])
+            if hi > 65535:
+                raise ArgumentError(f"ports: {part!r} is not a port or a range (ports run from 0 to 65535)")
+            if lo > hi:
+                raise ArgumentError(f"ports: {part!r} runs backwards, so no port is in it (use {hi}-{lo})")
+            out.extend(range(lo, hi + 1))
         return np.asarray(out, dtype=np.int64)
-    return np.asarray(_as_list(value), dtype=np.int64)
+    numbers = np.asarray(_as_list(value), dtype=np.int64)
+    bad = numbers[(numbers < 0) | (numbers > 65535)]
+    if len(bad):
+        raise ArgumentError(f"ports: {int(bad[0])} is not a port (ports run from 0 to 65535)")
+    return numbers
+
+
+def _protocols(value: int | str | Iterable[int | str]) -> np.ndarray:
+    numbers = []
+    for p in _as_list(value):
+        try:
+            number = protocol_number(p)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not 0 <= number <= 255:
+            raise ArgumentError(f"protocol: {p!r} is not tcp, udp or an IANA protocol number (0-255)")
+        numbers.append(number)
+    return np.asarray(numbers, dtype=np.int64)
+
+
+#: Columns with a closed vocabulary: a value outside it can only be a mistake.
+_VOCABULARY = {"direction": DIRECTIONS, "decision": DECISIONS, "state": STATES, "log_type": LOG_TYPES}
+
+
+def _values(name: str, value: str | Iterable[str]) -> list[str]:
+    values = [str(v) for v in _as_list(value)]
+    allowed = _VOCABULARY.get(name)
+    for v in values if allowed else ():
+        if v not in allowed:
+            raise ArgumentError(f"{name}: {v!r} is not one of {', '.join(allowed)}")
+    return values
+
+
+def _macs(value: str | Iterable[str]) -> list[str]:
+    macs = [normalize_mac(str(m)) or "" for m in _as_list(value)]
+    for given, mac in zip(_as_list(value), macs):
+        if not is_mac(mac):
+            raise ArgumentError(f"mac: {given!r} is not a MAC address (12 hex digits, such as 00-0D-3A-00-01-01)")
+    return macs
 
 
 def filter_mask(
@@ -78,26 +140,26 @@ def filter_mask(
     >>> filter_mask(f, ports="20-25").tolist()
     [True]
     """
+    start_ts, end_ts = _timestamp("start", start), _timestamp("end", end)
     keep = np.ones(len(flows), dtype=bool)
-    if start is not None:
-        keep &= (flows["flow_time"] >= _timestamp(start)).to_numpy()
-    if end is not None:
-        keep &= (flows["flow_time"] < _timestamp(end)).to_numpy()
+    if start_ts is not None:
+        keep &= (flows["flow_time"] >= start_ts).to_numpy()
+    if end_ts is not None:
+        keep &= (flows["flow_time"] < end_ts).to_numpy()
     if src is not None:
-        keep &= address_mask(flows["src_ip"], src)
+        keep &= address_mask(flows["src_ip"], _addresses("src", src))
     if dst is not None:
-        keep &= address_mask(flows["dst_ip"], dst)
+        keep &= address_mask(flows["dst_ip"], _addresses("dst", dst))
     if ports is not None:
         keep &= np.isin(flows["dst_port"].to_numpy(), _ports(ports))
     if protocol is not None:
-        wanted = [protocol_number(p) for p in _as_list(protocol)]
-        keep &= np.isin(flows["protocol"].to_numpy(), np.asarray(wanted, dtype=np.int64))
+        keep &= np.isin(flows["protocol"].to_numpy(), _protocols(protocol))
     for name, value in (("direction", direction), ("decision", decision), ("state", state),
                         ("encryption", encryption), ("rule", rule), ("log_type", log_type)):
         if value is not None:
-            keep &= category_mask(flows[name], [str(v) for v in _as_list(value)])
+            keep &= category_mask(flows[name], _values(name, value))
     if mac is not None:
-        keep &= category_mask(flows["mac"], [normalize_mac(str(m)) or "" for m in _as_list(mac)])
+        keep &= category_mask(flows["mac"], _macs(mac))
     return keep
 
 
@@ -122,6 +184,9 @@ def filter_flows(
 
     ``None`` means "any". Each argument takes one value or a list of values
     (any of them matches). The result keeps the columns, dtypes and categories.
+    A value that cannot match anything by its form (a time without a date, an address
+    that is not one, a port range that runs backwards, ``"Deny"`` for ``"deny"``) is an
+    :class:`~flowkit.errors.ArgumentError` naming the argument, not an empty result.
 
     Parameters
     ----------

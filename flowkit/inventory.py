@@ -26,7 +26,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from flowkit.addresses import normalize_mac
+from flowkit.addresses import canonical_ip, normalize_mac
 from flowkit.errors import FormatError, SourceError
 
 __all__ = ["Inventory", "INVENTORY_COLUMNS", "read_inventory", "inventory_from_records",
@@ -105,14 +105,16 @@ class Inventory:
         return self._lookup("mac", normalize_mac(mac))
 
     def by_ip(self, ip: str) -> dict[str, Any] | None:
-        """The NIC holding this address, as a dict, or None.
+        """The NIC holding this address (any spelling of it), as a dict, or None.
 
         Examples
         --------
         >>> inventory_from_records([{"ip": "10.0.0.4", "vm": "a"}]).by_ip("10.0.0.4")["vm"]
         'a'
+        >>> inventory_from_records([{"ip": "2001:DB8:0::4", "vm": "b"}]).by_ip("2001:db8::4")["vm"]
+        'b'
         """
-        return self._lookup("ip", str(ip))
+        return self._lookup("ip", canonical_ip(str(ip)))
 
     def _networks(self) -> list[tuple[Any, str]]:
         nets = []
@@ -188,6 +190,7 @@ def inventory_from_records(records: Iterable[dict[str, Any]]) -> Inventory:
             else:
                 row[c] = str(v).strip()
         row["mac"] = normalize_mac(row["mac"]) if row["mac"] else None
+        row["ip"] = canonical_ip(row["ip"]) if row["ip"] else None  # as the flow table spells it
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS)).astype(object)
     return Inventory(frame.where(frame.notna(), None))

@@ -32,6 +32,7 @@ __all__ = [
     "empty_frame",
     "dtypes",
     "coerce",
+    "categorical",
 ]
 
 #: Values of the closed categorical columns, in a fixed order so that frames
@@ -188,3 +189,28 @@ def coerce(frame: pd.DataFrame) -> pd.DataFrame:
         if name not in types:
             result[name] = frame[name]
     return result
+
+
+def categorical(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text column of the schema categorical, as the reader gives it.
+
+    Frames joined with ``pd.concat`` (categories that differ become plain text) or
+    anonymised ones hold those columns as text; the investigations work on category
+    codes, so they take their frames through this. A frame whose columns are already
+    categorical is returned as it is (no copy).
+
+    Examples
+    --------
+    >>> joined = pd.DataFrame({"mac": ["000D3A000101"], "log_type": ["vnet"], "dst_port": [443]})
+    >>> {c: str(t) for c, t in categorical(joined).dtypes.items()}
+    {'mac': 'category', 'log_type': 'category', 'dst_port': 'int64'}
+    """
+    text = [name for name, dtype in dtypes().items()
+            if isinstance(dtype, pd.CategoricalDtype) and name in frame
+            and not isinstance(frame[name].dtype, pd.CategoricalDtype)]
+    if not text:
+        return frame
+    out = frame.copy(deep=False)
+    for name in text:
+        out[name] = frame[name].astype("category")
+    return out

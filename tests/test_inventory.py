@@ -52,6 +52,17 @@ def test_csv_prefixes_and_subnet_of():
     assert inv.mac_map("vm")["000D3A000404"] == "legacy-01"
 
 
+def test_ipv6_addresses_are_kept_as_the_flow_table_spells_them(tmp_path):
+    path = tmp_path / "nics.csv"
+    path.write_text("mac,ip,vm\n00-0D-3A-00-01-01,2001:DB8:0:0::4,web-v6\n00-0D-3A-00-01-02,::FFFF:192.0.2.9,dual\n")
+    inv = read_inventory(path)
+    assert inv.nics["ip"].tolist() == ["2001:db8::4", "::ffff:192.0.2.9"]
+    assert inv.by_ip("2001:db8::4")["vm"] == "web-v6" and inv.by_ip("2001:DB8::0:4")["vm"] == "web-v6"
+    assert inv.by_ip("::ffff:c000:209")["vm"] == "dual"
+    flows = coerce(pd.DataFrame({"src_ip": ["2001:db8::4"], "dst_ip": ["2001:db8::5"], "mac": ["000D3A000103"]}))
+    assert enrich(flows, inv)["src_vm"].tolist() == ["web-v6"]
+
+
 def test_arm_properties_nesting_and_single_object():
     nic = {"name": "n1", "properties": {
         "macAddress": "00:0d:3a:00:00:09",

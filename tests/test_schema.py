@@ -37,3 +37,19 @@ def test_coerce_builds_canonical_frames_with_shared_ip_categories():
     assert frame["dst_port"].tolist() == [443, 80] and frame["src_port"].tolist() == [0, 0]
     assert frame["encryption"].tolist() == ["X", "NX_NEW"] and frame["packets_sent"].isna().all()
     assert str(frame["flow_time"].dtype) == str(dtypes()["flow_time"])
+
+
+def test_categorical_turns_text_columns_back_into_categories_and_leaves_a_read_frame_alone():
+    from flowkit.schema import categorical
+
+    joined = pd.concat([coerce(pd.DataFrame({"mac": ["000D3A000101"], "rule": ["A"], "dst_port": [22]})),
+                        coerce(pd.DataFrame({"mac": ["000D3A000102"], "rule": ["B"], "dst_port": [443]}))],
+                       ignore_index=True)
+    assert not isinstance(joined["mac"].dtype, pd.CategoricalDtype)
+    out = categorical(joined)
+    assert out["mac"].tolist() == ["000D3A000101", "000D3A000102"] and out["rule"].tolist() == ["A", "B"]
+    assert all(isinstance(out[c].dtype, pd.CategoricalDtype) for c in ("mac", "rule", "src_ip", "log_type"))
+    assert out["dst_port"].dtype == joined["dst_port"].dtype
+    assert not isinstance(joined["mac"].dtype, pd.CategoricalDtype)  # the input is not changed
+    read = coerce(pd.DataFrame({"mac": ["000D3A000101"]}))
+    assert categorical(read) is read

@@ -34,6 +34,7 @@ from flowkit.analysis.compare_summary import (CAUSES, CLASSES, difference_rows, 
 from flowkit.analysis.keys import category_mask, epoch_ms
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
+from flowkit.schema import categorical
 
 __all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule"]
 
@@ -115,6 +116,8 @@ def compare_nsg_vnet(
     >>> compare_nsg_vnet(empty_frame(), empty_frame()).verdict
     'no-overlap'
     """
+    nsg_flows = categorical(nsg_flows)  # joined or anonymised frames hold text, not categories
+    vnet_flows = None if vnet_flows is None else categorical(vnet_flows)
     if vnet_flows is None:
         vnet_flows = nsg_flows
     nsg_all = nsg_flows.loc[category_mask(nsg_flows["log_type"], "nsg")]

@@ -31,6 +31,7 @@ import pandas as pd
 
 from flowkit.analysis.keys import category_mask, combine_codes, epoch_ms, ip_codes, join_labels, protocol_name
 from flowkit.findings import Finding
+from flowkit.schema import categorical
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -258,9 +259,11 @@ def denied_groups(ids: pd.DataFrame, window_ms: int, names: Mapping[str, Names])
     n = int(group.max()) + 1
     times = col["t"].astype(np.int64)
     sport = col["src_port"].astype(np.int64)
-    # Attempts: distinct (group, src_port, time) events.
-    _, first_idx = np.unique(combine_codes(group, sport, times), return_index=True)
-    ev_group, ev_time = group[first_idx], times[first_idx]
+    # Attempts: distinct (group, src_port, second) events. NSG logs time tuples in whole
+    # seconds and VNet logs in milliseconds: one denial both logged is one attempt.
+    seconds = np.floor_divide(times, 1000)
+    _, first_idx = np.unique(combine_codes(group, sport, seconds), return_index=True)
+    ev_group, ev_time = group[first_idx], seconds[first_idx] * 1000
     order = np.lexsort((ev_time, ev_group))
     ev_group, ev_time = ev_group[order], ev_time[order]
     max_in_window = np.zeros(n, dtype=np.int64)
@@ -389,8 +392,9 @@ def denied_summary(
 ) -> Finding:
     """Denied traffic grouped by (src, dst, dst port, protocol, rule), retry storms flagged.
 
-    An *attempt* is one distinct denied tuple (source port and time): the same
-    denial seen by two observers counts once. A group is a *retry storm* when at
+    An *attempt* is one distinct denied tuple (source port and time, to the second):
+    the same denial seen by two observers counts once, also when one is an NSG flow log
+    (times in seconds) and the other a VNet flow log (milliseconds). A group is a *retry storm* when at
     least ``storm_threshold`` attempts fall within any ``storm_window``.
 
     Parameters
@@ -421,6 +425,7 @@ def denied_summary(
     >>> denied_summary(empty_frame()).verdict
     'none'
     """
+    flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     rows = flows.loc[denied_mask(flows)]
     if rows.empty:
         return _no_denied()

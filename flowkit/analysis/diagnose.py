@@ -30,6 +30,7 @@ from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, co
 from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
+from flowkit.schema import categorical
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -230,6 +231,7 @@ def diagnose(
     >>> diagnose(coerce(pd.DataFrame(rows)), "10.0.0.4", "10.9.9.9").verdict
     'not-observed'
     """
+    flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     proto = protocol_number(protocol)
     window = filter_mask(flows, start=start, end=end)
     scope = flows.loc[window] if not window.all() else flows

@@ -24,7 +24,7 @@ import pandas as pd
 from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_counters, flow_extent, hour_floor,
                                    ip_codes, is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
-from flowkit.schema import ENCRYPTION_STATES
+from flowkit.schema import ENCRYPTION_STATES, categorical
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -231,6 +231,7 @@ def encryption_audit(
     >>> encryption_audit(coerce(pd.DataFrame(rows)), figures=False).facts["unsupported_macs"]
     ['000D3A000404']
     """
+    flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     per_flow = flow_encryption(flows)
     if per_flow.empty:
         return Finding(title="VNet encryption audit", verdict="no-vnet-data", severity="info",

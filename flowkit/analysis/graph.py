@@ -32,6 +32,7 @@ import pandas as pd
 
 from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, flow_counters, ip_codes,
                                    ipv4_ints, join_labels, network_mask, private_mask)
+from flowkit.schema import categorical
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -187,6 +188,7 @@ def talker_graph(
     >>> list(G.edges(data="denied")), G.nodes["000D3A000101"]["ip"]
     ([('192.0.2.9', '000D3A000101', 2)], '10.0.0.4')
     """
+    flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     if by not in GRAPH_BY:
         raise ValueError(f"by must be one of {GRAPH_BY}, not {by!r}")
     G = nx.DiGraph(by=by)
@@ -201,6 +203,8 @@ def talker_graph(
         flows = flows.loc[valid]
         src, dst = src[valid], dst[valid]
         n = len(flows)
+        if n == 0:  # no row names both ends: no edge
+            return G
     src_node = node_id[src]
     dst_node = node_id[dst]
     sport = flows["src_port"].to_numpy()

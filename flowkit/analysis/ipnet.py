@@ -35,15 +35,21 @@ def is_private_ip(address: str) -> bool:
     :attr:`ipaddress.IPv4Address.is_private`: flowkit's samples use them for
     internet peers.
 
+    An IPv4-mapped IPv6 address (``::ffff:10.0.0.4``) is what its IPv4 address is.
+
     Examples
     --------
     >>> is_private_ip("10.10.1.4"), is_private_ip("203.0.113.7"), is_private_ip("not an ip")
     (True, False, False)
+    >>> is_private_ip("::ffff:10.0.0.4")
+    True
     """
     try:
         ip = ipaddress.ip_address(str(address))
     except ValueError:
         return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     return any(ip.version == n.version and ip in n for n in _PRIVATE_NETS)
 
 
@@ -137,6 +143,12 @@ def cidr_labels(addresses: Iterable[str], v4_prefix: int = 24, v6_prefix: int = 
     --------
     >>> cidr_labels(["10.1.2.3", "2001:db8::1", "x"]).tolist()
     ['10.1.2.0/24', '2001:db8::/64', 'x']
+
+    An IPv4-mapped IPv6 address is in the IPv4 network around its IPv4 address, written
+    in the mapped form:
+
+    >>> cidr_labels(["::ffff:10.1.2.3"]).tolist()
+    ['::ffff:10.1.2.0/120']
     """
     texts = list(addresses)
     ok, value = parsed if parsed is not None else ipv4_ints(texts)
@@ -151,6 +163,10 @@ def cidr_labels(addresses: Iterable[str], v4_prefix: int = 24, v6_prefix: int = 
         try:
             ip = ipaddress.ip_address(texts[j])
         except ValueError:
+            continue
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            net = ipaddress.ip_network(f"{ip.ipv4_mapped}/{v4_prefix}", strict=False)
+            out[j] = f"::ffff:{net.network_address}/{v4_prefix + 96}"
             continue
         prefix = v4_prefix if ip.version == 4 else v6_prefix
         out[j] = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from flowkit.addresses import canonical_ip
 from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, network_mask, private_mask
 
 __all__ = [
@@ -276,11 +277,7 @@ def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:
         if "/" in text:
             nets.append(_network_of(text))
         else:
-            try:
-                text = str(ipaddress.ip_address(text))
-            except ValueError:
-                pass
-            keep |= np.asarray(cats == text)
+            keep |= np.asarray(cats == canonical_ip(text))  # the spelling the reader keeps
     if nets:
         v4_int, is_v4 = _ipv4_ints(series.cat.categories)
         for net in nets:

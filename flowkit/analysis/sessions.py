@@ -29,6 +29,7 @@ import pandas as pd
 from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, counted_values, epoch_ms,
                                    ip_codes)
 from flowkit.findings import Finding
+from flowkit.schema import categorical
 
 __all__ = ["flow_sessions", "session_summary", "SESSION_STATES", "SESSION_COLUMNS"]
 
@@ -119,6 +120,7 @@ def flow_sessions(
     >>> s["states"].tolist(), s["packets_sent"].tolist()
     (['BCE', 'BCE'], [10, 10])
     """
+    flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     idle = pd.Timedelta(idle_timeout)
     window = pd.Timedelta(retry_window)
     n = len(flows)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote
 
 import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
     "nsg_blob_name",
     "vnet_blob_name",
     "to_utc",
+    "has_date",
     "hour_overlaps",
     "SKEW",
 ]
@@ -116,6 +118,14 @@ def to_utc(value: object) -> pd.Timestamp | None:
     Traceback (most recent call last):
     ...
     flowkit.errors.ArgumentError: cannot read '2024-13-45' as a time: give ISO 8601 such as 2024-05-01T10:00Z (UTC unless it has an offset)
+
+    A time of day without its date would read as today (pandas' choice), a window nobody
+    meant; it is refused:
+
+    >>> to_utc("10:30")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: '10:30' has no date (it would read as today): give the day too, such as 2024-05-01T10:30Z
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -134,7 +144,36 @@ def to_utc(value: object) -> pd.Timestamp | None:
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
         raise ArgumentError(f"cannot read {shown} as a time: give ISO 8601 such as 2024-05-01T10:00Z "
                             "(UTC unless it has an offset)") from None
+    if isinstance(value, str) and not has_date(value):
+        from flowkit.errors import ArgumentError
+
+        raise ArgumentError(f"{value.strip()!r} has no date (it would read as today): give the day too, "
+                            f"such as 2024-05-01T{ts:%H:%M}Z")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+#: Two far-apart defaults: a date part the text does not give comes out different.
+_DEFAULT_DAYS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
+
+
+def has_date(text: str) -> bool:
+    """False when ``text`` reads as a time of day without a full date (``10:30``, ``May 1 10:30``).
+
+    pandas reads such text as today's date (or this year): a filter nobody meant.
+    Text the date parser cannot read at all (``now``, epoch numbers) is left to pandas.
+
+    Examples
+    --------
+    >>> has_date("10:30"), has_date("2024-05-01T10:30Z"), has_date("May 1")
+    (False, True, False)
+    """
+    from dateutil import parser
+
+    try:
+        first, second = (parser.parse(text, default=d) for d in _DEFAULT_DAYS)
+    except (ValueError, OverflowError, TypeError):
+        return True
+    return first.date() == second.date()
 
 
 def hour_overlaps(hour: pd.Timestamp | None, start: pd.Timestamp | None,

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from flowkit.sources.layout import has_date
+
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
 
 _PORTS = re.compile(r"^\s*\d{1,5}\s*(-\s*\d{1,5}\s*)?$")
-#: Two far-apart defaults: a date part the text does not give comes out different.
-_DEFAULTS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
 
 
 def present_values(series: pd.Series) -> list[str]:
@@ -41,26 +40,6 @@ def present_values(series: pd.Series) -> list[str]:
     seen = pd.unique(codes[codes >= 0])
     cats = series.cat.categories
     return [str(cats[i]) for i in sorted(seen)]
-
-
-def has_date(text: str) -> bool:
-    """False when ``text`` reads as a time of day without a full date (``10:30``, ``May 1 10:30``).
-
-    pandas reads such text as today's date (or this year): a filter nobody meant.
-    Text the date parser cannot read at all (``now``, epoch numbers) is left to pandas.
-
-    Examples
-    --------
-    >>> has_date("10:30"), has_date("2024-05-01T10:30Z")
-    (False, True)
-    """
-    from dateutil import parser
-
-    try:
-        first, second = (parser.parse(text, default=d) for d in _DEFAULTS)
-    except (ValueError, OverflowError, TypeError):
-        return True
-    return first.date() == second.date()
 
 
 def parse_time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | None:

@@ -34,6 +34,20 @@ def test_same_denial_seen_twice_counts_once():
     assert f.facts["attempts"] == 1 and f.facts["denied_tuples"] == 2
 
 
+def test_a_denial_in_nsg_seconds_and_vnet_milliseconds_counts_once():
+    """NSG flow logs time tuples in whole seconds, VNet flow logs in milliseconds."""
+    one = _scan(1, 60, mac=WEB_MAC)[0]
+    vnet = {**one, "flow_time": pd.Timestamp(one["flow_time"]) + pd.Timedelta(milliseconds=606)}
+    nsg = {**one, "log_type": "nsg", "encryption": None, "acl_id": None, "version": 2,
+           "resource_id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n"}
+    later = {**vnet, "flow_time": pd.Timestamp(one["flow_time"]) + pd.Timedelta(seconds=1)}  # a retry
+    f = denied_summary(frame([vnet, nsg, later]))
+    row = f.evidence["denied"].iloc[0]
+    assert (int(row["tuples"]), int(row["attempts"]), int(row["max_in_window"])) == (3, 2, 2)
+    assert row["first_seen"] == pd.Timestamp(one["flow_time"])
+    assert row["last_seen"] == pd.Timestamp(one["flow_time"]) + pd.Timedelta(seconds=1)
+
+
 def test_where_and_acl():
     rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
                       rule="UserRule_DenyWebToSql", acl_id="/x/networkSecurityGroups/nsg-data", mac=DB_MAC)]

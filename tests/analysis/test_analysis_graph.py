@@ -109,6 +109,12 @@ def test_empty_graph():
     assert (G.number_of_nodes(), G.number_of_edges()) == (0, 0)
 
 
+def test_rows_without_both_addresses_give_an_empty_graph():
+    half = frame([tuple_row(0)]).assign(dst_ip=None)
+    G = talker_graph(half)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (0, 0)
+
+
 def _naive(flows: pd.DataFrame) -> dict:
     """Reference: per-row loop (what talker_graph must equal, counted per flow and observer)."""
     per_obs: dict = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from flowkit.errors import ArgumentError
 from flowkit.sources.layout import hour_overlaps, nsg_blob_name, parse_blob_path, to_utc, vnet_blob_name
 
 H = pd.Timestamp("2024-05-01T10:00Z")
@@ -67,6 +68,12 @@ def test_resource_id_from_path():
 ])
 def test_hour_overlaps(start, end, expected):
     assert hour_overlaps(H, to_utc(start), to_utc(end)) is expected
+
+
+@pytest.mark.parametrize("text", ["10:30", "May 1 10:30", "10:30Z", " 23:59:59 "])
+def test_to_utc_refuses_a_time_of_day_without_its_date(text):
+    with pytest.raises(ArgumentError, match=r"has no date \(it would read as today\): give the day too"):
+        to_utc(text)
 
 
 def test_to_utc_treats_naive_as_utc():
