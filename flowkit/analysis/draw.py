@@ -62,6 +62,12 @@ def _layout(G: nx.DiGraph, layout: str, seed: int) -> dict[Any, np.ndarray]:
     return dict(zip(nodes, pos))
 
 
+def _weight(data: dict, weight: str) -> float:
+    """An edge's weight for sizes and widths: 1 when it has none, 0 when unknown (NaN)."""
+    value = float(data.get(weight, 1) or 0)
+    return 0.0 if math.isnan(value) else value
+
+
 def draw_talker_graph(
     G: nx.DiGraph,
     *,
@@ -120,7 +126,7 @@ def draw_talker_graph(
     pos = _layout(G, layout, seed)
     strength = {n: 0.0 for n in G}
     for u, v, d in G.edges(data=True):
-        w = float(d.get(weight, 1) or 0)
+        w = _weight(d, weight)
         strength[u] += w
         strength[v] += w
     top = max(strength.values()) or 1.0
@@ -133,7 +139,7 @@ def draw_talker_graph(
                            alpha=0.9, linewidths=0.5, edgecolors="white", ax=ax)
     edges = [(u, v) for u, v in G.edges() if u != v]
     if edges:
-        max_w = max(float(G.edges[e].get(weight, 1) or 0) for e in edges) or 1.0
+        max_w = max(_weight(G.edges[e], weight) for e in edges) or 1.0
         for denied in (False, True):
             for unencrypted in (False, True):
                 part = [e for e in edges
@@ -141,7 +147,7 @@ def draw_talker_graph(
                         and bool(G.edges[e].get("unencrypted", False)) == unencrypted]
                 if not part:
                     continue
-                widths = [0.5 + 3.0 * math.sqrt(float(G.edges[e].get(weight, 1) or 0) / max_w)
+                widths = [0.5 + 3.0 * math.sqrt(_weight(G.edges[e], weight) / max_w)
                           for e in part]
                 nx.draw_networkx_edges(
                     G, pos, edgelist=part, width=widths,

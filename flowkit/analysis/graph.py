@@ -23,6 +23,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +32,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, flow_counters, ip_codes,
-                                   ipv4_ints, join_labels, network_mask, private_mask)
+from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, counted_flows, flow_counters,
+                                   ip_codes, ipv4_ints, join_labels, network_mask, private_mask)
+from flowkit.errors import FlowkitDataWarning
 from flowkit.schema import categorical
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +56,8 @@ def _learned_macs(flows: pd.DataFrame, src: np.ndarray, dst: np.ndarray, n_ips: 
     """For each address category, the MAC of the NIC that holds it, learned from the rows.
 
     On an outbound row the NIC is the source; on an inbound row, the destination.
-    The most frequent pairing wins; unknown is None.
+    The most frequent pairing wins; unknown is None. Also returns the address categories
+    seen at more than one NIC (overlapping address spaces, or an address that moved).
     """
     macs = flows["mac"]
     mac_codes = _codes(macs)
@@ -63,7 +67,7 @@ def _learned_macs(flows: pd.DataFrame, src: np.ndarray, dst: np.ndarray, n_ips: 
     ok = (ip >= 0) & (mac_codes >= 0)
     result = np.full(n_ips, None, dtype=object)
     if not ok.any():
-        return result
+        return result, np.array([], dtype=np.int64)
     n_macs = int(mac_codes.max()) + 1
     pair = ip[ok] * np.int64(n_macs) + mac_codes[ok]
     ids, uniques = pd.factorize(pair)
@@ -74,14 +78,17 @@ def _learned_macs(flows: pd.DataFrame, src: np.ndarray, dst: np.ndarray, n_ips: 
     cats = np.asarray(macs.cat.categories.astype(str) if isinstance(macs.dtype, pd.CategoricalDtype)
                       else pd.factorize(macs)[1].astype(str), dtype=object)
     result[best_ip[first]] = cats[(uniques[order] % n_macs)[first]]
-    return result
+    shared = np.unique(best_ip[~first])  # addresses paired with more than one MAC
+    return result, shared
 
 
 def _node_table(flows: pd.DataFrame, by: str, src: np.ndarray, dst: np.ndarray, cats: pd.Index,
                 inventory: "Inventory | None", subnet_prefix: tuple[int, int]) -> pd.DataFrame:
     """One row per address category: node label and the node's attributes."""
     ips = np.asarray(cats, dtype=object)
-    mac = _learned_macs(flows, src, dst, len(ips))
+    mac, shared = _learned_macs(flows, src, dst, len(ips))
+    if by == "mac" and len(shared):
+        warn_shared_addresses(ips[shared])
     vm = np.full(len(ips), None, dtype=object)
     nic = np.full(len(ips), None, dtype=object)
     subnet = np.full(len(ips), None, dtype=object)
@@ -114,6 +121,15 @@ def _node_table(flows: pd.DataFrame, by: str, src: np.ndarray, dst: np.ndarray, 
         label = subnet_or_cidr
     return pd.DataFrame({"label": label, "ip": ips, "mac": mac, "vm": vm, "nic": nic,
                          "subnet": subnet_or_cidr, "kind": kind})
+
+
+def warn_shared_addresses(addresses: Any) -> None:
+    """Warn that ``by="mac"`` gives each of these addresses to one NIC though several hold it."""
+    shown = ", ".join(sorted(str(a) for a in addresses)[:5]) + (", …" if len(addresses) > 5 else "")
+    warnings.warn(f"talker_graph(by='mac'): {len(addresses)} address(es) ({shown}) were seen at more than one "
+                  f"NIC (overlapping address spaces, or an address that moved); each node keeps the NIC seen "
+                  f"most often, so flows of the others are drawn at that NIC. Graph each VNet on its own "
+                  f"(filter by target_resource_id or mac) to keep them apart.", FlowkitDataWarning, stacklevel=4)
 
 
 def _join(values: pd.Series, limit: int) -> str:
@@ -166,11 +182,16 @@ def talker_graph(
     -------
     networkx.DiGraph
         Nodes carry ``kind`` (private/public), ``ip`` (addresses, comma-separated),
-        ``mac``, ``vm``, ``nic``, ``subnet`` ("" where unknown), ``flows_out``,
-        ``flows_in``, ``bytes_out``, ``bytes_in``. Edges carry ``flows`` (distinct
-        5-tuples), ``tuples`` (rows), ``packets_sent``, ``bytes_sent`` (source to
+        ``mac``, ``vm``, ``nic``, ``subnet`` ("" where unknown), ``flows_out`` (flows
+        it started), ``flows_in`` (flows it answered), ``bytes_out`` (bytes it sent:
+        requests of the flows it started and replies of those it answered) and
+        ``bytes_in`` (bytes it received). Edges carry ``flows`` (distinct
+        5-tuples), ``tuples`` (rows), ``flows_counted`` (flows whose tuples gave
+        counters), ``packets_sent``, ``bytes_sent`` (source to
         destination), ``packets_received``, ``bytes_received`` (replies),
-        ``bytes`` (both ways), ``denied`` (flows with a deny), ``encrypted_share``
+        ``bytes`` (both ways): sums over the counted flows, NaN where no flow gave
+        counters (NSG v1 logs none; NSG v2 ``B`` tuples leave them empty), never a
+        false 0. ``denied`` (flows with a deny), ``encrypted_share``
         (share of the flows with a VNet encryption state that were ``X``; NaN where
         no state is known, as for NSG logs), ``unencrypted`` (True where a known
         state was not ``X``), ``ports`` and ``rules`` (sorted, comma-separated,
@@ -215,6 +236,7 @@ def talker_graph(
     # both log the same flow at the same NIC).
     # Per observer (NIC, log, NSG): sums of C/E deltas; per flow: the largest observer's.
     flow_counts = flow_counters(flows, fid, n_flows)
+    flow_counted = counted_flows(flows, fid, n_flows)
     deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
     enc = flows["encryption"]
     enc_known = enc.notna().to_numpy()
@@ -239,10 +261,11 @@ def talker_graph(
         "v": np.asarray(edge_pairs) % len(node_labels),
         "flows": per_edge(None).astype(np.int64),
         "tuples": per_edge(None, of_rows=True).astype(np.int64),
-        **{name: per_edge(flow_counts[name]).astype(np.int64) for name in _COUNTERS},
+        "flows_counted": per_edge(flow_counted.astype(float)).astype(np.int64),
+        **{name: per_edge(flow_counts[name]) for name in _COUNTERS},
         "denied": per_edge(flow_deny.astype(float)).astype(np.int64),
     })
-    edges["bytes"] = edges["bytes_sent"] + edges["bytes_received"]
+    finish_counters(edges)
     encrypted = per_edge(flow_x.astype(float))
     known = per_edge(flow_known.astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -271,25 +294,74 @@ def talker_graph(
                  .sort_index())
     else:
         attrs = _node_attrs(node_frame)
-    out_tot = edges.groupby("u").agg(flows_out=("flows", "sum"), bytes_out=("bytes", "sum"))
-    in_tot = edges.groupby("v").agg(flows_in=("flows", "sum"), bytes_in=("bytes", "sum"))
-    attrs = attrs.join(out_tot).join(in_tot).fillna(
-        {"flows_out": 0, "bytes_out": 0, "flows_in": 0, "bytes_in": 0})
-    for col in ("flows_out", "bytes_out", "flows_in", "bytes_in"):
-        attrs[col] = attrs[col].astype(np.int64)
+    attrs = node_totals(attrs, edges)
     labels = np.asarray(node_labels, dtype=object)
     attr_cols = list(attrs.columns)
     node_values = [[("" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
                     for v in attrs[c].tolist()] if attrs[c].dtype == object or c in ("mac", "vm", "nic", "ip")
-                   else attrs[c].tolist() for c in attr_cols]
+                   else attribute_values(attrs[c]) for c in attr_cols]
     G.add_nodes_from(zip(labels[attrs.index.to_numpy()].tolist(),
                          (dict(zip(attr_cols, row)) for row in zip(*node_values))))
     # .tolist() turns numpy scalars into Python ones (what GraphML/GEXF writers need).
     edge_cols = [c for c in edges.columns if c not in ("u", "v")]
-    edge_values = [edges[c].tolist() for c in edge_cols]
+    edge_values = [attribute_values(edges[c]) for c in edge_cols]
     _add_edges(G, labels[edges["u"].to_numpy()].tolist(), labels[edges["v"].to_numpy()].tolist(),
                map(dict, map(zip, [edge_cols] * len(edges), zip(*edge_values))))
     return G
+
+
+#: Byte and packet totals of nodes and edges: ints, NaN where no flow behind them gave counters.
+_TRAFFIC = (*_COUNTERS, "bytes", "bytes_out", "bytes_in")
+
+
+def finish_counters(edges: pd.DataFrame) -> None:
+    """Counter sums of edges whose flows gave none become NaN, and ``bytes`` is added (in place).
+
+    An edge between NSG v1 talkers (no counters in that format) has unknown traffic, not 0.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"flows_counted": [1, 0], "packets_sent": [3.0, 0.0], "bytes_sent": [300.0, 0.0],
+    ...                   "packets_received": [1.0, 0.0], "bytes_received": [60.0, 0.0]})
+    >>> finish_counters(e); e["bytes"].tolist()
+    [360.0, nan]
+    """
+    unknown = edges["flows_counted"].to_numpy() == 0
+    for name in _COUNTERS:
+        edges[name] = np.where(unknown, np.nan, edges[name].to_numpy(np.float64))
+    edges["bytes"] = edges["bytes_sent"] + edges["bytes_received"]
+
+
+def node_totals(attrs: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """Add each node's flows and bytes: ``flows_out``/``flows_in`` (flows it started / answered),
+    ``bytes_out`` (bytes it sent: requests of flows it started, replies of flows it answered) and
+    ``bytes_in`` (bytes it received); NaN where none of its flows gave counters.
+
+    Examples
+    --------
+    >>> attrs = pd.DataFrame(index=[0, 1])
+    >>> edges = pd.DataFrame({"u": [0], "v": [1], "flows": [1], "bytes_sent": [1000.0], "bytes_received": [9.0]})
+    >>> node_totals(attrs, edges)[["bytes_out", "bytes_in"]].values.tolist()
+    [[1000.0, 9.0], [9.0, 1000.0]]
+    """
+    out = edges.groupby("u")
+    inn = edges.groupby("v")
+    sent = pd.concat([out["bytes_sent"].sum(min_count=1), inn["bytes_received"].sum(min_count=1)], axis=1)
+    got = pd.concat([out["bytes_received"].sum(min_count=1), inn["bytes_sent"].sum(min_count=1)], axis=1)
+    attrs = attrs.join(out["flows"].sum().rename("flows_out")).join(inn["flows"].sum().rename("flows_in"))
+    attrs["flows_out"] = attrs["flows_out"].fillna(0).astype(np.int64)
+    attrs["flows_in"] = attrs["flows_in"].fillna(0).astype(np.int64)
+    attrs["bytes_out"] = sent.sum(axis=1, min_count=1).reindex(attrs.index)
+    attrs["bytes_in"] = got.sum(axis=1, min_count=1).reindex(attrs.index)
+    return attrs[[c for c in attrs.columns if c not in ("bytes_out", "flows_in", "bytes_in")]
+                 + ["bytes_out", "flows_in", "bytes_in"]]
+
+
+def attribute_values(column: pd.Series) -> list:
+    """A column as graph attribute values: Python ints where whole, NaN kept, others as they are."""
+    if column.dtype == np.float64 and column.name in _TRAFFIC:
+        return [v if v != v else int(v) for v in column.tolist()]
+    return column.tolist()
 
 
 def _add_edges(G: nx.DiGraph, us: list, vs: list, attrs: Any) -> None:
@@ -339,7 +411,10 @@ def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        node, vm, kind, out, in, total, peers; sorted by total, then node.
+        node, vm, kind, out, in, total, peers; sorted by total, then node. ``out`` and
+        ``in`` sum ``weight`` over the edges a node starts and ends; edges of unknown
+        traffic (NaN, as NSG v1 flows' bytes) are left out, and a node with no known
+        traffic has ``<NA>`` (listed last).
 
     Examples
     --------
@@ -349,15 +424,23 @@ def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.Data
     >>> top_talkers(G, 2)["node"].tolist()
     ['b', 'a']
     """
+    def total(edges: Any) -> Any:
+        known = [d.get(weight, 0) for _, _, d in edges]
+        known = [v for v in known if not (isinstance(v, float) and math.isnan(v))]
+        return int(sum(known)) if known else pd.NA
+
     rows = []
     for node, data in G.nodes(data=True):
-        out_w = sum(d.get(weight, 0) for _, _, d in G.out_edges(node, data=True))
-        in_w = sum(d.get(weight, 0) for _, _, d in G.in_edges(node, data=True))
+        out_w, in_w = total(G.out_edges(node, data=True)), total(G.in_edges(node, data=True))
+        both = [v for v in (out_w, in_w) if v is not pd.NA]
         peers = len(set(G.successors(node)) | set(G.predecessors(node)))
         rows.append({"node": node, "vm": data.get("vm", ""), "kind": data.get("kind", ""),
-                     "out": int(out_w), "in": int(in_w), "total": int(out_w + in_w), "peers": peers})
+                     "out": out_w, "in": in_w, "total": sum(both) if both else pd.NA, "peers": peers})
     frame = pd.DataFrame(rows, columns=["node", "vm", "kind", "out", "in", "total", "peers"])
-    return frame.sort_values(["total", "node"], ascending=[False, True]).head(n).reset_index(drop=True)
+    for column in ("out", "in", "total"):
+        frame[column] = frame[column].astype("Int64")
+    return (frame.sort_values(["total", "node"], ascending=[False, True], na_position="last")
+            .head(n).reset_index(drop=True))
 
 
 def ego(G: nx.DiGraph, node: str, radius: int = 1) -> nx.DiGraph:

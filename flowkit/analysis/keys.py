@@ -27,6 +27,7 @@ from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, networ
 
 __all__ = [
     "flow_extent",
+    "counted_flows",
     "FLOW_KEY",
     "PROTOCOLS",
     "combine_codes",
@@ -439,6 +440,26 @@ def flow_counters(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> dict[st
         rest = ~mine
         rem_f, rem_o, rem_w = rem_f[rest], rem_o[rest], [w[rest] for w in rem_w]
     return out
+
+
+def counted_flows(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> np.ndarray:
+    """Per flow id, whether any of its rows gives counters (missing ones are unknown, not 0).
+
+    NSG v1 tuples and NSG v2 ``B`` tuples carry no counters: a flow seen only through them
+    has unknown traffic, which :func:`flow_counters`' zeros must not stand for.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["B", "B"], "packets_sent": [None, 0], "bytes_sent": [None, 0],
+    ...                          "packets_received": [None, 0], "bytes_received": [None, 0]}))
+    >>> counted_flows(f, np.array([0, 1]), 2).tolist()
+    [False, True]
+    """
+    given = np.zeros(len(flows), dtype=bool)
+    for name in COUNTER_NAMES:
+        given |= flows[name].notna().to_numpy()
+    return np.bincount(fid[given], minlength=n_flows) > 0
 
 
 def join_labels(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int = 20,

@@ -45,7 +45,7 @@ _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 GRAPH_COLUMNS = ["src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision", "state",
                  "encryption", *_COUNTERS, "rule", "mac", "log_type", "resource_id"]
 _SUMS = ("tuples", "denied_tuples", *_COUNTERS)
-_FLAGS = ("deny", "known", "x")
+_FLAGS = ("deny", "known", "x", "given")
 
 
 def _pack(flows: pd.DataFrame) -> np.ndarray:
@@ -99,7 +99,16 @@ def _observer_partials(flows: pd.DataFrame) -> pd.DataFrame:
         **{name: total(c[name]) for name in _COUNTERS},
         "deny": total(deny.astype(float)) > 0, "known": total(f["encryption"].notna().to_numpy(float)) > 0,
         "x": total(category_mask(f["encryption"], "X").astype(float)) > 0,
+        "given": total(_counters_given(f).astype(float)) > 0,
     }, copy=False)  # one block per column: no consolidation copy
+
+
+def _counters_given(flows: pd.DataFrame) -> np.ndarray:
+    """Rows that give counters (NSG v1 and NSG v2 ``B`` tuples do not)."""
+    given = np.zeros(len(flows), dtype=bool)
+    for name in _COUNTERS:
+        given |= flows[name].notna().to_numpy()
+    return given
 
 
 def _partials_meta() -> pd.DataFrame:
@@ -148,7 +157,8 @@ def _pair_table(part: pd.DataFrame) -> pd.DataFrame:
                             names=np.asarray(rule_values, dtype=np.int64))
     return pd.DataFrame({
         "src_h": src[p_rows], "dst_h": dst[p_rows], "flows": by_pair(None),
-        "tuples": by_pair(flow["tuples"]), **{name: by_pair(flow[name]) for name in _COUNTERS},
+        "tuples": by_pair(flow["tuples"]), "flows_counted": by_pair((flow["given"] > 0).astype(float)),
+        **{name: by_pair(flow[name]) for name in _COUNTERS},
         "denied": by_pair((flow["deny"] > 0).astype(float)), "denied_tuples": by_pair(flow["denied_tuples"]),
         "encrypted": by_pair((flow["x"] > 0).astype(float)),
         "encryption_known": by_pair((flow["known"] > 0).astype(float)),
@@ -181,8 +191,8 @@ def _grouped_tuples(group: np.ndarray, value: np.ndarray, n_groups: int,
 
 
 def _pairs_meta() -> pd.DataFrame:
-    cols = ("src_h", "dst_h", "flows", "tuples", *_COUNTERS, "denied", "denied_tuples", "encrypted",
-            "encryption_known")
+    cols = ("src_h", "dst_h", "flows", "tuples", "flows_counted", *_COUNTERS, "denied", "denied_tuples",
+            "encrypted", "encryption_known")
     return pd.DataFrame({**{k: pd.Series([], dtype=np.int64) for k in cols}, "ports": pd.Series([], dtype=object),
                          "rules": pd.Series([], dtype=object)})
 
@@ -323,6 +333,10 @@ def _build(pairs: pd.DataFrame, rules: pd.DataFrame, own: pd.DataFrame, by: str,
         return G
     ips = np.asarray(sorted(set(pairs["src_ip"]) | set(pairs["dst_ip"])), dtype=object)
     index = {ip: i for i, ip in enumerate(ips)}
+    if by == "mac" and not own.empty:
+        macs_of = own.groupby("ip")["mac"].nunique()
+        if (macs_of > 1).any():
+            _g.warn_shared_addresses(macs_of.index[macs_of > 1].tolist())
     nodes = _nodes(ips, _learned(own), by, inventory, subnet_prefix)
     node_id, node_labels = pd.factorize(nodes["label"])
     n_nodes = np.int64(len(node_labels))
@@ -331,14 +345,14 @@ def _build(pairs: pd.DataFrame, rules: pd.DataFrame, own: pd.DataFrame, by: str,
     pair_edge_key = node_id[src].astype(np.int64) * n_nodes + node_id[dst]
     edge_of_pair, edge_pairs = pd.factorize(pair_edge_key)
     n_edges = len(edge_pairs)
-    sums = ("flows", "tuples", *_COUNTERS, "denied", "denied_tuples", "encrypted", "encryption_known")
+    sums = ("flows", "tuples", "flows_counted", *_COUNTERS, "denied", "denied_tuples", "encrypted",
+            "encryption_known")
     edges = pd.DataFrame({"u": np.asarray(edge_pairs) // n_nodes, "v": np.asarray(edge_pairs) % n_nodes})
     totals = pairs[list(sums)].groupby(edge_of_pair).sum()  # edges 0..n-1, in order
     for k in sums:
         edges[k] = totals[k].to_numpy(np.int64)
-    edges = edges[["u", "v", "flows", "tuples", *_COUNTERS, "denied", "denied_tuples", "encrypted",
-                   "encryption_known"]]
-    edges["bytes"] = edges["bytes_sent"] + edges["bytes_received"]
+    edges = edges[["u", "v", *sums]]
+    _g.finish_counters(edges)
     with np.errstate(invalid="ignore", divide="ignore"):
         edges["encrypted_share"] = np.where(edges["encryption_known"] > 0,
                                             edges["encrypted"] / edges["encryption_known"], np.nan)
@@ -358,11 +372,7 @@ def _build(pairs: pd.DataFrame, rules: pd.DataFrame, own: pd.DataFrame, by: str,
         attrs = node_frame.set_index("node")[["ip", "mac", "vm", "nic", "subnet", "kind"]].sort_index()
     else:
         attrs = _g._node_attrs(node_frame)
-    out_tot = edges.groupby("u").agg(flows_out=("flows", "sum"), bytes_out=("bytes", "sum"))
-    in_tot = edges.groupby("v").agg(flows_in=("flows", "sum"), bytes_in=("bytes", "sum"))
-    attrs = attrs.join(out_tot).join(in_tot).fillna({"flows_out": 0, "bytes_out": 0, "flows_in": 0, "bytes_in": 0})
-    for col in ("flows_out", "bytes_out", "flows_in", "bytes_in"):
-        attrs[col] = attrs[col].astype(np.int64)
+    attrs = _g.node_totals(attrs, edges)
     node_names, edge_names = _attribute_names()
     missing = [c for c in edge_names if c not in edges.columns] + [c for c in node_names if c not in attrs.columns]
     if missing:
@@ -371,10 +381,10 @@ def _build(pairs: pd.DataFrame, rules: pd.DataFrame, own: pd.DataFrame, by: str,
     labels = np.asarray(node_labels, dtype=object)
     node_values = [[("" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
                     for v in attrs[c].tolist()] if attrs[c].dtype == object or c in ("mac", "vm", "nic", "ip")
-                   else attrs[c].tolist() for c in node_names]
+                   else _g.attribute_values(attrs[c]) for c in node_names]
     G.add_nodes_from(zip(labels[attrs.index.to_numpy()].tolist(),
                          (dict(zip(node_names, row)) for row in zip(*node_values))))
-    edge_values = [edges[c].tolist() for c in edge_names]
+    edge_values = [_g.attribute_values(edges[c]) for c in edge_names]
     G.add_edges_from(zip(labels[edges["u"].to_numpy()].tolist(), labels[edges["v"].to_numpy()].tolist(),
                          (dict(zip(edge_names, row)) for row in zip(*edge_values))))
     return G

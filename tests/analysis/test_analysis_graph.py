@@ -50,8 +50,9 @@ def test_edges_each_way_without_double_counting():
     assert e["bytes"] == 2400
     assert (e["encrypted_share"], e["unencrypted"]) == (0.5, True)
     assert (e["ports"], e["rules"]) == ("8080,9090", "DefaultRule_AllowVnetOutBound,UserRule_AllowApp")
-    assert set(e) == {"flows", "tuples", "packets_sent", "bytes_sent", "packets_received", "bytes_received",
-                      "bytes", "denied", "encrypted_share", "unencrypted", "ports", "rules"}
+    assert set(e) == {"flows", "tuples", "flows_counted", "packets_sent", "bytes_sent", "packets_received",
+                      "bytes_received", "bytes", "denied", "encrypted_share", "unencrypted", "ports", "rules"}
+    assert e["flows_counted"] == 2 and isinstance(e["bytes_sent"], int)
     assert e["denied"] == 0
     s = G.edges[SCANNER, WEB]
     assert (s["denied"], s["tuples"], s["flows"], s["ports"], s["unencrypted"]) == (3, 3, 3, "22", True)
@@ -60,7 +61,8 @@ def test_edges_each_way_without_double_counting():
 def test_node_attributes():
     G = talker_graph(frame(_rows()), inventory=INVENTORY)
     assert G.nodes[WEB] == {"ip": WEB, "mac": WEB_MAC, "vm": "web-01", "nic": "web-01-nic", "subnet": "snet-web",
-                            "kind": "private", "flows_out": 3, "bytes_out": 6700, "flows_in": 3, "bytes_in": 0}
+                            "kind": "private", "flows_out": 3, "bytes_out": 1300 + 300, "flows_in": 3,
+                            "bytes_in": 1100 + 4000 + 0}  # sent: requests to APP and the internet; got: replies
     assert G.nodes[INTERNET]["kind"] == "public" and G.nodes[INTERNET]["vm"] == ""
     assert G.nodes[SCANNER]["subnet"] == "192.0.2.0/24"
     assert G.graph["by"] == "ip"
@@ -102,6 +104,32 @@ def test_two_nsgs_at_one_nic_are_not_double_counted():
             for n in ("subnet", "nic")]
     e = talker_graph(frame(rows)).edges[WEB, APP]
     assert (e["tuples"], e["flows"], e["packets_sent"]) == (2, 1, 5)
+
+
+def test_flows_without_counters_have_unknown_traffic_not_zero(tmp_path):
+    v1 = dict(log_type="nsg", version=1, state=None, encryption=None, acl_id=None, resource_id="/x/nsg-web")
+    rows = [tuple_row(0, sport=1, **v1),  # NSG v1: no counters at all
+            tuple_row(0, sport=2, dport=9090, **{**v1, "version": 2, "state": "B"}),  # NSG v2 B: empty
+            tuple_row(0, dst=INTERNET, dport=443, sport=3, **v1),
+            tuple_row(0, dst=INTERNET, dport=443, sport=4, counters=(3, 300, 4, 4000),
+                      **{**v1, "version": 2, "state": "E"})]
+    G = talker_graph(frame(rows))
+    e = G.edges[WEB, APP]
+    assert (e["flows"], e["flows_counted"]) == (2, 0)
+    assert all(math.isnan(e[c]) for c in ("packets_sent", "bytes_sent", "packets_received", "bytes_received", "bytes"))
+    i = G.edges[WEB, INTERNET]
+    assert (i["flows"], i["flows_counted"], i["bytes_sent"], i["bytes_received"]) == (2, 1, 300, 4000)
+    assert math.isnan(G.nodes[APP]["bytes_in"]) and math.isnan(G.nodes[APP]["bytes_out"])
+    assert (G.nodes[WEB]["bytes_out"], G.nodes[WEB]["bytes_in"]) == (300, 4000)  # the known part only
+    top = top_talkers(G, 3)
+    assert top["node"].tolist() == [WEB, INTERNET, APP]
+    assert top["total"].tolist()[:2] == [4300, 4300] and top["total"].isna().tolist() == [False, False, True]
+    assert str(top["total"].dtype) == "Int64"
+    assert to_graphml(G, tmp_path / "g.graphml").exists()  # NaN written as -1, as shares are
+    back = nx.read_graphml(tmp_path / "g.graphml")
+    assert back.edges[WEB, APP]["bytes"] == -1.0 and back.edges[WEB, INTERNET]["bytes"] == 4300
+    fig = draw_talker_graph(G)
+    assert fig is not None
 
 
 def test_empty_graph():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -266,3 +267,35 @@ def test_encryption_counts_dask_names_the_vm_that_cannot_encrypt_not_its_peer(da
     ddf = from_parts([delayed(coerce(pd.DataFrame(rows[i::2]))) for i in range(2)], empty_frame())
     counts = encryption_counts_dask(ddf)
     assert counts == {k: want[k] for k in counts}
+
+
+def test_talker_graph_dask_keeps_unknown_traffic_unknown_and_warns_of_shared_addresses(dask_client,
+                                                                                        tmp_path: Path) -> None:
+    """NSG v1 and NSG v2 B-only flows have no counters (NaN, not 0); 10.0.0.4 is at two NICs."""
+    import warnings
+
+    from flowkit.errors import FlowkitDataWarning
+    from tests.blobs import NSG_V1_TUPLES, NSG_V2_TUPLES, VNET_TUPLES, blob, nsg_record, vnet_record
+
+    files = {"v1.json": nsg_record({"UserRule_v1": NSG_V1_TUPLES}, version=1, mac="000D3A0000A1"),
+             "v2b.json": nsg_record({"UserRule_b": [NSG_V2_TUPLES[3]]}, mac="000D3A0000A2"),
+             "v2.json": nsg_record({"UserRule_v2": NSG_V2_TUPLES[:3]}, mac="000D3A0000A3"),
+             "vnet.json": vnet_record([("acl", "r", VNET_TUPLES)], mac="000D3A0000A4")}
+    for name, record in files.items():
+        (tmp_path / name).write_bytes(blob([record]))
+    frame = read_json(tmp_path)
+    ddf = _dask(tmp_path, partition_bytes=500)
+    assert ddf.npartitions == 4
+    for by in ("ip", "mac", "subnet"):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            mine, theirs = talker_graph_dask(ddf, by), talker_graph(frame, by)
+        assert graph_dict(mine) == graph_dict(theirs), by
+        shared = [w for w in seen if issubclass(w.category, FlowkitDataWarning) and "more than one NIC" in str(w.message)]
+        assert len(shared) == (2 if by == "mac" else 0), by  # one from each engine
+    G = talker_graph_dask(ddf)
+    scan = G.edges["203.0.113.9", "10.0.0.4"]  # v1 and v2 B tuples only: no counters anywhere
+    assert (scan["flows"], scan["flows_counted"]) == (1, 0) and math.isnan(scan["bytes"])
+    web = G.edges["192.0.2.10", "10.0.0.4"]  # v1 (none) and v2 C+E (12+2 packets) at two NICs
+    assert (web["flows"], web["flows_counted"], web["packets_sent"], web["bytes_sent"]) == (1, 1, 14, 3520)
+    assert G.nodes["10.0.0.4"]["bytes_out"] == 9800 + 60 and G.nodes["10.0.0.4"]["bytes_in"] == 3520
