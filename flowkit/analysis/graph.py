@@ -34,7 +34,7 @@ import pandas as pd
 
 from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, counted_flows, flow_counters,
                                    ip_codes, ipv4_ints, join_labels, network_mask, private_mask)
-from flowkit.errors import FlowkitDataWarning
+from flowkit.errors import ArgumentError, FlowkitDataWarning
 from flowkit.schema import categorical
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,6 +123,25 @@ def _node_table(flows: pd.DataFrame, by: str, src: np.ndarray, dst: np.ndarray, 
                          "subnet": subnet_or_cidr, "kind": kind})
 
 
+def check_graph_args(by: str, subnet_prefix: Any) -> None:
+    """Refuse a ``by`` or ``subnet_prefix`` the graph cannot use, naming it.
+
+    Examples
+    --------
+    >>> check_graph_args("subnet", (33, 64))
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: subnet_prefix must be (IPv4 length 0-32, IPv6 length 0-128), not (33, 64)
+    """
+    if by not in GRAPH_BY:
+        raise ArgumentError(f"by must be one of {GRAPH_BY}, not {by!r}")
+    ok = (isinstance(subnet_prefix, (tuple, list)) and len(subnet_prefix) == 2
+          and all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in subnet_prefix)
+          and 0 <= subnet_prefix[0] <= 32 and 0 <= subnet_prefix[1] <= 128)
+    if not ok:
+        raise ArgumentError(f"subnet_prefix must be (IPv4 length 0-32, IPv6 length 0-128), not {subnet_prefix!r}")
+
+
 def warn_shared_addresses(addresses: Any) -> None:
     """Warn that ``by="mac"`` gives each of these addresses to one NIC though several hold it."""
     shown = ", ".join(sorted(str(a) for a in addresses)[:5]) + (", …" if len(addresses) > 5 else "")
@@ -209,9 +228,8 @@ def talker_graph(
     >>> list(G.edges(data="denied")), G.nodes["000D3A000101"]["ip"]
     ([('192.0.2.9', '000D3A000101', 2)], '10.0.0.4')
     """
+    check_graph_args(by, subnet_prefix)
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
-    if by not in GRAPH_BY:
-        raise ValueError(f"by must be one of {GRAPH_BY}, not {by!r}")
     G = nx.DiGraph(by=by)
     n = len(flows)
     if n == 0:

@@ -286,8 +286,7 @@ def talker_graph_dask(
     if not is_dask(flows):
         return _g.talker_graph(flows, by, inventory=inventory, subnet_prefix=subnet_prefix,
                                max_ports=max_ports, max_rules=max_rules)
-    if by not in _g.GRAPH_BY:
-        raise ValueError(f"by must be one of {_g.GRAPH_BY}, not {by!r}")
+    _g.check_graph_args(by, subnet_prefix)
     import dask
 
     flows = flows[GRAPH_COLUMNS]

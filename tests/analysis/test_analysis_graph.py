@@ -252,3 +252,23 @@ def test_draw_empty_and_into_axes():
     assert [t.get_text() for t in ax.texts] == ["no flows"]
     for layout in ("circular", "shell", "kamada_kawai"):
         draw_talker_graph(talker_graph(frame(_rows())), layout=layout)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"by": "nic"}, "by must be one of ('ip', 'mac', 'subnet'), not 'nic'"),
+    ({"subnet_prefix": (33, 64)}, "subnet_prefix must be (IPv4 length 0-32, IPv6 length 0-128), not (33, 64)"),
+    ({"subnet_prefix": (24,)}, "subnet_prefix must be (IPv4 length 0-32, IPv6 length 0-128), not (24,)"),
+    ({"subnet_prefix": (24, 129)}, "subnet_prefix must be (IPv4 length 0-32, IPv6 length 0-128), not (24, 129)"),
+])
+def test_arguments_the_graph_cannot_use_are_named(kwargs, message):
+    from flowkit.errors import ArgumentError
+
+    with pytest.raises(ArgumentError) as info:
+        talker_graph(frame(_rows()), **kwargs)
+    assert str(info.value) == message
+    assert isinstance(info.value, ValueError)  # what it raised before
+
+
+def test_subnet_prefixes_at_their_bounds():
+    G = talker_graph(frame(_rows()), by="subnet", subnet_prefix=(0, 128))
+    assert "0.0.0.0/0" in G
