@@ -1,31 +1,46 @@
 """Keyed pseudonyms, so a report can leave the company.
 
 An :class:`Anonymizer` replaces, in every string it is shown (evidence cells,
-column names, titles, summaries, facts, notes, load-report metadata):
+column and index labels, titles, summaries, facts, notes, sources, load-report
+metadata):
 
-- IPv4 addresses, prefix-preserving (two addresses in one /24 stay in one /24):
-  private ones into ``10.0.0.0/8``, public ones into ``198.18.0.0/15``
-  (RFC 2544: reserved, never routed on the internet);
-- IPv6 addresses into ``2001:db8::/32`` (RFC 3849), prefix-preserving;
-- MAC addresses (``000D3A8D51B3``, ``00-0D-3A-…``, ``00:0d:3a:…``) into 12 hex
-  digits with the locally-administered bit set (``02…``);
+- IP addresses by a pure function of (key, address) that permutes each class
+  onto itself (see :mod:`flowkit.report.anonymize_ip`): private IPv4 stays in its
+  private block (``10/8``, ``172.16/12``, ``192.168/16``…) and public IPv4 stays
+  public, prefix-preserving (hosts of one ``/24`` stay in one ``/24``, distinct
+  ``/24`` stay distinct); IPv6 ULA and link-local stay in ``fc00::/7`` and
+  ``fe80::/10``, other IPv6 goes into ``2001:db8::/32``; ``::ffff:a.b.c.d``
+  keeps its form with the IPv4 address mapped;
+- MAC addresses (``000D3A8D51B3``, ``00-0D-3A-…``, ``00:0d:3a:…``; 12 decimal
+  digits too in a MAC column, after ``macAddress=`` or ``mac``, or with a leading
+  zero) into 12 hex digits with the locally-administered bit set (``02…``);
 - GUIDs (subscriptions, NSG system IDs, aclIDs) into other GUIDs;
-- resource IDs segment by segment: resource types stay, every name becomes
-  ``res-<hash>``; the names so learned (and VM, NIC, subnet, NSG names from
-  evidence columns and facts) are replaced wherever they appear in text;
+- resource IDs segment by segment (resource types stay, every name becomes
+  ``res-<hash>``), VNet blob paths in the short form ``{SUB}_{RG}/{NW}_{NAME}``,
+  and the storage account (and a container not named by Azure) of storage URLs;
+- the names so learned, and VM, NIC, subnet and NSG names from evidence columns,
+  column and index labels of such columns, and facts, wherever they stand as a
+  whole word, whatever their length;
 - user-defined rule names (``UserRule_DenyWebToSql`` -> ``UserRule_res-…``);
   Azure's default rules (``DefaultRule_*``) and ``unspecified`` stay.
 
 Every pseudonym is ``HMAC-SHA256(key, value)``-derived: the same value and key
 give the same pseudonym in every report. The key itself is never written anywhere.
-Well-known platform addresses (168.63.129.16, 169.254.169.254, 0.0.0.0, loopback)
-are kept: they identify nobody and help the reader.
+Well-known addresses (168.63.129.16, 169.254.169.254, ``0.0.0.0/8``, loopback,
+multicast) are kept: they identify nobody and help the reader.
 
 Limits: a name is recognised in free text only once it has been seen in a name or
-rule column, a fact, a resource ID, or given with :meth:`Anonymizer.learn_names`
-(``flowkit report --inventory`` teaches every VM, NIC, subnet and NSG name).
-Local folder names in the sources list stay (their addresses, MACs, GUIDs and
-resource IDs do not). Figures are left out of anonymised reports.
+rule column, a fact, a resource ID, a blob path, a storage URL, or given with
+:meth:`Anonymizer.learn_names` (``flowkit report --inventory`` teaches every VM, NIC,
+subnet and NSG name). A name that is one character, only digits, or a common
+word (``to``, ``ok``, ``in``…) is replaced only where it is a whole value of a
+name column or fact, never in free text. Local folder names in the sources list
+stay (their addresses, MACs, GUIDs and resource IDs do not). A public IPv4
+pseudonym can be someone's real address, and a pseudonym can be the text of
+another real address of the same report (every address shown is a pseudonym).
+MAC, GUID and name pseudonyms are hashes: should two values of one run ever hash
+alike (a 2**-40 chance per pair for MACs and names), the later one takes the
+next candidate. Figures are left out of anonymised reports.
 
 Examples
 --------
@@ -45,16 +60,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 from dataclasses import replace
-from typing import Any, Iterable
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from flowkit.analysis.keys import is_private_ip
 from flowkit.findings import Finding
+from flowkit.report.anonymize_ip import KEPT_ADDRESSES, AddressPseudonyms
+from flowkit.report.anonymize_text import (
+    TOKEN, TOKEN_RE, digit_mac, mac_context, path_names, rewrite_path, rewrite_short, rewrite_url, short_names,
+    split_list, url_names)
+from flowkit.schema import COLUMNS
 
 __all__ = ["Anonymizer", "NAME_COLUMNS", "KEPT_ADDRESSES"]
 
@@ -62,29 +81,32 @@ __all__ = ["Anonymizer", "NAME_COLUMNS", "KEPT_ADDRESSES"]
 NAME_COLUMNS = frozenset({"vm", "src_vm", "dst_vm", "nic", "src_nic", "dst_nic", "subnet", "src_subnet",
                           "dst_subnet", "vnet", "nsg", "nsgs", "nsg_nsgs", "vnet_nsgs", "resource_group",
                           "flow_log", "node"})
-#: Addresses that stay as they are (Azure platform addresses, unspecified, loopback).
-KEPT_ADDRESSES = frozenset({"168.63.129.16", "169.254.169.254", "0.0.0.0", "255.255.255.255", "127.0.0.1",
-                            "::", "::1"})
+_NAME_SUFFIXES = ("_vm", "_nic", "_subnet", "_nsgs")
 _KEPT_WORDS = frozenset({"", "internet", "unknown", "unspecified", "none", "null", "nan", "private", "public"})
+#: Short words of report text: a name equal to one is replaced as a whole field, never in free text.
+_COMMON_WORDS = frozenset({
+    "a", "an", "and", "any", "all", "are", "as", "at", "be", "by", "do", "for", "from", "go", "id", "if", "in",
+    "ip", "is", "it", "me", "my", "nic", "no", "not", "nsg", "nx", "of", "ok", "on", "or", "os", "out", "so",
+    "tcp", "the", "to", "udp", "up", "us", "vm", "we"})
 _ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
-_TOKEN = (
-    r"(?P<path>/subscriptions/[^\s'\"<>,;()\[\]{}|`]+)"
-    r"|(?P<guid>(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-]))"
-    r"|(?P<mac>(?<![0-9A-Fa-f:-])[0-9A-Fa-f]{2}(?:(?P<sep>[-:])[0-9A-Fa-f]{2})(?:(?P=sep)[0-9A-Fa-f]{2}){4}(?![0-9A-Fa-f:-]))"
-    r"|(?P<mac12>(?<![0-9A-Za-z])[0-9A-Fa-f]{12}(?![0-9A-Za-z]))"
-    r"|(?P<ip6>(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
-    r"(?:/\d{1,3}(?!\d))?(?![0-9A-Za-z:]))"
-    r"|(?P<ip4>(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2}(?!\d))?(?!\.?\d))"
-)
-_TOKEN_RE = re.compile(_TOKEN, re.IGNORECASE)
-_PUBLIC_V4 = int(ipaddress.IPv4Address("198.18.0.0"))
-_PRIVATE_V4 = int(ipaddress.IPv4Address("10.0.0.0"))
-_DOC_V6 = int(ipaddress.IPv6Address("2001:db8::"))
+
+def _is_name_label(label: Any) -> bool:
+    low = str(label).lower()
+    return low in NAME_COLUMNS or low.endswith(_NAME_SUFFIXES)
 
 
-def _split_list(value: str) -> list[str]:
-    return [p.strip() for p in re.split(r"[,;]", value) if p.strip()]
+def _is_rule_label(label: Any) -> bool:
+    return "rule" in str(label).lower()
+
+
+def _is_mac_label(label: Any) -> bool:
+    low = str(label).lower()
+    return low in ("mac", "macaddress", "mac_address") or low.endswith("_mac")
+
+
+def _in_free_text(name: str) -> bool:
+    return len(name) > 1 and not name.isdigit() and name not in _COMMON_WORDS
 
 
 class Anonymizer:
@@ -98,7 +120,7 @@ class Anonymizer:
 
     Examples
     --------
-    >>> Anonymizer("k").ip("203.0.113.7").startswith("198.1")
+    >>> Anonymizer("k").ip("203.0.113.7") == Anonymizer("k").ip("203.0.113.7") != "203.0.113.7"
     True
     >>> Anonymizer("k").name("nsg-snet-web") == Anonymizer("k").name("NSG-SNET-WEB")
     True
@@ -111,10 +133,9 @@ class Anonymizer:
         self._key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
         if not self._key:
             raise ValueError("the anonymisation key must not be empty")
-        self._prf: dict[tuple[str, int, int], int] = {}
+        self._addresses = AddressPseudonyms(self._key)
         self._map: dict[tuple[str, str], str] = {}
         self._taken: dict[str, tuple[str, str]] = {}
-        self._originals: set[str] = set()
         self._macs: set[str] = set()
         self._vocab: dict[str, str] = {}
         self._regex: re.Pattern[str] | None = None
@@ -134,38 +155,18 @@ class Anonymizer:
     def _digest(self, kind: str, value: str) -> bytes:
         return hmac.new(self._key, f"{kind}\x00{value}".encode("utf-8"), hashlib.sha256).digest()
 
-    def _bit(self, family: str, depth: int, prefix: int) -> int:
-        k = (family, depth, prefix)
-        bit = self._prf.get(k)
-        if bit is None:
-            bit = self._prf[k] = self._digest(f"pp-{family}-{depth}", str(prefix))[0] & 1
-        return bit
-
-    def _preserve(self, family: str, value: int, bits: int) -> int:
-        """Prefix-preserving keyed permutation of a ``bits``-bit number (Crypto-PAn style)."""
-        out = 0
-        for i in range(bits):
-            bit = (value >> (bits - 1 - i)) & 1
-            out = (out << 1) | (bit ^ self._bit(family, i, value >> (bits - i)))
-        return out
-
-    def _claim(self, kind: str, original: str, candidates: Iterable[str]) -> str:
-        """The first candidate that no other original owns and that is no original itself."""
+    def _claim(self, kind: str, original: str, make: Any) -> str:
+        """The first keyed candidate no other original of this kind owns (the first, but for a hash clash)."""
         k = (kind, original)
         if k in self._map:
             return self._map[k]
-        for cand in candidates:
-            owner = self._taken.get(cand)
-            if (owner is None or owner == k) and cand not in self._originals:
+        i = 1
+        while True:
+            cand = make(self._digest(kind, f"{original}\x00{i}"))
+            if self._taken.get(cand, k) == k:
                 self._map[k] = cand
                 self._taken[cand] = k
                 return cand
-        raise RuntimeError("no pseudonym left")  # pragma: no cover - 2**n candidates
-
-    def _fallbacks(self, kind: str, original: str, make: Any) -> Iterable[str]:
-        i = 1
-        while True:
-            yield make(self._digest(kind, f"{original}\x00{i}"))
             i += 1
 
     # -- one value of each kind -------------------------------------------------------
@@ -174,44 +175,13 @@ class Anonymizer:
 
         Examples
         --------
+        >>> import ipaddress
         >>> anon = Anonymizer("k")
         >>> net = anon.ip("10.20.1.0/24")
         >>> ipaddress.ip_address(anon.ip("10.20.1.4")) in ipaddress.ip_network(net)
         True
         """
-        text, _, plen = str(value).partition("/")
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            return str(value)
-        if str(addr) in KEPT_ADDRESSES:
-            mapped = str(addr)
-        elif addr.version == 4:
-            private = is_private_ip(str(addr))
-            base, span = (_PRIVATE_V4, 24) if private else (_PUBLIC_V4, 17)
-            first = base | (self._preserve("v4", int(addr), 32) & ((1 << span) - 1))
-
-            def make(d: bytes, base: int = base, span: int = span) -> str:
-                return str(ipaddress.IPv4Address(base | (int.from_bytes(d[:4], "big") & ((1 << span) - 1))))
-
-            mapped = self._claim("ip", str(addr), self._chain(str(ipaddress.IPv4Address(first)),
-                                                              self._fallbacks("ip", str(addr), make)))
-        else:
-            first = _DOC_V6 | (self._preserve("v6", int(addr), 128) & ((1 << 96) - 1))
-
-            def make6(d: bytes) -> str:
-                return str(ipaddress.IPv6Address(_DOC_V6 | int.from_bytes(d[:12], "big")))
-
-            mapped = self._claim("ip", str(addr), self._chain(str(ipaddress.IPv6Address(first)),
-                                                              self._fallbacks("ip", str(addr), make6)))
-        if plen.isdigit():
-            return str(ipaddress.ip_network(f"{mapped}/{plen}", strict=False))
-        return mapped
-
-    @staticmethod
-    def _chain(first: str, rest: Iterable[str]) -> Iterable[str]:
-        yield first
-        yield from rest
+        return self._addresses.ip(str(value))
 
     def mac(self, value: str) -> str:
         """Pseudonym of a MAC address: 12 upper-case hex digits starting ``02``.
@@ -222,7 +192,7 @@ class Anonymizer:
         True
         """
         norm = re.sub(r"[-:.\s]", "", str(value)).upper()
-        return self._claim("mac", norm, self._fallbacks("mac", norm, lambda d: "02" + d[:5].hex().upper()))
+        return self._claim("mac", norm, lambda d: "02" + d[:5].hex().upper())
 
     def guid(self, value: str) -> str:
         """Pseudonym of a GUID (the all-zero GUID stays).
@@ -241,7 +211,7 @@ class Anonymizer:
             h = d[:16].hex()
             return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
-        return self._claim("guid", low, self._fallbacks("guid", low, make))
+        return self._claim("guid", low, make)
 
     def name(self, value: str) -> str:
         """Pseudonym of a resource, VM, NIC, subnet or NSG name: ``res-<10 hex>`` (case-insensitive).
@@ -254,7 +224,7 @@ class Anonymizer:
         low = str(value).lower()
         if low in _KEPT_WORDS:
             return str(value)
-        return self._claim("name", low, self._fallbacks("name", low, lambda d: "res-" + d[:5].hex()))
+        return self._claim("name", low, lambda d: "res-" + d[:5].hex())
 
     def rule(self, value: str) -> str:
         """Pseudonym of a rule name; ``DefaultRule_*`` and ``unspecified`` stay.
@@ -278,164 +248,199 @@ class Anonymizer:
         """Remember names (VMs, NSGs, rules…) so they are replaced wherever they appear in text.
 
         Values may be comma- or semicolon-separated lists; addresses, GUIDs and words such
-        as ``internet`` are not names.
+        as ``internet`` are not names. A name of one character, of digits only or that
+        is a common word (``to``, ``ok``) is replaced only as a whole field.
+
+        Examples
+        --------
+        >>> anon = Anonymizer("k")
+        >>> anon.learn_names(["web-01", "db"])
+        >>> "web-01" in anon.text("VM web-01 (10.10.1.4)"), anon.text("db is up") == anon.name("db") + " is up"
+        (False, True)
+        """
+        for value in names:
+            if value is None or not isinstance(value, str):
+                continue
+            for part in split_list(value):
+                low = part.lower()
+                if low in _KEPT_WORDS or low in self._vocab or low.startswith("defaultrule_"):
+                    continue
+                if TOKEN_RE.fullmatch(part):  # an address, MAC, GUID or resource ID
+                    continue
+                self._vocab[low] = self.rule(part) if rules else self.name(part)
+                if _in_free_text(low):
+                    self._regex = None
+
+    def scan(self, text: Any) -> None:
+        """Learn from ``text``: the names in resource IDs, blob paths and storage URLs, MACs named as such."""
+        if not isinstance(text, str):
+            return
+        for m in TOKEN_RE.finditer(text):
+            kind, token = m.lastgroup, m.group(0)
+            if kind == "mac12":
+                norm = token.upper()
+                if digit_mac(norm) or mac_context(text, m.start()):
+                    self._macs.add(norm)
+            elif kind == "path":
+                self.learn_names(path_names(token.rstrip(".")))
+            elif kind == "vshort":
+                self.learn_names(short_names(token.rstrip("."), self._vocab))
+            elif kind == "url":
+                self.learn_names(url_names(token.rstrip(".,;:")))
+
+    # -- text -------------------------------------------------------------------------------
+    def _pattern(self) -> re.Pattern[str]:
+        if self._regex is None:
+            alts = TOKEN
+            words = [w for w in self._vocab if _in_free_text(w)]
+            if words:
+                joined = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                alts = f"(?P<word>(?<![\\w.-])(?:{joined})(?![\\w-]))|" + TOKEN
+            self._regex = re.compile(alts, re.IGNORECASE)
+        return self._regex
+
+    @property
+    def known(self) -> Mapping[str, str]:
+        """The names learned so far (lower case) and their pseudonyms (a read-only view).
 
         Examples
         --------
         >>> anon = Anonymizer("k")
         >>> anon.learn_names(["web-01"])
-        >>> "web-01" in anon.text("VM web-01 (10.10.1.4)")
-        False
+        >>> list(anon.known)
+        ['web-01']
         """
-        for value in names:
-            if value is None or not isinstance(value, str):
-                continue
-            for part in _split_list(value):
-                low = part.lower()
-                if low in _KEPT_WORDS or len(part) < 3 or low in self._vocab:
-                    continue
-                if _TOKEN_RE.fullmatch(part):  # an address, MAC, GUID or resource ID
-                    continue
-                if low.startswith("defaultrule_"):
-                    continue
-                self._vocab[low] = self.rule(part) if rules else self.name(part)
-                self._regex = None
-
-    def scan(self, text: Any) -> None:
-        """Remember the originals in ``text`` (so no pseudonym equals one) and the names in resource IDs."""
-        if not isinstance(text, str):
-            return
-        for m in _TOKEN_RE.finditer(text):
-            kind = m.lastgroup
-            token = m.group(0)
-            if kind in ("ip4", "ip6"):
-                addr = token.partition("/")[0]
-                try:
-                    self._originals.add(str(ipaddress.ip_address(addr)))
-                except ValueError:
-                    pass
-            elif kind in ("mac", "mac12"):
-                norm = re.sub(r"[-:]", "", token).upper()
-                if kind == "mac" or re.search(r"[A-F]", norm):
-                    self._macs.add(norm)
-                    self._originals.add(norm)
-            elif kind == "guid":
-                self._originals.add(token.lower())
-            elif kind == "path":
-                self.learn_names(self._path_names(token.rstrip(".")))
-
-    @staticmethod
-    def _path_names(path: str) -> list[str]:
-        parts = path.split("/")
-        names: list[str] = []
-        i = 1
-        while i < len(parts):
-            seg = parts[i].lower()
-            if "=" in parts[i] or not parts[i]:
-                break
-            if seg == "providers":
-                i += 2
-                continue
-            if i + 1 < len(parts) and "=" not in parts[i + 1] and seg != "subscriptions":
-                names.append(parts[i + 1])
-            i += 2
-        return names
-
-    # -- text -------------------------------------------------------------------------------
-    def _pattern(self) -> re.Pattern[str]:
-        if self._regex is None:
-            alts = _TOKEN
-            if self._vocab:
-                words = "|".join(re.escape(w) for w in sorted(self._vocab, key=len, reverse=True))
-                alts = f"(?P<word>(?<![\\w.-])(?:{words})(?![\\w-]))|" + _TOKEN
-            self._regex = re.compile(alts, re.IGNORECASE)
-        return self._regex
-
-    def _path(self, path: str) -> str:
-        parts = path.split("/")
-        out = list(parts)
-        i = 1
-        while i < len(parts):
-            seg = parts[i].lower()
-            if "=" in parts[i]:
-                out[i:] = [self.text(p) for p in parts[i:]]
-                break
-            if seg == "providers":
-                i += 2
-                continue
-            if i + 1 < len(parts):
-                nxt = parts[i + 1]
-                if "=" in nxt:
-                    i += 1
-                    continue
-                out[i + 1] = self.guid(nxt) if seg == "subscriptions" and _is_guid(nxt) else self.name(nxt)
-            i += 2
-        return "/".join(out)
+        return MappingProxyType(self._vocab)
 
     def _replace(self, m: re.Match[str]) -> str:
         kind, token = m.lastgroup, m.group(0)
         if kind == "word":
             return self._vocab.get(token.lower(), token)
-        if kind == "path":
-            core = token.rstrip(".")
-            return self._path(core) + token[len(core):]
+        if kind in ("path", "vshort", "url"):
+            core = token.rstrip(".,;:") if kind == "url" else token.rstrip(".")
+            rewrite = rewrite_path if kind == "path" else rewrite_short if kind == "vshort" else rewrite_url
+            return rewrite(self, core) + token[len(core):]
         if kind == "guid":
             return self.guid(token)
         if kind == "mac":
             return self.mac(token)
         if kind == "mac12":
             norm = token.upper()
-            return self.mac(norm) if (norm in self._macs or re.search(r"[A-F]", norm)) else token
+            if norm in self._macs or re.search(r"[A-F]", norm) or digit_mac(norm) or mac_context(m.string, m.start()):
+                return self.mac(norm)
+            return token
         return self.ip(token)
 
     def text(self, value: str) -> str:
-        """Replace every address, MAC, GUID, resource ID and known name in ``value``.
+        """Replace every address, MAC, GUID, resource ID, storage account and known name in ``value``.
 
         Examples
         --------
-        >>> Anonymizer("k").text("no addresses here")
+        >>> anon = Anonymizer("k")
+        >>> anon.text("no addresses here")
         'no addresses here'
+        >>> anon.text("mac 002248712345") == "mac " + anon.mac("002248712345")
+        True
         """
         return self._pattern().sub(self._replace, value)
 
+    def _field(self, value: str) -> str:
+        """A name field: each listed name replaced as a whole (also short ones), the rest as text."""
+        parts = re.split(r"([,;]\s*)", value)
+        for i in range(0, len(parts), 2):
+            core = parts[i].strip()
+            if core and core.lower() in self._vocab:
+                parts[i] = parts[i].replace(core, self._vocab[core.lower()])
+            else:
+                parts[i] = self.text(parts[i])
+        return "".join(parts)
+
     # -- structures -------------------------------------------------------------------------
-    def value(self, value: Any) -> Any:
-        """Anonymise a string, or the strings inside lists, tuples and dicts (keys included)."""
+    def value(self, value: Any, key: str = "") -> Any:
+        """Anonymise a string, or the strings inside lists, tuples and dicts (keys included).
+
+        Under a name key (``vm``, ``nsg``, ``rule``…, or ``key`` itself) a string is a
+        name field: a listed name is replaced whatever its length.
+
+        Examples
+        --------
+        >>> anon = Anonymizer("k")
+        >>> anon.learn_names(["ok"])
+        >>> anon.value({"vm": "ok", "verdict": "ok"}) == {"vm": anon.name("ok"), "verdict": "ok"}
+        True
+        """
         if isinstance(value, str):
-            return self.text(value)
+            return self._field(value) if _is_name_label(key) or _is_rule_label(key) else self.text(value)
         if isinstance(value, dict):
-            return {self.value(k): self.value(v) for k, v in value.items()}
+            return {self.value(k): self.value(v, str(k).lower()) for k, v in value.items()}
         if isinstance(value, (list, tuple, set)):
-            return type(value)(self.value(v) for v in value) if not isinstance(value, set) else \
-                {self.value(v) for v in value}
+            items = (self.value(v, key) for v in value)
+            return set(items) if isinstance(value, set) else type(value)(items)
         return value
 
     def learn_frame(self, frame: pd.DataFrame) -> None:
-        """First pass over an evidence table: names from name and rule columns, originals everywhere."""
-        for col in frame.columns:
+        """First pass over a table: names from name and rule columns (and from labels of such axes),
+        MACs from MAC columns, resource IDs, paths and URLs everywhere."""
+        for i, col in enumerate(frame.columns):
             label = str(col)
             self.scan(label)
-            series = frame[col]
-            if not _is_text(series):
+            series = frame.iloc[:, i]
+            if not _is_text(series.dtype):
                 continue
             uniques = [v for v in pd.unique(series.astype(object)) if isinstance(v, str)]
-            if "rule" in label.lower():
+            if _is_rule_label(label):
                 self.learn_names(uniques, rules=True)
-            elif label.lower() in NAME_COLUMNS or label.lower().endswith(("_vm", "_nic", "_subnet", "_nsgs")):
+            elif _is_name_label(label):
                 self.learn_names(uniques)
+            elif _is_mac_label(label):
+                for v in uniques:
+                    norm = re.sub(r"[-:.\s]", "", v).upper()
+                    if re.fullmatch(r"[0-9A-F]{12}", norm):
+                        self._macs.add(norm)
             for v in uniques:
                 self.scan(v)
+        for axis in (frame.columns, frame.index):
+            for level, level_name in enumerate(axis.names):
+                values = axis.get_level_values(level)
+                if not _is_text(values.dtype):
+                    continue
+                uniques = [v for v in pd.unique(values.astype(object)) if isinstance(v, str)]
+                labels = [v for v in uniques if v not in COLUMNS and not _is_name_label(v)]
+                if level_name is not None and _is_rule_label(level_name):
+                    self.learn_names(labels, rules=True)
+                elif level_name is not None and _is_name_label(level_name):
+                    self.learn_names(labels)
+                if axis is frame.index:
+                    for v in uniques:
+                        self.scan(v)
+
+    def _axis(self, axis: pd.Index) -> pd.Index:
+        """Index or column labels anonymised (the labels of a name-labelled axis as name fields)."""
+        levels = []
+        for level, level_name in enumerate(axis.names):
+            values = axis.get_level_values(level)
+            if _is_text(values.dtype):
+                named = level_name is not None and (_is_name_label(level_name) or _is_rule_label(level_name))
+                fn = self._field if named else self.text
+                values = pd.Index(values.astype(object)).map(lambda v, fn=fn: fn(v) if isinstance(v, str) else v)
+            levels.append(values)
+        names = [self.text(n) if isinstance(n, str) else n for n in axis.names]
+        if isinstance(axis, pd.MultiIndex):
+            return pd.MultiIndex.from_arrays(levels, names=names)
+        return pd.Index(levels[0], name=names[0]) if _is_text(axis.dtype) else axis
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A copy of ``frame`` with every text cell and column name anonymised."""
+        """A copy of ``frame`` with every text cell, column and index label anonymised."""
         out = frame.copy()
-        for col in out.columns:
-            series = out[col]
-            if _is_text(series):
+        for i, col in enumerate(frame.columns):
+            series = out.iloc[:, i]
+            if _is_text(series.dtype):
+                fn = self._field if _is_name_label(col) or _is_rule_label(col) else self.text
                 obj = series.astype(object)
-                mapping = {v: self.text(v) for v in pd.unique(obj) if isinstance(v, str)}
-                out[col] = obj.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
-        out.columns = [self.text(str(c)) if isinstance(c, str) else c for c in out.columns]
+                mapping = {v: fn(v) for v in pd.unique(obj) if isinstance(v, str)}
+                out.isetitem(i, obj.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v))
+        out.columns = self._axis(out.columns)
+        out.index = self._axis(out.index)
         return out
 
     def learn_finding(self, finding: Finding) -> None:
@@ -455,9 +460,9 @@ class Anonymizer:
             for v in facts:
                 self._learn_facts(v, key)
         elif isinstance(facts, str):
-            if "rule" in key:
+            if _is_rule_label(key):
                 self.learn_names([facts], rules=True)
-            elif key in NAME_COLUMNS:
+            elif _is_name_label(key):
                 self.learn_names([facts])
             self.scan(facts)
 
@@ -476,12 +481,7 @@ class Anonymizer:
                        figures={}, facts=self.value(finding.facts), notes=notes)
 
 
-def _is_guid(text: str) -> bool:
-    return bool(re.fullmatch(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", text))
-
-
-def _is_text(series: pd.Series) -> bool:
-    dtype = series.dtype
+def _is_text(dtype: Any) -> bool:
     if isinstance(dtype, pd.CategoricalDtype):
         return True
     return dtype == object or pd.api.types.is_string_dtype(dtype)

@@ -264,7 +264,9 @@ class Report:
             anon.learn_finding(f)
         for lr in self.load_reports:
             anon.learn_frame(self.quarantine_table(lr))
-        for text in (self.title, *self.notes, *self.sources):
+            for text in (*lr.sources, *(p.blob for p in lr.problems), *(p.detail for p in lr.problems)):
+                anon.scan(redact(text))
+        for text in (self.title, *self.notes, *self.sources):  # sources: storage accounts, blob paths
             anon.scan(text)
         out = Report(title=anon.text(self.title), notes=[anon.text(n) for n in self.notes],
                      sources=[anon.text(s) for s in self.sources], start=self.start, end=self.end,
