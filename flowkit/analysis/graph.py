@@ -56,7 +56,8 @@ def _learned_macs(flows: pd.DataFrame, src: np.ndarray, dst: np.ndarray, n_ips: 
     """For each address category, the MAC of the NIC that holds it, learned from the rows.
 
     On an outbound row the NIC is the source; on an inbound row, the destination.
-    The most frequent pairing wins; unknown is None. Also returns the address categories
+    The most frequent pairing wins, the smallest MAC among equally frequent ones (so the
+    answer does not depend on the order of the rows); unknown is None. Also returns the address categories
     seen at more than one NIC (overlapping address spaces, or an address that moved).
     """
     macs = flows["mac"]
@@ -72,11 +73,14 @@ def _learned_macs(flows: pd.DataFrame, src: np.ndarray, dst: np.ndarray, n_ips: 
     pair = ip[ok] * np.int64(n_macs) + mac_codes[ok]
     ids, uniques = pd.factorize(pair)
     counts = np.bincount(ids)
-    order = np.lexsort((-counts, uniques // n_macs))
-    best_ip = uniques[order] // n_macs
-    first = np.r_[True, best_ip[1:] != best_ip[:-1]]
     cats = np.asarray(macs.cat.categories.astype(str) if isinstance(macs.dtype, pd.CategoricalDtype)
                       else pd.factorize(macs)[1].astype(str), dtype=object)
+    mac_rank = np.empty(len(cats), dtype=np.int64)
+    mac_rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
+    # per address: most rows first, then the smallest MAC (whatever the order of the rows)
+    order = np.lexsort((mac_rank[uniques % n_macs], -counts, uniques // n_macs))
+    best_ip = uniques[order] // n_macs
+    first = np.r_[True, best_ip[1:] != best_ip[:-1]]
     result[best_ip[first]] = cats[(uniques[order] % n_macs)[first]]
     shared = np.unique(best_ip[~first])  # addresses paired with more than one MAC
     return result, shared
@@ -402,8 +406,9 @@ def _add_edges(G: nx.DiGraph, us: list, vs: list, attrs: Any) -> None:
 
 
 def _node_attrs(node_frame: pd.DataFrame) -> pd.DataFrame:
-    """Attributes of nodes that stand for several addresses (by MAC or subnet)."""
-    grouped = node_frame.groupby("node", sort=True)
+    """Attributes of nodes that stand for several addresses (by MAC or subnet); ``subnet`` is
+    that of the node's smallest address (by text), whatever the order of the rows."""
+    grouped = node_frame.sort_values("ip", kind="stable").groupby("node", sort=True)
     return grouped.agg(
         ip=("ip", lambda s: _join(sorted(set(s)), 20)),
         mac=("mac", lambda s: _join(sorted({m for m in s if pd.notna(m)}), 5)),

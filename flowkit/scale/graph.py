@@ -273,8 +273,7 @@ def talker_graph_dask(
     networkx.DiGraph
         The graph ``talker_graph`` returns for the same rows. Only one row per
         talking address pair (and per rule, log type and NIC address) reaches
-        the client. One difference: when an address was seen on two NICs equally
-        often, the smaller MAC is the one learned.
+        the client.
 
     Examples
     --------

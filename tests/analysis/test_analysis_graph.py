@@ -272,3 +272,23 @@ def test_arguments_the_graph_cannot_use_are_named(kwargs, message):
 def test_subnet_prefixes_at_their_bounds():
     G = talker_graph(frame(_rows()), by="subnet", subnet_prefix=(0, 128))
     assert "0.0.0.0/0" in G
+
+
+def test_by_mac_does_not_depend_on_the_order_of_the_rows():
+    """10.0.0.4 held by two NICs equally often (an address reused after a redeploy), and a NIC
+    with an IPv4 and an IPv6 address: the same graph whatever the row order."""
+    rows = [tuple_row(0, src="10.0.0.4", dst=INTERNET, sport=1, mac="000D3A0000B2", state="E", counters=(1, 10, 1, 10)),
+            tuple_row(60, src="10.0.0.4", dst=INTERNET, sport=2, mac="000D3A0000A1", state="E", counters=(1, 10, 1, 10)),
+            tuple_row(0, src="2001:db8::4", dst=INTERNET, sport=3, mac="000D3A0000C3", state="E", counters=(1, 10, 1, 10)),
+            tuple_row(0, src="192.0.2.4", dst=INTERNET, sport=4, mac="000D3A0000C3", state="E", counters=(1, 10, 1, 10))]
+    graphs = []
+    for order in ([0, 1, 2, 3], [1, 0, 3, 2], [3, 2, 1, 0]):
+        with pytest.warns(Warning, match="seen at more than one NIC"):
+            G = talker_graph(frame([rows[i] for i in order]), by="mac")
+        graphs.append((sorted(G.nodes(data=True)), sorted(G.edges(data=True))))
+    assert graphs[0] == graphs[1] == graphs[2]
+    with pytest.warns(Warning, match="seen at more than one NIC"):
+        G = talker_graph(frame(rows), by="mac")
+    assert "000D3A0000A1" in G and "000D3A0000B2" not in G  # a tie goes to the smaller MAC
+    assert G.nodes["000D3A0000C3"]["ip"] == "192.0.2.4,2001:db8::4"
+    assert G.nodes["000D3A0000C3"]["subnet"] == "192.0.2.0/24"  # that of the smallest address
