@@ -205,7 +205,10 @@ def read_flow_logs(
         every tuple is still parsed and checked, but only these columns are kept).
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"`` returns a lazy Dask DataFrame with the canonical schema as its
-        meta, one partition per batch of blobs (needs the ``dask`` extra).
+        meta, one partition per batch of blobs (needs the ``dask`` extra). It has
+        no load report: ``with_report=True`` raises :class:`flowkit.errors.ArgumentError`;
+        unreadable blobs raise and quarantined tuples warn as partitions are
+        computed (see :mod:`flowkit.scale.dask_read`).
 
     Returns
     -------
@@ -240,8 +243,13 @@ def read_flow_logs(
         if unknown:
             raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
     if engine == "dask":
+        from flowkit.errors import ArgumentError
         from flowkit.scale.dask_read import read_flow_logs_dask
 
+        if with_report:
+            raise ArgumentError("with_report=True needs the pandas engine: the Dask engine has no load report "
+                                "(its partitions are decoded on the workers as they are computed; a partition "
+                                "with quarantined tuples or damaged records warns there)")
         return read_flow_logs_dask(source, start=start, end=end, log_type=log_type, mac=mac,
                                    columns=columns, strict=strict)
     from flowkit.store.parquet import is_parquet_dataset

@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["values", "is_dask", "shuffle_apply", "small_concat", "per_partition", "from_parts", "hashed",
+__all__ = ["values", "is_dask", "as_dask", "shuffle_apply", "small_concat", "per_partition", "from_parts", "hashed",
            "hash_values", "value_map", "MISSING", "KEY5"]
 
 #: The flow key columns (whoever observed the flow).
@@ -42,6 +42,28 @@ def values(series: pd.Series) -> np.ndarray:
 def is_dask(flows: Any) -> bool:
     """True for a Dask DataFrame (without importing dask when it is a pandas frame)."""
     return not isinstance(flows, pd.DataFrame) and hasattr(flows, "map_partitions") and hasattr(flows, "dask")
+
+
+def as_dask(flows: Any, rows_per_partition: int = 250_000) -> Any:
+    """``flows`` as a Dask DataFrame: a pandas frame (its text columns made categorical, as
+    the pandas analyses take them) is split into partitions of ``rows_per_partition`` rows.
+
+    For a function given a Dask frame and a pandas frame (the pandas one is in memory
+    already: it is sent to the workers as it is).
+
+    Examples
+    --------
+    >>> ddf = as_dask(pd.DataFrame({"log_type": ["nsg", "vnet", "vnet"]}), rows_per_partition=2)
+    >>> ddf.npartitions, str(ddf["log_type"].dtype)
+    (2, 'category')
+    """
+    if is_dask(flows):
+        return flows
+    import dask.dataframe as dd
+
+    from flowkit.schema import categorical
+
+    return dd.from_pandas(categorical(flows), npartitions=max(1, -(-len(flows) // rows_per_partition)), sort=False)
 
 
 def shuffle_apply(partials: Any, on: Sequence[str], func: Callable[..., pd.DataFrame],

@@ -33,9 +33,9 @@ import pandas as pd
 
 from flowkit.analysis.denied import (LABEL_IDS, acl_labels, denied_finding, denied_groups, denied_mask,
                                      denied_summary, storm_window_ms, where_labels)
-from flowkit.analysis.keys import category_mask, counters, epoch_ms, is_private_ip
+from flowkit.analysis.keys import category_mask, counted_values, epoch_ms, is_private_ip
 from flowkit.findings import Finding
-from flowkit.scale._parts import (KEY5, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
+from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
                                   small_concat, value_map, values)
 from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
 from flowkit.schema import ENCRYPTION_STATES
@@ -141,7 +141,7 @@ def denied_summary_dask(flows: Any, *, storm_threshold: int = 20, storm_window: 
 _PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
                "NX_FALLBACK", "NX_LOCAL_DST", "NX")
 _ENC_COLUMNS = [*KEY5, "direction", "decision", "state", "encryption", "bytes_sent", "bytes_received",
-                "packets_sent", "packets_received", "mac"]
+                "packets_sent", "packets_received", "mac", "log_type", "resource_id"]
 
 
 def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -150,24 +150,32 @@ def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataF
 
 
 def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
-    """Per (5-tuple, MAC) of one partition's VNet rows: C/E bytes and the highest-precedence state.
+    """Per (5-tuple, observer) of one partition's VNet rows: C/E bytes sent and received, and
+    the highest-precedence state.
 
-    Keys are 64-bit hashes of the addresses and MAC (see :func:`flowkit.scale._parts.hashed`);
-    ``pos`` (partition number, row) breaks ties between undocumented states as the
-    pandas audit does (first row wins).
+    An observer is (MAC, log type, resource ID), as for
+    :func:`flowkit.analysis.keys.flow_counters`. Keys are 64-bit hashes of the addresses,
+    MAC, log type and resource ID (see :func:`flowkit.scale._parts.hashed`); ``pos``
+    (partition number, row) breaks ties between undocumented states as the pandas
+    audit does (first row wins).
     """
     vnet = flows.loc[flows["encryption"].notna().to_numpy()]
     if vnet.empty:
         return _enc_meta()
-    c = counters(vnet)
+    known, counted = counted_values(vnet)
+    sent = np.zeros(len(vnet), dtype=np.int64)
+    received = np.zeros(len(vnet), dtype=np.int64)
+    sent[known] = counted["bytes_sent"].astype(np.int64)
+    received[known] = counted["bytes_received"].astype(np.int64)
     enc_codes = vnet["encryption"].cat.codes.to_numpy(np.int64)
     enc_cats = np.asarray(vnet["encryption"].cat.categories.astype(object), dtype=object)
     rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
     cat_rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc_cats], dtype=np.int64)
     work = pd.DataFrame({
         "src_h": hashed(vnet["src_ip"])[0], "dst_h": hashed(vnet["dst_ip"])[0], "pp": _pack(vnet),
-        "mac_h": hashed(vnet["mac"])[0],
-        "bytes": (c["bytes_sent"] + c["bytes_received"]).astype(np.int64),
+        "mac_h": hashed(vnet["mac"])[0], "type_h": hashed(vnet["log_type"])[0],
+        "resource_h": hashed(vnet["resource_id"])[0],
+        "sent": sent, "received": received,
         "rank": cat_rank[enc_codes],
         "pos": np.int64(number) * np.int64(1 << 32) + np.arange(len(vnet), dtype=np.int64),
         "enc_h": hash_values(enc_cats)[enc_codes],
@@ -175,32 +183,40 @@ def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
     return _enc_reduce(work)
 
 
-_ENC_OBS = ["src_h", "dst_h", "pp", "mac_h"]
+_ENC_FLOW = ["src_h", "dst_h", "pp"]
+_ENC_OBS = [*_ENC_FLOW, "mac_h", "type_h", "resource_h"]
 
 
 def _enc_reduce(work: pd.DataFrame) -> pd.DataFrame:
-    """Per observer: bytes summed, the row of lowest (rank, pos) kept."""
+    """Per observer: bytes sent and received summed, the row of lowest (rank, pos) kept."""
     best = work.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_OBS)
-    total = work.groupby(_ENC_OBS, sort=False)["bytes"].sum()
+    total = work.groupby(_ENC_OBS, sort=False)[["sent", "received"]].sum()
     best = best.set_index(_ENC_OBS)
-    best["bytes"] = total.reindex(best.index).to_numpy(np.int64)
+    total = total.reindex(best.index)
+    best["sent"] = total["sent"].to_numpy(np.int64)
+    best["received"] = total["received"].to_numpy(np.int64)
     return best.reset_index()[_enc_meta().columns.tolist()]
 
 
 def _enc_meta() -> pd.DataFrame:
     return pd.DataFrame({k: pd.Series([], dtype=np.int64)
-                         for k in ("src_h", "dst_h", "pp", "mac_h", "bytes", "rank", "pos", "enc_h")})
+                         for k in (*_ENC_OBS, "sent", "received", "rank", "pos", "enc_h")})
 
 
 def _enc_pairs(part: pd.DataFrame) -> pd.DataFrame:
-    """After the shuffle: per (src, dst, flow state): flows and bytes (largest observer per flow)."""
+    """After the shuffle: per (src, dst, flow state): flows and bytes.
+
+    A flow's bytes are those of :func:`flowkit.analysis.encryption.flow_encryption`:
+    the largest bytes sent of any observer plus the largest bytes received of any
+    observer (each counter's maximum taken separately, as ``flow_counters`` does).
+    """
     if part.empty:
         return _enc_pairs_meta()
     obs = _enc_reduce(part)
-    flow_key = ["src_h", "dst_h", "pp"]
-    flow_bytes = obs.groupby(flow_key, sort=False)["bytes"].max()
-    best = obs.sort_values(["rank", "pos"], kind="stable").drop_duplicates(flow_key).set_index(flow_key)
-    best["bytes"] = flow_bytes.reindex(best.index).to_numpy(np.int64)
+    most = obs.groupby(_ENC_FLOW, sort=False)[["sent", "received"]].max()
+    best = obs.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_FLOW).set_index(_ENC_FLOW)
+    most = most.reindex(best.index)
+    best["bytes"] = (most["sent"] + most["received"]).to_numpy(np.int64)
     out = best.reset_index().groupby(["src_h", "dst_h", "enc_h"], sort=True).agg(
         flows=("bytes", "size"), bytes=("bytes", "sum")).reset_index()
     out["flows"] = out["flows"].astype(np.int64)
@@ -393,8 +409,10 @@ def nsg_vnet_keys_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = N
     ----------
     nsg_flows : dask.dataframe.DataFrame or pandas.DataFrame
         NSG rows (other rows ignored); with ``vnet_flows`` omitted, both log types.
+        Two pandas frames (or one) go to :func:`~flowkit.analysis.compare.compare_nsg_vnet`;
+        a pandas frame with a Dask one is made a Dask frame.
     vnet_flows : dask.dataframe.DataFrame or pandas.DataFrame, optional
-        VNet rows.
+        VNet rows (other rows ignored).
     start, end : timestamp-like, optional
         As for :func:`flowkit.analysis.compare.compare_nsg_vnet`.
 
@@ -422,7 +440,8 @@ def nsg_vnet_keys_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = N
     import dask
 
     one_frame = vnet_flows is None
-    vnet_flows = nsg_flows if one_frame else vnet_flows
+    nsg_flows = as_dask(nsg_flows)
+    vnet_flows = nsg_flows if one_frame else as_dask(vnet_flows)
     cols = [*KEY5, "flow_time", "mac", "log_type"]
     nsg_dd, vnet_dd = nsg_flows[cols], vnet_flows[cols]
     hour_meta = pd.DataFrame({"flow_time": pd.Series([], dtype="datetime64[ms, UTC]")})

@@ -55,7 +55,7 @@ def local_cluster(n_workers: int = 2, *, threads_per_worker: int = 1, keep_freed
     **kwargs
         Passed to ``distributed.LocalCluster`` (``memory_limit``,
         ``silence_logs``, ...). ``host`` and ``dashboard_address`` may not point
-        elsewhere than 127.0.0.1.
+        elsewhere than 127.0.0.1; ``dashboard_address=None`` starts no dashboard.
 
     Returns
     -------
@@ -74,7 +74,7 @@ def local_cluster(n_workers: int = 2, *, threads_per_worker: int = 1, keep_freed
 
     host = kwargs.pop("host", "127.0.0.1")
     dashboard = kwargs.pop("dashboard_address", "127.0.0.1:0")
-    if host != "127.0.0.1" or not str(dashboard).startswith("127.0.0.1:"):
+    if host != "127.0.0.1" or (dashboard is not None and not str(dashboard).startswith("127.0.0.1:")):
         raise ValueError("local_cluster listens on 127.0.0.1 only; "
                          "use distributed.LocalCluster directly to listen elsewhere")
     env = KEEP_FREED_MEMORY_ENV if keep_freed_memory else {}

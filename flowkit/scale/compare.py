@@ -39,7 +39,7 @@ from flowkit.analysis.compare_summary import (CLASSES, KeyTally, difference_rows
 from flowkit.analysis.keys import FLOW_KEY, category_mask, epoch_ms
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
-from flowkit.scale._parts import KEY5, is_dask, per_partition
+from flowkit.scale._parts import KEY5, as_dask, is_dask, per_partition
 from flowkit.schema import COUNTER_COLUMNS
 
 __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
@@ -91,14 +91,23 @@ def _compare_part(part: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp],
 
 
 def _ordered_differences(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The differing keys of all partitions, in class then key order (partitions come in no useful order)."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=[*FLOW_KEY, "class"])
-    frame = pd.concat(parts, ignore_index=True)
-    rank = frame["class"].map({name: i for i, name in enumerate(CLASSES)})
-    order = frame.assign(_rank=rank).sort_values(["_rank", *FLOW_KEY], kind="stable").index
+    """The differing keys of all partitions in the order of ``compare_nsg_vnet``: the keys seen
+    inside the window by flow key (addresses as text, missing ones last), then those seen only
+    outside it (partitions come in no useful order, and each key is in one partition only)."""
+    full = [p for p in parts if len(p)]
+    if not full:  # no difference: the empty table of a partition has every column and dtype
+        return parts[0].reset_index(drop=True) if parts else pd.DataFrame(columns=[*FLOW_KEY, "class"])
+    frame = pd.concat(full, ignore_index=True)
+    outside = (frame["class"] == CLASSES[-1]).to_numpy(bool)  # "outside-window"
+    order = frame.assign(_outside=outside).sort_values(["_outside", *FLOW_KEY], kind="stable",
+                                                       na_position="last").index
     return frame.loc[order].reset_index(drop=True)
+
+
+def _only(part: pd.DataFrame, log_type: str) -> pd.DataFrame:
+    """The rows of one log type (``compare_nsg_vnet`` reads only NSG rows of its first frame
+    and only VNet rows of its second)."""
+    return part.loc[category_mask(part["log_type"], log_type)]
 
 
 def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = None, end: Any = None,
@@ -110,9 +119,10 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     ----------
     nsg_flows : dask.dataframe.DataFrame or pandas.DataFrame
         NSG rows (other rows ignored); with ``vnet_flows`` omitted, both log types.
-        A pandas frame goes to :func:`~flowkit.analysis.compare.compare_nsg_vnet`.
+        Two pandas frames (or one) go to :func:`~flowkit.analysis.compare.compare_nsg_vnet`;
+        a pandas frame with a Dask one is made a Dask frame.
     vnet_flows : dask.dataframe.DataFrame or pandas.DataFrame, optional
-        VNet rows.
+        VNet rows (other rows ignored).
     start, end, max_skew, figures
         As for :func:`~flowkit.analysis.compare.compare_nsg_vnet`.
     rows_per_partition : int
@@ -125,8 +135,9 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
         The verdict, severity, summary and facts of ``compare_nsg_vnet``, and its
         evidence but ``keys`` (one row per flow key, as large as the data):
         ``differences`` (every key not matched, or matched with a decision or
-        counter mismatch, with its causes; ordered by class, then key),
-        ``causes`` and ``coverage_by_hour``.
+        counter mismatch, with its causes; in the same order as there: by key,
+        the keys seen only outside the window last), ``causes`` and
+        ``coverage_by_hour``.
 
     Examples
     --------
@@ -136,9 +147,7 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     """
     if not is_dask(nsg_flows) and (vnet_flows is None or not is_dask(vnet_flows)):
         finding = compare_nsg_vnet(nsg_flows, vnet_flows, start=start, end=end, max_skew=max_skew, figures=figures)
-        if "keys" in finding.evidence:
-            finding.evidence.pop("keys")
-            finding.evidence["differences"] = _ordered_differences([finding.evidence["differences"]])
+        finding.evidence.pop("keys", None)
         return finding
     import dask
     import dask.dataframe as dd
@@ -146,7 +155,11 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     if vnet_flows is None:
         flows = nsg_flows[COMPARE_COLUMNS]
     else:
-        flows = dd.concat([nsg_flows[COMPARE_COLUMNS], vnet_flows[COMPARE_COLUMNS]])
+        sides = []
+        for frame, log_type in ((nsg_flows, "nsg"), (vnet_flows, "vnet")):
+            frame = as_dask(frame, rows_per_partition)[COMPARE_COLUMNS]
+            sides.append(frame.map_partitions(_only, log_type, meta=frame._meta, enforce_metadata=False))
+        flows = dd.concat(sides)
     hours = dask.compute(per_partition(flows, _hours_part))[0]
     nsg_h = set().union(*(h["nsg"] for h in hours))
     vnet_h = set().union(*(h["vnet"] for h in hours))

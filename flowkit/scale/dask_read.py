@@ -16,6 +16,17 @@ The source object is pickled into the graph and unpickled on the workers; task
 keys are ``flowkit-read-<hash>``, never a repr of the source, so SAS tokens or
 keys a source may hold never appear in task names, logs or the dashboard.
 
+There is no load report (the rows are decoded on the workers, as they are
+computed), but unreadable input is not dropped in silence; each partition does
+with its blobs what the pandas read does with the whole input
+(:func:`check_partition_report`): a partition in which no blob holds a flow-log
+record and one is not JSON (an XML error page, say) raises
+:class:`~flowkit.errors.FormatError` where the partition is computed, and a
+partition with quarantined tuples or damaged records warns
+(:class:`~flowkit.errors.FlowkitDataWarning`, forwarded by ``distributed.warn``
+to the client that computes it). A Parquet dataset warns at the read, on the
+client, of what its conversion quarantined, as the pandas read of it does.
+
 Examples
 --------
 >>> import flowkit
@@ -28,17 +39,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
+from flowkit.errors import FlowkitDataWarning, FormatError
+from flowkit.load_report import LoadReport
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_utc
 from flowkit.sources.resolve import resolve_source
 
-__all__ = ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_categories"]
+__all__ = ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_categories",
+           "check_partition_report"]
 
 #: Default bytes of JSON per partition (a partition of ~64 MB JSON is ~300k rows, ~40 MB in pandas).
 PARTITION_BYTES = 64 << 20
@@ -112,6 +127,7 @@ class _ReadBlobs:
         decoded = decode_batch(list(zip(contents, refs)), strict=self.strict, start=self.start, end=self.end,
                                log_type=self.log_type, mac=self.mac)
         del contents
+        check_partition_report(decoded.report, len(refs))
         return uniform_categories(table_to_frame(decoded.table, _projected(columns, self.columns), threads=1))
 
 
@@ -136,6 +152,92 @@ class _ReadParquet:
         return uniform_categories(read_parquet_file(paths, start=self.start, end=self.end, log_type=self.log_type,
                                                     mac=self.mac, columns=_projected(columns, self.columns),
                                                     threads=1))
+
+
+class _ReadNothing:
+    """Partition function of a read that matched nothing: the canonical empty frame (as the
+    pandas read returns), projected as Dask asks."""
+
+    def __init__(self, columns: list[str] | None) -> None:
+        self.columns = columns
+
+    def __repr__(self) -> str:
+        return "flowkit-read-nothing"
+
+    def __dask_tokenize__(self) -> tuple:
+        return ("flowkit-read-nothing", tuple(self.columns or ()))
+
+    def __call__(self, _: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        wanted = _projected(columns, self.columns)
+        return empty_frame() if wanted is None else empty_frame()[wanted]
+
+
+def check_partition_report(report: LoadReport, blobs: int) -> None:
+    """Do with one partition's load report what :func:`flowkit.read_flow_logs` does with the read's.
+
+    Raise :class:`~flowkit.errors.FormatError` when the partition's blobs hold no
+    flow-log record and one of them is not JSON (same message as the pandas read);
+    warn (:class:`~flowkit.errors.FlowkitDataWarning`) when tuples were quarantined
+    or records damaged. On a Dask worker the warning goes through
+    ``distributed.warn``: the clients of the scheduler emit it too, before the
+    partition's result reaches them (the worker's log shows it as well).
+
+    The pandas read raises only when the *whole* input holds no record; a partition
+    cannot know that, so a read of several partitions raises as soon as one
+    partition (a ~64 MB batch of blobs) is unreadable, where pandas would warn.
+
+    Parameters
+    ----------
+    report : LoadReport
+        The report of decoding the partition's blobs.
+    blobs : int
+        How many blobs the partition read.
+
+    Examples
+    --------
+    >>> from flowkit.load_report import Problem
+    >>> check_partition_report(LoadReport(files=1, records=3), 1)  # nothing to say
+    >>> bad = LoadReport(files=1, problems=(Problem("PT1H.json", "not-json", "<Error>"),))
+    >>> check_partition_report(bad, 1)
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.FormatError: no flow-log records found: 'PT1H.json' is not JSON ('<Error>')
+    """
+    fatal = [p for p in report.problems if p.reason == "not-json"]
+    if blobs and fatal and report.records == 0:
+        raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
+                          f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
+    if report.quarantined or report.problems:
+        _warn(f"flowkit: {report.summary()} in a partition of a Dask read; read these blobs with the pandas "
+              "engine (or `flowkit inspect`) for the load report")
+
+
+def _warn(message: str) -> None:
+    """A FlowkitDataWarning here and, on a Dask worker, on the clients too."""
+    try:
+        from distributed import warn
+    except ImportError:  # pragma: no cover - dask without distributed
+        warnings.warn(message, FlowkitDataWarning, stacklevel=3)
+        return
+    warn(message, FlowkitDataWarning, stacklevel=3)
+
+
+def _warn_dataset_quarantine(source: Any, files: list[Any], start: pd.Timestamp | None,
+                             end: pd.Timestamp | None, log_type: str | None, mac: str | None) -> None:
+    """Warn, on the client, of the tuples and records the conversion quarantined in the blobs
+    of the dataset files a read covers (the pandas read of the dataset warns of them too)."""
+    from flowkit.store.manifest import Manifest
+    from flowkit.store.parquet import units_read, with_quarantine
+
+    units = units_read(Manifest.load(source), files, start, end, log_type)
+    if not any(u.quarantined or u.problems for u in units):
+        return
+    report = with_quarantine(LoadReport(), source, units, mac)
+    if report.quarantined or report.problems:
+        reasons = ", ".join(f"{k}: {v}" for k, v in report.problem_counts.items())
+        warnings.warn(f"flowkit: {report.quarantined} tuple(s) quarantined, {len(report.problems)} damaged "
+                      f"record(s) or file(s) in the blobs of the dataset files read ({reasons}); read with the "
+                      "pandas engine for the load report", FlowkitDataWarning, stacklevel=4)
 
 
 def _projected(projection: Sequence[str] | None, columns: list[str] | None) -> list[str] | None:
@@ -232,9 +334,22 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     dask.dataframe.DataFrame
         Meta ``flowkit.schema.empty_frame()[columns]``; one partition per blob
         batch or group of Parquet files (at least one, empty, when nothing matches).
-        Categorical columns have unknown categories. Quarantined tuples are
-        dropped without a warning on the workers; use ``flowkit inspect`` or the
-        pandas engine for the load report.
+        Categorical columns have unknown categories. A read that matches
+        nothing computes to the pandas engine's empty frame.
+
+    Raises
+    ------
+    flowkit.errors.FormatError
+        When a partition is computed whose blobs hold no flow-log record and one
+        is not JSON (see :func:`check_partition_report`).
+
+    Warns
+    -----
+    FlowkitDataWarning
+        When a partition with quarantined tuples or damaged records is computed
+        (on the client computing it, through ``distributed.warn``); for a Parquet
+        dataset, at the read, when the blobs of the files read had some. There is
+        no load report: use the pandas engine or ``flowkit inspect`` for one.
 
     Examples
     --------
@@ -254,8 +369,9 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     if is_parquet_dataset(source):
         files = dataset_files(source, start=start_ts, end=end_ts, log_type=log_type)
         paths = [os.fspath(Path(source) / f.path) for f in files]
+        _warn_dataset_quarantine(source, files, start_ts, end_ts, log_type, mac)
         if not paths:
-            return dd.from_pandas(meta, npartitions=1)
+            return _nothing(meta, cols)
         groups = [[paths[i] for i in group] for group in file_groups([f.rows for f in files], partition_rows)]
         return dd.from_map(_ReadParquet(start_ts, end_ts, log_type, mac, cols), groups, meta=meta,
                            label="flowkit-read-parquet", enforce_metadata=False)
@@ -265,6 +381,15 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     token = _token("blobs", src.describe(), [(r.name, r.size, getattr(r, "etag", None)) for r in listing.refs],
                    start_ts, end_ts, log_type, mac, cols, strict, partition_bytes)
     if not batches:
-        return dd.from_pandas(meta, npartitions=1)
+        return _nothing(meta, cols)
     func = _ReadBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, cols, strict)
     return dd.from_map(func, batches, meta=meta, label="flowkit-read", enforce_metadata=False)
+
+
+def _nothing(meta: pd.DataFrame, columns: list[str] | None) -> Any:
+    """One partition that computes to the empty canonical frame (the meta's unknown
+    categories are the meta's only: the partition has no category at all)."""
+    import dask.dataframe as dd
+
+    return dd.from_map(_ReadNothing(columns), [None], meta=meta, label="flowkit-read-nothing",
+                       enforce_metadata=False)

@@ -320,15 +320,15 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     footers = _footers(paths) if whole else None  # read once: for the frame and for the report
     frame = _read(paths, start_ts, end_ts, log_type, mac, columns, READ_THREADS, footers)
     report = _report(frame, files, len(every) - len(files), str(source), footers)
-    report = _with_quarantine(report, source, _units_read(manifest, files, start_ts, end_ts, log_type), mac)
+    report = with_quarantine(report, source, units_read(manifest, files, start_ts, end_ts, log_type), mac)
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary(records=False)}; see the load report", FlowkitDataWarning, stacklevel=3)
     frame.attrs["load_report"] = report
     return (frame, report) if with_report else frame
 
 
-def _units_read(manifest: Manifest, files: list[FileEntry], start: pd.Timestamp | None,
-                end: pd.Timestamp | None, log_type: str | None) -> list[UnitEntry]:
+def units_read(manifest: Manifest, files: list[FileEntry], start: pd.Timestamp | None,
+               end: pd.Timestamp | None, log_type: str | None) -> list[UnitEntry]:
     """The units whose blobs a read covers: those with a file read, and those without rows (every
     tuple quarantined) whose hour and log type a JSON read of their blobs would not skip."""
     read = {f.path for f in files}
@@ -343,8 +343,8 @@ def _units_read(manifest: Manifest, files: list[FileEntry], start: pd.Timestamp 
     return sorted(out, key=lambda u: min(u.blobs, default=""))  # listing order, as the files
 
 
-def _with_quarantine(report: LoadReport, source: str | os.PathLike, units: list[UnitEntry],
-                     mac: str | None) -> LoadReport:
+def with_quarantine(report: LoadReport, source: str | os.PathLike, units: list[UnitEntry],
+                    mac: str | None) -> LoadReport:
     """The report with the tuples seen and quarantined in the blobs of the ``units`` read, and their
     quarantine entries and problems: ``tuples == rows + quarantined + filtered_out``.
 
