@@ -44,7 +44,7 @@ from flowkit.errors import QuarantineError
 from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import Record
-from flowkit.formats.strays import stray_tuples
+from flowkit.formats.strays import may_hide_tuples, stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem, quarantine_frame
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
@@ -260,6 +260,16 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
             strays = stray_tuples(data, framed)
             quarantine += [(ref.name, where, i, "not-a-flow-record", raw) for i, raw in enumerate(strays)]
             n_tuples += len(strays)
+        elif may_hide_tuples(framed.records):  # a misspelled key inside a flow record
+            strays = stray_tuples(data, framed)
+            if strays:
+                if strict:
+                    raise QuarantineError(ref.name, None, 0, "misplaced-tuples", strays[0])
+                problems.append(Problem(ref.name, "misplaced-tuples",
+                                        f"{len(strays)} tuple string(s) outside every flowTuples array "
+                                        f"(a misspelled flowRecords, flowGroups, flows or flowTuples key?)", None))
+                quarantine += [(ref.name, None, i, "misplaced-tuples", raw) for i, raw in enumerate(strays)]
+                n_tuples += len(strays)
 
     record_times = _record_times(records.time)
     for r in np.flatnonzero(record_times[1]).tolist():  # a record's time missing or unreadable

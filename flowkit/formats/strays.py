@@ -1,8 +1,8 @@
 """Tuple strings that stand outside every flow-tuple array of a blob.
 
 A blob can hold records that are not flow records (a capitalised ``Records`` wrapper,
-a misspelled ``flows``, an NSG event record): their tuple strings would be neither a row
-nor quarantined. For a blob with such a record, the tuple strings of the whole text are
+a misspelled ``flows``, an NSG event record), or flow records with a misspelled key inside
+(``flowGroup``, ``flowTuple``): their tuple strings would be neither a row nor quarantined. For a blob with such a record, the tuple strings of the whole text are
 counted against those of its flow-tuple arrays and of its damaged parts; the rest are
 strays, to be quarantined.
 
@@ -20,9 +20,9 @@ from collections import Counter
 from typing import Iterator
 
 from flowkit.formats.framing import TUPLE_STRING, Framed
-from flowkit.formats.records import Record
+from flowkit.formats.records import EMPTY_ARRAY, Record
 
-__all__ = ["stray_tuples"]
+__all__ = ["stray_tuples", "may_hide_tuples"]
 
 
 def _arrays(rec: Record) -> Iterator[bytes]:
@@ -60,3 +60,32 @@ def stray_tuples(data: bytes, framed: Framed) -> list[str]:
         else:
             strays.append(t)
     return strays
+
+
+def may_hide_tuples(recs: list[tuple[int, Record]]) -> bool:
+    """Whether a flow record of the blob may hold tuples where the decoder does not look.
+
+    A misspelled key inside a flow record (``flowRecords.flow``, ``flowGroup``,
+    ``flowTuple``, an NSG rule's ``flow``) decodes as an empty list or a missing
+    ``flowTuples`` (the default object itself): such records, and legitimately empty
+    ones, send their blob through :func:`stray_tuples`.
+
+    Examples
+    --------
+    >>> from flowkit.formats.framing import frame_records
+    >>> data = b'{"records":[{"flowRecords":{"flows":[{"aclID":"a","flowGroup":[]}]}}]}'
+    >>> may_hide_tuples(frame_records(data).records)
+    True
+    """
+    for _, rec in recs:
+        vnet = rec.flowRecords
+        if vnet is not None:
+            if not vnet.flows or any(not acl.flowGroups or any(g.flowTuples is EMPTY_ARRAY for g in acl.flowGroups)
+                                     for acl in vnet.flows):
+                return True
+        nsg = rec.properties
+        if nsg is not None and nsg.flows is not None:
+            if not nsg.flows or any(not rule.flows or any(g.flowTuples is EMPTY_ARRAY for g in rule.flows)
+                                    for rule in nsg.flows):
+                return True
+    return False

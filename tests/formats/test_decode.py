@@ -279,6 +279,49 @@ def test_misspelled_flows_in_an_nsg_record_are_not_lost():
     assert [(p.reason, p.record) for p in report.problems] == [("not-a-flow-record", 1)]
 
 
+def _misspelled(where: str) -> dict:
+    """A flow record (2 tuples) with one key inside it misspelled."""
+    if where.startswith("nsg"):
+        rec = nsg_record({"A": NSG_V2_TUPLES[1:3]})
+        rule = rec["properties"]["flows"][0]
+        if where == "nsg-flows":
+            rule["flow"] = rule.pop("flows")
+        else:
+            rule["flows"][0]["flowtuples"] = rule["flows"][0].pop("flowTuples")
+        return rec
+    rec = vnet_record([("acl", "r", VNET_TUPLES[:2])])
+    acl = rec["flowRecords"]["flows"][0]
+    if where == "vnet-flows":
+        rec["flowRecords"]["flow"] = rec["flowRecords"].pop("flows")
+    elif where == "vnet-flowGroups":
+        acl["flowGroup"] = acl.pop("flowGroups")
+    else:
+        acl["flowGroups"][0]["flowTuple"] = acl["flowGroups"][0].pop("flowTuples")
+    return rec
+
+
+@pytest.mark.parametrize("where", ["vnet-flows", "vnet-flowGroups", "vnet-flowTuples", "nsg-flows", "nsg-flowTuples"])
+def test_tuples_under_a_misspelled_key_inside_a_flow_record_are_quarantined(where):
+    good = vnet_record([("acl", "r", VNET_TUPLES[2:3])], mac="000D3A0000C1")
+    frame, report = decode_to_frame(blob([good, _misspelled(where)]), "m.json")
+    assert (report.tuples, report.rows, report.quarantined) == (3, 1, 2) and report.consistent
+    assert report.quarantine["reason"].tolist() == ["misplaced-tuples"] * 2
+    assert report.quarantine["raw"].tolist() == (NSG_V2_TUPLES[1:3] if where.startswith("nsg") else VNET_TUPLES[:2])
+    assert [p.reason for p in report.problems] == ["misplaced-tuples"]
+    assert "2 tuple string(s) outside every flowTuples array" in report.problems[0].detail
+    with pytest.raises(QuarantineError, match="^misplaced-tuples at m.json"):
+        decode_blob(blob([good, _misspelled(where)]), BlobRef("m.json"), strict=True)
+
+
+def test_empty_tuple_lists_are_no_problem():
+    empty_rule = nsg_record({"A": []})
+    empty_acl = vnet_record([("acl", "r", [])])
+    empty_acl["flowRecords"]["flows"].append({"aclID": "b", "flowGroups": []})
+    frame, report = decode_to_frame(blob([empty_rule, empty_acl, vnet_record([("acl", "r", VNET_TUPLES[:1])])]),
+                                    "e.json")
+    assert (report.tuples, report.rows, report.quarantined, report.problems) == (1, 1, 0, ())
+
+
 def test_an_nsg_event_record_is_not_a_flow_record():
     event = {"time": "2024-05-01T10:00:00Z", "category": "NetworkSecurityGroupEvent", "resourceId": NSG_ID,
              "properties": {"vnetResourceGuid": "{00000000-0000-0000-0000-000000000000}", "type": "block",
