@@ -25,7 +25,7 @@ from flowkit.cli.options import duration
 __all__ = ["register", "run", "compare_on_dask", "COMPARE_JSON_FIELDS", "CONNECT_TIMEOUT"]
 
 #: Fields ``flowkit compare --json`` prints, in order.
-COMPARE_JSON_FIELDS = ("matched", "nsg_only", "vnet_only", "decision_mismatch", "explained", "coverage")
+COMPARE_JSON_FIELDS = ("verdict", "matched", "nsg_only", "vnet_only", "decision_mismatch", "explained", "coverage")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         finding = compare_nsg_vnet(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,
                                    figures=False)
     if args.json:
-        write_json({k: finding.facts.get(k) for k in COMPARE_JSON_FIELDS})
+        write_json({k: finding.verdict if k == "verdict" else finding.facts.get(k) for k in COMPARE_JSON_FIELDS})
     else:
         write_text(finding, ("causes", "coverage_by_hour"))
     return 0

@@ -19,7 +19,7 @@ from flowkit.cli.diagnose import add_common_arguments, load_flows, load_inventor
 __all__ = ["register", "run", "ENCRYPTION_JSON_FIELDS"]
 
 #: Fields ``flowkit encryption --json`` prints, in order.
-ENCRYPTION_JSON_FIELDS = ("flows", "encrypted_share", "by_state", "unsupported_macs", "dropped")
+ENCRYPTION_JSON_FIELDS = ("verdict", "flows", "encrypted_share", "by_state", "unsupported_macs", "dropped")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     flows = load_flows(args.paths, args.start, args.end)
     finding = encryption_audit(flows, inventory=load_inventory(args.inventory), figures=False)
     if args.json:
-        write_json({k: finding.facts.get(k) for k in ENCRYPTION_JSON_FIELDS})
+        write_json({k: finding.verdict if k == "verdict" else finding.facts.get(k) for k in ENCRYPTION_JSON_FIELDS})
     else:
         write_text(finding, ("by_state", "vm_pairs", "never_encrypting", "trend"))
     return 0

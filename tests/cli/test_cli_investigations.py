@@ -69,8 +69,11 @@ def test_compare_json(capsys):
     path = _scenario("nsg-vs-vnet")
     expected = json.loads((path / "expected.json").read_text())["totals"]
     got = _json(capsys, ["compare", "--nsg", str(path / NSG), "--vnet", str(path / VNET), "--json"])
-    assert got == {"matched": 40, "nsg_only": 1, "vnet_only": 8, "decision_mismatch": 10,
+    assert got == {"verdict": "ready", "matched": 40, "nsg_only": 1, "vnet_only": 8, "decision_mismatch": 10,
                    "explained": expected["by_cause"], "coverage": 40 / 41}
+    elsewhere = _json(capsys, ["compare", "--nsg", str(_scenario("connectivity")), "--vnet",
+                               str(_scenario("connectivity")), "--json"])
+    assert elsewhere["verdict"] == "no-overlap" and elsewhere["coverage"] is None
     assert got["explained"] == {"avnm-rule": 5, "clock-skew": 1, "encryption-drop": 10, "hour-not-logged": 8,
                                 "mac-not-logged": 3, "nsg-v2-counts-tcp-only": 2, "subnet-and-nic-nsg": 11}
 
@@ -86,7 +89,7 @@ def test_compare_text(capsys):
 def test_encryption_json_and_text(capsys):
     path = _scenario("encryption")
     got = _json(capsys, ["encryption", str(path / VNET), "--json"])
-    assert got == {"flows": 60, "encrypted_share": 16 / 60,
+    assert got == {"verdict": "dropped", "flows": 60, "encrypted_share": 16 / 60,
                    "by_state": {"X": 16, "NX": 4, "NX_HW_NOT_SUPPORTED": 4, "NX_NOT_ACCEPTED": 30,
                                 "NX_LOCAL_DST": 6},
                    "unsupported_macs": ["000D3A000404"], "dropped": 30}
