@@ -48,6 +48,8 @@ CAUSES = {
     "hour-not-logged": "in an hour the other log did not write (outside the common window, or a gap "
                        "for that NIC)",
     "clock-skew": "seen by the other log within the allowed skew, just across the window edge",
+    "window-edge": "counters of a flow that runs across the window's start or end: each log's tuples "
+                   "are cut there at different moments, so the sums inside the window differ",
     "outside-window": "seen by both logs, but only outside the compared window (the start and end asked for)",
     "unexplained": "no known cause: investigate",
 }

@@ -52,6 +52,42 @@ def test_nsg_v2_counts_tcp_only():
         1, 1, {"nsg-v2-counts-tcp-only": 1})
 
 
+def _long_flow(sport, minutes, *, nsg_minutes=None):
+    """One TCP flow with a C tuple (5 packets) every 5 minutes, at both logs (NSG ones at ``nsg_minutes``)."""
+    rows = []
+    for minute in minutes:
+        base = dict(sport=sport, state="C", counters=(5, 500, 5, 500))
+        rows.append(tuple_row(minute, **base))
+        if nsg_minutes is None or minute in nsg_minutes:
+            rows.append(tuple_row(minute, **{**base, "log_type": "nsg", "resource_id": NSG + "nsg-snet-web"}))
+    return rows
+
+
+def test_a_flow_cut_by_the_window_differs_in_counters_for_a_known_reason():
+    """The NSG log writes its C tuple a second after the VNet log's: a window ending between
+    them counts one more C tuple at the VNet side."""
+    rows = _long_flow(1, range(0, 60, 5))
+    for r in rows:
+        if r["log_type"] == "nsg":
+            r["flow_time"] = pd.Timestamp(r["flow_time"]) + pd.Timedelta(seconds=1)
+    other = _both(0, 2)  # a short flow well inside the window: matched, counters equal
+    f = compare_nsg_vnet(*_split(rows + other), start="2024-05-01T10:00Z", end="2024-05-01T10:30:00.500Z",
+                         figures=False)
+    assert (f.facts["matched"], f.facts["counter_mismatch"]) == (2, 1)
+    assert f.facts["explained"] == {"window-edge": 1}
+    assert f.verdict == "ready"
+
+
+def test_a_flow_running_into_an_hour_one_log_did_not_write_differs_for_a_known_reason():
+    # The flow runs 10:00-11:55 at the VNet log; the NSG log of that NIC wrote hour 10 and not
+    # hour 11 (it logged another NIC then), so the NSG counters stop at 11:00, inside the window.
+    rows = _long_flow(1, range(0, 120, 5), nsg_minutes=set(range(0, 60, 5)))
+    rows += _both(61, 2, mac=APP_MAC, src=WEB, dst=APP)  # hour 11 is common through another NIC
+    f = compare_nsg_vnet(*_split(rows), figures=False)
+    assert (f.facts["matched"], f.facts["counter_mismatch"]) == (2, 1)
+    assert f.facts["explained"] == {"hour-not-logged": 1}
+
+
 def test_tcp_counter_mismatch_is_unexplained():
     rows = _both(0, 1)
     rows[-1]["packets_sent"] = 99
@@ -144,7 +180,8 @@ def test_no_overlap():
 
 def test_every_cause_is_described():
     assert set(CAUSES) == {"avnm-rule", "encryption-drop", "subnet-and-nic-nsg", "nsg-v2-counts-tcp-only",
-                           "mac-not-logged", "hour-not-logged", "clock-skew", "outside-window", "unexplained"}
+                           "mac-not-logged", "hour-not-logged", "clock-skew", "outside-window", "window-edge",
+                           "unexplained"}
     assert is_avnm_rule(AVNM) and not is_avnm_rule("UserRule_DenyAll") and not is_avnm_rule(None)
 
 
