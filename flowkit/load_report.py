@@ -56,7 +56,9 @@ class LoadReport:
     files : int
         Files or blobs opened and decoded.
     files_skipped : int
-        Files skipped before opening because their hour lies outside ``start``/``end``.
+        Files listed and skipped before opening because their path's hour lies outside
+        ``start``/``end`` (or their MAC or log type is not the one asked for). An Azure read
+        lists only the hours and MACs it needs, so blobs it never listed are not counted.
     records : int
         Records decoded (complete JSON objects).
     tuples : int

@@ -3,10 +3,12 @@
 :class:`AzureBlobSource` implements the :class:`flowkit.sources.base.FlowSource`
 protocol, so the same :func:`flowkit.read_flow_logs` call reads local files or a
 storage account. It lists only the narrowest prefixes the layout allows for the log
-type, window and filters (:mod:`flowkit.sources.azure_prefixes`), downloads blobs
-concurrently (bounded), retries transient failures with azure-core policies, can keep
-sealed blobs in a local mirror (:mod:`flowkit.sources.blob_cache`), and follows
-growing blobs block by block (:mod:`flowkit.sources.follow`).
+type, window and filters (:mod:`flowkit.sources.azure_prefixes`,
+:mod:`flowkit.sources.azure_listing`), downloads blobs concurrently (bounded), retries
+transient failures with azure-core policies, can keep sealed blobs in a local mirror
+(:mod:`flowkit.sources.azure_read`, :mod:`flowkit.sources.blob_cache`), and follows
+growing blobs block by block (:mod:`flowkit.sources.follow`). This module builds the
+source from what a user passes (addresses, credentials, clients).
 
 Needs the ``azure`` extra (``pip install flowkit[azure]``).
 
@@ -20,25 +22,20 @@ Examples
 from __future__ import annotations
 
 import os
-import time
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
-import pandas as pd
-
-from flowkit.addresses import normalize_mac
 from flowkit.errors import SourceError
-from flowkit.sources.azure_auth import (Address, Secrets, UnreachableError, client_options,
-                                        connection_string_secrets, credential_secrets, default_credential,
-                                        check_endpoint, describe_credential, parse_address, plain_etag,
+from flowkit.sources.azure_auth import (Address, Secrets, check_credential, check_endpoint,
+                                        client_options, connection_string_secrets, credential_secrets,
+                                        default_credential, describe_credential, parse_address, plain_etag,
                                         storage_errors)
-from flowkit.sources.azure_prefixes import ResourceFilter, dedupe, plan_prefixes
-from flowkit.sources.base import BlobRef, Listing, read_concurrently
-from flowkit.sources.blob_cache import BlobCache, is_sealed
-from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER, hour_overlaps, parse_blob_path, to_utc
-from flowkit.sources.redact import install_log_redaction, scrub_exception
+from flowkit.sources.azure_listing import AzureBlobRef, BlobLister
+from flowkit.sources.azure_prefixes import ResourceFilter
+from flowkit.sources.azure_read import BlobReader
+from flowkit.sources.base import BlobRef
+from flowkit.sources.blob_cache import BlobCache
+from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
+from flowkit.sources.redact import install_log_redaction, neutralize_exception
 
 __all__ = ["AzureBlobSource", "AzureBlobRef", "plain_etag"]
 
@@ -46,16 +43,7 @@ _CONTAINER_OF = {"nsg": NSG_CONTAINER, "vnet": VNET_CONTAINER}
 _TYPES_IN = {NSG_CONTAINER: ("nsg",), VNET_CONTAINER: ("vnet",)}
 
 
-@dataclass(frozen=True)
-class AzureBlobRef(BlobRef):
-    """A blob to read: ``name`` is ``container/blob`` (never a URL), with listing properties."""
-
-    blob: str = ""
-    etag: str | None = None
-    last_modified: pd.Timestamp | None = None
-
-
-class AzureBlobSource:
+class AzureBlobSource(BlobLister, BlobReader):
     """Flow logs in an Azure storage account (or one container of it).
 
     Parameters
@@ -177,7 +165,7 @@ class AzureBlobSource:
             try:
                 service = BlobServiceClient.from_connection_string(conn_str, **opts)
             except ValueError as exc:
-                scrub_exception(exc, secrets)
+                neutralize_exception(exc, secrets)
                 raise SourceError("the connection string is not valid (its text is not shown)") from None
         return cls(container=container, _service=service, _secrets=secrets,
                    _credential_kind="connection string", **kwargs)
@@ -219,6 +207,7 @@ class AzureBlobSource:
     def _make_service(self, addr: Address, credential: Any) -> Any:
         from azure.storage.blob import BlobServiceClient
 
+        check_credential(credential)
         url = addr.account_url + (f"?{addr.sas}" if addr.sas else "")
         with storage_errors(self._secrets, "connecting", addr.container, account_url=addr.account_url):
             return BlobServiceClient(account_url=url, credential=credential, **self._options)
@@ -269,212 +258,19 @@ class AzureBlobSource:
     def _guard(self, where: str, container: str | None, prefix: str = "", what: str = "prefix"):
         return storage_errors(self._secrets, where, container, prefix, self.account_url, what)
 
-    # -- listing --------------------------------------------------------------------
-    def plan(self, *, log_type: str | None = None, start: Any = None, end: Any = None,
-             mac: str | None = None, discovery_ttl: float = 0.0) -> list[tuple[str, str, str]]:
-        """The ``(container, log_type, prefix)`` triples a listing would read.
+    def identity(self, ref: BlobRef) -> tuple[str, ...]:
+        """What makes two refs the same blob: account, container and blob name.
 
-        Discovers resources with a few delimiter listings; lists no blob. With
-        ``discovery_ttl`` seconds, discovery results that recent are reused (``follow``
-        polls use 5 minutes: a new NSG or flow log is seen within that time).
+        :class:`flowkit.sources.base.CompositeSource` reads a blob named twice once by it,
+        whatever its ETag or size at each listing.
 
         Examples
         --------
-        >>> src.plan(log_type="vnet", start="2024-05-01T10:20Z", end="2024-05-01T10:40Z")  # doctest: +SKIP
-        [('insights-logs-flowlogflowevent', 'vnet', 'flowLogResourceID=/…/y=2024/m=05/d=01/h=10/')]
+        >>> src.identity(src.list_blobs().refs[0])  # doctest: +SKIP
+        ('azure', 'https://acct.blob.core.windows.net', 'insights-logs-flowlogflowevent', 'flowLogResourceID=/…')
         """
-        if log_type not in (None, "nsg", "vnet"):
-            raise SourceError(f"log_type must be 'nsg', 'vnet' or None, not {log_type!r}")
-        start_ts, end_ts, mac = to_utc(start), to_utc(end), normalize_mac(mac)
-        out: list[tuple[str, str, str]] = []
-        missing: list[str] = []
-        for container, types in self._targets(log_type):
-            client = self._client(container)
-
-            def children(prefix: str, _c=client, _n=container) -> list[str]:
-                key = (_n, prefix)
-                hit = self._discovered.get(key)
-                if hit is not None and time.monotonic() - hit[0] < discovery_ttl:
-                    return hit[1]
-                with self._guard("listing", _n, prefix):
-                    found = [p.name for p in _c.walk_blobs(name_starts_with=prefix, delimiter="/")
-                             if not hasattr(p, "etag")]
-                self._discovered[key] = (time.monotonic(), found)
-                return found
-            try:
-                for t in types:
-                    plan = plan_prefixes(t, children, start=start_ts, end=end_ts, mac=mac,
-                                         filters=self.filters, user_prefix=self.prefix)
-                    out += [(container, lt, p) for lt, p in dedupe(plan.prefixes)]
-            except SourceError as exc:
-                if self.container or log_type or "does not exist" not in str(exc):
-                    raise
-                missing.append(str(exc))
-        if missing and len(missing) == len(self._targets(log_type)):
-            raise SourceError("; ".join(missing))
-        return out
-
-    def list_blobs(self, *, log_type: str | None = None, start: Any = None, end: Any = None,
-                   mac: str | None = None, discovery_ttl: float = 0.0) -> Listing:
-        """List the blobs that may hold tuples of that type, window and MAC.
-
-        Only the prefixes of :meth:`plan` are listed. When the account cannot be reached
-        and a cache folder is set, the cached blobs are listed instead (with a warning).
-
-        Returns
-        -------
-        Listing
-            :class:`AzureBlobRef` items sorted by name; ``skipped`` counts names listed
-            but left out (another hour, MAC, resource or log type).
-
-        Examples
-        --------
-        >>> listing = src.list_blobs(log_type="vnet", start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")  # doctest: +SKIP
-        """
-        start_ts, end_ts, want_mac = to_utc(start), to_utc(end), normalize_mac(mac)
-        try:
-            jobs = self.plan(log_type=log_type, start=start_ts, end=end_ts, mac=want_mac,
-                             discovery_ttl=discovery_ttl)
-        except UnreachableError as exc:
-            if self.cache is None:
-                raise
-            warnings.warn(f"flowkit: {exc}; listing the local cache instead", stacklevel=2)
-            return self._list_cached(log_type, start_ts, end_ts, want_mac)
-
-        def list_one(job: tuple[str, str, str]) -> list[Any]:
-            container, _, prefix = job
-            with self._guard("listing", container, prefix):
-                return list(self._client(container).list_blobs(name_starts_with=prefix))
-
-        seen: set[str] = set()
-        refs: list[AzureBlobRef] = []
-        skipped = 0
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, max(1, len(jobs)))) as pool:
-            for (container, lt, _), items in zip(jobs, pool.map(list_one, jobs)):
-                for props in items:
-                    key = f"{container}/{props.name}"
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    meta = parse_blob_path(props.name)
-                    if not self._wanted(meta, lt, start_ts, end_ts, want_mac):
-                        skipped += 1
-                        continue
-                    lm = pd.Timestamp(props.last_modified) if props.last_modified else None
-                    refs.append(AzureBlobRef(name=key, meta=meta, size=props.size, container=container,
-                                             blob=props.name, etag=plain_etag(props.etag), last_modified=lm))
-        refs.sort(key=lambda r: r.name)
-        return Listing(refs=tuple(refs), skipped=skipped)
-
-    def _wanted(self, meta: Any, log_type: str, start: Any, end: Any, mac: str | None) -> bool:
-        f = self.filters
-        return (meta.log_type == log_type and hour_overlaps(meta.hour, start, end)
-                and not (mac and meta.mac and meta.mac != mac)
-                and f.allows("subscription", meta.subscription)
-                and f.allows("resource_group", meta.resource_group)
-                and f.allows("nsg", meta.nsg) and f.allows("network_watcher", meta.network_watcher)
-                and f.allows("flow_log", meta.flow_log))
-
-    def _list_cached(self, log_type: str | None, start: Any, end: Any, mac: str | None) -> Listing:
-        assert self.cache is not None
-        refs: list[AzureBlobRef] = []
-        skipped = 0
-        for container, types in self._targets(log_type):
-            for entry in self.cache.entries(self.account, container):
-                meta = parse_blob_path(entry.blob)
-                if (not entry.blob.startswith(self.prefix)
-                        or not any(self._wanted(meta, t, start, end, mac) for t in types)):
-                    skipped += 1
-                    continue
-                refs.append(AzureBlobRef(name=f"{container}/{entry.blob}", meta=meta, size=entry.size,
-                                         container=container, blob=entry.blob, etag=entry.etag,
-                                         last_modified=entry.last_modified))
-        refs.sort(key=lambda r: r.name)
-        return Listing(refs=tuple(refs), skipped=skipped)
-
-    # -- reading --------------------------------------------------------------------
-    def _split(self, ref: BlobRef) -> tuple[str, str]:
-        if isinstance(ref, AzureBlobRef) and ref.blob:
-            return ref.container or "", ref.blob
-        container, _, blob = ref.name.partition("/")
-        return ref.container or container, blob if not ref.container else ref.name[len(ref.container) + 1:]
-
-    def download(self, container: str, blob: str, offset: int | None = None,
-                 length: int | None = None, etag: str | None = None) -> tuple[bytes, Any]:
-        """Download a blob or a byte range of it; return ``(bytes, BlobProperties)``.
-
-        With ``etag`` the download fails with :class:`flowkit.errors.SourceError` if the
-        blob changed. A body shorter than announced is an error, never a short result.
-
-        Examples
-        --------
-        >>> data, props = src.download(VNET_CONTAINER, "flowLogResourceID=/…/PT1H.json")  # doctest: +SKIP
-        """
-        from azure.core import MatchConditions
-        from azure.core.exceptions import ResourceModifiedError
-
-        client = self._client(container).get_blob_client(blob)
-        cond = ({"etag": f'"{plain_etag(etag)}"', "match_condition": MatchConditions.IfNotModified}
-                if etag else {})
-        for attempt in range(4):
-            with self._guard("reading", container, blob, "blob"):
-                try:  # caught inside the guard, which would turn it into a generic error
-                    stream = client.download_blob(offset=offset, length=length, max_concurrency=1, **cond)
-                    data = stream.readall()
-                except ResourceModifiedError:
-                    if etag or attempt == 3:  # the caller asked for this version only
-                        raise SourceError(f"{container}/{blob} changed while it was read") from None
-                    continue
-            expected = stream.size
-            if len(data) != expected:
-                raise SourceError(f"short read of {container}/{blob}: {len(data)} of {expected} bytes")
-            return data, stream.properties
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _read_one(self, ref: BlobRef) -> bytes:
         container, blob = self._split(ref)
-        etag = getattr(ref, "etag", None)
-        if self.cache is not None:
-            cached = self.cache.get(self.account, container, blob, etag)
-            if cached is not None:
-                return cached
-        data, props = self.download(container, blob)
-        if self.cache is not None:
-            lm = pd.Timestamp(props.last_modified) if props.last_modified else None
-            if is_sealed(ref.meta.hour, lm, settle=self.cache.settle):
-                if not self.cache.put(self.account, container, blob, data, etag=plain_etag(props.etag),
-                                      last_modified=lm):
-                    warnings.warn(f"flowkit: blob name {self._secrets.clean(blob)!r} is unsafe "
-                                  f"for the cache folder; read but not cached", stacklevel=3)
-        return data
-
-    def iter_bytes(self, refs: Sequence[BlobRef], *, progress: bool | None = None) -> Iterator[tuple[int, bytes]]:
-        """Yield ``(index into refs, content)`` for every ref, as downloads complete.
-
-        At most ``max_concurrency`` downloads run at once and ``2 * max_concurrency``
-        contents wait in memory. Any blob that cannot be read completely raises
-        :class:`flowkit.errors.SourceError`: the iteration never ends early in silence.
-
-        Examples
-        --------
-        >>> for i, data in src.iter_bytes(src.list_blobs(log_type="vnet").refs):  # doctest: +SKIP
-        ...     print(i, len(data))
-        """
-        from flowkit.progress import progress_bar
-
-        show = self.progress if progress is None else progress
-        total = sum(r.size or 0 for r in refs)
-        bar = progress_bar(total or None, f"flowkit: downloading {len(refs)} blob(s)", unit="B",
-                           unit_scale=True, enabled=show if refs else False)
-        done = 0
-        try:
-            for i, data in read_concurrently(refs, self._read_one, self.max_concurrency):
-                done += 1
-                bar.update(len(data))
-                bar.set_postfix_str(f"{done}/{len(refs)} blobs", refresh=False)
-                yield i, data
-        finally:
-            bar.close()
+        return ("azure", self.account_url.casefold(), container, blob)
 
     # -- following ------------------------------------------------------------------
     def follow(self, *, log_type: str | None = None, checkpoint: str | os.PathLike | None = None,

@@ -22,12 +22,12 @@ from typing import Any, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flowkit.errors import SourceError
-from flowkit.sources.redact import redact, scrub_exception, strip_query
+from flowkit.sources.redact import neutralize_exception, redact, strip_query
 
 __all__ = ["Address", "UnreachableError", "NoCredentialError", "parse_address", "check_endpoint", "Secrets",
            "credential_secrets", "connection_string_secrets", "storage_errors", "describe_credential",
            "client_options", "plain_etag", "default_credential", "FailFastCredential",
-           "quiet_identity_logs"]
+           "quiet_identity_logs", "check_credential"]
 
 
 class UnreachableError(SourceError):
@@ -199,6 +199,33 @@ def connection_string_secrets(conn: str) -> list[str]:
     return out
 
 
+#: What ``credential=`` may be, for the message that refuses anything else.
+CREDENTIAL_KINDS = ("an account key or SAS token (str), a {'account_name', 'account_key'} dict, "
+                    "AzureNamedKeyCredential, AzureSasCredential or an azure-identity token credential")
+
+
+def check_credential(credential: Any) -> None:
+    """Refuse a credential the storage SDK cannot use, naming its type (never its value).
+
+    The SDK raises a bare ``TypeError`` for these, late; a key passed as bytes or a
+    ``(name, key)`` tuple is the usual slip.
+
+    Examples
+    --------
+    >>> check_credential("a key or a SAS")
+    >>> check_credential(b"bytes are not a key")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.SourceError: unsupported credential of type bytes: pass an account key or SAS token (str), a {'account_name', 'account_key'} dict, AzureNamedKeyCredential, AzureSasCredential or an azure-identity token credential
+    """
+    if credential is None or isinstance(credential, (str, dict)):
+        return
+    if any(hasattr(credential, a) for a in ("get_token", "get_token_info", "named_key", "signature",
+                                             "account_key")):
+        return
+    raise SourceError(f"unsupported credential of type {type(credential).__name__}: pass {CREDENTIAL_KINDS}")
+
+
 def describe_credential(credential: Any, sas: bool = False) -> str:
     """A word for the kind of credential (shown in reprs; never the secret).
 
@@ -275,7 +302,7 @@ def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: 
     try:
         yield
     except NoCredentialError as exc:
-        scrub_exception(exc, secrets)
+        neutralize_exception(exc, secrets)
         raise SourceError(secrets.clean(_no_credential(where, target, account_url, exc.kind))) from None
     except SourceError:
         raise
@@ -284,8 +311,9 @@ def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: 
         if error is None:
             raise
         # The SDK's exception stays reachable as the new one's __context__ (``from None`` only
-        # hides it from tracebacks): its text is redacted in place too.
-        scrub_exception(exc, secrets)
+        # hides it from tracebacks): it is left holding its redacted text only (no response,
+        # request URL, headers, traceback or chain).
+        neutralize_exception(exc, secrets)
         raise type(error)(secrets.clean(error)) from None
 
 

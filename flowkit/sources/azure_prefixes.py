@@ -9,8 +9,9 @@ blobs). The layout puts the resource first and the time after it, so flowkit:
    per whole day, month or year the window covers, down to ``…/m=00/macAddress={MAC}/``
    when a MAC is asked for.
 
-Both VNet path forms (long ``SUBSCRIPTIONS/…/FLOWLOGS/{NAME}`` and short ``{SUB}_{RG}/{NW}_{NAME}``)
-and NSG paths with and without ``macAddress=`` are handled. Hours are chosen with
+Both VNet path forms (long ``SUBSCRIPTIONS/…/FLOWLOGS/{NAME}`` and short ``{SUB}_{RG}/{NW}_{NAME}``,
+whose names are matched by :meth:`ResourceFilter.allows_short`, the rule listed blobs are kept by
+too), NSG paths with and without ``macAddress=``, and roots spelt ``resourceId%3D`` are handled. Hours are chosen with
 :func:`flowkit.sources.layout.hour_overlaps`, the rule local reads use.
 
 Examples
@@ -27,11 +28,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
+from urllib.parse import unquote
 
 import pandas as pd
 
 from flowkit.addresses import normalize_mac
-from flowkit.sources.layout import SKEW, hour_overlaps
+from flowkit.sources.layout import SKEW, hour_overlaps, split_short_name
 
 __all__ = ["ResourceFilter", "Plan", "resource_prefixes", "time_prefixes", "plan_prefixes",
            "LEGACY_NSG_BEFORE"]
@@ -75,13 +77,53 @@ class ResourceFilter:
             return True
         return wanted.casefold() == value.casefold()
 
+    def allows_short(self, segment: str) -> bool:
+        """True when a short-form ``{NW}_{NAME}`` segment passes the watcher and flow-log filters.
+
+        The one rule for planning and for filtering listed blobs. When the watcher has
+        the name Azure gives it (``NetworkWatcher_<region>``, see
+        :func:`flowkit.sources.layout.split_short_name`) the two names are compared whole.
+        Otherwise where one ends is unknown: ``flow_log`` must end the segment after a
+        ``_``, ``network_watcher`` must begin it before a ``_``, and both together must
+        make the whole segment.
+
+        Examples
+        --------
+        >>> ResourceFilter(flow_log="my_flowlog").allows_short("NETWORKWATCHER_EASTUS_MY_FLOWLOG")
+        True
+        >>> ResourceFilter(flow_log="flowlog").allows_short("NetworkWatcher_eastus_my_flowlog")
+        False
+        >>> ResourceFilter(network_watcher="nw_prod").allows_short("NW_PROD_fl1")
+        True
+        """
+        nw, fl = self.network_watcher, self.flow_log
+        if nw is None and fl is None:
+            return True
+        watcher, flow_log, certain = split_short_name(segment)
+        if certain:
+            return self.allows("network_watcher", watcher) and self.allows("flow_log", flow_log)
+        text = segment.casefold()
+        if nw is not None and fl is not None:
+            return text == f"{nw}_{fl}".casefold()
+        if fl is not None:
+            return text.endswith("_" + fl.casefold()) and len(text) > len(fl) + 1
+        return text.startswith(nw.casefold() + "_") and len(text) > len(nw) + 1
+
 
 @dataclass(frozen=True)
 class Plan:
-    """What to list: ``(log_type, prefix)`` pairs, and how many discovery calls were made."""
+    """What to list: ``(log_type, prefix)`` pairs, and how many discovery calls were made.
+
+    ``roots`` counts the top folders of the layout found (``resourceId=/``,
+    ``flowLogResourceID=/``), ``resources`` the NSG or flow-log folders the filters allow:
+    no root means the container (or the user's prefix) is not laid out as Azure writes
+    flow logs.
+    """
 
     prefixes: tuple[tuple[str, str], ...]
     discovery_calls: int = 0
+    roots: int = 0
+    resources: int = 0
 
 
 def _compatible(prefix: str, user_prefix: str) -> bool:
@@ -97,6 +139,8 @@ class _Walker:
         self._children = children
         self.user_prefix = user_prefix
         self.calls = 0
+        self.roots = 0
+        self.found: list[str] = []
 
     def children(self, prefix: str) -> list[str]:
         self.calls += 1
@@ -108,11 +152,15 @@ class _Walker:
 
 
 def _roots(w: _Walker, log_type: str) -> list[str]:
-    """The top folders of a log type, whatever their case (``resourceId=/``, ``RESOURCEID=/``)."""
+    """The top folders of a log type, whatever their case and ``=`` spelling (``resourceId=/``,
+    ``RESOURCEID=/``, ``resourceId%3D/`` as older tools wrote it)."""
     wanted = _ROOTS[log_type].casefold()
-    if w.user_prefix and not w.user_prefix.casefold().startswith(wanted[:-1]) and "/" in w.user_prefix:
+    if (w.user_prefix and not unquote(w.user_prefix).casefold().startswith(wanted[:-1])
+            and "/" in w.user_prefix):
         return []
-    return [c for c in w.children("") if c.casefold() == wanted]
+    found = [c for c in w.children("") if unquote(c).casefold() == wanted]
+    w.roots += len(found)
+    return found
 
 
 def _nsg_resources(w: _Walker, f: ResourceFilter) -> list[str]:
@@ -155,13 +203,7 @@ def _vnet_resources(w: _Walker, f: ResourceFilter) -> list[str]:
         m = _GUID_RG.match(seg)  # short form {SUB}_{RG}/{NW}_{NAME}
         if not m or not (f.allows("subscription", m.group(1)) and f.allows("resource_group", m.group(2))):
             continue
-        for nwfl in w.children(top):
-            name = _segment(nwfl, top)
-            if f.flow_log and not name.casefold().endswith("_" + f.flow_log.casefold()):
-                continue
-            if f.network_watcher and not name.casefold().startswith(f.network_watcher.casefold() + "_"):
-                continue
-            out.append(nwfl)
+        out += [nwfl for nwfl in w.children(top) if f.allows_short(_segment(nwfl, top))]
     return out
 
 
@@ -193,9 +235,14 @@ def resource_prefixes(log_type: str, children: ChildLister, filters: ResourceFil
     >>> prefixes[0].endswith("NETWORKSECURITYGROUPS/N1/"), calls
     (True, 4)
     """
+    w = _walk(log_type, children, filters, user_prefix)
+    return w.found, w.calls
+
+
+def _walk(log_type: str, children: ChildLister, filters: ResourceFilter, user_prefix: str) -> _Walker:
     w = _Walker(children, user_prefix)
-    found = _nsg_resources(w, filters) if log_type == "nsg" else _vnet_resources(w, filters)
-    return found, w.calls
+    w.found = _nsg_resources(w, filters) if log_type == "nsg" else _vnet_resources(w, filters)
+    return w
 
 
 def _hours(start: pd.Timestamp, end: pd.Timestamp) -> list[pd.Timestamp]:
@@ -294,7 +341,8 @@ def plan_prefixes(log_type: str, children: ChildLister, *, start: pd.Timestamp |
     'y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000001/'
     """
     counted = _Walker(children, "")
-    resources, calls = resource_prefixes(log_type, children, filters, user_prefix)
+    walked = _walk(log_type, children, filters, user_prefix)
+    resources, calls = walked.found, walked.calls
     mac = normalize_mac(mac)
     out: list[tuple[str, str]] = []
     for resource in resources:
@@ -325,7 +373,8 @@ def plan_prefixes(log_type: str, children: ChildLister, *, start: pd.Timestamp |
             prefix = resource + t
             if _compatible(prefix, user_prefix):
                 out.append((log_type, max(prefix, user_prefix, key=len)))
-    return Plan(prefixes=tuple(out), discovery_calls=calls + counted.calls)
+    return Plan(prefixes=tuple(out), discovery_calls=calls + counted.calls, roots=walked.roots,
+                resources=len(resources))
 
 
 def dedupe(prefixes: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -48,7 +48,17 @@ class BlobRef:
 
 @dataclass(frozen=True)
 class Listing:
-    """The blobs a source will read, and how many it skipped by their path (time, MAC, type)."""
+    """The blobs a source will read, and how many it skipped by their path (time, MAC, type).
+
+    Attributes
+    ----------
+    refs : tuple of BlobRef
+    skipped : int
+        Files or blobs the source saw and left out by their path: a local source counts
+        every file it found; the Azure source only blobs it listed, not those under
+        prefixes its plan never listed (other hours, MACs or resources), which it never
+        sees. Becomes the load report's ``files_skipped``.
+    """
 
     refs: tuple[BlobRef, ...]
     skipped: int = 0
@@ -81,9 +91,13 @@ class CompositeSource:
 
     Every part lists with the same log type, window and MAC; the listing is the parts'
     listings one after the other, and ``skipped`` is the sum of theirs. A blob that two
-    parts list alike (the same file or blob named twice) is read once, as a
-    :class:`flowkit.sources.local.LocalSource` reads a file named twice once. Each ref is
-    read by the part that listed it.
+    parts list (the same file or blob named twice) is read once, by the first part that
+    listed it, as a :class:`flowkit.sources.local.LocalSource` reads a file named twice
+    once. Sameness is identity, not the listed properties: a part with an ``identity(ref)``
+    method says what it is (the Azure source: account, container and blob name, so a
+    blob committed to between two listings is still one blob; local files: their real
+    path); for other parts, the ref's container and name. Each ref is read by the part
+    that listed it.
 
     Parameters
     ----------
@@ -119,11 +133,17 @@ class CompositeSource:
                    mac: str | None = None) -> Listing:
         """The parts' listings one after the other; ``skipped`` adds up theirs."""
         owner: dict[BlobRef, int] = {}
+        seen: set[Any] = set()
         skipped = 0
         for k, part in enumerate(self.parts):
             listing = part.list_blobs(log_type=log_type, start=start, end=end, mac=mac)
             skipped += listing.skipped
+            identity = getattr(part, "identity", None)
             for ref in listing.refs:
+                key = identity(ref) if callable(identity) else ("ref", ref.container, ref.name)
+                if key in seen:
+                    continue
+                seen.add(key)
                 owner.setdefault(ref, k)
         self._owner.update(owner)
         return Listing(refs=tuple(owner), skipped=skipped)

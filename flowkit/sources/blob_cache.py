@@ -204,6 +204,8 @@ class BlobCache:
         """Store a blob atomically; return False when the name is refused.
 
         Raises nothing on an unsafe name (the read itself is fine); see :meth:`path_for`.
+        A folder that cannot be written (a full disk, a file in the way, no permission)
+        raises the :class:`OSError`; the Azure source then warns once and reads on.
         """
         try:
             path = self.path_for(account, container, blob)

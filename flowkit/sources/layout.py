@@ -7,7 +7,8 @@ Network Watcher writes one ``PT1H.json`` block blob per hour per NIC:
   (before 2018 without ``macAddress=``; older tools show ``resourceId%3D``);
 * VNet: ``flowLogResourceID=/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/{RG}/PROVIDERS/
   MICROSOFT.NETWORK/NETWORKWATCHERS/{NW}/FLOWLOGS/{NAME}/y=…/macAddress={MAC}/PT1H.json``
-  or the short form ``flowLogResourceID=/{SUB}_{RG}/{NW}_{NAME}/y=…``.
+  or the short form ``flowLogResourceID=/{SUB}_{RG}/{NW}_{NAME}/y=…``, where both names may
+  hold ``_`` (see :func:`split_short_name`).
 
 Examples
 --------
@@ -37,6 +38,7 @@ __all__ = [
     "to_utc",
     "has_date",
     "hour_overlaps",
+    "split_short_name",
     "SKEW",
 ]
 
@@ -61,10 +63,11 @@ _VNET_LONG = re.compile(
     re.IGNORECASE,
 )
 _VNET_SHORT = re.compile(
-    r"flowLogResourceID=/(?P<sub>[0-9A-Fa-f-]{36})_(?P<rg>[^/]+)/(?P<nw>[^/_]+(?:_[^/_]+)*?)_(?P<fl>[^/_]+)/"
-    + _TIME + _MAC,
+    r"flowLogResourceID=/(?P<sub>[0-9A-Fa-f-]{36})_(?P<rg>[^/]+)/(?P<nwfl>[^/_]+_[^/]+)/" + _TIME + _MAC,
     re.IGNORECASE,
 )
+#: The name Azure gives a region's watcher, ``NetworkWatcher_<region>`` (a region has no ``_``).
+_DEFAULT_WATCHER = re.compile(r"^(NetworkWatcher_[^_/]+)_([^/]+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,8 @@ def parse_blob_path(path: str) -> BlobMeta:
         if not m:
             continue
         g = m.groupdict()
+        if g.get("nwfl"):
+            g["nw"], g["fl"], _ = split_short_name(g["nwfl"])
         try:
             hour = pd.Timestamp(year=int(g["y"]), month=int(g["mo"]), day=int(g["d"]),
                                 hour=int(g["h"]), tz="UTC")
@@ -242,6 +247,33 @@ def parse_blob_path(path: str) -> BlobMeta:
             short_form=short,
         )
     return BlobMeta()
+
+
+def split_short_name(segment: str) -> tuple[str, str, bool]:
+    """Split the ``{NW}_{NAME}`` segment of a short-form VNet path into watcher and flow log.
+
+    Both names may hold ``_``. A watcher named as Azure names it, ``NetworkWatcher_<region>``
+    (a region has no ``_``), ends at the second ``_``: the rest is the flow log, whatever it
+    holds. Any other watcher name is taken to end at the first ``_``; the split is then a
+    guess, and the third value is False.
+
+    Returns
+    -------
+    (str, str, bool)
+        Watcher, flow log, and whether the split is certain.
+
+    Examples
+    --------
+    >>> split_short_name("NETWORKWATCHER_EASTUS_MY_FLOWLOG")
+    ('NETWORKWATCHER_EASTUS', 'MY_FLOWLOG', True)
+    >>> split_short_name("nw-prod_fl_1")
+    ('nw-prod', 'fl_1', False)
+    """
+    m = _DEFAULT_WATCHER.match(segment)
+    if m:
+        return m.group(1), m.group(2), True
+    watcher, _, flow_log = segment.partition("_")
+    return watcher, flow_log, False
 
 
 def _time_part(hour: object) -> str:

@@ -167,6 +167,17 @@ class LocalSource:
             refs.append(BlobRef(name=path, meta=meta, size=size))
         return Listing(refs=tuple(refs), skipped=skipped)
 
+    @staticmethod
+    def identity(ref: BlobRef) -> tuple[str, str]:
+        """What makes two refs the same file: its real path (links resolved).
+
+        Examples
+        --------
+        >>> LocalSource.identity(BlobRef("a/../b.json")) == LocalSource.identity(BlobRef("b.json"))
+        True
+        """
+        return ("file", os.path.realpath(ref.name))
+
     def iter_bytes(self, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]]:
         """Yield ``(index, content)`` of each file, in order."""
 

@@ -25,8 +25,8 @@ import re
 from typing import Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["redact", "strip_query", "scrub_exception", "RedactingFilter", "secret_variants",
-           "install_log_redaction"]
+__all__ = ["redact", "strip_query", "scrub_exception", "neutralize_exception", "RedactingFilter",
+           "secret_variants", "install_log_redaction"]
 
 MASK = "REDACTED"
 
@@ -145,6 +145,53 @@ def scrub_exception(exc: BaseException | None, secrets: Iterable[str] = ()) -> N
                 except (AttributeError, TypeError):  # a read-only property
                     pass
         todo += [e.__cause__, e.__context__]
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    out: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is seen for seen in out):
+            continue
+        out.append(e)
+        todo += [e.__cause__, e.__context__]
+    return out
+
+
+def neutralize_exception(exc: BaseException | None, secrets: Iterable[str] = ()) -> None:
+    """Leave ``exc`` and the exceptions chained to it holding nothing but redacted text.
+
+    For an Azure SDK error about to be replaced by a flowkit error: it stays reachable as
+    the new error's ``__context__`` (``raise … from None`` only hides it), and its text is
+    not all it holds. Its ``response`` keeps the request, whose URL carries the SAS
+    (``sig=…``) and whose headers carry ``Authorization``; its traceback's frames keep
+    the credential. So, after :func:`scrub_exception`, every attribute that is not plain
+    text or a number (``response``, ``model``, ``exc_value``…) is set to None, the
+    tracebacks are dropped, and so is the chain below ``exc``.
+
+    Examples
+    --------
+    >>> class SdkError(Exception):
+    ...     pass
+    >>> err = SdkError("denied https://a.blob.core.windows.net/c?sv=1&sig=abc")
+    >>> err.response = {"url": "https://a.blob.core.windows.net/c?sv=1&sig=abc"}
+    >>> neutralize_exception(err)
+    >>> str(err), err.response, err.__traceback__
+    ('denied https://a.blob.core.windows.net/c?REDACTED', None, None)
+    """
+    chain = _chain(exc)
+    scrub_exception(exc, secrets)
+    for e in chain:
+        e.__traceback__ = None
+        for name, value in list(getattr(e, "__dict__", {}).items()):
+            if not isinstance(value, (str, int, float, type(None))):
+                try:
+                    setattr(e, name, None)
+                except (AttributeError, TypeError):  # pragma: no cover - a read-only attribute
+                    pass
+        e.__cause__ = None
+        e.__context__ = None
 
 
 class RedactingFilter(logging.Filter):

@@ -111,3 +111,51 @@ def test_blobs_named_to_escape_are_read_but_never_written_outside(azurite, servi
     # the layout-shaped one is also listed and read by a normal read
     listing = src.list_blobs(log_type="nsg", start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
     assert [r.blob for r in listing.refs] == [STORED[-1]]
+
+
+WINDOW = dict(start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
+
+
+def test_a_cache_folder_that_cannot_be_written_warns_once_and_the_read_completes(azurite, estate, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "devstoreaccount1").write_text("a file where the account folder should be")
+    src = AzureBlobSource.from_connection_string(azurite.connection_string, cache_dir=cache, retry_backoff=0.1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        flows = flowkit.read_flow_logs(src, **WINDOW)
+        again = flowkit.read_flow_logs(src, **WINDOW)  # the same source: no second warning
+    expected = flowkit.read_flow_logs(estate, **WINDOW)
+    assert len(flows) == len(again) == len(expected) == 54
+    assert [str(w.message) for w in caught] == [
+        f"flowkit: cannot write to the cache folder {str(cache)!r} (Not a directory); blobs are read "
+        f"but no longer cached by this source"]
+    assert (cache / "devstoreaccount1").read_text() == "a file where the account folder should be"
+
+
+_FULL_DISK = """
+import resource, sys, warnings
+import flowkit
+src = flowkit.AzureBlobSource.from_connection_string(sys.argv[1], cache_dir=sys.argv[2], retry_backoff=0.1)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # every write past 1000 bytes fails: EFBIG
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    flows = flowkit.read_flow_logs(src, start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
+print(len(flows))
+print("\\n".join(str(w.message) for w in caught))
+"""
+
+
+def test_a_full_disk_under_the_cache_folder_does_not_fail_the_read(azurite, estate, tmp_path):
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run([sys.executable, "-c", _FULL_DISK, azurite.connection_string, str(cache)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [
+        "54", f"flowkit: cannot write to the cache folder {str(cache)!r} (File too large); blobs are read "
+              f"but no longer cached by this source"]
+    assert not [p for p in cache.rglob("*") if p.is_file() and p.stat().st_size > 1000]

@@ -174,3 +174,63 @@ def test_killed_and_restarted_during_a_read_never_returns_a_partial_frame(azurit
     message = str(info.value)
     assert "does not exist" in message or "cannot reach" in message or "not found" in message
     assert NSG_CONTAINER in message or VNET_CONTAINER in message
+
+
+def _expired_sas() -> str:
+    from datetime import datetime, timedelta, timezone
+
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+
+    return generate_account_sas(ACCOUNT, KEY, ResourceTypes(container=True, object=True),
+                                AccountSasPermissions(read=True, list=True),
+                                datetime.now(timezone.utc) - timedelta(hours=1))
+
+
+def _refused(action) -> flowkit.SourceError:
+    with pytest.raises(flowkit.SourceError) as info:
+        action()
+    return info.value
+
+
+def test_no_secret_is_reachable_from_an_error_raised_for_an_sdk_error(azurite, estate):
+    """Not in the text, nor in the SDK exception kept as __context__: its response's request URL
+    (with sig=), its headers, its traceback's frames (which hold the credential)."""
+    from urllib.parse import unquote
+
+    from secrets_check import assert_no_secret, reachable_texts
+
+    expired = _expired_sas()
+    sig = [p.split("=", 1)[1] for p in expired.split("&") if p.startswith("sig=")][0]
+    sas_source = AzureBlobSource(account_url=f"{azurite.endpoint}?{expired}", retry_total=0)
+    listing = _refused(lambda: flowkit.read_flow_logs(sas_source))
+    assert str(listing).startswith("authentication failed while listing (container")
+    key_source = AzureBlobSource(account_url=azurite.endpoint, credential=KEY, container="no-such-container",
+                                 retry_total=0)
+    missing = _refused(lambda: flowkit.read_flow_logs(key_source))
+    assert "'no-such-container' does not exist" in str(missing)
+    sas = _sas(VNET_CONTAINER)
+    ref = AzureBlobSource.from_connection_string(azurite.connection_string).list_blobs(log_type="vnet", **WINDOW).refs[0]
+    pinned = AzureBlobSource(account_url=f"{azurite.endpoint}/{VNET_CONTAINER}?{sas}", retry_total=0)
+    changed = _refused(lambda: pinned.download(ref.container, ref.blob, etag="0x8D000000000BAD"))
+    assert str(changed) == f"{ref.container}/{ref.blob} changed while it was read"
+    for error in (listing, missing, changed):
+        assert error.__context__ is not None  # the SDK's exception, emptied
+        assert vars(error.__context__).get("response") is None and error.__context__.__traceback__ is None
+        text = reachable_texts(error)
+        assert_no_secret(text, KEY, sig, unquote(sig), sas, *[p.split("=", 1)[1] for p in sas.split("&")
+                                                                if p.startswith("sig=")])
+        assert "sig=" not in text and "SharedKey " not in text
+
+
+@pytest.mark.parametrize("credential, kind", [
+    pytest.param(123, "int", id="int"),
+    pytest.param(KEY.encode(), "bytes", id="key-as-bytes"),
+    pytest.param((ACCOUNT, KEY), "tuple", id="name-and-key-tuple"),
+])
+def test_an_unsupported_credential_type_is_a_clear_error_without_its_value(azurite, credential, kind):
+    with pytest.raises(flowkit.SourceError) as info:
+        AzureBlobSource(account_url=azurite.endpoint, credential=credential)
+    assert str(info.value) == (
+        f"unsupported credential of type {kind}: pass an account key or SAS token (str), a {{'account_name', "
+        f"'account_key'}} dict, AzureNamedKeyCredential, AzureSasCredential or an azure-identity token credential")
+    _assert_clean("".join(traceback.format_exception(info.value)), [KEY, KEY[:20]])

@@ -190,3 +190,69 @@ def test_cache_refreshes_a_replaced_sealed_blob(azurite, service, estate, tmp_pa
     ref2 = src.list_blobs(log_type="vnet", **WINDOW).refs[0]
     assert ref2.etag != ref.etag
     assert dict(src.iter_bytes([ref2]))[0] == before + b"\n"
+
+
+def _put(service, container: str, name: str, data: bytes) -> None:
+    cc = service.get_container_client(container)
+    if not cc.exists():
+        cc.create_container()
+    cc.upload_blob(name, data, overwrite=True)
+
+
+NAMED_SUB = "00000000-0000-0000-0000-00000000000a"
+
+
+@pytest.fixture()
+def underscored(service):
+    """Two short-form flow logs of one default-named watcher, one of them named with a '_'."""
+    from flowkit.sources.layout import vnet_blob_name
+    from flowkit.synth import blob_bytes
+
+    from conftest import _vnet_blob
+
+    for seed, name in enumerate(("my_flowlog", "fl2"), start=1):
+        blob = vnet_blob_name(NAMED_SUB, "NETWORKWATCHERRG", "NETWORKWATCHER_EASTUS", name.upper(),
+                              "2024-05-01T10:00Z", "000D3A000101", short=True)  # upper-case, as Azure writes it
+        _put(service, VNET_CONTAINER, blob, blob_bytes(_vnet_blob("2024-05-01T10:00Z", "000D3A000101", f"/X/{name}", seed)))
+
+
+@pytest.mark.parametrize("window", [pytest.param(WINDOW, id="window"), pytest.param({}, id="no-window")])
+@pytest.mark.parametrize("kw, rows, flow_logs", [
+    pytest.param(dict(flow_log="my_flowlog"), 6, {"MY_FLOWLOG"}, id="flow-log-with-underscore"),
+    pytest.param(dict(flow_log="FL2"), 6, {"FL2"}, id="plain-flow-log"),
+    pytest.param(dict(flow_log="flowlog"), 0, set(), id="tail-of-a-name-is-not-the-name"),
+    pytest.param(dict(network_watcher="NetworkWatcher_eastus"), 12, {"MY_FLOWLOG", "FL2"}, id="watcher"),
+    pytest.param(dict(network_watcher="NetworkWatcher_eastus", flow_log="my_flowlog"), 6, {"MY_FLOWLOG"}, id="both"),
+])
+def test_short_form_names_with_underscores_are_planned_and_kept_alike(azurite, underscored, kw, rows, flow_logs, window):
+    src = _source(azurite, **kw)
+    flows, report = flowkit.read_flow_logs(src, with_report=True, **window)
+    assert (len(flows), report.files, report.files_skipped) == (rows, len(flow_logs), 0)
+    assert {r.meta.flow_log for r in src.list_blobs(**window).refs} == flow_logs
+    assert all(r.meta.network_watcher == "NETWORKWATCHER_EASTUS" for r in src.list_blobs(**window).refs)
+
+
+def test_a_mac_spelt_in_lower_case_in_the_path_is_found_with_a_window_too(azurite, service):
+    from flowkit.sources.layout import nsg_blob_name
+    from flowkit.synth import blob_bytes
+
+    from conftest import _nsg_blob
+
+    hour = "2024-05-01T10:00Z"
+    name = nsg_blob_name("SUB", "RG", "NSG1", hour, "000D3A0000AB").replace("000D3A0000AB", "000d3a0000ab")
+    _put(service, NSG_CONTAINER, name, blob_bytes(_nsg_blob(hour, "000d3a0000ab", "/X", 1)))
+    src = _source(azurite)
+    without = flowkit.read_flow_logs(src, mac="000D3A0000AB")
+    within = flowkit.read_flow_logs(src, mac="00-0D-3A-00-00-AB", **WINDOW)
+    assert len(without) == len(within) == 6
+    assert flowkit.read_flow_logs(src, mac="000D3A0000CD", **WINDOW).empty  # another NIC: still nothing
+
+
+def test_skipped_counts_only_blobs_listed_then_left_out(azurite, estate):
+    """files_skipped of an Azure read: listed blobs left out by name, not what the plan never listed."""
+    src = _source(azurite)
+    _, narrow = flowkit.read_flow_logs(src, with_report=True, **WINDOW)
+    assert narrow.files == 27 and narrow.files_skipped == 0  # other hours are never listed
+    # a MAC over more than a week is listed by day prefixes: the other MACs are listed, then left out
+    _, wide = flowkit.read_flow_logs(src, with_report=True, mac="000D3A000101", start="2024-04-20", end="2024-05-10")
+    assert (wide.files, wide.files_skipped) == (20, 25)

@@ -79,3 +79,39 @@ def test_to_utc_refuses_a_time_of_day_without_its_date(text):
 def test_to_utc_treats_naive_as_utc():
     assert to_utc("2024-05-01 10:00") == H
     assert to_utc(pd.Timestamp("2024-05-01T12:00+02:00")) == H
+
+
+SHORT = "flowLogResourceID=/00000000-0000-0000-0000-000000000001_NETWORKWATCHERRG/{}/y=2024/m=05/d=01/h=10/m=00/PT1H.json"
+
+
+@pytest.mark.parametrize("segment, watcher, flow_log", [
+    pytest.param("NETWORKWATCHER_EASTUS_MY_FLOWLOG", "NETWORKWATCHER_EASTUS", "MY_FLOWLOG", id="default-watcher-upper"),
+    pytest.param("NetworkWatcher_eastus_my_flowlog", "NetworkWatcher_eastus", "my_flowlog", id="default-watcher"),
+    pytest.param("NetworkWatcher_westeurope_a_b_c", "NetworkWatcher_westeurope", "a_b_c", id="many-underscores"),
+    pytest.param("NetworkWatcher_eastus_fl1", "NetworkWatcher_eastus", "fl1", id="plain"),
+    pytest.param("nw-prod_fl_1", "nw-prod", "fl_1", id="custom-watcher"),
+])
+def test_short_form_names_with_underscores(segment, watcher, flow_log):
+    meta = parse_blob_path(SHORT.format(segment))
+    assert (meta.log_type, meta.network_watcher, meta.flow_log, meta.short_form) == ("vnet", watcher, flow_log, True)
+    assert meta.hour == H
+
+
+@pytest.mark.parametrize("filters, segment, allowed", [
+    pytest.param(dict(flow_log="my_flowlog"), "NETWORKWATCHER_EASTUS_MY_FLOWLOG", True, id="flow-log-with-underscore"),
+    pytest.param(dict(flow_log="flowlog"), "NETWORKWATCHER_EASTUS_MY_FLOWLOG", False, id="flow-log-tail-is-not-it"),
+    pytest.param(dict(flow_log="eastus_my_flowlog"), "NETWORKWATCHER_EASTUS_MY_FLOWLOG", False, id="region-is-the-watcher's"),
+    pytest.param(dict(network_watcher="NetworkWatcher_eastus"), "NETWORKWATCHER_EASTUS_MY_FLOWLOG", True, id="watcher"),
+    pytest.param(dict(network_watcher="NetworkWatcher_westus"), "NETWORKWATCHER_EASTUS_MY_FLOWLOG", False, id="other-watcher"),
+    pytest.param(dict(network_watcher="NetworkWatcher_eastus", flow_log="MY_FLOWLOG"),
+                 "NETWORKWATCHER_EASTUS_MY_FLOWLOG", True, id="both"),
+    pytest.param(dict(flow_log="fl_1"), "nw-prod_fl_1", True, id="custom-watcher-flow-log-suffix"),
+    pytest.param(dict(flow_log="1"), "nw-prod_fl_1", True, id="custom-watcher-split-unknown"),
+    pytest.param(dict(network_watcher="nw-prod_fl"), "nw-prod_fl_1", True, id="custom-watcher-prefix"),
+    pytest.param(dict(network_watcher="nw-prod", flow_log="1"), "nw-prod_fl_1", False, id="custom-both-must-make-it-whole"),
+    pytest.param(dict(flow_log="nw-prod_fl_1"), "nw-prod_fl_1", False, id="no-watcher-left"),
+])
+def test_one_rule_for_short_form_filters(filters, segment, allowed):
+    from flowkit.sources.azure_prefixes import ResourceFilter
+
+    assert ResourceFilter(**filters).allows_short(segment) is allowed

@@ -182,3 +182,57 @@ def test_local_source_errors_pass_paths_through_redaction(path, message):
         src.list_blobs()
     assert str(info.value) == message
     assert_no_secret(exception_texts(info.value) + repr(src) + src.describe(), SECRET)
+
+
+def test_a_growing_blob_named_twice_in_a_list_is_read_once(azurite, service):
+    """Azure commits a block between the two listings: the refs differ in ETag and size, the blob is one."""
+    import base64
+    import json
+
+    from azure.storage.blob import BlobBlock
+
+    from flowkit.sources.layout import vnet_blob_name
+
+    from conftest import _vnet_blob
+
+    service.create_container(VNET_CONTAINER)
+    name = vnet_blob_name("00000000-0000-0000-0000-000000000001", "RG", "NW", "FL", "2024-05-01T10:00Z", "000D3A000001")
+    records = _vnet_blob("2024-05-01T10:00Z", "000D3A000001", "/X", 1, n_records=3)  # 2 tuples each
+    blob = service.get_container_client(VNET_CONTAINER).get_blob_client(name)
+    blocks = [b'{"records":[', json.dumps(records[0]).encode(), b"," + json.dumps(records[1]).encode(), b"]}"]
+    ids = [base64.b64encode(f"b{i:04d}".encode()).decode() for i in range(len(blocks))]
+    for i, b in zip(ids, blocks):
+        blob.stage_block(i, b)
+    blob.commit_block_list([BlobBlock(i) for i in ids])
+    committed: list[bool] = []
+
+    def commit_on_list(request) -> None:
+        if not committed and "comp=list" in request.http_request.url:
+            committed.append(True)
+            new = base64.b64encode(b"b9999").decode()
+            blob.stage_block(new, b"," + json.dumps(records[2]).encode())
+            blob.commit_block_list([BlobBlock(i) for i in ids[:-1]] + [BlobBlock(new), BlobBlock(ids[-1])])
+
+    whole = AzureBlobSource.from_connection_string(azurite.connection_string, container=VNET_CONTAINER)
+    folder = AzureBlobSource.from_connection_string(azurite.connection_string, container=VNET_CONTAINER,
+                                                    prefix=name.rsplit("/y=", 1)[0] + "/",
+                                                    client_kwargs={"raw_request_hook": commit_on_list})
+    frame, report = flowkit.read_flow_logs([whole, folder], with_report=True)
+    assert committed
+    assert (len(frame), report.files) == (6, 1)  # 3 records of 2 tuples, read once (12 if read twice)
+
+
+def test_a_local_file_named_twice_under_two_spellings_is_read_once(azurite, service, samples_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "logs"
+    shutil.copytree(samples_dir / "connectivity", folder)
+    one = sorted(folder.rglob("PT1H.json"))[0]
+    alone = flowkit.read_flow_logs(str(one))
+    service.create_container("empty")
+    # an address between the two spellings: two local sources, each listing the file
+    same = str(folder / ".." / "logs" / one.relative_to(folder))
+    frame, report = flowkit.read_flow_logs(
+        [str(one), AzureBlobSource(account_url=f"{azurite.endpoint}/empty", credential=KEY), same], with_report=True)
+    assert (len(frame), report.files) == (len(alone), 1)
+    assert len(alone) > 0
