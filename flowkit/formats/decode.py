@@ -43,8 +43,8 @@ from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
 from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
-from flowkit.formats.records import Record
-from flowkit.formats.strays import may_hide_tuples, stray_tuples
+from flowkit.formats.records import EMPTY_ARRAY, Record
+from flowkit.formats.strays import stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem, quarantine_frame
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
@@ -106,7 +106,7 @@ def _nsg_format(rec: Record) -> str:
 def _nsg_format_by_fields(rec: Record) -> str:
     """NSG ``Version`` missing or unknown: decide by the field count of the first tuple string."""
     for rule in rec.properties.flows:
-        for g in rule.flows:
+        for g in rule.flows or ():
             try:
                 tuples = msgspec.json.decode(bytes(g.flowTuples))
             except JSON_ERRORS:  # not JSON, or not UTF-8
@@ -133,12 +133,13 @@ def _record_format(rec: Record) -> str | None:
 
 def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Records,
           strings: dict[str, Codes], groups: dict[str, FormatGroups], problems: list[Problem],
-          strict: bool) -> list[int]:
+          strict: bool) -> tuple[list[int], bool]:
     """Append the records of blob ``b`` and their tuple groups, a format at a time.
 
     Everything is a list comprehension over the blob's records, aclIDs or rules:
     no Python call per tuple group. Returns the indices of the records that are not
-    flow records.
+    flow records, and whether a flow record misses a list or ``flowTuples`` key (so
+    may hold tuples elsewhere, under a misspelled key).
     """
     fmts = [_record_format(rec) for _, rec in recs]
     for (rec_idx, rec), fmt in zip(recs, fmts):
@@ -151,7 +152,9 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
     path_mac, path_resource = ref.meta.mac, ref.meta.resource_id
     resource, target, mac = strings["resource"].code, strings["target"].code, strings["mac"].code
     kinds = set(fmts)
+    missing = False  # a list or flowTuples key missing in a flow record (misspelled?)
     for fmt in [f for f in FIELDS if f in kinds]:
+        first = len(groups[fmt].raws)
         chosen = recs if len(kinds) == 1 else [ir for ir, f in zip(recs, fmts) if f == fmt]
         rs = [rec for _, rec in chosen]
         base, n = len(records.blob), len(rs)
@@ -169,7 +172,10 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
                         raise QuarantineError(ref.name, rec_idx, None, "invalid-version", f"flowLogVersion {v}")
                     problems.append(Problem(ref.name, "invalid-version", f"flowLogVersion {v}; read as 4", rec_idx))
             records.version += [v if 0 < v < 256 else 4 for v in versions]
-            groups[fmt].add_acls([(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows])
+            acls = [(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows or ()]
+            missing = (missing or any(r.flowRecords is not None and r.flowRecords.flows is None for r in rs)
+                       or any(a.flowGroups is None for _, a in acls))
+            groups[fmt].add_acls(acls)
         else:
             records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]
             records.target += [-1] * n
@@ -182,8 +188,13 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
                     problems.append(Problem(ref.name, "invalid-version",
                                             f"properties.Version {v}; read as {_FORMAT_VERSION[fmt]} by its "
                                             f"tuples' field count", rec_idx))
-            groups[fmt].add_rules([(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows])
-    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None]
+            rules = [(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows]
+            missing = missing or any(rule.flows is None for _, rule in rules)
+            groups[fmt].add_rules(rules)
+        # a missing flowTuples is the default object itself; a legitimate [] is another object
+        # equal to it, so it also sends the blob through the (then fruitless) scan for strays
+        missing = missing or EMPTY_ARRAY in groups[fmt].raws[first:]
+    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], missing
 
 
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
@@ -254,13 +265,13 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
             n_tuples += len(damage.tuples)
             if strict:
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
-        not_flow = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
+        not_flow, missing = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
         if not_flow:  # tuple strings in records that are not flow records: quarantined, not lost
             where = not_flow[0] if len(not_flow) == 1 else None
             strays = stray_tuples(data, framed)
             quarantine += [(ref.name, where, i, "not-a-flow-record", raw) for i, raw in enumerate(strays)]
             n_tuples += len(strays)
-        elif may_hide_tuples(framed.records):  # a misspelled key inside a flow record
+        elif missing:  # a misspelled key inside a flow record
             strays = stray_tuples(data, framed)
             if strays:
                 if strict:

@@ -127,18 +127,18 @@ class FormatGroups:
 
     def add_acls(self, acls: list[tuple[int, Any]]) -> None:
         """Add VNet groups: ``(record, acl)`` pairs, each acl with ``aclID`` and ``flowGroups``."""
-        self.raws += [g.flowTuples for _, a in acls for g in a.flowGroups]
-        self.rule += [g.rule for _, a in acls for g in a.flowGroups]
-        self.acl += [a.aclID for _, a in acls for _g in a.flowGroups]
-        self.record += [k for k, a in acls for _g in a.flowGroups]
+        self.raws += [g.flowTuples for _, a in acls for g in a.flowGroups or ()]
+        self.rule += [g.rule for _, a in acls for g in a.flowGroups or ()]
+        self.acl += [a.aclID for _, a in acls for _g in a.flowGroups or ()]
+        self.record += [k for k, a in acls for _g in a.flowGroups or ()]
         self.mac += [None] * (len(self.raws) - len(self.mac))
 
     def add_rules(self, rules: list[tuple[int, Any]]) -> None:
         """Add NSG groups: ``(record, rule)`` pairs, each rule with ``rule`` and per-MAC ``flows``."""
-        self.raws += [g.flowTuples for _, r in rules for g in r.flows]
-        self.mac += [g.mac for _, r in rules for g in r.flows]
-        self.rule += [r.rule for _, r in rules for _g in r.flows]
-        self.record += [k for k, r in rules for _g in r.flows]
+        self.raws += [g.flowTuples for _, r in rules for g in r.flows or ()]
+        self.mac += [g.mac for _, r in rules for g in r.flows or ()]
+        self.rule += [r.rule for _, r in rules for _g in r.flows or ()]
+        self.record += [k for k, r in rules for _g in r.flows or ()]
         self.acl += [None] * (len(self.raws) - len(self.acl))
 
     def add(self, raw: msgspec.Raw, *, record: int, rule: str | None = None, acl: str | None = None,

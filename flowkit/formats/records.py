@@ -2,7 +2,9 @@
 
 Only the skeleton is decoded into Python objects; every ``flowTuples`` array is
 kept as raw JSON bytes (:class:`msgspec.Raw`) and parsed later, in bulk, as CSV.
-Unknown fields are ignored, so new fields Azure adds do not break reading.
+Unknown fields are ignored, so new fields Azure adds do not break reading. A list
+whose key is missing is None (not ``[]``), and a missing ``flowTuples`` is
+:data:`EMPTY_ARRAY` itself: a misspelled key is told from an empty list.
 
 Examples
 --------
@@ -45,7 +47,7 @@ class NsgRule(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``properties.flows[]``: one rule and its per-MAC tuple groups (may be empty)."""
 
     rule: str | None = None
-    flows: list[NsgTupleGroup] = []
+    flows: list[NsgTupleGroup] | None = None  # None: the key is missing (misspelled?); [] is a rule without tuples
 
 
 class NsgProperties(msgspec.Struct, forbid_unknown_fields=False, gc=False):
@@ -66,13 +68,13 @@ class VnetAcl(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``flowRecords.flows[]``: one ACL (aclID) and its rule groups."""
 
     aclID: str | None = None
-    flowGroups: list[VnetGroup] = []
+    flowGroups: list[VnetGroup] | None = None  # None: the key is missing (misspelled?)
 
 
 class VnetFlowRecords(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     """``flowRecords`` of a VNet flow log record."""
 
-    flows: list[VnetAcl] = []
+    flows: list[VnetAcl] | None = None  # None: the key is missing (misspelled?)
 
 
 class Record(msgspec.Struct, forbid_unknown_fields=False, gc=False):

@@ -20,20 +20,20 @@ from collections import Counter
 from typing import Iterator
 
 from flowkit.formats.framing import TUPLE_STRING, Framed
-from flowkit.formats.records import EMPTY_ARRAY, Record
+from flowkit.formats.records import Record
 
-__all__ = ["stray_tuples", "may_hide_tuples"]
+__all__ = ["stray_tuples"]
 
 
 def _arrays(rec: Record) -> Iterator[bytes]:
     """The raw ``flowTuples`` arrays of one record, of either format."""
     if rec.flowRecords is not None:
-        for acl in rec.flowRecords.flows:
-            for group in acl.flowGroups:
+        for acl in rec.flowRecords.flows or ():
+            for group in acl.flowGroups or ():
                 yield bytes(group.flowTuples)
     if rec.properties is not None and rec.properties.flows is not None:
         for rule in rec.properties.flows:
-            for group in rule.flows:
+            for group in rule.flows or ():
                 yield bytes(group.flowTuples)
 
 
@@ -60,32 +60,3 @@ def stray_tuples(data: bytes, framed: Framed) -> list[str]:
         else:
             strays.append(t)
     return strays
-
-
-def may_hide_tuples(recs: list[tuple[int, Record]]) -> bool:
-    """Whether a flow record of the blob may hold tuples where the decoder does not look.
-
-    A misspelled key inside a flow record (``flowRecords.flow``, ``flowGroup``,
-    ``flowTuple``, an NSG rule's ``flow``) decodes as an empty list or a missing
-    ``flowTuples`` (the default object itself): such records, and legitimately empty
-    ones, send their blob through :func:`stray_tuples`.
-
-    Examples
-    --------
-    >>> from flowkit.formats.framing import frame_records
-    >>> data = b'{"records":[{"flowRecords":{"flows":[{"aclID":"a","flowGroup":[]}]}}]}'
-    >>> may_hide_tuples(frame_records(data).records)
-    True
-    """
-    for _, rec in recs:
-        vnet = rec.flowRecords
-        if vnet is not None:
-            if not vnet.flows or any(not acl.flowGroups or any(g.flowTuples is EMPTY_ARRAY for g in acl.flowGroups)
-                                     for acl in vnet.flows):
-                return True
-        nsg = rec.properties
-        if nsg is not None and nsg.flows is not None:
-            if not nsg.flows or any(not rule.flows or any(g.flowTuples is EMPTY_ARRAY for g in rule.flows)
-                                    for rule in nsg.flows):
-                return True
-    return False

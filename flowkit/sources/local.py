@@ -72,6 +72,17 @@ def _json_files(root: str) -> list[str]:
     return found
 
 
+def _file_identity(path: str) -> tuple:
+    """A file's device and inode (one ``stat``; ``os.path.realpath`` costs a ``lstat`` per
+    folder of the path, 40 ms for 369 blobs of the Azure layout); its real path when it
+    cannot be looked at (reading it will say why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return ("inode", st.st_dev, st.st_ino)
+
+
 class LocalSource:
     """Flow-log files on a local disk.
 
@@ -109,9 +120,9 @@ class LocalSource:
                 raise SourceError(f"no such file or folder: {redact(spec)!r}")
             found.extend(self._expand(spec))
         # a file named twice (or reached through a link) is read once, under its first name
-        unique: dict[str, str] = {}
+        unique: dict[tuple, str] = {}
         for path in found:
-            unique.setdefault(os.path.realpath(path), path)
+            unique.setdefault(_file_identity(path), path)
         return list(unique.values())
 
     @staticmethod
@@ -168,15 +179,15 @@ class LocalSource:
         return Listing(refs=tuple(refs), skipped=skipped)
 
     @staticmethod
-    def identity(ref: BlobRef) -> tuple[str, str]:
-        """What makes two refs the same file: its real path (links resolved).
+    def identity(ref: BlobRef) -> tuple:
+        """What makes two refs the same file: its device and inode (any spelling, any link).
 
         Examples
         --------
         >>> LocalSource.identity(BlobRef("a/../b.json")) == LocalSource.identity(BlobRef("b.json"))
         True
         """
-        return ("file", os.path.realpath(ref.name))
+        return _file_identity(ref.name)
 
     def iter_bytes(self, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]]:
         """Yield ``(index, content)`` of each file, in order."""
