@@ -12,7 +12,7 @@ import flowkit
 from flowkit.sources.azure import AzureBlobSource
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 
-from conftest import ACCOUNT, KEY
+from conftest import ACCOUNT, KEY, _nsg_blob, _vnet_blob
 
 
 class Requests:
@@ -208,7 +208,6 @@ def underscored(service):
     from flowkit.sources.layout import vnet_blob_name
     from flowkit.synth import blob_bytes
 
-    from conftest import _vnet_blob
 
     for seed, name in enumerate(("my_flowlog", "fl2"), start=1):
         blob = vnet_blob_name(NAMED_SUB, "NETWORKWATCHERRG", "NETWORKWATCHER_EASTUS", name.upper(),
@@ -236,7 +235,6 @@ def test_a_mac_spelt_in_lower_case_in_the_path_is_found_with_a_window_too(azurit
     from flowkit.sources.layout import nsg_blob_name
     from flowkit.synth import blob_bytes
 
-    from conftest import _nsg_blob
 
     hour = "2024-05-01T10:00Z"
     name = nsg_blob_name("SUB", "RG", "NSG1", hour, "000D3A0000AB").replace("000D3A0000AB", "000d3a0000ab")

@@ -20,7 +20,7 @@ from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 from flowkit.sources.local import LocalSource
 from flowkit.sources.resolve import is_azure_url, resolve_source
 
-from conftest import ACCOUNT, KEY
+from conftest import ACCOUNT, KEY, _vnet_blob
 from secrets_check import assert_no_secret, exception_texts
 
 SECRET = "TOPSECRET"
@@ -193,7 +193,6 @@ def test_a_growing_blob_named_twice_in_a_list_is_read_once(azurite, service):
 
     from flowkit.sources.layout import vnet_blob_name
 
-    from conftest import _vnet_blob
 
     service.create_container(VNET_CONTAINER)
     name = vnet_blob_name("00000000-0000-0000-0000-000000000001", "RG", "NW", "FL", "2024-05-01T10:00Z", "000D3A000001")
