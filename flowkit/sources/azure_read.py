@@ -24,13 +24,17 @@ from typing import Any, Iterator, Sequence
 
 import pandas as pd
 
-from flowkit.errors import SourceError
+from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.sources.azure_auth import plain_etag
 from flowkit.sources.base import BlobRef, read_concurrently
 from flowkit.sources.blob_cache import BlobCache, is_sealed
 from flowkit.sources.redact import neutralize_exception
 
-__all__ = ["BlobReader"]
+__all__ = ["BlobReader", "BlobGoneError"]
+
+
+class BlobGoneError(SourceError):
+    """A blob that was listed is no longer there when it is downloaded (deleted in between)."""
 
 
 class BlobReader:
@@ -70,7 +74,7 @@ class BlobReader:
         >>> data, props = src.download(VNET_CONTAINER, "flowLogResourceID=/…/PT1H.json")  # doctest: +SKIP
         """
         from azure.core import MatchConditions
-        from azure.core.exceptions import ResourceModifiedError
+        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 
         client = self._client(container).get_blob_client(blob)
         cond = ({"etag": f'"{plain_etag(etag)}"', "match_condition": MatchConditions.IfNotModified}
@@ -85,6 +89,12 @@ class BlobReader:
                         neutralize_exception(exc, self._secrets)  # it stays the new error's __context__
                         raise SourceError(f"{container}/{blob} changed while it was read") from None
                     continue
+                except ResourceNotFoundError as exc:
+                    if getattr(exc, "error_code", None) not in (None, "BlobNotFound"):
+                        raise  # a missing container or account: the guard says so
+                    neutralize_exception(exc, self._secrets)
+                    raise BlobGoneError(f"{self._secrets.clean(container)}/{self._secrets.clean(blob)} "
+                                        f"was not found while reading it") from None
             expected = stream.size
             if len(data) != expected:
                 raise SourceError(f"short read of {container}/{blob}: {len(data)} of {expected} bytes")
@@ -98,7 +108,15 @@ class BlobReader:
             cached = self.cache.get(self.account, container, blob, etag)
             if cached is not None:
                 return cached
-        data, props = self.download(container, blob)
+        try:
+            data, props = self.download(container, blob)
+        except BlobGoneError:
+            # Listed, then deleted before its turn came (a retention policy at work on the
+            # oldest hours of a long read): the read goes on without it, and says so
+            # (iter_bytes warns, in the reader's thread, not this download thread).
+            with self._cache_lock:
+                self.__dict__.setdefault("_gone", set()).add((container, blob))
+            return b""
         if self.cache is not None and not self._cache_off:
             lm = pd.Timestamp(props.last_modified) if props.last_modified else None
             if is_sealed(ref.meta.hour, lm, settle=self.cache.settle):
@@ -146,6 +164,11 @@ class BlobReader:
         done = 0
         try:
             for i, data in read_concurrently(refs, self._read_one, self.max_concurrency):
+                if not data and self._split(refs[i]) in self.__dict__.get("_gone", ()):
+                    container, blob = self._split(refs[i])
+                    warnings.warn(f"flowkit: {self._secrets.clean(container)}/{self._secrets.clean(blob)} was "
+                                  f"deleted after it was listed (a retention policy?); read without it",
+                                  FlowkitDataWarning, stacklevel=2)
                 done += 1
                 bar.update(len(data))
                 bar.set_postfix_str(f"{done}/{len(refs)} blobs", refresh=False)

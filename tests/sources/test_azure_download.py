@@ -48,3 +48,42 @@ def test_a_blob_committed_to_while_the_follower_reads_it_is_read_on_the_next_att
     total = sum(len(g["flowTuples"]) for r in _records(hour, mac, 4)[:3]
                 for acl in r["flowRecords"]["flows"] for g in acl["flowGroups"])
     assert first > 0 and first + second + third == total
+
+
+def test_a_blob_deleted_between_listing_and_download_is_warned_about_and_the_read_goes_on(azurite, service):
+    """A retention policy deletes the oldest hour while a long read is under way."""
+    import flowkit
+    from flowkit.errors import FlowkitDataWarning
+
+    hour = _hour()
+    kept = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A0000E3"), _records(hour, "000D3A0000E3", 2))
+    gone = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A0000E4"), _records(hour, "000D3A0000E4", 2))
+    kept.add(), gone.add()
+    src = _src(azurite)
+    listed = src.list_blobs
+
+    def list_then_delete(**kwargs):
+        listing = listed(**kwargs)
+        assert len(listing.refs) == 2
+        gone.client.delete_blob()
+        return listing
+
+    src.list_blobs = list_then_delete
+    with pytest.warns(FlowkitDataWarning, match=r"macAddress=000D3A0000E4/PT1H\.json was deleted after it was listed "
+                                                r"\(a retention policy\?\); read without it$"):
+        flows, report = flowkit.read_flow_logs(src, with_report=True)
+    tuples = sum(len(g["flowTuples"]) for r in _records(hour, "000D3A0000E3", 2)[:1]
+                 for acl in r["flowRecords"]["flows"] for g in acl["flowGroups"])
+    assert len(flows) == tuples > 0 and set(flows["mac"].astype(str)) == {"000D3A0000E3"}
+    assert report.files == 2 and report.consistent
+
+
+def test_a_missing_container_while_reading_is_still_an_error(azurite, service):
+    hour = _hour()
+    blob = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A0000E5"), _records(hour, "000D3A0000E5", 2))
+    blob.add()
+    src = _src(azurite)
+    refs = src.list_blobs().refs
+    service.delete_container(VNET_CONTAINER)
+    with pytest.raises(SourceError, match="^container .insights-logs-flowlogflowevent. does not exist in the storage account"):
+        list(src.iter_bytes(refs))
