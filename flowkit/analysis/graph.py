@@ -481,20 +481,25 @@ def ego(G: nx.DiGraph, node: str, radius: int = 1) -> nx.DiGraph:
 
 
 def _exportable(G: nx.DiGraph) -> nx.DiGraph:
+    """A copy the GraphML and GEXF writers take: one type per attribute; an unknown share is -1,
+    unknown traffic (NaN bytes and packets) is left out of the element (absent, not a number)."""
     H = G.copy()
     H.graph = {k: _scalar(v) for k, v in G.graph.items() if isinstance(_scalar(v), (str, int, float, bool))}
-    for _, data in H.nodes(data=True):
-        for k, v in list(data.items()):
-            data[k] = _scalar(v)
-    for _, _, data in H.edges(data=True):
+    elements = [data for _, data in H.nodes(data=True)] + [data for _, _, data in H.edges(data=True)]
+    for data in elements:
         for k, v in list(data.items()):
             v = _scalar(v)
-            data[k] = -1.0 if isinstance(v, float) and np.isnan(v) else v
+            if isinstance(v, float) and np.isnan(v):
+                if k in _TRAFFIC:
+                    del data[k]
+                    continue
+                v = -1.0
+            data[k] = v
     return H
 
 
 def to_graphml(G: nx.DiGraph, path: str | Path) -> Path:
-    """Write the graph as GraphML (Gephi, Cytoscape, yEd); NaN shares become -1.
+    """Write the graph as GraphML (Gephi, Cytoscape, yEd); NaN shares become -1, unknown traffic is left out.
 
     Examples
     --------
@@ -509,7 +514,7 @@ def to_graphml(G: nx.DiGraph, path: str | Path) -> Path:
 
 
 def to_gexf(G: nx.DiGraph, path: str | Path) -> Path:
-    """Write the graph as GEXF (Gephi); NaN shares become -1.
+    """Write the graph as GEXF (Gephi); NaN shares become -1, unknown traffic is left out.
 
     Examples
     --------

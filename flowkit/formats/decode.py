@@ -191,9 +191,10 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
             rules = [(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows]
             missing = missing or any(rule.flows is None for _, rule in rules)
             groups[fmt].add_rules(rules)
-        # a missing flowTuples is the default object itself; a legitimate [] is another object
-        # equal to it, so it also sends the blob through the (then fruitless) scan for strays
-        missing = missing or EMPTY_ARRAY in groups[fmt].raws[first:]
+        # a missing flowTuples is the default object itself (``in`` compares equal bytes in C,
+        # then ``is`` tells it from a legitimate ``[]``, which needs no scan for strays)
+        added = groups[fmt].raws[first:]
+        missing = missing or (EMPTY_ARRAY in added and any(r is EMPTY_ARRAY for r in added))
     return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], missing
 
 

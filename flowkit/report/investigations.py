@@ -76,9 +76,13 @@ def talkers_finding(flows: pd.DataFrame, *, n: int = 10, by: str = "ip", invento
                                                  + (f" (busiest {max_drawn})" if H is not G else ""))
     if G.number_of_nodes():
         top = by_bytes.iloc[0]
-        summary = (f"{G.number_of_nodes()} node(s) and {G.number_of_edges()} talker pair(s); the busiest is "
-                   f"{top['node']}{' (' + str(top['vm']) + ')' if top['vm'] else ''} with {int(top['total'])} "
-                   f"byte(s) sent and received. {denied_edges} pair(s) had denied flows.")
+        if pd.isna(top["total"]):  # no flow gave counters (NSG v1, NSG v2 B tuples only)
+            busiest = "the logs give no byte counts (NSG v1, or NSG v2 flows seen only beginning)"
+        else:
+            busiest = (f"the busiest is {top['node']}{' (' + str(top['vm']) + ')' if top['vm'] else ''} "
+                       f"with {int(top['total'])} byte(s) sent and received")
+        summary = (f"{G.number_of_nodes()} node(s) and {G.number_of_edges()} talker pair(s); {busiest}. "
+                   f"{denied_edges} pair(s) had denied flows.")
     else:
         summary = "No flows: no talkers."
     return Finding(title=f"Top talkers (by {by})", verdict="top-talkers" if G.number_of_nodes() else "none",

@@ -160,15 +160,18 @@ _DEFAULT_DAYS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
 
 
 def has_date(text: str) -> bool:
-    """False when ``text`` reads as a time of day without a full date (``10:30``, ``May 1 10:30``).
+    """False when ``text`` gives no year: a time of day alone (``10:30``) or a day without its
+    year (``May 1 10:30``).
 
-    pandas reads such text as today's date (or this year): a filter nobody meant.
-    Text the date parser cannot read at all (``now``, epoch numbers) is left to pandas.
+    pandas reads such text as today's date (or this year): a filter nobody meant. A year
+    or a month alone (``2024``, ``2024-06``, ``May 2024``) is a date: pandas reads it as
+    its first day. Text the date parser cannot read at all (``now``, epoch numbers) is
+    left to pandas.
 
     Examples
     --------
-    >>> has_date("10:30"), has_date("2024-05-01T10:30Z"), has_date("May 1")
-    (False, True, False)
+    >>> has_date("10:30"), has_date("2024-05-01T10:30Z"), has_date("May 1"), has_date("2024-06")
+    (False, True, False, True)
     """
     from dateutil import parser
 
@@ -176,7 +179,7 @@ def has_date(text: str) -> bool:
         first, second = (parser.parse(text, default=d) for d in _DEFAULT_DAYS)
     except (ValueError, OverflowError, TypeError):
         return True
-    return first.date() == second.date()
+    return first.year == second.year
 
 
 def hour_overlaps(hour: pd.Timestamp | None, start: pd.Timestamp | None,

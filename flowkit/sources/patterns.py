@@ -94,7 +94,10 @@ def match_pattern(pattern: str) -> list[str]:
     []
     """
     head, parts = _split(pattern)
+    folders_only = pattern.endswith(os.sep)  # as glob: "logs/*/" names folders, with the "/"
     found: list[str] = []
+    if parts and _matches((), parts) and os.path.isdir(head or "."):
+        found.append(os.path.join(head, ""))  # as glob: "logs/**" names "logs/" itself too
     # (folder, its names from the fixed start, the real paths of the linked folders above it)
     stack: list[tuple[str, tuple[str, ...], frozenset[str]]] = [(head, (), frozenset())]
     while stack:
@@ -112,7 +115,10 @@ def match_pattern(pattern: str) -> list[str]:
             path = os.path.join(folder, name) if folder else name
             here = names + (name,)
             if _matches(here, parts):
-                found.append(path)
+                if not folders_only:
+                    found.append(path)
+                elif _folder_to_enter(entry, frozenset()) is not None:
+                    found.append(os.path.join(path, ""))
             if not _may_hold(here, parts):
                 continue
             inside = _folder_to_enter(entry, linked)

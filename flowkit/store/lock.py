@@ -6,7 +6,8 @@ files as leftovers of a crash: rows lost. :func:`dataset_lock` takes an exclusiv
 ``flock`` on the dataset folder itself for the whole conversion (no lock file to leave
 behind); a second conversion fails at once with an error saying so, instead of waiting an
 unknown time. The lock goes with the process: a killed conversion leaves no stale lock.
-Where ``fcntl`` does not exist (Windows), no lock is taken.
+Where ``fcntl`` does not exist (Windows), no lock is taken; where the file system refuses
+``flock`` (some NFS and SMB mounts), a warning says the conversion runs unlocked.
 
 Examples
 --------
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from pathlib import Path
 from typing import Iterator
 
-from flowkit.errors import FlowkitError
+from flowkit.errors import FlowkitDataWarning, FlowkitError
 
 try:
     import fcntl
@@ -73,6 +75,12 @@ def dataset_lock(dest: str | os.PathLike) -> Iterator[None]:
         except BlockingIOError:
             raise DatasetBusyError(f"another conversion is writing the dataset {os.fspath(dest)!r}; "
                                    f"run this one when it has finished") from None
+        except OSError as exc:  # a file system without flock (some NFS and SMB mounts): go on unlocked
+            warnings.warn(f"flowkit: cannot lock the dataset {os.fspath(dest)!r} "
+                          f"({exc.strerror or type(exc).__name__}); converting without the lock: run one "
+                          f"conversion at a time into it", FlowkitDataWarning, stacklevel=4)
+            yield
+            return
         try:
             yield
         finally:

@@ -125,9 +125,15 @@ def test_flows_without_counters_have_unknown_traffic_not_zero(tmp_path):
     assert top["node"].tolist() == [WEB, INTERNET, APP]
     assert top["total"].tolist()[:2] == [4300, 4300] and top["total"].isna().tolist() == [False, False, True]
     assert str(top["total"].dtype) == "Int64"
-    assert to_graphml(G, tmp_path / "g.graphml").exists()  # NaN written as -1, as shares are
+    assert to_graphml(G, tmp_path / "g.graphml").exists()  # unknown traffic left out, not a number
     back = nx.read_graphml(tmp_path / "g.graphml")
-    assert back.edges[WEB, APP]["bytes"] == -1.0 and back.edges[WEB, INTERNET]["bytes"] == 4300
+    assert "bytes" not in back.edges[WEB, APP] and back.edges[WEB, INTERNET]["bytes"] == 4300
+    assert "bytes_in" not in back.nodes[APP] and back.nodes[WEB]["bytes_out"] == 300
+    keys = (tmp_path / "g.graphml").read_text().count('attr.name="bytes"')
+    assert keys == 1  # one type per attribute
+    to_gexf(G, tmp_path / "g.gexf")
+    gexf = nx.read_gexf(tmp_path / "g.gexf")  # readable: no NaN written as a long
+    assert "bytes" not in gexf.edges[WEB, APP] and gexf.edges[WEB, INTERNET]["bytes"] == 4300
     fig = draw_talker_graph(G)
     assert fig is not None
 

@@ -111,3 +111,19 @@ def test_errors(tmp_path, capsys, argv, message):
 def test_no_paths(tmp_path, capsys):
     assert main(["report", "-o", str(tmp_path / "x.html")]) == 2
     assert "give at least one PATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md", ".xlsx"])
+def test_talkers_of_logs_without_counters_say_so(tmp_path, capsys, suffix):
+    """NSG v1 logs give no byte counts: the talkers finding says so instead of failing."""
+    from tests.blobs import NSG_V1_TUPLES, blob, nsg_record
+
+    logs = tmp_path / "v1.json"
+    logs.write_bytes(blob([nsg_record({"UserRule_A": NSG_V1_TUPLES}, version=1)]))
+    out = tmp_path / f"findings{suffix}"
+    assert main(["report", str(logs), "-o", str(out), "--investigations", "talkers", "--no-progress",
+                 "--no-figures"]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}: ")
+    if suffix == ".html":
+        (found,) = html_findings(out.read_text())
+        assert "the logs give no byte counts (NSG v1, or NSG v2 flows seen only beginning)" in found["summary"]

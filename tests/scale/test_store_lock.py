@@ -105,3 +105,21 @@ def test_a_published_file_is_flushed_before_its_rename_and_its_folder_after(tmp_
         saved = [j for j, e in enumerate(events) if e == ("rename", MARKER)]
         assert any(j > i for j in saved)  # the manifest naming it is saved after it is on disk
         assert ("fsync", "ds") in events[saved[-1]:]  # and the manifest's rename is flushed too
+
+
+def test_a_file_system_without_flock_converts_unlocked_with_a_warning(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import flowkit.store.lock as lock
+    from flowkit.errors import FlowkitDataWarning
+
+    def no_locks(fd, op):  # what an NFS or SMB mount without lock support answers
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock.fcntl, "flock", no_locks)
+    dest = tmp_path / "ds"
+    with pytest.warns(FlowkitDataWarning, match=r"cannot lock the dataset .*\(No locks available\); converting "
+                                                r"without the lock: run one conversion at a time into it$"):
+        report = convert(SAMPLES / "encryption", dest, log_type="vnet")
+    assert report.rows_written == len(read_json(SAMPLES / "encryption", log_type="vnet"))

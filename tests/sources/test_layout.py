@@ -76,6 +76,11 @@ def test_to_utc_refuses_a_time_of_day_without_its_date(text):
         to_utc(text)
 
 
+@pytest.mark.parametrize("text, when", [("2024-06", "2024-06-01"), ("2024", "2024-01-01"), ("May 2024", "2024-05-01")])
+def test_to_utc_reads_a_month_or_a_year_as_its_first_day(text, when):
+    assert to_utc(text) == pd.Timestamp(when, tz="UTC")
+
+
 def test_to_utc_treats_naive_as_utc():
     assert to_utc("2024-05-01 10:00") == H
     assert to_utc(pd.Timestamp("2024-05-01T12:00+02:00")) == H

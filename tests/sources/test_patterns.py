@@ -36,7 +36,8 @@ def tree(tmp_path: Path, monkeypatch) -> Path:
 
 PATTERNS = ["logs/**/*.json", "logs/*/PT1H.json", "logs/*", "**/PT1H.json", "logs/**/m=00/*.json",
             "logs/h=1?/*", "logs/[h]=10/**/*.json", "./logs/*/*.json", "logs/**/.dot.json",
-            "other/*/*.json", "other/**/*.json", "logs/h=1[!0]/*"]
+            "other/*/*.json", "other/**/*.json", "logs/h=1[!0]/*", "logs/*/", "logs/**/", "logs/**",
+            "logs/h=10/**"]
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
