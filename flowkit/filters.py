@@ -29,7 +29,7 @@ from flowkit.errors import ArgumentError
 from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.layout import to_utc
 
-__all__ = ["filter_flows", "filter_mask"]
+__all__ = ["filter_flows", "filter_mask", "check_addresses"]
 
 
 def _as_list(value: object) -> list:
@@ -45,7 +45,21 @@ def _timestamp(name: str, value: object) -> pd.Timestamp | None:
         raise ArgumentError(f"{name}: {exc}") from None
 
 
-def _addresses(name: str, value: str | Iterable[str]) -> list[str]:
+def check_addresses(name: str, value: str | Iterable[str]) -> list[str]:
+    """The addresses and CIDR blocks of ``value`` as given, each checked; ``name`` heads the error.
+
+    The one check of an address argument: the filter panel's boxes and the command line's
+    ``--src``/``--dst`` use it too.
+
+    Examples
+    --------
+    >>> check_addresses("src", ["192.0.2.1", "2001:db8::/32"])
+    ['192.0.2.1', '2001:db8::/32']
+    >>> check_addresses("dst", "10.0.0.400")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: dst: '10.0.0.400' is not an IP address or CIDR block
+    """
     specs = [value] if isinstance(value, str) else [str(v) for v in value]
     for spec in specs:
         text = spec.strip()
@@ -147,9 +161,9 @@ def filter_mask(
     if end_ts is not None:
         keep &= (flows["flow_time"] < end_ts).to_numpy()
     if src is not None:
-        keep &= address_mask(flows["src_ip"], _addresses("src", src))
+        keep &= address_mask(flows["src_ip"], check_addresses("src", src))
     if dst is not None:
-        keep &= address_mask(flows["dst_ip"], _addresses("dst", dst))
+        keep &= address_mask(flows["dst_ip"], check_addresses("dst", dst))
     if ports is not None:
         keep &= np.isin(flows["dst_port"].to_numpy(), _ports(ports))
     if protocol is not None:

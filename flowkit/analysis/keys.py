@@ -28,6 +28,7 @@ from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, networ
 __all__ = [
     "flow_extent",
     "counted_flows",
+    "counters_given",
     "FLOW_KEY",
     "PROTOCOLS",
     "combine_codes",
@@ -456,10 +457,22 @@ def counted_flows(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> np.ndar
     >>> counted_flows(f, np.array([0, 1]), 2).tolist()
     [False, True]
     """
+    return np.bincount(fid[counters_given(flows)], minlength=n_flows) > 0
+
+
+def counters_given(flows: pd.DataFrame) -> np.ndarray:
+    """Rows that give counters (NSG v1 tuples and NSG v2 ``B`` tuples do not).
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> counters_given(coerce(pd.DataFrame({"packets_sent": [None, 0], "bytes_sent": [None, 0]}))).tolist()
+    [False, True]
+    """
     given = np.zeros(len(flows), dtype=bool)
     for name in COUNTER_NAMES:
         given |= flows[name].notna().to_numpy()
-    return np.bincount(fid[given], minlength=n_flows) > 0
+    return given
 
 
 def join_labels(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int = 20,

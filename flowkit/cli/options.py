@@ -18,7 +18,6 @@ argparse.ArgumentTypeError: '70000' is not a port (give 0 to 65535)
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from typing import Any
 
 __all__ = ["time_value", "address", "port", "mac", "count", "duration"]
@@ -54,12 +53,12 @@ def address(text: str) -> str:
     >>> address("2001:db8::1")
     '2001:db8::1'
     """
+    from flowkit.errors import ArgumentError
+    from flowkit.filters import check_addresses
+
     try:
-        if "/" in text:
-            ipaddress.ip_network(text.strip(), strict=False)
-        else:
-            ipaddress.ip_address(text.strip())
-    except ValueError:
+        check_addresses("address", text.strip())
+    except ArgumentError:
         raise argparse.ArgumentTypeError(f"{_shown(text)} is not an IP address or CIDR block "
                                          "(give e.g. 10.1.0.4 or 10.1.0.0/16)") from None
     return text.strip()

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.analysis import graph as _g
-from flowkit.analysis.keys import category_mask, combine_codes, counters, ip_codes, join_labels
+from flowkit.analysis.keys import category_mask, combine_codes, counters, counters_given, ip_codes, join_labels
 from flowkit.scale._parts import (MISSING, from_parts, hash_values, hashed, is_dask, per_partition,
                                   shuffle_apply, small_concat, value_map, values)
 
@@ -99,16 +99,8 @@ def _observer_partials(flows: pd.DataFrame) -> pd.DataFrame:
         **{name: total(c[name]) for name in _COUNTERS},
         "deny": total(deny.astype(float)) > 0, "known": total(f["encryption"].notna().to_numpy(float)) > 0,
         "x": total(category_mask(f["encryption"], "X").astype(float)) > 0,
-        "given": total(_counters_given(f).astype(float)) > 0,
+        "given": total(counters_given(f).astype(float)) > 0,
     }, copy=False)  # one block per column: no consolidation copy
-
-
-def _counters_given(flows: pd.DataFrame) -> np.ndarray:
-    """Rows that give counters (NSG v1 and NSG v2 ``B`` tuples do not)."""
-    given = np.zeros(len(flows), dtype=bool)
-    for name in _COUNTERS:
-        given |= flows[name].notna().to_numpy()
-    return given
 
 
 def _partials_meta() -> pd.DataFrame:

@@ -13,12 +13,12 @@ Examples
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
 import pandas as pd
 
+from flowkit.filters import check_addresses
 from flowkit.sources.layout import has_date
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
@@ -76,12 +76,7 @@ def parse_addresses(name: str, text: str) -> list[str] | None:
     ['2001:db8::1', '203.0.113.0/24']
     """
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    for p in parts:
-        try:
-            ipaddress.ip_network(p, strict=False) if "/" in p else ipaddress.ip_address(p)
-        except ValueError:
-            raise ValueError(f"{name}: {p!r} is not an IP address or CIDR block") from None
-    return parts or None
+    return check_addresses(name, parts) if parts else None  # an ArgumentError is a ValueError
 
 
 def parse_ports(text: str) -> str | None:
