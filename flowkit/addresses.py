@@ -14,7 +14,7 @@ import ipaddress
 import re
 from functools import lru_cache
 
-__all__ = ["normalize_mac", "is_mac", "canonical_ip"]
+__all__ = ["normalize_mac", "is_mac", "canonical_ip", "ipv6_text"]
 
 _SEPARATORS = re.compile(r"[-:.\s]")
 _MAC = re.compile(r"^[0-9A-F]{12}$")
@@ -72,6 +72,15 @@ def canonical_ip(value: str) -> str:
         address = ipaddress.ip_address(text)
     except ValueError:
         return text
-    if address.version == 6 and address.ipv4_mapped is not None:
-        return f"::ffff:{address.ipv4_mapped}"
-    return address.compressed
+    return ipv6_text(address) if address.version == 6 else address.compressed
+
+
+def ipv6_text(address: ipaddress.IPv6Address) -> str:
+    """The RFC 5952 text of an IPv6 address; an IPv4-mapped one keeps its dotted quad.
+
+    Examples
+    --------
+    >>> ipv6_text(ipaddress.IPv6Address("2001:DB8:0:0::9")), ipv6_text(ipaddress.IPv6Address("::ffff:c000:201"))
+    ('2001:db8::9', '::ffff:192.0.2.1')
+    """
+    return f"::ffff:{address.ipv4_mapped}" if address.ipv4_mapped is not None else address.compressed

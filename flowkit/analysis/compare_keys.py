@@ -267,7 +267,7 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
     protocol = space.ports["protocol"][keys]
     out_nsg, out_vnet = outside["nsg"]["tuples"][keys] > 0, outside["vnet"]["tuples"][keys] > 0
     flags = _causes(klass, {side: {name: values[keys] for name, values in sides[side].items() if name in _FOR_CAUSES}
-                            for side in sides}, spans, keys, protocol, skew_ms, out_nsg & out_vnet, out_nsg | out_vnet)
+                            for side in sides}, spans, keys, protocol, skew_ms, out_nsg, out_vnet)
     columns: dict[str, Any] = {
         "src_ip": _text(space.src[keys], space.names), "src_port": space.ports["src_port"][keys],
         "dst_ip": _text(space.dst[keys], space.names), "dst_port": space.ports["dst_port"][keys],
@@ -299,7 +299,7 @@ _CAUSE_TEXT = np.array([m or None for m in _MAIN] + [m or "subnet-and-nic-nsg" f
 
 def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
             spans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], keys: np.ndarray,
-            protocol: np.ndarray, skew_ms: int, out_both: np.ndarray, out_any: np.ndarray) -> dict[str, Any]:
+            protocol: np.ndarray, skew_ms: int, out_nsg: np.ndarray, out_vnet: np.ndarray) -> dict[str, Any]:
     """The mismatch flags and the causes (comma-separated, the main one first) of each key.
 
     A key seen only outside the window is ``outside-window`` when both logs have it there
@@ -307,7 +307,7 @@ def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
     those hours, as when NSG flow logs were switched off). A matched TCP key whose counters
     differ is ``hour-not-logged`` when one log has tuples of it in an hour the other did not
     write for that NIC, else ``window-edge`` when it also has tuples outside the window
-    (``out_any``): the two logs' tuples are cut at the window's edges at different moments.
+    (``out_nsg`` or ``out_vnet``): the two logs' tuples are cut at the window's edges at different moments.
     """
     nsg, vnet = picked["nsg"], picked["vnet"]
     matched, nsg_only, vnet_only = klass == 0, klass == 1, klass == 2
@@ -330,11 +330,11 @@ def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
     main = np.select(
         [matched & decision_mm & enc_drop, matched & decision_mm & avnm, matched & decision_mm,
          matched & counter_mm & ~tcp, matched & counter_mm & (nsg["hour_gap"] | vnet["hour_gap"]),
-         matched & counter_mm & out_any, matched & counter_mm,
+         matched & counter_mm & (out_nsg | out_vnet), matched & counter_mm,
          nsg_only & skew_nsg, nsg_only & ~nsg["mac_other"], nsg_only & nsg["hour_gap"], nsg_only,
          vnet_only & avnm, vnet_only & enc_drop, vnet_only & skew_vnet, vnet_only & ~vnet["mac_other"],
          vnet_only & vnet["hour_gap"], vnet_only,
-         (klass == 3) & out_both, klass == 3],
+         (klass == 3) & out_nsg & out_vnet, klass == 3],
         [enc, avn, une, tcp_only, hour, edge, une, skew, mac, hour, une, avn, enc, skew, mac, hour, une, out, hour],
         default=0)
     index = main + len(_MAIN) * ((klass != 3) & (nsg["nsgs"] >= 2))

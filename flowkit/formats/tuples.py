@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from flowkit.addresses import ipv6_text
 from flowkit.schema import ENCRYPTION_STATES, STATES
 
 __all__ = ["ParsedTuples", "parse_tuples", "FIELDS"]
@@ -330,12 +331,6 @@ def _invalid_addresses(arr: pa.DictionaryArray) -> np.ndarray | None:
 _MAYBE_NOT_CANONICAL = r"[A-F]|(^|:)0[0-9a-fA-F]|(^|:)0:0(:|$)|:.*\."
 
 
-def _ipv6_text(value: str) -> str:
-    """The RFC 5952 text of an IPv6 address (an IPv4-mapped one keeps its dotted quad)."""
-    address = ipaddress.IPv6Address(value)
-    return f"::ffff:{address.ipv4_mapped}" if address.ipv4_mapped else address.compressed
-
-
 def canonical_ipv6(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     """The addresses of ``arr`` with every IPv6 one in its RFC 5952 form (one spelling per address).
 
@@ -359,7 +354,7 @@ def canonical_ipv6(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     canonical = list(texts)
     for i in np.flatnonzero(odd).tolist():
         try:
-            canonical[i] = _ipv6_text(texts[i])
+            canonical[i] = ipv6_text(ipaddress.IPv6Address(texts[i]))
         except ValueError:  # not an address: reported by the address check
             pass
     if canonical == texts:
