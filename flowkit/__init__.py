@@ -43,6 +43,7 @@ _LAZY = {
     "encryption_counts_dask": ("flowkit.scale.aggregations", "encryption_counts_dask"),
     "nsg_vnet_keys_dask": ("flowkit.scale.aggregations", "nsg_vnet_keys_dask"),
     "compare_nsg_vnet_dask": ("flowkit.scale.compare", "compare_nsg_vnet_dask"),
+    "load_report_dask": ("flowkit.scale.dask_report", "load_report_dask"),
 }
 
 
@@ -95,6 +96,7 @@ __all__ = [
     "encryption_counts_dask",
     "nsg_vnet_keys_dask",
     "compare_nsg_vnet_dask",
+    "load_report_dask",
     # errors
     "FlowkitError",
     "ArgumentError",

@@ -206,7 +206,8 @@ def read_flow_logs(
     engine : {"pandas", "dask"}, default "pandas"
         ``"dask"`` returns a lazy Dask DataFrame with the canonical schema as its
         meta, one partition per batch of blobs (needs the ``dask`` extra). It has
-        no load report: ``with_report=True`` raises :class:`flowkit.errors.ArgumentError`;
+        no load report: ``with_report=True`` raises :class:`flowkit.errors.ArgumentError`
+        (:func:`flowkit.load_report_dask` computes the report on the cluster);
         unreadable blobs raise and quarantined tuples warn as partitions are
         computed (see :mod:`flowkit.scale.dask_read`).
 
@@ -247,9 +248,9 @@ def read_flow_logs(
         from flowkit.scale.dask_read import read_flow_logs_dask
 
         if with_report:
-            raise ArgumentError("with_report=True needs the pandas engine: the Dask engine has no load report "
-                                "(its partitions are decoded on the workers as they are computed; a partition "
-                                "with quarantined tuples or damaged records warns there)")
+            raise ArgumentError("with_report=True needs the pandas engine: a Dask read's partitions are decoded "
+                                "on the workers as they are computed, so it has no report to return; "
+                                "flowkit.load_report_dask(source, ...) computes the load report on the cluster")
         return read_flow_logs_dask(source, start=start, end=end, log_type=log_type, mac=mac,
                                    columns=columns, strict=strict)
     from flowkit.store.parquet import is_parquet_dataset

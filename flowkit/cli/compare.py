@@ -15,14 +15,13 @@ Examples
 from __future__ import annotations
 
 import argparse
-import logging
-from contextlib import ExitStack
 from typing import Any
 
+from flowkit.cli.dask_client import add_dask_argument, dask_client
 from flowkit.cli.diagnose import add_common_arguments, load_flows, write_json, write_text
 from flowkit.cli.options import duration
 
-__all__ = ["register", "run", "compare_on_dask", "COMPARE_JSON_FIELDS", "CONNECT_TIMEOUT"]
+__all__ = ["register", "run", "compare_on_dask", "COMPARE_JSON_FIELDS"]
 
 #: Fields ``flowkit compare --json`` prints, in order.
 COMPARE_JSON_FIELDS = ("verdict", "matched", "nsg_only", "vnet_only", "decision_mismatch", "explained", "coverage")
@@ -38,10 +37,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--vnet", nargs="+", required=True, metavar="PATH", help="VNet flow log paths")
     parser.add_argument("--max-skew", default="2min", type=duration,
                         help="clock skew tolerated at the window edges (default 2min)")
-    parser.add_argument("--dask", nargs="?", const="local", metavar="SCHEDULER",
-                        help="reconcile on Dask, for logs larger than memory: a distributed scheduler address "
-                             "(tcp://host:8786), or 'local' (the default when no address is given) for two "
-                             "worker processes on 127.0.0.1")
+    add_dask_argument(parser, "reconcile on Dask, for logs larger than memory")
     add_common_arguments(parser, paths=False, inventory=False)  # the reconciliation names no VM
     parser.set_defaults(handler=run)
     return parser
@@ -65,30 +61,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: How long ``--dask ADDRESS`` waits for the scheduler before giving up.
-CONNECT_TIMEOUT = "10s"
-
-
 def compare_on_dask(args: argparse.Namespace) -> Any:
     """The reconciliation of ``flowkit compare --dask``, on a local or remote Dask cluster."""
-    from distributed import Client
-
-    from flowkit.errors import FlowkitError
-    from flowkit.scale.cluster import local_cluster
     from flowkit.scale.compare import compare_nsg_vnet_dask
 
-    with ExitStack() as stack:
-        if args.dask == "local":
-            # The workers' own logs stay quiet: an error in a task (a blob that is not a flow
-            # log: FormatError) reaches this process as the exception, printed once as the error.
-            cluster = stack.enter_context(local_cluster(n_workers=2, silence_logs=logging.CRITICAL))
-            stack.enter_context(Client(cluster))
-        else:
-            try:
-                stack.enter_context(Client(args.dask, timeout=CONNECT_TIMEOUT))
-            except (OSError, TimeoutError) as exc:
-                raise FlowkitError(f"cannot reach the Dask scheduler at {args.dask} "
-                                   f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None
+    with dask_client(args.dask):
         nsg = load_flows(args.nsg, args.start, args.end, engine="dask")
         vnet = load_flows(args.vnet, args.start, args.end, engine="dask")
         return compare_nsg_vnet_dask(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,

@@ -1,4 +1,5 @@
-"""``flowkit inspect PATH... [--json]``: what a set of flow logs holds, and what was wrong with it."""
+"""``flowkit inspect PATH... [--json] [--dask [SCHEDULER]]``: what a set of flow logs holds, and what was
+wrong with it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import sys
 import warnings
 
+from flowkit.cli.dask_client import add_dask_argument, dask_client
 from flowkit.cli.options import count, mac, time_value
 from flowkit.cli.output import printable
 from flowkit.errors import FlowkitDataWarning, FormatError, SourceError
@@ -27,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quarantine", type=count, default=5, metavar="N",
                    help="show up to N quarantined tuples in the text output (default 5)")
+    add_dask_argument(p, "decode on Dask, for logs larger than one machine reads in time")
     p.set_defaults(handler=run)
 
 
@@ -35,10 +38,17 @@ def run(args: argparse.Namespace) -> int:
     from flowkit.read import read_flow_logs
 
     source = args.paths[0] if len(args.paths) == 1 else list(args.paths)
+    options = dict(start=args.start, end=args.end, log_type=args.log_type, mac=args.mac, strict=args.strict)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FlowkitDataWarning)  # the report says it all
-        frame, report = read_flow_logs(source, start=args.start, end=args.end, log_type=args.log_type,
-                                       mac=args.mac, strict=args.strict, with_report=True)
+        if getattr(args, "dask", None):
+            from flowkit.scale.dask_report import inspect_dask
+
+            with dask_client(args.dask):
+                report, macs = inspect_dask(source, **options)
+        else:
+            frame, report = read_flow_logs(source, with_report=True, **options)
+            macs = sorted(str(m) for m in frame["mac"].dropna().unique())
     where = ", ".join(report.sources) or "the input"  # sources are described without secrets
     if report.files == 0 and report.files_skipped == 0:
         raise SourceError(f"no flow-log files found in {where}")
@@ -47,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise FormatError(f"no flow-log records found in {where}: none of its {report.records} record(s) "
                           f"is an NSG or VNet flow record")
     data = report.to_dict()
-    data["macs"] = sorted(str(m) for m in frame["mac"].dropna().unique())
+    data["macs"] = macs
     parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])
     if parquet:
         data["records"] = None  # a Parquet dataset keeps rows, not the JSON records they came in

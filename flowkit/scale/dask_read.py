@@ -17,7 +17,8 @@ keys are ``flowkit-read-<hash>``, never a repr of the source, so SAS tokens or
 keys a source may hold never appear in task names, logs or the dashboard.
 
 There is no load report (the rows are decoded on the workers, as they are
-computed), but unreadable input is not dropped in silence; each partition does
+computed; :func:`flowkit.scale.dask_report.load_report_dask` computes one on the
+cluster), but unreadable input is not dropped in silence; each partition does
 with its blobs what the pandas read does with the whole input
 (:func:`check_partition_report`): a partition in which no blob holds a flow-log
 record and one is not JSON (an XML error page, say) raises
@@ -208,8 +209,8 @@ def check_partition_report(report: LoadReport, blobs: int) -> None:
         raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
                           f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
     if report.quarantined or report.problems:
-        _warn(f"flowkit: {report.summary()} in a partition of a Dask read; read these blobs with the pandas "
-              "engine (or `flowkit inspect`) for the load report")
+        _warn(f"flowkit: {report.summary()} in a partition of a Dask read; flowkit.load_report_dask (or "
+              "`flowkit inspect --dask`) gives the load report")
 
 
 def _warn(message: str) -> None:
@@ -349,7 +350,7 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
         When a partition with quarantined tuples or damaged records is computed
         (on the client computing it, through ``distributed.warn``); for a Parquet
         dataset, at the read, when the blobs of the files read had some. There is
-        no load report: use the pandas engine or ``flowkit inspect`` for one.
+        no load report: :func:`flowkit.load_report_dask` computes one on the cluster.
 
     Examples
     --------

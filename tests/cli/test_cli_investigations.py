@@ -110,9 +110,9 @@ def test_compare_on_a_local_dask_cluster_equals_the_pandas_reconciliation(capsys
 
 
 def test_compare_with_an_unreachable_scheduler_says_so(capsys, monkeypatch):
-    import flowkit.cli.compare as compare_cli
+    import flowkit.cli.dask_client as dask_client
 
-    monkeypatch.setattr(compare_cli, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(dask_client, "CONNECT_TIMEOUT", "1s")
     path = _scenario("nsg-vs-vnet")
     assert main(["compare", "--nsg", str(path / NSG), "--vnet", str(path / VNET),
                  "--dask", "tcp://127.0.0.1:1"]) == 2

@@ -236,7 +236,7 @@ def test_quarantined_and_damaged_input_warns_on_the_client(dask_client, tmp_path
         got = _flowkit_warnings(seen)
         assert len(got) == 1, got  # the damaged partition only, before its result arrived
         assert got[0].startswith("flowkit: 1 file(s), 2 record(s), 2 tuple(s): 1 row(s), 1 quarantined (")
-        assert "record:truncated-record: 1" in got[0] and "pandas engine" in got[0]
+        assert "record:truncated-record: 1" in got[0] and "flowkit.load_report_dask" in got[0]
     assert graph_dict(result) == graph_dict(talker_graph(frame))
     with pytest.warns(FlowkitDataWarning):
         assert_same_frame(ddf.compute(), frame)
@@ -259,7 +259,7 @@ def test_a_parquet_dataset_warns_at_the_read_of_what_its_conversion_quarantined(
 
 
 def test_with_report_says_the_dask_engine_has_none() -> None:
-    with pytest.raises(ArgumentError, match="the Dask engine has no load report"):
+    with pytest.raises(ArgumentError, match="has no report to return; flowkit.load_report_dask"):
         read_flow_logs(SAMPLES / "connectivity", engine="dask", with_report=True)
 
 

@@ -1,0 +1,60 @@
+"""``--dask [SCHEDULER]`` for the subcommands that can run on Dask (``compare``, ``inspect``).
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser()
+>>> add_dask_argument(parser, "reconcile on Dask")
+>>> parser.parse_args(["--dask"]).dask, parser.parse_args([]).dask
+('local', None)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+__all__ = ["add_dask_argument", "dask_client", "CONNECT_TIMEOUT"]
+
+#: How long ``--dask ADDRESS`` waits for the scheduler before giving up.
+CONNECT_TIMEOUT = "10s"
+
+
+def add_dask_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--dask [SCHEDULER]`` to ``parser``; ``what`` starts its help text."""
+    parser.add_argument("--dask", nargs="?", const="local", metavar="SCHEDULER",
+                        help=f"{what}: a distributed scheduler address (tcp://host:8786), or 'local' (the "
+                             "default when no address is given) for two worker processes on 127.0.0.1")
+
+
+@contextmanager
+def dask_client(address: str) -> Iterator[None]:
+    """A ``distributed.Client`` on a local cluster (``"local"``) or at ``address``, for the block.
+
+    Raises
+    ------
+    flowkit.errors.FlowkitError
+        When the scheduler at ``address`` cannot be reached within :data:`CONNECT_TIMEOUT`.
+    """
+    from contextlib import ExitStack
+
+    from distributed import Client
+
+    from flowkit.errors import FlowkitError
+    from flowkit.scale.cluster import local_cluster
+
+    with ExitStack() as stack:
+        if address == "local":
+            # The workers' own logs stay quiet: an error in a task (a blob that is not a flow
+            # log: FormatError) reaches this process as the exception, printed once as the error.
+            cluster = stack.enter_context(local_cluster(n_workers=2, silence_logs=logging.CRITICAL))
+            stack.enter_context(Client(cluster))
+        else:
+            try:
+                stack.enter_context(Client(address, timeout=CONNECT_TIMEOUT))
+            except (OSError, TimeoutError) as exc:
+                raise FlowkitError(f"cannot reach the Dask scheduler at {address} "
+                                   f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None
+        yield
