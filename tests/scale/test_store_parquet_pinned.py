@@ -1,0 +1,48 @@
+"""The Parquet read's time window at its exact edges: ``start`` is kept, ``end`` is not.
+
+A file is skipped unopened only when all its rows are outside the window; a row at
+exactly ``start`` is read and a row at exactly ``end`` is not, as in the JSON read.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from flowkit.errors import FlowkitDataWarning
+from flowkit.store.convert import convert
+from flowkit.store.parquet import read_parquet_dataset
+
+from scale_helpers import read_json
+from test_dask_review import NIC_A, vnet_record, vnet_tuple, write_blob
+
+AT_1005, AT_1020 = "2024-05-01T10:05:00Z", "2024-05-01T10:20:00Z"
+
+
+@pytest.fixture(scope="module")
+def two_tuples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One VNet blob with two tuples, at 10:05:00.000 and 10:20:00.000, and its dataset."""
+    root = tmp_path_factory.mktemp("edges")
+    write_blob(root / "json", "vnet", NIC_A, [
+        vnet_record(5, NIC_A, [vnet_tuple(300, "192.0.2.10", "198.51.100.20", 50000, 443)]),
+        vnet_record(20, NIC_A, [vnet_tuple(1200, "192.0.2.10", "198.51.100.20", 50001, 443)])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlowkitDataWarning)
+        convert(root / "json", root / "ds")
+    return root / "json", root / "ds"
+
+
+@pytest.mark.parametrize("window, ports, files", [
+    pytest.param({"start": AT_1020}, [50001], 1, id="a-file-whose-last-row-is-at-start-is-read"),
+    pytest.param({"end": AT_1020}, [50000], 1, id="a-row-at-end-is-left-out"),
+    pytest.param({"end": AT_1005}, [], 0, id="a-file-whose-first-row-is-at-end-is-skipped-unopened"),
+    pytest.param({"start": AT_1005, "end": "2024-05-01T10:20:00.001Z"}, [50000, 50001], 1, id="both-edges-inside"),
+])
+def test_window_edges(two_tuples: tuple[Path, Path], window: dict, ports: list[int], files: int) -> None:
+    source, dataset = two_tuples
+    frame, report = read_parquet_dataset(dataset, with_report=True, **window)
+    assert frame["src_port"].tolist() == ports
+    assert (report.files, report.files_skipped, report.rows) == (files, 1 - files, len(ports))
+    assert read_json(source, **window)["src_port"].tolist() == ports  # the JSON read agrees
