@@ -1,0 +1,72 @@
+"""When ``convert`` takes an hour as sealed: 15 minutes after it ends, not a moment before.
+
+A unit taken as sealed is never read again while its blobs keep their signature;
+Azure appends a record about once a minute until a few minutes after the hour,
+so sealing an hour early would lose its last minutes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flowkit.errors import FlowkitDataWarning
+from flowkit.read import read_flow_logs
+from flowkit.store.convert import SEAL_MARGIN, convert
+from flowkit.store.manifest import Manifest
+
+from test_dask_review import NIC_A, vnet_record, vnet_tuple, write_blob
+
+HOUR_END = pd.Timestamp("2024-05-01T11:00Z")  # the blob's hour is 10:00-11:00
+
+
+@pytest.mark.parametrize("after_the_hour, sealed", [
+    pytest.param(pd.Timedelta(0), False, id="at-the-end-of-the-hour"),
+    pytest.param(SEAL_MARGIN - pd.Timedelta("1ms"), False, id="a-moment-before-the-margin"),
+    pytest.param(SEAL_MARGIN, True, id="at-the-margin"),
+])
+def test_an_hour_is_sealed_15_minutes_after_it_ends(tmp_path: Path, after_the_hour: pd.Timedelta,
+                                                    sealed: bool) -> None:
+    assert SEAL_MARGIN == pd.Timedelta(minutes=15)
+    write_blob(tmp_path / "json", "vnet", NIC_A,
+               [vnet_record(5, NIC_A, [vnet_tuple(300, "192.0.2.10", "198.51.100.20", 50000, 443)])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FlowkitDataWarning)
+        report = convert(tmp_path / "json", tmp_path / "ds", now=HOUR_END + after_the_hour)
+    assert (report.units_written, report.open_units) == (1, 0 if sealed else 1)
+    assert [u.sealed for u in Manifest.load(tmp_path / "ds").units.values()] == [sealed]
+
+
+def test_a_deleted_blobs_quarantined_tuples_stay_counted_when_its_unit_is_converted_again(tmp_path: Path) -> None:
+    """One unit (a flow log's hour) of two NICs: A's blob has a bad tuple, B's is fine. Retention
+    deletes A's blob, then B's blob grows a record with a bad tuple: the unit is converted again,
+    A's row and quarantined tuple are kept from the dataset, and the counts still add up."""
+    from test_dask_review import NIC_B
+
+    def b_blob(records: int) -> None:  # the second record has a bad tuple too
+        write_blob(tmp_path / "json", "vnet", NIC_B, [
+            vnet_record(5 + i, NIC_B, [vnet_tuple(300 + 60 * i, "192.0.2.20", "198.51.100.20", 50100 + i, 443)]
+                        + [vnet_tuple(301 + 60 * i, "192.0.2.20", "bad-address", 50200, 443)] * i)
+            for i in range(records)])
+
+    a = write_blob(tmp_path / "json", "vnet", NIC_A, [vnet_record(5, NIC_A, [
+        vnet_tuple(300, "192.0.2.10", "198.51.100.20", 50000, 443),
+        vnet_tuple(301, "192.0.2.10", "not-an-address", 50001, 443)])])
+    b_blob(1)
+    sealed = HOUR_END + pd.Timedelta(hours=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FlowkitDataWarning)
+        convert(tmp_path / "json", tmp_path / "ds", now=sealed)
+        a.unlink()
+        b_blob(2)
+        again = convert(tmp_path / "json", tmp_path / "ds", now=sealed)
+        frame, report = read_flow_logs(tmp_path / "ds", with_report=True)
+    assert (again.units_written, again.blobs_read, again.rows_kept) == (1, 1, 1)
+    [unit] = Manifest.load(tmp_path / "ds").units.values()
+    assert (unit.tuples, unit.quarantined) == (5, 2)
+    assert sorted(frame["src_port"].tolist()) == [50000, 50100, 50101]
+    assert (report.tuples, report.rows, report.quarantined) == (5, 3, 2)
+    assert report.quarantine["raw"].str.contains("not-an-address|bad-address").tolist() == [True, True]
