@@ -36,7 +36,8 @@ def _records(hour: pd.Timestamp, mac: str, n: int, seed: int = 0) -> list[dict]:
 class GrowingBlob:
     """A PT1H.json block blob committed like Azure: head, record blocks before the tail."""
 
-    def __init__(self, service, container: str, name: str, records: list[dict]) -> None:
+    def __init__(self, service, container: str, name: str, records: list[dict], prefix: str = "rec") -> None:
+        self.prefix = prefix
         cc = service.get_container_client(container)
         if not cc.exists():
             cc.create_container()
@@ -52,7 +53,7 @@ class GrowingBlob:
         """Commit the next record block before the tail; return its size."""
         from azure.storage.blob import BlobBlock
 
-        block_id = f"rec{self.n:05d}"
+        block_id = f"{self.prefix}{self.n:05d}"
         data = self.blocks[self.n]
         self.client.stage_block(block_id, data)
         self.committed.append(block_id)
@@ -155,6 +156,47 @@ def test_replaced_and_shrunk_blob_is_read_again_with_a_warning(azurite, service,
         warnings.simplefilter("error")
         batch = follower.poll()
     assert len(batch) == 2 and batch.bytes_downloaded < len(grown) // 2
+
+
+def test_blob_replaced_by_a_longer_one_in_other_blocks_is_read_again_with_a_warning(azurite, service, tmp_path):
+    """Deleted and committed anew within its hour, with more blocks than the follower has read:
+    the blocks it read are gone (other IDs), so the new blob is read whole, not from the old offset."""
+    hour = _hour()
+    name = _blob_name(hour, "000D3A000104")
+    blob = GrowingBlob(service, VNET_CONTAINER, name, _records(hour, "000D3A000104", 10))
+    follower = Follower(_src(azurite), log_type="vnet", checkpoint=tmp_path / "f.json", start=hour)
+    for _ in range(3):
+        blob.add()
+    assert len(follower.poll()) == 6
+    again = GrowingBlob(service, VNET_CONTAINER, name, _records(hour, "000D3A000104", 8, seed=50), prefix="new")
+    for _ in range(8):
+        again.add()
+    with pytest.warns(UserWarning, match="replaced or shrank"):
+        batch = follower.poll()
+    assert len(batch) == 16 and batch.reread == (f"{VNET_CONTAINER}/{name}",)
+    final = flowkit.read_flow_logs(_src(azurite), log_type="vnet", start=hour, end=hour + pd.Timedelta(hours=1))
+    pd.testing.assert_frame_equal(batch.frame.astype(str).reset_index(drop=True),
+                                  final.astype(str).reset_index(drop=True))
+
+
+def test_blob_followed_by_byte_range_then_shrunk_is_read_again_with_a_warning(azurite, service, tmp_path):
+    """A blob without a block list (uploaded whole) is followed by byte range; replaced by a
+    shorter one, it is read again whole, not from past its end."""
+    hour = _hour()
+    name = _blob_name(hour, "000D3A000105")
+    client = service.get_container_client(VNET_CONTAINER)
+    if not client.exists():
+        client.create_container()
+    blob = client.get_blob_client(name)
+    blob.upload_blob(blob_bytes(_records(hour, "000D3A000105", 6)), overwrite=True)
+    follower = Follower(_src(azurite), log_type="vnet", checkpoint=tmp_path / "f.json", start=hour)
+    assert len(follower.poll()) == 12
+    shorter = blob_bytes(_records(hour, "000D3A000105", 2, seed=60))
+    blob.upload_blob(shorter, overwrite=True)
+    with pytest.warns(UserWarning, match="was replaced or shrank"):
+        batch = follower.poll()
+    assert len(batch) == 4 and batch.reread == (f"{VNET_CONTAINER}/{name}",)
+    assert batch.bytes_downloaded == len(shorter)  # read once, whole
 
 
 def test_nsg_blob_growing_and_checkpoint_mismatch(azurite, service, tmp_path):
