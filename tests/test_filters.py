@@ -104,6 +104,9 @@ def test_a_million_rows_give_what_plain_pandas_gives():
     ({"ports": "443/tcp"}, "ports: '443/tcp' is not a port or a range (use 443 or 8000-8100)"),
     ({"ports": "65536"}, "ports: '65536' is not a port or a range (ports run from 0 to 65535)"),
     ({"ports": [443, 70000]}, "ports: 70000 is not a port (ports run from 0 to 65535)"),
+    ({"ports": [65536]}, "ports: 65536 is not a port (ports run from 0 to 65535)"),
+    ({"ports": [-1, 443]}, "ports: -1 is not a port (ports run from 0 to 65535)"),
+    ({"ports": "1-2-3"}, "ports: '1-2-3' is not a port or a range (use 443 or 8000-8100)"),
     ({"protocol": "icmpv7"}, "protocol: 'icmpv7' is not tcp, udp or an IANA protocol number (0-255)"),
     ({"protocol": 300}, "protocol: 300 is not tcp, udp or an IANA protocol number (0-255)"),
     ({"decision": "Deny"}, "decision: 'Deny' is not one of allow, deny"),
@@ -132,3 +135,21 @@ def test_an_ipv4_mapped_address_is_found_by_any_of_its_spellings():
         assert filter_flows(f, src=spec)["dst_port"].tolist() == [80], spec
     assert filter_flows(f, src="192.0.2.1")["dst_port"].tolist() == [81]
     assert filter_flows(f, src="2001:DB8:0::9")["dst_port"].tolist() == [82]
+
+
+@pytest.mark.parametrize("ports, kept", [
+    pytest.param("22", [22], id="one-port-as-text"),
+    pytest.param(" 443 ", [443, 443], id="spaces"),
+    pytest.param("1-22", [22], id="range-includes-its-upper-bound"),
+    pytest.param("22-1433", [1433, 22, 443, 443], id="range-includes-its-lower-bound"),
+    pytest.param("6379-6379", [6379], id="one-port-range"),
+    pytest.param("23-442,444-1432", [], id="around-every-port"),
+])
+def test_ports_given_as_text_keep_both_ends_of_a_range(flows, ports, kept):
+    assert filter_flows(flows, ports=ports)["dst_port"].tolist() == kept
+
+
+def test_a_cidr_block_with_host_bits_set_is_its_network(flows):
+    """10.10.9.9/16 is read as 10.10.0.0/16 (as ipaddress with strict=False), not refused."""
+    assert filter_flows(flows, src="10.10.9.9/16")["dst_port"].tolist() == [1433, 6379, 443]
+    assert filter_flows(flows, dst="2001:db8::2:1/32")["dst_port"].tolist() == [443]

@@ -118,3 +118,41 @@ def test_enrich_adds_names():
     empty = enrich(flows, None)
     assert empty["src_vm"].isna().all() and len(empty) == 3
     assert len(Inventory.empty()) == 0 and repr(inv) == "Inventory(2 NIC(s), 2 address(es))"
+
+
+def test_names_come_from_the_nic_fields_else_from_its_resource_id():
+    nic_id = "/subscriptions/s/resourceGroups/rg-from-id/providers/Microsoft.Network/networkInterfaces/nic-from-id"
+    subnet = {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s1",
+              "addressPrefixes": ["192.0.2.0/25", "192.0.2.128/25"]}
+    inv = inventory_from_az_json([
+        {"name": "named", "resourceGroup": "RG-GIVEN", "macAddress": "00-0D-3A-00-00-01",
+         "ipConfigurations": [{"privateIPAddress": "192.0.2.4", "subnet": subnet}]},
+        {"id": nic_id, "macAddress": "00-0D-3A-00-00-02",
+         "ipConfigurations": [{"privateIPAddress": "192.0.2.5", "subnet": subnet}]},
+    ])
+    assert inv.nics[["nic", "resource_group", "subnet_prefix"]].values.tolist() == [
+        ["named", "RG-GIVEN", "192.0.2.0/25"], ["nic-from-id", "rg-from-id", "192.0.2.0/25"]]
+    assert inv.subnet_of("192.0.2.100") == "s1" and inv.subnet_of("192.0.2.200") is None
+
+
+def test_a_truncated_resource_id_gives_no_name_rather_than_an_error():
+    inv = inventory_from_az_json([{"name": "n", "id": "/subscriptions/s/resourceGroups", "ipConfigurations": [
+        {"privateIPAddress": "192.0.2.4",
+         "subnet": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets",
+                    "name": "s2"}}]}])
+    assert inv.by_ip("192.0.2.4") == {"mac": None, "ip": "192.0.2.4", "nic": "n", "vm": None,
+                                      "subnet": "s2", "subnet_prefix": None, "vnet": "v", "nsg": None,
+                                      "resource_group": None}
+
+
+def test_enrich_takes_plain_text_columns_too():
+    """A flow table built by hand (object columns, not categoricals) is enriched the same way."""
+    inv = inventory_from_records([{"mac": "000D3A000101", "ip": "192.0.2.4", "vm": "web-01", "nic": "web-01-nic",
+                                   "subnet": "snet-web", "subnet_prefix": "192.0.2.0/24"}])
+    flows = pd.DataFrame({"src_ip": ["192.0.2.4", "198.51.100.7"], "dst_ip": ["198.51.100.7", "192.0.2.99"],
+                          "mac": ["000D3A000101", "000D3A000101"]})
+    out = enrich(flows, inv)
+    got = {c: out[c].astype(object).where(out[c].notna(), None).tolist() for c in ENRICH_COLUMNS}
+    assert got == {"vm": ["web-01", "web-01"], "nic": ["web-01-nic", "web-01-nic"], "src_vm": ["web-01", None],
+                   "dst_vm": [None, None], "src_nic": ["web-01-nic", None], "dst_nic": [None, None],
+                   "src_subnet": ["snet-web", None], "dst_subnet": [None, "snet-web"]}

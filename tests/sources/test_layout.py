@@ -14,7 +14,8 @@ H = pd.Timestamp("2024-05-01T10:00Z")
 @pytest.mark.parametrize("path, expected", [
     pytest.param("insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG1/PROVIDERS/"
                  "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG1/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000001/PT1H.json",
-                 dict(log_type="nsg", subscription="S1", resource_group="RG1", nsg="NSG1", mac="000D3A000001"), id="nsg"),
+                 dict(log_type="nsg", subscription="S1", resource_group="RG1", nsg="NSG1", mac="000D3A000001",
+                      short_form=False), id="nsg"),
     pytest.param("resourceId=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/"
                  "NETWORKSECURITYGROUPS/NSG1/y=2024/m=05/d=01/h=10/m=00/PT1H.json",
                  dict(log_type="nsg", nsg="NSG1", mac=None), id="nsg-before-2018-no-mac"),
@@ -56,6 +57,38 @@ def test_build_then_parse_round_trips():
 def test_resource_id_from_path():
     meta = parse_blob_path(nsg_blob_name("s", "rg", "nsg1", H))
     assert meta.resource_id == "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG1"
+
+
+VNET_ID = ("/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/NWRG/PROVIDERS/MICROSOFT.NETWORK/"
+           "NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/FL_1")
+
+
+@pytest.mark.parametrize("short", [False, True], ids=["long", "short"])
+def test_vnet_resource_id_from_path_in_either_form(short):
+    """The decoder falls back on it for records without flowLogResourceID."""
+    name = vnet_blob_name("00000000-0000-0000-0000-000000000001", "nwrg", "NetworkWatcher_eastus", "fl_1", H,
+                          "000D3A000001", short=short)
+    meta = parse_blob_path(name)
+    assert (meta.log_type, meta.short_form, meta.resource_id) == ("vnet", short, VNET_ID)
+
+
+def test_an_unlaid_path_names_no_resource():
+    assert parse_blob_path("/tmp/some/flows.json").resource_id is None
+
+
+def test_to_utc_takes_a_missing_value_as_no_bound_but_refuses_the_text_nat():
+    assert to_utc(pd.NaT) is None
+    assert to_utc(float("nan")) is None
+    with pytest.raises(ArgumentError, match=r"^cannot read 'NaT' as a time: give ISO 8601"):
+        to_utc("NaT")
+
+
+def test_text_the_date_parser_cannot_read_is_left_to_pandas():
+    from flowkit.sources.layout import has_date
+
+    assert has_date("now") is True
+    now = to_utc("now")
+    assert now is not None and str(now.tz) == "UTC"
 
 
 @pytest.mark.parametrize("start, end, expected", [

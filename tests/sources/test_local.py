@@ -129,3 +129,40 @@ def test_an_unreadable_folder_is_an_error_naming_it(tmp_path, monkeypatch):
     assert str(info.value) == f"cannot read folder {str(locked)!r}: Permission denied"
     with pytest.raises(flowkit.SourceError, match="^cannot read folder .*: Permission denied$"):
         flowkit.read_flow_logs(tmp_path / "logs")
+
+
+# -- links, loops and sameness ---------------------------------------------------------
+def test_a_link_to_a_folder_inside_a_folder_is_not_walked(tmp_path):
+    """As Path.rglob: a walk never follows a link into a folder (a link to a parent would never end)."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "a.json").write_text("{}")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.json").write_text("{}")
+    (tmp_path / "logs" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "logs" / "up").symlink_to(tmp_path / "logs")
+    refs = LocalSource(tmp_path / "logs").list_blobs().refs
+    assert [Path(r.name).name for r in refs] == ["a.json"]
+
+
+def test_links_that_cannot_be_looked_at_are_each_listed_and_reading_says_why(tmp_path):
+    """A link loop is listed (not passed over in silence), each under its own name; reading it fails."""
+    (tmp_path / "a.json").write_text("{}")
+    (tmp_path / "loop1.json").symlink_to(tmp_path / "loop1.json")
+    (tmp_path / "loop2.json").symlink_to(tmp_path / "loop2.json")
+    refs = LocalSource(tmp_path).list_blobs().refs
+    assert [Path(r.name).name for r in refs] == ["a.json", "loop1.json", "loop2.json"]
+    with pytest.raises(flowkit.SourceError, match=r"^cannot read '.*loop1\.json': Too many levels of symbolic links$"):
+        flowkit.read_flow_logs(tmp_path)
+
+
+def test_two_local_sources_in_a_composite_read_a_file_they_share_once(mixed_case_layout):
+    """CompositeSource asks each LocalSource for a file's identity: two spellings of one file are one."""
+    from flowkit.sources.base import CompositeSource
+
+    root, wanted = mixed_case_layout
+    other = str(root / ".." / root.name / Path(wanted[0]).relative_to(root))
+    listing = CompositeSource([LocalSource(wanted[:2]), LocalSource([other, wanted[2]])]).list_blobs()
+    assert [r.name for r in listing.refs] == wanted[:3]
+    frame, report = flowkit.read_flow_logs([LocalSource(wanted[:2]), LocalSource([other, wanted[2]])],
+                                           with_report=True)
+    assert (report.files, len(frame)) == (3, 3 * TUPLES_PER_BLOB)

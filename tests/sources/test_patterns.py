@@ -102,3 +102,10 @@ def test_a_file_named_twice_or_reached_through_a_link_is_read_once(tmp_path, mon
     flows, report = flowkit.read_flow_logs(sources, with_report=True)
     assert len(flows) == TUPLES_PER_BLOB
     assert (report.files, report.tuples) == (1, TUPLES_PER_BLOB)
+
+
+def test_a_pattern_alone_gives_the_files_it_matches_and_those_in_the_folders_it_matches(tree):
+    assert [r.name for r in LocalSource("logs/*/PT1H.json").list_blobs().refs] == ["logs/h=10/PT1H.json"]
+    # "logs/h=1?" names two folders: the one holding PT1H.json gives only its layout files
+    assert [r.name for r in LocalSource("logs/h=1?").list_blobs().refs] == [
+        "logs/h=10/PT1H.json", "logs/h=10/m=00/PT1H.json", "logs/h=11/y.JSON"]

@@ -134,6 +134,18 @@ class _Fixed:
         return "fixed: " + ",".join(self.names)
 
 
+def test_a_list_keeps_its_local_paths_on_both_sides_of_an_address_in_order():
+    """Local paths next to each other make one LocalSource; none is dropped before or after an address."""
+    url = f"https://logs.example.com/{VNET_CONTAINER}?{FORGED_SAS}"
+    src = resolve_source(["a.json", "b.json", url, "c.json"])
+    assert isinstance(src, CompositeSource)
+    assert [type(p).__name__ for p in src.parts] == ["LocalSource", "AzureBlobSource", "LocalSource"]
+    assert [p.paths for p in src.parts if isinstance(p, LocalSource)] == [("a.json", "b.json"), ("c.json",)]
+    assert src.describe() == f"local: a.json, b.json; azure: https://logs.example.com/{VNET_CONTAINER}; local: c.json"
+    assert resolve_source([url, "c.json"]).describe() == \
+        f"azure: https://logs.example.com/{VNET_CONTAINER}; local: c.json"
+
+
 def test_composite_keeps_order_sums_skips_reads_each_ref_from_its_part_once():
     a, b = _Fixed("a", "b", skipped=2), _Fixed("c", "a", skipped=3)
     src = CompositeSource([a, b])
