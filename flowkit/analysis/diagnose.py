@@ -204,7 +204,9 @@ def diagnose(
 
         - ``denied``: a rule dropped it; ``facts`` name the ``rule``, the ``acl_id``
           (the VNet aclID, or the NSG resource ID for NSG logs) and ``where``
-          (``source-outbound`` or ``destination-inbound``);
+          (``source-outbound`` or ``destination-inbound``) and the ``attempts``
+          (distinct source port and second: one denial logged by an NSG flow log and
+          a VNet flow log counts once);
         - ``encryption-dropped``: dropped as unencrypted (``NX_NOT_ACCEPTED``);
         - ``lost-in-transit``: allowed and sent at the source, never seen at a
           destination NIC that was logged in those hours (a route, NVA or firewall
@@ -292,7 +294,10 @@ def diagnose(
         rule, acl_id = pair.index[0]
         rule = None if pd.isna(rule) else str(rule)
         acl_id = None if pd.isna(acl_id) else str(acl_id)
-        attempts = int(dropped[["src_port", "flow_time"]].drop_duplicates().shape[0])
+        # One attempt per source port and second, as in denied_summary: NSG flow logs time
+        # tuples in whole seconds, VNet flow logs in milliseconds, and both may log one denial.
+        attempts = int(pd.DataFrame({"port": dropped["src_port"].to_numpy(),
+                                     "second": epoch_ms(dropped["flow_time"]) // 1000}).drop_duplicates().shape[0])
         allowed_n = int((~deny).sum())
         macs = ", ".join(name.mac(m) for m in sorted(at["mac"].astype(object).unique()))
         side = "the source NIC, outbound" if where == "source-outbound" else "the destination NIC, inbound"

@@ -124,3 +124,64 @@ def test_most_frequent_acl_wins_over_a_smaller_name():
                       state="D", rule="DefaultRule_DenyAllInBound", acl_id=name)
             for i, name in enumerate(["acl-alpha", "acl-zulu", "acl-zulu"])]
     assert denied_summary(frame(rows)).evidence["denied"].loc[0, "acl_id"] == "acl-zulu"
+
+
+def test_nsg_denials_are_counted_without_a_d_state():
+    # NSG flow logs deny in the decision field: v2 tuples with state B, v1 tuples with no state.
+    v2 = [tuple_row(i, src=SCANNER, dst=WEB, sport=40000 + i, dport=3389, direction="inbound", decision="deny",
+                    state="B", rule="DefaultRule_DenyAllInBound", log_type="nsg", resource_id=NSG_ID)
+          for i in range(3)]
+    v1 = [tuple_row(i, src=SCANNER, dst=WEB, sport=41000 + i, dport=445, direction="inbound", decision="deny",
+                    state=None, rule="DefaultRule_DenyAllInBound", log_type="nsg", version=1, resource_id=NSG_ID)
+          for i in range(2)]
+    allowed = [tuple_row(0, src=SCANNER, dst=WEB, sport=42000, dport=443, direction="inbound", state="B",
+                         log_type="nsg", resource_id=NSG_ID)]
+    f = denied_summary(frame(v2 + v1 + allowed))
+    t = f.evidence["denied"]
+    assert t[["dst_port", "attempts", "acl_id", "log_types"]].values.tolist() == [
+        [3389, 3, NSG_ID, "nsg"], [445, 2, NSG_ID, "nsg"]]
+    assert (f.facts["attempts"], f.facts["denied_tuples"]) == (5, 5)
+
+
+def test_groups_are_ordered_by_attempts_then_source_destination_port():
+    s1, s2 = "192.0.2.66", "192.0.2.77"
+
+    def attempts(n, src, dst, port):
+        return [tuple_row(i, src=src, dst=dst, sport=40000 + i, dport=port, direction="inbound", decision="deny",
+                          state="D", rule="DefaultRule_DenyAllInBound") for i in range(n)]
+
+    rows = (attempts(2, s2, WEB, 22) + attempts(2, s1, DB, 22) + attempts(2, s1, WEB, 3389)
+            + attempts(2, s1, WEB, 22) + attempts(5, s2, DB, 22))
+    t = denied_summary(frame(rows)).evidence["denied"]
+    assert t[["src_ip", "dst_ip", "dst_port", "attempts"]].values.tolist() == [
+        [s2, DB, 22, 5], [s1, WEB, 22, 2], [s1, WEB, 3389, 2], [s1, DB, 22, 2], [s2, WEB, 22, 2]]
+
+
+def test_an_hour_long_storm_window():
+    def two(gap_s):
+        return [tuple_row(m, src=SCANNER, dst=WEB, sport=40000 + i, dport=22, direction="inbound", decision="deny",
+                          state="D") for i, m in enumerate((0, gap_s / 60))]
+
+    within = denied_summary(frame(two(3599)), storm_threshold=2, storm_window="1h")
+    assert (within.verdict, within.facts["storms"][0]["max_in_window"]) == ("retry-storm", 2)
+    assert "(2 attempts within 60 min)" in within.summary
+    apart = denied_summary(frame(two(3600)), storm_threshold=2, storm_window="1h")
+    assert (apart.verdict, int(apart.evidence["denied"].loc[0, "max_in_window"])) == ("denied", 1)
+
+
+def test_source_ports_are_counted_per_group_up_to_the_highest_port():
+    rows = [tuple_row(i, src=src, dst=WEB, sport=port, dport=22, direction="inbound", decision="deny", state="D")
+            for src in (SCANNER, "192.0.2.77") for i, port in enumerate((65535, 65534, 65535))]
+    t = denied_summary(frame(rows)).evidence["denied"]
+    assert t[["src_ip", "tuples", "attempts", "src_ports"]].values.tolist() == [
+        [SCANNER, 3, 3, 2], ["192.0.2.77", 3, 3, 2]]
+
+
+def test_a_port_scan_from_one_source_port_has_one_source_port_per_group():
+    # A SYN scan of 1500 ports from one fixed source port: 1500 groups, one port each.
+    rows = [tuple_row(0, src=SCANNER, dst=WEB, sport=1024, dport=port, direction="inbound", decision="deny",
+                      state="D") for port in range(1, 1501)]
+    f = denied_summary(frame(rows))
+    t = f.evidence["denied"]
+    assert (len(t), f.facts["attempts"]) == (1500, 1500)
+    assert set(t["src_ports"]) == {1} and set(t["attempts"]) == {1}

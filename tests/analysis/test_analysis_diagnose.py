@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from flowkit.analysis.diagnose import VERDICTS, diagnose, logged_nics
@@ -221,3 +222,116 @@ def test_drop_time_range_is_that_of_the_drops():
     f = diagnose(frame(rows), WEB, DB, port=1433)
     assert f.verdict == "encryption-dropped" and f.facts["attempts"] == 2
     assert "2 attempt(s) between 2024-05-01 11:00:00Z and 2024-05-01 11:05:00Z" in f.summary
+
+
+ACL_GUID = "7c6f2b4e-1d2a-4c1b-9a57-0f3e8d6b2a10"
+
+
+def test_vnet_denial_by_acl_guid_names_no_nsg_and_counts_each_attempt():
+    # A VNet flow log row: aclID is a GUID and resource_id the flow log, not an NSG.
+    rows = [tuple_row(m, src=WEB, dst=DB, sport=50000 + m, dport=1433, direction="inbound", decision="deny",
+                      state="D", rule="UserRule_DenyWebToSql", acl_id=ACL_GUID, mac=DB_MAC) for m in (0, 1, 2)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"], f.facts["rule"], f.facts["acl_id"], f.facts["nsg"]) == (
+        "denied", "destination-inbound", "UserRule_DenyWebToSql", ACL_GUID, None)
+    assert f.facts["attempts"] == 3
+    assert f"by rule UserRule_DenyWebToSql (aclID {ACL_GUID}): 3 denied attempt(s)" in f.summary
+    assert "of NSG" not in f.summary
+    # Nothing was logged at the source NIC: the summary must not claim it let the traffic out.
+    assert "let it out" not in f.summary and "other tuple(s)" not in f.summary
+
+
+def test_denial_seen_at_both_ends_counts_one_attempt_per_source_port_and_time():
+    rows = [tuple_row(m, src=WEB, dst=DB, sport=50000 + m, dport=1433, direction=d, decision="deny", state="D",
+                      rule="UserRule_Deny", mac=mac) for m in (0, 1, 2, 3)
+            for d, mac in (("outbound", WEB_MAC), ("inbound", DB_MAC))]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"], f.facts["attempts"]) == ("denied", "source-outbound", 4)
+
+
+def test_denial_without_a_rule_name_reports_none():
+    rows = [tuple_row(0, src=WEB, dst=INTERNET, dport=445, direction="outbound", decision="deny", state="B",
+                      rule=None, log_type="nsg", resource_id=NSG_DATA)]
+    f = diagnose(frame(rows), WEB, INTERNET, port=445)
+    assert (f.verdict, f.facts["rule"], f.facts["acl_id"], f.facts["nsg"]) == ("denied", None, NSG_DATA, "nsg-data")
+
+
+@pytest.mark.parametrize("rows, verdict", [
+    pytest.param(_sent_no_reply() + _healthy_at_db(30), "lost-in-transit", id="lost"),
+    pytest.param(_sent_no_reply() + _sent_no_reply(mac=DB_MAC, direction="inbound"), "no-reply", id="at-destination"),
+    pytest.param(_sent_no_reply(), "no-reply", id="at-source"),
+])
+def test_no_reply_and_lost_facts_say_nothing_was_received(rows, verdict):
+    f = diagnose(frame(rows), WEB, DB)
+    assert (f.verdict, f.facts["packets_sent"], f.facts["packets_received"]) == (verdict, 4, 0)
+
+
+def test_no_reply_explains_why_the_destination_cannot_tell():
+    unknown = diagnose(frame(_sent_no_reply()), WEB, DB, port=1433)
+    assert "The destination is not the address of any NIC in these logs" in unknown.summary
+    other_hour = diagnose(frame(_sent_no_reply(minute=0) + _healthy_at_db(90)), WEB, DB, port=1433)
+    assert "The destination was not logged while the source sent" in other_hour.summary
+
+
+def test_source_only_nsg_v1_to_an_unlogged_destination_is_unconfirmed():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state=None, log_type="nsg", version=1)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["replies_confirmed"]) == ("ok", False)
+    assert "left the source NIC" in f.summary and "NSG v1 logs carry no counters" in f.summary
+
+
+def test_nsg_v2_begin_tuples_are_not_blamed_on_nsg_v1():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B", log_type="nsg")]
+    f = diagnose(frame(rows + _healthy_at_db(30)), WEB, DB, port=1433)
+    assert f.verdict == "lost-in-transit"
+    assert "(no packet counts: the logs hold only flow-begin (B) tuples" in f.summary
+    assert "NSG v1" not in f.summary
+
+
+def test_destination_nic_known_from_inventory_and_logged_that_hour_is_lost_in_transit():
+    from flowkit.inventory import inventory_from_records
+
+    # db-01's NIC is logged in that hour, but only for its second address: the inventory
+    # ties 10.10.3.4 to that NIC.
+    inv = inventory_from_records([{"mac": DB_MAC, "ip": DB, "vm": "db-01"}])
+    other = [tuple_row(30, src=APP, dst="10.10.3.5", sport=40000, dport=1433, direction="inbound", state="E",
+                       counters=(3, 300, 3, 900), mac=DB_MAC)]
+    f = diagnose(frame(_sent_no_reply() + other), WEB, DB, port=1433, inventory=inv)
+    assert (f.verdict, f.facts["destination_macs"]) == ("lost-in-transit", [DB_MAC])
+    assert f"{DB_MAC} (db-01)" in f.summary
+    assert diagnose(frame(_sent_no_reply() + other), WEB, DB, port=1433).verdict == "no-reply"
+
+
+def test_an_inventory_without_the_destination_is_not_an_error():
+    from flowkit.inventory import inventory_from_records
+
+    inv = inventory_from_records([{"mac": WEB_MAC, "ip": WEB, "vm": "web-01"}])
+    f = diagnose(frame(_sent_no_reply()), WEB, DB, port=1433, inventory=inv)
+    assert (f.verdict, f.facts["where"]) == ("no-reply", "source")
+    assert "web-01" in f.summary
+    missing = diagnose(frame(_sent_no_reply()), WEB, "10.10.9.9", inventory=inv)
+    assert missing.verdict == "not-observed"
+
+
+def test_logged_nics_lists_every_address_log_type_and_hour():
+    rows = [tuple_row(0, src=WEB, dst=APP, state="B", log_type="nsg"),
+            tuple_row(0, src=WEB, dst=APP, state="B", direction="inbound", mac=APP_MAC),
+            tuple_row(75, src=WEB, dst=APP, state="B", direction="inbound", mac=APP_MAC, log_type="nsg")]
+    t = logged_nics(frame(rows)).set_index("mac")
+    assert t.loc[WEB_MAC, ["addresses", "log_types", "hours"]].tolist() == [WEB, "nsg", "10:00"]
+    assert t.loc[APP_MAC, ["addresses", "log_types", "hours"]].tolist() == [APP, "nsg,vnet", "10:00,11:00"]
+    assert (int(t.loc[WEB_MAC, "tuples"]), int(t.loc[APP_MAC, "tuples"])) == (1, 2)
+
+
+def test_one_denial_in_nsg_seconds_and_vnet_milliseconds_is_one_attempt():
+    # The NIC's NSG flow log (whole seconds) and the VNet flow log (milliseconds) both log
+    # one denial during a migration; a retry one second later is a second attempt.
+    vnet = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                     rule="UserRule_DenyWebToSql", acl_id=ACL_GUID, mac=DB_MAC)
+    vnet["flow_time"] += pd.Timedelta(milliseconds=606)
+    nsg = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="B",
+                    rule="UserRule_DenyWebToSql", mac=DB_MAC, log_type="nsg", resource_id=NSG_DATA)
+    f = diagnose(frame([vnet, nsg]), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["attempts"]) == ("denied", 1)
+    retry = {**vnet, "flow_time": vnet["flow_time"] + pd.Timedelta(seconds=1)}
+    assert diagnose(frame([vnet, nsg, retry]), WEB, DB, port=1433).facts["attempts"] == 2

@@ -129,3 +129,41 @@ def test_inbound_from_a_peer_that_encrypts_names_the_receiver():
     assert f.facts["never_encrypting"] == [MRDB]
     assert encryption_audit(frame([peer_x, peer_hw]), figures=False).facts["unsupported_macs"] == [MRDB]
     assert encryption_audit(frame(app_hw + app_x), figures=False).facts["unsupported_macs"] == [MRDB]
+
+
+def test_bytes_per_state_trend_and_matrix_without_inventory():
+    f = encryption_audit(frame(_rows()), figures=False)
+    states = f.evidence["by_state"]
+    assert states[["state", "flows", "bytes"]].values.tolist() == [
+        ["X", 2, 8000], ["NX", 1, 200], ["NX_HW_NOT_SUPPORTED", 1, 4000], ["NX_NOT_ACCEPTED", 1, 0],
+        ["NX_LOCAL_DST", 1, 4000]]
+    trend = f.evidence["trend"]
+    assert trend[["flows", "encrypted", "dropped", "encrypted_share"]].values.tolist() == [
+        [5, 2, 0, 0.4], [1, 0, 1, 0.0]]
+    # Without an inventory, private addresses fall in their /24 and public ones in "internet".
+    matrix = f.evidence["subnet_matrix"].set_index("src_subnet")
+    assert matrix.loc["10.20.1.0/24", "10.20.2.0/24"] == 2 / 4
+    assert matrix.loc["10.20.1.0/24", "internet"] == 0.0
+    assert "1 flow(s) dropped for being unencrypted (NX_NOT_ACCEPTED)" in f.summary
+    partial = encryption_audit(frame(_flow(A, MA, B, MB, 3, "NX_LOCAL_DST")), figures=False)
+    assert "dropped" not in partial.summary
+
+
+def test_a_flow_takes_its_most_telling_state_and_is_denied_only_when_dropped():
+    rows = [tuple_row(0, src=A, dst=DB, sport=1, dport=1433, mac=MA, state="C", encryption="NX",
+                      counters=(1, 100, 1, 100)),
+            tuple_row(1, src=A, dst=DB, sport=1, dport=1433, mac=MA, state="E", encryption="NX_HW_NOT_SUPPORTED",
+                      counters=(1, 100, 1, 100)),
+            tuple_row(0, src=A, dst=DB, sport=2, dport=1433, mac=MA, state="C", encryption="X",
+                      counters=(1, 100, 1, 100)),
+            tuple_row(1, src=A, dst=DB, sport=2, dport=1433, mac=MA, decision="deny", state="D",
+                      encryption="NX_NOT_ACCEPTED"),
+            # VNet: NX_NOT_ACCEPTED is a deny whatever the state.
+            tuple_row(0, src=A, dst=DB, sport=3, dport=1433, mac=MA, decision="deny", state="B",
+                      encryption="NX_NOT_ACCEPTED"),
+            tuple_row(0, src=A, dst=DB, sport=4, dport=1433, mac=MA, state="E", encryption="X",
+                      counters=(1, 100, 1, 100))]
+    per_flow = flow_encryption(frame(rows)).sort_values("src_port")
+    assert per_flow["encryption"].tolist() == ["NX_HW_NOT_SUPPORTED", "NX_NOT_ACCEPTED", "NX_NOT_ACCEPTED", "X"]
+    assert per_flow["denied"].tolist() == [False, True, True, False]
+    assert per_flow["bytes"].tolist() == [400, 200, 0, 200]

@@ -157,3 +157,70 @@ def test_nsg_vs_vnet_sessions_per_nsg_match_ground_truth(nsg_vs_vnet):
             for k in expected["keys"] if k["nsg"]}
     assert {k: (int(t), int(p)) for k, (t, p) in totals.iterrows()} == want
     assert len(s) == expected["totals"]["by_log_type"]["nsg"]["tuples_by_state"]["B"] == 63
+
+
+NSG_DENY_ID = ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"
+               "nsg-deny")
+
+
+@pytest.mark.parametrize("state, version", [pytest.param("B", 2, id="nsg-v2-begin"),
+                                            pytest.param(None, 1, id="nsg-v1-no-state")])
+def test_nsg_deny_decision_without_d_state_is_denied(state, version):
+    # NSG flow logs say deny in the decision field; only VNet flow logs have a D state.
+    rows = [tuple_row(0, src=SCANNER, dst=WEB, sport=40000, dport=3389, direction="inbound", decision="deny",
+                      state=state, log_type="nsg", version=version, resource_id=NSG_DENY_ID)]
+    s = flow_sessions(frame(rows))
+    assert (s.loc[0, "state_reached"], s.loc[0, "decision"]) == ("denied", "deny")
+
+
+def test_a_single_session_is_a_first_attempt_not_a_retry():
+    rows = [tuple_row(0, src=SCANNER, dst=WEB, sport=40000, dport=22, direction="inbound", decision="deny",
+                      state="D")]
+    s = flow_sessions(frame(rows))
+    assert (s["retry"].tolist(), s["attempt"].tolist()) == ([False], [1])
+
+
+def test_retry_exactly_one_window_after_the_failure_counts():
+    rows = [tuple_row(m, sport=p, decision="deny", state="D") for m, p in ((0, 1), (1, 2), (2.5, 3))]
+    s = flow_sessions(frame(rows), retry_window="1min")
+    assert s["retry"].tolist() == [False, True, False]
+    assert s["attempt"].tolist() == [1, 2, 1]
+
+
+@pytest.mark.parametrize("reached_rows, severity", [
+    pytest.param([tuple_row(0, decision="deny", state="D")], "medium", id="denied-only"),
+    pytest.param([tuple_row(0, state="C", counters=(2, 120, 0, 0))], "medium", id="no-reply-only"),
+    pytest.param([tuple_row(0, state="E", counters=(2, 120, 2, 120))], "info", id="completed-only"),
+])
+def test_session_summary_severity(reached_rows, severity):
+    assert session_summary(frame(reached_rows)).severity == severity
+
+
+def test_idle_gap_of_exactly_the_timeout_does_not_split():
+    at_timeout = _flow([(0, "C", (1, 1, 1, 1)), (10, "C", (1, 1, 1, 1))])
+    assert flow_sessions(frame(at_timeout))["tuples"].tolist() == [2]
+    # VNet tuples carry milliseconds: 200 ms over a 5 minute timeout splits.
+    just_over = _flow([(0, "C", (1, 1, 1, 1)), (5 + 0.2 / 60, "C", (1, 1, 1, 1))])
+    s = flow_sessions(frame(just_over), idle_timeout="5min")
+    assert s["tuples"].tolist() == [1, 1]
+    assert s.loc[1, "first_seen"] == pd.Timestamp("2024-05-01T10:05:00.200Z")
+
+
+def test_a_flow_that_only_began_is_ongoing():
+    for log_type in ("vnet", "nsg"):
+        s = flow_sessions(frame([tuple_row(0, state="B", log_type=log_type)]))
+        assert (s.loc[0, "state_reached"], s.loc[0, "states"]) == ("ongoing", "B")
+        assert s["packets_sent"].isna().tolist() == [True]
+
+
+def test_zero_packet_counters_are_not_a_missing_reply():
+    rows = _flow([(0, "B", (0, 0, 0, 0)), (1, "E", (0, 0, 0, 0))])
+    s = flow_sessions(frame(rows))
+    assert s.loc[0, "state_reached"] == "completed"
+    assert [int(s.loc[0, c]) for c in ("packets_sent", "packets_received")] == [0, 0]
+
+
+def test_one_packet_sent_and_none_back_is_no_reply():
+    rows = _flow([(0, "B", (0, 0, 0, 0)), (1, "E", (1, 60, 0, 0))])
+    s = flow_sessions(frame(rows))
+    assert (s.loc[0, "state_reached"], int(s.loc[0, "packets_sent"])) == ("no-reply", 1)
