@@ -291,7 +291,10 @@ def diagnose(
         where = "source-outbound" if where_out.any() else "destination-inbound"
         acl = at["acl_id"].astype(object).where(at["acl_id"].notna(), at["resource_id"].astype(object))
         pair = pd.DataFrame({"rule": at["rule"].astype(object), "acl": acl}).value_counts(dropna=False)
-        rule, acl_id = pair.index[0]
+        # The most frequent (rule, ACL); ties (one denial logged by an NSG and a VNet flow log)
+        # go to the alphabetically smallest, as in denied_summary: never to the order of rows.
+        rule, acl_id = min(pair.index[pair.to_numpy() == pair.max()],
+                           key=lambda k: tuple((pd.isna(v), "" if pd.isna(v) else str(v)) for v in k))
         rule = None if pd.isna(rule) else str(rule)
         acl_id = None if pd.isna(acl_id) else str(acl_id)
         # One attempt per source port and second, as in denied_summary: NSG flow logs time

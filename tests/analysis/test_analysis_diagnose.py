@@ -335,3 +335,19 @@ def test_one_denial_in_nsg_seconds_and_vnet_milliseconds_is_one_attempt():
     assert (f.verdict, f.facts["attempts"]) == ("denied", 1)
     retry = {**vnet, "flow_time": vnet["flow_time"] + pd.Timedelta(seconds=1)}
     assert diagnose(frame([vnet, nsg, retry]), WEB, DB, port=1433).facts["attempts"] == 2
+
+
+def test_a_denial_logged_by_two_logs_names_the_same_rule_whatever_the_row_order():
+    # The NSG flow log and the VNet flow log name the denying rule each their own way, once
+    # each: a tie, broken by the alphabetically smallest (rule, ACL), as denied_summary does.
+    vnet = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                     rule="UserRule_DenyWebToSql", acl_id=ACL_GUID, mac=DB_MAC)
+    nsg = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="B",
+                    rule="UserRule_DenySql", mac=DB_MAC, log_type="nsg", resource_id=NSG_DATA)
+    for rows in ([vnet, nsg], [nsg, vnet]):
+        f = diagnose(frame(rows), WEB, DB, port=1433)
+        assert (f.verdict, f.facts["rule"], f.facts["acl_id"]) == ("denied", "UserRule_DenySql", NSG_DATA)
+    # a rule seen more often wins over a smaller name
+    again = {**vnet, "flow_time": vnet["flow_time"] + pd.Timedelta(seconds=5)}
+    f = diagnose(frame([nsg, vnet, again]), WEB, DB, port=1433)
+    assert (f.facts["rule"], f.facts["acl_id"]) == ("UserRule_DenyWebToSql", ACL_GUID)
