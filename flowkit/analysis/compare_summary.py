@@ -151,7 +151,9 @@ def _hour_counts(keys: pd.DataFrame) -> pd.DataFrame:
 def _coverage_by_hour(hours: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
     table = hours.pivot_table(index="hour", columns="class", values="keys", aggfunc="sum", fill_value=0) \
         if len(hours) else pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="hour"))
-    table = table.reindex(pd.date_range(lo, hi - pd.Timedelta("1h"), freq="h", name="hour"), fill_value=0)
+    # Every hour the window touches: a start or end inside an hour (10:30 to 11:30) keeps that hour.
+    hours_in_window = pd.date_range(lo.floor("h"), hi.ceil("h") - pd.Timedelta("1h"), freq="h", name="hour")
+    table = table.reindex(hours_in_window, fill_value=0)
     for c in _HOUR_CLASSES:
         if c not in table:
             table[c] = 0

@@ -1,0 +1,208 @@
+"""compare_nsg_vnet(): decisions, counter mismatches, causes and their edges, pinned key by key."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flowkit.analysis.compare import compare_nsg_vnet, is_avnm_rule, mac_hours
+from flowkit_frames import APP, APP_MAC, DB, WEB_MAC, frame, tuple_row
+
+NSG = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"
+AVNM = "DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"
+GUID = "d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"
+
+
+def _nsg(minute: float, sport: int, nsg: str = "nsg-snet-web", **kw) -> dict:
+    return tuple_row(minute, sport=sport, log_type="nsg", resource_id=NSG + nsg, **kw)
+
+
+def _compare(rows: list[dict], **kw):
+    f = frame(rows)
+    return compare_nsg_vnet(f[f["log_type"] == "nsg"], f[f["log_type"] == "vnet"], figures=False, **kw)
+
+
+def _keys(finding) -> pd.DataFrame:
+    return finding.evidence["keys"].set_index("src_port")
+
+
+@pytest.mark.parametrize("rule, avnm", [
+    pytest.param(AVNM, True, id="avnm-name-with-guid"),
+    pytest.param(f"UserRule_AllowWeb_{GUID}", False, id="user-rule-with-guid"),
+    pytest.param(f"DefaultRule_DenyAllInBound_{GUID}", False, id="default-rule-with-guid"),
+    pytest.param("unspecified", False, id="unspecified"),
+    pytest.param(float("nan"), False, id="missing"),
+])
+def test_only_a_guid_suffixed_name_that_is_no_nsg_rule_is_an_avnm_rule(rule, avnm):
+    assert is_avnm_rule(rule) is avnm
+
+
+def test_a_key_both_logs_deny_is_no_decision_mismatch():
+    """NSG flow logs say deny in the decision (state B); VNet flow logs in the state D."""
+    rows = [tuple_row(0, sport=1, decision="deny", state="D", rule="DefaultRule_DenyAllInBound"),
+            _nsg(0, 1, decision="deny", state="B", rule="DefaultRule_DenyAllInBound"),
+            # a VNet D tuple whose decision column is empty (a hand-made frame) is a deny all the same
+            tuple_row(0, sport=2, decision=None, state="D"), _nsg(0, 2, decision="deny")]
+    f = _compare(rows)
+    assert (f.facts["matched"], f.facts["decision_mismatch"], f.facts["explained"]) == (2, 0, {})
+    keys = _keys(f)
+    assert keys["nsg_decision"].tolist() == ["deny", "deny"] and keys["vnet_decision"].tolist() == ["deny", "deny"]
+    assert (f.verdict, f.severity) == ("ready", "info")
+
+
+def test_decisions_are_compared_at_the_nics_both_logs_cover():
+    """Allowed at the web NIC (both logs), denied at the app NIC by its NSG, which only the NSG
+    log covers: the logs agree where both look, no decision mismatch."""
+    rows = [tuple_row(0, sport=1), _nsg(0, 1),
+            _nsg(0, 1, "nsg-nic-app", direction="inbound", mac=APP_MAC, decision="deny",
+                 rule="UserRule_DenyWeb")]
+    f = _compare(rows)
+    assert (f.facts["matched"], f.facts["decision_mismatch"]) == (1, 0)
+    assert f.facts["nsg_only_macs"] == [APP_MAC] and f.facts["common_macs"] == [WEB_MAC]
+    keys = _keys(f)
+    assert (keys.loc[1, "nsg_decision"], keys.loc[1, "vnet_decision"], keys.loc[1, "nsg_deny"]) == (
+        "allow", "allow", True)
+    assert f.verdict == "ready"
+
+
+def test_counter_mismatches_need_counters_from_both_logs():
+    """A VNet-only key has counters and the NSG side none: no counter mismatch. Nor has a
+    matched key whose NSG tuples are all B (counters unknown, not 0)."""
+    rows = [tuple_row(0, sport=1, state="E", counters=(5, 500, 5, 500)),          # VNet only
+            tuple_row(0, sport=2, state="E", counters=(5, 500, 5, 500)), _nsg(0, 2, state="B")]
+    f = _compare(rows)
+    assert (f.facts["matched"], f.facts["vnet_only"], f.facts["counter_mismatch"]) == (1, 1, 0)
+    keys = _keys(f)
+    assert keys["counter_mismatch"].tolist() == [False, False]
+    assert (keys.loc[2, "nsg_known"], keys.loc[2, "vnet_known"]) == (False, True)
+    # the VNet-only key is unexplained (the NSG log covers its NIC and hour), which is no obstacle
+    assert (keys.loc[1, "cause"], f.verdict) == ("unexplained", "ready")
+
+
+@pytest.mark.parametrize("vnet_minute, cause", [
+    pytest.param(-1, "clock-skew", id="2min-before-the-start"),
+    pytest.param(-1 - 1 / 60, "unexplained", id="2min1s-before-the-start"),
+])
+def test_clock_skew_before_the_window_start_is_inclusive(vnet_minute, cause):
+    rows = [tuple_row(10, sport=1), _nsg(10, 1),                  # the web NIC is covered at 10:00
+            _nsg(1, 2), tuple_row(vnet_minute, sport=2)]          # NSG 10:01, VNet before 10:00
+    f = _compare(rows, start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
+    keys = _keys(f)
+    assert (keys.loc[2, "class"], keys.loc[2, "cause"]) == ("nsg-only", cause)
+    assert f.facts["explained"] == {cause: 1}
+
+
+@pytest.mark.parametrize("vnet_minute, cause", [
+    pytest.param(60, "clock-skew", id="2min-after-the-end"),
+    pytest.param(60 + 1 / 60, "unexplained", id="2min1s-after-the-end"),
+])
+def test_clock_skew_after_the_window_end_is_inclusive(vnet_minute, cause):
+    rows = [tuple_row(10, sport=1), _nsg(10, 1),
+            _nsg(58, 2), tuple_row(vnet_minute, sport=2)]         # NSG 10:58, VNet at/after 11:00
+    f = _compare(rows, start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
+    keys = _keys(f)
+    assert (keys.loc[2, "class"], keys.loc[2, "cause"]) == ("nsg-only", cause)
+    assert f.facts["explained"] == {cause: 1}
+    assert f.verdict == ("ready" if cause == "clock-skew" else "not-ready")
+
+
+def test_matched_keys_that_agree_have_no_cause():
+    """No decision or counter mismatch: no cause, though the key is UDP, runs into an hour the
+    NSG log did not write for its NIC, or has tuples outside the window."""
+    rows = [
+        # 1: VNet sees the flow at the web NIC at 10:00 and 11:05; the NSG log only at 10:00 (B, no counters)
+        tuple_row(0, sport=1), tuple_row(65, sport=1, state="C", counters=(5, 500, 5, 500)), _nsg(0, 1),
+        # 2: UDP, B tuples only
+        tuple_row(1, sport=2, proto=17, dport=514), _nsg(1, 2, proto=17, dport=514),
+        # 3: began before the window (both logs), ended inside with equal counters
+        tuple_row(-2, sport=3), _nsg(-2, 3),
+        tuple_row(3, sport=3, state="E", counters=(5, 500, 5, 500)),
+        _nsg(3, 3, state="E", counters=(5, 500, 5, 500)),
+        # 4: hour 11 is common through the app NIC
+        tuple_row(70, sport=4, src=APP, dst=DB, mac=APP_MAC), _nsg(70, 4, src=APP, dst=DB, mac=APP_MAC),
+    ]
+    f = _compare(rows, start="2024-05-01T10:00Z", end="2024-05-01T12:00Z")
+    assert (f.facts["matched"], f.facts["nsg_only"], f.facts["vnet_only"], f.facts["outside_window"]) == (4, 0, 0, 0)
+    assert (f.facts["decision_mismatch"], f.facts["counter_mismatch"], f.facts["explained"]) == (0, 0, {})
+    keys = _keys(f)
+    assert keys["causes"].tolist() == ["", "", "", ""] and keys["cause"].isna().all()
+    assert keys.loc[1, "vnet_hour_gap"] and not keys.loc[1, "nsg_hour_gap"]
+    assert (f.verdict, f.severity) == ("ready", "info")
+
+
+def test_window_edge_when_only_one_log_has_tuples_beyond_the_edge():
+    """The flow ends at 10:30: the VNet log writes its E tuple at 10:29:59, the NSG log at
+    10:30:01, after the window's end. Only the NSG log has a tuple outside the window."""
+    rows = []
+    for minute in range(0, 30, 5):
+        rows += [tuple_row(minute, sport=1, state="C", counters=(5, 500, 5, 500)),
+                 _nsg(minute, 1, state="C", counters=(5, 500, 5, 500))]
+    rows += [tuple_row(30 - 1 / 60, sport=1, state="E", counters=(1, 100, 1, 100)),
+             _nsg(30 + 1 / 60, 1, state="E", counters=(1, 100, 1, 100))]
+    f = _compare(rows, start="2024-05-01T10:00Z", end="2024-05-01T10:30Z")
+    assert (f.facts["matched"], f.facts["counter_mismatch"], f.facts["explained"]) == (1, 1, {"window-edge": 1})
+    keys = _keys(f)
+    assert (keys.loc[1, "nsg_bytes_sent"], keys.loc[1, "vnet_bytes_sent"]) == (3000.0, 3100.0)
+    assert (keys.loc[1, "nsg_tuples"], keys.loc[1, "vnet_tuples"]) == (6, 7)
+    assert (f.verdict, f.severity) == ("ready", "low")
+
+
+def test_a_drop_both_logs_show_as_deny_has_no_cause():
+    """Encryption drops and AVNM denies explain a decision mismatch; where the NSG denied too,
+    there is none to explain."""
+    rows = [tuple_row(0, sport=1, dst=DB, dport=1433, decision="deny", state="D", encryption="NX_NOT_ACCEPTED",
+                      rule="unspecified", acl_id="unspecified"),
+            _nsg(0, 1, dst=DB, dport=1433, decision="deny", rule="UserRule_DenySql"),
+            tuple_row(0, sport=2, dport=445, decision="deny", state="D", rule=AVNM),
+            _nsg(0, 2, dport=445, decision="deny", rule="UserRule_DenySmb")]
+    f = _compare(rows)
+    assert (f.facts["matched"], f.facts["decision_mismatch"], f.facts["explained"]) == (2, 0, {})
+    keys = _keys(f)
+    assert (keys.loc[1, "vnet_enc_drop"], keys.loc[2, "vnet_avnm"]) == (True, True)
+    assert keys["causes"].tolist() == ["", ""]
+
+
+def test_the_subnet_and_nic_nsg_remark_goes_to_the_key_two_nsgs_logged():
+    """At the web NIC (the first MAC), key 2 is logged by the subnet's and the NIC's NSG, keys
+    1 and 3 by one NSG each."""
+    rows = [tuple_row(0, sport=1), _nsg(0, 1),
+            tuple_row(0, sport=2), _nsg(0, 2), _nsg(0, 2, "nsg-nic-web"),
+            tuple_row(0, sport=3), _nsg(0, 3)]
+    f = _compare(rows)
+    keys = _keys(f)
+    assert keys["nsg_nsgs"].tolist() == [1, 2, 1]
+    assert keys["causes"].tolist() == ["", "subnet-and-nic-nsg", ""]
+    assert f.facts["explained"] == {"subnet-and-nic-nsg": 1}
+
+
+def test_nics_and_hours_covered_are_those_inside_the_window():
+    """The VNet log covered the app NIC at 10:00 only; in the window 11:00-12:00 an NSG-only key
+    there is at a NIC the VNet log does not cover (then), not in an hour it skipped."""
+    rows = [tuple_row(70, sport=1), _nsg(70, 1),                                  # web NIC, both, 11:10
+            tuple_row(5, sport=2, src=APP, dst=DB, mac=APP_MAC),                    # app NIC, VNet, 10:05
+            _nsg(75, 3, src=APP, dst=DB, mac=APP_MAC)]                              # app NIC, NSG, 11:15
+    f = _compare(rows, start="2024-05-01T11:00Z", end="2024-05-01T12:00Z")
+    assert (f.facts["matched"], f.facts["nsg_only"], f.facts["outside_window"]) == (1, 1, 1)
+    assert f.facts["explained"] == {"hour-not-logged": 1, "mac-not-logged": 1}  # the 10:05 key: hour-not-logged
+    assert _keys(f).loc[3, "cause"] == "mac-not-logged"
+    assert (f.facts["common_macs"], f.facts["nsg_only_macs"], f.facts["vnet_only_macs"]) == ([WEB_MAC], [APP_MAC], [])
+    fl = frame(rows)
+    window = (pd.Timestamp("2024-05-01T11:00Z"), pd.Timestamp("2024-05-01T12:00Z"))
+    h10 = int(pd.Timestamp("2024-05-01T10:00Z").timestamp()) // 3600  # hours since the epoch
+    assert mac_hours(fl[fl["log_type"] == "vnet"], window) == {(WEB_MAC, h10 + 1)}
+    assert mac_hours(fl[fl["log_type"] == "vnet"]) == {(WEB_MAC, h10 + 1), (APP_MAC, h10)}
+
+
+def test_a_row_without_a_mac_covers_no_nic():
+    f = frame([tuple_row(0, sport=1), tuple_row(130, sport=2, mac=None), tuple_row(80, sport=3, mac=APP_MAC)])
+    h10 = int(pd.Timestamp("2024-05-01T10:00Z").timestamp()) // 3600
+    assert mac_hours(f) == {(WEB_MAC, h10), (APP_MAC, h10 + 1)}
+
+
+@pytest.mark.parametrize("start, end", [("2024-05-01T09:00Z", None), (None, "2024-05-01T13:00Z")],
+                         ids=["start-only", "end-only"])
+def test_logs_that_share_no_hour_do_not_overlap_with_one_bound_given(start, end):
+    rows = [tuple_row(0, sport=1), _nsg(70, 1)]  # VNet 10:00, NSG 11:10
+    f = _compare(rows, start=start, end=end)
+    assert f.verdict == "no-overlap"
+    assert (f.facts["nsg_rows"], f.facts["vnet_rows"], f.facts["coverage"]) == (1, 1, None)

@@ -1,0 +1,56 @@
+"""keys: flow ids that never collide, and which rows' counters count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.keys import address_mask, combine_codes, counted_values, counters, join_labels
+from flowkit_frames import frame, tuple_row
+
+
+def test_combine_codes_never_overflows_into_a_collision():
+    """Four arrays of 2**31 values each span 2**124 combinations: the running key is re-numbered
+    before it overflows, so keys that differ only in the first array stay apart."""
+    top = 2**31 - 1
+    arrays = [np.array([0, 1, top, 0]), np.array([0, 0, top, 0]), np.array([0, 0, top, 0]), np.array([0, 0, top, 0])]
+    assert combine_codes(*arrays).tolist() == [0, 1, 2, 0]
+
+
+def test_the_rows_whose_counters_count():
+    """C and E tuples with counters count; B tuples do not, even with VNet's zeros; a row with
+    no state counts when it has counters (NSG v1 has neither)."""
+    rows = [tuple_row(0, state="B"),                                           # VNet B: 0,0,0,0
+            tuple_row(0, state="C", counters=(2, 20, 1, 10)),
+            tuple_row(0, state="E", counters=(1, 10, 1, 10), log_type="nsg"),
+            tuple_row(0, state="B", log_type="nsg"),                           # NSG B: empty
+            tuple_row(0, state=None, log_type="nsg", version=1),               # NSG v1: no counters
+            tuple_row(0, state=None, counters=(3, 30, 0, 0), log_type="nsg")]
+    f = frame(rows)
+    c = counters(f)
+    assert c["known"].tolist() == [False, True, True, False, False, True]
+    assert c["bytes_sent"].tolist() == [0.0, 20.0, 10.0, 0.0, 0.0, 30.0]
+    known, values = counted_values(f)
+    assert known.tolist() == c["known"].tolist()
+    assert values["packets_sent"].tolist() == [2.0, 1.0, 3.0]
+
+
+def test_combine_codes_keeps_the_missing_code_apart():
+    """-1 (a categorical's missing code) is a value of its own, not one less than 0."""
+    assert combine_codes(np.array([1, 0, 1]), np.array([-1, 4, 0])).tolist() == [0, 1, 2]
+
+
+def test_join_labels_caps_each_group_at_the_limit():
+    edge = np.array([0, 0, 1, 1, 1, 2, 2])
+    values = np.array([443, 22, 8080, 80, 443, 53, 53])
+    assert join_labels(edge, values, 4, 2).tolist() == ["22,443", "80,443,…(+1)", "53", ""]
+    names = np.array(["b", "a", "c"], dtype=object)
+    assert join_labels(np.array([1, 1, 0, 1]), np.array([2, 0, 2, 1]), 2, 5, names=names).tolist() == ["c", "a,b,c"]
+
+
+def test_address_mask_with_addresses_and_networks_of_both_families():
+    s = pd.Series(pd.Categorical(["10.10.1.4", "10.10.2.4", "2001:db8::1", "2001:db9::1", "2001:db8:1::5", None]))
+    assert address_mask(s, "2001:db8::/32").tolist() == [False, False, True, False, True, False]
+    assert address_mask(s, ["10.10.1.4", "2001:db8:1::/48"]).tolist() == [True, False, False, False, True, False]
+    assert address_mask(s, ["2001:db8::1", "2001:db8:1::/48", "10.10.0.0/16"]).tolist() == [
+        True, True, True, False, True, False]
