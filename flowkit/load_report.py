@@ -60,7 +60,8 @@ class LoadReport:
         ``start``/``end`` (or their MAC or log type is not the one asked for). An Azure read
         lists only the hours and MACs it needs, so blobs it never listed are not counted.
     records : int
-        Records decoded (complete JSON objects).
+        Records seen: those decoded, and damaged ones (invalid or cut short) whose tuples are
+        quarantined. A file that is not JSON at all counts none.
     tuples : int
         Flow tuples seen, including those in damaged records.
     rows : int

@@ -48,3 +48,14 @@ def test_combine_spans_the_parts_time_ranges_unless_overridden():
     assert (combined.start, combined.end) == (t("2024-05-01T09:59Z"), t("2024-05-01T10:50Z"))
     assert LoadReport.combine([LoadReport()]).start is None
     assert LoadReport.combine(parts, start=None).start is None
+
+
+def test_summary_names_what_was_not_selected_and_every_problem():
+    r = LoadReport(files=1, records=1, tuples=3, rows=2, filtered_out=1)
+    assert r.summary() == ("1 file(s), 1 record(s), 3 tuple(s): 2 row(s), 0 quarantined, "
+                           "1 not selected (time window, log type or MAC)")
+    assert LoadReport(files=1, records=1, tuples=2, rows=2).summary(records=False) == (
+        "1 file(s), 2 tuple(s): 2 row(s), 0 quarantined")
+    damaged = LoadReport(files=1, problems=(Problem("b", "truncated-record", "byte 9"),))  # no tuple lost
+    assert damaged.summary() == ("1 file(s), 0 record(s), 0 tuple(s): 0 row(s), 0 quarantined "
+                                 "(record:truncated-record: 1)")

@@ -378,10 +378,12 @@ def _select(table: pa.Table, start, end, log_type, mac) -> pa.Table:
         return table
     mask = pa.scalar(True)
     ft = table.column("flow_time")
+    # flow_time holds whole milliseconds, so both bounds round up to one: a start of 10:00:00.0015
+    # keeps 10:00:00.002 but not .001, an end of 10:00:00.0015 keeps .001 but not .002
     if start is not None:
-        mask = pc.and_(mask, pc.greater_equal(ft, pa.scalar(start.value // 10**6, pa.timestamp("ms", "UTC"))))
+        mask = pc.and_(mask, pc.greater_equal(ft, pa.scalar(-(-start.value // 10**6), pa.timestamp("ms", "UTC"))))
     if end is not None:
-        mask = pc.and_(mask, pc.less(ft, pa.scalar(end.value // 10**6, pa.timestamp("ms", "UTC"))))
+        mask = pc.and_(mask, pc.less(ft, pa.scalar(-(-end.value // 10**6), pa.timestamp("ms", "UTC"))))
     if log_type is not None:
         mask = pc.and_(mask, pc.equal(pc.cast(table.column("log_type"), pa.string()), log_type))
     if mac is not None:

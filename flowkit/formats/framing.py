@@ -231,6 +231,7 @@ def _tolerant(text: bytes, start: int, kind: str) -> Framed:
                 between = text[last_end:obj_start]
                 if not _SEPARATOR.match(between):
                     _junk(framed, between, last_end, index)
+                    index += 1  # the junk is counted as a (damaged) record: the next one comes after it
             elif depth == 0:  # a stray '[' at top level
                 obj_start = m.start()
             depth += 1
@@ -241,6 +242,7 @@ def _tolerant(text: bytes, start: int, kind: str) -> Framed:
                 between = text[last_end:m.start()]
                 if not _SEPARATOR.match(between):
                     _junk(framed, between, last_end, index)
+                    index += 1
                 last_end = m.end()
                 continue
             depth -= 1

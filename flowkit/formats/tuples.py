@@ -63,7 +63,12 @@ _FAST_TYPES = {"vnet4": {**_VNET_TYPES, **{f: pa.binary() for f in _FLAGS}},
 _PAD = r"[ \t]*"
 _SYNTAX = {name: re.compile(rf"^{_PAD}(?:{dec}|0[xX][0-9A-Fa-f]{{1,{hex_digits}}}){_PAD}$") for name, dec, hex_digits in (
     ("ts", r"-?\d{1,18}", 15), ("src_port", r"\d{1,5}", 4), ("dst_port", r"\d{1,5}", 4),
+    ("protocol", r"\d{1,3}", 2),  # VNet only (a number there; NSG writes T or U)
     *((c, r"\d{0,20}", 16) for c in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")))}
+_MAX = {"src_port": 65535, "dst_port": 65535, "protocol": 255}
+#: Leading zeros of a decimal number (pyarrow reads any number of them; the digit counts above
+#: are for the number without them). Not the ``0`` of ``0x``.
+_LEADING_ZEROS = r"^(-?)0+([1-9]|0$)"
 _UINT64_MAX_TEXT = str(2**64 - 1)
 _REASON = {"ts": "invalid-timestamp"}  # the name the fast path's check gives it
 _REQUIRED_TEXT = re.compile(r"^\S+$")  # addresses and flags: not empty
@@ -212,14 +217,15 @@ def _slow(buf: bytes, fmt: str, n_lines: int) -> ParsedTuples:
         table = pa.table({n: pa.array([], type=pa.string()) for n in names})
     ok = np.ones(table.num_rows, dtype=bool)
     columns = {}
+    types = _VNET_TYPES if fmt == "vnet4" else _TYPES  # the fast path reads a VNet protocol as a number
     for name in names:
         col = table.column(name)
-        if name in _SYNTAX:
+        if name in _SYNTAX and types[name] != _DICT:
+            col = pc.replace_substring_regex(pc.utf8_trim(col, " \t"), _LEADING_ZEROS, r"\1\2")
             match = pc.match_substring_regex(col, _SYNTAX[name].pattern).to_numpy(zero_copy_only=False)
-            col = pc.utf8_trim(col, " \t")
-            if name in ("src_port", "dst_port"):
+            if name in _MAX:
                 nums = pc.cast(pc.if_else(match, col, "0"), pa.int64()).to_numpy()
-                match &= nums <= 65535
+                match &= nums <= _MAX[name]
             elif name in _COUNTERS:  # 20 digits can exceed 2**64 - 1
                 long = pc.equal(pc.utf8_length(col), 20).to_numpy(zero_copy_only=False)
                 if long.any():
@@ -228,13 +234,15 @@ def _slow(buf: bytes, fmt: str, n_lines: int) -> ParsedTuples:
             for j in np.flatnonzero(~match & ok):
                 bad.append((int(good_idx[j]), reason, _line(lines, good_idx[j])))
             ok &= match
-            filled = pc.if_else(pa.array(match), col, "0" if name in ("ts", "src_port", "dst_port") else "")
+            filled = pc.if_else(pa.array(match), col, "" if name in _COUNTERS else "0")
             filled = pc.if_else(pc.equal(filled, ""), pa.scalar(None, pa.string()), filled)
-            columns[name] = pc.cast(filled, _TYPES[name])
-        elif _TYPES[name] == _DICT:
+            columns[name] = pc.cast(filled, types[name])
+        elif types[name] == _DICT:
             match = pc.match_substring_regex(col, _REQUIRED_TEXT.pattern).to_numpy(zero_copy_only=False)
+            # the reason the fast path gives an empty value (a tuple's reason must not depend on its batch)
+            reason = "invalid-address" if name in ("src_ip", "dst_ip") else f"invalid-{name.replace('_', '-')}"
             for j in np.flatnonzero(~match & ok):
-                bad.append((int(good_idx[j]), f"missing-{name.replace('_', '-')}", _line(lines, good_idx[j])))
+                bad.append((int(good_idx[j]), reason, _line(lines, good_idx[j])))
             ok &= match
             columns[name] = pc.dictionary_encode(col).combine_chunks()
         else:

@@ -121,3 +121,55 @@ def test_garbage_collector_state_is_restored():
         gc.enable()
     frame_records(b'{"records":[{"time":"a"}]}')
     assert gc.isenabled()
+
+
+def test_damage_after_a_joined_blob_is_numbered_after_its_records():
+    framed = frame_records(b'{"records":[{"records":[{"time":"a"},{"time":"b"}]},{"time":"c"},{"time":3x},'
+                           b'{"time":"d"}]}')
+    assert [(i, r.time) for i, r in framed.records] == [(0, "a"), (1, "b"), (2, "c"), (4, "d")]
+    assert [(d.reason, d.record) for d in framed.damage] == [("invalid-record", 3)]
+    framed = frame_records(b'{"records":[{"time":"a"}]}{"records":[{"time":"b"},{"time":"c"}]}'
+                           b'{"records":[{"time":"d"},{"ti')
+    assert [(i, r.time) for i, r in framed.records] == [(0, "a"), (1, "b"), (2, "c")]
+    assert [(d.reason, d.record) for d in framed.damage] == [("truncated-record", 3)]
+
+
+def test_a_single_record_cut_short_is_a_truncated_record_with_its_tuples():
+    rec = json.dumps(nsg_record({"R": NSG_V1_TUPLES[:2]}, version=1)).encode()
+    framed = frame_records(rec[:-30])
+    assert framed.kind == "record" and framed.records == []
+    assert [(d.reason, d.record, d.offset, d.tuples) for d in framed.damage] == [
+        ("truncated-record", 0, 0, NSG_V1_TUPLES[:2])]
+
+
+def test_junk_after_the_last_record_is_quarantined_with_its_tuples():
+    data = blob([nsg_record({"R": NSG_V1_TUPLES[:2]}, version=1)]) + b' x["' + NSG_V1_TUPLES[2].encode() + b'"]'
+    frame, report = decode_to_frame(data, "junk.json")
+    assert len(frame) == 2 and (report.tuples, report.rows, report.quarantined) == (3, 2, 1)
+    assert report.quarantine[["record", "reason", "raw"]].values.tolist() == [[1, "invalid-record", NSG_V1_TUPLES[2]]]
+    assert [(p.reason, p.record) for p in report.problems] == [("invalid-record", 1)]
+    tail = b' x "' + NSG_V1_TUPLES[2].encode() + b'"'  # no bracket after the blob: the tail itself is junk
+    framed = frame_records(blob([nsg_record({"R": NSG_V1_TUPLES[:2]}, version=1)]) + tail)
+    assert len(framed.records) == 1 and [(d.reason, d.record, d.tuples) for d in framed.damage] == [
+        ("invalid-record", 1, NSG_V1_TUPLES[2:])]
+
+
+def test_junk_between_records_is_quarantined_with_its_tuples_and_numbered_as_a_record():
+    framed = frame_records(b'{"records":[{"time":"a"},"' + NSG_V1_TUPLES[0].encode() + b'",{"time":"b"}]}')
+    assert [(i, r.time) for i, r in framed.records] == [(0, "a"), (2, "b")]
+    assert [(d.reason, d.record, d.tuples) for d in framed.damage] == [("invalid-record", 1, NSG_V1_TUPLES[:1])]
+    framed = frame_records(b'{"records":[{"time":"a"},"x"]}{"records":[{"time":"b"}]}')  # junk, then a blob
+    assert [(i, r.time) for i, r in framed.records] == [(0, "a"), (2, "b")]
+    assert [(d.record, d.excerpt) for d in framed.damage] == [(1, ',"x"')]
+
+
+def test_damage_before_a_joined_blob_keeps_its_index():
+    framed = frame_records(b'{"records":[{"time":3x},{"records":[{"time":"a"},{"time":"b"}]},{"time":"c"}]}')
+    assert [(i, r.time) for i, r in framed.records] == [(1, "a"), (2, "b"), (3, "c")]
+    assert [(d.reason, d.record) for d in framed.damage] == [("invalid-record", 0)]
+
+
+def test_a_bare_list_cut_short_keeps_every_complete_record():
+    framed = frame_records(b'[{"time":"a"},{"time":"b"},{"time":"c"')
+    assert framed.kind == "list" and [(i, r.time) for i, r in framed.records] == [(0, "a"), (1, "b")]
+    assert [(d.reason, d.record) for d in framed.damage] == [("truncated-record", 2)]

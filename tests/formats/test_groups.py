@@ -114,3 +114,12 @@ def test_built_lines_are_exactly_the_array_elements(arrays, spaced):
         assert [line for line in bytes(built.buffer).split(b"\n") if line] == good
     else:
         assert (bytes(built.buffer).split(b"\n") if good else []) == good or built.buffer == b""
+
+
+@pytest.mark.parametrize("value", [VNET_TUPLES[2], {"t": VNET_TUPLES[2]}, 1234])
+def test_flow_tuples_that_are_not_an_array_are_quarantined_whole(value):
+    rec = vnet_record([("a", "r", VNET_TUPLES[:2]), ("b", "s", [])])
+    rec["flowRecords"]["flows"][1]["flowGroups"][0]["flowTuples"] = value
+    frame, report = decode_to_frame(json.dumps({"records": [rec]}).encode(), "s.json")
+    assert len(frame) == 2 and (report.tuples, report.quarantined) == (3, 1) and report.consistent
+    assert report.quarantine.values.tolist() == [["s.json", 0, 2, "tuples-not-an-array", json.dumps(value)]]
