@@ -27,7 +27,7 @@ from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import address_mask, category_mask, protocol_number
 from flowkit.errors import ArgumentError
 from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import to_utc, to_window
 
 __all__ = ["filter_flows", "filter_mask", "check_addresses"]
 
@@ -155,6 +155,7 @@ def filter_mask(
     [True]
     """
     start_ts, end_ts = _timestamp("start", start), _timestamp("end", end)
+    to_window(start_ts, end_ts)  # start before end
     keep = np.ones(len(flows), dtype=bool)
     if start_ts is not None:
         keep &= (flows["flow_time"] >= start_ts).to_numpy()

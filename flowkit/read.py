@@ -25,7 +25,7 @@ from flowkit.load_report import LoadReport
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report"]
@@ -261,7 +261,7 @@ def read_flow_logs(
         return read_parquet_dataset(source, start=start, end=end, log_type=log_type, mac=mac,
                                     columns=columns, with_report=with_report)
     src = resolve_source(source)
-    start_ts, end_ts = to_utc(start), to_utc(end)
+    start_ts, end_ts = to_window(start, end)
     listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
     refs = listing.refs
     reports: list[LoadReport] = []

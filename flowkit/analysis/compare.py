@@ -35,6 +35,7 @@ from flowkit.analysis.keys import category_mask, epoch_ms
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 from flowkit.schema import categorical
+from flowkit.sources.layout import to_window
 
 __all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule"]
 
@@ -50,9 +51,7 @@ def _mac_hours(frame: pd.DataFrame) -> set[tuple[str, int]]:
 
 
 def _window(nsg: pd.DataFrame, vnet: pd.DataFrame, start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    def utc(x: Any) -> pd.Timestamp:
-        t = pd.Timestamp(x)
-        return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    start, end = to_window(start, end)
 
     def hours(frame: pd.DataFrame) -> set[int]:
         return set(pd.unique(epoch_ms(frame["flow_time"]) // 3_600_000).tolist()) if len(frame) else set()
@@ -60,8 +59,8 @@ def _window(nsg: pd.DataFrame, vnet: pd.DataFrame, start: Any, end: Any) -> tupl
     common = hours(nsg) & hours(vnet)
     if not common and (start is None or end is None):
         return None
-    lo = pd.Timestamp(min(common) * 3_600_000, unit="ms", tz="UTC") if start is None else utc(start)
-    hi = pd.Timestamp((max(common) + 1) * 3_600_000, unit="ms", tz="UTC") if end is None else utc(end)
+    lo = pd.Timestamp(min(common) * 3_600_000, unit="ms", tz="UTC") if start is None else start
+    hi = pd.Timestamp((max(common) + 1) * 3_600_000, unit="ms", tz="UTC") if end is None else end
     return (lo, hi) if lo < hi else None
 
 

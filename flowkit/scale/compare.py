@@ -41,6 +41,7 @@ from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 from flowkit.scale._parts import KEY5, as_dask, is_dask, per_partition
 from flowkit.schema import COUNTER_COLUMNS
+from flowkit.sources.layout import to_window
 
 __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
 
@@ -145,6 +146,7 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     >>> compare_nsg_vnet_dask(empty_frame(), figures=False).verdict
     'no-overlap'
     """
+    to_window(start, end)  # a window that keeps nothing is refused before any work
     if not is_dask(nsg_flows) and (vnet_flows is None or not is_dask(vnet_flows)):
         finding = compare_nsg_vnet(nsg_flows, vnet_flows, start=start, end=end, max_skew=max_skew, figures=figures)
         finding.evidence.pop("keys", None)

@@ -50,7 +50,7 @@ from flowkit.errors import FlowkitDataWarning, FormatError
 from flowkit.load_report import LoadReport
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_categories",
@@ -366,7 +366,7 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     if unknown:
         raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
     meta = _meta(cols)
-    start_ts, end_ts = to_utc(start), to_utc(end)
+    start_ts, end_ts = to_window(start, end)
     if is_parquet_dataset(source):
         files = dataset_files(source, start=start_ts, end=end_ts, log_type=log_type)
         paths = [os.fspath(Path(source) / f.path) for f in files]

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from flowkit.errors import FlowkitDataWarning, FormatError
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["load_report_dask", "inspect_dask"]
@@ -89,7 +89,7 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
     from flowkit.scale.dask_read import PARTITION_BYTES, _Source, _token, blob_batches
     from flowkit.store.parquet import is_parquet_dataset, read_parquet_dataset
 
-    start_ts, end_ts = to_utc(start), to_utc(end)
+    start_ts, end_ts = to_window(start, end)
     if is_parquet_dataset(source):  # the report comes from the dataset's manifest; one column is read
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FlowkitDataWarning)  # warned below, once, as for JSON

@@ -56,7 +56,7 @@ from flowkit.atomic import atomic_write
 from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.load_report import LoadReport
 from flowkit.sources.blob_cache import SETTLE
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import to_utc, to_window
 
 __all__ = ["FollowBatch", "Checkpoint", "Follower"]
 
@@ -246,7 +246,7 @@ class Follower:
         self.checkpoint_path = checkpoint
         self.strict = strict
         self.clock = clock or (lambda: pd.Timestamp.now(tz="UTC"))
-        self.end = to_utc(end)
+        self.end = to_window(start, end)[1]  # start before end
         self.state = Checkpoint.load(checkpoint) if checkpoint else Checkpoint()
         self._pending: Checkpoint | None = None  # the state after the batch the consumer holds
         self._reasons: dict[str, str] = {}

@@ -30,6 +30,7 @@ from flowkit.addresses import normalize_mac
 
 __all__ = [
     "BlobMeta",
+    "to_window",
     "NSG_CONTAINER",
     "VNET_CONTAINER",
     "parse_blob_path",
@@ -153,6 +154,37 @@ def to_utc(value: object) -> pd.Timestamp | None:
         raise ArgumentError(f"{value.strip()!r} has no date (it would read as today): give the day too, "
                             f"such as 2024-05-01T{ts:%H:%M}Z")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def to_window(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """``start`` and ``end`` read by :func:`to_utc`, checked to be a window: ``start`` before ``end``.
+
+    Rows are kept when ``start <= flow_time < end``; a ``start`` at or after ``end``
+    keeps nothing, which is never what was meant (the two swapped, a wrong day).
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        When a value is not a time (see :func:`to_utc`), or ``start >= end``.
+
+    Examples
+    --------
+    >>> [t.isoformat() for t in to_window("2024-05-01T10:00Z", "2024-05-01T11:00Z")]
+    ['2024-05-01T10:00:00+00:00', '2024-05-01T11:00:00+00:00']
+    >>> to_window(None, "2024-05-01")[0] is None
+    True
+    >>> to_window("2024-05-01T12:00Z", "2024-05-01T10:00Z")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: empty time window: start 2024-05-01T12:00:00+00:00 is not before end 2024-05-01T10:00:00+00:00 (rows are kept when start <= flow_time < end)
+    """
+    lo, hi = to_utc(start), to_utc(end)
+    if lo is not None and hi is not None and lo >= hi:
+        from flowkit.errors import ArgumentError
+
+        raise ArgumentError(f"empty time window: start {lo.isoformat()} is not before end {hi.isoformat()} "
+                            "(rows are kept when start <= flow_time < end)")
+    return lo, hi
 
 
 #: Two far-apart defaults: a date part the text does not give comes out different.

@@ -48,7 +48,7 @@ from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_utc
+from flowkit.sources.layout import to_utc, to_window
 from flowkit.sources.resolve import resolve_source
 from flowkit.store.lock import dataset_lock
 from flowkit.store.manifest import (FORMAT_VERSION, MARKER, FileEntry, LocalNames, Manifest, UnitEntry, blob_id,
@@ -319,7 +319,8 @@ def _convert(src: Any, dest: Path, *, log_type: str | None, start: Any, end: Any
              progress: Callable[[int, int], None] | None, now: Any, strict: bool) -> ConvertReport:
     """:func:`convert` once the dataset's lock is held."""
     now_ts = to_utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
-    listing = src.list_blobs(log_type=log_type, start=to_utc(start), end=to_utc(end))
+    start_ts, end_ts = to_window(start, end)
+    listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts)
     names = LocalNames()
     units: dict[str, list[tuple[str, BlobRef]]] = {}
     seen: set[str] = set()

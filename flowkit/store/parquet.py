@@ -67,7 +67,7 @@ from flowkit.frame_fill import CLOSED_CATEGORIES, FILL_THREADS, FrameFiller
 from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
-from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc
+from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc, to_window
 from flowkit.store.convert import SEAL_MARGIN, ConvertReport, convert, decode_batch
 from flowkit.store.manifest import MARKER, FileEntry, Manifest, UnitEntry
 from flowkit.store.quarantine import of_blobs, read_quarantine
@@ -121,7 +121,7 @@ def dataset_files(dest: str | os.PathLike, *, start: Any = None, end: Any = None
     >>> dataset_files("data-samples/encryption")  # not a dataset: no files
     []
     """
-    start_ts, end_ts = to_utc(start), to_utc(end)
+    start_ts, end_ts = to_window(start, end)
     return [f for f in Manifest.load(dest).files() if _wanted(f, start_ts, end_ts, log_type)]
 
 
@@ -143,10 +143,12 @@ def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str 
         nonlocal expr
         expr = e if expr is None else expr & e
 
+    # flow_time holds whole milliseconds: both bounds round up to one, as in the JSON read
+    # (a start of 10:00:00.0015 keeps .002 but not .001; an end of .0015 keeps .001, not .002)
     if start is not None:
-        add(ds.field("flow_time") >= pa.scalar(start.value // 10**6, pa.timestamp("ms", "UTC")))
+        add(ds.field("flow_time") >= pa.scalar(-(-start.value // 10**6), pa.timestamp("ms", "UTC")))
     if end is not None:
-        add(ds.field("flow_time") < pa.scalar(end.value // 10**6, pa.timestamp("ms", "UTC")))
+        add(ds.field("flow_time") < pa.scalar(-(-end.value // 10**6), pa.timestamp("ms", "UTC")))
     if log_type is not None:
         add(ds.field("log_type").cast(pa.string()) == log_type)
     if mac is not None:
@@ -238,7 +240,7 @@ def _read(paths: list[str], start: Any, end: Any, log_type: str | None, mac: str
     wanted = list(columns) if columns is not None else list(COLUMNS)
     if not paths:
         return empty_frame()[wanted]
-    expr = _filter(to_utc(start), to_utc(end), log_type, mac)
+    expr = _filter(*to_window(start, end), log_type, mac)
     if expr is None:  # whole files: streamed into a frame counted beforehand
         footers = footers if footers is not None else _footers(paths)
         return _stream(paths, _read_columns(columns), wanted, threads, footers)
@@ -311,7 +313,7 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     >>> flows = read_parquet_dataset("flows.parquet", start="2024-05-01T10:00Z",
     ...                              columns=["src_ip", "dst_ip", "bytes_sent"])  # doctest: +SKIP
     """
-    start_ts, end_ts = to_utc(start), to_utc(end)
+    start_ts, end_ts = to_window(start, end)
     manifest = Manifest.load(source)
     every = manifest.files()
     files = [f for f in every if _wanted(f, start_ts, end_ts, log_type)]

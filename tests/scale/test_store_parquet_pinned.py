@@ -39,6 +39,10 @@ def two_tuples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     pytest.param({"end": AT_1020}, [50000], 1, id="a-row-at-end-is-left-out"),
     pytest.param({"end": AT_1005}, [], 0, id="a-file-whose-first-row-is-at-end-is-skipped-unopened"),
     pytest.param({"start": AT_1005, "end": "2024-05-01T10:20:00.001Z"}, [50000, 50001], 1, id="both-edges-inside"),
+    pytest.param({"start": "2024-05-01T10:19:59.9995Z"}, [50001], 1, id="a-start-between-milliseconds-rounds-up"),
+    pytest.param({"start": "2024-05-01T10:20:00.0005Z"}, [], 0, id="a-start-just-after-the-last-row-skips-the-file"),
+    pytest.param({"end": "2024-05-01T10:20:00.0005Z"}, [50000, 50001], 1, id="an-end-just-after-a-row-keeps-it"),
+    pytest.param({"end": "2024-05-01T10:05:00.0005Z"}, [50000], 1, id="an-end-just-after-the-first-row-keeps-it"),
 ])
 def test_window_edges(two_tuples: tuple[Path, Path], window: dict, ports: list[int], files: int) -> None:
     source, dataset = two_tuples
