@@ -208,6 +208,28 @@ class LoadReport:
         return replace(report, **overrides) if overrides else report
 
 
+def check_some_records(report: LoadReport, blobs: int) -> None:
+    """Raise :class:`~flowkit.errors.FormatError` when ``blobs`` were read, none held a
+    flow-log record, and one was not JSON at all (an XML error page from storage, say):
+    nothing in the input is a flow log. The one check of every reader.
+
+    Examples
+    --------
+    >>> check_some_records(LoadReport(files=1, records=3), 1)  # records: readable
+    >>> bad = LoadReport(files=1, problems=(Problem("PT1H.json", "not-json", "<Error>"),))
+    >>> check_some_records(bad, 1)
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.FormatError: no flow-log records found: 'PT1H.json' is not JSON ('<Error>')
+    """
+    from flowkit.errors import FormatError
+
+    fatal = [p for p in report.problems if p.reason == "not-json"]
+    if blobs and fatal and report.records == 0:
+        raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
+                          f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
+
+
 def quarantine_frame(rows: Iterable[tuple[str, Any, Any, str, str]]) -> pd.DataFrame:
     """A report's quarantine table from ``(blob, record, tuple, reason, raw)`` rows.
 

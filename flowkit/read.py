@@ -18,10 +18,10 @@ from typing import Any, Iterable, Iterator, Sequence
 import pandas as pd
 import pyarrow as pa
 
-from flowkit.errors import FlowkitDataWarning, FormatError
+from flowkit.errors import FlowkitDataWarning
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, fill_frame
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
-from flowkit.load_report import LoadReport
+from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
@@ -298,10 +298,7 @@ def read_flow_logs(
 
     frame = filler.finish() if filler.filled else empty_frame()[wanted]
     report = _finish(reports, listing.skipped, tuple(p.describe() for p in getattr(src, "parts", (src,))))
-    fatal = [p for p in report.problems if p.reason == "not-json"]
-    if refs and fatal and report.records == 0:
-        raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
-                          f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
+    check_some_records(report, len(refs))
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=2)
     frame.attrs["load_report"] = report

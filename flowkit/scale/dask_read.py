@@ -46,8 +46,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from flowkit.errors import FlowkitDataWarning, FormatError
-from flowkit.load_report import LoadReport
+from flowkit.errors import FlowkitDataWarning
+from flowkit.load_report import LoadReport, check_some_records
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_window
@@ -119,17 +119,24 @@ class _ReadBlobs:
 
     def __call__(self, refs: Sequence[BlobRef], columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The batch's rows; ``columns`` is the projection Dask pushes down (``ddf[cols]``)."""
-        from flowkit.store.convert import decode_batch
         from flowkit.store.parquet import table_to_frame
 
-        contents: list[bytes] = [b""] * len(refs)
-        for i, data in self.source.source.iter_bytes(list(refs)):
-            contents[i] = data
-        decoded = decode_batch(list(zip(contents, refs)), strict=self.strict, start=self.start, end=self.end,
-                               log_type=self.log_type, mac=self.mac)
-        del contents
+        decoded = decode_refs(self.source.source, refs, strict=self.strict, start=self.start, end=self.end,
+                              log_type=self.log_type, mac=self.mac)
         check_partition_report(decoded.report, len(refs))
         return uniform_categories(table_to_frame(decoded.table, _projected(columns, self.columns), threads=1))
+
+
+def decode_refs(source: Any, refs: Sequence[BlobRef], *, strict: bool, start: pd.Timestamp | None,
+                end: pd.Timestamp | None, log_type: str | None, mac: str | None) -> Any:
+    """Download a batch of blobs from ``source`` and decode them into one table and report
+    (:func:`flowkit.store.convert.decode_batch`); what a Dask task does with its batch."""
+    from flowkit.store.convert import decode_batch
+
+    contents: list[bytes] = [b""] * len(refs)
+    for i, data in source.iter_bytes(list(refs)):
+        contents[i] = data
+    return decode_batch(list(zip(contents, refs)), strict=strict, start=start, end=end, log_type=log_type, mac=mac)
 
 
 class _ReadParquet:
@@ -204,10 +211,7 @@ def check_partition_report(report: LoadReport, blobs: int) -> None:
     ...
     flowkit.errors.FormatError: no flow-log records found: 'PT1H.json' is not JSON ('<Error>')
     """
-    fatal = [p for p in report.problems if p.reason == "not-json"]
-    if blobs and fatal and report.records == 0:
-        raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
-                          f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
+    check_some_records(report, blobs)
     if report.quarantined or report.problems:
         _warn(f"flowkit: {report.summary()} in a partition of a Dask read; flowkit.load_report_dask (or "
               "`flowkit inspect --dask`) gives the load report")

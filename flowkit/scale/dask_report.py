@@ -28,8 +28,8 @@ from typing import Any, Sequence
 import pandas as pd
 import pyarrow.compute as pc
 
-from flowkit.errors import FlowkitDataWarning, FormatError
-from flowkit.load_report import LoadReport
+from flowkit.errors import FlowkitDataWarning
+from flowkit.load_report import LoadReport, check_some_records
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import to_window
 from flowkit.sources.resolve import resolve_source
@@ -53,14 +53,10 @@ class _ReportBlobs:
                 self.mac, self.strict)
 
     def __call__(self, refs: Sequence[BlobRef]) -> tuple[LoadReport, frozenset[str]]:
-        from flowkit.store.convert import decode_batch
+        from flowkit.scale.dask_read import decode_refs
 
-        contents: list[bytes] = [b""] * len(refs)
-        for i, data in self.source.source.iter_bytes(list(refs)):
-            contents[i] = data
-        decoded = decode_batch(list(zip(contents, refs)), strict=self.strict, start=self.start, end=self.end,
-                               log_type=self.log_type, mac=self.mac)
-        del contents
+        decoded = decode_refs(self.source.source, refs, strict=self.strict, start=self.start, end=self.end,
+                              log_type=self.log_type, mac=self.mac)
         macs = pc.unique(decoded.table.column("mac")).to_pylist() if decoded.table.num_rows else []
         return decoded.report, frozenset(str(m) for m in macs if m is not None)
 
@@ -109,11 +105,7 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
         report = LoadReport.combine([r for r, _ in parts], files_skipped=listing.skipped,
                                     sources=tuple(p.describe() for p in getattr(src, "parts", (src,))))
         macs = sorted(set().union(*(m for _, m in parts)))
-        fatal = [p for p in report.problems if p.reason == "not-json"]
-        if listing.refs and fatal and report.records == 0:
-            raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
-                              f"({fatal[0].detail[:120]!r})"
-                              + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
+        check_some_records(report, len(listing.refs))
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=3)
     return report, macs
