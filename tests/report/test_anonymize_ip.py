@@ -126,3 +126,52 @@ def test_no_address_becomes_a_kept_one():
     address = f"169.254.{preimage >> 8}.{preimage & 255}"
     walked = pseudo._preserve(family, kept, 16)  # it walks on, to where 169.254.169.254 itself would go
     assert pseudo.ip(address) == f"169.254.{walked >> 8}.{walked & 255}" != "169.254.169.254"
+
+
+def test_prefixes_of_mapped_and_plain_ipv6_at_the_96_bit_edge():
+    anon = Anonymizer(KEY)
+    assert anon.ip("::ffff:198.51.100.0/96") == "::ffff:0.0.0.0/96"  # the whole mapped space
+    assert anon.ip("::ffff:198.51.100.0/95") == "::fffe:0:0/95"      # wider: an IPv6 network
+    v6 = anon.ip("2001:db8::1")
+    assert anon.ip("2001:db8::1/128") == f"{v6}/128"
+    assert anon.ip("2001:db8::1/112") == str(_net(v6, 112))           # no ::ffff: for a plain address
+
+
+@pytest.mark.parametrize("text", ["1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4444", "a.b.c.d"])
+def test_dotted_text_that_is_no_ipv4_address_is_none(text):
+    assert parse_address(text) is None
+    assert Anonymizer(KEY).ip(text) == text
+
+
+@pytest.mark.parametrize("text, address", [("010.000.000.004", "10.0.0.4"), ("192.0.2.001", "192.0.2.1"),
+                                           ("010.0.0.255", "10.0.0.255")])
+def test_zero_padded_ipv4_is_read(text, address):
+    assert parse_address(text) == ipaddress.IPv4Address(address)
+
+
+def test_a_four_digit_part_is_no_ipv4_address_even_when_small():
+    assert parse_address("0001.2.3.4") is None
+
+
+@pytest.mark.parametrize("address", ["1.2.3.4", "126.1.2.3", "128.0.0.1", "223.255.255.1"])
+def test_public_addresses_next_to_kept_blocks_are_replaced(address):
+    pseudo = Anonymizer(KEY).ip(address)
+    assert pseudo != address and not is_private_ip(pseudo)
+
+
+def test_public_addresses_stay_public():
+    """Three thousand public addresses spread over the IPv4 space: no pseudonym is private
+    or in a kept block (0/8, 127/8, 224/4, 240/4), so no class changes and nothing is kept."""
+    import random
+
+    kept = [ipaddress.ip_network(n) for n in ("0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4")]
+    rng = random.Random(7)
+    anon = Anonymizer(KEY)
+    seen = 0
+    while seen < 3000:
+        address = ipaddress.IPv4Address(rng.getrandbits(32))
+        if is_private_ip(str(address)) or any(address in n for n in kept):
+            continue
+        seen += 1
+        pseudo = ipaddress.IPv4Address(anon.ip(str(address)))
+        assert not is_private_ip(str(pseudo)) and not any(pseudo in n for n in kept), (address, pseudo)
