@@ -254,3 +254,33 @@ def test_skipped_counts_only_blobs_listed_then_left_out(azurite, estate):
     # a MAC over more than a week is listed by day prefixes: the other MACs are listed, then left out
     _, wide = flowkit.read_flow_logs(src, with_report=True, mac="000D3A000101", start="2024-04-20", end="2024-05-10")
     assert (wide.files, wide.files_skipped) == (20, 25)
+
+
+@pytest.fixture
+def year_edges(service) -> str:
+    """VNet blobs in the first hour of 2023 and the first and last hours of 2024, in a container of their own."""
+    from flowkit.sources.layout import vnet_blob_name
+    from flowkit.synth import blob_bytes
+
+    container = "year-edges"
+    for hour in ("2023-01-01T00:00Z", "2024-01-01T00:00Z", "2024-12-31T23:00Z"):
+        name = vnet_blob_name("00000000-0000-0000-0000-00000000000e", "NetworkWatcherRG", "NetworkWatcher_eastus",
+                              "fl-edges", hour, "000D3A0000E1")
+        _put(service, container, name, blob_bytes(_vnet_blob(hour, "000D3A0000E1", "/FL-EDGES", 1, n_records=1)))
+    return container
+
+
+@pytest.mark.parametrize("window, hours", [
+    pytest.param({}, ["2023-01-01 00", "2024-01-01 00", "2024-12-31 23"], id="no-window"),
+    pytest.param({"start": "2024-01-01T00:00Z"}, ["2024-01-01 00", "2024-12-31 23"], id="start-only"),
+    pytest.param({"end": "2025-01-01T00:00Z"}, ["2023-01-01 00", "2024-01-01 00", "2024-12-31 23"], id="end-only"),
+    pytest.param({"start": "2024-12-31T23:00Z"}, ["2024-12-31 23"], id="start-only-in-the-last-hour"),
+    pytest.param({"end": "2024-01-01T01:00Z"}, ["2023-01-01 00", "2024-01-01 00"], id="end-only-in-the-next-year"),
+])
+def test_a_window_open_on_one_side_reaches_the_first_and_last_hour_of_the_years_found(
+        azurite, year_edges, window, hours):
+    """With one bound missing, the listing closes the window at the first (or after the last)
+    year it finds: the first hour of the first year and the last hour of the last are listed."""
+    flows = flowkit.read_flow_logs(_source(azurite, container=year_edges), **window)
+    assert sorted(flows["flow_time"].dt.strftime("%Y-%m-%d %H").unique().tolist()) == hours
+    assert len(flows) == 2 * len(hours)
