@@ -9,6 +9,7 @@ import pytest
 
 import flowkit
 from flowkit.errors import ArgumentError
+from flowkit.report.investigations import investigate
 from flowkit.sources.layout import to_window
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data-samples"
@@ -30,6 +31,9 @@ def flows():
     pytest.param(lambda f: flowkit.read_flow_logs(SAMPLES / "nsg-vs-vnet", start=LATE, end=EARLY, engine="dask"),
                  id="read-dask"),
     pytest.param(lambda f: flowkit.load_report_dask(SAMPLES / "nsg-vs-vnet", start=LATE, end=EARLY), id="report-dask"),
+    pytest.param(lambda f: flowkit.nsg_vnet_keys_dask(f, start=LATE, end=EARLY), id="keys-dask"),
+    pytest.param(lambda f: investigate(f, ["talkers"], start=LATE, end=EARLY), id="investigate"),
+    pytest.param(lambda f: flowkit.Report(start=LATE, end=EARLY), id="report"),
 ])
 def test_start_after_end_is_refused(flows, call) -> None:
     with pytest.raises(ArgumentError) as error:
@@ -48,17 +52,18 @@ def test_start_equal_to_end_is_refused_and_a_one_millisecond_window_is_not() -> 
 def test_convert_and_the_dataset_read_refuse_it(tmp_path: Path) -> None:
     with pytest.raises(ArgumentError, match="^empty time window"):
         flowkit.convert(SAMPLES / "encryption", tmp_path / "ds", start=LATE, end=EARLY)
-    assert not (tmp_path / "ds").exists() or not any((tmp_path / "ds").iterdir())
+    assert not (tmp_path / "ds").exists()  # refused before the folder is made
     flowkit.convert(SAMPLES / "encryption", tmp_path / "ds")
     with pytest.raises(ArgumentError, match="^empty time window"):
         flowkit.read_flow_logs(tmp_path / "ds", start=LATE, end=EARLY)
 
 
-@pytest.mark.parametrize("command", ["inspect", "diagnose", "encryption"])
+@pytest.mark.parametrize("command", ["inspect", "diagnose", "encryption", "inspect --dask"])
 def test_the_command_line_says_so_and_exits_2(command: str, capsys) -> None:
     from flowkit.cli import main
 
-    argv = [command, str(SAMPLES / "nsg-vs-vnet"), "--start", LATE, "--end", EARLY]
+    command, *extra = command.split()
+    argv = [command, str(SAMPLES / "nsg-vs-vnet"), "--start", LATE, "--end", EARLY, *extra]
     if command == "diagnose":
         argv += ["--src", "192.0.2.10", "--dst", "198.51.100.10"]
     assert main(argv) == 2

@@ -36,7 +36,8 @@ def dask_client(address: str) -> Iterator[None]:
     Raises
     ------
     flowkit.errors.FlowkitError
-        When the scheduler at ``address`` cannot be reached within :data:`CONNECT_TIMEOUT`.
+        When ``address`` is not a scheduler address, or the scheduler there cannot be reached
+        within :data:`CONNECT_TIMEOUT`.
     """
     from contextlib import ExitStack
 
@@ -54,6 +55,9 @@ def dask_client(address: str) -> Iterator[None]:
         else:
             try:
                 stack.enter_context(Client(address, timeout=CONNECT_TIMEOUT))
+            except ValueError:  # distributed's word for an address it cannot parse
+                raise FlowkitError(f"{address!r} is not a Dask scheduler address: give tcp://host:port, "
+                                   "or 'local'") from None
             except (OSError, TimeoutError) as exc:
                 raise FlowkitError(f"cannot reach the Dask scheduler at {address} "
                                    f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None

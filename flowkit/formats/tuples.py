@@ -166,11 +166,12 @@ def parse_tuples(buf: bytes | bytearray, fmt: str, n_lines: int | None = None, *
     if n_lines is None:
         n_lines = buf.count(b"\n") + 1 if buf else 0
     if n_lines == 0:
-        return _typed(pa.table({n: pa.array([], type=_TYPES[n]) for n in names}), fmt, 0, None, [])
+        types = _VNET_TYPES if fmt == "vnet4" else _TYPES
+        return _typed(pa.table({n: pa.array([], type=types[n]) for n in names}), fmt, 0, None, [])
     try:
         if not sparse and (not buf or buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf):
             raise pa.ArrowInvalid("empty line")  # an empty tuple string
-        # VNet writes the protocol as a number: parse it as one (the careful path takes text forms)
+        # VNet writes the protocol as a number: parse it as one (the careful path does too)
         table = _read(buf, names, _FAST_TYPES["vnet4" if fmt == "vnet4" else "nsg"], sparse)
         if table.num_rows != n_lines:
             raise pa.ArrowInvalid("line count mismatch")
@@ -294,20 +295,15 @@ def _flag_codes(arr: pa.Array, mapping) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _protocol_code(fmt: str):
-    """``value -> IANA number or None`` for the protocol field of a format.
+    """``value -> IANA number or None`` for the protocol field of an NSG format (``T`` or ``U``).
 
-    NSG tuples write ``T`` or ``U``; VNet tuples a number (0-255, ASCII digits only:
-    ``str.isdigit`` also accepts superscripts and other scripts' digits).
+    VNet tuples write a number, which both parse paths read as one (``uint8``).
 
     Examples
     --------
     >>> [_protocol_code("nsg2")(v) for v in ("T", "u", "6", "TCP")]
     [6, 17, None, None]
-    >>> [_protocol_code("vnet4")(v) for v in ("17", "256", "\u00b2", "T")]
-    [17, None, None, None]
     """
-    if fmt == "vnet4":
-        return lambda v: int(v) if (v := v.strip(" \t")).isascii() and v.isdigit() and int(v) < 256 else None
     return lambda v: _PROTOCOLS.get(v.upper())
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from flowkit.analysis.keys import category_mask
 from flowkit.findings import Finding
 from flowkit.progress import progress_bar
+from flowkit.sources.layout import to_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -147,6 +148,7 @@ def investigate(
     >>> investigate(empty_frame(), ["talkers"])[0].verdict
     'none'
     """
+    to_window(start, end)  # a window that keeps nothing is refused before any investigation runs
     nsg_side = nsg if nsg is not None else flows
     vnet_side = vnet if vnet is not None else flows
     if investigations is None:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from flowkit.findings import SEVERITIES, Finding
 from flowkit.load_report import LoadReport
+from flowkit.sources.layout import to_utc, to_window
 from flowkit.sources.redact import redact
 
 __all__ = ["Report", "FORMATS", "format_for"]
@@ -66,12 +67,6 @@ def _require(module: str) -> None:
     except ModuleNotFoundError:
         raise FlowkitError(f"writing this report needs {module}: pip install 'flowkit[notebooks]'") from None
 
-
-def _utc(value: Any) -> pd.Timestamp | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 class Report:
@@ -116,8 +111,8 @@ class Report:
         self.load_reports: list[LoadReport] = []
         self.notes = [str(n) for n in notes]
         self.max_rows = int(max_rows)
-        self.start, self.end = _utc(start), _utc(end)
-        self.created = _utc(created) or pd.Timestamp.now(tz="UTC").floor("s")
+        self.start, self.end = to_window(start, end)
+        self.created = to_utc(created) or pd.Timestamp.now(tz="UTC").floor("s")
         self.anonymized = False
         for f in findings:
             self.add(f)

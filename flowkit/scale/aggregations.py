@@ -39,6 +39,7 @@ from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed
                                   small_concat, value_map, values)
 from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
 from flowkit.schema import ENCRYPTION_STATES
+from flowkit.sources.layout import to_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -439,6 +440,7 @@ def nsg_vnet_keys_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = N
         return {k: facts[k] for k in names if k in facts}
     import dask
 
+    to_window(start, end)  # a window that keeps nothing is refused before any work
     one_frame = vnet_flows is None
     nsg_flows = as_dask(nsg_flows)
     vnet_flows = nsg_flows if one_frame else as_dask(vnet_flows)

@@ -305,6 +305,7 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     >>> r.units_skipped, r.rows_written > 0  # doctest: +SKIP
     (0, True)
     """
+    start, end = to_window(start, end)  # refused before anything is created
     src = resolve_source(source)
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():

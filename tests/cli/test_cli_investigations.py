@@ -118,3 +118,10 @@ def test_compare_with_an_unreachable_scheduler_says_so(capsys, monkeypatch):
                  "--dask", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("flowkit compare: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("address", ["bogus://h:1", "tcp://127.0.0.1:notaport"])
+def test_a_scheduler_address_that_is_none_says_so(capsys, address):
+    assert main(["inspect", str(_scenario("encryption")), "--dask", address]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowkit inspect: error: {address!r} is not a Dask scheduler address") and "Traceback" not in err
