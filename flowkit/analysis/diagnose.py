@@ -297,8 +297,9 @@ def diagnose(
                            key=lambda k: tuple((pd.isna(v), "" if pd.isna(v) else str(v)) for v in k))
         rule = None if pd.isna(rule) else str(rule)
         acl_id = None if pd.isna(acl_id) else str(acl_id)
-        # One attempt per source port and second, as in denied_summary: NSG flow logs time
-        # tuples in whole seconds, VNet flow logs in milliseconds, and both may log one denial.
+        # One attempt per source port and second, as denied_summary counts within a group (whose
+        # key holds the rule: there, two logs naming the rule differently make two groups). NSG
+        # flow logs time tuples in whole seconds, VNet flow logs in milliseconds; both may log it.
         attempts = int(pd.DataFrame({"port": dropped["src_port"].to_numpy(),
                                      "second": epoch_ms(dropped["flow_time"]) // 1000}).drop_duplicates().shape[0])
         allowed_n = int((~deny).sum())
