@@ -29,7 +29,7 @@ from flowkit.errors import ArgumentError
 from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.layout import to_utc, to_window
 
-__all__ = ["filter_flows", "filter_mask", "check_addresses"]
+__all__ = ["filter_flows", "filter_mask", "check_addresses", "check_ports"]
 
 
 def _as_list(value: object) -> list:
@@ -92,6 +92,30 @@ def _ports(value: int | str | Iterable[int] | range) -> np.ndarray:
     if len(bad):
         raise ArgumentError(f"ports: {int(bad[0])} is not a port (ports run from 0 to 65535)")
     return numbers
+
+
+def check_ports(text: str) -> str | None:
+    """The ports of a text (``443, 8000 - 8100``) checked as ``filter_flows`` reads them, and written
+    as it takes them (``443,8000-8100``); None when there is none.
+
+    The one reading of port text: the filter panel's box uses it too.
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        A part that is not a port or a range, a port above 65535, a range that runs backwards.
+
+    Examples
+    --------
+    >>> check_ports(" 443, 8000 - 8100")
+    '443,8000-8100'
+    >>> check_ports("8100-8000")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: ports: '8100-8000' runs backwards, so no port is in it (use 8000-8100)
+    """
+    _ports(text)
+    return ",".join(p.strip().replace(" ", "") for p in text.split(",") if p.strip()) or None
 
 
 def _protocols(value: int | str | Iterable[int | str]) -> np.ndarray:

@@ -18,13 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from flowkit.filters import check_addresses
+from flowkit.filters import check_addresses, check_ports
 from flowkit.sources.layout import has_date
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
-
-_PORTS = re.compile(r"^\s*\d{1,5}\s*(-\s*\d{1,5}\s*)?$")
-
 
 def present_values(series: pd.Series) -> list[str]:
     """Category values that occur in ``series``, in category order (sorted when not categorical).
@@ -80,24 +77,17 @@ def parse_addresses(name: str, text: str) -> list[str] | None:
 
 
 def parse_ports(text: str) -> str | None:
-    """The ports box as ``filter_flows`` takes it (``443,8000-8100``), None when empty.
+    """The ports box as ``filter_flows`` takes it (``443,8000-8100``), None when empty: read by
+    :func:`flowkit.filters.check_ports`, so the box accepts and refuses what ``filter_flows`` does.
 
     Examples
     --------
     >>> parse_ports("8100-8000")
     Traceback (most recent call last):
     ...
-    ValueError: ports: '8100-8000' runs backwards, so no port is in it (use 8000-8100)
+    flowkit.errors.ArgumentError: ports: '8100-8000' runs backwards, so no port is in it (use 8000-8100)
     """
-    parts = [p for p in text.split(",") if p.strip()]
-    for p in parts:
-        numbers = [int(x) for x in re.findall(r"\d+", p)]
-        if not _PORTS.match(p) or any(n > 65535 for n in numbers):
-            raise ValueError(f"ports: {p.strip()!r} is not a port or a range (use 443 or 8000-8100)")
-        if len(numbers) == 2 and numbers[0] > numbers[1]:
-            raise ValueError(f"ports: {p.strip()!r} runs backwards, so no port is in it "
-                             f"(use {numbers[1]}-{numbers[0]})")
-    return ",".join(p.strip().replace(" ", "") for p in parts) or None
+    return check_ports(text)
 
 
 def as_text(value: Any) -> str:

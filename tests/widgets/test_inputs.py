@@ -15,7 +15,7 @@ def test_ports_are_read_into_the_filter_flows_form(text, ports):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("65536", "ports: '65536' is not a port or a range (use 443 or 8000-8100)"),
+    ("65536", "ports: '65536' is not a port or a range (ports run from 0 to 65535)"),
     ("443/tcp", "ports: '443/tcp' is not a port or a range (use 443 or 8000-8100)"),
     ("1-2-3", "ports: '1-2-3' is not a port or a range (use 443 or 8000-8100)"),
     ("90-80", "ports: '90-80' runs backwards, so no port is in it (use 80-90)"),
@@ -58,3 +58,21 @@ def test_initial_values_are_shown_as_the_boxes_read_them():
     assert as_text(pd.Timestamp("2024-05-01T12:00+02:00")) == "2024-05-01T10:00:00Z"
     assert as_text(pd.Timestamp("2024-05-01T12:00")) == "2024-05-01T12:00:00"
     assert parse_time("start", as_text(pd.Timestamp("2024-05-01T12:00+02:00"))) == pd.Timestamp("2024-05-01T10:00Z")
+
+
+@pytest.mark.parametrize("text", ["443", " 443, 8000 - 8100", "000443", "65536", "90-80", "443/tcp", "1-2-3",
+                                  "80 80", ",,", "22,"])
+def test_the_ports_box_accepts_and_refuses_what_filter_flows_does(text):
+    """One reading of port text: the box's value, or its error, is filter_flows' own."""
+    from flowkit.errors import ArgumentError
+    from flowkit.filters import _ports
+
+    try:
+        want = sorted(set(_ports(text).tolist()))
+    except ArgumentError as exc:
+        with pytest.raises(ArgumentError) as error:
+            parse_ports(text)
+        assert str(error.value) == str(exc)
+    else:
+        got = parse_ports(text)
+        assert (sorted(set(_ports(got).tolist())) if got else []) == want
