@@ -109,3 +109,18 @@ def test_a_pattern_alone_gives_the_files_it_matches_and_those_in_the_folders_it_
     # "logs/h=1?" names two folders: the one holding PT1H.json gives only its layout files
     assert [r.name for r in LocalSource("logs/h=1?").list_blobs().refs] == [
         "logs/h=10/PT1H.json", "logs/h=10/m=00/PT1H.json", "logs/h=11/y.JSON"]
+
+
+def test_links_that_lead_into_each_other_end(tmp_path, monkeypatch):
+    """a/to-b -> b and b/to-a -> a: each folder is entered once through each link path that does
+    not come back into a folder already entered through a link, and the walk ends."""
+    for rel in ("a/x.json", "b/y.json"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+    (tmp_path / "a" / "to-b").symlink_to(tmp_path / "b")
+    (tmp_path / "b" / "to-a").symlink_to(tmp_path / "a")
+    monkeypatch.chdir(tmp_path)
+    assert match_pattern("**/*.json") == ["a/to-b/to-a/x.json", "a/to-b/y.json", "a/x.json",
+                                          "b/to-a/to-b/y.json", "b/to-a/x.json", "b/y.json"]
+    refs = LocalSource("**/*.json").list_blobs().refs  # each file read once, whatever its name
+    assert sorted(os.path.basename(r.name) for r in refs) == ["x.json", "y.json"]
