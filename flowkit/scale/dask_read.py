@@ -308,6 +308,12 @@ def _meta(columns: list[str] | None) -> pd.DataFrame:
     return clear_known_categories(meta, cols=open_cats) if open_cats else meta
 
 
+def listing_token(kind: str, src: Any, refs: Sequence[BlobRef], *options: Any) -> str:
+    """The task token of a computation over the blobs ``refs`` of ``src``: it changes when a
+    blob's name, size or ETag does, or an option; it never shows the source itself."""
+    return _token(kind, src.describe(), [(r.name, r.size, getattr(r, "etag", None)) for r in refs], *options)
+
+
 def _token(*parts: Any) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -383,8 +389,7 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     src = resolve_source(source)
     listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
     batches = blob_batches(listing.refs, partition_bytes)
-    token = _token("blobs", src.describe(), [(r.name, r.size, getattr(r, "etag", None)) for r in listing.refs],
-                   start_ts, end_ts, log_type, mac, cols, strict, partition_bytes)
+    token = listing_token("blobs", src, listing.refs, start_ts, end_ts, log_type, mac, cols, strict, partition_bytes)
     if not batches:
         return _nothing(meta, cols)
     func = _ReadBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, cols, strict)

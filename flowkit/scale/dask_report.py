@@ -82,7 +82,7 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
     """
     import dask
 
-    from flowkit.scale.dask_read import PARTITION_BYTES, _Source, _token, blob_batches
+    from flowkit.scale.dask_read import PARTITION_BYTES, _Source, blob_batches, listing_token
     from flowkit.store.parquet import is_parquet_dataset, read_parquet_dataset
 
     start_ts, end_ts = to_window(start, end)
@@ -96,8 +96,7 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
         src = resolve_source(source)
         listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
         batches = blob_batches(listing.refs, partition_bytes or PARTITION_BYTES)
-        token = _token("report", src.describe(), [(r.name, r.size, getattr(r, "etag", None)) for r in listing.refs],
-                       start_ts, end_ts, log_type, mac, strict, partition_bytes)
+        token = listing_token("report", src, listing.refs, start_ts, end_ts, log_type, mac, strict, partition_bytes)
         func = _ReportBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, strict)
         tasks = [dask.delayed(func, pure=True)(batch, dask_key_name=f"flowkit-report-{token}-{i}")
                  for i, batch in enumerate(batches)]
