@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, counted_values, epoch_ms,
-                                   ip_codes)
+                                   ip_codes, original_rows)
 from flowkit.findings import Finding
 from flowkit.schema import categorical
 
@@ -42,7 +42,7 @@ SESSION_STATES = ("denied", "no-reply", "completed", "ongoing", "unknown")
 _OBSERVER = ("direction", "mac", "log_type", "resource_id")
 SESSION_COLUMNS = (
     "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "direction", "mac",
-    "log_type", "resource_id", "first_seen", "last_seen", "duration", "tuples", "states", "state_reached",
+    "log_type", "resource_id", "first_seen", "last_seen", "duration", "tuples", "duplicates", "states", "state_reached",
     "decision", "rule", "acl_id", "encryption", "packets_sent", "bytes_sent",
     "packets_received", "bytes_received", "retry", "attempt",
 )
@@ -68,7 +68,11 @@ def flow_sessions(
     the NIC (its subnet's and its own) logs the flow separately, so each NSG's
     tuples form their own sessions. A new session begins after an ``E`` tuple,
     at a ``B`` tuple that follows ``C`` or ``D`` tuples, or after
-    ``idle_timeout`` without tuples.
+    ``idle_timeout`` without tuples. A copy of a tuple (the same tuple twice, from
+    a saved fragment read beside its blob or written twice by Azure; see
+    :func:`flowkit.analysis.keys.repeated_tuples`) joins its original's session:
+    it is counted in ``tuples`` and ``duplicates``, never in the counters, and never
+    begins a session of its own.
 
     Parameters
     ----------
@@ -93,6 +97,7 @@ def flow_sessions(
         subnet NSG and a NIC NSG) has one session per observer: summing a counter
         over sessions counts its traffic once per observer, so pick one observer
         (e.g. one ``resource_id`` at the source NIC, outbound) to count it once.
+        ``tuples`` counts the session's rows, ``duplicates`` the copies among them.
         ``attempt`` counts retries in a chain (1 for the first).
         ``attrs["note"]`` explains what a session is.
 
@@ -122,6 +127,13 @@ def flow_sessions(
     """
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     idle = pd.Timedelta(idle_timeout)
+    # Copies are left out of the stitching and added back to their original's session.
+    original = original_rows(flows)
+    is_copy = original != np.arange(len(flows))
+    copy_of = np.zeros(0, dtype=np.int64)  # position among the kept rows of each copy's original
+    if is_copy.any():
+        copy_of = (np.cumsum(~is_copy) - 1)[original[is_copy]]
+        flows = flows.iloc[np.flatnonzero(~is_copy)]
     window = pd.Timedelta(retry_window)
     n = len(flows)
     src, dst, cats = ip_codes(flows)
@@ -147,6 +159,9 @@ def flow_sessions(
                    | (is_b[1:] & prev_ends_or_runs)
                    | ((t[1:] - t[:-1]) > idle.total_seconds() * 1000))
     first_pos = np.flatnonzero(new)
+    session_of = np.empty(n, dtype=np.int64)
+    session_of[order] = np.cumsum(new) - 1
+    copies = np.bincount(session_of[copy_of], minlength=len(first_pos)).astype(np.int64)
     last_pos = np.r_[first_pos[1:] - 1, n - 1] if n else first_pos
     known_rows, values = counted_values(flows)
     deny = (category_mask(flows["decision"], "deny") | category_mask(state_col, "D"))[order]
@@ -185,7 +200,8 @@ def flow_sessions(
         "last_seen": pd.to_datetime(agg["last"], unit="ms", utc=True).astype("datetime64[ms, UTC]"),
     })
     out["duration"] = out["last_seen"] - out["first_seen"]
-    out["tuples"] = agg["tuples"].astype(np.int64)
+    out["tuples"] = agg["tuples"].astype(np.int64) + copies
+    out["duplicates"] = copies
     out["states"] = states_seen
     out["state_reached"] = pd.Categorical(reached, categories=list(SESSION_STATES))
     out["decision"] = pd.Categorical(np.where(agg["deny"], "deny", "allow"),
@@ -257,6 +273,7 @@ def session_summary(flows: pd.DataFrame, **kwargs: object) -> Finding:
     counts = sessions["state_reached"].value_counts().reindex(list(SESSION_STATES), fill_value=0)
     by_state = {k: int(v) for k, v in counts.items() if v}
     retries = int(sessions["retry"].sum())
+    copies = int(sessions["duplicates"].sum())
     parts = ", ".join(f"{v} {k}" for k, v in by_state.items()) or "none"
     severity = "medium" if by_state.get("denied") or by_state.get("no-reply") else "info"
     return Finding(
@@ -264,9 +281,11 @@ def session_summary(flows: pd.DataFrame, **kwargs: object) -> Finding:
         verdict="sessions",
         severity=severity,
         summary=(f"{len(sessions)} session(s) from {len(flows)} tuple(s): {parts}; "
-                 f"{retries} retr{'y' if retries == 1 else 'ies'}."),
+                 f"{retries} retr{'y' if retries == 1 else 'ies'}."
+                 + (f" {copies} tuple(s) were copies of another (the same tuple twice): each was "
+                    "counted once." if copies else "")),
         evidence={"sessions": sessions},
         facts={"sessions": int(len(sessions)), "tuples": int(len(flows)), "by_state": by_state,
-               "retries": retries},
+               "retries": retries, "duplicates": copies},
         notes=[SESSION_NOTE],
     )

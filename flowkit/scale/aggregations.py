@@ -141,8 +141,9 @@ def denied_summary_dask(flows: Any, *, storm_threshold: int = 20, storm_window: 
 
 _PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
                "NX_FALLBACK", "NX_LOCAL_DST", "NX")
-_ENC_COLUMNS = [*KEY5, "direction", "decision", "state", "encryption", "bytes_sent", "bytes_received",
-                "packets_sent", "packets_received", "mac", "log_type", "resource_id"]
+_ENC_COLUMNS = ["flow_time", *KEY5, "direction", "decision", "state", "encryption", "bytes_sent",
+                "bytes_received", "packets_sent", "packets_received", "rule", "acl_id", "mac", "log_type",
+                "resource_id"]  # every field of TUPLE_IDENTITY: a copy in the partition counts once
 
 
 def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -278,6 +279,8 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
         ``bytes_encrypted_share``, ``by_state``, ``unsupported_macs``,
         ``never_encrypting``, ``dropped``. Only one row per (source, destination,
         state) and the (address, MAC) pairs reach the client.
+        A copy of a tuple (:func:`flowkit.analysis.keys.repeated_tuples`)
+        counts once when it is in its original's partition, again when not.
 
     Examples
     --------

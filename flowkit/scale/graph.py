@@ -14,6 +14,10 @@ and attributes), computed in three distributed steps:
    rules per pair and the (address, MAC) pairings, and builds the NetworkX
    graph with the analysis module's node table and label helpers.
 
+A copy of a tuple (:func:`flowkit.analysis.keys.repeated_tuples`) counts once
+when it is in the same partition as its original, as in the pandas graph; a copy
+in another partition (a ~64 MB batch of blobs) is counted again.
+
 Examples
 --------
 >>> import flowkit
@@ -41,9 +45,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["talker_graph_dask", "GRAPH_COLUMNS"]
 
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
-#: Columns the talker graph reads (pass them as ``columns=`` to read less).
-GRAPH_COLUMNS = ["src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision", "state",
-                 "encryption", *_COUNTERS, "rule", "mac", "log_type", "resource_id"]
+#: Columns the talker graph reads (pass them as ``columns=`` to read less): those of
+#: :data:`flowkit.analysis.keys.TUPLE_IDENTITY`, which tell a copy of a tuple from a tuple.
+GRAPH_COLUMNS = ["flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision",
+                 "state", "encryption", *_COUNTERS, "rule", "acl_id", "mac", "log_type", "resource_id"]
 _SUMS = ("tuples", "denied_tuples", *_COUNTERS)
 _FLAGS = ("deny", "known", "x", "given")
 

@@ -62,12 +62,6 @@ def test_port_reuse_after_e_and_idle_gap_start_new_sessions():
                          idle_timeout="5min")["tuples"].tolist() == [1, 1]
 
 
-def test_duplicate_tuples_are_kept_in_one_session():
-    rows = _flow([(0, "B", None), (0, "B", None), (1, "E", (1, 1, 1, 1))])
-    s = flow_sessions(frame(rows))
-    assert s["tuples"].tolist() == [3]
-
-
 def test_retries_chain_after_failures_within_window():
     rows = [tuple_row(m, src=SCANNER, dst=WEB, sport=40000 + i, dport=22, direction="inbound", decision="deny",
                       state="D") for i, m in enumerate([0, 1, 2, 10, 11])]
@@ -91,7 +85,7 @@ def test_empty_and_note():
 def test_session_summary_finding_explains_flow_logs():
     rows = _flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], dst=INTERNET, dport=443)
     f = session_summary(frame(rows))
-    assert f.facts == {"sessions": 1, "tuples": 2, "by_state": {"completed": 1}, "retries": 0}
+    assert f.facts == {"sessions": 1, "tuples": 2, "by_state": {"completed": 1}, "retries": 0, "duplicates": 0}
     assert "per-minute statistics, not access logs" in f.notes[0]
     assert "not access logs" in f._repr_html_()
 

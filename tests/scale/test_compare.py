@@ -134,3 +134,19 @@ def test_without_a_distributed_client_dask_local_scheduler_does_it() -> None:
     out = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "nsg-vs-vnet")], capture_output=True,
                          text=True, timeout=300, check=True)
     assert out.stdout.split() == ["True", "ready"], out.stderr[-2000:]
+
+
+def test_copied_blobs_count_once_as_in_pandas(dask_client, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "nsg-vs-vnet"
+    shutil.copytree(SAMPLES / "nsg-vs-vnet", root)
+    for blob in sorted(root.rglob("PT1H.json"))[::3]:  # a third of the blobs, NSG and VNet, saved again
+        shutil.copy(blob, blob.with_name("PT1H-fragment.json"))
+    frame, plain = read_json(root), read_json(SAMPLES / "nsg-vs-vnet")
+    assert len(frame) > len(plain) == 851
+    mine = compare_nsg_vnet_dask(read_flow_logs_dask(root, partition_bytes=60_000), figures=False,
+                                 rows_per_partition=100)
+    theirs = compare_nsg_vnet(frame, figures=False)
+    assert_same_reconciliation(mine, theirs)
+    assert repr(theirs.facts) == repr(compare_nsg_vnet(plain, figures=False).facts)
