@@ -151,8 +151,9 @@ class FormatGroups:
         self.mac.append(mac)
 
     def drop_empty(self) -> None:
-        """Drop the groups whose array is ``[]`` (they hold no tuple)."""
-        keep = [len(r) != 2 for r in self.raws]
+        """Drop the groups whose array is ``[]`` (they hold no tuple). Any other value
+        (``{}``, ``""``, ``42``) stays, to be quarantined as ``tuples-not-an-array``."""
+        keep = [len(r) != 2 or bytes(r) != b"[]" for r in self.raws]
         if all(keep):
             return
         for name in ("raws", "record", "rule", "acl", "mac"):

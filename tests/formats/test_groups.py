@@ -116,7 +116,7 @@ def test_built_lines_are_exactly_the_array_elements(arrays, spaced):
         assert (bytes(built.buffer).split(b"\n") if good else []) == good or built.buffer == b""
 
 
-@pytest.mark.parametrize("value", [VNET_TUPLES[2], {"t": VNET_TUPLES[2]}, 1234])
+@pytest.mark.parametrize("value", [VNET_TUPLES[2], {"t": VNET_TUPLES[2]}, 1234, {}, "", 42, None])
 def test_flow_tuples_that_are_not_an_array_are_quarantined_whole(value):
     rec = vnet_record([("a", "r", VNET_TUPLES[:2]), ("b", "s", [])])
     rec["flowRecords"]["flows"][1]["flowGroups"][0]["flowTuples"] = value
