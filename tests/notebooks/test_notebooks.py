@@ -78,6 +78,7 @@ def test_00_getting_started(notebook_runner, expected) -> None:
     assert load["start"] >= "2024-05-01T10:00:00" and load["end"] < "2024-05-01T12:00:00"
     assert got["overview"]["flows"] == want["flows"]
     assert got["overview"]["denied rows"] == want["by_log_type"]["vnet"]["tuples_by_state"]["D"]
+    assert got["overview"]["copies of a tuple"] == 0  # the sample holds none (tests/analysis/test_analysis_copies.py)
     assert got["panel"] == {"rows": want["tuples"], "flows": want["flows"], "bytes": got["panel"]["bytes"],
                             "denied": want["by_log_type"]["vnet"]["tuples_by_state"]["D"]}
     assert got["panel_rows"] == want["tuples"]
