@@ -196,3 +196,18 @@ def test_a_frame_without_a_field_of_the_tuple_has_no_copies(dropped):
     assert repeated_tuples(f).tolist() == [False] * 4
     if dropped != "bytes_received":  # counted_values needs the counters
         assert counted_values(f)[0].tolist() == [True] * 4
+
+
+def test_text_columns_tell_rows_apart_by_their_text():
+    a = _connection()[2]
+    f = frame([a, dict(a, rule="UserRule_Other"), a])
+    text = f.astype({"rule": object, "mac": object})
+    assert repeated_tuples(text).tolist() == [False, False, True]
+
+
+def test_counters_up_to_the_largest_uint64_are_compared_exactly():
+    a = _connection()[2]
+    top = 2**64 - 1
+    f = frame([dict(a, bytes_sent=top), dict(a, bytes_sent=top - 1), dict(a, bytes_sent=top)])
+    assert str(f["bytes_sent"].dtype) == "UInt64"
+    assert repeated_tuples(f).tolist() == [False, False, True]

@@ -80,6 +80,13 @@ def test_empty_and_note():
     s = flow_sessions(empty_frame())
     assert len(s) == 0 and list(s.columns) == list(SESSION_COLUMNS)
     assert s.attrs["note"] == SESSION_NOTE
+    assert session_summary(empty_frame()).summary == "0 session(s) from 0 tuple(s): none; 0 retries."
+
+
+def test_session_summary_counts_one_retry_in_the_singular():
+    rows = [tuple_row(m, src=SCANNER, dst=WEB, sport=40000 + m, dport=22, direction="inbound", decision="deny",
+                      state="D") for m in (0, 1)]
+    assert session_summary(frame(rows)).summary == "2 session(s) from 2 tuple(s): 2 denied; 1 retry."
 
 
 def test_session_summary_finding_explains_flow_logs():
