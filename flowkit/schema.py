@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from flowkit.errors import ArgumentError
+
 __all__ = [
     "COLUMNS",
     "Column",
@@ -147,8 +149,16 @@ def coerce(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with the canonical columns, order and dtypes.
 
     Missing columns are added as all-missing (0 for ports, protocol and version); extra columns are kept at the end.
-    ``src_ip`` and ``dst_ip`` get shared categories. Useful for frames built by
+    ``src_ip`` and ``dst_ip`` get shared categories. Values of text columns are kept as
+    their text (an ``ipaddress`` object becomes its address). Useful for frames built by
     hand (tests, notebooks) or read from elsewhere.
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        A port, protocol or version its unsigned column cannot hold exactly (negative, too
+        large, fractional or missing: it would wrap round or be cut), or a time column of
+        numbers (epoch seconds or milliseconds: convert them with ``pd.to_datetime(unit=...)``).
 
     Examples
     --------
@@ -172,16 +182,19 @@ def coerce(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         col = frame[name]
         if name in ("src_ip", "dst_ip"):
-            out[name] = pd.Series(pd.Categorical(col.astype("object").where(col.notna(), None),
-                                                 categories=ips), index=frame.index)
+            out[name] = pd.Series(pd.Categorical(_text(col), categories=ips), index=frame.index)
         elif isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
             extra = [v for v in pd.unique(col.dropna().astype(str)) if v not in set(dtype.categories)]
             cats = list(dtype.categories) + sorted(extra)
-            out[name] = pd.Series(pd.Categorical(col.astype("object").where(col.notna(), None),
-                                                 categories=cats), index=frame.index)
+            out[name] = pd.Series(pd.Categorical(_text(col), categories=cats), index=frame.index)
         elif isinstance(dtype, pd.DatetimeTZDtype):
+            if pd.api.types.is_numeric_dtype(col.dtype):
+                raise ArgumentError(f"column {name!r} holds numbers, not times; convert epoch values with "
+                                    f"pd.to_datetime(..., unit='s' or 'ms', utc=True)")
             s = pd.to_datetime(col, utc=True)
             out[name] = s.astype(dtype)
+        elif isinstance(dtype, str):
+            out[name] = _unsigned(col, dtype, name)
         else:
             out[name] = col.astype(dtype)
     result = pd.DataFrame(out, index=frame.index)
@@ -189,6 +202,20 @@ def coerce(frame: pd.DataFrame) -> pd.DataFrame:
         if name not in types:
             result[name] = frame[name]
     return result
+
+
+def _text(col: pd.Series) -> pd.Series:
+    """``col`` as text, missing values kept missing (the categories are built from the text)."""
+    return col.astype(str).where(col.notna(), None)
+
+
+def _unsigned(col: pd.Series, dtype: str, name: str) -> pd.Series:
+    """``col`` as the numpy unsigned ``dtype``, refusing values it cannot hold (numpy would wrap them)."""
+    try:
+        # the nullable type casts only what it holds exactly: 70000, -1 or 443.5 raise instead of wrapping
+        return col.astype(dtype.replace("uint", "UInt")).astype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"column {name!r} cannot be {dtype}: {exc}") from exc
 
 
 def categorical(frame: pd.DataFrame) -> pd.DataFrame:

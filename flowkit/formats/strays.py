@@ -4,7 +4,9 @@ A blob can hold records that are not flow records (a capitalised ``Records`` wra
 a misspelled ``flows``, an NSG event record), or flow records with a misspelled key inside
 (``flowGroup``, ``flowTuple``): their tuple strings would be neither a row nor quarantined. For a blob with such a record, the tuple strings of the whole text are
 counted against those of its flow-tuple arrays and of its damaged parts; the rest are
-strays, to be quarantined.
+strays, to be quarantined. Only strings shaped like a flow tuple count (an epoch number, then
+an address or seven more fields): the rule conditions of an NSG event record
+(``"sourceIP":"0.0.0.0/0,0.0.0.0/0"``, ``"protocols":"6,17"``) are not tuples.
 
 Examples
 --------
@@ -16,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Iterator
 
@@ -37,8 +40,17 @@ def _arrays(rec: Record) -> Iterator[bytes]:
                 yield bytes(group.flowTuples)
 
 
+#: A flow tuple starts with an epoch number, then an address or at least seven more fields
+#: (a list of prefixes, ports or protocols does neither; a tuple with a garbled address
+#: still counts).
+_TUPLE_SHAPE = re.compile(r"-?\d+,(?:[^,]*[.:]|(?:[^,]*,){6})")
+
+
 def _strings(text: bytes) -> list[str]:
-    return [m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text)]
+    """The tuple strings of ``text``, in order (other strings with a comma, such as an NSG
+    event record's ``"0.0.0.0/0,0.0.0.0/0"``, are left out)."""
+    found = (m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text))
+    return [t for t in found if _TUPLE_SHAPE.match(t)]
 
 
 def stray_tuples(data: bytes, framed: Framed) -> list[str]:
