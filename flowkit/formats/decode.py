@@ -174,7 +174,9 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
             records.version += [v if 0 < v < 256 else 4 for v in versions]
             acls = [(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows or ()]
             missing = (missing or any(r.flowRecords is not None and r.flowRecords.flows is None for r in rs)
-                       or any(a.flowGroups is None for _, a in acls))
+                       or any(a.flowGroups is None for _, a in acls)
+                       # NSG flows too: read as VNet, so the NSG tuples are strays to quarantine
+                       or any(r.properties is not None and r.properties.flows is not None for r in rs))
             groups[fmt].add_acls(acls)
         else:
             records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]

@@ -29,12 +29,13 @@ __all__ = ["stray_tuples"]
 
 
 def _arrays(rec: Record) -> Iterator[bytes]:
-    """The raw ``flowTuples`` arrays of one record, of either format."""
+    """The raw ``flowTuples`` arrays the decoder reads in one record: a VNet record's (a
+    record with ``flowRecords`` is read as VNet, whatever else it holds), else an NSG record's."""
     if rec.flowRecords is not None:
         for acl in rec.flowRecords.flows or ():
             for group in acl.flowGroups or ():
                 yield bytes(group.flowTuples)
-    if rec.properties is not None and rec.properties.flows is not None:
+    elif rec.properties is not None and rec.properties.flows is not None:
         for rule in rec.properties.flows:
             for group in rule.flows or ():
                 yield bytes(group.flowTuples)

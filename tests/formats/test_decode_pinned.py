@@ -8,7 +8,8 @@ import pytest
 
 from flowkit.formats.decode import decode_blob
 from flowkit.sources.base import BlobRef
-from tests.blobs import NSG_V1_TUPLES, T0_MS, VNET_TUPLES, blob, nsg_record, vnet_record
+from flowkit.read import decode_to_frame
+from tests.blobs import NSG_V1_TUPLES, NSG_V2_TUPLES, T0_MS, VNET_TUPLES, blob, nsg_record, vnet_record
 
 
 def vnet_ms(*offsets: int) -> bytes:
@@ -73,3 +74,13 @@ def test_damaged_records_count_as_records_seen():
     r = decode_blob(cut, BlobRef("c.json")).report
     assert (r.records, r.tuples, r.rows, r.quarantined) == (3, 6, 4, 2) and r.consistent
     assert r.reasons == {"truncated-record": 2} and [p.reason for p in r.problems] == ["truncated-record"]
+
+
+def test_a_vnet_record_that_also_holds_nsg_flows_quarantines_the_nsg_tuples_as_misplaced():
+    # read as a VNet record (flowRecords wins); its NSG tuples are neither rows nor lost
+    rec = vnet_record([("acl", "r", VNET_TUPLES[:1])])
+    rec["properties"] = nsg_record({"A": NSG_V2_TUPLES[:2]})["properties"]
+    frame, report = decode_to_frame(blob([rec]), "both.json")
+    assert (report.tuples, report.rows, report.quarantined) == (3, 1, 2) and report.consistent
+    assert report.quarantine[["reason", "raw"]].values.tolist() == [["misplaced-tuples", t] for t in NSG_V2_TUPLES[:2]]
+    assert frame["log_type"].astype(str).tolist() == ["vnet"]
