@@ -283,11 +283,12 @@ class BlobLister:
         skipped = 0
         for container, types in self._targets(log_type):
             for entry in self.cache.entries(self.account, container):
+                if not entry.blob.startswith(self.prefix):
+                    continue  # outside the address read: a listing would never see it, nor count it
                 meta = parse_blob_path(entry.blob)
                 named = entry.blob == self.prefix or meta.log_type is None  # read as named / outside the layout
-                if (not entry.blob.startswith(self.prefix)
-                        or not (any(self._wanted(meta, t, start, end, mac) for t in types)
-                                or (named and self._loosely_wanted(meta, log_type, start, end, mac)))):
+                if not (any(self._wanted(meta, t, start, end, mac) for t in types)
+                        or (named and self._loosely_wanted(meta, log_type, start, end, mac))):
                     skipped += 1
                     continue
                 refs.append(AzureBlobRef(name=f"{container}/{entry.blob}", meta=meta, size=entry.size,
