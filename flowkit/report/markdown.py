@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit.report.tables import cell_text, csv_bytes, fact_text, slug, unique_labels
+from flowkit.report.tables import cell_text, csv_bytes, fact_text, slug, unique_labels, unique_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.report.report import Report
@@ -55,7 +55,7 @@ def md_escape(text: Any, limit: int | None = None, *, block: bool = False) -> st
 
 
 def _code(text: Any) -> str:
-    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\r", " ").replace("\n", " ") + "`"
 
 
 def md_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
@@ -144,31 +144,31 @@ def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = N
             out += ["| fact | value |", "|---|---|"]
             out += [f"| {md_escape(k)} | {md_escape(fact_text(v), MAX_CELL_CHARS)} |" for k, v in f.facts.items()]
             out.append("")
-        for name, frame in f.evidence.items():
-            if not isinstance(frame, pd.DataFrame):
-                continue
+        tables = {name: frame for name, frame in f.evidence.items() if isinstance(frame, pd.DataFrame)}
+        for (name, frame), table_slug in zip(tables.items(), unique_slugs(tables)):
             shown = min(len(frame), report.max_rows)
             head = f"### {md_escape(name)} ({len(frame)} row(s)" + (f", first {shown} shown)" if shown < len(frame) else ")")
             out += [head, ""]
             if len(frame.columns):
                 out += [md_table(frame, report.max_rows), ""]
             if files is not None and len(frame):
-                fname = f"{i:02d}-{slug(f.title, 30)}-{slug(str(name), 30)}.csv"
+                fname = f"{i:02d}-{slug(f.title, 30)}-{table_slug}.csv"
                 files.mkdir(parents=True, exist_ok=True)
                 (files / fname).write_bytes(csv_bytes(frame))
                 out += [f"All rows: [{fname}]({_link_name(files, fname)})", ""]
             elif shown < len(frame):
                 out += [f"_{len(frame) - shown} more row(s) not shown; write the report to a file "
                         "(or as XLSX) to keep them._", ""]
-        for name in f.figures:
+        for name, figure_slug in zip(f.figures, unique_slugs(f.figures)):
             if files is None:
                 out += [f"_Figure {md_escape(name)}: in the HTML report._", ""]
                 continue
-            fname = f"{i:02d}-{slug(f.title, 30)}-{slug(str(name), 30)}.png"
+            fname = f"{i:02d}-{slug(f.title, 30)}-{figure_slug}.png"
             files.mkdir(parents=True, exist_ok=True)
             try:
                 (files / fname).write_bytes(f.figure_png(name))
-            except Exception:  # a figure that cannot be drawn must not lose the report
+            except Exception:  # a figure that cannot be drawn must not lose the report, nor go unmentioned
+                out += [f"_Figure {md_escape(name)}: could not be drawn._", ""]
                 continue
             out += [f"![{md_escape(name)}]({_link_name(files, fname)})", ""]
     out += ["## How this report was made", "",

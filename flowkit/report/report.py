@@ -111,6 +111,8 @@ class Report:
         self.load_reports: list[LoadReport] = []
         self.notes = [str(n) for n in notes]
         self.max_rows = int(max_rows)
+        if self.max_rows < 0:  # head(-n) would show all rows but n, and the counts would lie
+            raise ValueError(f"max_rows must be 0 or more, not {max_rows!r}")
         self.start, self.end = to_window(start, end)
         self.created = to_utc(created) or pd.Timestamp.now(tz="UTC").floor("s")
         self.anonymized = False

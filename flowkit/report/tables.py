@@ -19,7 +19,8 @@ import pandas as pd
 
 from flowkit.findings import json_safe
 
-__all__ = ["cell_text", "cell_value", "neutralize", "csv_bytes", "unique_labels", "fact_text", "slug", "FORMULA_PREFIXES"]
+__all__ = ["cell_text", "cell_value", "neutralize", "csv_bytes", "unique_labels", "fact_text", "slug", "unique_slugs",
+           "FORMULA_PREFIXES"]
 
 #: A text cell starting with one of these is a formula to spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -64,9 +65,12 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     "a\\r\\n'=1+1\\r\\n"
     """
     labels = [str(neutralize(c)) for c in unique_labels(frame.columns)]
-    data = {label: _csv_column(series) for label, (_, series) in zip(labels, frame.items())}
+    # built by position: labels that neutralise alike ("=a", "'=a") must not merge two columns into one
+    out = pd.DataFrame({j: _csv_column(series) for j, (_, series) in enumerate(frame.items())},
+                       index=pd.RangeIndex(len(frame)), columns=range(len(labels)))
+    out.columns = labels
     buffer = io.StringIO()
-    pd.DataFrame(data, columns=labels).to_csv(buffer, index=False, lineterminator="\r\n")
+    out.to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -97,19 +101,26 @@ def _is_missing(value: Any) -> bool:
 
 
 def unique_labels(columns: Any) -> list[str]:
-    """Column labels as text, duplicates numbered (``a``, ``a.1``).
+    """Column labels as text, duplicates numbered (``a``, ``a.1``) without taking a label in use.
 
     Examples
     --------
     >>> unique_labels(["a", "a", 1])
     ['a', 'a.1', '1']
+    >>> unique_labels(["a", "a.1", "a"])
+    ['a', 'a.1', 'a.2']
     """
-    seen: dict[str, int] = {}
+    labels = [str(c) for c in columns]
+    taken = set(labels)
+    used: set[str] = set()
     out = []
-    for c in map(str, columns):
-        n = seen.get(c, 0)
-        seen[c] = n + 1
-        out.append(c if n == 0 else f"{c}.{n}")
+    for c in labels:
+        label, n = c, 0
+        while label in used or (n and label in taken):  # a repeat: the first number no column has
+            n += 1
+            label = f"{c}.{n}"
+        used.add(label)
+        out.append(label)
     return out
 
 
@@ -128,3 +139,15 @@ def slug(text: str, limit: int = 40) -> str:
     """
     out = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
     return (out[:limit].rstrip("-") or "table")
+
+
+def unique_slugs(names: Any, limit: int = 30, reserved: Any = ()) -> list[str]:
+    """One slug per name, numbered where two would be the same file (or one of ``reserved``).
+
+    Examples
+    --------
+    >>> unique_slugs(["by bytes", "by-bytes", "facts"], reserved=["facts"])
+    ['by-bytes', 'by-bytes.1', 'facts.1']
+    """
+    reserved = list(reserved)
+    return unique_labels(reserved + [slug(str(n), limit) for n in names])[len(reserved):]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pandas as pd
 
 from flowkit.atomic import atomic_write
-from flowkit.report.tables import cell_value, csv_bytes, neutralize, slug, unique_labels
+from flowkit.report.tables import cell_value, csv_bytes, neutralize, slug, unique_labels, unique_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.report.report import Report
@@ -50,7 +50,7 @@ def sheet_names(titles: Iterable[str]) -> list[str]:
     out: list[str] = []
     for i, title in enumerate(titles, 1):
         base = _BAD_SHEET.sub("_", _ILLEGAL.sub("", f"{i:02d} {title}")).strip("'") or f"{i:02d}"
-        name = base[:31]
+        name = base[:31].rstrip("'")  # Excel refuses a name ending in ' (a cut can leave one last)
         n = 2
         while name.lower() in {o.lower() for o in out} or name.lower() in ("summary", "history"):
             suffix = f"~{n}"
@@ -72,10 +72,10 @@ def xlsx_cell(value: Any) -> Any:
     if isinstance(safe, (dict, list)):
         safe = json.dumps(safe, ensure_ascii=False)
     if isinstance(safe, str):
-        safe = _ILLEGAL.sub("", safe)
+        safe = neutralize(_ILLEGAL.sub("", safe))  # before the cut: the ' prefix counts against the limit
         if len(safe) > MAX_CELL:
             safe = safe[: MAX_CELL - 20] + " …(truncated)"
-        return neutralize(safe)
+        return safe
     return safe
 
 
@@ -190,11 +190,13 @@ def write_csv_dir(report: "Report", path: str | os.PathLike) -> Path:
             facts = pd.DataFrame({"fact": [str(k) for k in f.facts], "value": [xlsx_cell(v) for v in f.facts.values()]})
             (target / f"{stem}-facts.csv").write_bytes(csv_bytes(facts))
             written.append(f"{stem}-facts.csv")
-        for tname, frame in f.evidence.items():
-            if isinstance(frame, pd.DataFrame):
-                fname = f"{stem}-{slug(str(tname), 30)}.csv"
-                (target / fname).write_bytes(csv_bytes(frame))
-                written.append(fname)
+        frames = [frame for frame in f.evidence.values() if isinstance(frame, pd.DataFrame)]
+        names = [tname for tname, frame in f.evidence.items() if isinstance(frame, pd.DataFrame)]
+        # numbered where two tables (or a table called "facts" and the facts) would share a file
+        for frame, table_slug in zip(frames, unique_slugs(names, reserved=["facts"] if f.facts else [])):
+            fname = f"{stem}-{table_slug}.csv"
+            (target / fname).write_bytes(csv_bytes(frame))
+            written.append(fname)
         files_of.append(";".join(written))
     table = report.summary_table()
     table["summary"] = [f.summary for f in report.findings]

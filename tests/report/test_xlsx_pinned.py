@@ -1,0 +1,136 @@
+"""XLSX and CSV folder details: valid sheet names, no table overwritten by another."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from flowkit.findings import Finding
+from flowkit.report import Report
+from flowkit.report.xlsx import sheet_names
+
+from report_data import CREATED
+
+
+def test_sheet_name_cut_to_31_characters_never_ends_in_an_apostrophe():
+    assert sheet_names(["x" * 27 + "'abc", "it's'"]) == ["01 " + "x" * 27, "02 it's"]
+
+
+def test_csv_folder_keeps_tables_whose_names_slug_alike_and_a_table_called_facts(tmp_path):
+    f = Finding("Talkers", "ok", facts={"nodes": 2},
+                evidence={"by bytes": pd.DataFrame({"n": [1]}), "by-bytes": pd.DataFrame({"n": [2]}),
+                          "facts": pd.DataFrame({"n": [3]})})
+    out = Report([f], created=CREATED).to_csv_dir(tmp_path / "r")
+    text = {p.name: p.read_bytes().decode("utf-8-sig") for p in out.iterdir()}
+    assert sorted(text) == ["01-talkers-by-bytes.1.csv", "01-talkers-by-bytes.csv", "01-talkers-facts.1.csv",
+                            "01-talkers-facts.csv", "metadata.csv", "summary.csv"]
+    assert text["01-talkers-facts.csv"] == "fact,value\r\nnodes,2\r\n"
+    assert (text["01-talkers-by-bytes.csv"], text["01-talkers-by-bytes.1.csv"], text["01-talkers-facts.1.csv"]) == (
+        "n\r\n1\r\n", "n\r\n2\r\n", "n\r\n3\r\n")
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    assert summary["files"].tolist() == [
+        "01-talkers-facts.csv;01-talkers-by-bytes.csv;01-talkers-by-bytes.1.csv;01-talkers-facts.1.csv"]
+
+
+def test_neutralised_cell_at_the_limit_is_cut_to_the_excel_limit():
+    from flowkit.report.xlsx import MAX_CELL, xlsx_cell
+
+    assert MAX_CELL == 32767
+    cell = xlsx_cell("=" + "A" * (MAX_CELL - 1))
+    assert len(cell) == 32760 and cell == "'=" + "A" * (MAX_CELL - 22) + " …(truncated)"
+    assert xlsx_cell("A" * MAX_CELL) == "A" * MAX_CELL
+    assert xlsx_cell("A" * (MAX_CELL + 1)) == "A" * (MAX_CELL - 20) + " …(truncated)"
+
+
+def _small_report() -> Report:
+    from flowkit.load_report import LoadReport, Problem
+
+    quarantine = pd.DataFrame({"blob": ["https://acct.blob.core.windows.net/c/PT1H.json?sv=2022&sig=abc"], "record": [0],
+                               "tuple": [1], "reason": ["bad-field"], "raw": ["=x"]})
+    load = LoadReport(files=2, files_skipped=1, records=3, tuples=5, rows=4, quarantined=1, filtered_out=0,
+                      formats={"vnet-v4": 4}, quarantine=quarantine, sources=("local: logs?sig=s3cr3t",),
+                      problems=(Problem("b?sig=zz", "not-json", "d", 3),))
+    f = Finding("Denied 10.0.0.1", "denied", "high", "flows were denied",
+                evidence={"denied": pd.DataFrame({"n": [1, 2, 3], "rule": ["a", "b", "=c"]}), "skip": "not a frame"},
+                facts={"flows": 3, "rules": ["a", "b"]}, notes=["read with care"])
+    return Report([f, Finding("ok", "ok", "critical")], title="T", sources=["s?sig=k"], load_reports=[load],
+                  created=CREATED, max_rows=2, start="2024-05-01T10:00Z")
+
+
+def _trimmed(rows):
+    out = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] is None:
+            row.pop()
+        out.append(row)
+    return out
+
+
+def test_workbook_of_a_small_report_has_every_row(tmp_path):
+    from flowkit import __version__
+    from openpyxl import load_workbook
+
+    from report_pages import xlsx_sheets
+
+    path = _small_report().to_xlsx(tmp_path / "r.xlsx")
+    sheets = {name: _trimmed(rows) for name, rows in xlsx_sheets(path).items()}
+    assert list(sheets) == ["Summary", "01 Denied 10.0.0.1", "02 ok", "Load report 1"]
+    assert sheets["Summary"] == [
+        ["title", "T"], ["flowkit", __version__], ["created", "2024-05-02T09:00:00Z"], ["start", "2024-05-01T10:00:00Z"],
+        ["end"], ["anonymized", False], ["source", "s?REDACTED"], ["source", "local: logs?REDACTED"], [],
+        ["severity", "findings"], ["critical", 1], ["high", 1], ["medium", 0], ["low", 0], ["info", 0], [],
+        ["finding", "severity", "verdict", "title", "sheet"], [1, "high", "denied", "Denied 10.0.0.1", "01 Denied 10.0.0.1"],
+        [2, "critical", "ok", "ok", "02 ok"]]
+    assert sheets["01 Denied 10.0.0.1"] == [
+        ["title", "Denied 10.0.0.1"], ["severity", "high"], ["verdict", "denied"], ["summary", "flows were denied"],
+        ["note", "read with care"], [], ["fact", "value"], ["flows", 3], ["rules", '["a", "b"]'], [],
+        ["evidence: denied", "3 row(s)"], ["n", "rule"], [1, "a"], [2, "b"], [3, "'=c"]]  # every row, max_rows or not
+    assert sheets["02 ok"] == [["title", "ok"], ["severity", "critical"], ["verdict", "ok"], ["summary"]]
+    assert sheets["Load report 1"] == [
+        ["files", 2], ["files_skipped", 1], ["records", 3], ["tuples", 5], ["rows", 4], ["quarantined", 1],
+        ["filtered_out", 0], ["formats", '{"vnet-v4": 4}'], ["problems", '{"bad-field": 1, "record:not-json": 1}'],
+        ["start"], ["end"],
+        ["sources", '["local: logs?REDACTED"]'], [], ["quarantined tuples"], ["blob", "record", "tuple", "reason", "raw"],
+        ["https://acct.blob.core.windows.net/c/PT1H.json?REDACTED", 0, 1, "bad-field", "'=x"]]
+    wb = load_workbook(path)
+    summary, finding = wb["Summary"], wb["01 Denied 10.0.0.1"]
+    assert [c.font.b for c in summary["A"]][:3] == [True, True, True] and summary["B1"].font.b is False
+    assert [finding.cell(r, 1).font.b for r in (1, 5, 7, 8, 11, 12, 13)] == [True, True, True, False, True, True, False]
+    assert [finding.cell(12, c).font.b for c in (1, 2)] == [True, True]
+    assert (summary.column_dimensions["A"].width, summary.column_dimensions["D"].width) == (14, 60)
+    assert (finding.column_dimensions["A"].width, finding.column_dimensions["B"].width) == (22, 40)
+
+
+def test_csv_folder_of_a_small_report(tmp_path):
+    from flowkit import __version__
+
+    out = _small_report().to_csv_dir(tmp_path / "r")
+    text = {p.name: p.read_bytes().decode("utf-8-sig").replace("\r\n", "\n") for p in out.iterdir()}
+    assert text == {
+        "01-denied-10-0-0-1-denied.csv": "n,rule\n1,a\n2,b\n3,'=c\n",
+        "01-denied-10-0-0-1-facts.csv": 'fact,value\nflows,3\nrules,"[""a"", ""b""]"\n',
+        "load-1-quarantine.csv": "blob,record,tuple,reason,raw\n"
+                                 "https://acct.blob.core.windows.net/c/PT1H.json?REDACTED,0,1,bad-field,'=x\n",
+        "metadata.csv": f"key,value\ntitle,T\nflowkit_version,{__version__}\ncreated,2024-05-02T09:00:00Z\n"
+                        "start,2024-05-01T10:00:00Z\nend,\nanonymized,False\nsource,s?REDACTED\n"
+                        "source,local: logs?REDACTED\n"
+                        "load_report_1.files,2\nload_report_1.records,3\nload_report_1.tuples,5\nload_report_1.rows,4\n"
+                        "load_report_1.quarantined,1\nload_report_1.filtered_out,0\n"
+                        'load_report_1.problems,"{""bad-field"": 1, ""record:not-json"": 1}"\n',
+        "summary.csv": "finding,severity,verdict,title,summary,files\n"
+                       "1,high,denied,Denied 10.0.0.1,flows were denied,"
+                       "01-denied-10-0-0-1-facts.csv;01-denied-10-0-0-1-denied.csv\n"
+                       "2,critical,ok,ok,,\n"}
+
+
+def test_csv_folder_made_with_its_parents_or_reused_and_long_titles_cut_to_30(tmp_path):
+    from flowkit.report.xlsx import xlsx_cell
+
+    report = Report([Finding("Denied " + "X" * 40, "ok", facts={"vm": {"name": "café-01"}})], created=CREATED)
+    target = tmp_path / "deep" / "er" / "r"
+    for _ in range(2):  # made the first time, written again into the folder the second
+        out = report.to_csv_dir(target)
+    stem = "01-denied-" + "x" * 23
+    assert sorted(p.name for p in out.iterdir()) == [f"{stem}-facts.csv", "metadata.csv", "summary.csv"]
+    assert (out / f"{stem}-facts.csv").read_bytes().decode("utf-8-sig") == 'fact,value\r\nvm,"{""name"": ""café-01""}"\r\n'
+    assert xlsx_cell({"vm": "café"}) == '{"vm": "café"}'
