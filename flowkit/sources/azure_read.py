@@ -87,7 +87,8 @@ class BlobReader:
                 except ResourceModifiedError as exc:
                     if etag or attempt == 3:  # the caller asked for this version only
                         neutralize_exception(exc, self._secrets)  # it stays the new error's __context__
-                        raise SourceError(f"{container}/{blob} changed while it was read") from None
+                        raise SourceError(f"{self._secrets.clean(container)}/{self._secrets.clean(blob)} "
+                                          "changed while it was read") from None
                     continue
                 except ResourceNotFoundError as exc:
                     if getattr(exc, "error_code", None) not in (None, "BlobNotFound"):
@@ -97,7 +98,8 @@ class BlobReader:
                                         f"was not found while reading it") from None
             expected = stream.size
             if len(data) != expected:
-                raise SourceError(f"short read of {container}/{blob}: {len(data)} of {expected} bytes")
+                raise SourceError(f"short read of {self._secrets.clean(container)}/{self._secrets.clean(blob)}: "
+                                  f"{len(data)} of {expected} bytes")
             return data, stream.properties
         raise AssertionError("unreachable")  # pragma: no cover
 
