@@ -72,9 +72,12 @@ def _table(name: str, frame: pd.DataFrame, max_rows: int, key: str, files_dir: P
     part = frame.head(max_rows)
     rows = [[_short(cell_text(v)) for v in row] for row in part.itertuples(index=False, name=None)]
     numeric = [pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt) for dt in frame.dtypes]
+    columns = [_short(c) for c in unique_labels(frame.columns)]
+    # a cell or label cut at MAX_CELL_CHARS says it is whole "in the CSV": there must be one
+    cut = any(c["more"] for c in columns) or any(c["more"] for row in rows for c in row)
     csv_uri = csv_href = None
     csv_name = f"{key}.csv"
-    data = csv_bytes(frame) if len(frame) > max_rows else b""
+    data = csv_bytes(frame) if len(frame) > max_rows or cut else b""
     if data and len(data) <= MAX_EMBED_BYTES:
         csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
     elif data and files_dir is not None:
@@ -82,9 +85,9 @@ def _table(name: str, frame: pd.DataFrame, max_rows: int, key: str, files_dir: P
         (files_dir / csv_name).write_bytes(data)
         # "./": a folder name is never read as a URL scheme; quoted: "#", "?" or "%" in a name stay a path
         csv_href = f"./{quote(files_dir.name)}/{quote(csv_name)}"
-    return {"name": name, "columns": [_short(c) for c in unique_labels(frame.columns)], "rows": rows,
+    return {"name": name, "columns": columns, "rows": rows,
             "numeric": numeric, "total": int(len(frame)), "shown": int(len(part)), "csv_uri": csv_uri,
-            "csv_href": csv_href, "csv_name": csv_name, "csv_bytes": len(data)}
+            "csv_href": csv_href, "csv_name": csv_name, "csv_bytes": len(data), "cut": cut}
 
 
 def _figure_uri(finding: Any, name: str) -> str | None:

@@ -115,8 +115,8 @@ def investigate(
     ----------
     flows : pandas.DataFrame
         A canonical flow table (NSG and VNet rows may be mixed).
-    investigations : iterable of str, optional
-        Any of :data:`INVESTIGATIONS`. By default: connectivity and talkers always,
+    investigations : iterable of str, or str, optional
+        Any of :data:`INVESTIGATIONS` (a string names one, or several separated by commas). By default: connectivity and talkers always,
         compare when both NSG and VNet rows are present, encryption when VNet rows are.
 
         - ``connectivity``: denied traffic and retry storms
@@ -159,6 +159,8 @@ def investigate(
             chosen.append("encryption")
         chosen.append("talkers")
     else:
+        if isinstance(investigations, str):  # one name, or several separated by commas (as the CLI takes them)
+            investigations = investigations.split(",")
         chosen = [i.strip().lower() for i in investigations if i.strip()]
         unknown = [i for i in chosen if i not in INVESTIGATIONS]
         if unknown:

@@ -145,3 +145,22 @@ def test_download_names_of_long_titles_and_quarantines(tmp_path, monkeypatch):
     files = tmp_path / "deep" / "er" / "r_files"
     report.to_html(files_dir=files)  # the folder is made with its parents
     assert sorted(p.name for p in files.iterdir()) == ["01-denied-" + "x" * 23 + "-e.csv", "load-1-quarantine.csv"]
+
+
+def test_a_cut_cell_in_a_table_that_fits_links_the_csv_that_holds_it_whole():
+    import base64
+
+    import pandas as pd
+
+    from flowkit.findings import Finding
+    from flowkit.report.report import Report
+
+    long_rule = "UserRule_" + "x" * 400
+    html = Report([Finding("rules", "ok", evidence={"rules": pd.DataFrame({"rule": [long_rule, "short"]})})],
+                  max_rows=5).to_html()
+    assert "109 more character(s), in the CSV" in html
+    assert "Cells cut above are whole in the CSV: " in html
+    uri = html.split('href="data:text/csv;charset=utf-8;base64,')[1].split('"')[0]
+    assert long_rule in base64.b64decode(uri).decode("utf-8-sig")
+    plain = Report([Finding("rules", "ok", evidence={"rules": pd.DataFrame({"rule": ["short"]})})]).to_html()
+    assert "Cells cut above" not in plain and "data:text/csv" not in plain
