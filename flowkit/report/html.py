@@ -124,6 +124,7 @@ def _load_report(i: int, report: Any, owner: "Report", files_dir: Path | None) -
             "formats": ", ".join(f"{k} {v}" for k, v in data["formats"].items()) or "none",
             "problems": ", ".join(f"{k}: {v}" for k, v in data["problems"].items()),
             "details": data["problem_details"][: owner.max_rows],
+            "details_more": max(len(data["problem_details"]) - owner.max_rows, 0),
             "quarantine": _table("quarantined tuples", quarantine, owner.max_rows, f"load-{i}-quarantine", files_dir)
             if len(quarantine) else None}
 

@@ -39,6 +39,11 @@ MAX_CELL = 32767
 MAX_ROWS = 1_048_576
 
 
+#: The load-report fields a workbook's "Load report" sheet and a CSV folder's metadata.csv give.
+LOAD_REPORT_KEYS = ("files", "files_skipped", "records", "tuples", "rows", "quarantined", "filtered_out",
+                    "formats", "problems", "start", "end")
+
+
 def sheet_names(titles: Iterable[str]) -> list[str]:
     """Numbered sheet names: Excel-safe characters, at most 31 characters, unique.
 
@@ -151,8 +156,7 @@ def write_xlsx(report: "Report", path: str | os.PathLike) -> Path:
     for n, lr in enumerate(report.load_reports, 1):
         ws = wb.create_sheet(f"Load report {n}"[:31])
         data = report.load_report_dict(lr)
-        for key in ("files", "files_skipped", "records", "tuples", "rows", "quarantined", "filtered_out",
-                    "formats", "problems", "start", "end", "sources"):
+        for key in (*LOAD_REPORT_KEYS, "sources"):
             ws.append([key, xlsx_cell(data[key])])
         quarantine = report.quarantine_table(lr)
         if len(quarantine):
@@ -207,8 +211,7 @@ def write_csv_dir(report: "Report", path: str | os.PathLike) -> Path:
     meta_rows += [("source", s) for s in meta["sources"]]
     for n, lr in enumerate(report.load_reports, 1):
         data = report.load_report_dict(lr)
-        meta_rows += [(f"load_report_{n}.{k}", data[k]) for k in ("files", "records", "tuples", "rows",
-                                                                    "quarantined", "filtered_out", "problems")]
+        meta_rows += [(f"load_report_{n}.{k}", data[k]) for k in LOAD_REPORT_KEYS]
         quarantine = report.quarantine_table(lr)
         if len(quarantine):
             (target / f"load-{n}-quarantine.csv").write_bytes(csv_bytes(quarantine))

@@ -164,3 +164,21 @@ def test_a_cut_cell_in_a_table_that_fits_links_the_csv_that_holds_it_whole():
     assert long_rule in base64.b64decode(uri).decode("utf-8-sig")
     plain = Report([Finding("rules", "ok", evidence={"rules": pd.DataFrame({"rule": ["short"]})})]).to_html()
     assert "Cells cut above" not in plain and "data:text/csv" not in plain
+
+
+def test_problems_of_a_load_report_beyond_max_rows_are_said_not_shown(tmp_path):
+    import warnings
+
+    from flowkit.read import read_flow_logs
+    from flowkit.report.report import Report
+    from tests.blobs import VNET_TUPLES, blob, vnet_record
+
+    records = [vnet_record([("acl", "r", VNET_TUPLES[i:i + 1])], mac=f"NOT-A-MAC-{i}") for i in range(3)]
+    (tmp_path / "PT1H.json").write_bytes(blob(records))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flows = read_flow_logs(str(tmp_path))
+    html = Report(flows=flows, max_rows=2).to_html()
+    assert html.split("fk-problems")[1].count("<tr><td>") == 2
+    assert "1 more problem(s) not shown (the counts above are whole" in html
+    assert "more problem(s) not shown" not in Report(flows=flows, max_rows=3).to_html()

@@ -114,9 +114,12 @@ def test_csv_folder_of_a_small_report(tmp_path):
         "metadata.csv": f"key,value\ntitle,T\nflowkit_version,{__version__}\ncreated,2024-05-02T09:00:00Z\n"
                         "start,2024-05-01T10:00:00Z\nend,\nanonymized,False\nsource,s?REDACTED\n"
                         "source,local: logs?REDACTED\n"
-                        "load_report_1.files,2\nload_report_1.records,3\nload_report_1.tuples,5\nload_report_1.rows,4\n"
+                        "load_report_1.files,2\nload_report_1.files_skipped,1\nload_report_1.records,3\n"
+                        "load_report_1.tuples,5\nload_report_1.rows,4\n"
                         "load_report_1.quarantined,1\nload_report_1.filtered_out,0\n"
-                        'load_report_1.problems,"{""bad-field"": 1, ""record:not-json"": 1}"\n',
+                        'load_report_1.formats,"{""vnet-v4"": 4}"\n'
+                        'load_report_1.problems,"{""bad-field"": 1, ""record:not-json"": 1}"\n'
+                        "load_report_1.start,\nload_report_1.end,\n",
         "summary.csv": "finding,severity,verdict,title,summary,files\n"
                        "1,high,denied,Denied 10.0.0.1,flows were denied,"
                        "01-denied-10-0-0-1-facts.csv;01-denied-10-0-0-1-denied.csv\n"
