@@ -119,6 +119,9 @@ class BlobReader:
             with self._cache_lock:
                 self.__dict__.setdefault("_gone", set()).add((container, blob))
             return b""
+        if "_gone" in self.__dict__:  # there again (re-created): an empty blob is empty, not gone
+            with self._cache_lock:
+                self.__dict__["_gone"].discard((container, blob))
         if self.cache is not None and not self._cache_off:
             lm = pd.Timestamp(props.last_modified) if props.last_modified else None
             if is_sealed(ref.meta.hour, lm, settle=self.cache.settle):

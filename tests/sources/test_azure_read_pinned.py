@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from flowkit.errors import SourceError
+from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.sources.azure import AzureBlobSource
 from flowkit.sources.azure_read import BlobGoneError
 from flowkit.sources.base import BlobRef
@@ -132,3 +132,17 @@ def test_a_blob_committed_to_at_every_attempt_fails_clearly_after_four_attempts(
         src.download("archive", "x/PT1H.json")
     assert str(info.value) == "archive/x/PT1H.json changed while it was read"
     assert recommit.done == 4
+
+
+def test_a_blob_deleted_then_created_again_empty_is_read_as_empty_not_as_deleted(azurite, service):
+    cc = service.create_container("archive")
+    cc.upload_blob("2024/flows.json", b'{"records":[]}')
+    src = _source(azurite, container="archive")
+    refs = src.list_blobs().refs
+    cc.delete_blob("2024/flows.json")
+    with pytest.warns(FlowkitDataWarning, match="archive/2024/flows.json was deleted after it was listed"):
+        assert dict(src.iter_bytes(refs)) == {0: b""}
+    cc.upload_blob("2024/flows.json", b"")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dict(src.iter_bytes(refs)) == {0: b""}
