@@ -29,7 +29,7 @@ import msgspec
 
 from flowkit.formats.records import Envelope, Record, RecordList
 
-__all__ = ["Framed", "Damage", "frame_records", "gc_paused", "TUPLE_STRING", "JSON_ERRORS"]
+__all__ = ["Framed", "Damage", "frame_records", "gc_paused", "TUPLE_STRING", "JSON_ERRORS", "tuple_strings"]
 
 BOM = b"\xef\xbb\xbf"
 _ENVELOPE_DECODER = msgspec.json.Decoder(Envelope, strict=False)
@@ -206,11 +206,26 @@ def _frame(data: bytes) -> Framed:
             return Framed(records=list(enumerate(env.records)), kind="blob")
         return Framed(records=[(0, env)], kind="record")
     excerpt = text[:80].decode("utf-8", "replace")
-    return Framed(damage=[Damage("not-json", None, 0, _tuples_in(text), excerpt)], kind="not-json")
+    return Framed(damage=[Damage("not-json", None, 0, tuple_strings(text), excerpt)], kind="not-json")
 
 
-def _tuples_in(text: bytes) -> list[str]:
-    return [m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text)]
+#: A flow tuple starts with an epoch number, then an address or at least seven more fields
+#: (a list of prefixes, ports or protocols, as an NSG event record's rule conditions
+#: ``"0.0.0.0/0,0.0.0.0/0"`` or ``"6,17"``, does neither; a tuple with a garbled address does).
+_TUPLE_SHAPE = re.compile(r"-?\d+,(?:[^,]*[.:]|(?:[^,]*,){6})")
+
+
+def tuple_strings(text: bytes) -> list[str]:
+    """The strings of ``text`` shaped like flow tuples, in order.
+
+    Examples
+    --------
+    >>> tuple_strings(b'["1714557600,10.0.0.4,192.0.2.9,1,2,T,I,A", "6,17", "0.0.0.0/0,0.0.0.0/0"]')
+    ['1714557600,10.0.0.4,192.0.2.9,1,2,T,I,A']
+    """
+    found = (m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text))
+    return [t for t in found if _TUPLE_SHAPE.match(t)]
+
 
 
 def _tolerant(text: bytes, start: int, kind: str) -> Framed:
@@ -251,13 +266,13 @@ def _tolerant(text: bytes, start: int, kind: str) -> Framed:
                 try:
                     framed.records.append((index, _RECORD_DECODER.decode(piece)))
                 except JSON_ERRORS as exc:
-                    framed.damage.append(Damage("invalid-record", index, obj_start, _tuples_in(piece),
+                    framed.damage.append(Damage("invalid-record", index, obj_start, tuple_strings(piece),
                                                 f"{exc}: {piece[:80].decode('utf-8', 'replace')}"))
                 index += 1
                 last_end = m.end()
     if depth > 0 and obj_start >= 0:
         piece = text[obj_start:]
-        framed.damage.append(Damage("truncated-record", index, obj_start, _tuples_in(piece),
+        framed.damage.append(Damage("truncated-record", index, obj_start, tuple_strings(piece),
                                     piece[:80].decode("utf-8", "replace")))
     else:
         tail = text[last_end:]
@@ -267,5 +282,5 @@ def _tolerant(text: bytes, start: int, kind: str) -> Framed:
 
 
 def _junk(framed: Framed, piece: bytes, offset: int, index: int) -> None:
-    framed.damage.append(Damage("invalid-record", index, offset, _tuples_in(piece),
+    framed.damage.append(Damage("invalid-record", index, offset, tuple_strings(piece),
                                 piece[:80].decode("utf-8", "replace")))

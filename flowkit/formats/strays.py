@@ -18,11 +18,10 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Iterator
 
-from flowkit.formats.framing import TUPLE_STRING, Framed
+from flowkit.formats.framing import Framed, tuple_strings
 from flowkit.formats.records import Record
 
 __all__ = ["stray_tuples"]
@@ -41,19 +40,6 @@ def _arrays(rec: Record) -> Iterator[bytes]:
                 yield bytes(group.flowTuples)
 
 
-#: A flow tuple starts with an epoch number, then an address or at least seven more fields
-#: (a list of prefixes, ports or protocols does neither; a tuple with a garbled address
-#: still counts).
-_TUPLE_SHAPE = re.compile(r"-?\d+,(?:[^,]*[.:]|(?:[^,]*,){6})")
-
-
-def _strings(text: bytes) -> list[str]:
-    """The tuple strings of ``text``, in order (other strings with a comma, such as an NSG
-    event record's ``"0.0.0.0/0,0.0.0.0/0"``, are left out)."""
-    found = (m.group(1).decode("utf-8", "replace") for m in TUPLE_STRING.finditer(text))
-    return [t for t in found if _TUPLE_SHAPE.match(t)]
-
-
 def stray_tuples(data: bytes, framed: Framed) -> list[str]:
     """Tuple strings of ``data`` in no flow-tuple array and in no damaged part, in text order.
 
@@ -64,10 +50,10 @@ def stray_tuples(data: bytes, framed: Framed) -> list[str]:
     framed : Framed
         What :func:`flowkit.formats.framing.frame_records` made of it.
     """
-    accounted = Counter(t for _, rec in framed.records for raw in _arrays(rec) for t in _strings(raw))
+    accounted = Counter(t for _, rec in framed.records for raw in _arrays(rec) for t in tuple_strings(raw))
     accounted.update(t for damage in framed.damage for t in damage.tuples)
     strays = []
-    for t in _strings(data):
+    for t in tuple_strings(data):
         if accounted[t] > 0:
             accounted[t] -= 1
         else:

@@ -57,3 +57,14 @@ def test_a_misplaced_tuple_with_a_garbled_address_is_still_quarantined():
     frame, report = decode_to_frame(blob([event, nsg_record({"A": NSG_V2_TUPLES[:1]})]), "g.json")
     assert (report.tuples, report.rows, report.quarantined) == (2, 1, 1) and report.consistent
     assert report.quarantine[["record", "reason", "raw"]].values.tolist() == [[0, "not-a-flow-record", garbled]]
+
+
+def test_a_damaged_nsg_event_record_quarantines_no_rule_condition_as_a_tuple():
+    # cut in the middle: its text is scanned for tuple strings, and conditions are none
+    event = json.dumps({"time": "2024-05-01T10:00:00Z", "category": "NetworkSecurityGroupEvent",
+                        "properties": {"conditions": {"protocols": "6,17", "sourceIP": "0.0.0.0/0,0.0.0.0/0"}}})
+    flow = json.dumps(nsg_record({"A": NSG_V2_TUPLES[:1]}))
+    data = ('{"records":[' + flow + "," + event[:-20]).encode()
+    frame, report = decode_to_frame(data, "cut.json")
+    assert (report.records, report.tuples, report.rows, report.quarantined) == (2, 1, 1, 0) and report.consistent
+    assert [p.reason for p in report.problems] == ["truncated-record"]
