@@ -27,7 +27,7 @@ import jinja2
 import markupsafe
 import pandas as pd
 
-from flowkit.report.tables import cell_text, csv_bytes, fact_text, slug, unique_labels, unique_slugs
+from flowkit.report.tables import cell_text, csv_bytes, evidence_tables, fact_text, slug, unique_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.report.report import Report
@@ -102,9 +102,8 @@ def _figure_uri(finding: Any, name: str) -> str | None:
 
 def _finding(i: int, finding: Any, max_rows: int, files_dir: Path | None) -> dict[str, Any]:
     fid = f"finding-{i}"
-    frames = {name: frame for name, frame in finding.evidence.items() if isinstance(frame, pd.DataFrame)}
     tables = [_table(str(name), frame, max_rows, f"{i:02d}-{slug(finding.title, 30)}-{table_slug}", files_dir)
-              for (name, frame), table_slug in zip(frames.items(), unique_slugs(frames))]
+              for name, frame, table_slug in evidence_tables(finding.evidence)]
     figures = []
     for name in finding.figures:
         uri = _figure_uri(finding, name)

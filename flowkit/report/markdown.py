@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit.report.tables import cell_text, csv_bytes, fact_text, slug, unique_labels, unique_slugs
+from flowkit.report.tables import cell_text, csv_bytes, evidence_tables, fact_text, slug, unique_labels, unique_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.report.report import Report
@@ -144,8 +144,7 @@ def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = N
             out += ["| fact | value |", "|---|---|"]
             out += [f"| {md_escape(k)} | {md_escape(fact_text(v), MAX_CELL_CHARS)} |" for k, v in f.facts.items()]
             out.append("")
-        tables = {name: frame for name, frame in f.evidence.items() if isinstance(frame, pd.DataFrame)}
-        for (name, frame), table_slug in zip(tables.items(), unique_slugs(tables)):
+        for name, frame, table_slug in evidence_tables(f.evidence):
             shown = min(len(frame), report.max_rows)
             head = f"### {md_escape(name)} ({len(frame)} row(s)" + (f", first {shown} shown)" if shown < len(frame) else ")")
             out += [head, ""]

@@ -20,7 +20,7 @@ import pandas as pd
 from flowkit.findings import json_safe
 
 __all__ = ["cell_text", "cell_value", "neutralize", "csv_bytes", "unique_labels", "fact_text", "slug", "unique_slugs",
-           "FORMULA_PREFIXES"]
+           "evidence_tables", "FORMULA_PREFIXES"]
 
 #: A text cell starting with one of these is a formula to spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -151,3 +151,17 @@ def unique_slugs(names: Any, limit: int = 30, reserved: Any = ()) -> list[str]:
     """
     reserved = list(reserved)
     return unique_labels(reserved + [slug(str(n), limit) for n in names])[len(reserved):]
+
+
+def evidence_tables(evidence: Any, reserved: Any = ()) -> list[tuple[Any, pd.DataFrame, str]]:
+    """The tables of a finding's evidence as ``(name, frame, slug)``, slugs unique (see
+    :func:`unique_slugs`), in evidence order.
+
+    Examples
+    --------
+    >>> [(n, s) for n, _, s in evidence_tables({"by bytes": pd.DataFrame(), "note": "x", "by-bytes": pd.DataFrame()})]
+    [('by bytes', 'by-bytes'), ('by-bytes', 'by-bytes.1')]
+    """
+    frames = [(name, frame) for name, frame in evidence.items() if isinstance(frame, pd.DataFrame)]
+    slugs = unique_slugs([name for name, _ in frames], reserved=reserved)
+    return [(name, frame, s) for (name, frame), s in zip(frames, slugs)]

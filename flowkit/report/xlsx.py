@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pandas as pd
 
 from flowkit.atomic import atomic_write
-from flowkit.report.tables import cell_value, csv_bytes, neutralize, slug, unique_labels, unique_slugs
+from flowkit.report.tables import cell_value, csv_bytes, evidence_tables, neutralize, slug, unique_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.report.report import Report
@@ -194,10 +194,8 @@ def write_csv_dir(report: "Report", path: str | os.PathLike) -> Path:
             facts = pd.DataFrame({"fact": [str(k) for k in f.facts], "value": [xlsx_cell(v) for v in f.facts.values()]})
             (target / f"{stem}-facts.csv").write_bytes(csv_bytes(facts))
             written.append(f"{stem}-facts.csv")
-        frames = [frame for frame in f.evidence.values() if isinstance(frame, pd.DataFrame)]
-        names = [tname for tname, frame in f.evidence.items() if isinstance(frame, pd.DataFrame)]
         # numbered where two tables (or a table called "facts" and the facts) would share a file
-        for frame, table_slug in zip(frames, unique_slugs(names, reserved=["facts"] if f.facts else [])):
+        for _, frame, table_slug in evidence_tables(f.evidence, reserved=["facts"] if f.facts else []):
             fname = f"{stem}-{table_slug}.csv"
             (target / fname).write_bytes(csv_bytes(frame))
             written.append(fname)
