@@ -97,3 +97,25 @@ def test_arbitrary_bytes(text):
     out = decode(text)
     if out is not None:
         assert out[1].consistent
+
+
+OBJECT_STARTS = [i for i, byte in enumerate(BLOB) if byte == ord("{")]
+ALL_TUPLES = NSG_V1_TUPLES + NSG_V2_TUPLES + VNET_TUPLES
+
+
+@SETTINGS
+@given(data=st.data())
+def test_tuples_under_any_key_of_any_object_are_rows_or_quarantined(data):
+    """A key given twice (the first is not read) or a key flowkit does not know, anywhere."""
+    at = data.draw(st.sampled_from(OBJECT_STARTS)) + 1
+    key = data.draw(st.sampled_from(["flowTuples", "flowGroups", "flows", "flowRecords", "properties", "records",
+                                     "rule", "time", "macAddress", "flowTuple", "Flows", "extra"]))
+    tuples = data.draw(st.lists(st.sampled_from(ALL_TUPLES), min_size=1, max_size=3))
+    value = json.dumps(tuples) if data.draw(st.booleans()) or len(tuples) > 1 else json.dumps(tuples[0])
+    blob = BLOB[:at] + f'"{key}":{value},'.encode() + BLOB[at:]
+    json.loads(blob)
+    out = decode(blob)
+    assert out is not None
+    frame, report = out
+    assert report.consistent and len(frame) == report.rows
+    assert report.rows + report.quarantined == sum(TUPLE_COUNTS) + len(tuples)

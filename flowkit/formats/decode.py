@@ -41,10 +41,11 @@ import pyarrow.compute as pc
 import flowkit.memory_pool  # noqa: F401  (Arrow's allocator: see that module)
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
-from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
+from flowkit.formats.framing import JSON_ERRORS, Framed, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
-from flowkit.formats.records import EMPTY_ARRAY, Record
-from flowkit.formats.strays import stray_tuples
+from flowkit.formats.records import (EMPTY_ARRAY, Record, acl_quotes, flow_records_quotes, group_quotes,
+                                     properties_quotes, record_quotes, rule_quotes)
+from flowkit.formats.strays import misplaced_tuples, quote_count, stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem, quarantine_frame
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
@@ -133,13 +134,15 @@ def _record_format(rec: Record) -> str | None:
 
 def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Records,
           strings: dict[str, Codes], groups: dict[str, FormatGroups], problems: list[Problem],
-          strict: bool) -> tuple[list[int], bool]:
+          strict: bool) -> tuple[list[int], bool, int]:
     """Append the records of blob ``b`` and their tuple groups, a format at a time.
 
     Everything is a list comprehension over the blob's records, aclIDs or rules:
     no Python call per tuple group. Returns the indices of the records that are not
-    flow records, and whether a flow record misses a list or ``flowTuples`` key (so
-    may hold tuples elsewhere, under a misspelled key).
+    flow records, whether a flow record misses a list or ``flowTuples`` key (so
+    may hold tuples elsewhere, under a misspelled key), and the quote characters of
+    the flow records outside their arrays (:func:`flowkit.formats.records.skeleton_quotes`,
+    counted from the lists the walk builds).
     """
     fmts = [_record_format(rec) for _, rec in recs]
     for (rec_idx, rec), fmt in zip(recs, fmts):
@@ -153,6 +156,7 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
     resource, target, mac = strings["resource"].code, strings["target"].code, strings["mac"].code
     kinds = set(fmts)
     missing = False  # a list or flowTuples key missing in a flow record (misspelled?)
+    quotes = 0
     for fmt in [f for f in FIELDS if f in kinds]:
         first = len(groups[fmt].raws)
         chosen = recs if len(kinds) == 1 else [ir for ir, f in zip(recs, fmts) if f == fmt]
@@ -178,6 +182,8 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
                        # NSG flows too: read as VNet, so the NSG tuples are strays to quarantine
                        or any(r.properties is not None and r.properties.flows is not None for r in rs))
             groups[fmt].add_acls(acls)
+            quotes += (flow_records_quotes([r.flowRecords for r in rs]) + acl_quotes([a for _, a in acls])
+                       + group_quotes(groups[fmt].rule[first:], groups[fmt].raws[first:]))
         else:
             records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]
             records.target += [-1] * n
@@ -193,11 +199,14 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
             rules = [(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows]
             missing = missing or any(rule.flows is None for _, rule in rules)
             groups[fmt].add_rules(rules)
+            quotes += (properties_quotes([r.properties for r in rs]) + rule_quotes([r for _, r in rules])
+                       + group_quotes(groups[fmt].mac[first:], groups[fmt].raws[first:]))
         # a missing flowTuples is the default object itself (``in`` compares equal bytes in C,
         # then ``is`` tells it from a legitimate ``[]``, which needs no scan for strays)
         added = groups[fmt].raws[first:]
         missing = missing or (EMPTY_ARRAY in added and any(r is EMPTY_ARRAY for r in added))
-    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], missing
+        quotes += record_quotes(rs)
+    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], missing, quotes
 
 
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
@@ -257,6 +266,11 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     records = _Records()
     strings = {"mac": Codes(), "resource": Codes(), "target": Codes()}
     groups = {fmt: FormatGroups() for fmt in FIELDS}
+    # Quote characters of each blob outside what its record skeletons account for, against
+    # those of its flowTuples arrays: more outside means text that was not read, to be scanned.
+    outside = np.zeros(len(items), dtype=np.int64)
+    in_arrays = np.zeros(len(items), dtype=np.int64)
+    suspects: dict[int, Framed | None] = {}
 
     for b, (data, ref) in enumerate(items):
         framed = frame_records(data)
@@ -268,22 +282,16 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
             n_tuples += len(damage.tuples)
             if strict:
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
-        not_flow, missing = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
+        not_flow, missing, quotes = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
+        outside[b] = quote_count(data) - framed.quotes - quotes
         if not_flow:  # tuple strings in records that are not flow records: quarantined, not lost
             where = not_flow[0] if len(not_flow) == 1 else None
             strays = stray_tuples(data, framed)
             quarantine += [(ref.name, where, i, "not-a-flow-record", raw) for i, raw in enumerate(strays)]
             n_tuples += len(strays)
-        elif missing:  # a misspelled key inside a flow record
-            strays = stray_tuples(data, framed)
-            if strays:
-                if strict:
-                    raise QuarantineError(ref.name, None, 0, "misplaced-tuples", strays[0])
-                problems.append(Problem(ref.name, "misplaced-tuples",
-                                        f"{len(strays)} tuple string(s) outside every flowTuples array "
-                                        f"(a misspelled flowRecords, flowGroups, flows or flowTuples key?)", None))
-                quarantine += [(ref.name, None, i, "misplaced-tuples", raw) for i, raw in enumerate(strays)]
-                n_tuples += len(strays)
+            outside[b] = -1  # scanned
+        elif missing:  # a misspelled key inside a flow record: scanned once the arrays' quotes are known
+            suspects[b] = framed
 
     record_times = _record_times(records.time)
     for r in np.flatnonzero(record_times[1]).tolist():  # a record's time missing or unreadable
@@ -296,6 +304,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
                                 records.index[r]))
 
     bad_macs = _invalid_macs(records, strings["mac"].values)
+    blob_of_record = np.asarray(records.blob, dtype=np.int64)
     tables = []
     for fmt, g in groups.items():
         if not len(g):
@@ -305,6 +314,8 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         if fmt != "vnet4":  # only NSG tuple groups carry a MAC of their own
             bad_macs += _invalid_group_macs(g, records)
         rec_of_group = np.asarray(g.record, dtype=np.int64)
+        in_arrays += np.bincount(blob_of_record[rec_of_group], weights=built.quotes,
+                                 minlength=len(items)).astype(np.int64)
         for k, i, reason, text in built.bad:
             r = rec_of_group[k]
             where = (names[records.blob[r]], records.index[r], int(built.first_tuple[k]) + i)
@@ -327,6 +338,15 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
                 if strict:
                     raise QuarantineError(names[records.blob[r]], records.index[r], t, reason, raw)
         tables.append(_assemble(parsed, g, built.counts, records, record_times, strings, names, fmt))
+
+    for b in np.flatnonzero((outside >= 0) & (outside != in_arrays)).tolist():
+        suspects.setdefault(b, None)
+    for b, framed in sorted(suspects.items()):
+        misplaced = misplaced_tuples(*items[b], framed, strict=strict)
+        if misplaced:
+            problems.append(misplaced[0])
+            quarantine += misplaced[1]
+            n_tuples += len(misplaced[1])
 
     for r, value in dict.fromkeys(bad_macs):  # a record's MAC, or an NSG group's, is not a MAC
         if strict:

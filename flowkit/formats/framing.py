@@ -27,7 +27,7 @@ from typing import Iterator
 
 import msgspec
 
-from flowkit.formats.records import Envelope, Record, RecordList
+from flowkit.formats.records import Envelope, Record, RecordList, skeleton_quotes
 
 __all__ = ["Framed", "Damage", "frame_records", "gc_paused", "TUPLE_STRING", "JSON_ERRORS", "tuple_strings"]
 
@@ -72,11 +72,17 @@ class Damage:
 
 @dataclass
 class Framed:
-    """Records decoded from one input, and what could not be decoded."""
+    """Records decoded from one input, and what could not be decoded.
+
+    ``quotes`` counts the quote characters of what holds the records: the ``records`` key
+    of a whole blob, and the fields of a record that was a whole blob itself (see
+    :func:`flowkit.formats.records.skeleton_quotes`, which counts the records' own).
+    """
 
     records: list[tuple[int, Record]] = field(default_factory=list)
     damage: list[Damage] = field(default_factory=list)
     kind: str = "blob"
+    quotes: int = 0
 
 
 _LEAD = re.compile(rb"(?:\s|\xef\xbb\xbf)*")
@@ -119,15 +125,27 @@ def frame_records(data: bytes) -> Framed:
     [(0, 'a'), (1, 'b'), (2, 'c')]
     """
     framed = _frame(data)
+    framed.quotes = 2 * (framed.kind == "blob")
     if any(r.records is not None for _, r in framed.records):
         _flatten(framed)
     return framed
 
 
 def _flatten(framed: Framed) -> None:
-    """Replace each record that is a whole blob by its records; renumber records and damage."""
+    """Replace each record that is a whole blob by its records; renumber records and damage.
+
+    A flow record that also holds a ``records`` list is kept, before the records it holds:
+    its own tuples are read too.
+    """
     def expand(rec: Record) -> list[Record]:
-        return [x for sub in rec.records for x in expand(sub)] if rec.records is not None else [rec]
+        if rec.records is None:
+            return [rec]
+        if rec.flowRecords is not None or (rec.properties is not None and rec.properties.flows is not None):
+            own = [rec]
+        else:  # a container only: its fields are counted here, as the records it holds are not read
+            own = []
+            framed.quotes += skeleton_quotes([rec])
+        return own + [x for sub in rec.records for x in expand(sub)]
 
     records, shift, extra = [], [], 0   # shift: (old index, records added before the next index)
     for index, rec in framed.records:

@@ -96,6 +96,8 @@ class BuiltGroups:
         ``(group, tuple index within group, reason, raw)`` for elements that are not tuple strings.
     sparse : bool
         Lines are separated by runs of newlines (empty lines are not tuples).
+    quotes : numpy.ndarray or None
+        Quote characters in each group's raw array (None: not counted).
     """
 
     buffer: bytes | bytearray
@@ -105,6 +107,7 @@ class BuiltGroups:
     line_tuple: dict[int, list[int]] = field(default_factory=dict)
     bad: list[tuple[int, int, str, str]] = field(default_factory=list)
     sparse: bool = False
+    quotes: np.ndarray | None = None
 
 
 class FormatGroups:
@@ -190,7 +193,8 @@ class FormatGroups:
         """
         n = len(self.raws)
         if not n:
-            return BuiltGroups(b"", np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64))
+            return BuiltGroups(b"", np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64),
+                               quotes=np.zeros(0, dtype=np.int64))
         lengths = np.fromiter(map(len, self.raws), dtype=np.int64, count=n)
         joined = bytearray(b"\n").join(self.raws)
         if b"\\" in joined:
@@ -219,17 +223,21 @@ class FormatGroups:
             arr[positions] = 10
         del arr
         counts = per_group // 2
-        return BuiltGroups(joined, counts, int(counts.sum()), self._first_tuple(counts), sparse=True)
+        return BuiltGroups(joined, counts, int(counts.sum()), self._first_tuple(counts), sparse=True,
+                           quotes=per_group)
 
     def build_careful(self) -> BuiltGroups:
         """Element by element: every bad element is reported, every good one becomes a line."""
         chunks: list[bytes] = []
         counts = np.zeros(len(self.raws), dtype=np.int64)
         seen = np.zeros(len(self.raws), dtype=np.int64)
+        quotes = np.zeros(len(self.raws), dtype=np.int64)
         line_tuple: dict[int, list[int]] = {}
         bad: list[tuple[int, int, str, str]] = []
         for k, raw in enumerate(self.raws):
-            chunk, count, index, errors = split_array(bytes(raw))
+            raw = bytes(raw)
+            quotes[k] = raw.count(b'"')
+            chunk, count, index, errors = split_array(raw)
             for i, reason, text in errors:
                 bad.append((k, i, reason, text))
             if index is not None:
@@ -239,7 +247,8 @@ class FormatGroups:
             counts[k] = count
             seen[k] = count + len(errors)
         buffer = b"\n".join(chunks).replace(b'","', b"\n")
-        return BuiltGroups(buffer, counts, int(seen.sum()), self._first_tuple(seen), line_tuple, bad)
+        return BuiltGroups(buffer, counts, int(seen.sum()), self._first_tuple(seen), line_tuple, bad,
+                           quotes=quotes)
 
 
 def _positions(arr: np.ndarray, byte: int, step: int = 1 << 20) -> np.ndarray:
