@@ -41,9 +41,9 @@ import pyarrow.compute as pc
 import flowkit.memory_pool  # noqa: F401  (Arrow's allocator: see that module)
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
-from flowkit.formats.framing import JSON_ERRORS, Framed, frame_records, gc_paused
+from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
-from flowkit.formats.records import (EMPTY_ARRAY, Record, acl_quotes, flow_records_quotes, group_quotes,
+from flowkit.formats.records import (Record, acl_quotes, flow_records_quotes, group_quotes,
                                      properties_quotes, record_quotes, rule_quotes)
 from flowkit.formats.strays import misplaced_tuples, quote_count, stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
@@ -134,15 +134,15 @@ def _record_format(rec: Record) -> str | None:
 
 def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Records,
           strings: dict[str, Codes], groups: dict[str, FormatGroups], problems: list[Problem],
-          strict: bool) -> tuple[list[int], bool, int]:
+          strict: bool) -> tuple[list[int], int]:
     """Append the records of blob ``b`` and their tuple groups, a format at a time.
 
     Everything is a list comprehension over the blob's records, aclIDs or rules:
     no Python call per tuple group. Returns the indices of the records that are not
-    flow records, whether a flow record misses a list or ``flowTuples`` key (so
-    may hold tuples elsewhere, under a misspelled key), and the quote characters of
-    the flow records outside their arrays (:func:`flowkit.formats.records.skeleton_quotes`,
-    counted from the lists the walk builds).
+    flow records, and the quote characters of the flow records outside their arrays as
+    read (:func:`flowkit.formats.records.skeleton_quotes`, counted from the lists the walk
+    builds): a blob holding more has text that was not read (a misspelled key such as
+    ``flowTuple``, a key given twice, NSG flows in a VNet record), to be scanned.
     """
     fmts = [_record_format(rec) for _, rec in recs]
     for (rec_idx, rec), fmt in zip(recs, fmts):
@@ -155,7 +155,6 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
     path_mac, path_resource = ref.meta.mac, ref.meta.resource_id
     resource, target, mac = strings["resource"].code, strings["target"].code, strings["mac"].code
     kinds = set(fmts)
-    missing = False  # a list or flowTuples key missing in a flow record (misspelled?)
     quotes = 0
     for fmt in [f for f in FIELDS if f in kinds]:
         first = len(groups[fmt].raws)
@@ -177,10 +176,6 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
                     problems.append(Problem(ref.name, "invalid-version", f"flowLogVersion {v}; read as 4", rec_idx))
             records.version += [v if 0 < v < 256 else 4 for v in versions]
             acls = [(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows or ()]
-            missing = (missing or any(r.flowRecords is not None and r.flowRecords.flows is None for r in rs)
-                       or any(a.flowGroups is None for _, a in acls)
-                       # NSG flows too: read as VNet, so the NSG tuples are strays to quarantine
-                       or any(r.properties is not None and r.properties.flows is not None for r in rs))
             groups[fmt].add_acls(acls)
             quotes += (flow_records_quotes([r.flowRecords for r in rs]) + acl_quotes([a for _, a in acls])
                        + group_quotes(groups[fmt].rule[first:], groups[fmt].raws[first:]))
@@ -197,16 +192,11 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
                                             f"properties.Version {v}; read as {_FORMAT_VERSION[fmt]} by its "
                                             f"tuples' field count", rec_idx))
             rules = [(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows]
-            missing = missing or any(rule.flows is None for _, rule in rules)
             groups[fmt].add_rules(rules)
             quotes += (properties_quotes([r.properties for r in rs]) + rule_quotes([r for _, r in rules])
                        + group_quotes(groups[fmt].mac[first:], groups[fmt].raws[first:]))
-        # a missing flowTuples is the default object itself (``in`` compares equal bytes in C,
-        # then ``is`` tells it from a legitimate ``[]``, which needs no scan for strays)
-        added = groups[fmt].raws[first:]
-        missing = missing or (EMPTY_ARRAY in added and any(r is EMPTY_ARRAY for r in added))
         quotes += record_quotes(rs)
-    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], missing, quotes
+    return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], quotes
 
 
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
@@ -270,7 +260,6 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     # those of its flowTuples arrays: more outside means text that was not read, to be scanned.
     outside = np.zeros(len(items), dtype=np.int64)
     in_arrays = np.zeros(len(items), dtype=np.int64)
-    suspects: dict[int, Framed | None] = {}
 
     for b, (data, ref) in enumerate(items):
         framed = frame_records(data)
@@ -282,7 +271,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
             n_tuples += len(damage.tuples)
             if strict:
                 raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
-        not_flow, missing, quotes = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
+        not_flow, quotes = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
         outside[b] = quote_count(data) - framed.quotes - quotes
         if not_flow:  # tuple strings in records that are not flow records: quarantined, not lost
             where = not_flow[0] if len(not_flow) == 1 else None
@@ -290,8 +279,6 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
             quarantine += [(ref.name, where, i, "not-a-flow-record", raw) for i, raw in enumerate(strays)]
             n_tuples += len(strays)
             outside[b] = -1  # scanned
-        elif missing:  # a misspelled key inside a flow record: scanned once the arrays' quotes are known
-            suspects[b] = framed
 
     record_times = _record_times(records.time)
     for r in np.flatnonzero(record_times[1]).tolist():  # a record's time missing or unreadable
@@ -340,9 +327,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         tables.append(_assemble(parsed, g, built.counts, records, record_times, strings, names, fmt))
 
     for b in np.flatnonzero((outside >= 0) & (outside != in_arrays)).tolist():
-        suspects.setdefault(b, None)
-    for b, framed in sorted(suspects.items()):
-        misplaced = misplaced_tuples(*items[b], framed, strict=strict)
+        misplaced = misplaced_tuples(*items[b], None, strict=strict)
         if misplaced:
             problems.append(misplaced[0])
             quarantine += misplaced[1]

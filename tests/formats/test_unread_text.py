@@ -14,7 +14,7 @@ from flowkit.formats.framing import frame_records
 from flowkit.formats.records import skeleton_quotes
 from flowkit.formats.strays import _arrays, _outside_arrays
 from flowkit.sources.base import BlobRef
-from tests.blobs import NSG_V2_TUPLES, VNET_TUPLES, blob, nsg_record, vnet_record
+from tests.blobs import NSG_V1_TUPLES, NSG_V2_TUPLES, VNET_TUPLES, blob, nsg_record, vnet_record
 
 V0, V1, V2 = VNET_TUPLES[:3]
 N0, N1 = NSG_V2_TUPLES[1:3]
@@ -72,6 +72,8 @@ def test_skeleton_quotes_counts_keys_and_string_values_only():
     rec = frame_records(b'{"time":5,"properties":{"Version":2,"flows":[{"rule":null,"flows":[{"flowTuples":[]}]}]}}'
                         ).records[0][1]
     assert skeleton_quotes([rec]) == 2 + 2 + 2 + 2 + 2 + 2  # time (a number), properties, Version, flows x2, flowTuples
+    text = b'{"flowRecords":{"flows":[{"aclID":"a","flowGroups":[{"rule":"r"},{"rule":"s","flowTuples":[]}]}]}}'
+    assert skeleton_quotes([frame_records(text).records[0][1]]) == text.count(b'"') == 20  # a group without flowTuples
 
 
 @pytest.mark.parametrize("text", [
@@ -106,6 +108,8 @@ def test_the_count_covers_records_that_were_whole_blobs(text):
                  id="nsg-beside-a-flowTuples"),
     pytest.param("," + VNET[len('{"records":['):-2].replace(f'"flowTuples":["{V0}"]',
                  f'"flowTuples":["{V1}"],"flowTuples":["{V0}"]'), [V0], [V1], id="fragment-flowTuples-twice"),
+    pytest.param("," + VNET[len('{"records":['):-2].replace(f'"flowTuples":["{V0}"]',
+                 f'"flowTuples":["{V0}"],"flowTuples":["{V0}","{V0}"]'), [V0, V0], [V0], id="fragment-copies"),
 ])
 def test_tuples_in_text_that_is_not_read_are_quarantined_as_misplaced(text, rows, lost):
     json.loads("[" + text[1:] + "]" if text.startswith(",") else text)  # JSON: the standard allows a key twice
@@ -147,3 +151,18 @@ def test_the_arrays_read_are_cut_out_of_a_blob_before_it_is_scanned():
         b'{"records":[{"flowRecords":{"flows":[{"flowGroups":[{"flowTuples":},{"flowTuples":}]}]}}]}')
     fragment = b',' + data[len(b'{"records":['):-2]  # decoded from a copy: the arrays cannot be placed
     assert _outside_arrays(fragment, frame_records(fragment)) is None
+
+
+def test_blobs_that_hold_nothing_unread_are_not_scanned(conformance_dir, monkeypatch):
+    """The count is exact on what Azure writes, so no well-formed blob pays for a scan."""
+    import flowkit.formats.decode as decode
+
+    scanned = []
+    monkeypatch.setattr(decode, "misplaced_tuples", lambda data, ref, *a, **k: scanned.append(ref.name))
+    mixed = blob([nsg_record({"r": NSG_V1_TUPLES[:1]}, version=1), nsg_record({"r": [N0, N1]}), vnet_record([("a", "r", [V0])])])
+    items = [(p.read_bytes(), BlobRef(p.name)) for p in sorted(conformance_dir.iterdir()) if p.suffix != ".md"]
+    items += [(VNET.encode(), BlobRef("v.json")), (NSG.encode(), BlobRef("n.json")), (mixed, BlobRef("m.json")),
+              (b"," + VNET.encode()[len(b'{"records":['):-2], BlobRef("f.json"))]
+    out = decode.decode_blobs(items)
+    assert out.report.rows == 1324 + 1 + 1 + 4 + 1 and out.report.quarantined == 0
+    assert scanned == []
