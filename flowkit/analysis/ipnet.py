@@ -84,11 +84,14 @@ def network_mask(addresses: Iterable[str], networks: Iterable[ipaddress.IPv4Netw
                  ) -> np.ndarray:
     """Index of the first network holding each address (-1 for none); IPv4 vectorised.
 
+    An IPv4-mapped IPv6 address (``::ffff:10.0.0.4``) is in an IPv4 network that holds its
+    IPv4 address, as :func:`is_private_ip` reads it, and in an IPv6 network that holds it.
+
     Examples
     --------
     >>> nets = [ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("2001:db8::/64")]
-    >>> network_mask(["10.0.0.9", "10.0.1.1", "2001:db8::5"], nets).tolist()
-    [0, -1, 1]
+    >>> network_mask(["10.0.0.9", "10.0.1.1", "2001:db8::5", "::ffff:10.0.0.7"], nets).tolist()
+    [0, -1, 1, 0]
     """
     texts = list(addresses)
     nets = list(networks)
@@ -100,18 +103,17 @@ def network_mask(addresses: Iterable[str], networks: Iterable[ipaddress.IPv4Netw
         if net.version == 4:
             hit = ok & _v4_in(value, net) & (out < 0)
             out[hit] = i
-    v6 = [i for i in np.flatnonzero(~ok)]
-    v6_nets = [(i, n) for i, n in enumerate(nets) if n.version == 6]
-    if v6_nets:
-        for j in v6:
-            try:
-                ip = ipaddress.ip_address(texts[j])
-            except ValueError:
-                continue
-            for i, n in v6_nets:
-                if ip.version == 6 and ip in n:
-                    out[j] = i
-                    break
+    for j in np.flatnonzero(~ok):
+        try:
+            ip = ipaddress.ip_address(texts[j])
+        except ValueError:
+            continue
+        mapped = ip.ipv4_mapped if ip.version == 6 else None  # ::ffff:10.0.0.4 is 10.0.0.4, as in is_private_ip
+        for i, n in enumerate(nets):
+            if (n.version == 6 and ip.version == 6 and ip in n) or (n.version == 4 and mapped is not None
+                                                                    and mapped in n):
+                out[j] = i
+                break
     return out
 
 

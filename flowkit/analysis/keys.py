@@ -266,10 +266,28 @@ def _network_of(spec: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_network(spec.strip(), strict=False)
 
 
+def _ipv4_mapped(cats: pd.Index, is_v4: np.ndarray) -> dict[int, ipaddress.IPv4Address]:
+    """The IPv4 address of each IPv4-mapped IPv6 category (``::ffff:10.0.0.4``), by position."""
+    out = {}
+    for i in np.flatnonzero(~is_v4):
+        text = cats[i]
+        if "." in text and ":" in text:
+            try:
+                ip = ipaddress.ip_address(text)
+            except ValueError:
+                continue
+            if ip.version == 6 and ip.ipv4_mapped is not None:
+                out[int(i)] = ip.ipv4_mapped
+    return out
+
+
 def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:
     """Rows whose address equals one of the IPs or lies in one of the CIDRs of ``spec``.
 
-    Works on the categories (one check per distinct address), then on codes.
+    Works on the categories (one check per distinct address), then on codes. An
+    IPv4-mapped IPv6 address (``::ffff:10.0.0.4``) lies in an IPv4 CIDR that holds its IPv4
+    address, as :func:`network_mask` and :func:`is_private_ip` read it; an address given
+    alone matches its own spelling only.
 
     Examples
     --------
@@ -291,10 +309,13 @@ def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:
             keep |= np.asarray(cats == canonical_ip(text))  # the spelling the reader keeps
     if nets:
         v4_int, is_v4 = _ipv4_ints(series.cat.categories)
+        mapped = _ipv4_mapped(cats, is_v4) if any(net.version == 4 for net in nets) else {}
         for net in nets:
             if net.version == 4:  # one vectorised test over every IPv4 category
                 mask = int(net.netmask)
                 keep |= is_v4 & ((v4_int & np.uint32(mask)) == np.uint32(int(net.network_address)))
+                for i, ip in mapped.items():
+                    keep[i] |= ip in net
             else:
                 for i in np.flatnonzero(~is_v4 & ~keep):
                     try:

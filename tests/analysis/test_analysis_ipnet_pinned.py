@@ -25,6 +25,8 @@ _NETS = [ipaddress.ip_network(n) for n in ("10.10.1.0/24", "10.0.0.0/8", "192.0.
     pytest.param("2001:db8:1::9", 3, id="ipv6-first-listed-network"),
     pytest.param("2001:db8:2::9", 4, id="ipv6-wider-network"),
     pytest.param("2001:db9::1", -1, id="ipv6-outside"),
+    pytest.param("::ffff:10.10.1.9", 0, id="ipv4-mapped-in-an-ipv4-network"),
+    pytest.param("::ffff:203.0.113.8", -1, id="ipv4-mapped-outside"),
     pytest.param("10.10.1.256", -1, id="not-an-address"),
     pytest.param("x", -1, id="text"),
 ])
@@ -72,3 +74,10 @@ def test_ipv4_ints_values_and_refusals():
     ok, value = ipv4_ints(["1.2.3.4", "255.255.255.255", "0.0.0.0", "256.1.1.1", "1.2.3", "::1"])
     assert ok.tolist() == [True, True, True, False, False, False]
     assert value.tolist() == [16909060, 4294967295, 0, 0, 0, 0]
+
+
+def test_network_mask_takes_an_ipv4_mapped_address_as_its_ipv4_address_like_is_private_ip():
+    nets = [ipaddress.ip_network("::ffff:0:0/96"), ipaddress.ip_network("192.168.0.0/16")]
+    assert network_mask(["::ffff:192.168.1.1", "192.168.1.1"], nets[::-1]).tolist() == [0, 0]
+    assert network_mask(["::ffff:192.168.1.1", "192.168.1.1"], nets).tolist() == [0, 1]  # the first listed
+    assert is_private_ip("::ffff:192.168.1.1") and private_mask(["::ffff:192.168.1.1"]).tolist() == [True]

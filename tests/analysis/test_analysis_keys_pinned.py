@@ -54,3 +54,11 @@ def test_address_mask_with_addresses_and_networks_of_both_families():
     assert address_mask(s, ["10.10.1.4", "2001:db8:1::/48"]).tolist() == [True, False, False, False, True, False]
     assert address_mask(s, ["2001:db8::1", "2001:db8:1::/48", "10.10.0.0/16"]).tolist() == [
         True, True, True, False, True, False]
+
+
+def test_address_mask_puts_an_ipv4_mapped_address_in_the_ipv4_cidr_of_its_ipv4_address():
+    s = pd.Series(pd.Categorical(["::ffff:10.10.1.4", "::ffff:192.0.2.9", "10.10.1.5", "2001:db8::1", "::ffff:zz"]))
+    assert address_mask(s, "10.10.0.0/16").tolist() == [True, False, True, False, False]
+    assert address_mask(s, "::ffff:0:0/96").tolist() == [True, True, False, False, False]
+    assert address_mask(s, "10.10.1.4").tolist() == [False] * 5  # an address alone matches its own spelling
+    assert address_mask(s, "::ffff:10.10.1.4").tolist() == [True, False, False, False, False]
