@@ -20,10 +20,10 @@ There is no load report (the rows are decoded on the workers, as they are
 computed; :func:`flowkit.scale.dask_report.load_report_dask` computes one on the
 cluster), but unreadable input is not dropped in silence; each partition does
 with its blobs what the pandas read does with the whole input
-(:func:`check_partition_report`): a partition in which no blob holds a flow-log
-record and one is not JSON (an XML error page, say) raises
-:class:`~flowkit.errors.FormatError` where the partition is computed, and a
-partition with quarantined tuples or damaged records warns
+(:func:`check_partition_report`): a read of one partition in which no blob holds a
+flow-log record and one is not JSON (an XML error page, say) raises
+:class:`~flowkit.errors.FormatError` where the partition is computed (one partition of
+several warns instead), and a partition with quarantined tuples or damaged records warns
 (:class:`~flowkit.errors.FlowkitDataWarning`, forwarded by ``distributed.warn``
 to the client that computes it). A Parquet dataset warns at the read, on the
 client, of what its conversion quarantined, as the pandas read of it does.
@@ -46,7 +46,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from flowkit.errors import FlowkitDataWarning
+from flowkit.errors import FlowkitDataWarning, FormatError
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
@@ -106,16 +106,18 @@ class _ReadBlobs:
     """Partition function: read and decode one batch of blobs (runs on a worker)."""
 
     def __init__(self, source: _Source, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                 log_type: str | None, mac: str | None, columns: list[str] | None, strict: bool) -> None:
+                 log_type: str | None, mac: str | None, columns: list[str] | None, strict: bool,
+                 alone: bool = True) -> None:
         self.source, self.start, self.end = source, start, end
         self.log_type, self.mac, self.columns, self.strict = log_type, mac, columns, strict
+        self.alone = alone  # the read's only partition: it sees the whole input, as the pandas read
 
     def __repr__(self) -> str:
         return "flowkit-read-blobs"
 
     def __dask_tokenize__(self) -> tuple:
         return ("flowkit-read-blobs", self.source.token, str(self.start), str(self.end), self.log_type,
-                self.mac, tuple(self.columns or ()), self.strict)
+                self.mac, tuple(self.columns or ()), self.strict, self.alone)
 
     def __call__(self, refs: Sequence[BlobRef], columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The batch's rows; ``columns`` is the projection Dask pushes down (``ddf[cols]``)."""
@@ -123,7 +125,7 @@ class _ReadBlobs:
 
         decoded = decode_refs(self.source.source, refs, strict=self.strict, start=self.start, end=self.end,
                               log_type=self.log_type, mac=self.mac)
-        check_partition_report(decoded.report, len(refs))
+        check_partition_report(decoded.report, len(refs), alone=self.alone)
         return uniform_categories(table_to_frame(decoded.table, _projected(columns, self.columns), threads=1))
 
 
@@ -180,19 +182,22 @@ class _ReadNothing:
         return empty_frame() if wanted is None else empty_frame()[wanted]
 
 
-def check_partition_report(report: LoadReport, blobs: int) -> None:
+def check_partition_report(report: LoadReport, blobs: int, *, alone: bool = True) -> None:
     """Do with one partition's load report what :func:`flowkit.read_flow_logs` does with the read's.
 
-    Raise :class:`~flowkit.errors.FormatError` when the partition's blobs hold no
-    flow-log record and one of them is not JSON (same message as the pandas read);
-    warn (:class:`~flowkit.errors.FlowkitDataWarning`) when tuples were quarantined
-    or records damaged. On a Dask worker the warning goes through
+    When the partition is the read's only one (``alone``), raise
+    :class:`~flowkit.errors.FormatError` when its blobs hold no flow-log record and one
+    of them is not JSON (same message as the pandas read). Warn
+    (:class:`~flowkit.errors.FlowkitDataWarning`) when tuples were quarantined or
+    records damaged. On a Dask worker the warning goes through
     ``distributed.warn``: the clients of the scheduler emit it too, before the
     partition's result reaches them (the worker's log shows it as well).
 
-    The pandas read raises only when the *whole* input holds no record; a partition
-    cannot know that, so a read of several partitions raises as soon as one
-    partition (a ~64 MB batch of blobs) is unreadable, where pandas would warn.
+    The pandas read raises only when the *whole* input holds no record. One partition
+    of several cannot know that, so it warns instead, with the error's text: a single
+    unreadable batch of blobs (an XML error page) does not fail a whole computation,
+    as it does not fail the pandas read; a read whose partitions are all unreadable
+    computes to an empty frame, with each partition's warning.
 
     Parameters
     ----------
@@ -200,6 +205,8 @@ def check_partition_report(report: LoadReport, blobs: int) -> None:
         The report of decoding the partition's blobs.
     blobs : int
         How many blobs the partition read.
+    alone : bool
+        The partition is the read's only one.
 
     Examples
     --------
@@ -211,10 +218,16 @@ def check_partition_report(report: LoadReport, blobs: int) -> None:
     ...
     flowkit.errors.FormatError: no flow-log records found: 'PT1H.json' is not JSON ('<Error>')
     """
-    check_some_records(report, blobs)
+    unreadable = ""
+    try:
+        check_some_records(report, blobs)
+    except FormatError as exc:
+        if alone:
+            raise
+        unreadable = f" ({exc} in this partition)"
     if report.quarantined or report.problems:
-        _warn(f"flowkit: {report.summary()} in a partition of a Dask read; flowkit.load_report_dask (or "
-              "`flowkit inspect --dask`) gives the load report")
+        _warn(f"flowkit: {report.summary()}{unreadable} in a partition of a Dask read; flowkit.load_report_dask "
+              "(or `flowkit inspect --dask`) gives the load report")
 
 
 def _warn(message: str) -> None:
@@ -351,8 +364,9 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     Raises
     ------
     flowkit.errors.FormatError
-        When a partition is computed whose blobs hold no flow-log record and one
-        is not JSON (see :func:`check_partition_report`).
+        When the read has one partition, its blobs hold no flow-log record and one
+        is not JSON, as the pandas read (see :func:`check_partition_report`; one
+        partition of several warns instead).
 
     Warns
     -----
@@ -392,7 +406,7 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     token = listing_token("blobs", src, listing.refs, start_ts, end_ts, log_type, mac, cols, strict, partition_bytes)
     if not batches:
         return _nothing(meta, cols)
-    func = _ReadBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, cols, strict)
+    func = _ReadBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, cols, strict, alone=len(batches) == 1)
     return dd.from_map(func, batches, meta=meta, label="flowkit-read", enforce_metadata=False)
 
 

@@ -194,6 +194,31 @@ def test_a_blob_that_is_not_a_flow_log_raises_the_pandas_format_error(dask_clien
         compare_nsg_vnet_dask(ddf, figures=False)
 
 
+def test_an_error_page_in_one_partition_of_several_warns_as_the_pandas_read_does(dask_client,
+                                                                                 tmp_path: Path) -> None:
+    write_blob(tmp_path, "vnet", NIC_A, [vnet_record(5, NIC_A, [vnet_tuple(60, "10.0.0.4", "10.0.0.5", 50000, 443)])])
+    write_blob(tmp_path, "vnet", NIC_B, raw=ERROR_PAGE)
+    with pytest.warns(FlowkitDataWarning, match="record:not-json: 1"):
+        frame = read_flow_logs(tmp_path)
+    ddf = read_flow_logs_dask(tmp_path, partition_bytes=100)
+    assert ddf.npartitions == 2
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        got = ddf.compute()
+    assert_same_frame(got.astype({"blob": str}), frame.astype({"blob": str}))  # pandas lists the page's blob too
+    [message] = _flowkit_warnings(seen)
+    assert message.startswith("flowkit: 1 file(s), 0 record(s), 0 tuple(s): 0 row(s), 0 quarantined "
+                              "(record:not-json: 1) (no flow-log records found: ")
+    assert "AuthenticationFailed" in message and message.endswith("gives the load report")
+    assert len(got) == 1
+    write_blob(tmp_path, "vnet", NIC_A, raw=ERROR_PAGE)  # every partition unreadable: an empty frame, two warnings
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ddf = read_flow_logs_dask(tmp_path, partition_bytes=50)
+        assert ddf.npartitions == 2 and len(ddf.compute()) == 0
+    assert len(_flowkit_warnings(seen)) == 2
+
+
 def test_compare_cli_on_an_error_page_exits_2_with_the_pandas_message(dask_client, tmp_path: Path, capsys) -> None:
     from flowkit.cli import main
 
