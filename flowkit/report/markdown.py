@@ -35,7 +35,7 @@ def md_escape(text: Any, limit: int | None = None, *, block: bool = False) -> st
     """Escape text for inline Markdown (one line; HTML-escaped; optionally shortened).
 
     ``block=True`` also escapes what would start a list, quote or heading at the
-    start of a paragraph.
+    start of a paragraph, and drops the blanks before it (four would start a code block).
 
     Examples
     --------
@@ -49,6 +49,7 @@ def md_escape(text: Any, limit: int | None = None, *, block: bool = False) -> st
     out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = _SPECIAL.sub(r"\\\1", out)
     if block:
+        out = out.lstrip(" \t")  # four spaces or a tab at a paragraph's start would make it code
         out = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) if m.group(2)[0].isdigit() else "")
                               + "\\" + ("" if m.group(2)[0].isdigit() else m.group(2)), out)
     return out + (f" … ({more} more characters)" if more else "")

@@ -115,7 +115,10 @@ def test_block_escaping_only_where_a_paragraph_starts():
 
     assert [md_escape(t) for t in ("- a", "1. b", "+ c")] == ["- a", "1. b", "+ c"]
     assert [md_escape(t, block=True) for t in ("- a", "12) b", "  + c", "= d", "x - y")] == [
-        "\\- a", "12\\) b", "  \\+ c", "\\= d", "x - y"]
+        "\\- a", "12\\) b", "\\+ c", "\\= d", "x - y"]
+    assert [md_escape(t, block=True) for t in ("    not code", "\tnor this", "   - x")] == [
+        "not code", "nor this", "\\- x"]  # four blanks would start a code block
+    assert md_escape("    kept inline") == "    kept inline"
     f = Finding("1. first", "ok", summary="2. second")
     lines = Report([f], notes=["- note"], created=CREATED).to_markdown().splitlines()
     assert "## 1. 1. first" in lines and "2\\. second" in lines and "\\- note" in lines
