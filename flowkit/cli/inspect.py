@@ -3,6 +3,8 @@ wrong with it."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import argparse
 import json
 import sys
@@ -56,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
         raise SourceError(f"no flow-log files found in {where}")
     unread = {"not-a-flow-record", "invalid-record", "truncated-record"}  # records that held no flow record
     if report.records and report.tuples == 0 and sum(p.reason in unread for p in report.problems) >= report.records:
+        reasons = Counter(p.reason for p in report.problems if p.reason in unread)
         raise FormatError(f"no flow-log records found in {where}: none of its {report.records} record(s) "
-                          f"is an NSG or VNet flow record")
+                          f"could be read as an NSG or VNet flow record ("
+                          + ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items())) + ")")
     data = report.to_dict()
     data["macs"] = macs
     parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])
@@ -79,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     # text from the logs (blob names, quarantined tuples) goes through printable(): no control characters
     formats = ", ".join(f"{printable(k)}: {v}" for k, v in sorted(data["formats"].items())) or "none"
     out.write(f"formats      {formats}\n")
-    out.write(f"time range   {data['start']} .. {data['end']}\n")
+    span = "none" if data["start"] is None else f"{data['start']} .. {data['end']}"
+    out.write(f"time range   {span}\n")
     out.write(f"NIC MACs     {len(data['macs'])}\n")
     if data["problems"]:
         out.write("problems\n")

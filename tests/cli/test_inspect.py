@@ -82,7 +82,8 @@ def test_output_into_a_closed_pipe_stops_without_a_traceback():
 @pytest.mark.parametrize("files, message", [
     ({}, "no flow-log files found in local: "),
     ({"a.json": b'{"foo": 1}', "b.json": b"[1, 2, 3]"},
-     "none of its 2 record(s) is an NSG or VNet flow record"),
+     "none of its 2 record(s) could be read as an NSG or VNet flow record (invalid-record: 1, "
+     "not-a-flow-record: 1)"),
 ])
 def test_inspect_fails_clearly_when_nothing_is_a_flow_log(tmp_path, files, message, capsys):
     for name, content in files.items():

@@ -1,0 +1,49 @@
+"""``flowkit.cli.options``: the bounds of each checked value and how a refused value is shown."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+import pytest
+
+from flowkit.cli import options
+from flowkit.cli.options import count, duration, port
+
+
+def _refused(check, text: str) -> str:
+    with pytest.raises(argparse.ArgumentTypeError) as caught:
+        check(text)
+    return str(caught.value)
+
+
+def test_star_import_gives_every_check():
+    namespace: dict = {}
+    exec("from flowkit.cli.options import *", namespace)
+    assert sorted(k for k in namespace if not k.startswith("__")) == \
+        ["address", "count", "duration", "mac", "port", "time_value"]
+    assert all(namespace[k] is getattr(options, k) for k in options.__all__)
+
+
+def test_port_bounds_are_inclusive():
+    assert (port("0"), port("65535")) == (0, 65535)
+    assert _refused(port, "65536") == "'65536' is not a port (give 0 to 65535)"
+    assert _refused(port, "https") == "'https' is not a port (give 0 to 65535)"
+
+
+def test_count_refuses_text_and_negatives():
+    assert count("0") == 0
+    assert _refused(count, "ten") == "'ten' is not a whole number of 0 or more"
+
+
+def test_duration_zero_is_a_duration_and_not_a_time_is_not():
+    assert duration("0s") == pd.Timedelta(0)
+    assert _refused(duration, "nan") == "'nan' is not a duration of 0 or more (give e.g. 2min, 90s or 1h)"
+
+
+@pytest.mark.parametrize("text, shown", [
+    pytest.param("x" * 60, repr("x" * 60), id="60-shown-whole"),
+    pytest.param("x" * 61, repr("x" * 57) + "...", id="61-cut-to-57"),
+])
+def test_a_long_refused_value_is_cut(text, shown):
+    assert _refused(port, text) == f"{shown} is not a port (give 0 to 65535)"
