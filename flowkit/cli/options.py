@@ -64,6 +64,13 @@ def address(text: str) -> str:
     return text.strip()
 
 
+def _whole(text: str) -> int:
+    """The number written in ASCII digits (blanks around allowed), or -1: ``int`` alone would
+    also take ``4_43`` and other scripts' digits."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else -1
+
+
 def port(text: str) -> int:
     """A port number, 0 to 65535.
 
@@ -72,10 +79,7 @@ def port(text: str) -> int:
     >>> port("0")
     0
     """
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
+    value = _whole(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{_shown(text)} is not a port (give 0 to 65535)")
     return value
@@ -106,10 +110,7 @@ def count(text: str) -> int:
     >>> count("50")
     50
     """
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number of 0 or more")
     return value

@@ -47,3 +47,10 @@ def test_duration_zero_is_a_duration_and_not_a_time_is_not():
 ])
 def test_a_long_refused_value_is_cut(text, shown):
     assert _refused(port, text) == f"{shown} is not a port (give 0 to 65535)"
+
+
+@pytest.mark.parametrize("text", ["4_43", "٤٤٣", "+443", "-1", "1e3", ""])
+def test_ports_and_counts_are_ascii_digits_only(text):
+    assert _refused(port, text) == f"{text!r} is not a port (give 0 to 65535)"
+    assert _refused(count, text) == f"{text!r} is not a whole number of 0 or more"
+    assert (port(" 443 "), count(" 7")) == (443, 7)
