@@ -61,11 +61,29 @@ _PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY",
                "NX_FALLBACK", "NX_LOCAL_DST", "NX")
 
 
+def state_ranks(states: Any) -> dict[str, int]:
+    """Rank of each encryption state for naming a flow (lowest first): :data:`_PRECEDENCE`,
+    then states it does not know (reasons Azure added later) by name, so that the choice
+    does not depend on the order in which the rows were read.
+
+    Examples
+    --------
+    >>> state_ranks(["NX", "NX_ZULU", "X", "NX_ALPHA"])
+    {'NX': 7, 'NX_ZULU': 9, 'X': 1, 'NX_ALPHA': 8}
+    """
+    states = list(states)
+    rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
+    later = sorted({s for s in states if s not in rank_of})
+    rank_of.update({s: len(_PRECEDENCE) + i for i, s in enumerate(later)})
+    return {s: rank_of[s] for s in states}
+
+
 def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     """One row per flow (5-tuple) with its encryption state, bytes and observers.
 
     A flow's ``encryption`` is its state (``NX_NOT_ACCEPTED`` first when it was
-    ever dropped, then ``X``, then the specific ``NX_*`` reasons, then ``NX``).
+    ever dropped, then ``X``, then the specific ``NX_*`` reasons, then ``NX``, then
+    states not documented yet, the smallest name first).
     Bytes are C/E sums per observer, the largest observer kept (no double count).
 
     Examples
@@ -91,8 +109,8 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     # State of each flow: the first of _PRECEDENCE among its tuples (ranked per category).
     enc_col = vnet["encryption"]
     enc_names = np.asarray(enc_col.cat.categories.astype(str), dtype=object)
-    rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
-    cat_rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc_names], dtype=np.int64)
+    rank_of = state_ranks(enc_names)
+    cat_rank = np.array([rank_of[s] for s in enc_names], dtype=np.int64)
     enc_codes = enc_col.cat.codes.to_numpy(np.int64)
     row_key = cat_rank[enc_codes] * np.int64(len(enc_names)) + enc_codes
     best_key = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from flowkit.analysis.denied import (LABEL_IDS, acl_labels, denied_finding, denied_groups, denied_mask,
                                      denied_summary, storm_window_ms, where_labels)
+from flowkit.analysis.encryption import _PRECEDENCE, state_ranks
 from flowkit.analysis.keys import category_mask, counted_values, epoch_ms, is_private_ip
 from flowkit.findings import Finding
 from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
@@ -139,16 +140,24 @@ def denied_summary_dask(flows: Any, *, storm_threshold: int = 20, storm_window: 
 
 # --- encryption audit counts ------------------------------------------------------------------
 
-_PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
-               "NX_FALLBACK", "NX_LOCAL_DST", "NX")
 _ENC_COLUMNS = ["flow_time", *KEY5, "direction", "decision", "state", "encryption", "bytes_sent",
                 "bytes_received", "packets_sent", "packets_received", "rule", "acl_id", "mac", "log_type",
                 "resource_id"]  # every field of TUPLE_IDENTITY: a copy in the partition counts once
 
 
-def _enc_parts(flows: pd.DataFrame, number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _enc_parts(flows: pd.DataFrame,
+               number: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Everything the audit counts need from one partition."""
-    return _enc_partials(flows, number), _vnet_own_macs(flows), _enc_value_map(flows), _hw_unsupported_rows(flows)
+    states = hashed(flows.loc[flows["encryption"].notna().to_numpy(), "encryption"])[1]
+    return (_enc_partials(flows, number), _vnet_own_macs(flows), _enc_value_map(flows), _hw_unsupported_rows(flows),
+            states)
+
+
+def _enc_ranks(maps: list[pd.DataFrame]) -> dict[int, int]:
+    """Hash of each encryption state of the whole input -> its rank (:func:`state_ranks`)."""
+    states = value_map(maps)
+    ranks = state_ranks(states.values())
+    return {h: ranks[s] for h, s in states.items()}
 
 
 def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
@@ -157,9 +166,10 @@ def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
 
     An observer is (MAC, log type, resource ID), as for
     :func:`flowkit.analysis.keys.flow_counters`. Keys are 64-bit hashes of the addresses,
-    MAC, log type and resource ID (see :func:`flowkit.scale._parts.hashed`); ``pos``
-    (partition number, row) breaks ties between undocumented states as the pandas
-    audit does (first row wins).
+    MAC, log type and resource ID (see :func:`flowkit.scale._parts.hashed`). A row is
+    kept per observer and state: the rank of a state not documented yet depends on the
+    states of the whole input (:func:`flowkit.analysis.encryption.state_ranks`), known
+    only after the shuffle; ``rank`` here is that of :data:`_PRECEDENCE`, or its length.
     """
     vnet = flows.loc[flows["encryption"].notna().to_numpy()]
     if vnet.empty:
@@ -182,18 +192,19 @@ def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
         "pos": np.int64(number) * np.int64(1 << 32) + np.arange(len(vnet), dtype=np.int64),
         "enc_h": hash_values(enc_cats)[enc_codes],
     })
-    return _enc_reduce(work)
+    return _enc_reduce(work, [*_ENC_OBS, "enc_h"])
 
 
 _ENC_FLOW = ["src_h", "dst_h", "pp"]
 _ENC_OBS = [*_ENC_FLOW, "mac_h", "type_h", "resource_h"]
 
 
-def _enc_reduce(work: pd.DataFrame) -> pd.DataFrame:
-    """Per observer: bytes sent and received summed, the row of lowest (rank, pos) kept."""
-    best = work.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_OBS)
-    total = work.groupby(_ENC_OBS, sort=False)[["sent", "received"]].sum()
-    best = best.set_index(_ENC_OBS)
+def _enc_reduce(work: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:
+    """Per ``keys`` (default: an observer): bytes sent and received summed, the row of lowest (rank, pos) kept."""
+    keys = _ENC_OBS if keys is None else keys
+    best = work.sort_values(["rank", "pos"], kind="stable").drop_duplicates(keys)
+    total = work.groupby(keys, sort=False)[["sent", "received"]].sum()
+    best = best.set_index(keys)
     total = total.reindex(best.index)
     best["sent"] = total["sent"].to_numpy(np.int64)
     best["received"] = total["received"].to_numpy(np.int64)
@@ -205,8 +216,11 @@ def _enc_meta() -> pd.DataFrame:
                          for k in (*_ENC_OBS, "sent", "received", "rank", "pos", "enc_h")})
 
 
-def _enc_pairs(part: pd.DataFrame) -> pd.DataFrame:
+def _enc_pairs(part: pd.DataFrame, ranks: dict[int, int] | None = None) -> pd.DataFrame:
     """After the shuffle: per (src, dst, flow state): flows and bytes.
+
+    ``ranks`` (hash of a state -> rank, see :func:`_enc_ranks`) orders the states
+    of a flow; without it, the ranks of the partial rows stand.
 
     A flow's bytes are those of :func:`flowkit.analysis.encryption.flow_encryption`:
     the largest bytes sent of any observer plus the largest bytes received of any
@@ -214,6 +228,8 @@ def _enc_pairs(part: pd.DataFrame) -> pd.DataFrame:
     """
     if part.empty:
         return _enc_pairs_meta()
+    if ranks is not None:
+        part = part.assign(rank=part["enc_h"].map(ranks).to_numpy(np.int64))
     obs = _enc_reduce(part)
     most = obs.groupby(_ENC_FLOW, sort=False)[["sent", "received"]].max()
     best = obs.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_FLOW).set_index(_ENC_FLOW)
@@ -293,11 +309,13 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
 
         return dict(encryption_audit(flows, figures=False).facts)
     import dask
+    from dask import delayed
 
     flows = flows[_ENC_COLUMNS]
     parts = per_partition(flows, _enc_parts, numbered=True)
     partials = from_parts([p[0] for p in parts], _enc_meta())
-    pairs_dd = shuffle_apply(partials, ["src_h", "dst_h"], _enc_pairs, _enc_pairs_meta())
+    ranks = delayed(_enc_ranks, pure=True)([p[4] for p in parts])
+    pairs_dd = shuffle_apply(partials, ["src_h", "dst_h"], _enc_pairs, _enc_pairs_meta(), ranks)
     own_meta = pd.DataFrame({"ip": _obj(), "mac": _obj()})
     pair_parts, small = dask.compute(pairs_dd.to_delayed(), [p[1:] for p in parts])
     own_parts = [x[0] for x in small]
