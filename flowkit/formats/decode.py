@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import Sequence
 
 import msgspec
@@ -72,6 +73,7 @@ ARROW_SCHEMA = pa.schema([
 assert tuple(ARROW_SCHEMA.names) == COLUMNS
 
 _FORMAT_VERSION = {"nsg1": 1, "nsg2": 2, "vnet4": 4}
+_FLOW_RECORDS, _PROPERTIES, _SECOND = attrgetter("flowRecords"), attrgetter("properties"), itemgetter(1)
 
 
 @dataclass
@@ -177,7 +179,7 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
             records.version += [v if 0 < v < 256 else 4 for v in versions]
             acls = [(k, a) for k, r in enumerate(rs, base) if r.flowRecords for a in r.flowRecords.flows or ()]
             groups[fmt].add_acls(acls)
-            quotes += (flow_records_quotes([r.flowRecords for r in rs]) + acl_quotes([a for _, a in acls])
+            quotes += (flow_records_quotes(list(map(_FLOW_RECORDS, rs))) + acl_quotes(list(map(_SECOND, acls)))
                        + group_quotes(groups[fmt].rule[first:], groups[fmt].raws[first:]))
         else:
             records.resource += [resource(r.resourceId or r.resourceid or path_resource) for r in rs]
@@ -193,7 +195,7 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
                                             f"tuples' field count", rec_idx))
             rules = [(k, rule) for k, r in enumerate(rs, base) for rule in r.properties.flows]
             groups[fmt].add_rules(rules)
-            quotes += (properties_quotes([r.properties for r in rs]) + rule_quotes([r for _, r in rules])
+            quotes += (properties_quotes(list(map(_PROPERTIES, rs))) + rule_quotes(list(map(_SECOND, rules)))
                        + group_quotes(groups[fmt].mac[first:], groups[fmt].raws[first:]))
         quotes += record_quotes(rs)
     return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], quotes

@@ -131,6 +131,11 @@ def _each(objects: list, name: str) -> list:
     return list(map(attrgetter(name), objects))
 
 
+#: The record fields not typed ``str | None`` (``time`` first): every other field read holds a string.
+NOT_TEXT_FIELDS = ("time", "flowLogVersion", "properties", "flowRecords", "records")
+_NOT_TEXT = attrgetter(*NOT_TEXT_FIELDS)
+
+
 def record_quotes(recs: list[Record]) -> int:
     """Quotes of the records' own fields: every key read and every string value (what
     ``properties``, ``flowRecords`` and ``records`` hold is counted apart).
@@ -141,8 +146,11 @@ def record_quotes(recs: list[Record]) -> int:
     >>> record_quotes([msgspec.json.decode(b'{"time":"t","flowLogVersion":4,"x":"y"}', type=Record)])
     6
     """
-    values = list(chain.from_iterable(map(msgspec.structs.astuple, recs)))
-    return 2 * _present(values) + 2 * sum(map(isinstance, values, repeat(str)))  # a key; a string's quotes
+    present = _present(list(chain.from_iterable(map(msgspec.structs.astuple, recs))))  # a key's quotes each
+    others = list(chain.from_iterable(map(_NOT_TEXT, recs)))  # the fields not typed as text
+    times = others[::len(NOT_TEXT_FIELDS)]
+    strings = present - _present(others) + sum(map(isinstance, times, repeat(str)))  # a value's quotes each
+    return 2 * present + 2 * strings
 
 
 def properties_quotes(props: list[NsgProperties]) -> int:

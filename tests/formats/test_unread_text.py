@@ -166,3 +166,14 @@ def test_blobs_that_hold_nothing_unread_are_not_scanned(conformance_dir, monkeyp
     out = decode.decode_blobs(items)
     assert out.report.rows == 1324 + 1 + 1 + 4 + 1 and out.report.quarantined == 0
     assert scanned == []
+
+
+def test_every_record_field_but_those_named_holds_text():
+    """record_quotes counts a string's quotes for every field read but NOT_TEXT_FIELDS."""
+    from flowkit.formats.records import NOT_TEXT_FIELDS, Record
+
+    text_fields = [f for f in Record.__struct_fields__ if f not in NOT_TEXT_FIELDS]
+    assert all(Record.__annotations__[f] == "str | None" for f in text_fields) and len(text_fields) == 9
+    assert {f: Record.__annotations__[f] for f in NOT_TEXT_FIELDS} == {
+        "time": "Any", "flowLogVersion": "int | None", "properties": "NsgProperties | None",
+        "flowRecords": "VnetFlowRecords | None", "records": "list[Record] | None"}
