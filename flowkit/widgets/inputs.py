@@ -102,6 +102,6 @@ def as_text(value: Any) -> str:
         return ""
     if isinstance(value, (list, tuple, set, range)):
         return ",".join(str(v) for v in value)
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else value.isoformat()
+    if isinstance(value, pd.Timestamp):  # isoformat keeps the fraction of a second, which strftime dropped
+        return value.tz_convert("UTC").tz_localize(None).isoformat() + "Z" if value.tzinfo else value.isoformat()
     return str(value)

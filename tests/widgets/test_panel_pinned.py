@@ -1,0 +1,91 @@
+"""Pinned by mutation testing: how the filter panel reads its controls and its initial filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from flowkit.filters import filter_flows  # noqa: E402
+from flowkit.read import read_flow_logs  # noqa: E402
+from flowkit.widgets import FilterPanel  # noqa: E402
+
+SCENARIO = Path(__file__).resolve().parents[2] / "data-samples" / "connectivity"
+
+
+@pytest.fixture(scope="module")
+def flows() -> pd.DataFrame:
+    return read_flow_logs(SCENARIO, progress=False)
+
+
+@pytest.mark.parametrize("control, text, message", [
+    pytest.param("start", "soon", "start: cannot read 'soon' as a time (use 2024-05-01T10:15Z)", id="start"),
+    pytest.param("end", "later", "end: cannot read 'later' as a time (use 2024-05-01T10:15Z)", id="end"),
+    pytest.param("src", "192.0.2.300", "source: '192.0.2.300' is not an IP address or CIDR block", id="src"),
+    pytest.param("dst", "198.51.100.0/33", "destination: '198.51.100.0/33' is not an IP address or CIDR block",
+                 id="dst"),
+])
+def test_a_bad_box_is_named_as_the_panel_labels_it(flows: pd.DataFrame, control: str, text: str,
+                                                   message: str) -> None:
+    panel = FilterPanel(flows, draw=False)
+    getattr(panel, control).value = text
+    assert panel.error == message and len(panel.value) == len(flows)
+
+
+def test_start_equal_to_end_is_refused_by_the_panel_with_its_own_message(flows: pd.DataFrame) -> None:
+    panel = FilterPanel(flows, draw=False, start="2024-05-01T11:00Z")
+    panel.end.value = "2024-05-01T13:00+02:00"  # the same instant
+    assert panel.error == ("start (2024-05-01T11:00:00Z) is not before end (2024-05-01T11:00:00Z): no row can match "
+                           "(rows kept are start <= time < end)")
+    with pytest.raises(ValueError, match=r"^start \(2024-05-01T11:00:00Z\) is not before end"):
+        panel.read_controls()
+
+
+@pytest.mark.parametrize("protocol", [0, 255])
+def test_initial_protocols_at_the_ends_of_the_range_are_kept_with_a_note(flows: pd.DataFrame, protocol: int) -> None:
+    panel = FilterPanel(flows, draw=False, protocol=protocol)
+    assert panel.protocol.value == protocol and panel.filters == {"protocol": protocol}
+    assert (f"{protocol} (not in these flows)", protocol) in panel.protocol.options and len(panel.value) == 0
+
+
+@pytest.mark.parametrize("protocol", [-1, 256])
+def test_initial_protocols_outside_the_range_are_refused(flows: pd.DataFrame, protocol: int) -> None:
+    with pytest.raises(ValueError) as info:
+        FilterPanel(flows, draw=False, protocol=protocol)
+    assert str(info.value) == f"protocol={protocol} is not a protocol (use 'tcp', 'udp' or a number 0-255)"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    pytest.param({"mac": "zz"}, "mac='zz' is not a MAC address (12 hex digits, as 00-0D-3A-00-01-01)", id="mac"),
+    pytest.param({"log_type": "flow"}, "log_type='flow' is not a log type: one of ['nsg', 'vnet']", id="log-type"),
+    pytest.param({"state": "Q"}, "state='Q' is not a state: one of ['B', 'C', 'E', 'D']", id="state"),
+])
+def test_initial_values_no_flow_log_can_hold_are_refused_with_the_choices(flows: pd.DataFrame, kwargs: dict,
+                                                                          message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        FilterPanel(flows, draw=False, **kwargs)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("keep, protocol, label, value", [
+    pytest.param(17, "tcp", "TCP (not in these flows)", 6, id="tcp"),
+    pytest.param(6, 17, "UDP (not in these flows)", 17, id="udp"),
+])
+def test_an_absent_initial_protocol_is_labelled_by_name(flows: pd.DataFrame, keep: int, protocol: object, label: str,
+                                                        value: int) -> None:
+    some = flows[flows["protocol"] == keep]
+    panel = FilterPanel(some, draw=False, protocol=protocol)
+    assert list(panel.protocol.options)[-1] == (label, value) and panel.protocol.value == value
+    assert len(panel.value) == 0 == len(filter_flows(some, protocol=value))
+
+
+def test_an_initial_start_at_a_flows_millisecond_time_selects_what_filter_flows_does(flows: pd.DataFrame) -> None:
+    # The box showed the time without its milliseconds before: 406 rows where filter_flows keeps 405.
+    start = pd.Timestamp("2024-05-01T10:58:44.002Z")
+    assert (flows["flow_time"] == start).any()
+    panel = FilterPanel(flows, draw=False, start=start)
+    assert panel.start.value == "2024-05-01T10:58:44.002000Z" and panel.filters == {"start": start}
+    assert panel.value.index.equals(filter_flows(flows, start=start).index) and len(panel.value) == 405
