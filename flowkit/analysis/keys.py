@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import ipaddress
+import numbers
 import weakref
 from typing import Any, Iterable
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.addresses import canonical_ip
+from flowkit.errors import ArgumentError
 from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, network_mask, private_mask
 
 __all__ = [
@@ -79,12 +81,20 @@ SESSION_NOTE = (
 )
 
 def protocol_number(value: int | str | None) -> int | None:
-    """IANA number of ``tcp``/``udp`` (or a number given as text or int).
+    """IANA number of ``tcp``/``udp`` (or a whole number given as text or a number).
+
+    Raises :class:`~flowkit.errors.ArgumentError` (a ``ValueError``) for anything else:
+    other text, a fraction, ``True``/``False`` (``int`` would read ``1.5`` and ``True``
+    as 1, ICMP, and ``"1_7"`` as 17).
 
     Examples
     --------
-    >>> protocol_number("UDP"), protocol_number(6), protocol_number(None)
-    (17, 6, None)
+    >>> protocol_number("UDP"), protocol_number(6), protocol_number(None), protocol_number(" 47 ")
+    (17, 6, None, 47)
+    >>> protocol_number(1.5)
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: protocol: 1.5 is not tcp, udp or a whole protocol number
     """
     if value is None:
         return None
@@ -94,8 +104,13 @@ def protocol_number(value: int | str | None) -> int | None:
             return PROTOCOLS[text]
         if text in ("t", "u"):
             return PROTOCOLS["tcp" if text == "t" else "udp"]
-        return int(text)
-    return int(value)
+        if text.isascii() and text.isdigit():
+            return int(text)
+    elif isinstance(value, (bool, np.bool_)):
+        pass  # True is not ICMP
+    elif isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer()):
+        return int(value)
+    raise ArgumentError(f"protocol: {value!r} is not tcp, udp or a whole protocol number")
 
 
 def protocol_name(number: int) -> str:

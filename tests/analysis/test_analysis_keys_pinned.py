@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 
-from flowkit.analysis.keys import address_mask, combine_codes, counted_values, counters, join_labels
+from flowkit.analysis.keys import address_mask, combine_codes, counted_values, counters, join_labels, protocol_number
+from flowkit.errors import ArgumentError
 from flowkit_frames import frame, tuple_row
 
 
@@ -62,3 +66,25 @@ def test_address_mask_puts_an_ipv4_mapped_address_in_the_ipv4_cidr_of_its_ipv4_a
     assert address_mask(s, "::ffff:0:0/96").tolist() == [True, True, False, False, False]
     assert address_mask(s, "10.10.1.4").tolist() == [False] * 5  # an address alone matches its own spelling
     assert address_mask(s, "::ffff:10.10.1.4").tolist() == [True, False, False, False, False]
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), 1.5, float("nan"), "1_7", "٦", "icmpx", "", [6]])
+def test_protocol_number_refuses_what_is_not_a_whole_protocol_number(value):
+    with pytest.raises(ArgumentError, match=r"^protocol: .* is not tcp, udp or a whole protocol number$"):
+        protocol_number(value)
+
+
+def test_protocol_number_reads_names_letters_digits_and_whole_numbers():
+    assert [protocol_number(v) for v in ("tcp", " UDP ", "t", "U", "47", 6, 6.0, np.uint8(17), None)] == [
+        6, 17, 6, 17, 47, 6, 6, 17, None]
+
+
+def test_a_bad_protocol_is_a_flowkit_error_in_diagnose_and_the_filters():
+    import flowkit
+
+    flows = flowkit.read_flow_logs(Path(__file__).resolve().parents[2] / "data-samples" / "connectivity",
+                                   progress=False)
+    with pytest.raises(ArgumentError, match="protocol: 'icmpx' is not tcp, udp"):
+        flowkit.diagnose(flows, "10.0.0.4", "10.0.1.4", 443, protocol="icmpx")
+    with pytest.raises(ArgumentError, match=r"protocol: True is not tcp, udp or an IANA protocol number"):
+        flowkit.filter_flows(flows, protocol=True)
