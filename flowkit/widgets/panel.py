@@ -50,7 +50,6 @@ FILTER_NAMES = ("start", "end", "src", "dst", "ports", "protocol", "direction", 
 
 _ANY = ""
 _STATE_LABELS = {"B": "B (began)", "C": "C (continuing)", "E": "E (ended)", "D": "D (denied)"}
-_TEXT_LABELS = {"start": "start", "end": "end", "src": "source", "dst": "destination", "ports": "ports"}
 #: Columns whose values are a closed vocabulary: an initial value outside it is a mistake (raised).
 _VOCABULARY = {"direction": DIRECTIONS, "decision": DECISIONS, "state": STATES, "log_type": LOG_TYPES}
 _ABSENT = " (not in these flows)"
