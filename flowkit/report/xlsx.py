@@ -52,17 +52,11 @@ def sheet_names(titles: Iterable[str]) -> list[str]:
     >>> [len(n) for n in sheet_names(["x" * 50])]
     [31]
     """
-    out: list[str] = []
-    for i, title in enumerate(titles, 1):
-        base = _BAD_SHEET.sub("_", _ILLEGAL.sub("", f"{i:02d} {title}")).strip("'") or f"{i:02d}"
-        name = base[:31].rstrip("'")  # Excel refuses a name ending in ' (a cut can leave one last)
-        n = 2
-        while name.lower() in {o.lower() for o in out} or name.lower() in ("summary", "history"):
-            suffix = f"~{n}"
-            name = base[: 31 - len(suffix)] + suffix
-            n += 1
-        out.append(name)
-    return out
+    # Each name starts with its own number and a separator, so no two are alike and none is
+    # "Summary" or "History" (names Excel keeps for itself), whatever the titles.
+    # Excel refuses a name ending in ' (a cut can leave one last).
+    return [_BAD_SHEET.sub("_", _ILLEGAL.sub("", f"{i:02d} {title}"))[:31].rstrip("'")
+            for i, title in enumerate(titles, 1)]
 
 
 def xlsx_cell(value: Any) -> Any:
@@ -138,10 +132,10 @@ def write_xlsx(report: "Report", path: str | os.PathLike) -> Path:
             ws.cell(ws.max_row, 1).font = bold
             for k, v in f.facts.items():
                 ws.append([xlsx_cell(str(k)), xlsx_cell(v)])
-        for tname, frame in f.evidence.items():
-            if not isinstance(frame, pd.DataFrame):
-                continue
-            room = MAX_ROWS - ws.max_row - 4
+        tables = [(t, frame) for t, frame in f.evidence.items() if isinstance(frame, pd.DataFrame)]
+        for k, (tname, frame) in enumerate(tables):
+            # kept back: a gap, a caption and a header row for each table after this one, all inside the sheet
+            room = MAX_ROWS - ws.max_row - 4 - 3 * (len(tables) - 1 - k)
             ws.append([])
             ws.append([xlsx_cell(f"evidence: {tname}"), xlsx_cell(f"{len(frame)} row(s)")
                        + ("" if len(frame) <= room else f", first {max(room, 0)} in this sheet")])

@@ -137,3 +137,62 @@ def test_csv_folder_made_with_its_parents_or_reused_and_long_titles_cut_to_30(tm
     assert sorted(p.name for p in out.iterdir()) == [f"{stem}-facts.csv", "metadata.csv", "summary.csv"]
     assert (out / f"{stem}-facts.csv").read_bytes().decode("utf-8-sig") == 'fact,value\r\nvm,"{""name"": ""café-01""}"\r\n'
     assert xlsx_cell({"vm": "café"}) == '{"vm": "café"}'
+
+
+def test_workbook_made_with_its_parent_folders(tmp_path):
+    from report_pages import xlsx_sheets
+
+    path = Report([Finding("ok", "ok")], created=CREATED).to_xlsx(tmp_path / "a" / "b" / "r.xlsx")
+    assert path == tmp_path / "a" / "b" / "r.xlsx" and list(xlsx_sheets(path)) == ["Summary", "01 ok"]
+
+
+def test_tables_past_the_row_limit_are_cut_and_every_caption_stays_inside_the_sheet(tmp_path, monkeypatch):
+    import flowkit.report.xlsx as xlsx
+    from report_pages import xlsx_sheets
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 20)
+    f = Finding("t", "ok", evidence={"big": pd.DataFrame({"n": range(30)}), "small": pd.DataFrame({"n": [7, 8]})})
+    rows = _trimmed(xlsx_sheets(Report([f], created=CREATED).to_xlsx(tmp_path / "r.xlsx"))["01 t"])
+    # head 4 rows; the first table leaves 3 rows for the second table's gap, caption and header
+    assert rows == [["title", "t"], ["severity", "info"], ["verdict", "ok"], ["summary"], [],
+                    ["evidence: big", "30 row(s), first 9 in this sheet"], ["n"]] + [[i] for i in range(9)] + [
+                    [], ["evidence: small", "2 row(s), first 0 in this sheet"], ["n"]]
+    assert len(rows) == 19 <= xlsx.MAX_ROWS
+
+
+def test_table_that_just_fits_is_written_whole(tmp_path, monkeypatch):
+    import flowkit.report.xlsx as xlsx
+    from report_pages import xlsx_sheets
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 20)
+    f = Finding("t", "ok", evidence={"fits": pd.DataFrame({"n": range(12)})})
+    rows = _trimmed(xlsx_sheets(Report([f], created=CREATED).to_xlsx(tmp_path / "r.xlsx"))["01 t"])
+    assert rows[5:7] == [["evidence: fits", "12 row(s)"], ["n"]] and rows[7:] == [[i] for i in range(12)]
+    f = Finding("t", "ok", evidence={"over": pd.DataFrame({"n": range(13)})})
+    rows = _trimmed(xlsx_sheets(Report([f], created=CREATED).to_xlsx(tmp_path / "s.xlsx"))["01 t"])
+    assert rows[5] == ["evidence: over", "13 row(s), first 12 in this sheet"] and rows[7:] == [[i] for i in range(12)]
+
+
+def test_quarantine_past_the_row_limit_is_cut(tmp_path, monkeypatch):
+    import flowkit.report.xlsx as xlsx
+    from flowkit.load_report import LoadReport
+    from report_pages import xlsx_sheets
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 20)
+    quarantine = pd.DataFrame({"blob": ["b"] * 10, "record": range(10), "tuple": [0] * 10, "reason": ["r"] * 10,
+                               "raw": ["x"] * 10})
+    load = LoadReport(files=1, quarantined=10, quarantine=quarantine)
+    rows = _trimmed(xlsx_sheets(Report([], created=CREATED, load_reports=[load]).to_xlsx(tmp_path / "r.xlsx"))["Load report 1"])
+    assert rows[12:15] == [[], ["quarantined tuples"], ["blob", "record", "tuple", "reason", "raw"]]
+    assert [r[1] for r in rows[15:]] == [0, 1, 2, 3] and len(rows) == 19
+
+
+def test_table_after_a_whole_table_gets_the_rows_left(tmp_path, monkeypatch):
+    import flowkit.report.xlsx as xlsx
+    from report_pages import xlsx_sheets
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 20)
+    f = Finding("t", "ok", evidence={"a": pd.DataFrame({"n": range(8)}), "b": pd.DataFrame({"n": [7, 8]})})
+    rows = _trimmed(xlsx_sheets(Report([f], created=CREATED).to_xlsx(tmp_path / "r.xlsx"))["01 t"])
+    assert rows[5] == ["evidence: a", "8 row(s)"]
+    assert rows[15:] == [[], ["evidence: b", "2 row(s), first 1 in this sheet"], ["n"], [7]]
