@@ -216,11 +216,11 @@ def _enc_meta() -> pd.DataFrame:
                          for k in (*_ENC_OBS, "sent", "received", "rank", "pos", "enc_h")})
 
 
-def _enc_pairs(part: pd.DataFrame, ranks: dict[int, int] | None = None) -> pd.DataFrame:
+def _enc_pairs(part: pd.DataFrame, ranks: dict[int, int]) -> pd.DataFrame:
     """After the shuffle: per (src, dst, flow state): flows and bytes.
 
     ``ranks`` (hash of a state -> rank, see :func:`_enc_ranks`) orders the states
-    of a flow; without it, the ranks of the partial rows stand.
+    of a flow.
 
     A flow's bytes are those of :func:`flowkit.analysis.encryption.flow_encryption`:
     the largest bytes sent of any observer plus the largest bytes received of any
@@ -228,8 +228,7 @@ def _enc_pairs(part: pd.DataFrame, ranks: dict[int, int] | None = None) -> pd.Da
     """
     if part.empty:
         return _enc_pairs_meta()
-    if ranks is not None:
-        part = part.assign(rank=part["enc_h"].map(ranks).to_numpy(np.int64))
+    part = part.assign(rank=part["enc_h"].map(ranks).to_numpy(np.int64))
     obs = _enc_reduce(part)
     most = obs.groupby(_ENC_FLOW, sort=False)[["sent", "received"]].max()
     best = obs.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_FLOW).set_index(_ENC_FLOW)
