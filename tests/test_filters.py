@@ -95,6 +95,8 @@ def test_a_million_rows_give_what_plain_pandas_gives():
 @pytest.mark.parametrize("kwargs, message", [
     ({"start": "10:00"}, "start: '10:00' has no date (it would read as today): give the day too, such as "
                          "2024-05-01T10:00Z"),
+    ({"start": "03/04/2024"}, "start: '03/04/2024' could be 2024-03-04 or 2024-04-03: write the date year first, "
+                              "such as 2024-05-01T10:00Z"),
     ({"end": "tomorrow-ish"}, "end: cannot read 'tomorrow-ish' as a time: give ISO 8601 such as "
                               "2024-05-01T10:00Z (UTC unless it has an offset)"),
     ({"src": "10.0.0.400"}, "src: '10.0.0.400' is not an IP address or CIDR block"),

@@ -69,3 +69,11 @@ def test_the_command_line_says_so_and_exits_2(command: str, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"flowkit {command}: error: ") and MESSAGE in err
+
+
+def test_the_command_line_refuses_a_date_that_reads_as_two_days(capsys) -> None:
+    from flowkit.cli import main
+
+    assert main(["inspect", str(SAMPLES / "nsg-vs-vnet"), "--start", "01/05/2024"]) == 2
+    err = capsys.readouterr().err
+    assert "'01/05/2024' could be 2024-01-05 or 2024-05-01: write the date year first" in err

@@ -31,6 +31,7 @@ from flowkit.addresses import normalize_mac
 __all__ = [
     "BlobMeta",
     "to_window",
+    "ambiguous_date",
     "NSG_CONTAINER",
     "VNET_CONTAINER",
     "parse_blob_path",
@@ -148,6 +149,11 @@ def to_utc(value: object) -> pd.Timestamp | None:
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
         raise ArgumentError(f"cannot read {shown} as a time: give ISO 8601 such as 2024-05-01T10:00Z "
                             "(UTC unless it has an offset)") from None
+    if isinstance(value, str) and (readings := ambiguous_date(value)):
+        from flowkit.errors import ArgumentError
+
+        raise ArgumentError(f"{value.strip()!r} could be {readings[0]} or {readings[1]}: write the date year "
+                            "first, such as 2024-05-01T10:00Z")
     if isinstance(value, str) and not has_date(value):
         from flowkit.errors import ArgumentError
 
@@ -185,6 +191,35 @@ def to_window(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Times
         raise ArgumentError(f"empty time window: start {lo.isoformat()} is not before end {hi.isoformat()} "
                             "(rows are kept when start <= flow_time < end)")
     return lo, hi
+
+
+#: A date written day-and-month first (``01/05/2024``, ``1.5.24``, ``01-05-2024``).
+_DAY_MONTH_FIRST = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])")
+
+
+def ambiguous_date(text: str) -> tuple[str, str] | None:
+    """The two days a date written month or day first could be, when both are dates and differ.
+
+    pandas reads ``01/05/2024`` month first (5 January), where most of the world writes
+    1 May that way; a window of the wrong month selects nothing, or the wrong traffic,
+    without a word. Such text is refused (:func:`to_utc`, the filter panel). A date only one
+    reading allows (``13/05/2024``), or whose readings agree (``05/05/2024``), is not ambiguous.
+
+    Examples
+    --------
+    >>> ambiguous_date("01/05/2024 10:00")
+    ('2024-01-05', '2024-05-01')
+    >>> ambiguous_date("13/05/2024"), ambiguous_date("2024/01/05"), ambiguous_date("05.05.2024")
+    (None, None, None)
+    """
+    match = _DAY_MONTH_FIRST.match(text)
+    if not match:
+        return None
+    first, second, year = int(match[1]), int(match[3]), match[4]
+    if not (1 <= first <= 12 and 1 <= second <= 12) or first == second:
+        return None
+    full = int(year) if len(year) == 4 else pd.Timestamp(f"01/01/{year}").year  # pandas' century
+    return f"{full:04d}-{first:02d}-{second:02d}", f"{full:04d}-{second:02d}-{first:02d}"
 
 
 #: Two far-apart defaults: a date part the text does not give comes out different.

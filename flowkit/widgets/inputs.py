@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.filters import check_addresses, check_ports
-from flowkit.sources.layout import has_date
+from flowkit.sources.layout import ambiguous_date, has_date
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
 
@@ -58,6 +58,9 @@ def parse_time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | 
         raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)") from None
     if pd.isna(ts):
         raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)")
+    if readings := ambiguous_date(text):
+        raise ValueError(f"{name}: {text!r} could be {readings[0]} or {readings[1]}, so it is not applied: "
+                         f"write the date year first, as {readings[1]}T{ts:%H:%M}Z")
     if not has_date(text):
         raise ValueError(f"{name}: {text!r} has no full date, so it is not applied (it would read as today): "
                          f"write the day too, as {day}T{ts:%H:%M}Z")

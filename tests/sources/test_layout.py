@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from flowkit.errors import ArgumentError
-from flowkit.sources.layout import hour_overlaps, nsg_blob_name, parse_blob_path, to_utc, vnet_blob_name
+from flowkit.sources.layout import ambiguous_date, hour_overlaps, nsg_blob_name, parse_blob_path, to_utc, vnet_blob_name
 
 H = pd.Timestamp("2024-05-01T10:00Z")
 
@@ -107,6 +107,36 @@ def test_hour_overlaps(start, end, expected):
 def test_to_utc_refuses_a_time_of_day_without_its_date(text):
     with pytest.raises(ArgumentError, match=r"has no date \(it would read as today\): give the day too"):
         to_utc(text)
+
+
+@pytest.mark.parametrize("text, readings", [
+    ("01/05/2024", "2024-01-05 or 2024-05-01"),
+    ("1.5.2024 10:00", "2024-01-05 or 2024-05-01"),
+    ("12-01-2024T10:00Z", "2024-12-01 or 2024-01-12"),
+    ("01/05/24", "2024-01-05 or 2024-05-01"),
+])
+def test_to_utc_refuses_a_date_that_reads_as_two_days(text, readings):
+    # pandas would read 01/05/2024 as 5 January; much of the world means 1 May
+    with pytest.raises(ArgumentError) as info:
+        to_utc(text)
+    assert str(info.value) == (f"{text!r} could be {readings}: write the date year first, "
+                               "such as 2024-05-01T10:00Z")
+
+
+@pytest.mark.parametrize("text, when", [
+    ("13/05/2024", "2024-05-13"),        # one reading only: 13 is no month
+    ("05/05/2024 10:00", "2024-05-05 10:00"),  # both readings are the same day
+    ("2024/01/05", "2024-01-05"),        # year first
+    ("May 1 2024", "2024-05-01"),
+])
+def test_to_utc_reads_a_date_with_one_reading(text, when):
+    assert to_utc(text) == pd.Timestamp(when, tz="UTC")
+
+
+def test_ambiguous_date_names_both_readings_with_the_century_pandas_gives():
+    assert ambiguous_date("1/2/2024") == ("2024-01-02", "2024-02-01")
+    assert ambiguous_date("11.02.99") == ("1999-11-02", "1999-02-11")
+    assert ambiguous_date("01/05/2024/7") is None and ambiguous_date("0/5/2024") is None
 
 
 @pytest.mark.parametrize("text, when", [("2024-06", "2024-06-01"), ("2024", "2024-01-01"), ("May 2024", "2024-05-01")])

@@ -22,6 +22,14 @@ def test_a_time_without_a_date_suggests_the_default_day():
                                "write the day too, as 2024-05-01T10:15Z")
 
 
+def test_a_date_that_reads_as_two_days_is_not_applied_and_both_days_are_named():
+    with pytest.raises(ValueError) as info:
+        parse_time("end", "03/04/2024 10:15")
+    assert str(info.value) == ("end: '03/04/2024 10:15' could be 2024-03-04 or 2024-04-03, so it is not applied: "
+                               "write the date year first, as 2024-04-03T10:15Z")
+    assert parse_time("end", "13/04/2024 10:15") == pd.Timestamp("2024-04-13T10:15Z")
+
+
 @pytest.mark.parametrize("text", ["NaT", "nan"])
 def test_text_that_pandas_reads_as_no_time_is_refused_with_the_usual_message(text):
     with pytest.raises(ValueError) as info:
