@@ -26,7 +26,7 @@ import ipaddress
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import address_mask, category_mask, protocol_number
 from flowkit.errors import ArgumentError
-from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
+from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES
 from flowkit.sources.layout import to_utc, to_window
 
 __all__ = ["filter_flows", "filter_mask", "check_addresses", "check_ports"]
@@ -141,6 +141,10 @@ def _values(name: str, value: str | Iterable[str]) -> list[str]:
     for v in values if allowed else ():
         if v not in allowed:
             raise ArgumentError(f"{name}: {v!r} is not one of {', '.join(allowed)}")
+    for v in values if name == "encryption" else ():
+        if not ENCRYPTION_FORM.match(v):  # the reader quarantines such a state: no row holds one
+            raise ArgumentError(f"encryption: {v!r} is not an encryption state "
+                                "(X, NX or NX_ and upper-case letters, such as NX_NOT_ACCEPTED)")
     return values
 
 

@@ -25,7 +25,7 @@ from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_window
+from flowkit.sources.layout import check_selection, to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report"]
@@ -243,6 +243,7 @@ def read_flow_logs(
         unknown = [c for c in columns if c not in COLUMNS]
         if unknown:
             raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
+    check_selection(log_type, mac)  # one no log can hold would read as no traffic
     if engine == "dask":
         from flowkit.errors import ArgumentError
         from flowkit.scale.dask_read import read_flow_logs_dask

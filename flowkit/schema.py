@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,6 +29,7 @@ __all__ = [
     "DECISIONS",
     "STATES",
     "ENCRYPTION_STATES",
+    "ENCRYPTION_FORM",
     "LOG_TYPES",
     "COUNTER_COLUMNS",
     "describe",
@@ -54,6 +56,10 @@ ENCRYPTION_STATES = (
     "NX_LOCAL_DST",
     "NX_FALLBACK",
 )
+#: The form of an encryption state: ``X``, ``NX`` or ``NX_`` and upper-case letters, digits and
+#: ``_``. A tuple whose state has another form is quarantined (``invalid-encryption``), so no
+#: row holds one, and :func:`flowkit.filters.filter_flows` refuses one.
+ENCRYPTION_FORM = re.compile(r"^(X|NX(_[A-Z0-9_]+)?)$")
 LOG_TYPES = ("nsg", "vnet")
 
 COUNTER_COLUMNS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")

@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     out = sys.stdout
-    out.write(f"files        {data['files']} read, {data['files_skipped']} listed and skipped by their hour/MAC\n")
+    out.write(f"files        {data['files']} read, {data['files_skipped']} listed and skipped by their path "
+              f"(hour, MAC, log type)\n")
     out.write("records      n/a (a Parquet dataset keeps rows, not records)\n" if parquet
               else f"records      {data['records']}\n")
     out.write(f"tuples       {data['tuples']}\n")

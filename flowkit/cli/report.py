@@ -113,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
         raise FlowkitError("give at least one PATH (or --nsg / --vnet paths)")
     try:
         fmt = format_for(args.output, args.format)
-    except ValueError as exc:
-        raise FlowkitError(str(exc)) from None
+    except ValueError:  # argparse checked --format: the output's suffix says no format
+        raise FlowkitError(f"cannot tell the format from {args.output!r}: name a .html, .md or .xlsx file, "
+                           "a folder for CSV, or pass --format html|md|xlsx|csv") from None
     out = Path(args.output)
     if fmt == "csv" and out.exists() and not out.is_dir():
         # a name without a suffix means a CSV folder: never make one over a file (/dev/full, a typo'd report name)

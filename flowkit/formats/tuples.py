@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flowkit.addresses import ipv6_text
-from flowkit.schema import ENCRYPTION_STATES, STATES
+from flowkit.schema import ENCRYPTION_FORM, ENCRYPTION_STATES, STATES
 
 __all__ = ["ParsedTuples", "parse_tuples", "FIELDS"]
 
@@ -78,7 +78,7 @@ _UINT32_MAX = 2**32 - 1
 BLOCK_SIZE = 64 << 20
 _MS_THRESHOLD = 10**11     # below: epoch seconds; above: epoch milliseconds
 _TS_MAX = 10**14           # beyond year 5000 in milliseconds: not a timestamp
-_ENCRYPTION = re.compile(r"^(X|NX(_[A-Z0-9_]+)?)$")
+_ENCRYPTION = ENCRYPTION_FORM
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"^{_OCTET}(\.{_OCTET}){{3}}$"
 _H = "[0-9A-Fa-f]{1,4}"

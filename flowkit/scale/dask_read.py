@@ -50,7 +50,7 @@ from flowkit.errors import FlowkitDataWarning, FormatError
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_window
+from flowkit.sources.layout import check_selection, to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_categories",
@@ -391,6 +391,7 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
         raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
     meta = _meta(cols)
     start_ts, end_ts = to_window(start, end)
+    check_selection(log_type, mac)
     if is_parquet_dataset(source):
         files = dataset_files(source, start=start_ts, end=end_ts, log_type=log_type)
         paths = [os.fspath(Path(source) / f.path) for f in files]

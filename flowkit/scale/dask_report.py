@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from flowkit.errors import FlowkitDataWarning
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_window
+from flowkit.sources.layout import check_selection, to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["load_report_dask", "inspect_dask"]
@@ -86,6 +86,7 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
     from flowkit.store.parquet import is_parquet_dataset, read_parquet_dataset
 
     start_ts, end_ts = to_window(start, end)
+    check_selection(log_type, mac)
     if is_parquet_dataset(source):  # the report comes from the dataset's manifest; one column is read
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FlowkitDataWarning)  # warned below, once, as for JSON

@@ -26,12 +26,13 @@ from urllib.parse import unquote
 
 import pandas as pd
 
-from flowkit.addresses import normalize_mac
+from flowkit.addresses import is_mac, normalize_mac
 
 __all__ = [
     "BlobMeta",
     "to_window",
     "ambiguous_date",
+    "check_selection",
     "NSG_CONTAINER",
     "VNET_CONTAINER",
     "parse_blob_path",
@@ -171,7 +172,8 @@ def to_window(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Times
     Raises
     ------
     flowkit.errors.ArgumentError
-        When a value is not a time (see :func:`to_utc`), or ``start >= end``.
+        When a value is not a time (see :func:`to_utc`; the message starts with ``start:`` or
+        ``end:``), or ``start >= end``.
 
     Examples
     --------
@@ -183,11 +185,21 @@ def to_window(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Times
     Traceback (most recent call last):
     ...
     flowkit.errors.ArgumentError: empty time window: start 2024-05-01T12:00:00+00:00 is not before end 2024-05-01T10:00:00+00:00 (rows are kept when start <= flow_time < end)
+    >>> to_window("2024-05-01T10:00Z", "11:00")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: end: '11:00' has no date (it would read as today): give the day too, such as 2024-05-01T11:00Z
     """
-    lo, hi = to_utc(start), to_utc(end)
-    if lo is not None and hi is not None and lo >= hi:
-        from flowkit.errors import ArgumentError
+    from flowkit.errors import ArgumentError
 
+    bounds = []
+    for name, value in (("start", start), ("end", end)):
+        try:
+            bounds.append(to_utc(value))
+        except ArgumentError as exc:  # say which of the two it was
+            raise ArgumentError(f"{name}: {exc}") from None
+    lo, hi = bounds
+    if lo is not None and hi is not None and lo >= hi:
         raise ArgumentError(f"empty time window: start {lo.isoformat()} is not before end {hi.isoformat()} "
                             "(rows are kept when start <= flow_time < end)")
     return lo, hi
@@ -220,6 +232,35 @@ def ambiguous_date(text: str) -> tuple[str, str] | None:
         return None
     full = int(year) if len(year) == 4 else pd.Timestamp(f"01/01/{year}").year  # pandas' century
     return f"{full:04d}-{first:02d}-{second:02d}", f"{full:04d}-{second:02d}-{first:02d}"
+
+
+def check_selection(log_type: object = None, mac: object = None) -> None:
+    """Refuse a ``log_type`` or ``mac`` no flow log can hold, as :func:`flowkit.filter_flows` does.
+
+    A reader given one would select nothing and return an empty frame, which looks like no
+    traffic (``log_type="VNet"`` for ``"vnet"``, a MAC with a digit missing, an empty MAC).
+    ``None`` selects everything.
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        When ``log_type`` is not ``"nsg"`` or ``"vnet"``, or ``mac`` is not 12 hex digits once
+        ``-``, ``:`` and ``.`` are removed.
+
+    Examples
+    --------
+    >>> check_selection("vnet", "00-0d-3a-00-01-01")
+    >>> check_selection("VNet")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: log_type: 'VNet' is not one of nsg, vnet
+    """
+    from flowkit.errors import ArgumentError
+
+    if log_type is not None and log_type not in ("nsg", "vnet"):
+        raise ArgumentError(f"log_type: {log_type!r} is not one of nsg, vnet")
+    if mac is not None and not is_mac(normalize_mac(str(mac))):
+        raise ArgumentError(f"mac: {mac!r} is not a MAC address (12 hex digits, such as 00-0D-3A-00-01-01)")
 
 
 #: Two far-apart defaults: a date part the text does not give comes out different.

@@ -48,7 +48,7 @@ from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
-from flowkit.sources.layout import to_utc, to_window
+from flowkit.sources.layout import check_selection, to_utc, to_window
 from flowkit.sources.resolve import resolve_source
 from flowkit.store.lock import dataset_lock
 from flowkit.store.manifest import (FORMAT_VERSION, MARKER, FileEntry, LocalNames, Manifest, UnitEntry, blob_id,
@@ -306,6 +306,7 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     (0, True)
     """
     start, end = to_window(start, end)  # refused before anything is created
+    check_selection(log_type)
     src = resolve_source(source)
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():

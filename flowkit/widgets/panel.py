@@ -37,7 +37,7 @@ from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import protocol_number
 from flowkit.filters import filter_flows
 from flowkit.findings import Finding, json_safe
-from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
+from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES
 from flowkit.widgets.inputs import as_text as _as_text, parse_addresses as _addresses, parse_ports as _ports
 from flowkit.widgets.inputs import parse_time as _time, present_values as _present
 from flowkit.widgets.views import SummaryIndex, figure_png, first_rows, rows_html, summary_html, timeline_figure
@@ -215,6 +215,9 @@ class FilterPanel:
             return text
         if name == "mac" and not is_mac(text):
             raise ValueError(f"mac={value!r} is not a MAC address (12 hex digits, as 00-0D-3A-00-01-01)")
+        if name == "encryption" and not ENCRYPTION_FORM.match(text):
+            raise ValueError(f"encryption={value!r} is not an encryption state "
+                             "(X, NX or NX_ and upper-case letters, such as NX_NOT_ACCEPTED)")
         if name in _VOCABULARY and text not in _VOCABULARY[name]:
             raise ValueError(f"{name}={value!r} is not a {name.replace('_', ' ')}: "
                              f"one of {list(_VOCABULARY[name])}")

@@ -69,8 +69,8 @@ def test_a_bad_time_from_the_api_is_a_flowkit_error_and_a_value_error(log):
     for kwargs in ({"start": "notatime"}, {"end": "2024-13-45"}):
         with pytest.raises(ArgumentError) as caught:
             read_flow_logs(log, **kwargs)
-        value = next(iter(kwargs.values()))
-        assert str(caught.value) == f"cannot read {value!r} {TIME_HELP}"
+        (name, value), = kwargs.items()
+        assert str(caught.value) == f"{name}: cannot read {value!r} {TIME_HELP}"  # the bound is named
         assert isinstance(caught.value, FlowkitError) and isinstance(caught.value, ValueError)
 
 

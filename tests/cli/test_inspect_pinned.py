@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_star_import_gives_register_and_run():
 def test_text_output_line_by_line_shows_five_quarantined_tuples_by_default(log, capsys):
     assert main(["inspect", str(log)]) == 0
     assert capsys.readouterr().out.split("\n") == [
-        "files        1 read, 0 listed and skipped by their hour/MAC",
+        "files        1 read, 0 listed and skipped by their path (hour, MAC, log type)",
         "records      1",
         "tuples       10",
         "rows         3",
@@ -108,3 +109,12 @@ def test_a_log_without_records_is_read(tmp_path, capsys):
     assert main(["inspect", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["files"], data["records"], data["rows"], data["formats"], data["problems"]) == (1, 0, 0, {}, {})
+
+
+def test_files_skipped_by_their_log_type_are_not_said_to_be_skipped_by_hour_or_mac(capsys):
+    # The 12 VNet blobs of the sample are skipped by the log type in their path, not by an hour
+    # or a MAC: the line used to say "skipped by their hour/MAC".
+    sample = Path(__file__).resolve().parents[2] / "data-samples" / "connectivity"
+    assert main(["inspect", str(sample), "--log-type", "nsg"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "files        0 read, 12 listed and skipped by their path (hour, MAC, log type)", "records      0"]

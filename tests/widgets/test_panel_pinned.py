@@ -89,3 +89,18 @@ def test_an_initial_start_at_a_flows_millisecond_time_selects_what_filter_flows_
     panel = FilterPanel(flows, draw=False, start=start)
     assert panel.start.value == "2024-05-01T10:58:44.002000Z" and panel.filters == {"start": start}
     assert panel.value.index.equals(filter_flows(flows, start=start).index) and len(panel.value) == 405
+
+
+def test_an_initial_encryption_state_no_flow_log_can_hold_is_refused(flows: pd.DataFrame) -> None:
+    # The reader quarantines a state of this form, so the panel refuses it as it does mac="zz",
+    # rather than showing an empty view "not in these flows".
+    with pytest.raises(ValueError) as info:
+        FilterPanel(flows, draw=False, encryption="nx_not_accepted")
+    assert str(info.value) == ("encryption='nx_not_accepted' is not an encryption state "
+                               "(X, NX or NX_ and upper-case letters, such as NX_NOT_ACCEPTED)")
+
+
+def test_an_initial_encryption_state_azure_may_add_is_kept_with_a_note(flows: pd.DataFrame) -> None:
+    panel = FilterPanel(flows, draw=False, encryption="NX_SOME_FUTURE_STATE")
+    assert list(panel.encryption.options)[-1] == ("NX_SOME_FUTURE_STATE (not in these flows)", "NX_SOME_FUTURE_STATE")
+    assert (len(panel.value), panel.error) == (0, None)
