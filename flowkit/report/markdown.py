@@ -1,12 +1,14 @@
 """Render a :class:`~flowkit.report.Report` as Markdown, for tickets and pull requests.
 
-Text from the logs is escaped (``|``, backticks, brackets, ``<``, ``>``, ``&``,
-emphasis marks), so a rule name cannot add links, HTML or table cells.
+Text from the logs is escaped (``|``, backticks, brackets, ``<``, ``&``, emphasis
+marks, and ``>`` where it would start a quote), so a rule name cannot add links, HTML or
+table cells. A ``>`` inside a line starts nothing (raw HTML needs ``<``), so titles keep
+their arrows as written (``10.10.1.4 -> 10.10.3.4``).
 
 Examples
 --------
 >>> md_escape("UserRule_<b>|x")
-'UserRule\\\\_&lt;b&gt;\\\\|x'
+'UserRule\\\\_&lt;b>\\\\|x'
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def md_escape(text: Any, limit: int | None = None, *, block: bool = False) -> st
     more = 0
     if limit is not None and len(out) > limit:
         more, out = len(out) - limit, out[:limit]
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = out.replace("&", "&amp;").replace("<", "&lt;")  # no tag, entity or autolink can start
     out = _SPECIAL.sub(r"\\\1", out)
     if block:
         out = out.lstrip(" \t")  # four spaces or a tab at a paragraph's start would make it code

@@ -41,7 +41,7 @@ def test_one_port_per_pair_and_formats(tmp_path, capsys):
                                             ("no-reply", "Connectivity 10.10.1.5 -> 10.10.2.5 port 8080")]
     assert main(["report", *args, "-o", str(tmp_path / "f.txt"), "--format", "md"]) == 0
     text = (tmp_path / "f.txt").read_text()
-    assert "| 3 | medium | `no-reply` | Connectivity 10.10.1.5 -&gt; 10.10.2.5 port 8080 |" in text.splitlines()
+    assert "| 3 | medium | `no-reply` | Connectivity 10.10.1.5 -> 10.10.2.5 port 8080 |" in text.splitlines()
     assert main(["report", *args, "-o", str(tmp_path / "csv")]) == 0
     assert (tmp_path / "csv" / "summary.csv").is_file()
 

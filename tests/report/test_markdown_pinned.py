@@ -6,6 +6,7 @@ import pandas as pd
 
 from flowkit.findings import Finding
 from flowkit.report import Report
+from flowkit.report.markdown import md_escape
 
 from report_data import CREATED
 
@@ -147,3 +148,10 @@ def test_files_folder_made_with_its_parents(tmp_path):
         Report([finding], created=CREATED).to_markdown(files_dir=files)
         assert sorted(p.name for p in files.iterdir()) == (
             ["01-t-chart.png", "01-t-e.csv"] if finding is f else ["01-u-chart.png"])
+
+
+def test_an_arrow_inside_a_line_stays_as_written_and_one_at_a_paragraph_start_is_escaped():
+    # a title reads "10.10.1.4 -> 10.10.3.4" in the Markdown source too, not "-&gt;"
+    assert md_escape("Connectivity 10.10.1.4 -> 10.10.3.4 port 1433") == "Connectivity 10.10.1.4 -> 10.10.3.4 port 1433"
+    assert md_escape("> not a quote", block=True) == "\\> not a quote"
+    assert md_escape("<img src=x onerror=y>") == "&lt;img src=x onerror=y>"  # no tag can open without "<"

@@ -42,7 +42,7 @@ def test_markdown_escapes_hostile_text():
                 evidence={"rules": evidence})
     text = Report([f], created=CREATED).to_markdown()
     assert "<script" not in text and not re.search(r"(?<!\\)\]\(", text)  # no live link
-    assert "&lt;script&gt;window.\\_\\_pwned=1&lt;/script&gt;" in text
+    assert "&lt;script>window.\\_\\_pwned=1&lt;/script>" in text
     assert "| a\\|b |" in text and "`a'b\\|c`" in text
     assert "\n\\# not a heading\n" in text
 
