@@ -48,6 +48,25 @@ def test_committed_thin_and_clean(name: str) -> None:
     assert markdown > 1000, "the reasoning belongs in markdown cells"
 
 
+PARAMETERS = {"00-getting-started": ["sample", "source", "inventory_path", "start", "end"],
+              "01-connectivity-failures": ["sample", "source", "inventory_path", "src", "dst", "port", "protocol",
+                                           "start", "end"],
+              "02-nsg-vs-vnet": ["sample", "source", "nic", "start", "end"],
+              "03-encryption-audit": ["sample", "source", "inventory_path", "start", "end"]}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_papermill_reads_every_parameter_without_a_warning(name: str, caplog) -> None:
+    # papermill parses the parameters cell (for -p and --help-notebook); a second "=" on a line, even
+    # in a comment, made it warn "Unable to parse line 2" on every run and drop that parameter's help
+    import papermill
+
+    with caplog.at_level("WARNING", logger="papermill"):
+        found = papermill.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb"))
+    assert [r.getMessage() for r in caplog.records] == []
+    assert list(found) == PARAMETERS[name]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_calls_only_the_public_api(name: str) -> None:
     code = "\n".join(s for s in _code(_load(name)))
