@@ -75,8 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(printable(redact(exc)), file=sys.stderr)  # argparse quotes arguments: a SAS URL among them
         return 2
-    if not getattr(args, "handler", None):
-        parser.print_help()
+    if not getattr(args, "handler", None):  # no command: the help, on stderr as every usage error is
+        parser.print_help(sys.stderr)
         return 2
     try:
         with warnings.catch_warnings():

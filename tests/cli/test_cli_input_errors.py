@@ -267,3 +267,10 @@ def test_python_m_flowkit_gives_the_same_one_line(tmp_path):
                           capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"flowkit inspect: error: argument --start: cannot read 'notatime' {TIME_HELP}\n"
+
+
+def test_no_command_prints_the_help_on_stderr_and_exits_2(capsys):
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # `flowkit > x.txt` leaves no help in the file, as any usage error
+    assert err.startswith("usage: flowkit [-h] [--version] COMMAND ...") and "diagnose" in err
