@@ -261,17 +261,20 @@ def read_inventory(path: str | Path) -> Inventory:
     >>> read_inventory(p).by_mac("000D3A000101")["vm"]
     'web-01'
     """
+    from flowkit.sources.redact import neutralize_exception, redact
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SourceError(f"cannot read inventory {p}: {exc.strerror or exc}") from exc
+    except OSError as exc:  # a SAS URL given for a path: its signature stays out of both errors
+        neutralize_exception(exc)  # kept as the cause: its text redacted, its frames (the path) dropped
+        raise SourceError(f"cannot read inventory {redact(p)}: {redact(exc.strerror or exc)}") from exc
     stripped = text.lstrip()
     if p.suffix.lower() == ".json" or stripped.startswith(("[", "{")):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise FormatError(f"inventory {p} is not valid JSON: {exc}") from exc
+            raise FormatError(f"inventory {redact(p)} is not valid JSON: {exc}") from exc
         return inventory_from_az_json(data)
     import csv
     import io

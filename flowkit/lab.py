@@ -115,10 +115,13 @@ def settle_data(notebooks: str | os.PathLike, environ: MutableMapping[str, str] 
         environ.pop("FLOWKIT_DATA", None)
         return (f"flowkit: notebooks read their sample scenarios in {samples} "
                 "(make lab DATA=/path/to/logs reads yours)")
+    from flowkit.sources.redact import redact
+
     inventory = environ.get("FLOWKIT_INVENTORY")
-    named = f", inventory {inventory} (FLOWKIT_INVENTORY)" if inventory else \
+    named = f", inventory {redact(inventory)} (FLOWKIT_INVENTORY)" if inventory else \
         "; FLOWKIT_INVENTORY can name your nics.json"
-    return f"flowkit: notebooks read your logs in {data} (FLOWKIT_DATA){named}"
+    # FLOWKIT_DATA may be a blob URL carrying a SAS: the line is printed, its secrets are not
+    return f"flowkit: notebooks read your logs in {redact(data)} (FLOWKIT_DATA){named}"
 
 
 def clean_notebook(nb: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import check_selection, to_window
+from flowkit.sources.redact import redact_name
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report"]
@@ -95,7 +96,7 @@ def decode_to_frame(data: bytes, ref: BlobRef | str, *, strict: bool = False) ->
         ref = BlobRef(name=ref, meta=parse_blob_path(ref))
     decoded = decode_blob(data, ref, strict=strict)
     frame = frame_from_tables([decoded.table])
-    report = _finish([decoded.report], skipped=0, sources=(ref.name,))
+    report = _finish([decoded.report], skipped=0, sources=(redact_name(ref.name),))
     return frame, report
 
 

@@ -45,6 +45,7 @@ def dask_client(address: str) -> Iterator[None]:
 
     from flowkit.errors import FlowkitError
     from flowkit.scale.cluster import local_cluster
+    from flowkit.sources.redact import neutralize_exception, redact
 
     with ExitStack() as stack:
         if address == "local":
@@ -55,10 +56,13 @@ def dask_client(address: str) -> Iterator[None]:
         else:
             try:
                 stack.enter_context(Client(address, timeout=CONNECT_TIMEOUT))
-            except ValueError:  # distributed's word for an address it cannot parse
-                raise FlowkitError(f"{address!r} is not a Dask scheduler address: give tcp://host:port, "
+            except ValueError as exc:  # distributed's word for an address it cannot parse
+                # ``--dask`` takes an optional value: a SAS URL meant as the PATH can land here
+                neutralize_exception(exc)
+                raise FlowkitError(f"{redact(address)!r} is not a Dask scheduler address: give tcp://host:port, "
                                    "or 'local'") from None
             except (OSError, TimeoutError) as exc:
-                raise FlowkitError(f"cannot reach the Dask scheduler at {address} "
+                neutralize_exception(exc)
+                raise FlowkitError(f"cannot reach the Dask scheduler at {redact(address)} "
                                    f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None
         yield

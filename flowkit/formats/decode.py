@@ -29,7 +29,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter, itemgetter
 from typing import Sequence
 
@@ -51,8 +51,9 @@ from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem, quarantine_frame
 from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.base import BlobRef
+from flowkit.sources.redact import redact_name
 
-__all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "ARROW_SCHEMA"]
+__all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "shown_ref", "ARROW_SCHEMA"]
 
 _OPEN = pa.dictionary(pa.int32(), pa.string())
 _CLOSED = pa.dictionary(pa.int8(), pa.string())
@@ -201,6 +202,21 @@ def _walk(recs: list[tuple[int, Record]], b: int, ref: BlobRef, records: _Record
     return [rec_idx for (rec_idx, _), fmt in zip(recs, fmts) if fmt is None], quotes
 
 
+def shown_ref(ref: BlobRef) -> BlobRef:
+    """``ref`` named as rows, quarantined tuples, problems and errors show it: without secrets.
+
+    A local file saved from a SAS URL keeps the SAS in its name
+    (:func:`flowkit.sources.redact.redact_name`); other names are returned as they are.
+
+    Examples
+    --------
+    >>> shown_ref(BlobRef("x/PT1H.json?sv=1&sig=abc")).name, shown_ref(BlobRef("x/PT1H.json")).name
+    ('x/PT1H.json?REDACTED', 'x/PT1H.json')
+    """
+    name = redact_name(ref.name)
+    return ref if name == ref.name else replace(ref, name=name)
+
+
 def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
                 start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
                 log_type: str | None = None, mac: str | None = None) -> DecodedBlob:
@@ -254,6 +270,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     quarantine: list[tuple[str, int | None, int | None, str, str]] = []  # blob, record, tuple, reason, raw
     problems: list[Problem] = []
     n_tuples = n_records = 0
+    items = [(data, shown_ref(ref)) for data, ref in items]  # every label below is a shown name
     names = [ref.name for _, ref in items]
     records = _Records()
     strings = {"mac": Codes(), "resource": Codes(), "target": Codes()}

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flowkit.errors import SourceError
-from flowkit.sources.redact import neutralize_exception, redact, strip_query
+from flowkit.sources.redact import neutralize_exception, redact, strip_query, userinfo_secrets
 
 __all__ = ["Address", "UnreachableError", "NoCredentialError", "parse_address", "check_endpoint", "Secrets",
            "credential_secrets", "connection_string_secrets", "storage_errors", "describe_credential",
@@ -95,9 +95,23 @@ def check_endpoint(url: str) -> str:
     try:
         urlsplit(url).port  # noqa: B018 - parsing it is the check
     except ValueError as exc:
+        reason = _url_error_reason(url, exc)
         raise SourceError(f"the storage endpoint {redact(strip_query(url).rstrip('/'))} is not valid: "
-                          f"{redact(exc)}") from None
+                          f"{reason}") from None
     return strip_query(url)
+
+
+def _url_error_reason(url: str, exc: ValueError) -> str:
+    """The redacted text of the ValueError urlsplit raised for ``url``; ``exc`` is emptied.
+
+    ``exc`` stays the new error's ``__context__`` (``from None`` only hides it), and its
+    traceback's frames hold ``url`` whole (SAS and user info): they are dropped. A password
+    holding "/" is quoted in part in its text ("Port could not be cast to integer value as
+    'PART'"): that part is masked.
+    """
+    secrets = userinfo_secrets(url)
+    neutralize_exception(exc, secrets)
+    return redact(exc, secrets)
 
 
 def parse_address(url: str) -> Address:
@@ -119,7 +133,8 @@ def parse_address(url: str) -> Address:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:  # "Port out of range", "Invalid IPv6 URL"
-        raise SourceError(f"not a valid blob storage address: {redact(url)!r} ({redact(exc)})") from None
+        reason = _url_error_reason(url, exc)
+        raise SourceError(f"not a valid blob storage address: {redact(url)!r} ({reason})") from None
     scheme = parts.scheme.lower()
     if scheme == "azure":
         account = parts.hostname or ""

@@ -49,6 +49,7 @@ from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import check_selection, to_utc, to_window
+from flowkit.sources.redact import redact_name
 from flowkit.sources.resolve import resolve_source
 from flowkit.store.lock import dataset_lock
 from flowkit.store.manifest import (FORMAT_VERSION, MARKER, FileEntry, LocalNames, Manifest, UnitEntry, blob_id,
@@ -225,7 +226,7 @@ def _unit_entry(dest: Path, unit: _Unit, combined: LoadReport, kept_rows: int,
             problems = p + problems
     kept_quarantined = len(quarantine) - combined.quarantined
     blobs.update(unit.sigs)
-    labels.update({bid: ref.name for bid, ref in zip(unit.ids, unit.refs)})
+    labels.update({bid: redact_name(ref.name) for bid, ref in zip(unit.ids, unit.refs)})  # as the rows name it
     rel = write_quarantine(dest, unit.key, quarantine, problems) if len(quarantine) or problems else None
     entry = UnitEntry(
         blobs=dict(sorted(blobs.items())), sealed=unit.sealed,
@@ -403,7 +404,7 @@ def _convert(src: Any, dest: Path, *, log_type: str | None, start: Any, end: Any
                     first = min([*unit.ids, *unit.kept])
                     writer, unit_reports = UnitWriter(dest, unit.key, unit.hour, first), []
                     kept = _Kept(dest, unit) if unit.kept else None
-                    by_label = {ref.name: bid for bid, ref in zip(unit.ids, unit.refs)}
+                    by_label = {redact_name(ref.name): bid for bid, ref in zip(unit.ids, unit.refs)}
                 if decoded is None:
                     if kept is not None:
                         for rows in kept.rest():

@@ -103,8 +103,29 @@ def blob_id(ref: BlobRef, names: LocalNames | None = None) -> str:
     are one blob. Anything else: its name.
     """
     if _is_local(ref):
-        return (names or LocalNames()).canonical(ref.name)
+        return _without_secret((names or LocalNames()).canonical(ref.name))
     return ref.name.replace("\\", "/")
+
+
+def _without_secret(path: str) -> str:
+    """``path``, or when it holds a secret (a file saved from a SAS URL keeps the SAS in its name)
+    its redacted text and a digest of it: still one id per file, and no secret in the manifest.
+
+    Examples
+    --------
+    >>> _without_secret("/logs/PT1H.json")
+    '/logs/PT1H.json'
+    >>> _without_secret("/logs/PT1H.json?sv=1&sig=abc")
+    '/logs/PT1H.json?REDACTED#9e32da3b9b46bb06'
+    """
+    import hashlib
+
+    from flowkit.sources.redact import redact_name
+
+    shown = redact_name(path)
+    if shown == path:
+        return path
+    return f"{shown}#{hashlib.sha256(path.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
 
 
 def unit_key_of(blob: str, has_hour: bool) -> str:

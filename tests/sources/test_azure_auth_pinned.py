@@ -1,0 +1,87 @@
+"""An address urlsplit refuses leaves no secret anywhere: not in the message, not in the
+ValueError kept as ``__context__`` (its traceback's frames hold the address whole).
+
+An account key pasted as a URL's password mostly holds "/": urlsplit cuts the password there
+and quotes the piece before it as the "port" it could not read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs
+
+import pytest
+
+import flowkit
+from flowkit.cli import main as cli_main
+from flowkit.errors import SourceError
+from flowkit.sources.azure import AzureBlobSource
+from flowkit.sources.layout import VNET_CONTAINER
+
+from conftest import ACCOUNT, KEY
+from secrets_check import assert_no_secret, exception_texts, reachable_texts
+
+assert "/" in KEY  # the Azurite key holds "/": the case under test
+KEY_HEAD = KEY.split("/", 1)[0]  # what urlsplit quotes as a port
+
+
+def _sas() -> str:
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    return generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY,
+                                  permission=ContainerSasPermissions(read=True, list=True),
+                                  expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+
+
+def _error(action) -> SourceError:
+    with pytest.raises(SourceError) as info:
+        action()
+    return info.value
+
+
+def test_a_key_given_as_the_password_of_a_url_is_not_shown(azurite, estate, capsys):
+    url = f"http://{ACCOUNT}:{KEY}@127.0.0.1:{azurite.port}/{ACCOUNT}/{VNET_CONTAINER}"
+    error = _error(lambda: flowkit.read_flow_logs(url))
+    assert str(error) == (f"not a valid blob storage address: 'http://REDACTED@127.0.0.1:{azurite.port}/"
+                          f"{ACCOUNT}/{VNET_CONTAINER}' (Port could not be cast to integer value as 'REDACTED')")
+    assert cli_main(["inspect", url, "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == f"flowkit inspect: error: {error}\n"
+    assert_no_secret(reachable_texts(error) + out.err, KEY, KEY_HEAD)
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "file"])
+def test_a_key_in_the_user_info_of_another_scheme_is_not_shown(azurite, scheme, capsys):
+    url = f"{scheme}://{ACCOUNT}:{KEY}@127.0.0.1:{azurite.port}/{ACCOUNT}"
+    assert cli_main(["inspect", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowkit inspect: error: not a local path or a blob storage address: "
+                          f"'{scheme}://REDACTED@127.0.0.1:{azurite.port}/{ACCOUNT}' ")
+    assert_no_secret(err, KEY, KEY_HEAD)
+
+
+@pytest.mark.parametrize("netloc, reason", [
+    pytest.param("127.0.0.1:99999", "Port out of range 0-65535", id="port-out-of-range"),
+    pytest.param("[::1", "Invalid IPv6 URL", id="unclosed-ipv6"),
+])
+def test_the_sas_of_a_refused_url_is_not_reachable_from_the_error(azurite, netloc, reason):
+    sas = _sas()
+    sig = parse_qs(sas)["sig"][0]
+    error = _error(lambda: flowkit.read_flow_logs(f"http://{netloc}/{ACCOUNT}/{VNET_CONTAINER}?{sas}"))
+    assert str(error) == (f"not a valid blob storage address: 'http://{netloc}/{ACCOUNT}/{VNET_CONTAINER}"
+                          f"?REDACTED' ({reason})")
+    assert error.__context__ is not None and error.__context__.__traceback__ is None  # emptied, still there
+    text = reachable_texts(error)
+    assert_no_secret(text, sas, sig)
+    assert "sig=" not in text
+
+
+def test_the_sas_of_a_connection_string_with_a_refused_endpoint_is_not_reachable(azurite):
+    sas = _sas()
+    conn = f"BlobEndpoint=http://127.0.0.1:99999/{ACCOUNT};SharedAccessSignature={sas}"
+    error = _error(lambda: AzureBlobSource.from_connection_string(conn))
+    assert str(error) == f"the storage endpoint http://127.0.0.1:99999/{ACCOUNT} is not valid: Port out of range 0-65535"
+    text = reachable_texts(error)
+    assert_no_secret(text, sas, parse_qs(sas)["sig"][0], conn)
+    assert "sig=" not in text
+    assert_no_secret(exception_texts(error), sas)

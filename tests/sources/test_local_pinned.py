@@ -1,0 +1,80 @@
+"""A local file saved from a SAS URL keeps the SAS in its name (``wget URL`` does): the name is
+shown without it wherever flowkit shows or writes a blob's name (rows, quarantined tuples,
+problems, QuarantineError, the CLI, a converted dataset's manifest)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+import flowkit
+from flowkit.cli import main as cli_main
+from flowkit.errors import QuarantineError
+from flowkit.sources.layout import VNET_CONTAINER
+from flowkit.store.convert import convert
+
+from conftest import ACCOUNT, KEY
+from secrets_check import assert_no_secret, exception_texts
+
+
+def _saved_from_sas_url(azurite, service, folder: Path) -> tuple[Path, list[str]]:
+    """The first 10:00 VNet blob, downloaded with a blob SAS as ``wget`` saves it, then cut short."""
+    from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+    blob = sorted(b.name for b in service.get_container_client(VNET_CONTAINER).list_blobs() if "/h=10/" in b.name)[0]
+    sas = generate_blob_sas(ACCOUNT, VNET_CONTAINER, blob, account_key=KEY, permission=BlobSasPermissions(read=True),
+                            expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    url = f"{azurite.endpoint}/{VNET_CONTAINER}/{blob}?{sas}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        data = response.read()
+    saved = f"{blob.rsplit('/', 1)[1]}?{sas}".replace("/", "%2F")  # PT1H.json?se=…&sig=…, as wget names it
+    path = folder / saved
+    path.write_bytes(data[: len(data) * 2 // 3])  # the download was cut: a truncated record
+    sig = parse_qs(sas)["sig"][0]
+    return path, [sas, sig, sas.replace("/", "%2F"), sig.replace("/", "%2F")]
+
+
+def _frame_text(frame) -> str:
+    return frame.astype(str).to_csv()
+
+
+def test_a_file_named_with_a_sas_is_read_and_shown_without_it(azurite, estate, service, tmp_path, capsys):
+    path, secrets = _saved_from_sas_url(azurite, service, tmp_path)
+    shown = f"{tmp_path}/PT1H.json?REDACTED"
+    flows, report = flowkit.read_flow_logs(str(path), with_report=True)
+    assert len(flows) > 0 and set(flows["blob"].astype(str)) == {shown}
+    assert report.quarantined == 2 and list(report.quarantine["blob"].astype(str)) == [shown, shown]
+    assert {p.blob for p in report.problems} == {shown}
+    dask_flows = flowkit.read_flow_logs(str(path), engine="dask").compute()
+    assert set(dask_flows["blob"].astype(str)) == {shown}
+    with pytest.raises(QuarantineError) as info:
+        flowkit.read_flow_logs(str(path), strict=True)
+    assert str(info.value).startswith(f"truncated-record at {shown}, record ")
+    assert cli_main(["inspect", str(path), "--quarantine", "5"]) == 0
+    out = capsys.readouterr()
+    text = "\n".join([_frame_text(flows), _frame_text(report.quarantine), repr(report.to_dict()), report._repr_html_(),
+                      _frame_text(dask_flows), exception_texts(info.value), out.out, out.err])
+    assert "PT1H.json?REDACTED" in out.out
+    assert_no_secret(text, KEY, *secrets)
+    assert "sig=" not in text
+
+
+def test_a_file_named_with_a_sas_converts_without_it_in_the_dataset(azurite, estate, service, tmp_path):
+    path, secrets = _saved_from_sas_url(azurite, service, tmp_path)
+    dest = tmp_path / "ds"
+    first = convert(str(path), dest)
+    again = convert(str(path), dest)  # no hour in its path: an open unit, converted again in place
+    assert (first.units_written, first.load.quarantined) == (1, 2)
+    assert (again.units_written, again.open_units) == (1, 1)
+    manifest = json.loads((dest / "_flowkit_dataset.json").read_text())
+    [unit] = manifest["units"]  # one id for the file, both times
+    assert unit.startswith(f"{tmp_path}/PT1H.json?REDACTED#")
+    written = "\n".join(p.read_bytes().decode("latin-1") for p in sorted(dest.rglob("*")) if p.is_file())
+    written += _frame_text(flowkit.read_flow_logs(str(dest)))
+    assert_no_secret(written, KEY, *secrets)
+    assert "sig=" not in written
