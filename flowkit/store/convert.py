@@ -312,10 +312,31 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"{dest} is not a folder")
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
-    with dataset_lock(dest):  # one conversion at a time: two would remove each other's files
-        return _convert(src, dest, log_type=log_type, start=start, end=end, progress=progress, now=now,
-                        strict=strict)
+    try:
+        with dataset_lock(dest):  # one conversion at a time: two would remove each other's files
+            return _convert(src, dest, log_type=log_type, start=start, end=end, progress=progress, now=now,
+                            strict=strict)
+    except BaseException:
+        if created:
+            _remove_if_nothing_written(dest)
+        raise
+
+
+def _remove_if_nothing_written(dest: Path) -> None:
+    """Remove the folder a failed conversion made when it holds nothing but the dataset's marker.
+
+    A source that could not be listed (a refused key) or a ``strict`` conversion stopped at
+    its first problem would otherwise leave an empty dataset behind, which reads as "no
+    traffic". A folder holding any unit written is kept: a new run resumes from it.
+    """
+    try:
+        if all(p.name == MARKER and p.is_file() for p in dest.iterdir()):
+            (dest / MARKER).unlink(missing_ok=True)
+            dest.rmdir()
+    except OSError:  # someone else's file appeared, or the folder went: leave it as it is
+        pass
 
 
 def _convert(src: Any, dest: Path, *, log_type: str | None, start: Any, end: Any,

@@ -70,3 +70,28 @@ def test_a_deleted_blobs_quarantined_tuples_stay_counted_when_its_unit_is_conver
     assert sorted(frame["src_port"].tolist()) == [50000, 50100, 50101]
     assert (report.tuples, report.rows, report.quarantined) == (5, 3, 2)
     assert report.quarantine["raw"].str.contains("not-an-address|bad-address").tolist() == [True, True]
+
+
+def test_a_failed_conversion_removes_the_folder_it_made_and_keeps_one_the_user_made(tmp_path: Path) -> None:
+    from flowkit.errors import QuarantineError
+
+    page = tmp_path / "PT1H.json"
+    page.write_text("<html>error</html>")  # an error page saved for a blob: strict stops at it
+    with pytest.raises(QuarantineError, match="^not-json at "):
+        convert(page, tmp_path / "made" / "ds", strict=True)
+    assert not (tmp_path / "made" / "ds").exists()  # no empty dataset left to read as "no traffic"
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(QuarantineError):
+        convert(page, tmp_path / "mine", strict=True)
+    assert (tmp_path / "mine").is_dir()
+
+
+def test_a_failed_conversion_keeps_a_folder_it_made_once_a_unit_is_written(tmp_path: Path) -> None:
+    from flowkit.errors import QuarantineError
+
+    logs = tmp_path / "logs"
+    write_blob(logs, "vnet", NIC_A, [vnet_record(1, NIC_A, [vnet_tuple(65, "192.0.2.1", "198.51.100.2", 40000, 443)])])
+    write_blob(logs, "vnet", NIC_A, raw=b"<html>error</html>", hour="2024-05-01T11:00Z")  # read after 10:00's
+    with pytest.raises(QuarantineError):
+        convert(logs, tmp_path / "ds", strict=True)
+    assert (tmp_path / "ds").is_dir() and len(list((tmp_path / "ds").iterdir())) > 1
