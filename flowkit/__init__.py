@@ -20,7 +20,7 @@ from flowkit.analysis.denied import denied_summary
 from flowkit.analysis.diagnose import diagnose
 from flowkit.analysis.encryption import encryption_audit
 from flowkit.analysis.graph import ego, talker_graph, to_gexf, to_graphml, top_talkers
-from flowkit.analysis.keys import repeated_tuples
+from flowkit.analysis.copies import repeated_tuples
 from flowkit.analysis.sessions import flow_sessions, session_summary
 from flowkit.errors import ArgumentError, FlowkitDataWarning, FlowkitError, FormatError, QuarantineError, SourceError
 from flowkit.filters import filter_flows

@@ -31,8 +31,8 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.analysis.compare_summary import CLASSES
-from flowkit.analysis.keys import (FLOW_KEY, category_mask, combine_codes, counted_values, epoch_ms, flow_counters,
-                                   join_labels)
+from flowkit.analysis.counting import counted_values, flow_counters
+from flowkit.analysis.keys import FLOW_KEY, category_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
 
 __all__ = ["key_table", "is_avnm_rule", "KEY_COLUMNS"]

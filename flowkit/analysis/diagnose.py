@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, counters, epoch_ms, flow_counters,
-                                   flow_ids, hour_floor, ip_codes, protocol_name, protocol_number)
+from flowkit.analysis.counting import counters, flow_counters
+from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, epoch_ms, flow_ids, hour_floor,
+                                   ip_codes, protocol_name, protocol_number)
 from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_counters, flow_extent, hour_floor,
-                                   ip_codes, is_private_ip, join_labels, private_mask)
+from flowkit.analysis.counting import flow_counters
+from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_extent, hour_floor, ip_codes,
+                                   is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
 from flowkit.schema import ENCRYPTION_STATES, categorical
 

@@ -32,8 +32,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, counted_flows, flow_counters,
-                                   ip_codes, ipv4_ints, join_labels, network_mask, private_mask)
+from flowkit.analysis.counting import counted_flows, flow_counters
+from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, ip_codes, ipv4_ints, join_labels,
+                                   network_mask, private_mask)
 from flowkit.errors import ArgumentError, FlowkitDataWarning
 from flowkit.schema import categorical
 

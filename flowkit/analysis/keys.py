@@ -1,5 +1,6 @@
 """Shared building blocks of the investigations: flow keys on category codes,
-address classes, protocol names, counters.
+address classes, protocol names, times (counters: :mod:`flowkit.analysis.counting`;
+copies of a tuple: :mod:`flowkit.analysis.copies`).
 
 Everything here is vectorised: keys are built from category codes and small
 integer columns, never from strings row by row.
@@ -29,8 +30,6 @@ from flowkit.analysis.ipnet import cidr_labels, ipv4_ints, is_private_ip, networ
 
 __all__ = [
     "flow_extent",
-    "counted_flows",
-    "counters_given",
     "FLOW_KEY",
     "PROTOCOLS",
     "combine_codes",
@@ -39,12 +38,6 @@ __all__ = [
     "is_private_ip",
     "protocol_number",
     "protocol_name",
-    "counters",
-    "counted_values",
-    "original_rows",
-    "repeated_tuples",
-    "TUPLE_IDENTITY",
-    "flow_counters",
     "join_labels",
     "COUNTER_NAMES",
     "category_codes",
@@ -64,12 +57,6 @@ FLOW_KEY = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol")
 
 PROTOCOLS = {"tcp": 6, "udp": 17}
 COUNTER_NAMES = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
-#: What makes a row one observation: the tuple's own fields and who logged it. Two rows
-#: equal on all of these are one observation written twice (a copy: a saved fragment
-#: read beside its blob, or a tuple Azure wrote twice), whichever blob or record holds them.
-TUPLE_IDENTITY = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction",
-                  "decision", "state", "encryption", *COUNTER_NAMES, "rule", "acl_id", "mac",
-                  "log_type", "resource_id")
 _PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
 
 #: How to read anything built from flow tuples (shown with sessions and diagnoses).
@@ -342,163 +329,6 @@ def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:
     return np.where(codes >= 0, keep[np.clip(codes, 0, None)] if len(keep) else False, False)
 
 
-def counters(flows: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Counter deltas that count toward totals: C and E rows, missing as 0 (float64).
-
-    A copy of an earlier row (:func:`repeated_tuples`) counts 0: its original counts.
-
-    Also returns ``known``: rows whose counters are given (not missing) and count.
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> f = coerce(pd.DataFrame({"state": ["B", "E"], "packets_sent": [0, 3], "bytes_sent": [0, 300],
-    ...                          "packets_received": [0, 2], "bytes_received": [0, 200]}))
-    >>> counters(f)["packets_sent"].tolist()
-    [0.0, 3.0]
-    """
-    state = flows["state"]
-    counts = category_mask(state, ["C", "E"]) if isinstance(state.dtype, pd.CategoricalDtype) \
-        else state.isin(["C", "E"]).to_numpy()
-    # NSG v1 has no state: no counters either. Rows with no state but counters count.
-    counts = counts | (state.isna().to_numpy() & flows["packets_sent"].notna().to_numpy())
-    # A copy of a row counts once (its original counts).
-    counts[counts] = ~repeated_tuples(flows, counts)
-    out: dict[str, np.ndarray] = {}
-    known = counts & flows["packets_sent"].notna().to_numpy()
-    for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received"):
-        values = flows[name].to_numpy(dtype="float64", na_value=0.0)
-        out[name] = np.where(counts, values, 0.0)
-    out["known"] = known
-    return out
-
-
-def _counted_mask(flows: pd.DataFrame) -> np.ndarray:
-    state = flows["state"]
-    counts = category_mask(state, ["C", "E"]) if isinstance(state.dtype, pd.CategoricalDtype) \
-        else state.isin(["C", "E"]).to_numpy()
-    has = flows["packets_sent"].notna().to_numpy()
-    # NSG v1 has no state and no counters; a row with no state but counters count.
-    known = (counts | state.isna().to_numpy()) & has
-    # A copy of a counted row counts once: its original is counted too (same state, same counters).
-    known[known] = ~repeated_tuples(flows, known)
-    return known
-
-
-def _identity_arrays(flows: pd.DataFrame) -> list[np.ndarray]:
-    """Integer arrays holding every :data:`TUPLE_IDENTITY` field (missing values coded apart)."""
-    out: list[np.ndarray] = []
-    for name in TUPLE_IDENTITY:
-        series = flows[name]
-        dtype = series.dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            out.append(series.cat.codes.to_numpy())
-        elif isinstance(dtype, pd.DatetimeTZDtype) or dtype.kind == "M":
-            out.append(epoch_ms(series))
-        elif dtype.kind in "iub":
-            out.append(series.to_numpy(np.uint64 if dtype.kind == "u" else np.int64, na_value=0))
-            missing = series.isna().to_numpy()
-            if missing.any():
-                out.append(missing)
-        else:
-            out.append(pd.factorize(series, use_na_sentinel=True)[0])
-    return out
-
-
-def _row_hashes(arrays: list[np.ndarray], n: int) -> np.ndarray:
-    """A 64-bit hash per row of the given columns (equal rows, equal hashes; rows that share
-    a hash are compared field by field afterwards)."""
-    h = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for a in arrays:
-            h *= np.uint64(0x9E3779B97F4A7C15)
-            h += a.astype(np.uint64)
-    return h
-
-
-def original_rows(flows: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
-    """For each row, the position of the first row with the same :data:`TUPLE_IDENTITY`.
-
-    A row whose original is itself is no copy, and so is every row of a frame that
-    lacks one of those columns (a projection). ``rows`` (a boolean mask) limits the
-    search to those rows; positions are then among the selected rows. Rows are
-    hashed first and only rows sharing a hash are compared field by field, so the
-    answer is exact and costs one sort when nothing repeats.
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> f = coerce(pd.DataFrame({"flow_time": ["2024-05-01T10:00Z"] * 3, "src_ip": ["192.0.2.1"] * 3,
-    ...                          "dst_ip": ["198.51.100.2"] * 3, "src_port": [5000, 5001, 5000],
-    ...                          "dst_port": [443] * 3, "state": ["E"] * 3}))
-    >>> original_rows(f).tolist()
-    [0, 1, 0]
-    """
-    n = len(flows) if rows is None else int(np.count_nonzero(rows))
-    positions = np.arange(n, dtype=np.int64)
-    if n < 2 or not set(TUPLE_IDENTITY) <= set(flows.columns):
-        return positions  # without every field, rows cannot be told apart: none is a copy
-    arrays = _identity_arrays(flows)
-    h = _row_hashes(arrays, len(flows))
-    if rows is not None:
-        h = h[rows]
-    ordered = np.sort(h)
-    same = ordered[1:] == ordered[:-1]
-    if not same.any():
-        return positions
-    shared = np.unique(ordered[1:][same])
-    cand = np.flatnonzero(shared[np.minimum(np.searchsorted(shared, h), len(shared) - 1)] == h)
-    at = cand if rows is None else np.flatnonzero(rows)[cand]
-    ids = combine_codes(*(a[at] for a in arrays))  # exact: dense ids in order of first appearance
-    _, first = np.unique(ids, return_index=True)
-    positions[cand] = cand[first[ids]]
-    return positions
-
-
-def repeated_tuples(flows: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
-    """Rows that repeat an earlier row's :data:`TUPLE_IDENTITY` exactly (copies), as a mask.
-
-    flowkit keeps every tuple it reads, copies included (duplicate tuples exist in
-    real data). The investigations count a copy's counters once, never stitch it
-    into a session of its own, and say how many copies they met. ``rows`` limits the
-    search as in :func:`original_rows`.
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> f = coerce(pd.DataFrame({"flow_time": ["2024-05-01T10:00Z"] * 2, "src_ip": ["192.0.2.1"] * 2,
-    ...                          "dst_ip": ["198.51.100.2"] * 2, "state": ["E", "E"],
-    ...                          "packets_sent": [3, 3], "blob": ["PT1H.json", "PT1H-fragment.json"]}))
-    >>> repeated_tuples(f).tolist()
-    [False, True]
-    """
-    positions = original_rows(flows, rows)
-    return positions != np.arange(len(positions))
-
-
-def counted_values(flows: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The rows whose counters count (C/E with counters given) and their counters, compact.
-
-    A copy of an earlier row (:func:`repeated_tuples`) does not count: its original does.
-
-    Returns ``(known, values)``: ``values[name]`` holds float64 counters of the
-    ``known`` rows only (same order), for the four counter columns.
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> f = coerce(pd.DataFrame({"state": ["B", "C"], "packets_sent": [None, 4], "bytes_sent": [None, 40],
-    ...                          "packets_received": [None, 1], "bytes_received": [None, 9]}))
-    >>> known, values = counted_values(f)
-    >>> known.tolist(), values["bytes_sent"].tolist()
-    ([False, True], [40.0])
-    """
-    known = _counted_mask(flows)
-    values = {name: flows[name].to_numpy(dtype="float64", na_value=0.0)[known]
-              for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")}
-    return known, values
-
-
 def hour_floor(times: pd.Series) -> pd.Series:
     """Timestamps floored to the hour (the blob an Azure tuple lands in).
 
@@ -540,84 +370,6 @@ def flow_extent(fid: np.ndarray, times_ms: np.ndarray, n_flows: int) -> tuple[np
     first_row = np.full(n_flows, len(fid), dtype=np.int64)
     np.minimum.at(first_row, fid, np.arange(len(fid)))
     return first, last, first_row
-
-
-def _codes(series: pd.Series) -> np.ndarray:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(np.int64)
-    return pd.factorize(series)[0].astype(np.int64)
-
-
-def flow_counters(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> dict[str, np.ndarray]:
-    """Per flow, the counters of its busiest observer (sums of C/E deltas), never double counted.
-
-    Observers are peeled off one at a time: each round takes, per flow, one observer
-    among its remaining counted rows (whichever the scatter below keeps), sums its rows with ``bincount`` over the dense flow
-    ids and keeps the maximum. Rounds = most observers of one flow (usually 1 or 2), and
-    no hashing of (flow, observer) pairs is needed. Observers are (mac, log_type,
-    resource_id): a subnet NSG and a NIC NSG logging one flow at one NIC are two.
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> f = coerce(pd.DataFrame({"state": ["E", "E"], "packets_sent": [5, 5], "bytes_sent": [50, 50],
-    ...                          "packets_received": [1, 1], "bytes_received": [9, 9],
-    ...                          "mac": ["000D3A000001", "000D3A000002"], "log_type": ["vnet", "vnet"]}))
-    >>> flow_counters(f, np.array([0, 0]), 1)["bytes_sent"].tolist()
-    [50.0]
-    """
-    known, values = counted_values(flows)
-    out = {name: np.zeros(n_flows) for name in COUNTER_NAMES}
-    if not known.any():
-        return out
-    rem_f = fid[known]
-    codes = [_codes(flows[c])[known] for c in ("mac", "log_type", "resource_id")]
-    rem_o = codes[0] + 1
-    for code in codes[1:]:
-        rem_o = rem_o * np.int64(int(code.max()) + 2) + code + 1
-    rem_w = [values[name] for name in COUNTER_NAMES]
-    while len(rem_f):
-        first = np.full(n_flows, -1, dtype=np.int64)
-        first[rem_f] = rem_o  # one of each flow's remaining observers (any will do)
-        mine = rem_o == first[rem_f]
-        mine_f = rem_f[mine]
-        for name, w in zip(COUNTER_NAMES, rem_w):
-            np.maximum(out[name], np.bincount(mine_f, weights=w[mine], minlength=n_flows), out=out[name])
-        rest = ~mine
-        rem_f, rem_o, rem_w = rem_f[rest], rem_o[rest], [w[rest] for w in rem_w]
-    return out
-
-
-def counted_flows(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> np.ndarray:
-    """Per flow id, whether any of its rows gives counters (missing ones are unknown, not 0).
-
-    NSG v1 tuples and NSG v2 ``B`` tuples carry no counters: a flow seen only through them
-    has unknown traffic, which :func:`flow_counters`' zeros must not stand for.
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> f = coerce(pd.DataFrame({"state": ["B", "B"], "packets_sent": [None, 0], "bytes_sent": [None, 0],
-    ...                          "packets_received": [None, 0], "bytes_received": [None, 0]}))
-    >>> counted_flows(f, np.array([0, 1]), 2).tolist()
-    [False, True]
-    """
-    return np.bincount(fid[counters_given(flows)], minlength=n_flows) > 0
-
-
-def counters_given(flows: pd.DataFrame) -> np.ndarray:
-    """Rows that give counters (NSG v1 tuples and NSG v2 ``B`` tuples do not).
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> counters_given(coerce(pd.DataFrame({"packets_sent": [None, 0], "bytes_sent": [None, 0]}))).tolist()
-    [False, True]
-    """
-    given = np.zeros(len(flows), dtype=bool)
-    for name in COUNTER_NAMES:
-        given |= flows[name].notna().to_numpy()
-    return given
 
 
 def join_labels(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int = 20,

@@ -26,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, counted_values, epoch_ms,
-                                   ip_codes, original_rows)
+from flowkit.analysis.copies import original_rows
+from flowkit.analysis.counting import counted_values
+from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes
 from flowkit.findings import Finding
 from flowkit.schema import categorical
 
@@ -70,7 +71,7 @@ def flow_sessions(
     at a ``B`` tuple that follows ``C`` or ``D`` tuples, or after
     ``idle_timeout`` without tuples. A copy of a tuple (the same tuple twice, from
     a saved fragment read beside its blob or written twice by Azure; see
-    :func:`flowkit.analysis.keys.repeated_tuples`) joins its original's session:
+    :func:`flowkit.analysis.copies.repeated_tuples`) joins its original's session:
     it is counted in ``tuples`` and ``duplicates``, never in the counters, and never
     begins a session of its own.
 

@@ -34,7 +34,8 @@ import pandas as pd
 from flowkit.analysis.denied import (LABEL_IDS, acl_labels, denied_finding, denied_groups, denied_mask,
                                      denied_summary, storm_window_ms, where_labels)
 from flowkit.analysis.encryption import _PRECEDENCE, state_ranks
-from flowkit.analysis.keys import category_mask, counted_values, epoch_ms, is_private_ip
+from flowkit.analysis.counting import counted_values
+from flowkit.analysis.keys import category_mask, epoch_ms, is_private_ip
 from flowkit.findings import Finding
 from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
                                   small_concat, value_map, values)
@@ -165,7 +166,7 @@ def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
     the highest-precedence state.
 
     An observer is (MAC, log type, resource ID), as for
-    :func:`flowkit.analysis.keys.flow_counters`. Keys are 64-bit hashes of the addresses,
+    :func:`flowkit.analysis.counting.flow_counters`. Keys are 64-bit hashes of the addresses,
     MAC, log type and resource ID (see :func:`flowkit.scale._parts.hashed`). A row is
     kept per observer and state: the rank of a state not documented yet depends on the
     states of the whole input (:func:`flowkit.analysis.encryption.state_ranks`), known
@@ -294,7 +295,7 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
         ``bytes_encrypted_share``, ``by_state``, ``unsupported_macs``,
         ``never_encrypting``, ``dropped``. Only one row per (source, destination,
         state) and the (address, MAC) pairs reach the client.
-        A copy of a tuple (:func:`flowkit.analysis.keys.repeated_tuples`)
+        A copy of a tuple (:func:`flowkit.analysis.copies.repeated_tuples`)
         counts once when it is in its original's partition, again when not.
 
     Examples

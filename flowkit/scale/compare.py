@@ -53,7 +53,7 @@ __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
 #: 500 k: 34.7 s, 930 MB.
 ROWS_PER_PARTITION = 250_000
 #: Columns the comparison reads (the rest never leaves the partitions): every field of
-#: :data:`flowkit.analysis.keys.TUPLE_IDENTITY`, so a copied tuple, shuffled into its
+#: :data:`flowkit.analysis.copies.TUPLE_IDENTITY`, so a copied tuple, shuffled into its
 #: original's partition with the rest of its key, counts once, as in pandas.
 COMPARE_COLUMNS = [*KEY5, "flow_time", "direction", "mac", "log_type", "decision", "state", "encryption",
                    "rule", "acl_id", "resource_id", *COUNTER_COLUMNS]

@@ -14,7 +14,7 @@ and attributes), computed in three distributed steps:
    rules per pair and the (address, MAC) pairings, and builds the NetworkX
    graph with the analysis module's node table and label helpers.
 
-A copy of a tuple (:func:`flowkit.analysis.keys.repeated_tuples`) counts once
+A copy of a tuple (:func:`flowkit.analysis.copies.repeated_tuples`) counts once
 when it is in the same partition as its original, as in the pandas graph; a copy
 in another partition (a ~64 MB batch of blobs) is counted again.
 
@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from flowkit.analysis import graph as _g
-from flowkit.analysis.keys import category_mask, combine_codes, counters, counters_given, ip_codes, join_labels
+from flowkit.analysis.counting import counters, counters_given
+from flowkit.analysis.keys import category_mask, combine_codes, ip_codes, join_labels
 from flowkit.scale._parts import (MISSING, from_parts, hash_values, hashed, is_dask, per_partition,
                                   shuffle_apply, small_concat, value_map, values)
 
@@ -46,7 +47,7 @@ __all__ = ["talker_graph_dask", "GRAPH_COLUMNS"]
 
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 #: Columns the talker graph reads (pass them as ``columns=`` to read less): those of
-#: :data:`flowkit.analysis.keys.TUPLE_IDENTITY`, which tell a copy of a tuple from a tuple.
+#: :data:`flowkit.analysis.copies.TUPLE_IDENTITY`, which tell a copy of a tuple from a tuple.
 GRAPH_COLUMNS = ["flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision",
                  "state", "encryption", *_COUNTERS, "rule", "acl_id", "mac", "log_type", "resource_id"]
 _SUMS = ("tuples", "denied_tuples", *_COUNTERS)

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from flowkit.analysis.keys import (category_mask, combine_codes, counted_values, epoch_ms, flow_counters, flow_ids,
-                                  protocol_name)
+from flowkit.analysis.counting import counted_values, flow_counters
+from flowkit.analysis.keys import category_mask, combine_codes, epoch_ms, flow_ids, protocol_name
 
 __all__ = ["selection_summary", "SummaryIndex", "summary_html", "rows_html", "first_rows", "timeline_figure",
            "figure_png", "TABLE_COLUMNS"]
@@ -44,7 +44,7 @@ def selection_summary(flows: pd.DataFrame) -> dict[str, int]:
 
     ``bytes`` counts each flow once, as the talker graph does: per flow, the C and
     E counters of its busiest observer (NIC, log, NSG; see
-    :func:`flowkit.analysis.keys.flow_counters`), ``bytes_sent`` plus
+    :func:`flowkit.analysis.counting.flow_counters`), ``bytes_sent`` plus
     ``bytes_received``. A flow logged at both ends is not counted twice.
     ``denied`` counts tuples with decision ``deny`` or state ``D``.
 

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowkit.analysis import keys
+from flowkit.analysis import copies
 from flowkit.analysis.compare import compare_nsg_vnet
+from flowkit.analysis.copies import original_rows, repeated_tuples
+from flowkit.analysis.counting import counted_values, counters, flow_counters
 from flowkit.analysis.encryption import encryption_audit
 from flowkit.analysis.graph import talker_graph
-from flowkit.analysis.keys import counted_values, counters, flow_counters, original_rows, repeated_tuples
 from flowkit.analysis.sessions import flow_sessions, session_summary
 from flowkit.read import read_flow_logs
 from flowkit_frames import APP, WEB, frame, scenario_dir, tuple_row
@@ -73,7 +74,7 @@ def test_rows_limits_the_search_and_positions_are_among_those_rows():
 
 def test_rows_sharing_a_hash_are_still_told_apart_field_by_field(monkeypatch):
     # Every row gets the same hash: the field-by-field step alone must find the copies.
-    monkeypatch.setattr(keys, "_row_hashes", lambda arrays, n: np.zeros(n, dtype=np.uint64))
+    monkeypatch.setattr(copies, "_row_hashes", lambda arrays, n: np.zeros(n, dtype=np.uint64))
     a, b, c = _connection()
     f = frame([a, b, c, b, a, dict(c, bytes_sent=201)])
     assert original_rows(f).tolist() == [0, 1, 2, 1, 0, 5]

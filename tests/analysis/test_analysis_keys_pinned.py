@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowkit.analysis.keys import address_mask, combine_codes, counted_values, counters, join_labels, protocol_number
+from flowkit.analysis.counting import counted_values, counters
+from flowkit.analysis.keys import address_mask, combine_codes, join_labels, protocol_number
 from flowkit.errors import ArgumentError
 from flowkit_frames import frame, tuple_row
 

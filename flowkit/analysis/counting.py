@@ -1,0 +1,168 @@
+"""Counters that count: C and E deltas, each copy of a tuple once, each flow by its busiest observer.
+
+Flow-log counters are deltas since the previous update of a flow, so totals are sums of
+``C`` and ``E`` counters; ``B`` tuples (and NSG v2 ``B`` tuples' empty fields) add
+nothing, and NSG v1 logs none.
+
+Examples
+--------
+>>> from flowkit.schema import coerce
+>>> f = coerce(pd.DataFrame({"state": ["B", "E"], "packets_sent": [0, 3], "bytes_sent": [0, 300],
+...                          "packets_received": [0, 2], "bytes_received": [0, 200]}))
+>>> counters(f)["bytes_sent"].tolist()
+[0.0, 300.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from flowkit.analysis.copies import repeated_tuples
+from flowkit.analysis.keys import COUNTER_NAMES, category_mask
+
+__all__ = ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given"]
+
+
+def counters(flows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Counter deltas that count toward totals: C and E rows, missing as 0 (float64).
+
+    A copy of an earlier row (:func:`repeated_tuples`) counts 0: its original counts.
+
+    Also returns ``known``: rows whose counters are given (not missing) and count.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["B", "E"], "packets_sent": [0, 3], "bytes_sent": [0, 300],
+    ...                          "packets_received": [0, 2], "bytes_received": [0, 200]}))
+    >>> counters(f)["packets_sent"].tolist()
+    [0.0, 3.0]
+    """
+    state = flows["state"]
+    counts = category_mask(state, ["C", "E"]) if isinstance(state.dtype, pd.CategoricalDtype) \
+        else state.isin(["C", "E"]).to_numpy()
+    # NSG v1 has no state: no counters either. Rows with no state but counters count.
+    counts = counts | (state.isna().to_numpy() & flows["packets_sent"].notna().to_numpy())
+    # A copy of a row counts once (its original counts).
+    counts[counts] = ~repeated_tuples(flows, counts)
+    out: dict[str, np.ndarray] = {}
+    known = counts & flows["packets_sent"].notna().to_numpy()
+    for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received"):
+        values = flows[name].to_numpy(dtype="float64", na_value=0.0)
+        out[name] = np.where(counts, values, 0.0)
+    out["known"] = known
+    return out
+
+
+def _counted_mask(flows: pd.DataFrame) -> np.ndarray:
+    state = flows["state"]
+    counts = category_mask(state, ["C", "E"]) if isinstance(state.dtype, pd.CategoricalDtype) \
+        else state.isin(["C", "E"]).to_numpy()
+    has = flows["packets_sent"].notna().to_numpy()
+    # NSG v1 has no state and no counters; a row with no state but counters count.
+    known = (counts | state.isna().to_numpy()) & has
+    # A copy of a counted row counts once: its original is counted too (same state, same counters).
+    known[known] = ~repeated_tuples(flows, known)
+    return known
+
+
+def counted_values(flows: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The rows whose counters count (C/E with counters given) and their counters, compact.
+
+    A copy of an earlier row (:func:`repeated_tuples`) does not count: its original does.
+
+    Returns ``(known, values)``: ``values[name]`` holds float64 counters of the
+    ``known`` rows only (same order), for the four counter columns.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["B", "C"], "packets_sent": [None, 4], "bytes_sent": [None, 40],
+    ...                          "packets_received": [None, 1], "bytes_received": [None, 9]}))
+    >>> known, values = counted_values(f)
+    >>> known.tolist(), values["bytes_sent"].tolist()
+    ([False, True], [40.0])
+    """
+    known = _counted_mask(flows)
+    values = {name: flows[name].to_numpy(dtype="float64", na_value=0.0)[known]
+              for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")}
+    return known, values
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64)
+    return pd.factorize(series)[0].astype(np.int64)
+
+
+def flow_counters(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> dict[str, np.ndarray]:
+    """Per flow, the counters of its busiest observer (sums of C/E deltas), never double counted.
+
+    Observers are peeled off one at a time: each round takes, per flow, one observer
+    among its remaining counted rows (whichever the scatter below keeps), sums its rows with ``bincount`` over the dense flow
+    ids and keeps the maximum. Rounds = most observers of one flow (usually 1 or 2), and
+    no hashing of (flow, observer) pairs is needed. Observers are (mac, log_type,
+    resource_id): a subnet NSG and a NIC NSG logging one flow at one NIC are two.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["E", "E"], "packets_sent": [5, 5], "bytes_sent": [50, 50],
+    ...                          "packets_received": [1, 1], "bytes_received": [9, 9],
+    ...                          "mac": ["000D3A000001", "000D3A000002"], "log_type": ["vnet", "vnet"]}))
+    >>> flow_counters(f, np.array([0, 0]), 1)["bytes_sent"].tolist()
+    [50.0]
+    """
+    known, values = counted_values(flows)
+    out = {name: np.zeros(n_flows) for name in COUNTER_NAMES}
+    if not known.any():
+        return out
+    rem_f = fid[known]
+    codes = [_codes(flows[c])[known] for c in ("mac", "log_type", "resource_id")]
+    rem_o = codes[0] + 1
+    for code in codes[1:]:
+        rem_o = rem_o * np.int64(int(code.max()) + 2) + code + 1
+    rem_w = [values[name] for name in COUNTER_NAMES]
+    while len(rem_f):
+        first = np.full(n_flows, -1, dtype=np.int64)
+        first[rem_f] = rem_o  # one of each flow's remaining observers (any will do)
+        mine = rem_o == first[rem_f]
+        mine_f = rem_f[mine]
+        for name, w in zip(COUNTER_NAMES, rem_w):
+            np.maximum(out[name], np.bincount(mine_f, weights=w[mine], minlength=n_flows), out=out[name])
+        rest = ~mine
+        rem_f, rem_o, rem_w = rem_f[rest], rem_o[rest], [w[rest] for w in rem_w]
+    return out
+
+
+def counted_flows(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> np.ndarray:
+    """Per flow id, whether any of its rows gives counters (missing ones are unknown, not 0).
+
+    NSG v1 tuples and NSG v2 ``B`` tuples carry no counters: a flow seen only through them
+    has unknown traffic, which :func:`flow_counters`' zeros must not stand for.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"state": ["B", "B"], "packets_sent": [None, 0], "bytes_sent": [None, 0],
+    ...                          "packets_received": [None, 0], "bytes_received": [None, 0]}))
+    >>> counted_flows(f, np.array([0, 1]), 2).tolist()
+    [False, True]
+    """
+    return np.bincount(fid[counters_given(flows)], minlength=n_flows) > 0
+
+
+def counters_given(flows: pd.DataFrame) -> np.ndarray:
+    """Rows that give counters (NSG v1 tuples and NSG v2 ``B`` tuples do not).
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> counters_given(coerce(pd.DataFrame({"packets_sent": [None, 0], "bytes_sent": [None, 0]}))).tolist()
+    [False, True]
+    """
+    given = np.zeros(len(flows), dtype=bool)
+    for name in COUNTER_NAMES:
+        given |= flows[name].notna().to_numpy()
+    return given
