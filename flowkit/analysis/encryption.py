@@ -57,25 +57,29 @@ ENCRYPTION_MEANINGS: dict[str, tuple[str, str]] = {
                     "persists."),
 }
 
-#: When a flow shows several states, the first of this order names it.
-_PRECEDENCE = ("NX_NOT_ACCEPTED", "X", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
+#: When a flow shows several states, the first of this order names it; then states not
+#: documented yet, then ``X``: a flow counts as encrypted only when every tuple of it says so
+#: (a 5-tuple seen ``X`` in one hour and ``NX_*`` in another carried unencrypted traffic).
+_PRECEDENCE = ("NX_NOT_ACCEPTED", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
                "NX_FALLBACK", "NX_LOCAL_DST", "NX")
 
 
 def state_ranks(states: Any) -> dict[str, int]:
     """Rank of each encryption state for naming a flow (lowest first): :data:`_PRECEDENCE`,
     then states it does not know (reasons Azure added later) by name, so that the choice
-    does not depend on the order in which the rows were read.
+    does not depend on the order in which the rows were read, then ``X`` last: any other
+    state of a flow names it, never hidden by ``X``.
 
     Examples
     --------
     >>> state_ranks(["NX", "NX_ZULU", "X", "NX_ALPHA"])
-    {'NX': 7, 'NX_ZULU': 9, 'X': 1, 'NX_ALPHA': 8}
+    {'NX': 6, 'NX_ZULU': 8, 'X': 9, 'NX_ALPHA': 7}
     """
     states = list(states)
     rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
-    later = sorted({s for s in states if s not in rank_of})
+    later = sorted({s for s in states if s not in rank_of and s != "X"})
     rank_of.update({s: len(_PRECEDENCE) + i for i, s in enumerate(later)})
+    rank_of["X"] = len(_PRECEDENCE) + len(later)
     return {s: rank_of[s] for s in states}
 
 
@@ -83,8 +87,9 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     """One row per flow (5-tuple) with its encryption state, bytes and observers.
 
     A flow's ``encryption`` is its state (``NX_NOT_ACCEPTED`` first when it was
-    ever dropped, then ``X``, then the specific ``NX_*`` reasons, then ``NX``, then
-    states not documented yet, the smallest name first).
+    ever dropped, then the specific ``NX_*`` reasons, then ``NX``, then states not
+    documented yet, the smallest name first); it is ``X`` only when every tuple of
+    the flow is ``X``.
     Bytes are C/E sums per observer, the largest observer kept (no double count).
 
     Examples
@@ -208,7 +213,7 @@ def encryption_audit(
         ``encrypted_share`` (share of them encrypted, ``X``), ``bytes_encrypted_share``,
         ``by_state`` (flows per state, in the documented order), ``unsupported_macs``
         (NICs whose VM size cannot encrypt, see Notes), ``never_encrypting`` (NICs
-        with VNet-private peers never seen encrypting),
+        with VNet-private peers in no flow encrypted throughout),
         ``dropped`` (flows dropped with ``NX_NOT_ACCEPTED``). ``evidence``: by_state
         (with meaning and action), vm_pairs, subnet_matrix, never_encrypting, dropped,
         trend, flows.

@@ -64,7 +64,8 @@ def flow_sessions(
     """Stitch flow tuples into sessions, one row per observed flow.
 
     A session is the tuples of one 5-tuple written by one observer, in time
-    order. The observer is one NIC (``mac``) in one ``direction``, in one log
+    order (within one millisecond B, then C, then E and D, whatever the row
+    order). The observer is one NIC (``mac``) in one ``direction``, in one log
     (``log_type`` and ``resource_id``): in NSG flow logs each NSG that judges
     the NIC (its subnet's and its own) logs the flow separately, so each NSG's
     tuples form their own sessions. A new session begins after an ``E`` tuple,
@@ -144,13 +145,17 @@ def flow_sessions(
     obs = [_codes(flows[c]) for c in _OBSERVER]
     key = combine_codes(src, dst, sport, dport, proto, *obs) if n else np.zeros(0, np.int64)
     times = epoch_ms(flows["flow_time"])
-    order = np.lexsort((times, key))
-    k, t = key[order], times[order]
     # State codes in the closed categories (B, C, E, D); -1 is missing (NSG v1).
     state_col = flows["state"]
-    st = state_col.cat.codes.to_numpy()[order] if n else np.zeros(0, np.int8)
+    row_st = state_col.cat.codes.to_numpy() if n else np.zeros(0, np.int8)
     code = {x: (int(i) if i >= 0 else -2) for x, i in
             zip(("B", "C", "E", "D"), state_col.cat.categories.get_indexer(["B", "C", "E", "D"]))}
+    # Within one millisecond, B before C before E and D whatever the row order: Azure gives a
+    # short flow's B and E tuples one timestamp, and a frame sorted by time may hold E first.
+    tie = np.where(row_st == code["B"], 0, np.where((row_st == code["E"]) | (row_st == code["D"]), 2, 1))
+    order = np.lexsort((tie, times, key))
+    k, t = key[order], times[order]
+    st = row_st[order]
     is_e, is_b = st == code["E"], st == code["B"]
     new = np.ones(n, dtype=bool)
     if n > 1:

@@ -1,0 +1,68 @@
+"""Pinned behaviour of flowkit.analysis.sessions found by mutation testing."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from flowkit.analysis.sessions import flow_sessions, session_summary
+from flowkit_frames import frame, tuple_row
+
+
+def _flow(states_counters, **kw):
+    return [tuple_row(m, state=s, counters=c, **kw) for m, s, c in states_counters]
+
+
+@pytest.mark.parametrize("rows_order", list(itertools.permutations(range(3))),
+                         ids=lambda order: "".join("BCE"[i] for i in order))
+def test_b_c_and_e_of_the_same_millisecond_are_one_session_whatever_the_row_order(rows_order):
+    # A short flow: Azure writes its B and E tuples with the same timestamp (the Microsoft
+    # sample has them); a frame sorted by time with an unstable sort may hold E first.
+    rows = _flow([(0, "B", (0, 0, 0, 0)), (0, "C", (1, 100, 1, 900)), (0, "E", (3, 705, 4, 4569))])
+    s = flow_sessions(frame([rows[i] for i in rows_order]))
+    assert s[["states", "state_reached", "tuples"]].astype(object).values.tolist() == [["BCE", "completed", 3]]
+    assert int(s.loc[0, "bytes_received"]) == 5469
+
+
+def test_sessions_are_numbered_in_time_order():
+    rows = (_flow([(5, "B", None), (6, "E", (1, 1, 1, 1))], sport=1)
+            + _flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], sport=2)
+            + _flow([(3, "B", None), (4, "E", (1, 1, 1, 1))], sport=1))
+    s = flow_sessions(frame(rows))
+    assert s["session"].tolist() == [0, 1, 2]
+    assert s["src_port"].tolist() == [2, 1, 1]
+    assert s["first_seen"].dt.minute.tolist() == [0, 3, 5]
+
+
+def test_decision_of_each_session_and_the_summary_title():
+    rows = (_flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], sport=1)
+            + [tuple_row(2, sport=2, decision="deny", state="D")])
+    s = flow_sessions(frame(rows))
+    assert s["decision"].astype(object).tolist() == ["allow", "deny"]
+    assert s["decision"].cat.categories.tolist() == ["allow", "deny"]
+    f = session_summary(frame(rows))
+    assert (f.title, f.verdict, f.severity) == ("Flow sessions", "sessions", "medium")
+    assert f.summary == "2 session(s) from 3 tuple(s): 1 denied, 1 completed; 0 retries."
+    assert list(f.evidence) == ["sessions"] and len(f.evidence["sessions"]) == 2
+
+
+def test_a_d_tuple_is_denied_even_without_a_deny_decision():
+    row = tuple_row(0, state="D", counters=(0, 0, 0, 0))
+    row["decision"] = None
+    s = flow_sessions(frame([row]))
+    assert (s.loc[0, "state_reached"], s.loc[0, "decision"]) == ("denied", "deny")
+
+
+def test_a_b_after_a_d_begins_a_new_session_and_d_is_listed_among_the_states():
+    rows = [tuple_row(0, decision="deny", state="D"), tuple_row(1, state="B"),
+            tuple_row(2, state="E", counters=(1, 1, 1, 1))]
+    s = flow_sessions(frame(rows))
+    assert s[["states", "state_reached"]].astype(object).values.tolist() == [["D", "denied"], ["BE", "completed"]]
+
+
+def test_summary_names_the_copies_counted_once():
+    rows = _flow([(0, "B", None), (1, "E", (1, 1, 1, 1))])
+    f = session_summary(frame(rows + [dict(rows[1])]))
+    assert f.summary == ("1 session(s) from 3 tuple(s): 1 completed; 0 retries. 1 tuple(s) were copies of "
+                         "another (the same tuple twice): each was counted once.")
