@@ -216,9 +216,9 @@ def talker_graph(
         ``bytes`` (both ways): sums over the counted flows, NaN where no flow gave
         counters (NSG v1 logs none; NSG v2 ``B`` tuples leave them empty), never a
         false 0. ``denied`` (flows with a deny), ``encrypted_share``
-        (share of the flows with a VNet encryption state that were ``X``; NaN where
-        no state is known, as for NSG logs), ``unencrypted`` (True where a known
-        state was not ``X``), ``ports`` and ``rules`` (sorted, comma-separated,
+        (share of the flows with a VNet encryption state that were ``X`` in every
+        tuple; NaN where no state is known, as for NSG logs), ``unencrypted`` (True
+        where a flow had a known state other than ``X``, in any tuple), ``ports`` and ``rules`` (sorted, comma-separated,
         at most ``max_ports``/``max_rules`` then ``…(+n)``). Graph attribute ``by``
         records the choice.
 
@@ -266,7 +266,9 @@ def talker_graph(
     enc_x = category_mask(enc, "X")
     flow_deny = np.bincount(fid, weights=deny, minlength=n_flows) > 0
     flow_known = np.bincount(fid, weights=enc_known, minlength=n_flows) > 0
-    flow_x = np.bincount(fid, weights=enc_x, minlength=n_flows) > 0
+    # encrypted: every tuple with a state says X (one NX_* tuple means some traffic went unencrypted)
+    flow_nx = np.bincount(fid, weights=enc_known & ~enc_x, minlength=n_flows) > 0
+    flow_x = flow_known & ~flow_nx
     flow_src = np.zeros(n_flows, dtype=np.int64)
     flow_dst = np.zeros(n_flows, dtype=np.int64)
     flow_port = np.zeros(n_flows, dtype=np.int64)

@@ -51,7 +51,7 @@ _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 GRAPH_COLUMNS = ["flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision",
                  "state", "encryption", *_COUNTERS, "rule", "acl_id", "mac", "log_type", "resource_id"]
 _SUMS = ("tuples", "denied_tuples", *_COUNTERS)
-_FLAGS = ("deny", "known", "x", "given")
+_FLAGS = ("deny", "known", "nx", "given")
 
 
 def _pack(flows: pd.DataFrame) -> np.ndarray:
@@ -104,7 +104,7 @@ def _observer_partials(flows: pd.DataFrame) -> pd.DataFrame:
         "rule_h": rule_h[first], "tuples": total(None), "denied_tuples": total(deny.astype(float)),
         **{name: total(c[name]) for name in _COUNTERS},
         "deny": total(deny.astype(float)) > 0, "known": total(f["encryption"].notna().to_numpy(float)) > 0,
-        "x": total(category_mask(f["encryption"], "X").astype(float)) > 0,
+        "nx": total((f["encryption"].notna().to_numpy() & ~category_mask(f["encryption"], "X")).astype(float)) > 0,
         "given": total(counters_given(f).astype(float)) > 0,
     }, copy=False)  # one block per column: no consolidation copy
 
@@ -158,7 +158,7 @@ def _pair_table(part: pd.DataFrame) -> pd.DataFrame:
         "tuples": by_pair(flow["tuples"]), "flows_counted": by_pair((flow["given"] > 0).astype(float)),
         **{name: by_pair(flow[name]) for name in _COUNTERS},
         "denied": by_pair((flow["deny"] > 0).astype(float)), "denied_tuples": by_pair(flow["denied_tuples"]),
-        "encrypted": by_pair((flow["x"] > 0).astype(float)),
+        "encrypted": by_pair(((flow["known"] > 0) & (flow["nx"] == 0)).astype(float)),  # X in every tuple
         "encryption_known": by_pair((flow["known"] > 0).astype(float)),
         "ports": pd.Series(ports, dtype=object), "rules": pd.Series(rules, dtype=object),
     })

@@ -109,3 +109,13 @@ def test_addresses_the_inventory_does_not_list_get_the_subnet_whose_prefix_holds
                                             INTERNET: "198.51.100.0/24"}
     S = talker_graph(frame(rows), by="subnet", inventory=inventory)
     assert sorted(S.edges) == [("snet-web", "198.51.100.0/24"), ("snet-web", "snet-app")]
+
+
+def test_a_flow_seen_unencrypted_in_any_tuple_makes_its_edge_unencrypted():
+    # one 5-tuple logged X in one minute and NX_SW_NOT_READY in the next: part of it went unencrypted
+    rows = [tuple_row(0, sport=1, state="C", counters=(1, 100, 1, 100), encryption="X"),
+            tuple_row(1, sport=1, state="E", counters=(1, 100, 1, 100), encryption="NX_SW_NOT_READY"),
+            tuple_row(0, sport=2, state="E", counters=(1, 100, 1, 100), encryption="X")]
+    G = talker_graph(frame(rows))
+    assert (G.edges[WEB, APP]["flows"], G.edges[WEB, APP]["encrypted_share"], G.edges[WEB, APP]["unencrypted"]) \
+        == (2, 0.5, True)

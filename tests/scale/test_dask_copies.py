@@ -53,3 +53,16 @@ def test_a_copied_encrypted_tuple_counts_once_in_the_bytes_share_within_a_partit
     assert theirs["bytes_encrypted_share"] == together["bytes_encrypted_share"] == 0.5
     assert together == theirs
     assert apart["bytes_encrypted_share"] == 400 / 600
+
+
+def test_a_flow_seen_unencrypted_in_any_tuple_is_not_encrypted_on_dask_as_in_pandas(dask_client, tmp_path: Path) -> None:
+    record = vnet_record([("acl", "r", [_tuple(0, 1, "X"), _tuple(1, 1, "NX_FALLBACK"), _tuple(0, 2, "X")])],
+                         mac="000D3A0000A1")
+    (tmp_path / "a.json").write_bytes(blob([record]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = talker_graph(read_json(tmp_path))
+        mine = talker_graph_dask(read_flow_logs_dask(tmp_path))
+    edge = ("10.0.0.4", "192.0.2.9")
+    assert (mine.edges[edge]["encrypted_share"], mine.edges[edge]["unencrypted"]) == (0.5, True)
+    assert graph_dict(mine) == graph_dict(theirs)
