@@ -26,7 +26,7 @@ import ipaddress
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import address_mask, category_mask, protocol_number
 from flowkit.errors import ArgumentError
-from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES
+from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES, require_columns
 from flowkit.sources.layout import to_utc, to_window
 
 __all__ = ["filter_flows", "filter_mask", "check_addresses", "check_ports"]
@@ -184,6 +184,10 @@ def filter_mask(
     """
     start_ts, end_ts = _timestamp("start", start), _timestamp("end", end)
     to_window(start_ts, end_ts)  # start before end
+    given = {"flow_time": start_ts if start_ts is not None else end_ts, "src_ip": src, "dst_ip": dst,
+             "dst_port": ports, "protocol": protocol, "direction": direction, "decision": decision, "state": state,
+             "encryption": encryption, "rule": rule, "log_type": log_type, "mac": mac}
+    require_columns(flows, [c for c, v in given.items() if v is not None], "filter_flows")
     keep = np.ones(len(flows), dtype=bool)
     if start_ts is not None:
         keep &= (flows["flow_time"] >= start_ts).to_numpy()

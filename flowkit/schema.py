@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 import pandas as pd
 
@@ -37,6 +38,7 @@ __all__ = [
     "dtypes",
     "coerce",
     "categorical",
+    "require_columns",
 ]
 
 #: Values of the closed categorical columns, in a fixed order so that frames
@@ -247,3 +249,29 @@ def categorical(frame: pd.DataFrame) -> pd.DataFrame:
     for name in text:
         out[name] = frame[name].astype("category")
     return out
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Refuse a frame that lacks columns of the flow table ``what`` reads, naming them.
+
+    An investigation given another table (the sessions of :func:`flowkit.flow_sessions`,
+    a finding's evidence) or a projection read with ``columns=`` would otherwise stop on
+    a bare ``KeyError`` deep inside.
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        When a column is missing; the message names ``what`` and every missing column.
+
+    Examples
+    --------
+    >>> require_columns(empty_frame(), ["flow_time", "state"], "flow_sessions")
+    >>> require_columns(pd.DataFrame({"src_ip": []}), ["flow_time", "state"], "flow_sessions")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.ArgumentError: flow_sessions reads a flow table (read_flow_logs); this frame lacks its column(s) flow_time, state
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ArgumentError(f"{what} reads a flow table (read_flow_logs); this frame lacks its column(s) "
+                            + ", ".join(missing))

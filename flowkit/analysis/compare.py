@@ -34,10 +34,16 @@ from flowkit.analysis.compare_summary import (CAUSES, CLASSES, difference_rows, 
 from flowkit.analysis.keys import category_mask, epoch_ms
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
-from flowkit.schema import categorical
+from flowkit.schema import categorical, require_columns
 from flowkit.sources.layout import to_window
 
 __all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule"]
+
+#: The columns the reconciliation reads, in each log's frame.
+COMPARE_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "decision", "state",
+                 "encryption", "packets_sent", "bytes_sent", "packets_received", "bytes_received", "rule", "mac",
+                 "log_type", "resource_id")
+
 
 def _mac_hours(frame: pd.DataFrame) -> set[tuple[str, int]]:
     """(MAC, hour number) pairs a log has tuples in."""
@@ -115,6 +121,8 @@ def compare_nsg_vnet(
     >>> compare_nsg_vnet(empty_frame(), empty_frame()).verdict
     'no-overlap'
     """
+    for frame in (nsg_flows, vnet_flows) if vnet_flows is not None else (nsg_flows,):
+        require_columns(frame, COMPARE_NEEDS, "compare_nsg_vnet")
     nsg_flows = categorical(nsg_flows)  # joined or anonymised frames hold text, not categories
     vnet_flows = None if vnet_flows is None else categorical(vnet_flows)
     if vnet_flows is None:

@@ -25,7 +25,7 @@ from flowkit.analysis.counting import flow_counters
 from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_extent, hour_floor, ip_codes,
                                    is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
-from flowkit.schema import ENCRYPTION_STATES, categorical
+from flowkit.schema import ENCRYPTION_STATES, categorical, require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -62,6 +62,11 @@ ENCRYPTION_MEANINGS: dict[str, tuple[str, str]] = {
 #: (a 5-tuple seen ``X`` in one hour and ``NX_*`` in another carried unencrypted traffic).
 _PRECEDENCE = ("NX_NOT_ACCEPTED", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
                "NX_FALLBACK", "NX_LOCAL_DST", "NX")
+
+#: The columns the encryption audit reads.
+ENCRYPTION_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision",
+                    "state", "encryption", "packets_sent", "bytes_sent", "packets_received", "bytes_received", "mac",
+                    "log_type", "resource_id")
 
 
 def state_ranks(states: Any) -> dict[str, int]:
@@ -255,6 +260,7 @@ def encryption_audit(
     >>> encryption_audit(coerce(pd.DataFrame(rows)), figures=False).facts["unsupported_macs"]
     ['000D3A000404']
     """
+    require_columns(flows, ENCRYPTION_NEEDS, "encryption_audit")
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     per_flow = flow_encryption(flows)
     if per_flow.empty:

@@ -36,7 +36,7 @@ from flowkit.analysis.counting import counted_flows, flow_counters
 from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, ip_codes, ipv4_ints, join_labels,
                                    network_mask, private_mask)
 from flowkit.errors import ArgumentError, FlowkitDataWarning
-from flowkit.schema import categorical
+from flowkit.schema import categorical, require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -45,6 +45,13 @@ __all__ = ["talker_graph", "top_talkers", "ego", "to_graphml", "to_gexf", "GRAPH
 
 GRAPH_BY = ("ip", "mac", "subnet")
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
+
+
+#: The columns :func:`talker_graph` cannot do without (``flow_time`` and ``acl_id`` also tell a copy of
+#: a tuple from a tuple; without them no row is taken for a copy).
+GRAPH_NEEDS = ("src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision", "state",
+               "encryption", "packets_sent", "bytes_sent", "packets_received", "bytes_received", "rule", "mac",
+               "log_type", "resource_id")
 
 
 def _codes(series: pd.Series) -> np.ndarray:
@@ -234,6 +241,7 @@ def talker_graph(
     ([('192.0.2.9', '000D3A000101', 2)], '10.0.0.4')
     """
     check_graph_args(by, subnet_prefix)
+    require_columns(flows, GRAPH_NEEDS, "talker_graph")
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     G = nx.DiGraph(by=by)
     n = len(flows)

@@ -26,11 +26,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.copies import original_rows
+from flowkit.analysis.copies import TUPLE_IDENTITY, original_rows
 from flowkit.analysis.counting import counted_values
 from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes
 from flowkit.findings import Finding
-from flowkit.schema import categorical
+from flowkit.schema import categorical, require_columns
 
 __all__ = ["flow_sessions", "session_summary", "SESSION_STATES", "SESSION_COLUMNS"]
 
@@ -127,6 +127,7 @@ def flow_sessions(
     >>> s["states"].tolist(), s["packets_sent"].tolist()
     (['BCE', 'BCE'], [10, 10])
     """
+    require_columns(flows, TUPLE_IDENTITY, "flow_sessions")
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     idle = pd.Timedelta(idle_timeout)
     # Copies are left out of the stitching and added back to their original's session.
@@ -275,6 +276,7 @@ def session_summary(flows: pd.DataFrame, **kwargs: object) -> Finding:
     >>> session_summary(empty_frame()).facts["sessions"]
     0
     """
+    require_columns(flows, TUPLE_IDENTITY, "session_summary")  # flow_sessions(f) given instead of f
     sessions = flow_sessions(flows, **kwargs)  # type: ignore[arg-type]
     counts = sessions["state_reached"].value_counts().reindex(list(SESSION_STATES), fill_value=0)
     by_state = {k: int(v) for k, v in counts.items() if v}
