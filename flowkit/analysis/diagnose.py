@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from flowkit.addresses import canonical_ip
+from flowkit.analysis.copies import TUPLE_IDENTITY
 from flowkit.analysis.counting import counters, flow_counters
 from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, epoch_ms, flow_ids, hour_floor,
-                                   ip_codes, protocol_name, protocol_number)
+                                   ip_codes, protocol_number)
 from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
-from flowkit.schema import categorical
+from flowkit.schema import categorical, require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -55,6 +57,17 @@ _ROW_COLUMNS = ("flow_time", "mac", "log_type", "direction", "decision", "state"
 
 def _fmt_time(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%d %H:%M:%S") + "Z"
+
+
+#: How summaries name a protocol (any other: "protocol 47").
+_PROTOCOL_LABELS = {6: "TCP", 17: "UDP", 1: "ICMP", 58: "ICMPv6"}
+
+
+def _protocol_label(proto: int | None) -> str:
+    """``TCP``, ``UDP``, ``ICMP``, ``ICMPv6`` or ``protocol 47``; empty for any protocol."""
+    if proto is None:
+        return ""
+    return _PROTOCOL_LABELS.get(proto, f"protocol {proto}")
 
 
 def _nsg_name(resource: Any) -> str | None:
@@ -100,7 +113,8 @@ def logged_nics(flows: pd.DataFrame, inventory: "Inventory | None" = None) -> pd
         pairs = work[["m", column]].drop_duplicates()
         pairs = pairs[pairs[column] >= 0]
         text = pd.Series(names(pairs[column].to_numpy()), index=pairs.index)
-        return text.groupby(pairs["m"]).agg(lambda s: ",".join(sorted(s))).reindex(base.index, fill_value="")
+        # set: the same hour of two days is one "HH:00"
+        return text.groupby(pairs["m"]).agg(lambda s: ",".join(sorted(set(s)))).reindex(base.index, fill_value="")
 
     out = pd.DataFrame({
         "mac": np.asarray(macs.cat.categories.astype(str), dtype=object)[base.index.to_numpy()],
@@ -207,7 +221,8 @@ def diagnose(
           (the VNet aclID, or the NSG resource ID for NSG logs) and ``where``
           (``source-outbound`` or ``destination-inbound``) and the ``attempts``
           (distinct source port and second: one denial logged by an NSG flow log and
-          a VNet flow log counts once);
+          a VNet flow log counts once) at that place; denials at the destination when
+          the source denied too are said apart in the summary;
         - ``encryption-dropped``: dropped as unencrypted (``NX_NOT_ACCEPTED``);
         - ``lost-in-transit``: allowed and sent at the source, never seen at a
           destination NIC that was logged in those hours (a route, NVA or firewall
@@ -234,7 +249,9 @@ def diagnose(
     >>> diagnose(coerce(pd.DataFrame(rows)), "10.0.0.4", "10.9.9.9").verdict
     'not-observed'
     """
+    require_columns(flows, TUPLE_IDENTITY, "diagnose")
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
+    src, dst = canonical_ip(src), canonical_ip(dst)  # the table's spelling: 2001:DB8:0::4 is 2001:db8::4
     proto = protocol_number(protocol)
     window = filter_mask(flows, start=start, end=end)
     scope = flows.loc[window] if not window.all() else flows
@@ -242,8 +259,7 @@ def diagnose(
     rows = scope.loc[match].sort_values("flow_time", kind="stable")
     nics = logged_nics(scope, inventory)
     name = _Names(inventory, nics)
-    service = " ".join(x for x in (protocol_name(proto).upper() if proto is not None else "",
-                                    f"port {port}" if port is not None else "") if x)
+    service = " ".join(x for x in (_protocol_label(proto), f"port {port}" if port is not None else "") if x)
     what = f"{service} traffic" if service else "traffic"
     title = f"Connectivity {src} -> {dst}" + (f" {service}" if service else "")
     evidence_rows = [c for c in _ROW_COLUMNS if c in rows.columns]
@@ -286,9 +302,12 @@ def diagnose(
 
     if deny.any():
         dropped = rows.loc[enc_drop if enc_drop.any() else deny]
-        span = between(dropped["flow_time"])  # when the drops happened, not the allowed tuples around them
         where_out = category_mask(dropped["direction"], "outbound")
         at = dropped.loc[where_out] if where_out.any() else dropped
+        # The place, rule, count and times all describe the drops at the one place named:
+        # attempts dropped at the destination (before a rule was added at the source, say)
+        # are said apart, not counted as the source rule's.
+        span = between(at["flow_time"])  # when the drops happened, not the allowed tuples around them
         where = "source-outbound" if where_out.any() else "destination-inbound"
         acl = at["acl_id"].astype(object).where(at["acl_id"].notna(), at["resource_id"].astype(object))
         pair = pd.DataFrame({"rule": at["rule"].astype(object), "acl": acl}).value_counts(dropna=False)
@@ -301,14 +320,18 @@ def diagnose(
         # One attempt per source port and second, as denied_summary counts within a group (whose
         # key holds the rule: there, two logs naming the rule differently make two groups). NSG
         # flow logs time tuples in whole seconds, VNet flow logs in milliseconds; both may log it.
-        attempts = int(pd.DataFrame({"port": dropped["src_port"].to_numpy(),
-                                     "second": epoch_ms(dropped["flow_time"]) // 1000}).drop_duplicates().shape[0])
+        tried = _attempts(at)
+        elsewhere = len(_attempts(dropped.loc[~where_out]).difference(tried)) if where_out.any() else 0
+        attempts = len(tried)
         allowed_n = int((~deny).sum())
         macs = ", ".join(name.mac(m) for m in sorted(at["mac"].astype(object).unique()))
         side = "the source NIC, outbound" if where == "source-outbound" else "the destination NIC, inbound"
         extra = ""
         if where == "destination-inbound" and outbound.any() and not (deny & outbound).any():
             extra = " The source NIC let it out (allowed outbound); it was dropped on arrival."
+        if elsewhere:
+            extra += (f" {elsewhere} other attempt(s) were dropped at the destination NIC, inbound, "
+                      f"{between(dropped.loc[~where_out, 'flow_time'])}.")
         if allowed_n:
             extra += f" {allowed_n} other tuple(s) of this traffic were allowed."
         if enc_drop.any():
@@ -369,6 +392,12 @@ def diagnose(
     reason = (f"{what} from {src_txt} to {dst_txt} left the source NIC ({counts}, {span}) but nothing "
               f"came back. The destination {why}, so whether it arrived cannot be told from these logs.")
     return finish("no-reply", reason, where="source", packets_sent=sent, packets_received=0)
+
+
+def _attempts(dropped: pd.DataFrame) -> pd.MultiIndex:
+    """Distinct (source port, second) of dropped tuples: one attempt logged twice counts once."""
+    return pd.MultiIndex.from_arrays([dropped["src_port"].to_numpy(np.int64),
+                                      epoch_ms(dropped["flow_time"]) // 1000]).unique()
 
 
 def _reply_counts(rows: pd.DataFrame) -> tuple[int, int, bool, str]:

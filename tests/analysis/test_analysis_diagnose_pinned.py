@@ -1,0 +1,411 @@
+"""diagnose(): exact verdicts, facts and summaries, as a network engineer reads them.
+
+Pins the wording and every fact of each verdict path (hand-written NSG v1/v2 and VNet
+rows), and the defects found by mutation testing: counts of denials at both ends, a
+multi-day logged-NIC table, IPv6 spelled another way, ICMP and other protocols.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flowkit.analysis.diagnose import diagnose, logged_nics
+from flowkit.inventory import inventory_from_records
+from flowkit_frames import APP, APP_MAC, DB, DB_MAC, WEB, WEB_MAC, frame, tuple_row
+
+NSG_DATA = ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"
+            "nsg-data")
+T0 = "2024-05-01 10:00:00Z"
+INV = inventory_from_records([{"mac": WEB_MAC, "ip": WEB, "vm": "web-01"},
+                              {"mac": DB_MAC, "ip": DB, "vm": "db-01"}])
+
+
+def _sent(mac: str = WEB_MAC, direction: str = "outbound", **kw) -> list[dict]:
+    """A B tuple, then a C tuple: 4 packets sent, none received."""
+    return [tuple_row(0, src=WEB, dst=DB, dport=1433, direction=direction, state="B", mac=mac, **kw),
+            tuple_row(1, src=WEB, dst=DB, dport=1433, direction=direction, state="C", counters=(4, 240, 0, 0),
+                      mac=mac, **kw)]
+
+
+_HEALTHY_AT_DB = [tuple_row(30, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state="E",
+                            counters=(3, 300, 3, 900), mac=DB_MAC)]
+_SENT_SPAN = "between 2024-05-01 10:00:00Z and 2024-05-01 10:01:00Z"
+
+
+def _facts(f) -> dict:
+    return {k: v for k, v in f.facts.items() if k != "reason"}
+
+
+def test_denied_at_the_destination_every_fact_and_word():
+    deny = tuple_row(0.5, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                     rule="UserRule_DenyWebToSql", acl_id=NSG_DATA, mac=DB_MAC)
+    f = diagnose(frame(_sent() + [deny]), WEB, DB, port=1433, protocol="tcp")
+    assert f.title == "Connectivity 10.10.1.4 -> 10.10.3.4 TCP port 1433"
+    assert list(f.facts) == ["verdict", "rule", "acl_id", "where", "reason", "evidence_rows", "nsg", "attempts"]
+    assert _facts(f) == {"verdict": "denied", "rule": "UserRule_DenyWebToSql", "acl_id": NSG_DATA,
+                         "where": "destination-inbound", "evidence_rows": 3, "nsg": "nsg-data", "attempts": 1}
+    assert f.facts["reason"] == f.summary == (
+        "TCP port 1433 traffic from 10.10.1.4 to 10.10.3.4 was denied at the destination NIC, inbound "
+        f"(000D3A000301) by rule UserRule_DenyWebToSql of NSG nsg-data (aclID {NSG_DATA}): 1 denied attempt(s) "
+        "between 2024-05-01 10:00:30Z and 2024-05-01 10:00:30Z. The source NIC let it out (allowed outbound); "
+        "it was dropped on arrival. 2 other tuple(s) of this traffic were allowed.")
+
+
+def test_denied_at_the_source_says_so():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=22, direction="outbound", decision="deny", state="D",
+                      rule="UserRule_DenySshOut", acl_id="acl-guid")]
+    f = diagnose(frame(rows), WEB, DB, port=22, inventory=INV)
+    assert (f.verdict, f.facts["where"], f.facts["nsg"]) == ("denied", "source-outbound", None)
+    assert f.summary == (
+        "Port 22 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was denied at the source NIC, outbound "
+        "(000D3A000101 (web-01)) by rule UserRule_DenySshOut (aclID acl-guid): 1 denied attempt(s) "
+        f"between {T0} and {T0}.")
+
+
+def test_denied_at_both_ends_counts_each_place_apart():
+    # Real data: an inbound rule at db-01 denied the first three attempts; then someone added
+    # an outbound rule at web-01, which denied the next two. The verdict names the source
+    # rule: it must not claim the three inbound denials as its own.
+    rows = [tuple_row(m, src=WEB, dst=DB, sport=50000 + m, dport=22, direction="inbound", decision="deny",
+                      state="D", rule="UserRule_DenyIn", mac=DB_MAC) for m in (0, 1, 2)]
+    rows += [tuple_row(m, src=WEB, dst=DB, sport=50000 + m, dport=22, direction="outbound", decision="deny",
+                       state="D", rule="UserRule_DenyOut", mac=WEB_MAC) for m in (10, 11)]
+    f = diagnose(frame(rows), WEB, DB, port=22)
+    assert (f.verdict, f.facts["where"], f.facts["rule"], f.facts["attempts"]) == (
+        "denied", "source-outbound", "UserRule_DenyOut", 2)
+    assert f.summary == (
+        "Port 22 traffic from 10.10.1.4 to 10.10.3.4 was denied at the source NIC, outbound (000D3A000101) by "
+        "rule UserRule_DenyOut (aclID acl-guid): 2 denied attempt(s) between 2024-05-01 10:10:00Z and "
+        "2024-05-01 10:11:00Z. 3 other attempt(s) were dropped at the destination NIC, inbound, between "
+        "2024-05-01 10:00:00Z and 2024-05-01 10:02:00Z.")
+
+
+def test_encryption_dropped_at_the_destination_every_word():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B"),
+            tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                      encryption="NX_NOT_ACCEPTED", rule="unspecified", acl_id="unspecified", mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=1433, inventory=INV)
+    assert _facts(f) == {"verdict": "encryption-dropped", "rule": "unspecified", "acl_id": "unspecified",
+                         "where": "destination-inbound", "evidence_rows": 2, "attempts": 1}
+    assert f.summary == (
+        "Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was dropped for not being encrypted "
+        "(NX_NOT_ACCEPTED: VNet encryption enforcement is 'drop unencrypted' and one end cannot encrypt) at "
+        f"the destination NIC, inbound (000D3A000301 (db-01)): 1 attempt(s) between {T0} and {T0}. Rule and "
+        "aclID are 'unspecified' / 'unspecified': no NSG rule is involved. The source NIC let it out (allowed "
+        "outbound); it was dropped on arrival. 1 other tuple(s) of this traffic were allowed.")
+
+
+def test_ok_both_ends_every_word():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="E", counters=(5, 500, 4, 400)),
+            tuple_row(0, src=WEB, dst=DB, dport=1433, state="E", counters=(5, 500, 4, 400), direction="inbound",
+                      mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=1433, inventory=INV)
+    assert _facts(f) == {"verdict": "ok", "rule": None, "acl_id": None, "where": None, "evidence_rows": 2,
+                         "packets_sent": 5, "packets_received": 4}
+    assert f.summary == (
+        "Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) flowed both ways: seen outbound at the "
+        "source NIC and inbound at the destination NIC, 5 packet(s) sent, 4 received, "
+        f"between {T0} and {T0}.")
+
+
+def test_ok_at_the_destination_without_counters_every_word():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state=None, log_type="nsg", version=1, direction="inbound",
+                      mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert _facts(f) == {"verdict": "ok", "rule": None, "acl_id": None, "where": None, "evidence_rows": 1,
+                         "replies_confirmed": False}
+    assert f.summary == (
+        "Port 1433 traffic from 10.10.1.4 to 10.10.3.4 was allowed and reached the destination NIC (seen inbound "
+        f"at the destination NIC) between {T0} and {T0}; NSG v1 logs carry no counters, so replies cannot be "
+        "confirmed.")
+
+
+def test_ok_at_the_source_without_usable_counters_every_word():
+    rows = [tuple_row(0, src=WEB, dst=APP, dport=514, proto=17, state="C", counters=(0, 0, 0, 0), log_type="nsg")]
+    f = diagnose(frame(rows), WEB, APP, port=514, protocol="udp")
+    assert _facts(f) == {"verdict": "ok", "rule": None, "acl_id": None, "where": None, "evidence_rows": 1,
+                         "replies_confirmed": False}
+    assert f.summary == (
+        f"UDP port 514 traffic from 10.10.1.4 to 10.10.2.4 was allowed and left the source NIC between {T0} and "
+        f"{T0}; NSG v2 counts TCP packets only, and the destination is not the address of any NIC in these logs, "
+        "so replies cannot be confirmed.")
+
+
+def test_no_reply_at_the_destination_every_word():
+    f = diagnose(frame(_sent() + _sent(mac=DB_MAC, direction="inbound")), WEB, DB, port=1433)
+    assert _facts(f) == {"verdict": "no-reply", "rule": None, "acl_id": None, "where": "destination",
+                         "evidence_rows": 4, "packets_sent": 4, "packets_received": 0}
+    assert f.summary == (
+        "Port 1433 traffic from 10.10.1.4 to 10.10.3.4 reached the destination NIC (seen outbound at the source "
+        "NIC and inbound at the destination NIC) but nothing came back: 4 packet(s) sent, 0 received, "
+        f"{_SENT_SPAN}. The destination accepted the packets at the network level; check that a service listens "
+        "on the port and that the host firewall answers.")
+
+
+def test_no_reply_at_the_source_every_word():
+    f = diagnose(frame(_sent()), WEB, DB)
+    assert f.title == "Connectivity 10.10.1.4 -> 10.10.3.4"
+    assert _facts(f) == {"verdict": "no-reply", "rule": None, "acl_id": None, "where": "source",
+                         "evidence_rows": 2, "packets_sent": 4, "packets_received": 0}
+    assert f.summary == (
+        f"Traffic from 10.10.1.4 to 10.10.3.4 left the source NIC (4 packet(s) sent, 0 received, {_SENT_SPAN}) "
+        "but nothing came back. The destination is not the address of any NIC in these logs, so whether it "
+        "arrived cannot be told from these logs.")
+
+
+def test_lost_in_transit_every_word():
+    f = diagnose(frame(_sent() + _HEALTHY_AT_DB), WEB, DB, port=1433, inventory=INV)
+    assert _facts(f) == {"verdict": "lost-in-transit", "rule": None, "acl_id": None, "where": "in-transit",
+                         "evidence_rows": 2, "packets_received": 0, "destination_macs": [DB_MAC],
+                         "packets_sent": 4}
+    assert f.summary == (
+        "Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was allowed and sent at the source NIC "
+        f"(4 packet(s) sent, 0 received, {_SENT_SPAN}) but never seen at the destination NIC 000D3A000301 "
+        "(db-01), which was logged in the same hour(s) (10:00). Something between them dropped it: a route "
+        "(UDR), a network virtual appliance or a firewall.")
+
+
+def test_a_destination_nic_logged_only_by_its_own_outbound_traffic_counts_as_logged():
+    # db-01 sent a backup to app-01 that hour: its NIC was logged (outbound), so web-01's
+    # packets that never arrived were lost on the way.
+    backup = [tuple_row(40, src=DB, dst=APP, sport=40000, dport=445, state="E", counters=(9, 900, 9, 900),
+                        mac=DB_MAC)]
+    f = diagnose(frame(_sent() + backup), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["destination_macs"]) == ("lost-in-transit", [DB_MAC])
+
+
+def test_not_observed_every_word():
+    rows = [tuple_row(0, src=WEB, dst=APP, state="B")]  # web-01 logged, by its outbound traffic only
+    f = diagnose(frame(rows), WEB, DB, port=1433, inventory=INV)
+    assert list(f.facts) == ["verdict", "rule", "acl_id", "where", "reason", "evidence_rows", "logged_macs"]
+    assert _facts(f) == {"verdict": "not-observed", "rule": None, "acl_id": None, "where": None,
+                         "evidence_rows": 0, "logged_macs": [WEB_MAC]}
+    assert f.summary == (
+        "No tuple of port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) in the logs. 10.10.1.4 is a "
+        "logged NIC (000D3A000101); 10.10.3.4 is not the address of any logged NIC. Logged NICs (MAC): "
+        "000D3A000101 (web-01).")
+
+
+def test_an_ipv6_address_spelled_another_way_is_named_as_the_table_spells_it():
+    a, b = "2001:db8::4", "2001:db8:1::5"
+    inv = inventory_from_records([{"mac": WEB_MAC, "ip": a, "vm": "web6"}, {"mac": DB_MAC, "ip": b, "vm": "db6"}])
+    rows = [tuple_row(0, src=a, dst=b, dport=443, state="E", counters=(3, 300, 3, 300))]
+    f = diagnose(frame(rows), "2001:DB8:0::4", "2001:db8:1:0:0::5", port=443, inventory=inv)
+    assert f.verdict == "ok"
+    assert f.title == "Connectivity 2001:db8::4 -> 2001:db8:1::5 port 443"
+    assert f.summary.startswith("Port 443 traffic from 2001:db8::4 (web6) to 2001:db8:1::5 (db6) flowed both ways")
+
+
+@pytest.mark.parametrize("protocol, service", [
+    pytest.param(1, "ICMP port 0", id="icmp"),
+    pytest.param(58, "ICMPv6 port 0", id="icmpv6"),
+    pytest.param(47, "protocol 47 port 0", id="gre"),
+    pytest.param("udp", "UDP port 0", id="udp"),
+])
+def test_protocols_other_than_tcp_and_udp_are_named(protocol, service):
+    rows = [tuple_row(0, src=WEB, dst=DB, sport=0, dport=0, proto=1, state="E", counters=(4, 240, 4, 240))]
+    f = diagnose(frame(rows), WEB, DB, port=0, protocol=protocol)
+    assert f.title == f"Connectivity 10.10.1.4 -> 10.10.3.4 {service}"
+    assert f" {service} traffic from 10.10.1.4 to 10.10.3.4 " in f" {f.summary}"
+
+
+def test_icmp_echo_with_port_0_flows_both_ways():
+    rows = [tuple_row(0, src=WEB, dst=DB, sport=0, dport=0, proto=1, state="E", counters=(4, 240, 4, 240))]
+    f = diagnose(frame(rows), WEB, DB, port=0, protocol=1)
+    assert (f.verdict, f.facts["packets_sent"], f.facts["packets_received"]) == ("ok", 4, 4)
+    assert f.summary == (f"ICMP port 0 traffic from 10.10.1.4 to 10.10.3.4 flowed both ways: seen outbound at "
+                         f"the source NIC, 4 packet(s) sent, 4 received, between {T0} and {T0}.")
+
+
+def test_logged_nics_lists_an_hour_once_over_several_days():
+    rows = [tuple_row(0), tuple_row(24 * 60), tuple_row(24 * 60 + 70)]
+    t = logged_nics(frame(rows))
+    assert t.to_dict("records") == [{
+        "mac": WEB_MAC, "vm": None, "addresses": WEB, "log_types": "vnet",
+        "first_seen": pd.Timestamp("2024-05-01T10:00:00Z"), "last_seen": pd.Timestamp("2024-05-02T11:10:00Z"),
+        "tuples": 3, "hours": "10:00,11:00"}]
+
+
+def test_evidence_observations_and_tuples_exactly():
+    # web-01's VNet log (B, then C updates of two flows), db-01's NSG v1 log (no state, no
+    # counters, the NSG named by its resource ID) and db-01's VNet log (no rule, no aclID).
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B"),
+            tuple_row(1, src=WEB, dst=DB, dport=1433, state="C", counters=(4, 240, 0, 0)),
+            tuple_row(2, src=WEB, dst=DB, sport=50001, dport=1433, state="C", counters=(2, 120, 1, 60)),
+            tuple_row(0.5, src=WEB, dst=DB, dport=1433, direction="inbound", state=None, mac=DB_MAC,
+                      log_type="nsg", version=1, resource_id=NSG_DATA),
+            tuple_row(0.5, src=WEB, dst=DB, dport=1433, direction="inbound", state="C", mac=DB_MAC, encryption=None,
+                      rule=None, acl_id=None, counters=(1, 2, 3, 4))]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert list(f.evidence) == ["observations", "tuples", "sessions", "logged_nics"]
+    at = [pd.Timestamp(t) for t in ("2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "2024-05-01T10:00:30Z",
+                                    "2024-05-01T10:01:00Z", "2024-05-01T10:02:00Z")]
+    assert f.evidence["observations"].to_dict("list") == {
+        "mac": [WEB_MAC, DB_MAC, DB_MAC, WEB_MAC], "log_type": ["vnet", "nsg", "vnet", "vnet"],
+        "direction": ["outbound", "inbound", "inbound", "outbound"], "decision": ["allow"] * 4,
+        "state": ["B", "-", "C", "C"], "encryption": ["NX", "-", "-", "NX"],
+        "rule": ["DefaultRule_AllowVnetOutBound", "DefaultRule_AllowVnetOutBound", "-",
+                 "DefaultRule_AllowVnetOutBound"],
+        "acl_id": ["acl-guid", NSG_DATA, "/SUBSCRIPTIONS/X/FLOWLOGS/FL", "acl-guid"],
+        "first_seen": [at[0], at[1], at[2], at[3]], "last_seen": [at[0], at[1], at[2], at[4]],
+        "tuples": [1, 1, 1, 2], "src_ports": [1, 1, 1, 2], "packets_sent": [0, 0, 1, 6],
+        "bytes_sent": [0, 0, 2, 360], "packets_received": [0, 0, 3, 1], "bytes_received": [0, 0, 4, 60]}
+    assert f.evidence["observations"]["packets_sent"].dtype == "int64"
+    tuples = f.evidence["tuples"]
+    assert list(tuples.columns) == [
+        "flow_time", "mac", "log_type", "direction", "decision", "state", "encryption", "src_ip", "src_port",
+        "dst_ip", "dst_port", "protocol", "packets_sent", "bytes_sent", "packets_received", "bytes_received",
+        "rule", "acl_id", "resource_id", "blob"]
+    assert tuples["flow_time"].tolist() == [at[0], at[1], at[2], at[3], at[4]]  # in time order
+    assert tuples.index.tolist() == [0, 1, 2, 3, 4]
+    assert len(f.evidence["sessions"]) == 4
+
+
+def test_evidence_in_a_window_is_that_of_the_window():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B"),
+            tuple_row(90, src=WEB, dst=DB, dport=1433, state="E", counters=(3, 300, 3, 300)),
+            tuple_row(90, src=APP, dst=WEB, state="B", direction="inbound", mac=WEB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, start="2024-05-01T11:00Z")
+    assert (f.verdict, f.facts["evidence_rows"], len(f.evidence["tuples"])) == ("ok", 1, 1)
+    assert f.evidence["logged_nics"][["mac", "addresses", "tuples", "hours"]].to_dict("records") == [
+        {"mac": WEB_MAC, "addresses": WEB, "tuples": 2, "hours": "11:00"}]
+
+
+def test_module_exports():
+    import flowkit.analysis.diagnose as module
+
+    assert module.__all__ == ["diagnose", "VERDICTS", "logged_nics"]
+
+
+def test_nothing_logged_at_all_says_none():
+    from flowkit.schema import empty_frame
+
+    f = diagnose(empty_frame(), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["logged_macs"]) == ("not-observed", [])
+    assert f.summary == (
+        "No tuple of port 1433 traffic from 10.10.1.4 to 10.10.3.4 in the logs. 10.10.1.4 is not the address of "
+        "any logged NIC; 10.10.3.4 is not the address of any logged NIC. Logged NICs (MAC): none.")
+
+
+def test_a_vnet_d_tuple_is_a_denial_even_without_a_decision():
+    # VNet flow logs carry no allow/deny field: state D says it (a frame built by hand, or
+    # exported by another tool, may leave decision empty).
+    row = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", state="D", rule="UserRule_DenyWebToSql",
+                    mac=DB_MAC)
+    row["decision"] = None
+    f = diagnose(frame([row]), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["where"], f.facts["rule"]) == ("denied", "destination-inbound", "UserRule_DenyWebToSql")
+    obs = f.evidence["observations"]  # a tuple with no decision is still an observation
+    assert (len(obs), obs["state"].iloc[0], int(obs["tuples"].iloc[0])) == (1, "D", 1)
+
+
+def test_an_observation_without_acl_or_resource_shows_a_dash():
+    row = tuple_row(0, src=WEB, dst=DB, dport=1433, state="B", acl_id=None)
+    row["resource_id"] = None
+    obs = diagnose(frame([row]), WEB, DB, port=1433).evidence["observations"]
+    assert obs[["state", "encryption", "rule", "acl_id"]].to_dict("records") == [
+        {"state": "B", "encryption": "NX", "rule": "DefaultRule_AllowVnetOutBound", "acl_id": "-"}]
+
+
+def test_lost_in_transit_over_two_hours_and_denials_at_a_replaced_nic_list_each():
+    rows = _sent() + [tuple_row(70, src=WEB, dst=DB, sport=50001, dport=1433, state="C", counters=(2, 120, 0, 0))]
+    rows += _HEALTHY_AT_DB + [tuple_row(80, src=APP, dst=DB, sport=40001, dport=1433, direction="inbound",
+                                        state="E", counters=(3, 300, 3, 900), mac=DB_MAC)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert f.verdict == "lost-in-transit"
+    assert "never seen at the destination NIC 000D3A000301, which was logged in the same hour(s) (10:00, 11:00)." \
+        in f.summary
+    # db-01's NIC was replaced at 11:00 (a redeploy): both NICs denied it.
+    new_mac = "000D3A000399"
+    deny = [tuple_row(m, src=WEB, dst=DB, sport=50000 + m, dport=1433, direction="inbound", decision="deny",
+                      state="D", rule="UserRule_DenyWebToSql", mac=mac) for m, mac in ((0, DB_MAC), (70, new_mac))]
+    f = diagnose(frame(deny), WEB, DB, port=1433)
+    assert "at the destination NIC, inbound (000D3A000301, 000D3A000399) by rule" in f.summary
+
+
+def test_lost_in_transit_to_an_address_on_two_nics_and_without_counters_every_word():
+    new_mac = "000D3A000399"
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state=None, log_type="nsg", version=1)]
+    rows += [tuple_row(30, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state="E",
+                       counters=(3, 300, 3, 900), mac=mac) for mac in (DB_MAC, new_mac)]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert _facts(f) == {"verdict": "lost-in-transit", "rule": None, "acl_id": None, "where": "in-transit",
+                         "evidence_rows": 1, "packets_received": 0, "destination_macs": [DB_MAC, new_mac],
+                         "replies_confirmed": False}
+    assert f.summary == (
+        f"Port 1433 traffic from 10.10.1.4 to 10.10.3.4 was allowed and sent at the source NIC between {T0} and "
+        f"{T0} (no packet counts: NSG v1 logs carry no counters) but never seen at the destination NIC "
+        "000D3A000301, 000D3A000399, which was logged in the same hour(s) (10:00). Something between them "
+        "dropped it: a route (UDR), a network virtual appliance or a firewall.")
+
+
+def test_not_observed_lists_every_logged_nic_in_mac_order():
+    # db-01's tuple comes first in the file; NICs are listed by MAC, whatever the row order.
+    rows = [tuple_row(0, src=APP, dst=DB, direction="inbound", mac=DB_MAC), tuple_row(1, src=WEB, dst=APP)]
+    f = diagnose(frame(rows), WEB, "10.10.9.9", port=443)
+    assert f.facts["logged_macs"] == [WEB_MAC, DB_MAC]
+    assert f.summary.endswith("Logged NICs (MAC): 000D3A000101, 000D3A000301.")
+    assert logged_nics(frame(rows))["mac"].tolist() == [WEB_MAC, DB_MAC]
+
+
+def test_a_frame_without_counters_says_so():
+    from flowkit.schema import coerce
+
+    f = coerce(pd.DataFrame({"flow_time": ["2024-05-01T10:00:00Z"], "src_ip": [WEB], "dst_ip": [DB],
+                             "src_port": [50000], "dst_port": [1433], "protocol": [6], "direction": ["outbound"],
+                             "decision": ["allow"], "mac": [WEB_MAC], "log_type": ["vnet"]}))
+    d = diagnose(f, WEB, DB, port=1433)
+    assert (d.verdict, d.facts["replies_confirmed"]) == ("ok", False)
+    assert "; the logs carry no counters, and the destination" in d.summary
+
+
+def test_an_nsg_resource_id_in_capitals_names_the_nsg_whole():
+    # NSG flow logs write the NSG's resource ID in capitals; a name may end in X.
+    nsg_id = "/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-BOX/"
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=445, direction="outbound", decision="deny", state="B",
+                      rule="UserRule_DenySmb", log_type="nsg", resource_id=nsg_id)]
+    f = diagnose(frame(rows), WEB, DB, port=445)
+    assert (f.facts["nsg"], f.facts["acl_id"]) == ("NSG-BOX", nsg_id)
+    assert f"by rule UserRule_DenySmb of NSG NSG-BOX (aclID {nsg_id}): 1 denied attempt(s)" in f.summary
+
+
+def test_not_observed_when_only_the_destination_is_logged_every_word():
+    f = diagnose(frame(_HEALTHY_AT_DB), WEB, DB, port=1433)
+    assert f.summary == (
+        "No tuple of port 1433 traffic from 10.10.1.4 to 10.10.3.4 in the logs. 10.10.1.4 is not the address of "
+        "any logged NIC; 10.10.3.4 is a logged NIC (000D3A000301). Logged NICs (MAC): 000D3A000301.")
+
+
+def test_one_denial_at_a_whole_second_and_999_ms_later_is_one_attempt():
+    # The NSG flow log times it 10:00:00, the VNet flow log 10:00:00.999: one attempt.
+    nsg = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="B",
+                    rule="UserRule_DenyWebToSql", mac=DB_MAC, log_type="nsg", resource_id=NSG_DATA)
+    vnet = tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                     rule="UserRule_DenyWebToSql", mac=DB_MAC)
+    vnet["flow_time"] += pd.Timedelta(milliseconds=999)
+    assert diagnose(frame([nsg, vnet]), WEB, DB, port=1433).facts["attempts"] == 1
+
+
+def test_every_reason_for_missing_counters_is_given():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state=None, log_type="nsg", version=1),
+            tuple_row(0, src=WEB, dst=DB, sport=50001, dport=1433, state="B")]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert ("; NSG v1 logs carry no counters; the logs hold only flow-begin (B) tuples (counters come with C "
+            "and E tuples), and the destination") in f.summary
+
+
+def test_observations_at_one_time_and_nic_are_in_log_type_order_whatever_the_row_order():
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B", log_type=lt) for lt in ("vnet", "nsg")]
+    obs = diagnose(frame(rows), WEB, DB, port=1433).evidence["observations"]
+    assert obs["log_type"].tolist() == ["nsg", "vnet"]
+
+
+def test_not_observed_names_both_nics_of_an_address_that_moved():
+    # Both VMs were redeployed at 11:00: each address is on an old and a new NIC.
+    web_new, db_new = "000D3A000199", "000D3A000399"
+    rows = [tuple_row(m, src=WEB, dst=APP, mac=mac) for m, mac in ((0, WEB_MAC), (70, web_new))]
+    rows += [tuple_row(m, src=APP, dst=DB, direction="inbound", mac=mac) for m, mac in ((0, DB_MAC), (70, db_new))]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert ("10.10.1.4 is a logged NIC (000D3A000101, 000D3A000199); 10.10.3.4 is a logged NIC "
+            "(000D3A000301, 000D3A000399).") in f.summary
