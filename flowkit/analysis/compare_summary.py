@@ -164,6 +164,24 @@ def _coverage_by_hour(hours: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -
     return table.reset_index()
 
 
+def _percent(part: int, whole: int) -> str:
+    """``part`` of ``whole`` to a tenth of a percent, never rounded to 100.0% or 0.0% when it is not.
+
+    Examples
+    --------
+    >>> _percent(1, 2), _percent(1999, 2000), _percent(1, 3000), _percent(0, 5), _percent(0, 0)
+    ('50.0%', '>99.9%', '<0.1%', '0.0%', 'n/a')
+    """
+    if not whole:
+        return "n/a"
+    text = f"{part / whole:.1%}"
+    if part < whole and text == "100.0%":
+        return ">99.9%"
+    if part > 0 and text == "0.0%":
+        return "<0.1%"
+    return text
+
+
 def difference_rows(keys: pd.DataFrame) -> pd.DataFrame:
     """The keys that differ: not matched, or matched with a decision or counter mismatch.
 
@@ -261,7 +279,7 @@ def reconciliation_finding(counts: KeyTally, window: tuple[pd.Timestamp, pd.Time
     explained = dict(sorted(counts.explained.items()))
     coverage = matched / (matched + nsg_only) if (matched + nsg_only) else None
     by_hour = _coverage_by_hour(counts.hours, lo, hi)
-    cov_text = f"{coverage:.1%}" if coverage is not None else "n/a"
+    cov_text = _percent(matched, matched + nsg_only)
     summary = (f"VNet logs cover {cov_text} of NSG-logged flows ({matched} of {matched + nsg_only} keys, "
                f"{lo:%Y-%m-%d %H:%M}Z to {hi:%Y-%m-%d %H:%M}Z)")
     if nsg_only:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from flowkit.analysis.keys import category_mask, combine_codes, epoch_ms, ip_codes, join_labels, protocol_name
 from flowkit.findings import Finding
-from flowkit.schema import categorical
+from flowkit.schema import categorical, require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -53,7 +53,9 @@ LABEL_IDS = ("acl", "where", "mac", "log_type")
 GROUP_COLUMNS = ("src", "dst", "dst_port", "protocol", "rule", "acl_id", "where", "tuples", "attempts",
                  "src_ports", "first_seen", "last_seen", "max_in_window", "observers", "log_types")
 _TEXT = ("acl_id", "where", "observers", "log_types")
-_COUNTS = ("tuples", "attempts", "src_ports", "first_seen", "last_seen", "max_in_window")
+#: The columns :func:`denied_summary` reads.
+DENIED_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision", "state",
+                "rule", "acl_id", "mac", "log_type", "resource_id")
 
 #: Names of ids: an object array indexed by id (category codes) or a mapping (hashes).
 Names = Union[np.ndarray, Mapping[int, Any]]
@@ -164,6 +166,13 @@ def _max_in_window(group: np.ndarray, times: np.ndarray, window_ms: int) -> np.n
 def _minutes(window: str | pd.Timedelta) -> str:
     seconds = pd.Timedelta(window).total_seconds()
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def _service(ip: Any, port: int, protocol: str) -> str:
+    """``10.0.0.4:22/tcp``, ``[2001:db8::5]:53/udp``: an IPv6 address in brackets, so that the
+    port is not read as its last group, and the protocol, so that TCP and UDP storms differ."""
+    host = f"[{ip}]" if ":" in str(ip) else f"{ip}"
+    return f"{host}:{port}/{protocol}"
 
 
 def storm_window_ms(storm_window: str | pd.Timedelta) -> int:
@@ -366,8 +375,8 @@ def denied_finding(
          "max_in_window": int(r.max_in_window)}
         for r in storms.itertuples(index=False)
     ]
-    lines = "; ".join(f"{r['src_ip']} -> {r['dst_ip']}:{r['dst_port']} ({r['max_in_window']} attempts "
-                      f"within {_minutes(storm_window)})" for r in storm_facts[:5])
+    lines = "; ".join(f"{r['src_ip']} -> {_service(r['dst_ip'], r['dst_port'], r['protocol'])} "
+                      f"({r['max_in_window']} attempts within {_minutes(storm_window)})" for r in storm_facts[:5])
     attempts, tuples = int(out["attempts"].sum()), int(out["tuples"].sum())
     summary = (f"{attempts} denied attempt(s) ({tuples} tuple(s)) in {len(out)} group(s) "
                f"of source, destination, port, protocol and rule.")
@@ -425,6 +434,7 @@ def denied_summary(
     >>> denied_summary(empty_frame()).verdict
     'none'
     """
+    require_columns(flows, DENIED_NEEDS, "denied_summary")
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
     rows = flows.loc[denied_mask(flows)]
     if rows.empty:

@@ -16,6 +16,7 @@ CALLS = {
     "talker_graph": lambda f: flowkit.talker_graph(f),
     "encryption_audit": lambda f: flowkit.encryption_audit(f, figures=False),
     "compare_nsg_vnet": lambda f: flowkit.compare_nsg_vnet(f, figures=False),
+    "denied_summary": lambda f: flowkit.denied_summary(f),
     "diagnose": lambda f: flowkit.diagnose(f, src="10.10.1.4", dst="10.10.2.4"),
 }
 
@@ -39,6 +40,7 @@ def test_the_sessions_table_given_for_the_flow_table_is_refused_naming_what_it_l
 @pytest.mark.parametrize("name, column", [
     ("flow_sessions", "acl_id"), ("session_summary", "flow_time"), ("talker_graph", "resource_id"),
     ("encryption_audit", "encryption"), ("compare_nsg_vnet", "rule"), ("diagnose", "packets_received"),
+    ("denied_summary", "acl_id"),
 ])
 def test_a_projection_without_a_column_read_is_refused_naming_it(flows, name, column):
     with pytest.raises(ArgumentError) as info:
