@@ -19,8 +19,10 @@ dask = pytest.importorskip("dask")
 
 @pytest.fixture(autouse=True)
 def synchronous():
-    """Each task in this process, one after the other: no cluster needed for these small inputs."""
-    with dask.config.set(scheduler="synchronous"):
+    """Each task in this process, one after the other: no cluster needed for these small inputs. Shuffles
+    by tasks: with a distributed client left as the default by an earlier test, Dask picks its p2p
+    shuffle, which cannot run outside a worker."""
+    with dask.config.set({"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}):
         yield
 
 
