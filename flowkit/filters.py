@@ -126,7 +126,7 @@ def _protocols(value: int | str | Iterable[int | str]) -> np.ndarray:
         except (TypeError, ValueError):
             number = None
         if number is None or not 0 <= number <= 255:
-            raise ArgumentError(f"protocol: {p!r} is not tcp, udp or an IANA protocol number (0-255)")
+            raise ArgumentError(f"protocol: {p!r} is not tcp, udp, icmp, icmpv6 or an IANA protocol number (0-255)")
         numbers.append(number)
     return np.asarray(numbers, dtype=np.int64)
 
@@ -246,7 +246,7 @@ def filter_flows(
     ports : int, str or list of int, optional
         Destination ports: ``443``, ``[80, 443]``, ``range(1024)`` or ``"80,443,8000-8100"``.
     protocol : int, str or list, optional
-        ``"tcp"``, ``"udp"`` or IANA numbers.
+        ``"tcp"``, ``"udp"``, ``"icmp"``, ``"icmpv6"`` or IANA numbers.
     direction, decision, state, encryption, rule, log_type : str or list of str, optional
         Values of those categorical columns (``"inbound"``, ``"deny"``, ``"D"``,
         ``"NX_NOT_ACCEPTED"``, ``"DefaultRule_DenyAllInBound"``, ``"vnet"``).

@@ -55,3 +55,11 @@ def test_the_form_refused_is_the_form_the_reader_quarantines():
     assert report.quarantine["reason"].tolist() == ["invalid-encryption"]
     with pytest.raises(ArgumentError):
         filter_flows(frame, encryption="nx")
+
+
+def test_protocol_words_icmp_and_icmpv6_select_their_numbers():
+
+    flows = coerce(pd.DataFrame({"src_ip": ["192.0.2.1", "192.0.2.1", "2001:db8::1"],
+                                 "dst_ip": ["198.51.100.2", "198.51.100.2", "2001:db8::2"], "protocol": [1, 6, 58]}))
+    assert filter_flows(flows, protocol="ICMP")["protocol"].tolist() == [1]
+    assert filter_flows(flows, protocol=["icmpv6", "tcp"])["protocol"].tolist() == [6, 58]

@@ -206,7 +206,7 @@ def diagnose(
         Source and destination IP addresses (the initiator is the source).
     port : int, optional
         Destination port.
-    protocol : {"tcp", "udp"} or int, optional
+    protocol : {"tcp", "udp", "icmp", "icmpv6"} or int, optional
     start, end : timestamp-like, optional
         Only look at ``start <= flow_time < end``.
     inventory : flowkit.inventory.Inventory, optional

@@ -58,6 +58,8 @@ FLOW_KEY = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol")
 PROTOCOLS = {"tcp": 6, "udp": 17}
 COUNTER_NAMES = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 _PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
+#: Protocol words read besides ``tcp`` and ``udp`` (tables keep showing those protocols' numbers).
+_PROTOCOL_WORDS = {"icmp": 1, "icmpv6": 58}
 
 #: How to read anything built from flow tuples (shown with sessions and diagnoses).
 SESSION_NOTE = (
@@ -68,7 +70,7 @@ SESSION_NOTE = (
 )
 
 def protocol_number(value: int | str | None) -> int | None:
-    """IANA number of ``tcp``/``udp`` (or a whole number given as text or a number).
+    """IANA number of ``tcp``/``udp``/``icmp``/``icmpv6`` (or a whole number given as text or a number).
 
     Raises :class:`~flowkit.errors.ArgumentError` (a ``ValueError``) for anything else:
     other text, a fraction, ``True``/``False`` (``int`` would read ``1.5`` and ``True``
@@ -78,10 +80,12 @@ def protocol_number(value: int | str | None) -> int | None:
     --------
     >>> protocol_number("UDP"), protocol_number(6), protocol_number(None), protocol_number(" 47 ")
     (17, 6, None, 47)
+    >>> protocol_number("icmp"), protocol_number("ICMPv6")
+    (1, 58)
     >>> protocol_number(1.5)
     Traceback (most recent call last):
     ...
-    flowkit.errors.ArgumentError: protocol: 1.5 is not tcp, udp or a whole protocol number
+    flowkit.errors.ArgumentError: protocol: 1.5 is not tcp, udp, icmp, icmpv6 or a whole protocol number
     """
     if value is None:
         return None
@@ -89,6 +93,8 @@ def protocol_number(value: int | str | None) -> int | None:
         text = value.strip().lower()
         if text in PROTOCOLS:
             return PROTOCOLS[text]
+        if text in _PROTOCOL_WORDS:  # ping: troubleshooting's first question
+            return _PROTOCOL_WORDS[text]
         if text in ("t", "u"):
             return PROTOCOLS["tcp" if text == "t" else "udp"]
         if text.isascii() and text.isdigit():
@@ -97,7 +103,7 @@ def protocol_number(value: int | str | None) -> int | None:
         pass  # True is not ICMP
     elif isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer()):
         return int(value)
-    raise ArgumentError(f"protocol: {value!r} is not tcp, udp or a whole protocol number")
+    raise ArgumentError(f"protocol: {value!r} is not tcp, udp, icmp, icmpv6 or a whole protocol number")
 
 
 def protocol_name(number: int) -> str:

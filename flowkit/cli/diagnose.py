@@ -103,7 +103,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--src", required=True, type=address, help="source (initiating) IP address or CIDR block")
     parser.add_argument("--dst", required=True, type=address, help="destination IP address or CIDR block")
     parser.add_argument("--port", type=port, help="destination port (0-65535)")
-    parser.add_argument("--protocol", type=str.lower, choices=("tcp", "udp"), help="protocol")
+    parser.add_argument("--protocol", type=str.lower, choices=("tcp", "udp", "icmp", "icmpv6"), help="protocol")
     parser.set_defaults(handler=run)
     return parser
 

@@ -71,7 +71,7 @@ def test_address_mask_puts_an_ipv4_mapped_address_in_the_ipv4_cidr_of_its_ipv4_a
 
 @pytest.mark.parametrize("value", [True, np.bool_(False), 1.5, float("nan"), "1_7", "٦", "icmpx", "", [6]])
 def test_protocol_number_refuses_what_is_not_a_whole_protocol_number(value):
-    with pytest.raises(ArgumentError, match=r"^protocol: .* is not tcp, udp or a whole protocol number$"):
+    with pytest.raises(ArgumentError, match=r"^protocol: .* is not tcp, udp, icmp, icmpv6 or a whole protocol number$"):
         protocol_number(value)
 
 
@@ -87,5 +87,5 @@ def test_a_bad_protocol_is_a_flowkit_error_in_diagnose_and_the_filters():
                                    progress=False)
     with pytest.raises(ArgumentError, match="protocol: 'icmpx' is not tcp, udp"):
         flowkit.diagnose(flows, "10.0.0.4", "10.0.1.4", 443, protocol="icmpx")
-    with pytest.raises(ArgumentError, match=r"protocol: True is not tcp, udp or an IANA protocol number"):
+    with pytest.raises(ArgumentError, match=r"protocol: True is not tcp, udp, icmp, icmpv6 or an IANA protocol number"):
         flowkit.filter_flows(flows, protocol=True)

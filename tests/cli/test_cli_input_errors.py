@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -274,3 +275,12 @@ def test_no_command_prints_the_help_on_stderr_and_exits_2(capsys):
     out, err = capsys.readouterr()
     assert out == ""  # `flowkit > x.txt` leaves no help in the file, as any usage error
     assert err.startswith("usage: flowkit [-h] [--version] COMMAND ...") and "diagnose" in err
+
+
+def test_diagnose_takes_icmp_for_a_ping(capsys):
+    samples = Path(__file__).resolve().parents[2] / "data-samples" / "connectivity"
+    assert main(["diagnose", str(samples), "--src", "10.10.1.4", "--dst", "10.10.3.4", "--protocol", "icmp",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "not-observed"
+    assert out["reason"].startswith("No tuple of ICMP traffic from 10.10.1.4 to 10.10.3.4 in the logs.")
