@@ -6,11 +6,14 @@ nothing, and NSG v1 logs none.
 
 Examples
 --------
+A flow seen by two NICs counts once, by the observer that counted more:
+
 >>> from flowkit.schema import coerce
->>> f = coerce(pd.DataFrame({"state": ["B", "E"], "packets_sent": [0, 3], "bytes_sent": [0, 300],
-...                          "packets_received": [0, 2], "bytes_received": [0, 200]}))
->>> counters(f)["bytes_sent"].tolist()
-[0.0, 300.0]
+>>> f = coerce(pd.DataFrame({"src_ip": ["10.0.0.4"] * 2, "dst_ip": ["10.0.0.5"] * 2, "state": ["E", "E"],
+...                          "mac": ["000D3A000001", "000D3A000002"], "packets_sent": [2, 3],
+...                          "bytes_sent": [200, 300], "packets_received": [1, 1], "bytes_received": [50, 50]}))
+>>> flow_counters(f, np.zeros(2, dtype=np.int64), 1)["bytes_sent"].tolist()
+[300.0]
 """
 
 from __future__ import annotations
