@@ -27,6 +27,7 @@ from urllib.parse import unquote
 import pandas as pd
 
 from flowkit.addresses import is_mac, normalize_mac
+from flowkit.schema import LOG_TYPES
 
 __all__ = [
     "BlobMeta",
@@ -257,8 +258,8 @@ def check_selection(log_type: object = None, mac: object = None) -> None:
     """
     from flowkit.errors import ArgumentError
 
-    if log_type is not None and log_type not in ("nsg", "vnet"):
-        raise ArgumentError(f"log_type: {log_type!r} is not one of nsg, vnet")
+    if log_type is not None and log_type not in LOG_TYPES:
+        raise ArgumentError(f"log_type: {log_type!r} is not one of {', '.join(LOG_TYPES)}")
     if mac is not None and not is_mac(normalize_mac(str(mac))):
         raise ArgumentError(f"mac: {mac!r} is not a MAC address (12 hex digits, such as 00-0D-3A-00-01-01)")
 
