@@ -28,7 +28,7 @@ from flowkit.errors import SourceError
 from flowkit.sources.azure_auth import (Address, Secrets, check_credential, check_endpoint,
                                         client_options, connection_string_secrets, credential_secrets,
                                         default_credential, describe_credential, parse_address, plain_etag,
-                                        storage_errors)
+                                        sas_query, storage_errors)
 from flowkit.sources.azure_listing import AzureBlobRef, BlobLister
 from flowkit.sources.azure_prefixes import ResourceFilter
 from flowkit.sources.azure_read import BlobReader
@@ -208,6 +208,8 @@ class AzureBlobSource(BlobLister, BlobReader):
         from azure.storage.blob import BlobServiceClient
 
         check_credential(credential)
+        if isinstance(credential, str) and "sig=" in credential.lower():
+            credential = sas_query(credential)  # a SAS token copied out of HTML: "&amp;" is "&"
         url = addr.account_url + (f"?{addr.sas}" if addr.sas else "")
         with storage_errors(self._secrets, "connecting", addr.container, account_url=addr.account_url):
             return BlobServiceClient(account_url=url, credential=credential, **self._options)

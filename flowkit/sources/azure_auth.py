@@ -27,7 +27,7 @@ from flowkit.sources.redact import neutralize_exception, redact, strip_query, us
 __all__ = ["Address", "UnreachableError", "NoCredentialError", "parse_address", "check_endpoint", "Secrets",
            "credential_secrets", "connection_string_secrets", "storage_errors", "describe_credential",
            "client_options", "plain_etag", "default_credential", "FailFastCredential",
-           "quiet_identity_logs", "check_credential"]
+           "quiet_identity_logs", "check_credential", "sas_query"]
 
 
 class UnreachableError(SourceError):
@@ -114,6 +114,23 @@ def _url_error_reason(url: str, exc: ValueError) -> str:
     return redact(exc, secrets)
 
 
+def sas_query(query: str) -> str:
+    """A SAS query as Azure reads it: ``&amp;`` (a SAS copied out of HTML or XML) read as ``&``.
+
+    Examples
+    --------
+    >>> sas_query("sv=2024-08-04&amp;sp=rl&amp;sig=abc%2F")
+    'sv=2024-08-04&sp=rl&sig=abc%2F'
+    """
+    return query.replace("&amp;", "&")
+
+
+def _signatures(query: str) -> list[str]:
+    """The ``sig`` values of a SAS query, whatever the case of the name."""
+    fields = parse_qs(sas_query(query.lstrip("?")))
+    return [v for k, values in fields.items() if k.lower() == "sig" for v in values]
+
+
 def parse_address(url: str) -> Address:
     """Split ``azure://account/container/prefix`` or a blob service / container / SAS URL.
 
@@ -155,8 +172,8 @@ def parse_address(url: str) -> Address:
     else:
         account = host.split(".")[0]
     container, _, prefix = path.partition("/")
-    query = parts.query or None
-    if query and not ({"sig", "sv"} & set(parse_qs(query))):
+    query = sas_query(parts.query) or None
+    if query and not ({"sig", "sv"} & {k.lower() for k in parse_qs(query)}):
         query = None  # not a SAS: ignore it
     return Address(base, account, container or None, unquote(prefix), query)
 
@@ -186,9 +203,7 @@ def credential_secrets(credential: Any) -> list[str]:
     if credential is None:
         return []
     if isinstance(credential, str):
-        out = [credential.lstrip("?")]
-        sig = parse_qs(credential.lstrip("?")).get("sig")
-        return out + (sig or [])
+        return [credential.lstrip("?"), *_signatures(credential)]
     if isinstance(credential, dict):
         return [str(credential.get("account_key") or "")]
     account_key = getattr(credential, "account_key", None)  # SharedKeyCredentialPolicy
@@ -199,7 +214,7 @@ def credential_secrets(credential: Any) -> list[str]:
         return [named.key]
     signature = getattr(credential, "signature", None)
     if isinstance(signature, str):
-        return [signature] + (parse_qs(signature.lstrip("?")).get("sig") or [])
+        return [signature, *_signatures(signature)]
     return []
 
 
@@ -210,7 +225,7 @@ def connection_string_secrets(conn: str) -> list[str]:
         key, _, value = part.partition("=")
         if key.strip().lower() in ("accountkey", "sharedaccesssignature") and value:
             out.append(value)
-            out.extend(parse_qs(value.lstrip("?")).get("sig") or [])
+            out.extend(_signatures(value))
     return out
 
 
@@ -254,7 +269,7 @@ def describe_credential(credential: Any, sas: bool = False) -> str:
     if credential is None:
         return "anonymous"
     if isinstance(credential, str):
-        return "SAS" if "sig=" in credential else "account key or SAS"
+        return "SAS" if "sig=" in credential.lower() else "account key or SAS"
     if (isinstance(credential, dict) or hasattr(credential, "named_key")
             or hasattr(credential, "account_key")):
         return "account key"

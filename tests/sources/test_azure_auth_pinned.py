@@ -85,3 +85,28 @@ def test_the_sas_of_a_connection_string_with_a_refused_endpoint_is_not_reachable
     assert_no_secret(text, sas, parse_qs(sas)["sig"][0], conn)
     assert "sig=" not in text
     assert_no_secret(exception_texts(error), sas)
+
+
+def test_a_sas_url_copied_out_of_html_with_amp_entities_reads_as_the_plain_one(azurite, estate):
+    sas = _sas()
+    sig = parse_qs(sas)["sig"][0]
+    url = f"{azurite.endpoint}/{VNET_CONTAINER}"
+    plain = flowkit.read_flow_logs(f"{url}?{sas}")
+    escaped = sas.replace("&", "&amp;")
+    assert escaped != sas
+    html = flowkit.read_flow_logs(f"{url}?{escaped}")
+    assert len(plain) == len(html) == 150  # the VNet blobs of the estate: read, not refused
+    assert html["blob"].astype(str).tolist() == plain["blob"].astype(str).tolist()
+    source = AzureBlobSource(account_url=url, credential=escaped)  # the token alone, as a credential
+    assert len(flowkit.read_flow_logs(source)) == 150
+    assert_no_secret(repr(source), sas, escaped, sig)
+
+
+def test_a_sas_whose_field_names_are_upper_case_is_still_known_as_a_sas():
+    from flowkit.sources.azure_auth import credential_secrets, describe_credential, parse_address
+
+    address = parse_address("https://acct.blob.core.windows.net/c?SV=2024-08-04&SIG=abcdEFgh%2B")
+    assert address.sas == "SV=2024-08-04&SIG=abcdEFgh%2B"
+    assert credential_secrets("SV=2024-08-04&amp;SIG=abcdEFgh") == ["SV=2024-08-04&amp;SIG=abcdEFgh", "abcdEFgh"]
+    assert describe_credential("sv=1&SIG=abc") == "SAS"
+    assert parse_address("https://acct.blob.core.windows.net/c?comp=list").sas is None
