@@ -1,6 +1,7 @@
 """Keep storage secrets out of every string flowkit shows: reprs, messages, logs, bars.
 
-Secrets that reach a blob source are account keys, SAS tokens (``sig=…`` and the
+Secrets that reach a blob source are account keys (also found on their own by their shape:
+86 base64 characters and ``==``), SAS tokens (``sig=…`` and the
 rest of a SAS query), connection strings (``AccountKey=``, ``SharedAccessSignature=``),
 ``Authorization`` header values and the user info of URLs (``scheme://user:password@``).
 :func:`redact` removes them by pattern, and also removes any literal secret it is handed
@@ -43,6 +44,9 @@ _PAIRS = re.compile(
 # follows the ":" is a port and a path (``http://127.0.0.1:10000/acct/c/x@y`` has no user info).
 _USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)(?:[^/\s@'\"<>?#]+|[^/\s@'\"<>?#:\[\]]*:(?!\d+/)[^\s@'\"<>?#]*)@",
                        re.IGNORECASE)
+#: A storage account key on its own (64 random bytes in base64: 86 characters and "=="), such as a
+#: key pasted where a path belongs. Nothing else flowkit shows has that shape.
+_ACCOUNT_KEY = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
 _AUTH_HEADER = re.compile(r"\b(Authorization['\"]?\s*[:=]\s*['\"]?)(SharedKey|Bearer|Basic)?\s*[^\s'\"<>,]+",
                           re.IGNORECASE)
 
@@ -111,6 +115,7 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
     out = _SAS_QUERY.sub("?" + MASK, out)
     out = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", out)
     out = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, out)
+    out = _ACCOUNT_KEY.sub(MASK, out)
     out = _PAIRS.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + MASK, out)
     return out
 

@@ -1,4 +1,5 @@
-"""User info with "/" in its password is masked; addresses without user info are left whole."""
+"""User info with "/" in its password is masked; addresses without user info are left whole; a bare
+account key (a key pasted where a path belongs) is masked by its shape."""
 
 from __future__ import annotations
 
@@ -36,3 +37,32 @@ def test_userinfo_secrets_are_the_password_and_its_pieces():
     assert secrets[0] == KEY and head in secrets and ACCOUNT not in secrets
     assert userinfo_secrets(f"http://127.0.0.1:10000/{ACCOUNT}/c/x@y") == []
     assert userinfo_secrets("ftp://user@host/x") == []
+
+
+def _random_key() -> str:
+    import base64
+    import os
+
+    return base64.b64encode(os.urandom(64)).decode()  # the shape of a storage account key
+
+
+def test_an_account_key_given_where_a_path_belongs_is_not_echoed(capsys):
+    from flowkit.cli import main as cli_main
+
+    key = _random_key()
+    assert cli_main(["inspect", key]) == 2
+    assert capsys.readouterr().err == "flowkit inspect: error: no such file or folder: 'REDACTED'\n"
+    assert redact(f"key {KEY}.") == "key REDACTED."  # Azurite's, "/" and all
+
+
+@pytest.mark.parametrize("text", [
+    "h=00/m=00/macAddress=000D3A000101/PT1H.json",
+    "A" * 86 + "=",          # one "=": not a 64-byte key
+    "A" * 87 + "==",         # a longer run is not a key either
+    "ab==cd",
+])
+def test_text_that_only_looks_a_bit_like_a_key_is_left_alone(text):
+    from flowkit.sources.redact import redact_name
+
+    assert redact(text) == text and redact_name(text) == text
+
