@@ -296,7 +296,8 @@ def diagnose(
     outbound = category_mask(rows["direction"], "outbound")
     inbound = category_mask(rows["direction"], "inbound")
     def between(times: pd.Series) -> str:
-        return f"between {_fmt_time(times.min())} and {_fmt_time(times.max())}"
+        first, last = _fmt_time(times.min()), _fmt_time(times.max())
+        return f"at {first}" if first == last else f"between {first} and {last}"
 
     span = between(rows["flow_time"])
 
