@@ -354,6 +354,9 @@ def diagnose(
     seen = " and ".join(s for s, ok in (("outbound at the source NIC", at_src),
                                           ("inbound at the destination NIC", at_dst)) if ok)
     counts = f"{sent} packet(s) sent, {received} received" if known else no_counters
+    # UDP needs no answer: a no-reply verdict on one-way UDP (syslog, SNMP traps) is no fault.
+    one_way = (" UDP expects no reply: for one-way traffic (syslog, SNMP traps, NetFlow export) "
+               "this is normal." if bool((rows["protocol"] == 17).all()) else "")
     if received > 0:
         reason = (f"{what} from {src_txt} to {dst_txt} flowed both ways: seen {seen}, {counts}, {span}.")
         return finish("ok", reason, packets_sent=sent, packets_received=received)
@@ -365,7 +368,7 @@ def diagnose(
         reason = (f"{what} from {src_txt} to {dst_txt} reached the destination NIC (seen {seen}) but "
                   f"nothing came back: {counts}, {span}. The destination accepted the packets at the "
                   f"network level; check that a service listens on the port and that the host "
-                  f"firewall answers.")
+                  f"firewall answers.{one_way}")
         return finish("no-reply", reason, where="destination", packets_sent=sent, packets_received=0)
     # Seen only at the source: was the destination NIC logged while the source sent?
     # (No counters are needed for this: absence at a logged destination is the evidence.)
@@ -391,7 +394,8 @@ def diagnose(
                   f"{no_counters}, and the destination {why}, so replies cannot be confirmed.")
         return finish("ok", reason, replies_confirmed=False)
     reason = (f"{what} from {src_txt} to {dst_txt} left the source NIC ({counts}, {span}) but nothing "
-              f"came back. The destination {why}, so whether it arrived cannot be told from these logs.")
+              f"came back. The destination {why}, so whether it arrived cannot be told from these logs."
+              f"{one_way}")
     return finish("no-reply", reason, where="source", packets_sent=sent, packets_received=0)
 
 

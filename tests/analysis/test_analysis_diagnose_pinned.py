@@ -409,3 +409,32 @@ def test_not_observed_names_both_nics_of_an_address_that_moved():
     f = diagnose(frame(rows), WEB, DB, port=1433)
     assert ("10.10.1.4 is a logged NIC (000D3A000101, 000D3A000199); 10.10.3.4 is a logged NIC "
             "(000D3A000301, 000D3A000399).") in f.summary
+
+
+def _udp_sent(mac: str = WEB_MAC, direction: str = "outbound") -> list[dict]:
+    return [tuple_row(0, src=WEB, dst=DB, dport=514, proto=17, direction=direction, state="B", mac=mac),
+            tuple_row(1, src=WEB, dst=DB, dport=514, proto=17, direction=direction, state="C",
+                      counters=(4, 240, 0, 0), mac=mac)]
+
+
+def test_udp_without_a_reply_says_one_way_udp_is_normal():
+    f = diagnose(frame(_udp_sent() + _udp_sent(mac=DB_MAC, direction="inbound")), WEB, DB, port=514,
+                 protocol="udp")
+    assert (f.verdict, f.facts["where"]) == ("no-reply", "destination")
+    assert f.summary == (
+        "UDP port 514 traffic from 10.10.1.4 to 10.10.3.4 reached the destination NIC (seen outbound at the "
+        "source NIC and inbound at the destination NIC) but nothing came back: 4 packet(s) sent, 0 received, "
+        f"{_SENT_SPAN}. The destination accepted the packets at the network level; check that a service listens "
+        "on the port and that the host firewall answers. UDP expects no reply: for one-way traffic (syslog, "
+        "SNMP traps, NetFlow export) this is normal.")
+    at_source = diagnose(frame(_udp_sent()), WEB, DB, port=514)
+    assert at_source.summary.endswith(
+        "so whether it arrived cannot be told from these logs. UDP expects no reply: for one-way traffic "
+        "(syslog, SNMP traps, NetFlow export) this is normal.")
+
+
+def test_tcp_and_udp_together_without_a_reply_get_no_udp_note():
+    rows = _sent() + [dict(r, dst_port=1433) for r in _udp_sent()]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert (f.verdict, f.facts["evidence_rows"], f.facts["packets_sent"]) == ("no-reply", 4, 8)
+    assert "UDP" not in f.summary
