@@ -283,7 +283,7 @@ def reconciliation_finding(counts: KeyTally, window: tuple[pd.Timestamp, pd.Time
     summary = (f"VNet logs cover {cov_text} of NSG-logged flows ({matched} of {matched + nsg_only} keys, "
                f"{lo:%Y-%m-%d %H:%M}Z to {hi:%Y-%m-%d %H:%M}Z)")
     if nsg_only:
-        summary += "; the rest is explained by " + ", ".join(
+        summary += "; the rest, by cause: " + ", ".join(
             f"{c} ({n}: {CAUSES.get(c, c)})" for c, n in sorted(counts.gap_causes.items()))
     summary += (f". {vnet_only} key(s) only in VNet logs, {out_n} outside the common window; "
                 f"{decision_mm} decision and {counter_mm} counter mismatch(es) among matched keys.")

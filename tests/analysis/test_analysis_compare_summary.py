@@ -99,7 +99,7 @@ def test_the_summary_names_the_coverage_the_gap_causes_and_the_verdict():
     gap = compare_nsg_vnet(nsg, vnet, figures=False)
     assert gap.summary == (
         "VNet logs cover 50.0% of NSG-logged flows (1 of 2 keys, 2024-05-01 10:00Z to 2024-05-01 11:00Z); "
-        "the rest is explained by mac-not-logged (1: seen at NICs the other log does not cover). "
+        "the rest, by cause: mac-not-logged (1: seen at NICs the other log does not cover). "
         "0 key(s) only in VNet logs, 0 outside the common window; 0 decision and 0 counter mismatch(es) among "
         "matched keys. Not ready to migrate: 1 NSG-logged key(s) are at NICs the VNet flow logs do not cover "
         f"({APP_MAC}): enable VNet flow logs on them.")

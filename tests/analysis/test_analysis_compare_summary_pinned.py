@@ -27,7 +27,7 @@ def test_coverage_short_of_all_never_reads_100_percent():
     """One NSG-logged key in 2000 missing with no known cause: not ready, and not "100.0%"."""
     f = _finding(KeyTally({"matched": 1999, "nsg-only": 1}, explained={"unexplained": 1},
                           gap_causes={"unexplained": 1}, unexplained_gap=1))
-    assert f.summary.startswith(HEAD.format(">99.9%", 1999, 2000) + "; the rest is explained by unexplained ")
+    assert f.summary.startswith(HEAD.format(">99.9%", 1999, 2000) + "; the rest, by cause: unexplained ")
     assert (f.verdict, f.facts["coverage"]) == ("not-ready", 0.9995)
     f = _finding(KeyTally({"matched": 1, "nsg-only": 2999}, gap_causes={"mac-not-logged": 2999}),
                  nsg_macs={"A", "B"})
@@ -75,7 +75,7 @@ def test_every_blocker_is_named():
                           unexplained_gap=2, unexplained_decisions=1), nsg_macs=macs | {"A"})
     listed = ", ".join(sorted(macs)[:10]) + " …"
     assert f.summary == (
-        HEAD.format("35.7%", 5, 14) + "; the rest is explained by hour-not-logged (3: in an hour the other log did not write (outside the "
+        HEAD.format("35.7%", 5, 14) + "; the rest, by cause: hour-not-logged (3: in an hour the other log did not write (outside the "
         "common window, or a gap for that NIC)), mac-not-logged (4: seen at NICs the other log does not cover), "
         "unexplained (2: no known cause: investigate). "
         "0 key(s) only in VNet logs, 0 outside the common window; 3 decision and 1 counter mismatch(es) among "
