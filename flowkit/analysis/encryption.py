@@ -113,9 +113,7 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     vnet = flows.loc[flows["encryption"].notna().to_numpy()]
     if vnet.empty:
         return pd.DataFrame({c: [] for c in cols})
-    src, dst, _ = ip_codes(vnet)
-    fid = combine_codes(src, dst, vnet["src_port"].to_numpy(), vnet["dst_port"].to_numpy(),
-                        vnet["protocol"].to_numpy())
+    fid = _flow_ids(vnet)
     n = int(fid.max()) + 1
     # State of each flow: the first of _PRECEDENCE among its tuples (ranked per category).
     enc_col = vnet["encryption"]
@@ -153,8 +151,15 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
+def _flow_ids(vnet: pd.DataFrame) -> np.ndarray:
+    """Dense id of each row's flow (5-tuple), the row order of :func:`flow_encryption`'s table."""
+    src, dst, _ = ip_codes(vnet)
+    return combine_codes(src, dst, vnet["src_port"].to_numpy(), vnet["dst_port"].to_numpy(),
+                         vnet["protocol"].to_numpy())
+
+
 def _ip_macs(flows: pd.DataFrame) -> dict[str, set[str]]:
-    """Address -> MACs of the NIC holding it, learned from the rows (own side of each tuple)."""
+    """Address -> MACs of the NICs holding it, learned from the rows (own side of each tuple)."""
     outbound = category_mask(flows["direction"], "outbound")
     inbound = category_mask(flows["direction"], "inbound")
     own = pd.concat([
@@ -165,6 +170,40 @@ def _ip_macs(flows: pd.DataFrame) -> dict[str, set[str]]:
     for ip, mac in zip(own["ip"], own["mac"]):
         out.setdefault(ip, set()).add(mac)
     return out
+
+
+def _nic_ends(vnet_rows: pd.DataFrame, per_flow: pd.DataFrame) -> pd.DataFrame:
+    """The flows of each NIC: its own address, the peer's, the flow's state (one row each).
+
+    A NIC has the flows it logged a tuple of (outbound: it is the source; inbound: the
+    destination), and the flows to or from an address that no other NIC holds in these
+    rows. An address held by several NICs (VNets that are not peered may use the same
+    addresses: 10.0.0.4 in two of them is two NICs; or a NIC replaced) credits none of
+    them by address alone.
+    """
+    states = per_flow["encryption"].to_numpy(dtype=object)
+    outbound = category_mask(vnet_rows["direction"], "outbound")
+    inbound = category_mask(vnet_rows["direction"], "inbound")
+    mac_codes = vnet_rows["mac"].cat.codes.to_numpy(np.int64)
+    keep = (outbound | inbound) & (mac_codes >= 0)
+    fid = _flow_ids(vnet_rows)
+    key = (fid * np.int64(len(vnet_rows["mac"].cat.categories) + 1) + mac_codes) * 2 + outbound
+    _, first = np.unique(np.where(keep, key, -1), return_index=True)
+    first = first[keep[first]]
+    src = vnet_rows["src_ip"].astype(object).to_numpy()[first]
+    dst = vnet_rows["dst_ip"].astype(object).to_numpy()[first]
+    out = outbound[first]
+    logged = pd.DataFrame({"ip": np.where(out, src, dst), "enc": states[fid[first]],
+                           "peer": np.where(out, dst, src),
+                           "mac": vnet_rows["mac"].astype(object).to_numpy()[first]})
+    only_nic = {ip: next(iter(macs)) for ip, macs in _ip_macs(vnet_rows).items() if len(macs) == 1}
+    by_address = pd.concat([
+        pd.DataFrame({"ip": per_flow["src_ip"], "enc": states, "peer": per_flow["dst_ip"]}),
+        pd.DataFrame({"ip": per_flow["dst_ip"], "enc": states, "peer": per_flow["src_ip"]}),
+    ], ignore_index=True)
+    by_address["mac"] = by_address["ip"].map(only_nic)
+    return (pd.concat([logged, by_address.dropna(subset=["mac"])], ignore_index=True)
+            .drop_duplicates(ignore_index=True))
 
 
 def _unsupported_macs(vnet_rows: pd.DataFrame, per_flow: pd.DataFrame, encrypting: set[str]) -> list[str]:
@@ -237,6 +276,10 @@ def encryption_audit(
       seen in encrypted (``X``) flows: that peer can encrypt, so the receiver is
       the one that cannot.
 
+    A NIC's flows are those it logged a tuple of, and those to or from an address
+    no other NIC holds in ``flows``: an address held by several NICs (VNets that
+    are not peered may reuse an address space) credits none of them by address.
+
     A NIC seen with ``NX_HW_NOT_SUPPORTED`` only inbound, from peers not known to
     encrypt (including peers that are not logged at all), is not listed: the logs
     cannot tell which end lacks support, and the sender is the likelier cause. It
@@ -287,16 +330,9 @@ def encryption_audit(
         "action": [ENCRYPTION_MEANINGS.get(s, ("", "Check the documentation."))[1] for s in by_state],
     })
 
-    # NICs at either end of each flow, learned from the rows.
+    # The NICs that logged each flow (see _nic_ends).
     vnet_rows = flows.loc[flows["encryption"].notna().to_numpy()]
-    ip_macs = _ip_macs(vnet_rows)
-    ends = pd.concat([
-        pd.DataFrame({"ip": per_flow["src_ip"], "enc": per_flow["encryption"], "peer": per_flow["dst_ip"]}),
-        pd.DataFrame({"ip": per_flow["dst_ip"], "enc": per_flow["encryption"], "peer": per_flow["src_ip"]}),
-    ], ignore_index=True)
-    own = pd.DataFrame([(ip, mac) for ip, macs in ip_macs.items() for mac in sorted(macs)],
-                       columns=["ip", "mac"])
-    ends = ends.merge(own, on="ip", how="inner")
+    ends = _nic_ends(vnet_rows, per_flow)
     encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
     unsupported = _unsupported_macs(vnet_rows, per_flow, encrypting)
     peers = pd.unique(ends["peer"])

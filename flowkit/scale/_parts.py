@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["values", "is_dask", "as_dask", "shuffle_apply", "small_concat", "per_partition", "from_parts", "hashed",
+__all__ = ["values", "is_dask", "as_dask", "shuffle_apply", "shuffled", "small_concat", "per_partition", "from_parts", "hashed",
            "hash_values", "value_map", "MISSING", "KEY5"]
 
 #: The flow key columns (whoever observed the flow).
@@ -66,14 +66,17 @@ def as_dask(flows: Any, rows_per_partition: int = 250_000) -> Any:
     return dd.from_pandas(categorical(flows), npartitions=max(1, -(-len(flows) // rows_per_partition)), sort=False)
 
 
+def shuffled(partials: Any, on: Sequence[str]) -> Any:
+    """``partials`` hash-partitioned on ``on``, so that equal keys meet in one partition."""
+    n = max(1, partials.npartitions)
+    return partials.shuffle(on=list(on), npartitions=n) if n > 1 else partials
+
+
 def shuffle_apply(partials: Any, on: Sequence[str], func: Callable[..., pd.DataFrame],
                   meta: pd.DataFrame, *args: Any) -> Any:
     """Hash-partition ``partials`` on ``on`` so equal keys meet, then run ``func(partition, *args)``
     per partition (``args`` may be delayed objects, computed once)."""
-    n = max(1, partials.npartitions)
-    if n > 1:
-        partials = partials.shuffle(on=list(on), npartitions=n)
-    return partials.map_partitions(func, *args, meta=meta, enforce_metadata=False)
+    return shuffled(partials, on).map_partitions(func, *args, meta=meta, enforce_metadata=False)
 
 
 def small_concat(parts: list[pd.DataFrame], meta: pd.DataFrame) -> pd.DataFrame:

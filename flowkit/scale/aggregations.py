@@ -37,7 +37,7 @@ from flowkit.analysis.encryption import _PRECEDENCE, state_ranks
 from flowkit.analysis.counting import counted_values
 from flowkit.analysis.keys import category_mask, epoch_ms, is_private_ip
 from flowkit.findings import Finding
-from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply,
+from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply, shuffled,
                                   small_concat, value_map, values)
 from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
 from flowkit.schema import ENCRYPTION_STATES
@@ -188,12 +188,21 @@ def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
         "src_h": hashed(vnet["src_ip"])[0], "dst_h": hashed(vnet["dst_ip"])[0], "pp": _pack(vnet),
         "mac_h": hashed(vnet["mac"])[0], "type_h": hashed(vnet["log_type"])[0],
         "resource_h": hashed(vnet["resource_id"])[0],
+        "side": _side(vnet),
         "sent": sent, "received": received,
         "rank": cat_rank[enc_codes],
         "pos": np.int64(number) * np.int64(1 << 32) + np.arange(len(vnet), dtype=np.int64),
         "enc_h": hash_values(enc_cats)[enc_codes],
     })
-    return _enc_reduce(work, [*_ENC_OBS, "enc_h"])
+    return _enc_reduce(work, [*_ENC_OBS, "side", "enc_h"])
+
+
+def _side(vnet: pd.DataFrame) -> np.ndarray:
+    """Which end of its flow each row's NIC is: 1 the source (outbound), 0 the destination, -1 neither."""
+    side = np.full(len(vnet), -1, dtype=np.int64)
+    side[category_mask(vnet["direction"], "inbound")] = 0
+    side[category_mask(vnet["direction"], "outbound")] = 1
+    return side
 
 
 _ENC_FLOW = ["src_h", "dst_h", "pp"]
@@ -214,7 +223,7 @@ def _enc_reduce(work: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFra
 
 def _enc_meta() -> pd.DataFrame:
     return pd.DataFrame({k: pd.Series([], dtype=np.int64)
-                         for k in (*_ENC_OBS, "sent", "received", "rank", "pos", "enc_h")})
+                         for k in (*_ENC_OBS, "side", "sent", "received", "rank", "pos", "enc_h")})
 
 
 def _enc_pairs(part: pd.DataFrame, ranks: dict[int, int]) -> pd.DataFrame:
@@ -246,11 +255,31 @@ def _enc_pairs_meta() -> pd.DataFrame:
     return pd.DataFrame({k: pd.Series([], dtype=np.int64) for k in ("src_h", "dst_h", "enc_h", "flows", "bytes")})
 
 
+def _enc_ends(part: pd.DataFrame, ranks: dict[int, int]) -> pd.DataFrame:
+    """After the shuffle: the flows each NIC logged, as distinct (own address, peer, flow state, MAC)
+    hashes (:func:`flowkit.analysis.encryption._nic_ends`)."""
+    if part.empty:
+        return _enc_ends_meta()
+    part = part.assign(rank=part["enc_h"].map(ranks).to_numpy(np.int64))
+    state = (part.sort_values(["rank", "pos"], kind="stable").drop_duplicates(_ENC_FLOW)
+             .set_index(_ENC_FLOW)["enc_h"])
+    logged = part.loc[part["side"] >= 0, [*_ENC_FLOW, "mac_h", "side"]].drop_duplicates()
+    enc_h = state.reindex(pd.MultiIndex.from_frame(logged[_ENC_FLOW])).to_numpy(np.int64)
+    out = logged["side"].to_numpy() == 1
+    src, dst = logged["src_h"].to_numpy(np.int64), logged["dst_h"].to_numpy(np.int64)
+    return pd.DataFrame({"ip_h": np.where(out, src, dst), "peer_h": np.where(out, dst, src), "enc_h": enc_h,
+                         "mac_h": logged["mac_h"].to_numpy(np.int64)}).drop_duplicates(ignore_index=True)
+
+
+def _enc_ends_meta() -> pd.DataFrame:
+    return pd.DataFrame({k: pd.Series([], dtype=np.int64) for k in ("ip_h", "peer_h", "enc_h", "mac_h")})
+
+
 def _enc_value_map(flows: pd.DataFrame) -> pd.DataFrame:
-    """(hash, value) of the addresses and encryption states of one partition's VNet rows."""
+    """(hash, value) of the addresses, encryption states and MACs of one partition's VNet rows."""
     vnet = flows.loc[flows["encryption"].notna().to_numpy()]
-    return pd.concat([hashed(vnet["src_ip"])[1], hashed(vnet["dst_ip"])[1], hashed(vnet["encryption"])[1]],
-                     ignore_index=True).drop_duplicates()
+    return pd.concat([hashed(vnet["src_ip"])[1], hashed(vnet["dst_ip"])[1], hashed(vnet["encryption"])[1],
+                      hashed(vnet["mac"])[1]], ignore_index=True).drop_duplicates()
 
 
 def _vnet_own_macs(flows: pd.DataFrame) -> pd.DataFrame:
@@ -315,9 +344,11 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
     parts = per_partition(flows, _enc_parts, numbered=True)
     partials = from_parts([p[0] for p in parts], _enc_meta())
     ranks = delayed(_enc_ranks, pure=True)([p[4] for p in parts])
-    pairs_dd = shuffle_apply(partials, ["src_h", "dst_h"], _enc_pairs, _enc_pairs_meta(), ranks)
+    by_flow = shuffled(partials, ["src_h", "dst_h"])  # one shuffle for both, computed once
+    pairs_dd = by_flow.map_partitions(_enc_pairs, ranks, meta=_enc_pairs_meta(), enforce_metadata=False)
+    ends_dd = by_flow.map_partitions(_enc_ends, ranks, meta=_enc_ends_meta(), enforce_metadata=False)
     own_meta = pd.DataFrame({"ip": _obj(), "mac": _obj()})
-    pair_parts, small = dask.compute(pairs_dd.to_delayed(), [p[1:] for p in parts])
+    pair_parts, end_parts, small = dask.compute(pairs_dd.to_delayed(), ends_dd.to_delayed(), [p[1:] for p in parts])
     own_parts = [x[0] for x in small]
     value_of = value_map([x[1] for x in small])
     pairs = small_concat(list(pair_parts), _enc_pairs_meta())
@@ -328,10 +359,15 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
     own = small_concat(list(own_parts), own_meta).drop_duplicates()
     hw_meta = pd.DataFrame({"mac": _obj(), "direction": _obj(), "src_ip": _obj()})
     hw = small_concat([x[2] for x in small], hw_meta).drop_duplicates()
-    return _enc_facts(pairs, own, hw)
+    ends = small_concat(list(end_parts), _enc_ends_meta())
+    logged = pd.DataFrame({"ip": ends["ip_h"].map(value_of).astype(object),
+                           "enc": ends["enc_h"].map(value_of).astype(object),
+                           "peer": ends["peer_h"].map(value_of).astype(object),
+                           "mac": ends["mac_h"].map(value_of).astype(object)})
+    return _enc_facts(pairs, own, hw, logged)
 
 
-def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame, hw: pd.DataFrame) -> dict[str, Any]:
+def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame, hw: pd.DataFrame, logged: pd.DataFrame) -> dict[str, Any]:
     n = int(pairs["flows"].sum())
     if n == 0:
         return {"flows": 0, "encrypted_share": None, "bytes_encrypted_share": None, "by_state": {},
@@ -350,7 +386,10 @@ def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame, hw: pd.DataFrame) -> dict
         pd.DataFrame({"ip": pairs["src_ip"], "enc": pairs["enc"], "peer": pairs["dst_ip"]}),
         pd.DataFrame({"ip": pairs["dst_ip"], "enc": pairs["enc"], "peer": pairs["src_ip"]}),
     ], ignore_index=True).drop_duplicates()
-    ends = ends.assign(mac=ends["ip"].map(lambda i: sorted(ip_macs.get(i, ())))).explode("mac").dropna(subset=["mac"])
+    # As encryption_audit: a NIC has the flows it logged, and those of an address no other NIC holds.
+    only_nic = {ip: next(iter(macs)) for ip, macs in ip_macs.items() if len(macs) == 1}
+    ends = pd.concat([logged, ends.assign(mac=ends["ip"].map(only_nic)).dropna(subset=["mac"])],
+                     ignore_index=True)
     encrypting = set(ends.loc[ends["enc"] == "X", "mac"])
     # As encryption_audit: a NIC that logged NX_HW_NOT_SUPPORTED outbound, or inbound from an
     # address seen encrypting, and never encrypts anything itself.

@@ -184,3 +184,20 @@ def test_vm_pairs_list_every_state_of_the_pair():
     pairs = encryption_audit(frame(rows), figures=False).evidence["vm_pairs"]
     assert pairs[["flows", "encrypted", "states"]].values.tolist() == [[3, 2, "NX_HW_NOT_SUPPORTED,X"]]
     assert pairs["encrypted_share"].tolist() == [2 / 3]
+
+
+def test_one_address_in_two_vnets_is_two_nics_each_with_its_own_flows():
+    # VNets that are not peered may use the same address space: 10.20.1.4 is web (MA) in one VNet
+    # and another VM (000D3A0004B1) in the other. Only the first one encrypts.
+    other, other_peer = "000D3A0004B1", "000D3A0004B2"
+    rows = []
+    for mac, direction in ((MA, "outbound"), (MDB, "inbound")):
+        rows.append(_row(0, 50001, "X", dst=DB, mac=mac, direction=direction))
+    for mac, direction in ((other, "outbound"), (other_peer, "inbound")):
+        rows.append(_row(1, 50002, "NX", dst="10.20.2.9", mac=mac, direction=direction))
+    f = encryption_audit(frame(rows), figures=False)
+    assert f.facts["by_state"] == {"X": 1, "NX": 1}
+    # Before, the address credited both NICs holding it with both flows: the NIC that never
+    # encrypts was hidden behind its twin in the other VNet.
+    assert f.facts["never_encrypting"] == [other, other_peer]
+    assert f.evidence["never_encrypting"]["states"].tolist() == ["NX", "NX"]

@@ -115,3 +115,24 @@ def test_never_encrypting_leaves_out_public_peers_and_same_host_traffic(tmp_path
     theirs, mine, _ = _counts(tmp_path, {"a.json": [_tuple(0, 1, "NX"), _tuple(1, 2, "NX_LOCAL_DST", dst="10.0.0.8")]})
     assert mine == theirs
     assert (mine["by_state"], mine["never_encrypting"]) == ({"NX": 1, "NX_LOCAL_DST": 1}, [])
+
+
+def test_one_address_in_two_vnets_is_two_nics_on_dask_as_in_pandas(tmp_path: Path) -> None:
+    """10.20.1.4 is a NIC in each of two VNets that are not peered; only the one in the first
+    VNet encrypts. Each NIC is credited with the flows it logged, over two partitions."""
+    blobs = {
+        "a-src.json": ("000D3A0004A1", _tuple(0, 50001, "X", src="10.20.1.4", dst="10.20.2.4")),
+        "a-dst.json": ("000D3A0004A2", _tuple(0, 50001, "X", src="10.20.1.4", dst="10.20.2.4", direction="I")),
+        "b-src.json": ("000D3A0004B1", _tuple(1, 50002, "NX", src="10.20.1.4", dst="10.20.2.9")),
+        "b-dst.json": ("000D3A0004B2", _tuple(1, 50002, "NX", src="10.20.1.4", dst="10.20.2.9", direction="I")),
+    }
+    for name, (mac, line) in blobs.items():
+        (tmp_path / name).write_bytes(blob([vnet_record([("acl", "r", [line])], mac=mac)]))
+    ddf = read_flow_logs_dask(tmp_path, partition_bytes=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = encryption_audit(read_json(tmp_path), figures=False).facts
+        mine = encryption_counts_dask(ddf)
+    assert ddf.npartitions >= 2
+    assert theirs["never_encrypting"] == ["000D3A0004B1", "000D3A0004B2"]
+    assert mine == theirs
