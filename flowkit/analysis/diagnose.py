@@ -59,6 +59,25 @@ def _fmt_time(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%d %H:%M:%S") + "Z"
 
 
+#: A destination NIC that logged nothing this long before the first attempt to this long after the
+#: last may have been stopped then: a lost-in-transit summary says so.
+QUIET_MARGIN = pd.Timedelta(minutes=10)
+
+
+def _quiet_note(sent_times: pd.Series, dst_times: pd.Series) -> str:
+    """A sentence when the destination NIC logged nothing around the attempts (else "")."""
+    first, last = sent_times.min(), sent_times.max()
+    near = (dst_times >= first - QUIET_MARGIN) & (dst_times <= last + QUIET_MARGIN)
+    if bool(near.any()):
+        return ""
+    before, after = dst_times[dst_times < first], dst_times[dst_times > last]
+    last_before = f"last at {_fmt_time(before.max())}" if len(before) else "none before"
+    next_after = f"next at {_fmt_time(after.min())}" if len(after) else "none after"
+    return (f" But the destination NIC logged nothing within {int(QUIET_MARGIN.total_seconds() // 60)} minutes "
+            f"of these attempts (its tuples: {last_before}, {next_after}): if its VM was stopped then, "
+            f"that explains it as well.")
+
+
 #: How summaries name a protocol (any other: "protocol 47").
 _PROTOCOL_LABELS = {6: "TCP", 17: "UDP", 1: "ICMP", 58: "ICMPv6"}
 
@@ -384,7 +403,7 @@ def diagnose(
         reason = (f"{what} from {src_txt} to {dst_txt} was allowed and sent at the source NIC {sent_at} "
                   f"but never seen at the destination NIC {macs}, which was logged in the same "
                   f"hour(s) ({hours}). Something between them dropped it: a route (UDR), a network "
-                  f"virtual appliance or a firewall.")
+                  f"virtual appliance or a firewall.{_quiet_note(rows.loc[outbound, 'flow_time'], dst_rows['flow_time'])}")
         return finish("lost-in-transit", reason, where="in-transit", packets_received=0,
                       destination_macs=sorted(dst_macs), **sent_facts)
     why = ("is not the address of any NIC in these logs" if not dst_macs else

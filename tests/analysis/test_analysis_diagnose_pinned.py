@@ -163,7 +163,9 @@ def test_lost_in_transit_every_word():
         "Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was allowed and sent at the source NIC "
         f"(4 packet(s) sent, 0 received, {_SENT_SPAN}) but never seen at the destination NIC 000D3A000301 "
         "(db-01), which was logged in the same hour(s) (10:00). Something between them dropped it: a route "
-        "(UDR), a network virtual appliance or a firewall.")
+        "(UDR), a network virtual appliance or a firewall. But the destination NIC logged nothing within 10 "
+        "minutes of these attempts (its tuples: none before, next at 2024-05-01 10:30:00Z): if its VM was "
+        "stopped then, that explains it as well.")
 
 
 def test_a_destination_nic_logged_only_by_its_own_outbound_traffic_counts_as_logged():
@@ -327,7 +329,8 @@ def test_lost_in_transit_over_two_hours_and_denials_at_a_replaced_nic_list_each(
 def test_lost_in_transit_to_an_address_on_two_nics_and_without_counters_every_word():
     new_mac = "000D3A000399"
     rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state=None, log_type="nsg", version=1)]
-    rows += [tuple_row(30, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state="E",
+    # Both NICs logged within 10 minutes of the attempt: no note that the destination was quiet.
+    rows += [tuple_row(10, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state="E",
                        counters=(3, 300, 3, 900), mac=mac) for mac in (DB_MAC, new_mac)]
     f = diagnose(frame(rows), WEB, DB, port=1433)
     assert _facts(f) == {"verdict": "lost-in-transit", "rule": None, "acl_id": None, "where": "in-transit",
@@ -438,3 +441,28 @@ def test_tcp_and_udp_together_without_a_reply_get_no_udp_note():
     f = diagnose(frame(rows), WEB, DB, port=1433)
     assert (f.verdict, f.facts["evidence_rows"], f.facts["packets_sent"]) == ("no-reply", 4, 8)
     assert "UDP" not in f.summary
+
+
+@pytest.mark.parametrize("healthy_minutes, note", [
+    pytest.param((42,), " (its tuples: none before, next at 2024-05-01 10:42:00Z)", id="next-only"),
+    pytest.param((18, 45), " (its tuples: last at 2024-05-01 10:18:00Z, next at 2024-05-01 10:45:00Z)",
+                 id="both"),
+    pytest.param((19,), " (its tuples: last at 2024-05-01 10:19:00Z, none after)", id="last-only"),
+    pytest.param((41,), None, id="ten-minutes-after-the-last-attempt"),
+    pytest.param((20,), None, id="ten-minutes-before-the-first"),
+    pytest.param((30.5,), None, id="between-the-attempts"),
+])
+def test_lost_in_transit_says_when_the_destination_nic_was_quiet_around_the_attempts(healthy_minutes, note):
+    # web-01 sends at 10:30 and 10:31; db-01 logged in that hour, at the minutes given.
+    rows = [tuple_row(30, src=WEB, dst=DB, dport=1433, state="B"),
+            tuple_row(31, src=WEB, dst=DB, dport=1433, state="C", counters=(4, 240, 0, 0))]
+    rows += [tuple_row(m, src=APP, dst=DB, sport=40000, dport=1433, direction="inbound", state="E",
+                       counters=(3, 300, 3, 900), mac=DB_MAC) for m in healthy_minutes]
+    f = diagnose(frame(rows), WEB, DB, port=1433)
+    assert f.verdict == "lost-in-transit"
+    tail = "a route (UDR), a network virtual appliance or a firewall."
+    if note is None:
+        assert f.summary.endswith(tail)
+    else:
+        assert f.summary.endswith(f"{tail} But the destination NIC logged nothing within 10 minutes of these "
+                                  f"attempts{note}: if its VM was stopped then, that explains it as well.")
