@@ -400,10 +400,11 @@ def diagnose(
         hours = ", ".join(h.strftime("%H:00") for h in covered)
         macs = ", ".join(name.mac(m) for m in sorted(dst_macs))
         sent_at = f"({counts}, {span})" if known else f"{span} (no packet counts: {no_counters})"
+        quiet = _quiet_note(rows.loc[outbound, "flow_time"], dst_rows["flow_time"])
         reason = (f"{what} from {src_txt} to {dst_txt} was allowed and sent at the source NIC {sent_at} "
                   f"but never seen at the destination NIC {macs}, which was logged in the same "
                   f"hour(s) ({hours}). Something between them dropped it: a route (UDR), a network "
-                  f"virtual appliance or a firewall.{_quiet_note(rows.loc[outbound, 'flow_time'], dst_rows['flow_time'])}")
+                  f"virtual appliance or a firewall.{quiet}")
         return finish("lost-in-transit", reason, where="in-transit", packets_received=0,
                       destination_macs=sorted(dst_macs), **sent_facts)
     why = ("is not the address of any NIC in these logs" if not dst_macs else

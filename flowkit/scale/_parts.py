@@ -18,8 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["values", "is_dask", "as_dask", "shuffle_apply", "shuffled", "small_concat", "per_partition", "from_parts", "hashed",
-           "hash_values", "value_map", "MISSING", "KEY5"]
+__all__ = ["values", "is_dask", "as_dask", "shuffle_apply", "shuffled", "small_concat", "per_partition",
+           "from_parts", "hashed", "hash_values", "value_map", "MISSING", "KEY5"]
 
 #: The flow key columns (whoever observed the flow).
 KEY5 = ["src_ip", "dst_ip", "src_port", "dst_port", "protocol"]

@@ -37,8 +37,8 @@ from flowkit.analysis.encryption import _PRECEDENCE, state_ranks
 from flowkit.analysis.counting import counted_values
 from flowkit.analysis.keys import category_mask, epoch_ms, is_private_ip
 from flowkit.findings import Finding
-from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition, shuffle_apply, shuffled,
-                                  small_concat, value_map, values)
+from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed, is_dask, per_partition,
+                                  shuffle_apply, shuffled, small_concat, value_map, values)
 from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
 from flowkit.schema import ENCRYPTION_STATES
 from flowkit.sources.layout import to_window
