@@ -28,21 +28,25 @@ def _shown(text: str) -> str:
 
 
 def time_value(text: str) -> str:
-    """A time flowkit can read (see :func:`flowkit.sources.layout.to_utc`); returned as given.
+    """A time flowkit can read (see :func:`flowkit.sources.layout.to_utc`); returned as given,
+    except ``now-2h`` and the like, returned as the one UTC time they mean for the whole command.
 
     Examples
     --------
     >>> time_value("2024-05-01T10:00Z")
     '2024-05-01T10:00Z'
+    >>> time_value("now-1h") < time_value("now")
+    True
     """
     from flowkit.errors import ArgumentError
-    from flowkit.sources.layout import to_utc
+    from flowkit.sources.layout import relative_time, to_utc
 
     try:
         to_utc(text)
+        now = relative_time(text)
     except ArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+    return text if now is None else now.isoformat()
 
 
 def address(text: str) -> str:

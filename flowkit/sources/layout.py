@@ -40,6 +40,7 @@ __all__ = [
     "nsg_blob_name",
     "vnet_blob_name",
     "to_utc",
+    "relative_time",
     "has_date",
     "hour_overlaps",
     "split_short_name",
@@ -105,7 +106,8 @@ def to_utc(value: object) -> pd.Timestamp | None:
     """Parse a time given by a user (str, datetime, Timestamp) as a UTC Timestamp.
 
     Naive times are taken as UTC. None, NaT and a blank string mean "no time"
-    (no bound) and give None.
+    (no bound) and give None. ``now``, ``now-2h``, ``today`` and ``yesterday`` are
+    read by :func:`relative_time` (in UTC, whatever this machine's time zone).
 
     Raises
     ------
@@ -136,6 +138,8 @@ def to_utc(value: object) -> pd.Timestamp | None:
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str) and (now := relative_time(value)) is not None:
+        return now
     try:
         ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError, OverflowError):
@@ -162,6 +166,70 @@ def to_utc(value: object) -> pd.Timestamp | None:
         raise ArgumentError(f"{value.strip()!r} has no date (it would read as today): give the day too, "
                             f"such as 2024-05-01T{ts:%H:%M}Z")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+#: ``now``, ``now-2h``, ``now - 90min``, ``today``, ``yesterday`` (any case).
+_RELATIVE = re.compile(r"^\s*(now|today|yesterday)\s*(?:([+-])\s*(\S.*?))?\s*$", re.IGNORECASE)
+
+
+#: One part of a duration: a number and its unit (``2h``, ``90 min``, ``1.5 days``).
+_DURATION_PART = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])\s*",
+    re.IGNORECASE)
+_UNIT = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def _duration(text: str) -> pd.Timedelta | None:
+    """``2h``, ``90min``, ``1d12h``, ``2 weeks`` as a Timedelta; None for anything else."""
+    text, at, total = text.strip(), 0, pd.Timedelta(0)
+    while at < len(text):
+        part = _DURATION_PART.match(text, at)
+        if part is None:
+            return None
+        unit = _UNIT[part[2][0].lower()]
+        total += pd.Timedelta(**{unit: float(part[1])})
+        at = part.end()
+    return total if text else None
+
+
+def relative_time(text: str, now: pd.Timestamp | None = None) -> pd.Timestamp | None:
+    """The UTC time of ``now``, ``now-2h``, ``today`` (midnight UTC) or ``yesterday``, else None.
+
+    pandas reads ``now`` and ``today`` as this machine's local clock, which flowkit
+    would then take for UTC (an hour off in Berlin, in winter); and its ``today`` is
+    the current time, not the start of the day. A duration after ``+`` or ``-`` is
+    read by :class:`pandas.Timedelta` (``2h``, ``90min``, ``1d``, ``30s``).
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        When the duration cannot be read or is negative.
+
+    Examples
+    --------
+    >>> at = pd.Timestamp("2024-05-01T10:30Z")
+    >>> relative_time("now-2h", at).isoformat(), relative_time("today", at).isoformat()
+    ('2024-05-01T08:30:00+00:00', '2024-05-01T00:00:00+00:00')
+    >>> relative_time("yesterday + 6h", at).isoformat()
+    '2024-04-30T06:00:00+00:00'
+    >>> relative_time("2024-05-01") is None
+    True
+    """
+    match = _RELATIVE.match(text)
+    if match is None:
+        return None
+    word, sign, amount = match[1].lower(), match[2], match[3]
+    now = pd.Timestamp.now(tz="UTC") if now is None else now.tz_convert("UTC")
+    base = {"now": now, "today": now.normalize(), "yesterday": now.normalize() - pd.Timedelta(days=1)}[word]
+    if sign is None:
+        return base
+    delta = _duration(amount)
+    if delta is None:
+        from flowkit.errors import ArgumentError
+
+        raise ArgumentError(f"cannot read {amount!r} in {text.strip()!r} as a duration: give e.g. now-2h, "
+                            "now-90min or yesterday+6h")
+    return base - delta if sign == "-" else base + delta
 
 
 def to_window(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

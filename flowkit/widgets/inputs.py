@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from flowkit.errors import ArgumentError
 from flowkit.filters import check_addresses, check_ports
-from flowkit.sources.layout import ambiguous_date, has_date
+from flowkit.sources.layout import ambiguous_date, has_date, relative_time
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
 
@@ -52,6 +53,12 @@ def parse_time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | 
     if not text.strip():
         return None
     text = text.strip()
+    try:
+        now = relative_time(text)
+    except ArgumentError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if now is not None:
+        return now
     try:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError):

@@ -42,7 +42,10 @@ def test_times_are_utc_and_a_time_without_a_date_is_refused():
         parse_time("end", "May 1 10:15", day="2024-05-02")
     assert str(info.value) == ("end: 'May 1 10:15' has no full date, so it is not applied (it would read as today): "
                                "write the day too, as 2024-05-02T10:15Z")
-    with pytest.raises(ValueError, match=r"^start: cannot read 'yesterday-ish' as a time \(use 2024-05-01T10:15Z\)$"):
+    with pytest.raises(ValueError, match=r"^start: cannot read 'soonish' as a time \(use 2024-05-01T10:15Z\)$"):
+        parse_time("start", "soonish")
+    with pytest.raises(ValueError, match=r"^start: cannot read 'ish' in 'yesterday-ish' as a duration: give e\.g\. "
+                                         r"now-2h, now-90min or yesterday\+6h$"):
         parse_time("start", "yesterday-ish")
     assert (has_date("2024-05-01"), has_date("10:15"), has_date("May 1")) == (True, False, False)
 
