@@ -62,6 +62,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _join_dash_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``--max-skew -2min`` as ``--max-skew=-2min``: a value starting with ``-`` that is no option.
+
+    argparse takes such a value for an unknown option and says only "expected one argument";
+    joined, the option's own check reads it and says what is wrong with it.
+
+    Examples
+    --------
+    >>> _join_dash_values(build_parser(), ["compare", "p", "--max-skew", "-2min", "--json"])
+    ['compare', 'p', '--max-skew=-2min', '--json']
+    """
+    argv = list(argv)
+    commands = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+    command = next((a for a in argv if a in commands), None)
+    if command is None:
+        return argv
+    actions = commands[command]._actions
+    known = {o for a in actions for o in a.option_strings} | {"--", "-"}
+    takes_one = {o for a in actions if a.nargs is None and a.option_strings for o in a.option_strings}
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if (token in takes_one and i + 1 < len(argv) and argv[i + 1].startswith("-")
+                and argv[i + 1].split("=", 1)[0] not in known):
+            out.append(f"{token}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowkit`` command line; return the exit status."""
     from flowkit.cli.output import printable
@@ -69,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_join_dash_values(parser, sys.argv[1:] if argv is None else argv))
     except UsageError as exc:  # a bad option value, a missing argument: one line, not the usage
         from flowkit.sources.redact import redact
 

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,7 @@ __all__ = [
     "vnet_blob_name",
     "to_utc",
     "relative_time",
+    "epoch_time",
     "has_date",
     "hour_overlaps",
     "split_short_name",
@@ -123,6 +125,8 @@ def to_utc(value: object) -> pd.Timestamp | None:
     '2024-05-01T10:00:00+00:00'
     >>> to_utc("") is None
     True
+    >>> to_utc(1714557600).isoformat()  # an epoch number, by magnitude: seconds here
+    '2024-05-01T10:00:00+00:00'
     >>> to_utc("2024-13-45")
     Traceback (most recent call last):
     ...
@@ -140,6 +144,8 @@ def to_utc(value: object) -> pd.Timestamp | None:
         return None
     if isinstance(value, str) and (now := relative_time(value)) is not None:
         return now
+    if (epoch := epoch_time(value)) is not None:
+        return epoch
     try:
         ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError, OverflowError):
@@ -149,6 +155,8 @@ def to_utc(value: object) -> pd.Timestamp | None:
             if not isinstance(value, str):
                 return None  # a missing value (NaT, NaN): no bound
             ts = None  # the text "NaT" or "nan": not a time anyone meant
+        elif not 1 <= ts.year <= 9999:
+            ts = None  # "-5" reads as the year -5, which nothing can print
     if ts is None:
         from flowkit.errors import ArgumentError
 
@@ -166,6 +174,45 @@ def to_utc(value: object) -> pd.Timestamp | None:
         raise ArgumentError(f"{value.strip()!r} has no date (it would read as today): give the day too, "
                             f"such as 2024-05-01T{ts:%H:%M}Z")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+#: Epoch numbers below this are seconds, below 1000 times it milliseconds, and so on (as tuples are read).
+_EPOCH_SECONDS_BELOW = 10**11
+
+
+def epoch_time(value: object) -> pd.Timestamp | None:
+    """An epoch time given as a number, or as text of 9 digits or more, read by its magnitude.
+
+    A tuple's timestamp copied from a log (``1714557600`` seconds, ``1714557600123``
+    milliseconds) is what a user pastes; pandas would read a number as nanoseconds
+    (1970-01-01 00:00:01.7). Eight digits (``20240501``) are a date, left to pandas.
+
+    Examples
+    --------
+    >>> epoch_time(1714557600).isoformat(), epoch_time("1714557600123").isoformat()
+    ('2024-05-01T10:00:00+00:00', '2024-05-01T10:00:00.123000+00:00')
+    >>> epoch_time("20240501") is None, epoch_time(True) is None, epoch_time(float("nan")) is None
+    (True, True, True)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) >= 9):
+            return None
+        number: float = int(text)
+    elif isinstance(value, numbers.Real):
+        number = float(value) if not isinstance(value, numbers.Integral) else int(value)
+        if number != number:  # NaN: no bound, as to_utc says
+            return None
+    else:
+        return None
+    scales = (("s", 1), ("ms", 10**3), ("us", 10**6))
+    unit = next((u for u, top in scales if abs(number) < _EPOCH_SECONDS_BELOW * top), "ns")
+    try:
+        return pd.Timestamp(number, unit=unit, tz="UTC")
+    except (ValueError, OverflowError):
+        return None
 
 
 #: ``now``, ``now-2h``, ``now - 90min``, ``today``, ``yesterday`` (any case).

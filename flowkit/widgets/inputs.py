@@ -20,7 +20,7 @@ import pandas as pd
 
 from flowkit.errors import ArgumentError
 from flowkit.filters import check_addresses, check_ports
-from flowkit.sources.layout import ambiguous_date, has_date, relative_time
+from flowkit.sources.layout import ambiguous_date, epoch_time, has_date, relative_time
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
 
@@ -59,6 +59,8 @@ def parse_time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | 
         raise ValueError(f"{name}: {exc}") from None
     if now is not None:
         return now
+    if (epoch := epoch_time(text)) is not None:  # a tuple's timestamp, pasted
+        return epoch
     try:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError):

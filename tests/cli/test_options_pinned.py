@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -54,3 +55,16 @@ def test_ports_and_counts_are_ascii_digits_only(text):
     assert _refused(port, text) == f"{text!r} is not a port (give 0 to 65535)"
     assert _refused(count, text) == f"{text!r} is not a whole number of 0 or more"
     assert (port(" 443 "), count(" 7")) == (443, 7)
+
+
+def test_a_value_starting_with_a_dash_reaches_its_option_check(capsys):
+    # argparse took "-2min" for an unknown option: "expected one argument", nothing about the value.
+    from flowkit.cli import main
+
+    sample = str(Path(__file__).resolve().parents[2] / "data-samples" / "nsg-vs-vnet")
+    assert main(["compare", "--nsg", sample, "--vnet", sample, "--max-skew", "-2min"]) == 2
+    assert capsys.readouterr().err == ("flowkit compare: error: argument --max-skew: '-2min' is not a duration "
+                                       "of 0 or more (give e.g. 2min, 90s or 1h)\n")
+    # An option name after an option that needs a value is still a missing value, not a value.
+    assert main(["inspect", sample, "--start", "--json"]) == 2
+    assert capsys.readouterr().err == "flowkit inspect: error: argument --start: expected one argument\n"

@@ -99,3 +99,34 @@ def test_the_cli_reads_a_relative_window_and_refuses_a_bad_one(capsys):
     assert capsys.readouterr().err.endswith(
         "argument --start: cannot read '2 months' in 'now-2 months' as a duration: give e.g. now-2h, now-90min "
         "or yesterday+6h\n")
+
+
+@pytest.mark.parametrize("value, expected", [
+    pytest.param(1714557600, "2024-05-01T10:00:00+00:00", id="seconds"),
+    pytest.param("1714557600", "2024-05-01T10:00:00+00:00", id="seconds-text"),
+    pytest.param(1714557600123, "2024-05-01T10:00:00.123000+00:00", id="milliseconds"),
+    pytest.param(" 1714557600123 ", "2024-05-01T10:00:00.123000+00:00", id="milliseconds-text"),
+    pytest.param(1714557600.5, "2024-05-01T10:00:00.500000+00:00", id="float-seconds"),
+    pytest.param(1714557600123456, "2024-05-01T10:00:00.123456+00:00", id="microseconds"),
+    pytest.param(1714557600123456789, "2024-05-01T10:00:00.123456789+00:00", id="nanoseconds"),
+    pytest.param("20240501", "2024-05-01T00:00:00+00:00", id="eight-digits-are-a-date"),
+])
+def test_an_epoch_number_is_read_by_its_magnitude_as_tuple_timestamps_are(value, expected):
+    # pandas reads a number as nanoseconds: 1714557600 was 1970-01-01 00:00:01.7146.
+    assert to_utc(value).isoformat() == expected
+
+
+def test_an_epoch_pasted_into_the_filter_panel_reads_as_in_the_api():
+    assert parse_time("start", "1714557600") == pd.Timestamp("2024-05-01T10:00Z")
+
+
+@pytest.mark.parametrize("text", ["-5", "-2024-05-01"])
+def test_a_negative_year_is_refused_clearly_not_a_crash(text, capsys):
+    # "-5" read as the year -5, which nothing could print: a NotImplementedError escaped.
+    with pytest.raises(ArgumentError) as info:
+        to_utc(text)
+    assert str(info.value) == (f"cannot read {text!r} as a time: give ISO 8601 such as 2024-05-01T10:00Z "
+                               "(UTC unless it has an offset)")
+    assert cli_main(["inspect", str(SAMPLE), "--start", text]) == 2
+    assert capsys.readouterr().err == (f"flowkit inspect: error: argument --start: cannot read {text!r} as a time: "
+                                       "give ISO 8601 such as 2024-05-01T10:00Z (UTC unless it has an offset)\n")
