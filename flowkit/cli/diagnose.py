@@ -36,8 +36,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, paths: bool = True,
     if paths:
         parser.add_argument("paths", nargs="+", metavar="PATH",
                             help="flow log files or folders (searched recursively), globs, azure:// URLs")
-    parser.add_argument("--start", type=time_value, help="only tuples at or after this time (ISO 8601, UTC)")
-    parser.add_argument("--end", type=time_value, help="only tuples before this time (ISO 8601, UTC)")
+    parser.add_argument("--start", type=time_value, help="only tuples at or after this time (ISO 8601 UTC, epoch, now-2h, today)")
+    parser.add_argument("--end", type=time_value, help="only tuples before this time (ISO 8601 UTC, epoch, now, today)")
     if inventory:
         parser.add_argument("--inventory", metavar="FILE",
                             help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")

@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="read flow logs and report files, records, tuples, rows and problems",
                        description="Read flow logs (files, folders, globs, azure:// addresses) and print the load report.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, glob or azure:// address")
-    p.add_argument("--start", type=time_value, help="keep tuples at or after this time (UTC)")
-    p.add_argument("--end", type=time_value, help="keep tuples before this time (UTC)")
+    p.add_argument("--start", type=time_value, help="keep tuples at or after this time (ISO 8601 UTC, epoch, now-2h, today)")
+    p.add_argument("--end", type=time_value, help="keep tuples before this time (ISO 8601 UTC, epoch, now, today)")
     p.add_argument("--log-type", choices=["nsg", "vnet"], help="read one kind of log only")
     p.add_argument("--mac", type=mac, help="read one NIC only (its MAC address)")
     p.add_argument("--strict", action="store_true", help="fail at the first bad tuple instead of quarantining it")

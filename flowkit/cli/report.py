@@ -54,8 +54,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--nsg", nargs="+", default=[], metavar="PATH", help="NSG flow log paths: read with the other paths; compare uses the rows "
                              "by their log type")
     parser.add_argument("--vnet", nargs="+", default=[], metavar="PATH", help="VNet flow log paths (read likewise)")
-    parser.add_argument("--start", type=time_value, help="only tuples at or after this time (ISO 8601, UTC)")
-    parser.add_argument("--end", type=time_value, help="only tuples before this time (ISO 8601, UTC)")
+    parser.add_argument("--start", type=time_value, help="only tuples at or after this time (ISO 8601 UTC, epoch, now-2h, today)")
+    parser.add_argument("--end", type=time_value, help="only tuples before this time (ISO 8601 UTC, epoch, now, today)")
     parser.add_argument("--inventory", metavar="FILE",
                         help="az network nic list -o json output, or a CSV (mac,ip,nic,vm,subnet,...)")
     parser.add_argument("--title", default="flowkit report", help="the report's title")
