@@ -420,8 +420,12 @@ def join_labels(edge: np.ndarray, values: np.ndarray, n_edges: int, limit: int =
     counts = np.diff(np.r_[starts, len(e)])
     single = counts == 1  # most groups: one value, no joining
     out[e[starts[single]]] = labels[r[starts[single]]]
+    pair = counts == 2  # the next most common (a flow seen at both ends): one vectorised join
+    if pair.any():
+        first_of = starts[pair]
+        out[e[first_of]] = labels[r[first_of]] + "," + labels[r[first_of + 1]]
     rank_in_edge = np.arange(len(e)) - np.repeat(starts, counts)
-    keep = (rank_in_edge < limit) & np.repeat(~single, counts)
+    keep = (rank_in_edge < limit) & np.repeat(counts > 2, counts)
     if keep.any():
         kept_e = e[keep]
         kept_starts = np.flatnonzero(np.r_[True, kept_e[1:] != kept_e[:-1]])
