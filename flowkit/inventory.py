@@ -281,7 +281,7 @@ def read_inventory(path: str | Path) -> Inventory:
 
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not ({"mac", "ip"} & {f.strip().lower() for f in reader.fieldnames}):
-        raise FormatError(f"inventory CSV {p} needs a header with a mac or ip column")
+        raise FormatError(f"inventory CSV {redact(p)} needs a header with a mac or ip column")
     return inventory_from_records(
         {k.strip().lower(): v for k, v in row.items() if k is not None} for row in reader)
 

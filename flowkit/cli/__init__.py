@@ -123,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = show_warning
             return int(args.handler(args) or 0)
     except FlowkitError as exc:
-        print(f"flowkit {args.command}: error: {printable(exc)}", file=sys.stderr)
+        from flowkit.sources.redact import redact
+
+        # Messages redact what they quote already; this is the last line of defence.
+        print(f"flowkit {args.command}: error: {printable(redact(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -17,7 +17,6 @@ import json
 import sys
 from typing import Any, Sequence, TextIO
 
-import pandas as pd
 
 from flowkit.cli.options import address, port, time_value
 from flowkit.cli.output import printable, printable_frame
@@ -84,9 +83,8 @@ def write_text(finding: Any, tables: Sequence[str] = (), out: TextIO | None = No
         if frame is None or frame.empty:
             continue
         stream.write(f"\n{printable(name)} ({len(frame)} row(s)):\n")
-        with pd.option_context("display.width", 200, "display.max_columns", 30,
-                               "display.max_colwidth", 60):
-            stream.write(printable_frame(frame.head(max_rows)).to_string(index=False) + "\n")
+        # Whole cells, every column: a resource ID cut short would hide the NSG's name at its end.
+        stream.write(printable_frame(frame.head(max_rows)).to_string(index=False) + "\n")
         if len(frame) > max_rows:
             stream.write(f"… {len(frame) - max_rows} more row(s)\n")
     for note in finding.notes:
