@@ -17,7 +17,6 @@ import json
 import sys
 from typing import Any, Sequence, TextIO
 
-
 from flowkit.cli.options import address, port, time_value
 from flowkit.cli.output import printable, printable_frame
 
