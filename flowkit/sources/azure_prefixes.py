@@ -321,7 +321,9 @@ def plan_prefixes(log_type: str, children: ChildLister, *, start: pd.Timestamp |
     children : callable
         ``children(prefix)`` returns child prefixes of a delimiter listing.
     start, end : pandas.Timestamp or None
-        UTC window; an open side is closed at the first or last year found.
+        UTC window; an open side is closed at the first or last year found (the hours that
+        may hold tuples of the window, by :func:`flowkit.sources.layout.hour_overlaps`, are
+        still listed when the other side lies just outside those years).
     mac : str or None
         Normalised MAC; hour prefixes then end in ``m=00/macAddress={MAC}/``.
     filters : ResourceFilter
@@ -358,8 +360,9 @@ def plan_prefixes(log_type: str, children: ChildLister, *, start: pd.Timestamp |
                     lo = pd.Timestamp(year=bounds[0], month=1, day=1, tz="UTC")
                 if hi is None:
                     hi = pd.Timestamp(year=bounds[1] + 1, month=1, day=1, tz="UTC")
-            if lo >= hi:
-                continue
+            if start is not None and end is not None and lo >= hi:
+                continue  # an empty window; a side closed at the years found is left to hour_overlaps: a
+                # start a few minutes after the last year still wants that year's last hour (SKEW)
             hours = _hours(lo, hi)
             if mac and len(hours) <= MAX_MAC_HOURS:
                 times = []

@@ -2,9 +2,10 @@
 
 Folders are searched recursively, in one walk, and names are matched whatever their case
 (files copied through Windows tools or renamed by hand may read ``pt1h.json`` or ``PT1H.JSON``).
-A folder holding ``PT1H.json`` blobs gives those and any other ``*.json`` inside the hour folders
-of the layout (``PT1H-fragment.json``), not side files like ``nics.json``; any other folder gives
-every ``*.json``. Files named explicitly are read whatever their extension. Paths laid out
+A folder holding ``PT1H.json`` blobs gives those, their copies named ``PT1H…json`` (``PT1H (1).json``,
+as a browser saves a second download into one folder) and any other ``*.json`` inside the hour
+folders of the layout (``PT1H-fragment.json``), not side files like ``nics.json``; any other folder
+gives every ``*.json``. Files named explicitly are read whatever their extension. Paths laid out
 as Azure writes blobs are parsed for their hour, MAC and resource, and the hour is used to
 skip files outside ``start``/``end`` before they are opened.
 
@@ -32,6 +33,8 @@ __all__ = ["LocalSource"]
 
 #: The name Azure gives every flow-log blob, lower-cased (names are compared lower-cased).
 _BLOB_NAME = "pt1h.json"
+#: How copies of a blob saved side by side begin (``PT1H (1).json``, ``PT1H-fragment.json``).
+_BLOB_STEM = "pt1h"
 
 
 def _json_files(root: str) -> list[str]:
@@ -130,10 +133,11 @@ class LocalSource:
         """The flow-log files a path names: itself when a file, else the ``*.json`` under it.
 
         Names match whatever their case. A folder holding a ``PT1H.json`` is laid out as
-        Azure writes blobs: it gives the ``PT1H.json`` files and the other ``*.json`` whose
-        path is in the layout (inside an hour folder, such as a saved ``PT1H-fragment.json``);
-        side files outside the hour folders (inventories, ``expected.json``) are not logs.
-        Any other folder gives every ``*.json``.
+        Azure writes blobs: it gives the ``PT1H.json`` files, the ``PT1H…json`` copies saved
+        beside them (a browser names a second download ``PT1H (1).json``: leaving it out
+        would lose its tuples without a word) and the other ``*.json`` whose path is in the
+        layout (inside an hour folder); side files outside the hour folders (inventories,
+        ``expected.json``) are not logs. Any other folder gives every ``*.json``.
         """
         if not os.path.isdir(path):
             return [path]
@@ -141,7 +145,7 @@ class LocalSource:
         if not any(os.path.basename(f).lower() == _BLOB_NAME for f in files):
             return files
         return [f for f in files
-                if os.path.basename(f).lower() == _BLOB_NAME or parse_blob_path(f).log_type is not None]
+                if os.path.basename(f).lower().startswith(_BLOB_STEM) or parse_blob_path(f).log_type is not None]
 
     def list_blobs(self, *, log_type: str | None = None, start: object = None, end: object = None,
                    mac: str | None = None) -> Listing:

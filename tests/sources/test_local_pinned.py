@@ -15,10 +15,13 @@ import pytest
 import flowkit
 from flowkit.cli import main as cli_main
 from flowkit.errors import QuarantineError
+from flowkit.sources import local
 from flowkit.sources.layout import VNET_CONTAINER
+from flowkit.sources.local import LocalSource
 from flowkit.store.convert import convert
+from flowkit.synth import blob_bytes
 
-from conftest import ACCOUNT, KEY
+from conftest import ACCOUNT, KEY, SUB1, _nsg_blob
 from secrets_check import assert_no_secret, exception_texts
 
 
@@ -78,3 +81,31 @@ def test_a_file_named_with_a_sas_converts_without_it_in_the_dataset(azurite, est
     written += _frame_text(flowkit.read_flow_logs(str(dest)))
     assert_no_secret(written, KEY, *secrets)
     assert "sig=" not in written
+
+
+# -- pinned by mutation testing (helper M) --------------------------------------------------
+def test_copies_of_a_blob_downloaded_into_one_folder_are_all_read(tmp_path):
+    """A browser saves a second and third download of ``PT1H.json`` as ``PT1H (1).json`` and
+    ``PT1H (2).json``: each holds an hour of tuples, and none may be left out in silence."""
+    nsg_id = f"/SUBSCRIPTIONS/{SUB1}/RESOURCEGROUPS/RG-APP/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB"
+    names = ["PT1H.json", "PT1H (1).json", "pt1h (2).JSON"]
+    for seed, name in enumerate(names):
+        records = _nsg_blob("2024-05-01T10:00Z", f"000D3A00010{seed + 1}", nsg_id, seed)
+        (tmp_path / name).write_bytes(blob_bytes(records))
+    (tmp_path / "nics.json").write_text("{}")  # a side file: not a log
+    listing = LocalSource(tmp_path).list_blobs()
+    in_order = ("PT1H (1).json", "PT1H.json", "pt1h (2).JSON")
+    assert [r.name for r in listing.refs] == [str(tmp_path / n) for n in in_order]
+    assert listing.skipped == 0
+    frame, report = flowkit.read_flow_logs(tmp_path, with_report=True)
+    assert (report.files, report.rows, len(frame)) == (3, 18, 18)  # 3 blobs of 3 records of 2 tuples
+
+
+def test_a_local_source_shows_its_paths_without_a_sas():
+    src = LocalSource(["logs/PT1H.json", "dl/PT1H.json?sv=2024-08-04&sig=abc%2Fdef"])
+    assert repr(src) == "LocalSource(['logs/PT1H.json', 'dl/PT1H.json?REDACTED'])"
+    assert src.describe() == "local: logs/PT1H.json, dl/PT1H.json?REDACTED"
+
+
+def test_the_module_exports_its_source():
+    assert local.__all__ == ["LocalSource"] and local.LocalSource is LocalSource
