@@ -27,7 +27,7 @@ from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import address_mask, category_mask, protocol_number
 from flowkit.errors import ArgumentError
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES, require_columns
-from flowkit.sources.layout import to_utc, to_window
+from flowkit.sources.times import to_utc, to_window
 
 __all__ = ["filter_flows", "filter_mask", "check_addresses", "check_ports"]
 

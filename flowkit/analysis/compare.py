@@ -35,7 +35,7 @@ from flowkit.analysis.keys import category_mask, epoch_ms
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
-from flowkit.sources.layout import to_window
+from flowkit.sources.times import to_window
 
 __all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule"]
 

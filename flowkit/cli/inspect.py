@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", FlowkitDataWarning)  # the report says it all
         if getattr(args, "dask", None):
             from flowkit.scale.dask_report import inspect_dask
-            from flowkit.sources.layout import to_window
+            from flowkit.sources.times import to_window
 
             to_window(args.start, args.end)  # refused before a cluster is started
             with dask_client(args.dask):

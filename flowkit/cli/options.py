@@ -39,7 +39,7 @@ def time_value(text: str) -> str:
     True
     """
     from flowkit.errors import ArgumentError
-    from flowkit.sources.layout import relative_time, to_utc
+    from flowkit.sources.times import relative_time, to_utc
 
     try:
         to_utc(text)

@@ -20,7 +20,7 @@ import pandas as pd
 from flowkit.analysis.keys import category_mask
 from flowkit.findings import Finding
 from flowkit.progress import progress_bar
-from flowkit.sources.layout import to_window
+from flowkit.sources.times import to_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory

@@ -24,7 +24,7 @@ import pandas as pd
 
 from flowkit.findings import SEVERITIES, Finding
 from flowkit.load_report import LoadReport
-from flowkit.sources.layout import to_utc, to_window
+from flowkit.sources.times import to_utc, to_window
 from flowkit.sources.redact import redact
 
 __all__ = ["Report", "FORMATS", "format_for"]

@@ -41,7 +41,7 @@ from flowkit.scale._parts import (KEY5, as_dask, from_parts, hash_values, hashed
                                   shuffle_apply, shuffled, small_concat, value_map, values)
 from flowkit.scale.graph import GRAPH_COLUMNS, _pack, talker_graph_dask
 from flowkit.schema import ENCRYPTION_STATES
-from flowkit.sources.layout import to_window
+from flowkit.sources.times import to_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory

@@ -41,7 +41,7 @@ from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 from flowkit.scale._parts import KEY5, as_dask, is_dask, per_partition
 from flowkit.schema import COUNTER_COLUMNS
-from flowkit.sources.layout import to_window
+from flowkit.sources.times import to_window
 
 __all__ = ["compare_nsg_vnet_dask", "COMPARE_COLUMNS"]
 

@@ -56,7 +56,7 @@ from flowkit.atomic import atomic_write
 from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.load_report import LoadReport
 from flowkit.sources.blob_cache import SETTLE
-from flowkit.sources.layout import to_utc, to_window
+from flowkit.sources.times import to_utc, to_window
 
 __all__ = ["FollowBatch", "Checkpoint", "Follower"]
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from flowkit.errors import ArgumentError
 from flowkit.filters import check_addresses, check_ports
-from flowkit.sources.layout import ambiguous_date, epoch_time, has_date, relative_time
+from flowkit.sources.times import ambiguous_date, epoch_time, has_date, relative_time
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
 

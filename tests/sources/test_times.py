@@ -1,4 +1,5 @@
-"""``now``, ``now-2h``, ``today`` and ``yesterday``: read in UTC whatever the machine's time zone."""
+"""flowkit.sources.times: ``now``, ``now-2h``, ``today``, ``yesterday`` read in UTC whatever the machine's time zone;
+epoch numbers by their magnitude; values that cannot be a time refused clearly."""
 
 from __future__ import annotations
 
