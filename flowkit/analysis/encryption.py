@@ -201,7 +201,6 @@ def _nic_ends(vnet_rows: pd.DataFrame, per_flow: pd.DataFrame) -> pd.DataFrame:
     of a second.
     """
     macs = np.asarray(vnet_rows["mac"].cat.categories.astype(str), dtype=object)
-    n_macs = len(macs)
     state_codes, state_names = pd.factorize(per_flow["encryption"].to_numpy(dtype=object))
     # Addresses of the flow table, coded once; whether each is private, and the one NIC holding it.
     ip_codes, ips = pd.factorize(np.concatenate([per_flow["src_ip"].to_numpy(dtype=object),
