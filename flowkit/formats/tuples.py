@@ -171,6 +171,8 @@ def parse_tuples(buf: bytes | bytearray, fmt: str, n_lines: int | None = None, *
     try:
         if not sparse and (not buf or buf[:1] == b"\n" or buf[-1:] == b"\n" or b"\n\n" in buf):
             raise pa.ArrowInvalid("empty line")  # an empty tuple string
+        if b"\r" in buf:  # pyarrow ends a row at CR and at CR LF: the slow path reports the line
+            raise pa.ArrowInvalid("carriage return")
         # VNet writes the protocol as a number: parse it as one (the careful path does too)
         table = _read(buf, names, _FAST_TYPES["vnet4" if fmt == "vnet4" else "nsg"], sparse)
         if table.num_rows != n_lines:
@@ -366,8 +368,9 @@ def canonical_ipv6(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     uniq = list(dict.fromkeys(canonical))
     position = {v: i for i, v in enumerate(uniq)}
     remap = np.array([position[v] for v in canonical], dtype=np.int32)
-    indices = remap[arr.indices.to_numpy(zero_copy_only=False)]
     mask = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+    codes = arr.indices if mask is None else arr.indices.fill_null(0)  # to_numpy makes nulls NaN
+    indices = remap[codes.to_numpy(zero_copy_only=False)]
     return pa.DictionaryArray.from_arrays(pa.array(indices, mask=mask), pa.array(uniq, type=values.type))
 
 

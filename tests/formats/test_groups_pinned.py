@@ -1,0 +1,53 @@
+"""FormatGroups and split_array: outcomes pinned by mutation testing (every element of a
+flowTuples array is a line or a bad element with its place)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from flowkit.formats.groups import FormatGroups, split_array
+
+T1 = "1714557600000,192.0.2.1,198.51.100.2,50000,443,6,O,B,X,,,,"
+T2 = "1714557660000,192.0.2.1,198.51.100.2,50000,443,6,O,E,X,3,767,2,1580"
+
+
+def test_a_compact_array_is_returned_as_it_is_with_its_separators() -> None:
+    raw = f'["{T1}","{T2}"]'.encode()
+    assert split_array(raw) == (f'{T1}","{T2}'.encode(), 2, None, [])
+    assert split_array(b"[]") == (b"", 0, None, [])
+
+
+def test_an_array_of_numbers_only_takes_the_careful_path() -> None:
+    """No quote at all in the last group: the bulk path must not look past the end of its quotes."""
+    g = FormatGroups()
+    g.add(msgspec.Raw(f'["{T1}"]'.encode()), record=0)
+    g.add(msgspec.Raw(b"[5,6]"), record=1)
+    built = g.build()
+    assert not built.sparse and built.seen == 3 and built.counts.tolist() == [1, 0]
+    assert built.bad == [(1, 0, "tuple-not-a-string", "5"), (1, 1, "tuple-not-a-string", "6")]
+    assert bytes(built.buffer) == T1.encode() and built.quotes.tolist() == [2, 0]
+
+
+def test_an_array_that_is_not_json_is_one_bad_element() -> None:
+    assert split_array(b'["1,a",') == (b"", 0, [], [(0, "invalid-tuples-array", '["1,a",')])
+    assert split_array(b'{"a":1}') == (b"", 0, [], [(0, "tuples-not-an-array", '{"a":1}')])
+    assert split_array(b'["\xff') == (b"", 0, [], [(0, "invalid-tuples-array", '["\ufffd')])
+
+
+
+def test_no_groups_build_an_empty_buffer() -> None:
+    built = FormatGroups().build()
+    assert (bytes(built.buffer), built.seen, built.bad) == (b"", 0, [])
+    assert (built.counts.tolist(), built.first_tuple.tolist(), built.quotes.tolist()) == ([], [], [])
+
+
+def test_a_string_holding_a_newline_or_a_quote_is_invalid_characters() -> None:
+    raw = b'["1,a\\n","2,b","3,\\"c\\"","4,\\r"]'
+    assert split_array(raw) == (b"2,b", 1, [1], [(0, "invalid-characters", "1,a\n"),
+                                                 (2, "invalid-characters", '3,"c"'),
+                                                 (3, "invalid-characters", "4,\r")])
+
+
+def test_the_text_of_a_bad_array_is_cut_at_200_bytes() -> None:
+    assert split_array(b'["' + b"a" * 300)[3] == [(0, "invalid-tuples-array", '["' + "a" * 198)]
+    assert split_array(b'"' + b"a" * 300 + b'"')[3] == [(0, "tuples-not-an-array", '"' + "a" * 199)]
