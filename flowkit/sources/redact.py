@@ -112,12 +112,28 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
         if secret and len(secret) >= 6:
             for variant in secret_variants(secret):
                 out = out.replace(variant, MASK)
-    out = _SAS_QUERY.sub("?" + MASK, out)
+    out = _SAS_QUERY.sub(lambda m: m.group(0) if _placeholder(m.group(0)) else "?" + MASK, out)
     out = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", out)
     out = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, out)
     out = _ACCOUNT_KEY.sub(MASK, out)
-    out = _PAIRS.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + MASK, out)
+    out = _PAIRS.sub(lambda m: m.group(0) if _placeholder(m.group(0)) else m.group(1) + m.group(2) + m.group(3) + MASK,
+                     out)
     return out
+
+
+#: A form shown in flowkit's own hints (``?sv=…&sig=…``): every value is an ellipsis, no secret.
+_PLACEHOLDER = re.compile(r"\??(?:[A-Za-z_]+\s*[=:]\s*…&?)+[)\].,;:]*")
+
+
+def _placeholder(text: str) -> bool:
+    """True when ``text`` only shows the form of a SAS or key (values ``…``), as hints do.
+
+    Examples
+    --------
+    >>> _placeholder("?sv=…&sig=…),"), _placeholder("?sv=1&sig=…"), _placeholder("sig=…")
+    (True, False, True)
+    """
+    return _PLACEHOLDER.fullmatch(text) is not None
 
 
 #: Every pattern :func:`redact` masks holds one of these (lower case, blanks removed): a quick test

@@ -66,3 +66,24 @@ def test_text_that_only_looks_a_bit_like_a_key_is_left_alone(text):
 
     assert redact(text) == text and redact_name(text) == text
 
+
+
+def test_the_form_of_a_sas_in_a_hint_is_shown_but_a_real_one_is_masked():
+    assert redact("Add a SAS to the URL (?sv=…&sig=…), or a key") == "Add a SAS to the URL (?sv=…&sig=…), or a key"
+    assert redact("https://a.blob.core.windows.net/c?sv=…&sig=abcdef") == "https://a.blob.core.windows.net/c?REDACTED"
+    assert redact("sig=… then sig=abcdef") == "sig=… then sig=REDACTED"
+
+
+def test_the_cli_masks_a_secret_in_any_flowkit_error_it_prints(monkeypatch, capsys):
+    # The last line of defence: an error message that quotes a SAS by mistake is masked on the way out.
+    import flowkit.cli.inspect as inspect_command
+    from flowkit.cli import main as cli_main
+    from flowkit.errors import SourceError
+
+    def leaky(args):
+        raise SourceError("cannot read https://acct.blob.core.windows.net/c?sv=2024-08-04&sig=c2VjcmV0 (oops)")
+
+    monkeypatch.setattr(inspect_command, "run", leaky)
+    assert cli_main(["inspect", "anything"]) == 2
+    assert capsys.readouterr().err == (
+        "flowkit inspect: error: cannot read https://acct.blob.core.windows.net/c?REDACTED (oops)\n")
