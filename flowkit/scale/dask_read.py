@@ -323,7 +323,9 @@ def _meta(columns: list[str] | None) -> pd.DataFrame:
 
 def listing_token(kind: str, src: Any, refs: Sequence[BlobRef], *options: Any) -> str:
     """The task token of a computation over the blobs ``refs`` of ``src``: it changes when a
-    blob's name, size or ETag does, or an option; it never shows the source itself."""
+    blob's name or size does (and an Azure blob's ETag), or an option; it never shows the source
+    itself. A local file rewritten at the same size keeps its token: Dask may then reuse a result
+    it still holds for it (hour blobs only grow, so only a hand-edited file can do this)."""
     return _token(kind, src.describe(), [(r.name, r.size, getattr(r, "etag", None)) for r in refs], *options)
 
 
