@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES, dtypes
 
-__all__ = ["fill_frame", "FrameFiller", "CLOSED_CATEGORIES", "small_pages"]
+__all__ = ["fill_frame", "FrameFiller", "CLOSED_CATEGORIES", "small_pages", "drop_unused_categories"]
 
 #: Categoricals with a fixed vocabulary: their categories start with these, in this order.
 CLOSED_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -427,3 +427,29 @@ def _datetime_array(values: np.ndarray, dtype: pd.DatetimeTZDtype) -> Any:
         except TypeError:
             pass
     return pd.Series(naive, copy=False).dt.tz_localize(dtype.tz).array
+
+
+def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep only the categories of the rows returned (open categoricals; addresses stay shared).
+
+    Reads filtered by time, log type or MAC use it (JSON and Parquet alike): their categories
+    are those of the rows they return, not those of the blobs or files they opened, so that
+    ``value_counts()`` lists no rule or address with 0.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"rule": pd.Categorical(["a"], categories=["a", "b"])})
+    >>> list(drop_unused_categories(f)["rule"].cat.categories)
+    ['a']
+    """
+    closed = set(CLOSED_CATEGORIES)
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype) and name not in closed | {"src_ip", "dst_ip"}:
+            frame[name] = frame[name].cat.remove_unused_categories()
+    if "src_ip" in frame and "dst_ip" in frame and len(frame):
+        cats = frame["src_ip"].cat.categories
+        used = pd.unique(pd.concat([pd.Series(frame["src_ip"].cat.codes), pd.Series(frame["dst_ip"].cat.codes)]))
+        unused = cats.delete(sorted(c for c in used if c >= 0)) if len(used) else cats
+        for name in ("src_ip", "dst_ip"):
+            frame[name] = frame[name].cat.remove_categories(unused)
+    return frame

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.errors import FlowkitDataWarning
-from flowkit.frame_fill import FILL_THREADS, FrameFiller, fill_frame
+from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
@@ -301,6 +301,8 @@ def read_flow_logs(
     frame = filler.finish() if filler.filled else empty_frame()[wanted]
     report = _finish(reports, listing.skipped, tuple(p.describe() for p in getattr(src, "parts", (src,))))
     check_some_records(report, len(refs))
+    if report.filtered_out:  # rows left out by the window or selection leave no category behind
+        drop_unused_categories(frame)
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=2)
     frame.attrs["load_report"] = report

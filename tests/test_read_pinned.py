@@ -4,6 +4,8 @@ Azure read did for ``log_type``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flowkit.errors import ArgumentError
@@ -56,3 +58,27 @@ def test_the_dask_load_report_and_convert_refuse_it_too(log, tmp_path):
 ])
 def test_a_selection_a_log_can_hold_reads(log, kwargs, rows):
     assert len(read_flow_logs(log, progress=False, **kwargs)) == rows
+
+
+def test_a_windowed_read_keeps_no_category_of_the_rows_it_left_out():
+    # The blobs of 10:00 and 11:00 are decoded whole; only the rows of 10:30-10:40 are kept.
+    # Before, the rules, MACs, blobs and addresses of the other rows stayed as categories and
+    # value_counts() listed them with 0.
+    import warnings
+
+    import pandas as pd
+
+    from flowkit.read import read_flow_logs
+
+    sample = Path(__file__).resolve().parents[1] / "data-samples" / "connectivity"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flows = read_flow_logs(sample, start="2024-05-01T10:30Z", end="2024-05-01T10:40Z")
+    assert len(flows) == 113
+    for name in ("rule", "acl_id", "mac", "resource_id", "target_resource_id", "blob"):
+        assert (flows[name].value_counts() > 0).all(), name
+    addresses = set(flows["src_ip"].astype(str)) | set(flows["dst_ip"].astype(str))
+    assert set(flows["src_ip"].cat.categories) == addresses  # shared by both columns, none unused
+    assert flows["src_ip"].dtype == flows["dst_ip"].dtype
+    assert list(flows["state"].cat.categories) == ["B", "C", "E", "D"]  # closed lists stay whole
+    assert isinstance(flows["state"].dtype, pd.CategoricalDtype)

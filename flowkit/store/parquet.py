@@ -63,7 +63,7 @@ import pyarrow.parquet as pq
 from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
 from flowkit.formats.decode import ARROW_SCHEMA
-from flowkit.frame_fill import CLOSED_CATEGORIES, FILL_THREADS, FrameFiller
+from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories
 from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
@@ -251,31 +251,6 @@ def _read(paths: list[str], start: Any, end: Any, log_type: str | None, mac: str
 
 def _footers(paths: list[str]) -> dict[str, pq.FileMetaData]:
     return {path: pq.read_metadata(path) for path in paths}
-
-
-def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keep only the categories of the rows returned (open categoricals; addresses stay shared).
-
-    Reads filtered by time or MAC use it: their categories are those of the rows
-    they return, not those of the files they opened.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"rule": pd.Categorical(["a"], categories=["a", "b"])})
-    >>> list(drop_unused_categories(f)["rule"].cat.categories)
-    ['a']
-    """
-    closed = set(CLOSED_CATEGORIES)
-    for name in frame.columns:
-        if isinstance(frame[name].dtype, pd.CategoricalDtype) and name not in closed | {"src_ip", "dst_ip"}:
-            frame[name] = frame[name].cat.remove_unused_categories()
-    if "src_ip" in frame and "dst_ip" in frame and len(frame):
-        cats = frame["src_ip"].cat.categories
-        used = pd.unique(pd.concat([pd.Series(frame["src_ip"].cat.codes), pd.Series(frame["dst_ip"].cat.codes)]))
-        unused = cats.delete(sorted(c for c in used if c >= 0)) if len(used) else cats
-        for name in ("src_ip", "dst_ip"):
-            frame[name] = frame[name].cat.remove_categories(unused)
-    return frame
 
 
 def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: Any = None,
