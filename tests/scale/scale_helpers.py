@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.errors import FlowkitDataWarning
+from flowkit.sources.local import LocalSource
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "data-samples"
@@ -118,3 +119,14 @@ def denied_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "state": "D", "rule": "DefaultRule_DenyAllInBound", "acl_id": "acl-guid", "mac": "000D3A000101",
             "log_type": "vnet", "resource_id": "/SUBSCRIPTIONS/X/FLOWLOGS/FL"}
     return coerce(pd.DataFrame([{**base, **row} for row in rows]))
+
+
+class SecretSource(LocalSource):
+    """A local source holding a credential, as an Azure source may."""
+
+    def __init__(self, paths, token: str) -> None:
+        super().__init__(paths)
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"SecretSource(token={self.token!r})"

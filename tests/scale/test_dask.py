@@ -18,28 +18,16 @@ from flowkit.scale.aggregations import (_denied_groups_dask, denied_summary_dask
                                         nsg_vnet_keys_dask, talker_graph_dask)
 from flowkit.scale.dask_read import PARTITION_ROWS, file_groups, read_flow_logs_dask
 from flowkit.schema import COLUMNS, empty_frame
-from flowkit.sources.local import LocalSource
 from flowkit.store.convert import convert
 from flowkit.store.parquet import dataset_files
 
-from scale_helpers import (APP_MAC, OTHER_ACL, SAMPLES, SCAN_SRC, SCENARIOS, STORM_SRC, WEB_IP, WEB_MAC,
+from scale_helpers import (APP_MAC, OTHER_ACL, SAMPLES, SCAN_SRC, SCENARIOS, STORM_SRC, WEB_IP, WEB_MAC, SecretSource,
                            assert_same_frame, denied_frame, graph_dict, read_json, write_denied_corpus)
 
 dd = pytest.importorskip("dask.dataframe")
 
 KEY_FACTS = ("matched", "nsg_only", "vnet_only", "outside_window", "window", "common_macs", "nsg_only_macs",
              "vnet_only_macs")
-
-
-class SecretSource(LocalSource):
-    """A local source holding a credential, as an Azure source may."""
-
-    def __init__(self, paths, token: str) -> None:
-        super().__init__(paths)
-        self.token = token
-
-    def __repr__(self) -> str:
-        return f"SecretSource(token={self.token!r})"
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,10 @@ from flowkit.scale.dask_read import (_meta, _ReadNothing, _Source, blob_batches,
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER, nsg_blob_name, vnet_blob_name
-from flowkit.sources.local import LocalSource
 from flowkit.store.convert import convert
 from tests.blobs import T0_MS, T0_S, blob, nsg_record, vnet_record
 
-from scale_helpers import assert_same_frame, read_json
+from scale_helpers import SecretSource, assert_same_frame, read_json
 
 dask = pytest.importorskip("dask")
 known = pytest.importorskip("dask.dataframe.utils").has_known_categories
@@ -294,17 +293,6 @@ def test_a_parquet_dataset_groups_files_by_rows(tmp_path: Path, partition_rows: 
 
 
 # --- no secret in task keys --------------------------------------------------------------------------
-
-class SecretSource(LocalSource):
-    """A local source holding a credential, as an Azure source may."""
-
-    def __init__(self, paths, token: str) -> None:
-        super().__init__(paths)
-        self.token = token
-
-    def __repr__(self) -> str:
-        return f"SecretSource(token={self.token!r})"
-
 
 def test_task_keys_never_show_the_source(corpus: Path) -> None:
     source = SecretSource([str(corpus)], SECRET)
