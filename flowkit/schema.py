@@ -33,6 +33,7 @@ __all__ = [
     "ENCRYPTION_FORM",
     "LOG_TYPES",
     "COUNTER_COLUMNS",
+    "EPOCH_SECONDS_BELOW",
     "describe",
     "empty_frame",
     "dtypes",
@@ -65,6 +66,9 @@ ENCRYPTION_FORM = re.compile(r"^(X|NX(_[A-Z0-9_]+)?)$")
 LOG_TYPES = ("nsg", "vnet")
 
 COUNTER_COLUMNS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
+#: Epoch timestamps below this are seconds, above it milliseconds (NSG tuples give seconds, VNet
+#: tuples milliseconds, a documentation example seconds for VNet: read by magnitude, FORMATS.md).
+EPOCH_SECONDS_BELOW = 10**11
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flowkit.addresses import ipv6_text
-from flowkit.schema import ENCRYPTION_FORM, ENCRYPTION_STATES, STATES
+from flowkit.schema import ENCRYPTION_FORM, ENCRYPTION_STATES, EPOCH_SECONDS_BELOW, STATES
 
 __all__ = ["ParsedTuples", "parse_tuples", "FIELDS"]
 
@@ -76,7 +76,6 @@ _UINT32_MAX = 2**32 - 1
 #: pyarrow.csv block size: larger than a batch (~8 MB of JSON), so each column comes in one chunk
 #: and needs no concatenation.
 BLOCK_SIZE = 64 << 20
-_MS_THRESHOLD = 10**11     # below: epoch seconds; above: epoch milliseconds
 _TS_MAX = 10**14           # beyond year 5000 in milliseconds: not a timestamp
 _ENCRYPTION = ENCRYPTION_FORM
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -383,7 +382,7 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
     ts = table.column("ts").to_numpy()
     if n and (ts.min() < 0 or ts.max() >= _TS_MAX):
         reasons.append(((ts < 0) | (ts >= _TS_MAX), "invalid-timestamp"))
-    flow_ms = np.where(ts < _MS_THRESHOLD, ts * 1000, ts)
+    flow_ms = np.where(ts < EPOCH_SECONDS_BELOW, ts * 1000, ts)
 
     ip_cols = {}
     for name in ("src_ip", "dst_ip"):

@@ -20,6 +20,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from flowkit.schema import EPOCH_SECONDS_BELOW
+
 __all__ = ["to_utc", "to_window", "relative_time", "epoch_time", "ambiguous_date", "has_date"]
 
 
@@ -95,10 +97,6 @@ def to_utc(value: object) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-#: Epoch numbers below this are seconds, below 1000 times it milliseconds, and so on (as tuples are read).
-_EPOCH_SECONDS_BELOW = 10**11
-
-
 def epoch_time(value: object) -> pd.Timestamp | None:
     """An epoch time given as a number, or as text of 9 digits or more, read by its magnitude.
 
@@ -127,7 +125,7 @@ def epoch_time(value: object) -> pd.Timestamp | None:
     else:
         return None
     scales = (("s", 1), ("ms", 10**3), ("us", 10**6))
-    unit = next((u for u, top in scales if abs(number) < _EPOCH_SECONDS_BELOW * top), "ns")
+    unit = next((u for u, top in scales if abs(number) < EPOCH_SECONDS_BELOW * top), "ns")
     try:
         return pd.Timestamp(number, unit=unit, tz="UTC")
     except (ValueError, OverflowError):
