@@ -35,6 +35,8 @@ __all__ = ["AzureBlobRef", "BlobLister"]
 
 #: The name Azure gives every flow-log blob, lower-cased.
 _BLOB_NAME = "pt1h.json"
+#: How copies of a blob saved beside it begin (``PT1H (1).json``), as a local folder reads them.
+_BLOB_STEM = "pt1h"
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,8 @@ class BlobLister:
         skipped = 0
         for props, name in zip(items, base):
             meta = parse_blob_path(props.name)
-            if not name.endswith(".json") or (laid_out and name != _BLOB_NAME and meta.log_type is None):
+            if not name.endswith(".json") or (laid_out and not name.startswith(_BLOB_STEM)
+                                              and meta.log_type is None):
                 continue
             if not self._loosely_wanted(meta, log_type, start, end, mac):
                 skipped += 1

@@ -68,6 +68,19 @@ def test_blobs_outside_the_layout_are_read_as_a_local_folder_reads_them(azurite,
     assert flows["blob"].astype(str).unique().tolist() == ["archive/2024/05/01/PT1H.json"]
 
 
+def test_a_copy_saved_beside_a_blob_outside_the_layout_is_read_as_locally(azurite, service, tmp_path):
+    # A second download of PT1H.json, uploaded as the browser named it: its tuples are not dropped.
+    for name, data in (("PT1H.json", _nsg_bytes()), ("PT1H (1).json", _nsg_bytes(2)), ("inventory.json", b"{}")):
+        _put(service, "archive", f"2024/05/01/{name}", data)
+        (tmp_path / name).write_bytes(data)
+    expected = flowkit.read_flow_logs(tmp_path)
+    src = AzureBlobSource(account_url=f"{azurite.endpoint}/archive", credential=KEY, retry_backoff=0.1)
+    flows, report = flowkit.read_flow_logs(src, with_report=True)
+    assert (len(flows), report.files) == (len(expected), 2) == (12, 2)
+    assert sorted(flows["blob"].astype(str).unique()) == ["archive/2024/05/01/PT1H (1).json",
+                                                          "archive/2024/05/01/PT1H.json"]
+
+
 def test_a_container_holding_no_flow_log_says_so(azurite, service):
     _put(service, "archive", "2024/notes.txt", b"not a log")
     _put(service, "archive", "2024/flows.csv", b"a,b")
