@@ -22,7 +22,7 @@ import pandas as pd
 
 from flowkit.schema import EPOCH_SECONDS_BELOW
 
-__all__ = ["to_utc", "to_window", "relative_time", "epoch_time", "ambiguous_date", "has_date"]
+__all__ = ["to_utc", "to_window", "relative_time", "epoch_time", "text_timestamp", "ambiguous_date", "has_date"]
 
 
 def to_utc(value: object) -> pd.Timestamp | None:
@@ -67,17 +67,16 @@ def to_utc(value: object) -> pd.Timestamp | None:
         return now
     if (epoch := epoch_time(value)) is not None:
         return epoch
-    try:
-        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
-    except (ValueError, TypeError, OverflowError):
-        ts = None
+    if isinstance(value, str):
+        ts = text_timestamp(value)
     else:
-        if pd.isna(ts):
-            if not isinstance(value, str):
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            ts = None
+        else:
+            if pd.isna(ts):
                 return None  # a missing value (NaT, NaN): no bound
-            ts = None  # the text "NaT" or "nan": not a time anyone meant
-        elif not 1 <= ts.year <= 9999:
-            ts = None  # "-5" reads as the year -5, which nothing can print
     if ts is None:
         from flowkit.errors import ArgumentError
 
@@ -95,6 +94,22 @@ def to_utc(value: object) -> pd.Timestamp | None:
         raise ArgumentError(f"{value.strip()!r} has no date (it would read as today): give the day too, "
                             f"such as 2024-05-01T{ts:%H:%M}Z")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def text_timestamp(text: str) -> pd.Timestamp | None:
+    """The time pandas reads in ``text``, or None: none read, ``NaT``/``nan`` (not a time anyone
+    meant), or a year nothing can print (``-5`` reads as the year -5).
+
+    Examples
+    --------
+    >>> text_timestamp(" 2024-05-01T10:00Z ").isoformat(), text_timestamp("-5"), text_timestamp("nan")
+    ('2024-05-01T10:00:00+00:00', None, None)
+    """
+    try:
+        ts = pd.Timestamp(text.strip())
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if pd.isna(ts) or not 1 <= ts.year <= 9999 else ts
 
 
 def epoch_time(value: object) -> pd.Timestamp | None:

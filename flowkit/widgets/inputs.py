@@ -20,7 +20,7 @@ import pandas as pd
 
 from flowkit.errors import ArgumentError
 from flowkit.filters import check_addresses, check_ports
-from flowkit.sources.times import ambiguous_date, epoch_time, has_date, relative_time
+from flowkit.sources.times import ambiguous_date, epoch_time, has_date, relative_time, text_timestamp
 
 __all__ = ["present_values", "has_date", "parse_time", "parse_addresses", "parse_ports", "as_text"]
 
@@ -61,11 +61,8 @@ def parse_time(name: str, text: str, day: str = "2024-05-01") -> pd.Timestamp | 
         return now
     if (epoch := epoch_time(text)) is not None:  # a tuple's timestamp, pasted
         return epoch
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)") from None
-    if pd.isna(ts):
+    ts = text_timestamp(text)  # as to_utc reads it
+    if ts is None:
         raise ValueError(f"{name}: cannot read {text!r} as a time (use 2024-05-01T10:15Z)")
     if readings := ambiguous_date(text):
         raise ValueError(f"{name}: {text!r} could be {readings[0]} or {readings[1]}, so it is not applied: "

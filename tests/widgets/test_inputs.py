@@ -79,3 +79,9 @@ def test_the_ports_box_accepts_and_refuses_what_filter_flows_does(text):
     else:
         got = parse_ports(text)
         assert (sorted(set(_ports(got).tolist())) if got else []) == want
+
+
+def test_a_year_nothing_can_print_is_refused_by_the_box_as_by_the_api():
+    # "-5" reads as the year -5; the box's message printed it and raised NotImplementedError.
+    with pytest.raises(ValueError, match=r"^start: cannot read '-5' as a time \(use 2024-05-01T10:15Z\)$"):
+        parse_time("start", "-5")
