@@ -37,7 +37,6 @@ import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 import flowkit.memory_pool  # noqa: F401  (Arrow's allocator: see that module)
 from flowkit.addresses import is_mac, normalize_mac
@@ -46,32 +45,17 @@ from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
 from flowkit.formats.records import (Record, acl_quotes, flow_records_quotes, group_quotes,
                                      properties_quotes, record_quotes, rule_quotes)
+from flowkit.formats.table import (ARROW_SCHEMA, blob_order, closed_column, count_formats,
+                                   dictionary_column, select_rows, time_range)
 from flowkit.formats.strays import misplaced_tuples, quote_count, stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem, quarantine_frame
-from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, LOG_TYPES, STATES
+from flowkit.schema import DECISIONS, DIRECTIONS, LOG_TYPES, STATES
 from flowkit.sources.base import BlobRef
 from flowkit.sources.redact import redact_name
 
 __all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "shown_ref", "ARROW_SCHEMA"]
 
-_OPEN = pa.dictionary(pa.int32(), pa.string())
-_CLOSED = pa.dictionary(pa.int8(), pa.string())
-#: The canonical table as Arrow types (pandas dtypes follow on conversion).
-ARROW_SCHEMA = pa.schema([
-    ("flow_time", pa.timestamp("ms", tz="UTC")),
-    ("record_time", pa.timestamp("ns", tz="UTC")),
-    ("src_ip", _OPEN), ("dst_ip", _OPEN),
-    ("src_port", pa.uint16()), ("dst_port", pa.uint16()),
-    ("protocol", pa.uint8()),
-    ("direction", _CLOSED), ("decision", _CLOSED), ("state", _CLOSED), ("encryption", _CLOSED),
-    ("packets_sent", pa.uint32()), ("bytes_sent", pa.uint64()),
-    ("packets_received", pa.uint32()), ("bytes_received", pa.uint64()),
-    ("rule", _OPEN), ("acl_id", _OPEN), ("mac", _OPEN),
-    ("log_type", _CLOSED), ("version", pa.uint8()),
-    ("resource_id", _OPEN), ("target_resource_id", _OPEN), ("blob", _OPEN),
-])
-assert tuple(ARROW_SCHEMA.names) == COLUMNS
 
 _FORMAT_VERSION = {"nsg1": 1, "nsg2": 2, "vnet4": 4}
 _FLOW_RECORDS, _PROPERTIES, _SECOND = attrgetter("flowRecords"), attrgetter("properties"), itemgetter(1)
@@ -360,75 +344,16 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
 
     table = pa.concat_tables(tables) if tables else ARROW_SCHEMA.empty_table()
     if len(tables) > 1:  # several formats: back to the order of the blobs
-        table = table.take(pa.array(np.argsort(_blob_order(table, names), kind="stable")))
+        table = table.take(pa.array(np.argsort(blob_order(table, names), kind="stable")))
     decoded_rows = table.num_rows
-    table = _select(table, start, end, log_type, mac)
-    start, end = _time_range(table)
+    table = select_rows(table, start, end, log_type, mac)
+    start, end = time_range(table)
     report = LoadReport(
         files=len(items), records=n_records, tuples=n_tuples, rows=table.num_rows, start=start, end=end,
         quarantined=len(quarantine), filtered_out=decoded_rows - table.num_rows,
-        formats=_count_formats(table), quarantine=quarantine_frame(quarantine), problems=tuple(problems),
+        formats=count_formats(table), quarantine=quarantine_frame(quarantine), problems=tuple(problems),
     )
     return DecodedBlob(table, report)
-
-
-def _time_range(table: pa.Table) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """First and last ``flow_time`` of the rows (None, None without rows)."""
-    if not table.num_rows:
-        return None, None
-    bounds = pc.min_max(table.column("flow_time"))
-    return tuple(pd.Timestamp(bounds[k].value, unit="ms", tz="UTC") for k in ("min", "max"))
-
-
-def _blob_order(table: pa.Table, names: list[str]) -> np.ndarray:
-    """Position of each row's blob in the input, for a stable sort back to input order."""
-    position = {name: i for i, name in enumerate(names)}
-    column = table.column("blob").combine_chunks()
-    lookup = np.array([position[v] for v in column.dictionary.to_pylist()], dtype=np.int64)
-    return lookup[column.indices.to_numpy(zero_copy_only=False)]
-
-
-def _count_formats(table: pa.Table) -> dict[str, int]:
-    """Rows per format name (``nsg-v1``, ``nsg-v2``, ``vnet-v4``), counted on codes."""
-    if table.num_rows == 0:
-        return {}
-    lt = table.column("log_type").combine_chunks()
-    kinds = lt.dictionary.to_pylist()
-    key = lt.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 256 + table.column("version").to_numpy()
-    counts = np.bincount(key)
-    return {f"{kinds[k // 256]}-v{k % 256}": int(counts[k]) for k in np.flatnonzero(counts)}
-
-
-def _select(table: pa.Table, start, end, log_type, mac) -> pa.Table:
-    if table.num_rows == 0 or (start is None and end is None and log_type is None and mac is None):
-        return table
-    mask = pa.scalar(True)
-    ft = table.column("flow_time")
-    # flow_time holds whole milliseconds, so both bounds round up to one: a start of 10:00:00.0015
-    # keeps 10:00:00.002 but not .001, an end of 10:00:00.0015 keeps .001 but not .002
-    if start is not None:
-        mask = pc.and_(mask, pc.greater_equal(ft, pa.scalar(-(-start.value // 10**6), pa.timestamp("ms", "UTC"))))
-    if end is not None:
-        mask = pc.and_(mask, pc.less(ft, pa.scalar(-(-end.value // 10**6), pa.timestamp("ms", "UTC"))))
-    if log_type is not None:
-        mask = pc.and_(mask, pc.equal(pc.cast(table.column("log_type"), pa.string()), log_type))
-    if mac is not None:
-        mask = pc.and_(mask, pc.equal(pc.cast(table.column("mac"), pa.string()), normalize_mac(mac)))
-    mask = pc.fill_null(mask, False)
-    return table.filter(mask)
-
-
-def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
-    """A dictionary column from int codes (-1: missing) and the values they index."""
-    mask = codes < 0 if len(codes) and codes.min() < 0 else None
-    indices = pa.array(codes.astype(np.int32, copy=False), type=pa.int32(), mask=mask)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
-
-
-def _closed(codes: np.ndarray, values) -> pa.DictionaryArray:
-    mask = codes < 0 if len(codes) and codes.min() < 0 else None
-    indices = pa.array(codes.astype(np.int8, copy=False), type=pa.int8(), mask=mask)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
 
 
 def _invalid_macs(records: _Records, macs: list[str]) -> list[tuple[int, str]]:
@@ -511,17 +436,17 @@ def _assemble(p: ParsedTuples, g: FormatGroups, counts: np.ndarray, records: _Re
         p.src_ip, p.dst_ip,
         pa.array(p.src_port, type=pa.uint16()), pa.array(p.dst_port, type=pa.uint16()),
         pa.array(p.protocol, type=pa.uint8()),
-        _closed(p.direction, DIRECTIONS), _closed(p.decision, DECISIONS),
-        _closed(p.state, STATES), _closed(p.encryption, p.encryption_values),
+        closed_column(p.direction, DIRECTIONS), closed_column(p.decision, DECISIONS),
+        closed_column(p.state, STATES), closed_column(p.encryption, p.encryption_values),
         p.counters["packets_sent"], p.counters["bytes_sent"],
         p.counters["packets_received"], p.counters["bytes_received"],
-        _dictionary(per_group(rule_codes), rule_values),
-        _dictionary(per_group(acl_codes), acl_values),
-        _dictionary(per_group(mac_of_group), strings["mac"].values),
-        _closed(np.full(n, 1 if fmt == "vnet4" else 0, dtype=np.int8), LOG_TYPES),
+        dictionary_column(per_group(rule_codes), rule_values),
+        dictionary_column(per_group(acl_codes), acl_values),
+        dictionary_column(per_group(mac_of_group), strings["mac"].values),
+        closed_column(np.full(n, 1 if fmt == "vnet4" else 0, dtype=np.int8), LOG_TYPES),
         pa.array(per_record(records.version, np.uint8), type=pa.uint8()),
-        _dictionary(per_record(records.resource), strings["resource"].values),
-        _dictionary(per_record(records.target), strings["target"].values),
-        _dictionary(per_record(records.blob), names),
+        dictionary_column(per_record(records.resource), strings["resource"].values),
+        dictionary_column(per_record(records.target), strings["target"].values),
+        dictionary_column(per_record(records.blob), names),
     ]
     return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
