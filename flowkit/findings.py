@@ -51,7 +51,8 @@ HTML_MAX_ROWS = 20
 def json_safe(value: Any) -> Any:
     """Return ``value`` made of JSON types only (numbers, strings, lists, dicts, None).
 
-    numpy scalars become Python numbers, timestamps ISO 8601 text (``Z`` for UTC),
+    numpy scalars become Python numbers, timestamps ISO 8601 text (``Z`` for UTC; a numpy
+    ``datetime64``, which has no zone, is read as UTC, as flowkit's times are), durations seconds,
     missing values (NaN, NA, NaT) ``None``.
 
     Examples
@@ -68,6 +69,11 @@ def json_safe(value: Any) -> Any:
         if isinstance(value, (set, frozenset)):
             items = sorted(items, key=str)
         return [json_safe(v) for v in items]
+    if isinstance(value, (np.datetime64, np.timedelta64)):  # (a timedelta64 is an np.integer too)
+        if np.isnat(value):
+            return None
+        # numpy keeps no time zone; flowkit's times are UTC (a tz-aware column's .to_numpy() gives these)
+        value = pd.Timestamp(value).tz_localize("UTC") if isinstance(value, np.datetime64) else pd.Timedelta(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):

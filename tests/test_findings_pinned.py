@@ -91,3 +91,13 @@ def test_star_import_gives_the_public_names():
     names: dict = {}
     exec("from flowkit.findings import *", names)
     assert {"Finding", "SEVERITIES", "json_safe"} <= set(names)
+
+
+def test_json_safe_numpy_times_are_utc_text_and_durations_seconds():
+    """A tz-aware column's .to_numpy() gives numpy datetime64 (no zone): written as UTC, with Z;
+    a numpy timedelta64 (an np.integer subclass) as seconds, not an int() error; NaT as None."""
+    times = pd.Series(pd.to_datetime(["2024-05-01T10:00:00.123Z"])).to_numpy()
+    assert json_safe(times[0]) == "2024-05-01T10:00:00.123000Z"
+    assert json_safe({"at": times}) == {"at": ["2024-05-01T10:00:00.123000Z"]}
+    assert json_safe(np.timedelta64(1500, "ms")) == 1.5
+    assert json_safe([np.datetime64("NaT"), np.timedelta64("NaT")]) == [None, None]
