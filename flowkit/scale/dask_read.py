@@ -289,6 +289,11 @@ def uniform_categories(frame: pd.DataFrame) -> pd.DataFrame:
 def blob_batches(refs: Sequence[BlobRef], partition_bytes: int = PARTITION_BYTES) -> list[tuple[BlobRef, ...]]:
     """Split a listing into consecutive batches of about ``partition_bytes`` (at least one blob each).
 
+    The files of one hour folder of the Azure layout stay in one batch: beside its
+    ``PT1H.json`` such a folder holds only copies of it (``PT1H (1).json``, a saved
+    fragment), and the Dask investigations count a copy of a tuple once only when it
+    is in its original's partition.
+
     Examples
     --------
     >>> refs = [BlobRef(str(i), size=40) for i in range(5)]
@@ -298,15 +303,38 @@ def blob_batches(refs: Sequence[BlobRef], partition_bytes: int = PARTITION_BYTES
     batches: list[tuple[BlobRef, ...]] = []
     batch: list[BlobRef] = []
     size = 0
+    folder: tuple | None = None
     for ref in refs:
-        batch.append(ref)
-        size += ref.size or 1 << 20
-        if size >= partition_bytes:
+        here = _hour_folder(ref)
+        if batch and size >= partition_bytes and (here is None or here != folder):
             batches.append(tuple(batch))
             batch, size = [], 0
+        batch.append(ref)
+        size += ref.size or 1 << 20
+        folder = here
     if batch:
         batches.append(tuple(batch))
     return batches
+
+
+def _hour_folder(ref: BlobRef) -> tuple | None:
+    """The container and folder of a blob whose path is in the layout (it names an hour), else None.
+
+    Examples
+    --------
+    >>> from flowkit.sources.layout import parse_blob_path
+    >>> name = ("resourceId=/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG/PROVIDERS/"
+    ...         "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2024/m=05/d=01/h=10/m=00/"
+    ...         "macAddress=000D3A000001/PT1H (1).json")
+    >>> _hour_folder(BlobRef(name, meta=parse_blob_path(name)))[1][-29:]
+    'm=00/macAddress=000D3A000001/'
+    >>> _hour_folder(BlobRef("logs/a.json")) is None
+    True
+    """
+    if ref.meta.hour is None:
+        return None
+    name = ref.name.replace("\\", "/")
+    return ref.container, name[:name.rfind("/") + 1]
 
 
 def _meta(columns: list[str] | None) -> pd.DataFrame:

@@ -220,7 +220,8 @@ def encryption_counts_dask(flows: Any) -> dict[str, Any]:
         ``never_encrypting``, ``dropped``. Only one row per (source, destination,
         state) and the (address, MAC) pairs reach the client.
         A copy of a tuple (:func:`flowkit.analysis.copies.repeated_tuples`)
-        counts once when it is in its original's partition, again when not.
+        counts once when it is in its original's partition (the files of one hour
+        folder of the layout always share one), again when not.
 
     Examples
     --------

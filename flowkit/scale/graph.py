@@ -15,8 +15,9 @@ and attributes), computed in three distributed steps:
    graph with the analysis module's node table and label helpers.
 
 A copy of a tuple (:func:`flowkit.analysis.copies.repeated_tuples`) counts once
-when it is in the same partition as its original, as in the pandas graph; a copy
-in another partition (a ~64 MB batch of blobs) is counted again.
+when it is in the same partition as its original, as in the pandas graph (the files
+of one hour folder of the layout, ``PT1H.json`` and copies such as ``PT1H (1).json``,
+always share one); a copy in another partition (a ~64 MB batch of blobs) is counted again.
 
 Examples
 --------

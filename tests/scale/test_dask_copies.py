@@ -1,4 +1,5 @@
-"""A copy of a tuple on Dask: counted once within a partition, as pandas does; again in another."""
+"""A copy of a tuple on Dask: counted once within a partition, as pandas does; again in another.
+The files of one hour folder of the layout (PT1H.json and its copies) always share a partition."""
 
 from __future__ import annotations
 
@@ -66,3 +67,35 @@ def test_a_flow_seen_unencrypted_in_any_tuple_is_not_encrypted_on_dask_as_in_pan
     edge = ("10.0.0.4", "192.0.2.9")
     assert (mine.edges[edge]["encrypted_share"], mine.edges[edge]["unencrypted"]) == (0.5, True)
     assert graph_dict(mine) == graph_dict(theirs)
+
+
+_HOUR = ("insights-logs-flowlogflowevent/flowLogResourceID=/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001"
+         "/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS"
+         "/FLOWLOGS/FL-TEST/y=2024/m=05/d=01/h={hour:02d}/m=00/macAddress=000D3A0000A1")
+
+
+def test_a_copy_saved_in_its_blobs_hour_folder_shares_its_partition_and_counts_once(dask_client,
+                                                                                    tmp_path: Path) -> None:
+    """``PT1H (1).json`` beside ``PT1H.json`` (a second download) holds copies of its tuples: the
+    partitions never cut an hour folder of the layout, so the Dask graph and encryption counts
+    equal pandas' even with partitions smaller than one blob; other hours still get their own."""
+    for hour, names in ((10, ("PT1H.json", "PT1H (1).json")), (11, ("PT1H.json",))):
+        folder = tmp_path / _HOUR.format(hour=hour)
+        folder.mkdir(parents=True)
+        record = vnet_record([("acl", "r", [_tuple(60 * (hour - 10), 1), _tuple(60 * (hour - 10) + 1, 2, "X")])],
+                             mac="000D3A0000A1")
+        for name in names:
+            (folder / name).write_bytes(blob([record]))
+    frame = read_json(tmp_path)
+    assert len(frame) == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ddf = read_flow_logs_dask(tmp_path, partition_bytes=300)
+        theirs, mine = talker_graph(frame), talker_graph_dask(ddf)
+        audit, counts = encryption_audit(frame, figures=False).facts, encryption_counts_dask(ddf)
+    assert ddf.npartitions == 2  # the hour-10 folder (two files) and the hour-11 folder
+    edge = ("10.0.0.4", "192.0.2.9")
+    assert mine.edges[edge]["bytes_sent"] == theirs.edges[edge]["bytes_sent"] == 400
+    assert graph_dict(mine) == graph_dict(theirs)
+    assert counts["bytes_encrypted_share"] == audit["bytes_encrypted_share"] == 0.5
+    assert counts == audit
