@@ -28,7 +28,7 @@ import pandas as pd
 
 from flowkit.analysis.copies import TUPLE_IDENTITY, original_rows
 from flowkit.analysis.counting import counted_values
-from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes
+from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes, sort_order
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
 
@@ -41,6 +41,9 @@ SESSION_STATES = ("denied", "no-reply", "completed", "ongoing", "unknown")
 #: logs the NSG, ``resource_id``: a subnet NSG and a NIC NSG on one NIC log the
 #: same flow separately, and their tuples must not be stitched together).
 _OBSERVER = ("direction", "mac", "log_type", "resource_id")
+_REACHED = {state: code for code, state in enumerate(SESSION_STATES)}
+#: The ``states`` text of each 4-bit set of states seen (bit 0 B, 1 C, 2 E, 3 D), in B, C, E, D order.
+_STATE_SETS = ["".join(x for bit, x in enumerate("BCED") if mask >> bit & 1) for mask in range(16)]
 SESSION_COLUMNS = (
     "session", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "direction", "mac",
     "log_type", "resource_id", "first_seen", "last_seen", "duration", "tuples", "duplicates", "states", "state_reached",
@@ -154,7 +157,7 @@ def flow_sessions(
     # Within one millisecond, B before C before E and D whatever the row order: Azure gives a
     # short flow's B and E tuples one timestamp, and a frame sorted by time may hold E first.
     tie = np.where(row_st == code["B"], 0, np.where((row_st == code["E"]) | (row_st == code["D"]), 2, 1))
-    order = np.lexsort((tie, times, key))
+    order = sort_order(key, times, tie)
     k, t = key[order], times[order]
     st = row_st[order]
     is_e, is_b = st == code["E"], st == code["B"]
@@ -190,15 +193,15 @@ def flow_sessions(
     }
     head = flows.iloc[order[first_pos]].reset_index(drop=True)
     tail = flows.iloc[order[last_pos]].reset_index(drop=True)
-    states_seen = np.full(len(first_pos), "", dtype=object)
-    for x in ("B", "C", "E", "D"):
-        states_seen = np.where(any_of(st == code[x]), states_seen + x, states_seen)
+    # the states seen, as a 4-bit set (B, C, E, D) naming one of 16 texts: no string built per session
+    seen = np.zeros(len(first_pos), dtype=np.int8)
+    for bit, x in enumerate(("B", "C", "E", "D")):
+        seen |= any_of(st == code[x]).astype(np.int8) << bit
     known = agg["known"]
-    reached = np.where(
-        agg["deny"], "denied",
-        np.where(known & (agg["packets_sent"] > 0) & (agg["packets_received"] == 0), "no-reply",
-                 np.where(agg["has_e"], "completed",
-                          np.where(agg["has_state"], "ongoing", "unknown"))))
+    reached = np.select(  # codes into SESSION_STATES, the first condition that holds
+        [agg["deny"], known & (agg["packets_sent"] > 0) & (agg["packets_received"] == 0), agg["has_e"],
+         agg["has_state"]],
+        [_REACHED[r] for r in ("denied", "no-reply", "completed", "ongoing")], _REACHED["unknown"]).astype(np.int8)
     out = pd.DataFrame({
         "session": np.arange(len(first_pos), dtype=np.int64),
         **{col: head[col] for col in ("src_ip", "src_port", "dst_ip", "dst_port", "protocol",
@@ -209,10 +212,9 @@ def flow_sessions(
     out["duration"] = out["last_seen"] - out["first_seen"]
     out["tuples"] = agg["tuples"].astype(np.int64) + copies
     out["duplicates"] = copies
-    out["states"] = states_seen
-    out["state_reached"] = pd.Categorical(reached, categories=list(SESSION_STATES))
-    out["decision"] = pd.Categorical(np.where(agg["deny"], "deny", "allow"),
-                                     categories=["allow", "deny"])
+    out["states"] = pd.Series(pd.Categorical.from_codes(seen, _STATE_SETS)).astype(str)
+    out["state_reached"] = pd.Categorical.from_codes(reached, categories=list(SESSION_STATES))
+    out["decision"] = pd.Categorical.from_codes(agg["deny"].astype(np.int8), categories=["allow", "deny"])
     for col in ("rule", "acl_id", "encryption"):
         out[col] = tail[col]
     for col, dtype in (("packets_sent", "UInt64"), ("bytes_sent", "UInt64"),
@@ -221,7 +223,7 @@ def flow_sessions(
         column[~known] = pd.NA
         out[col] = column
     out = _mark_retries(out, window)
-    out = out.sort_values(["first_seen", "session"], kind="stable").reset_index(drop=True)
+    out = out.take(np.argsort(agg["first"], kind="stable")).reset_index(drop=True)  # by first_seen, then session
     out["session"] = np.arange(len(out), dtype=np.int64)
     out.attrs["note"] = SESSION_NOTE
     return out[list(SESSION_COLUMNS)]
@@ -239,9 +241,9 @@ def _mark_retries(sessions: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
                           *[_codes(sessions[c]) for c in _OBSERVER])
     first = epoch_ms(sessions["first_seen"])
     last = epoch_ms(sessions["last_seen"])
-    order = np.lexsort((first, group))
+    order = sort_order(group, first)
     g, f, l = group[order], first[order], last[order]
-    failed = np.isin(sessions["state_reached"].astype(object).to_numpy()[order], ["denied", "no-reply"])
+    failed = category_mask(sessions["state_reached"], ["denied", "no-reply"])[order]
     retry = np.zeros(n, dtype=bool)
     retry[1:] = (g[1:] == g[:-1]) & failed[:-1] & ((f[1:] - l[:-1]) <= window / pd.Timedelta("1ms"))
     # attempt: position within a run of consecutive retries.

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from flowkit.analysis.counting import counted_values, counters
-from flowkit.analysis.keys import address_mask, combine_codes, join_labels, protocol_number
+from flowkit.analysis.keys import address_mask, combine_codes, join_labels, protocol_number, sort_order
 from flowkit.errors import ArgumentError
 from flowkit_frames import frame, tuple_row
 
@@ -89,3 +89,28 @@ def test_a_bad_protocol_is_a_flowkit_error_in_diagnose_and_the_filters():
         flowkit.diagnose(flows, "10.0.0.4", "10.0.1.4", 443, protocol="icmpx")
     with pytest.raises(ArgumentError, match=r"protocol: True is not tcp, udp, icmp, icmpv6 or an IANA protocol number"):
         flowkit.filter_flows(flows, protocol=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sort_order_is_lexsort_whatever_the_keys(seed):
+    """One combined argsort when the key ranges allow it, np.lexsort otherwise: the same stable
+    order either way (ties keep row order), negative and unsigned keys included."""
+    rng = np.random.default_rng(seed)
+    n = 2000
+    small = rng.integers(-3, 4, n)
+    times = rng.integers(1714557600000, 1714557600000 + 50, n).astype(np.int64)
+    codes = rng.integers(0, 5, n).astype(np.uint16)
+    flags = rng.integers(0, 2, n).astype(bool)
+    huge = rng.integers(-2**62, 2**62, n)  # its range alone passes 2**62: the lexsort way
+    for keys in [(small,), (codes, times, small), (flags, codes), (times, huge), (huge, codes),
+                 (np.array([2**63 + 5, 7, 2**63 + 5], dtype=np.uint64),)]:
+        n_rows = len(keys[0])
+        keys = tuple(k[:n_rows] for k in keys)
+        assert sort_order(*keys).tolist() == np.lexsort(keys[::-1]).tolist()
+
+
+def test_sort_order_keeps_ties_in_row_order_and_takes_empty_keys():
+    assert sort_order(np.array([1, 0, 1, 0]), np.array([7, 7, 7, 7])).tolist() == [1, 3, 0, 2]
+    assert sort_order(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).tolist() == []
+    with pytest.raises(ValueError):
+        sort_order()

@@ -66,3 +66,14 @@ def test_summary_names_the_copies_counted_once():
     f = session_summary(frame(rows + [dict(rows[1])]))
     assert f.summary == ("1 session(s) from 3 tuple(s): 1 completed; 0 retries. 1 tuple(s) were copies of "
                          "another (the same tuple twice): each was counted once.")
+
+
+def test_states_is_text_of_one_dtype_with_or_without_sessions():
+    """``states`` lists the states seen in B, C, E, D order; an empty table gives the same dtype
+    (it used to be object there and str elsewhere)."""
+    from flowkit.schema import empty_frame
+
+    rows = _flow([(0, "D", None), (1, "B", None), (2, "C", (1, 60, 1, 60)), (3, "E", (1, 60, 0, 0))])
+    sessions = flow_sessions(frame(rows))
+    assert sessions["states"].tolist() == ["D", "BCE"]
+    assert flow_sessions(empty_frame())["states"].dtype == sessions["states"].dtype
