@@ -226,8 +226,8 @@ def check_some_records(report: LoadReport, blobs: int) -> None:
 
     fatal = [p for p in report.problems if p.reason == "not-json"]
     if blobs and fatal and report.records == 0:
-        raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "
-                          f"({fatal[0].detail[:120]!r})" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
+        raise FormatError(f"no flow-log records found: {fatal[0].blob!r} is not JSON "  # the detail is printable
+                          f"('{fatal[0].detail[:120]}')" + (f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""))
 
 
 def quarantine_frame(rows: Iterable[tuple[str, Any, Any, str, str]]) -> pd.DataFrame:

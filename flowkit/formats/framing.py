@@ -223,8 +223,37 @@ def _frame(data: bytes) -> Framed:
         if env.records is not None:
             return Framed(records=list(enumerate(env.records)), kind="blob")
         return Framed(records=[(0, env)], kind="record")
-    excerpt = text[:80].decode("utf-8", "replace")
-    return Framed(damage=[Damage("not-json", None, 0, tuple_strings(text), excerpt)], kind="not-json")
+    return Framed(damage=[Damage("not-json", None, 0, tuple_strings(text), not_json_excerpt(text))], kind="not-json")
+
+
+#: What the first bytes of a file that is not JSON say it is (compressed or re-encoded copies of a blob).
+_ARCHIVES = ((b"\x1f\x8b", "gzip-compressed data: decompress it first (gunzip)"),
+             (b"PK\x03\x04", "a zip archive: extract it first"),
+             (b"\xfd7zXZ\x00", "xz-compressed data: decompress it first (unxz)"),
+             (b"BZh", "bzip2-compressed data: decompress it first (bunzip2)"),
+             (b"\x28\xb5\x2f\xfd", "zstd-compressed data: decompress it first (unzstd)"),
+             (b"\xff\xfe", "UTF-16 text (as Windows PowerShell 5 writes a redirected file): save it as UTF-8"),
+             (b"\xfe\xff", "UTF-16 text: save it as UTF-8"))
+
+
+def not_json_excerpt(text: bytes) -> str:
+    """What a file that is not JSON begins with, for its error: a compressed file is named as
+    such, other bytes shown as printable text (control characters escaped), at most 80 of them.
+
+    Examples
+    --------
+    >>> not_json_excerpt(b"<Error><Code>AuthenticationFailed</Code></Error>")[:20]
+    '<Error><Code>Authent'
+    >>> not_json_excerpt(b"\\x1f\\x8b\\x08\\x00binary")
+    'gzip-compressed data: decompress it first (gunzip)'
+    >>> not_json_excerpt(b"\\x00\\x01ab\\xff")
+    '\\\\x00\\\\x01ab\\\\xff'
+    """
+    for magic, what in _ARCHIVES:
+        if text.startswith(magic):
+            return what
+    shown = text[:80].decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in shown)
 
 
 #: A flow tuple starts with an epoch number, then an address or at least seven more fields

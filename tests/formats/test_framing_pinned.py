@@ -13,10 +13,10 @@ TUPLE = "1714557600,192.0.2.4,198.51.100.9,1,2,T,I,A"
 
 
 def test_text_that_is_not_json_keeps_an_excerpt_even_when_it_is_not_utf8() -> None:
-    framed = frame_records(b"\xff\xfe not json \"" + TUPLE.encode() + b'"')
+    framed = frame_records(b"\xc3( not json \"" + TUPLE.encode() + b'"')
     assert framed.kind == "not-json" and framed.records == []
     assert [(d.reason, d.record, d.offset, d.tuples) for d in framed.damage] == [("not-json", None, 0, [TUPLE])]
-    assert framed.damage[0].excerpt == "\ufffd\ufffd not json \"" + TUPLE + '"'
+    assert framed.damage[0].excerpt == "\\xc3( not json \"" + TUPLE + '"'  # the byte that is not UTF-8, shown
 
 
 def test_the_excerpt_of_text_that_is_not_json_is_its_first_80_characters() -> None:
@@ -62,3 +62,35 @@ def test_an_invalid_record_keeps_an_excerpt_of_80_characters_even_when_it_is_not
     [damage] = framed.damage
     assert (damage.reason, damage.record, damage.offset) == ("invalid-record", 1, 25)
     assert damage.excerpt.endswith(': {"time":"\ufffd","x":"' + "b" * 63)
+
+
+def test_a_compressed_copy_of_a_blob_is_named_as_such_in_its_not_json_error(tmp_path):
+    """A blob saved compressed (gzip, zip, xz, bzip2, zstd) is not JSON: its error says how it is
+    compressed instead of echoing binary bytes; other binary shows as escaped text."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import zipfile
+
+    import flowkit
+    from flowkit.errors import FormatError
+    from flowkit.formats.framing import frame_records, not_json_excerpt
+    from flowkit.synth import blob_bytes
+
+    data = blob_bytes([])
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("PT1H.json", data)
+    cases = {"gzip": gzip.compress(data), "zip archive": zipped.getvalue(), "xz": lzma.compress(data),
+             "bzip2": bz2.compress(data), "zstd": b"\x28\xb5\x2f\xfd" + b"\x00" * 8,
+             "UTF-16": "\ufeff".encode("utf-16-le") + data.decode().encode("utf-16-le")}
+    for what, packed in cases.items():
+        framed = frame_records(packed)
+        assert framed.kind == "not-json"
+        assert what in framed.damage[0].excerpt, what
+    assert not_json_excerpt(b"\x00\x07ab\xff\n") == "\\x00\\x07ab\\xff\\n"
+    path = tmp_path / "PT1H.json"
+    path.write_bytes(cases["gzip"])
+    with pytest.raises(FormatError, match=r"is not JSON \('byte 0: gzip-compressed data: decompress it first"):
+        flowkit.read_flow_logs(path)
