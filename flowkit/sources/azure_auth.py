@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flowkit.errors import SourceError
+from flowkit.sources.azure_host import missing_host, retry_policy
 from flowkit.sources.redact import neutralize_exception, redact, strip_query, userinfo_secrets
 
 __all__ = ["Address", "UnreachableError", "NoCredentialError", "parse_address", "check_endpoint", "Secrets",
@@ -281,9 +282,7 @@ def describe_credential(credential: Any, sas: bool = False) -> str:
 def client_options(retry_total: int, retry_backoff: float, connection_timeout: float,
                    read_timeout: float, max_concurrency: int) -> dict[str, Any]:
     """Keyword arguments for SDK clients: azure-core retries with our backoff, and timeouts."""
-    from azure.storage.blob import ExponentialRetry
-
-    retry = ExponentialRetry(initial_backoff=retry_backoff, increment_base=2 if retry_backoff >= 1 else 1.5,
+    retry = retry_policy(initial_backoff=retry_backoff, increment_base=2 if retry_backoff >= 1 else 1.5,
                              retry_total=retry_total, random_jitter_range=min(1.0, retry_backoff / 2),
                              retry_connect=retry_total, retry_read=retry_total, retry_status=retry_total)
     # responses are read in blocks of connection_data_block_size (4 KiB by default):
@@ -389,6 +388,10 @@ def _translate(exc: Exception, where: str, target: str, container: str | None, p
                                f"Check the credential and that it grants read and list on this container")
         return SourceError(f"storage error while {where} ({target}): HTTP {status} {code}")
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        if (gai := missing_host(exc)) is not None:  # not retried (see azure_host)
+            return UnreachableError(f"cannot reach the storage account {at} while {where} ({target}): its "
+                                    f"host name {urlsplit(at).hostname} does not exist in DNS ({gai.strerror}). "
+                                    f"Check the account name")
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         return UnreachableError(f"cannot reach the storage account {at} while {where} "
                                 f"({target}) after retries: {reason}. Check the account name, the network "
