@@ -302,6 +302,13 @@ def diagnose(
                        evidence=evidence, facts=facts, notes=[SESSION_NOTE])
 
     src_txt, dst_txt = name(src), name(dst)
+    if scope.empty:  # nothing to judge by: say so, rather than that neither end is logged
+        reason = (f"No tuple of {what} from {src_txt} to {dst_txt}: the flows given hold no tuple at all"
+                  + (f" in the window (they run from {_fmt_time(flows['flow_time'].min())} to "
+                     f"{_fmt_time(flows['flow_time'].max())})" if len(flows) else "")
+                  + ". Nothing can be said about the connection: check the path, the time window "
+                    "(the logs' hours) and the log type that were read.")
+        return finish("not-observed", reason, logged_macs=[])
     if rows.empty:
         macs = nics["mac"].tolist()
         src_macs, dst_macs = _macs_of(scope, src, inventory), _macs_of(scope, dst, inventory)

@@ -285,9 +285,10 @@ def test_nothing_logged_at_all_says_none():
 
     f = diagnose(empty_frame(), WEB, DB, port=1433)
     assert (f.verdict, f.facts["logged_macs"]) == ("not-observed", [])
-    assert f.summary == (
-        "No tuple of port 1433 traffic from 10.10.1.4 to 10.10.3.4 in the logs. 10.10.1.4 is not the address of "
-        "any logged NIC; 10.10.3.4 is not the address of any logged NIC. Logged NICs (MAC): none.")
+    assert f.summary == (  # not "neither end is a logged NIC": nothing was read at all
+        "No tuple of port 1433 traffic from 10.10.1.4 to 10.10.3.4: the flows given hold no tuple at all. Nothing "
+        "can be said about the connection: check the path, the time window (the logs' hours) and the log type "
+        "that were read.")
 
 
 def test_a_vnet_d_tuple_is_a_denial_even_without_a_decision():
@@ -466,3 +467,23 @@ def test_lost_in_transit_says_when_the_destination_nic_was_quiet_around_the_atte
     else:
         assert f.summary.endswith(f"{tail} But the destination NIC logged nothing within 10 minutes of these "
                                   f"attempts{note}: if its VM was stopped then, that explains it as well.")
+
+
+def test_nothing_read_or_nothing_in_the_window_is_said_as_such_not_as_unlogged_ends():
+    """A window that misses the logs (``start="yesterday"`` on last year's files) leaves no tuple:
+    the verdict says the flows hold none there, and when they run, instead of calling both
+    ends "not the address of any logged NIC"."""
+    import flowkit
+    from flowkit.schema import empty_frame
+    from flowkit_frames import SAMPLES
+
+    flows = flowkit.read_flow_logs(SAMPLES / "connectivity")
+    missed = diagnose(flows, "10.10.2.4", "10.10.3.5", 6379, start="2030-01-01")
+    assert (missed.verdict, missed.facts["logged_macs"]) == ("not-observed", [])
+    assert missed.summary == (
+        "No tuple of port 6379 traffic from 10.10.2.4 to 10.10.3.5: the flows given hold no tuple at all in "
+        "the window (they run from 2024-05-01 10:00:07Z to 2024-05-01 11:58:44Z). Nothing can be said about "
+        "the connection: check the path, the time window (the logs' hours) and the log type that were read.")
+    empty = diagnose(empty_frame(), "192.0.2.1", "198.51.100.2")
+    assert empty.summary.startswith("No tuple of traffic from 192.0.2.1 to 198.51.100.2: the flows given hold "
+                                    "no tuple at all. Nothing can be said")
