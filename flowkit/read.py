@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import pandas as pd
 import pyarrow as pa
 
+from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
@@ -114,6 +115,31 @@ def load_report(flows: pd.DataFrame) -> LoadReport | None:
 
 def _finish(parts: list[LoadReport], skipped: int, sources: tuple[str, ...]) -> LoadReport:
     return LoadReport.combine(parts, files_skipped=skipped, sources=sources)
+
+
+def missed_window(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None, mac: str | None,
+                  files: int, tuples: int, hours: tuple[pd.Timestamp, pd.Timestamp] | None) -> str:
+    """The warning of a read whose window or selection left no row: what was left out, and where
+    the logs are.
+
+    Examples
+    --------
+    >>> h = (pd.Timestamp("2024-05-01T10:00Z"), pd.Timestamp("2024-05-01T11:00Z"))
+    >>> missed_window(pd.Timestamp("2026-11-27T00:00Z"), None, None, None, 12, 0, h)
+    'flowkit: no rows from 2026-11-27 00:00:00Z: 12 file(s) were left out by their path (hour, MAC, log type); the files found cover 2024-05-01 10:00 to 2024-05-01 12:00 UTC (by the hour in their path)'
+    """
+    def text(t: pd.Timestamp) -> str:
+        return t.strftime("%Y-%m-%d %H:%M:%S") + "Z"
+
+    asked = " ".join(x for x in (f"from {text(start)}" if start is not None else "",
+                                 f"until {text(end)}" if end is not None else "",
+                                 f"of log type {log_type}" if log_type else "",
+                                 f"of MAC {normalize_mac(mac)}" if mac else "") if x)
+    left = [f"{files} file(s) were left out by their path (hour, MAC, log type)" if files else "",
+            f"{tuples} tuple(s) by their time, log type or MAC" if tuples else ""]
+    where = (f"; the files found cover {hours[0]:%Y-%m-%d %H:%M} to "
+             f"{hours[1] + pd.Timedelta(hours=1):%Y-%m-%d %H:%M} UTC (by the hour in their path)" if hours else "")
+    return f"flowkit: no rows {asked}: " + " and ".join(x for x in left if x) + where
 
 
 def _iter_bytes(src: Any, refs: Sequence[BlobRef]) -> Iterator[tuple[int, bytes]]:
@@ -303,6 +329,10 @@ def read_flow_logs(
     check_some_records(report, len(refs))
     if report.filtered_out:  # rows left out by the window or selection leave no category behind
         drop_unused_categories(frame)
+    asked = start_ts is not None or end_ts is not None or log_type is not None or mac is not None
+    if not len(frame) and asked and (listing.skipped or report.filtered_out):  # not an empty read in silence
+        warnings.warn(missed_window(start_ts, end_ts, log_type, mac, listing.skipped, report.filtered_out,
+                                    listing.hours), FlowkitDataWarning, stacklevel=2)
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=2)
     frame.attrs["load_report"] = report

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flowkit.errors import ArgumentError
@@ -82,3 +83,45 @@ def test_a_windowed_read_keeps_no_category_of_the_rows_it_left_out():
     assert flows["src_ip"].dtype == flows["dst_ip"].dtype
     assert list(flows["state"].cat.categories) == ["B", "C", "E", "D"]  # closed lists stay whole
     assert isinstance(flows["state"].dtype, pd.CategoricalDtype)
+
+
+def test_a_window_or_selection_that_misses_every_row_says_where_the_logs_are():
+    """``start="yesterday"`` on last year's logs, or a mistyped MAC, used to give an empty frame in
+    silence; the warning now says what was left out and which hours the files found cover."""
+    import warnings as _warnings
+
+    import flowkit
+    from flowkit.errors import FlowkitDataWarning
+
+    samples = Path(__file__).resolve().parents[1] / "data-samples" / "connectivity"
+    cover = "the files found cover 2024-05-01 10:00 to 2024-05-01 12:00 UTC (by the hour in their path)"
+    cases = [
+        (dict(start="2030-01-01"), "no rows from 2030-01-01 00:00:00Z: 12 file(s) were left out by their path "
+                                   f"(hour, MAC, log type); {cover}"),
+        (dict(start="2024-05-01T11:59:30Z", end="2024-05-01T12:00Z"),
+         "no rows from 2024-05-01 11:59:30Z until 2024-05-01 12:00:00Z: 6 file(s) were left out by their path "
+         f"(hour, MAC, log type) and 396 tuple(s) by their time, log type or MAC; {cover}"),
+        (dict(mac="00-0d-3a-00-99-99"), "no rows of MAC 000D3A009999: 12 file(s) were left out by their path "
+                                        f"(hour, MAC, log type); {cover}"),
+    ]
+    for kwargs, message in cases:
+        with pytest.warns(FlowkitDataWarning) as caught:
+            assert len(flowkit.read_flow_logs(samples, **kwargs)) == 0
+        assert [str(w.message) for w in caught] == [f"flowkit: {message}"]
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")  # a window that keeps rows warns of nothing
+        assert len(flowkit.read_flow_logs(samples, start="2024-05-01T11:00Z")) == 396
+
+
+def test_a_listing_knows_the_hours_of_every_file_it_saw_and_a_composite_spans_its_parts(tmp_path):
+    from flowkit.sources.base import CompositeSource
+    from flowkit.sources.local import LocalSource
+
+    samples = Path(__file__).resolve().parents[1] / "data-samples"
+    hour = pd.Timestamp("2024-05-01T10:00Z")
+    listing = LocalSource(samples / "connectivity").list_blobs(start="2030-01-01")
+    assert (listing.refs, listing.skipped, listing.hours) == ((), 12, (hour, hour + pd.Timedelta(hours=1)))
+    (tmp_path / "flat.json").write_text('{"records": []}')
+    assert LocalSource(tmp_path).list_blobs().hours is None  # no path in the layout: no hour known
+    both = CompositeSource([LocalSource(tmp_path), LocalSource(samples / "connectivity")]).list_blobs()
+    assert both.hours == (hour, hour + pd.Timedelta(hours=1))

@@ -58,10 +58,15 @@ class Listing:
         every file it found; the Azure source only blobs it listed, not those under
         prefixes its plan never listed (other hours, MACs or resources), which it never
         sees. Becomes the load report's ``files_skipped``.
+    hours : tuple of two Timestamps, or None
+        The first and last hour named by the path of any file the source saw, read or
+        skipped (a local source knows them; None when unknown). Says where the logs are
+        when a window misses them all.
     """
 
     refs: tuple[BlobRef, ...]
     skipped: int = 0
+    hours: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
 
 @runtime_checkable
@@ -131,13 +136,15 @@ class CompositeSource:
 
     def list_blobs(self, *, log_type: str | None = None, start: Any = None, end: Any = None,
                    mac: str | None = None) -> Listing:
-        """The parts' listings one after the other; ``skipped`` adds up theirs."""
+        """The parts' listings one after the other; ``skipped`` adds up theirs, ``hours`` spans theirs."""
         owner: dict[BlobRef, int] = {}
         seen: set[Any] = set()
         skipped = 0
+        hours: list[pd.Timestamp] = []
         for k, part in enumerate(self.parts):
             listing = part.list_blobs(log_type=log_type, start=start, end=end, mac=mac)
             skipped += listing.skipped
+            hours += listing.hours or ()
             identity = getattr(part, "identity", None)
             for ref in listing.refs:
                 key = identity(ref) if callable(identity) else ("ref", ref.container, ref.name)
@@ -146,7 +153,7 @@ class CompositeSource:
                 seen.add(key)
                 owner.setdefault(ref, k)
         self._owner.update(owner)
-        return Listing(refs=tuple(owner), skipped=skipped)
+        return Listing(refs=tuple(owner), skipped=skipped, hours=(min(hours), max(hours)) if hours else None)
 
     def iter_bytes(self, refs: Sequence[BlobRef], *, progress: bool | None = None) -> Iterator[tuple[int, bytes]]:
         """Yield ``(index into refs, content)``, each ref read by the part that listed it.

@@ -168,8 +168,11 @@ class LocalSource:
         want_mac = normalize_mac(mac)
         refs: list[BlobRef] = []
         skipped = 0
+        hours = []
         for path in self._files():
             meta = parse_blob_path(path)
+            if meta.hour is not None:
+                hours.append(meta.hour)
             if ((log_type and meta.log_type and meta.log_type != log_type)
                     or (want_mac and meta.mac and meta.mac != want_mac)
                     or not hour_overlaps(meta.hour, start_ts, end_ts)):
@@ -180,7 +183,7 @@ class LocalSource:
             except OSError:
                 size = None
             refs.append(BlobRef(name=path, meta=meta, size=size))
-        return Listing(refs=tuple(refs), skipped=skipped)
+        return Listing(refs=tuple(refs), skipped=skipped, hours=(min(hours), max(hours)) if hours else None)
 
     @staticmethod
     def identity(ref: BlobRef) -> tuple:
