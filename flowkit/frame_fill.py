@@ -41,7 +41,8 @@ import pyarrow.compute as pc
 
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES, dtypes
 
-__all__ = ["fill_frame", "FrameFiller", "CLOSED_CATEGORIES", "small_pages", "drop_unused_categories"]
+__all__ = ["fill_frame", "FrameFiller", "CLOSED_CATEGORIES", "small_pages", "drop_unused_categories",
+           "with_both_addresses"]
 
 #: Categoricals with a fixed vocabulary: their categories start with these, in this order.
 CLOSED_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -446,10 +447,29 @@ def drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.CategoricalDtype) and name not in closed | {"src_ip", "dst_ip"}:
             frame[name] = frame[name].cat.remove_unused_categories()
-    if "src_ip" in frame and "dst_ip" in frame and len(frame):
+    if "src_ip" in frame and "dst_ip" in frame:  # an empty frame keeps none
         cats = frame["src_ip"].cat.categories
         used = pd.unique(pd.concat([pd.Series(frame["src_ip"].cat.codes), pd.Series(frame["dst_ip"].cat.codes)]))
         unused = cats.delete(sorted(c for c in used if c >= 0)) if len(used) else cats
         for name in ("src_ip", "dst_ip"):
             frame[name] = frame[name].cat.remove_categories(unused)
     return frame
+
+
+def with_both_addresses(columns: Sequence[str]) -> list[str]:
+    """``columns``, with the other address column appended when they hold only one of the two.
+
+    A read that leaves rows out fills both addresses, so that :func:`drop_unused_categories`
+    sees the addresses of the rows returned in either column (they share one set), and then
+    deletes the column not asked for: a windowed ``columns=["src_ip"]`` read then gives the
+    ``src_ip`` of the whole windowed read, not the addresses of the rows it left out.
+
+    Examples
+    --------
+    >>> with_both_addresses(["dst_ip", "dst_port"]), with_both_addresses(["rule"])
+    (['dst_ip', 'dst_port', 'src_ip'], ['rule'])
+    """
+    columns = list(columns)
+    if sum(name in columns for name in _IPS) != 1:
+        return columns
+    return columns + [name for name in _IPS if name not in columns]

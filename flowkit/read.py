@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
-from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame
+from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, with_both_addresses
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
@@ -303,9 +303,12 @@ def read_flow_logs(
 
     # Each batch's rows go into the frame as soon as it is decoded, while the next ones decode:
     # no Arrow table waits for the end, and the copy overlaps the parsing. Only the columns
-    # asked for are allocated and copied.
+    # asked for are allocated and copied (and, when rows may be left out, both addresses: they share
+    # their categories, and those of the rows left out are dropped from both).
     wanted = list(columns) if columns is not None else list(COLUMNS)
-    filler = FrameFiller(max(1, total // MIN_TUPLE_BYTES), wanted, threads=1, growable=True)
+    selecting = start_ts is not None or end_ts is not None or log_type is not None or mac is not None
+    filler = FrameFiller(max(1, total // MIN_TUPLE_BYTES), with_both_addresses(wanted) if selecting else wanted,
+                         threads=1, growable=True)
     try:
         with filler, ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
             pending: deque[Future] = deque()
@@ -329,8 +332,9 @@ def read_flow_logs(
     check_some_records(report, len(refs))
     if report.filtered_out:  # rows left out by the window or selection leave no category behind
         drop_unused_categories(frame)
-    asked = start_ts is not None or end_ts is not None or log_type is not None or mac is not None
-    if not len(frame) and asked and (listing.skipped or report.filtered_out):  # not an empty read in silence
+    for name in [c for c in frame.columns if c not in wanted]:
+        del frame[name]  # the other address, filled for its categories only
+    if not len(frame) and selecting and (listing.skipped or report.filtered_out):  # not an empty read in silence
         warnings.warn(missed_window(start_ts, end_ts, log_type, mac, listing.skipped, report.filtered_out,
                                     listing.hours), FlowkitDataWarning, stacklevel=2)
     if report.quarantined or report.problems:

@@ -63,7 +63,7 @@ import pyarrow.parquet as pq
 from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
 from flowkit.formats.decode import ARROW_SCHEMA
-from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories
+from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, with_both_addresses
 from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
@@ -245,8 +245,16 @@ def _read(paths: list[str], start: Any, end: Any, log_type: str | None, mac: str
         footers = footers if footers is not None else _footers(paths)
         return _stream(paths, _read_columns(columns), wanted, threads, footers)
     tables = _scan(paths, _read_columns(columns), expr, threads)
-    frame = frame_from_tables(tables, wanted, consume=True, threads=threads)  # frees each table once copied
-    return drop_unused_categories(frame) if mac is not None or start is not None or end is not None else frame
+    selecting = mac is not None or start is not None or end is not None  # a log type selects whole files
+    # frees each table once copied; both addresses when rows are left out (they share their categories)
+    frame = frame_from_tables(tables, with_both_addresses(wanted) if selecting else wanted, consume=True,
+                              threads=threads)
+    if not selecting:
+        return frame
+    drop_unused_categories(frame)
+    for name in [c for c in frame.columns if c not in wanted]:
+        del frame[name]  # the other address, filled for its categories only
+    return frame
 
 
 def _footers(paths: list[str]) -> dict[str, pq.FileMetaData]:
