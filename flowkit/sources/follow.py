@@ -147,8 +147,12 @@ class Checkpoint:
             data = json.loads(p.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise SourceError(f"checkpoint {str(p)!r} cannot be read: {exc}") from None
-        if data.get("version") != 1:
-            raise SourceError(f"checkpoint {str(p)!r} has an unknown version {data.get('version')!r}")
+        if not isinstance(data, dict):  # JSON, but some other file (a list, a number)
+            raise SourceError(f"checkpoint {str(p)!r} is not a flowkit checkpoint (JSON {type(data).__name__}, "
+                              f"not an object): give a new file name, or the checkpoint follow wrote")
+        version = data.get("version")
+        if version != 1:
+            raise SourceError(f"checkpoint {str(p)!r} has an unknown version {version!r}")
         return cls(blobs=data.get("blobs", {}), log_type=data.get("log_type"), mac=data.get("mac"),
                    start=data.get("start"), done_before=data.get("done_before"), source=data.get("source"))
 
