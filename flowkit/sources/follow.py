@@ -38,24 +38,22 @@ Examples
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import hashlib
-import json
 import os
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pandas as pd
 
 from flowkit.addresses import normalize_mac
-from flowkit.atomic import atomic_write
 from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.load_report import LoadReport
 from flowkit.sources.blob_cache import SETTLE
+from flowkit.sources.follow_state import Checkpoint, FollowBatch
+from flowkit.sources.redact import neutralize_exception
 from flowkit.sources.times import to_utc, to_window
 
 __all__ = ["FollowBatch", "Checkpoint", "Follower"]
@@ -63,111 +61,6 @@ __all__ = ["FollowBatch", "Checkpoint", "Follower"]
 #: Seconds a follower reuses the resource discovery of earlier polls.
 DISCOVERY_TTL = 300.0
 _CHECK_BYTES = 64  # bytes before the offset re-read and compared to their digest
-
-
-@dataclass
-class FollowBatch:
-    """What one poll found.
-
-    Attributes
-    ----------
-    frame : pandas.DataFrame
-        The new rows, in the canonical schema (empty with every column when none).
-    report : LoadReport
-        The load report of the new bytes.
-    polled_at : pandas.Timestamp
-    blobs_changed : int
-        Blobs that had new blocks (or were new).
-    bytes_downloaded : int
-        Bytes of blob content downloaded by this poll.
-    reread : tuple of str
-        Blobs that were replaced or shrank and were read again from the start.
-
-    Examples
-    --------
-    >>> for batch in src.follow(log_type="vnet", checkpoint="follow.json"):  # doctest: +SKIP
-    ...     store(batch.frame)
-    ...     if enough():
-    ...         batch.commit()  # keep this batch as delivered, then stop
-    ...         break
-    """
-
-    frame: pd.DataFrame
-    report: LoadReport
-    polled_at: pd.Timestamp
-    blobs_changed: int = 0
-    bytes_downloaded: int = 0
-    reread: tuple[str, ...] = ()
-    _commit: Callable[[], None] | None = field(default=None, repr=False, compare=False)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def commit(self) -> None:
-        """Record this batch as delivered now (save the checkpoint), not at the next poll.
-
-        Only needed before stopping: asking for the next batch commits this one.
-        Committing again, or after the next poll, does nothing.
-        """
-        if self._commit is not None:
-            self._commit()
-
-
-@dataclass
-class Checkpoint:
-    """What a follower has delivered: per blob ``container/name``, its bookkeeping.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "cp.json")
-    >>> cp = Checkpoint.empty(); cp.blobs["c/x"] = {"etag": "0x1", "offset": 12}
-    >>> cp.save(path); Checkpoint.load(path).blobs
-    {'c/x': {'etag': '0x1', 'offset': 12}}
-    """
-
-    blobs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    log_type: str | None = None
-    mac: str | None = None
-    start: str | None = None
-    done_before: str | None = None
-    source: str | None = None
-
-    @classmethod
-    def empty(cls) -> "Checkpoint":
-        return cls()
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "Checkpoint":
-        """Read a checkpoint file; a missing file is an empty checkpoint."""
-        p = Path(os.path.expanduser(os.fspath(path)))
-        if not p.exists():
-            return cls()
-        try:
-            data = json.loads(p.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"checkpoint {str(p)!r} cannot be read: {exc}") from None
-        if not isinstance(data, dict):  # JSON, but some other file (a list, a number)
-            raise SourceError(f"checkpoint {str(p)!r} is not a flowkit checkpoint (JSON {type(data).__name__}, "
-                              f"not an object): give a new file name, or the checkpoint follow wrote")
-        version = data.get("version")
-        if version != 1:
-            raise SourceError(f"checkpoint {str(p)!r} has an unknown version {version!r}")
-        return cls(blobs=data.get("blobs", {}), log_type=data.get("log_type"), mac=data.get("mac"),
-                   start=data.get("start"), done_before=data.get("done_before"), source=data.get("source"))
-
-    def copy(self) -> "Checkpoint":
-        """A copy whose per-blob entries can be changed without touching this one."""
-        return replace(self, blobs=copy.deepcopy(self.blobs))
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write atomically: a temporary file in the same folder, fsync, then os.replace."""
-        p = Path(os.path.expanduser(os.fspath(path)))
-        p.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"version": 1, "source": self.source, "log_type": self.log_type,
-                           "mac": self.mac, "start": self.start, "done_before": self.done_before,
-                           "blobs": self.blobs}, indent=1, sort_keys=True).encode("utf-8")
-        atomic_write(p, body)
 
 
 def _digest(ids: list[str]) -> str:
@@ -315,7 +208,13 @@ class Follower:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda r: self._advance(r, base.blobs.get(r.name)), todo))
         tables, reports, reread, downloaded = [], [], [], 0
-        for ref, (decoded, entry, nbytes, was_reread) in sorted(zip(todo, results), key=lambda x: x[0].name):
+        for ref, result in sorted(zip(todo, results), key=lambda x: x[0].name):
+            if result is None:  # listed, then deleted: nothing more will come from it
+                st.blobs.pop(ref.name, None)
+                warnings.warn(f"flowkit: {ref.name} was deleted after it was listed (a retention policy?); "
+                              f"followed without it", FlowkitDataWarning, stacklevel=2)
+                continue
+            decoded, entry, nbytes, was_reread = result
             st.blobs[ref.name] = entry
             downloaded += nbytes
             if decoded is not None:
@@ -378,20 +277,44 @@ class Follower:
 
         return decode_blob(data, ref, strict=self.strict)
 
-    def _advance(self, ref: Any, entry: dict | None) -> tuple[Any, dict[str, Any], int, bool]:
+    def _advance(self, ref: Any, entry: dict | None) -> tuple[Any, dict[str, Any], int, bool] | None:
+        """What ``ref`` gained since ``entry``; None when it was deleted after it was listed."""
+        from flowkit.sources.azure_read import BlobGoneError
+
+        try:
+            return self._advance_blob(ref, entry)
+        except BlobGoneError:  # a retention policy at work on the oldest hour: poll() says so
+            return None
+
+    def _advance_blob(self, ref: Any, entry: dict | None) -> tuple[Any, dict[str, Any], int, bool]:
+        from azure.core.exceptions import ResourceNotFoundError
+
         from flowkit.sources.azure import plain_etag
+        from flowkit.sources.azure_read import BlobGoneError
 
         src = self.source
         container, blob = ref.container, ref.blob
         client = src._client(container).get_blob_client(blob)
         where = "following"
-        for attempt in range(4):
+
+        @contextlib.contextmanager
+        def guard() -> Iterator[None]:
             with src._guard(where, container, blob, "blob"):
+                try:
+                    yield
+                except ResourceNotFoundError as exc:
+                    if getattr(exc, "error_code", None) not in (None, "BlobNotFound"):
+                        raise  # a missing container or account: the guard says so
+                    neutralize_exception(exc, src._secrets)
+                    raise BlobGoneError(f"{ref.name} was not found while following it") from None
+
+        for attempt in range(4):
+            with guard():
                 blocks = client.get_block_list("committed")[0]
             sizes = [b.size for b in blocks]
             etag, size = ref.etag, ref.size
             if attempt or (blocks and sum(sizes) != size):  # changed since listing: ask again
-                with src._guard(where, container, blob, "blob"):
+                with guard():
                     props = client.get_blob_properties()
                 etag, size = plain_etag(props.etag), props.size
                 if blocks and sum(sizes) != size:

@@ -214,3 +214,32 @@ def test_nsg_blob_growing_and_checkpoint_mismatch(azurite, service, tmp_path):
     with pytest.raises(flowkit.SourceError, match="checkpoint"):
         Follower(_src(azurite), log_type="vnet", checkpoint=cp)
     assert "AccountKey" not in cp.read_text() and "Eby8" not in cp.read_text()
+
+
+def test_a_blob_deleted_between_listing_and_reading_is_warned_about_and_the_stream_goes_on(azurite, service):
+    """A retention policy deletes the oldest hour's blob while a poll is under way: the poll warns,
+    delivers the other blobs and forgets it, instead of ending the follow with an error."""
+    hour = _hour()
+    keep = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A000102"), _records(hour, "000D3A000102", 3))
+    gone = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A000103"), _records(hour, "000D3A000103", 3))
+    keep.add()
+    gone.add()
+    src = _src(azurite)
+    listed = src.list_blobs
+
+    def list_then_delete(**kwargs):
+        listing = listed(**kwargs)
+        gone.client.delete_blob()  # after the listing, before the follower reads it
+        return listing
+
+    follower = Follower(src, log_type="vnet", start=hour)
+    src.list_blobs = list_then_delete
+    with pytest.warns(flowkit.FlowkitDataWarning) as caught:
+        batch = follower.poll()
+    assert [str(w.message) for w in caught] == [
+        f"flowkit: {VNET_CONTAINER}/{_blob_name(hour, '000D3A000103')} was deleted after it was listed (a "
+        f"retention policy?); followed without it"]
+    assert len(batch) == 2 and set(batch.frame["mac"].astype(str)) == {"000D3A000102"}
+    src.list_blobs = listed
+    keep.add()
+    assert len(follower.poll()) == 2  # the stream goes on
