@@ -1,8 +1,8 @@
 """Keyed pseudonyms, so a report can leave the company.
 
-An :class:`Anonymizer` replaces, in every string it is shown (evidence cells,
-column and index labels, titles, summaries, facts, notes, sources, load-report
-metadata):
+An :class:`Anonymizer` replaces, in every string it is shown (evidence cells, also
+inside list, tuple, set and dict cells, column and index labels, titles, summaries,
+facts, notes, sources, load-report metadata) and in :mod:`ipaddress` objects:
 
 - IP addresses by a pure function of (key, address) that permutes each class
   onto itself (see :mod:`flowkit.report.anonymize_ip`): private IPv4 stays in its
@@ -21,7 +21,8 @@ metadata):
 - the names so learned, and VM, NIC, subnet and NSG names from evidence columns,
   column and index labels of such columns, and facts, wherever they stand as a
   whole word, whatever their length;
-- user-defined rule names (``UserRule_DenyWebToSql`` -> ``UserRule_res-…``);
+- user-defined rule names (``UserRule_DenyWebToSql`` -> ``UserRule_res-…``), security
+  admin rules (``DenyHighRiskPorts_<GUID>`` -> ``res-…_<GUID>``);
   Azure's default rules (``DefaultRule_*``) and ``unspecified`` stay.
 
 Every pseudonym is ``HMAC-SHA256(key, value)``-derived: the same value and key
@@ -60,6 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 from dataclasses import replace
@@ -89,6 +91,12 @@ _COMMON_WORDS = frozenset({
     "ip", "is", "it", "me", "my", "nic", "no", "not", "nsg", "nx", "of", "ok", "on", "or", "os", "out", "so",
     "tcp", "the", "to", "udp", "up", "us", "vm", "we"})
 _ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+#: Address objects in a cell or fact: anonymised like the text they print as (and keeping their type).
+_IP_OBJECTS = (ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network, ipaddress.IPv6Network,
+               ipaddress.IPv4Interface, ipaddress.IPv6Interface)
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+#: An Azure Virtual Network Manager rule name: a name, ``_`` and a GUID (see ``is_avnm_rule``).
+_AVNM_RULE = re.compile(r"(.+)_([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})")
 
 
 def _is_name_label(label: Any) -> bool:
@@ -229,6 +237,10 @@ class Anonymizer:
     def rule(self, value: str) -> str:
         """Pseudonym of a rule name; ``DefaultRule_*`` and ``unspecified`` stay.
 
+        ``UserRule_`` stays in front, and a security admin rule (``NAME_GUID``, see
+        :func:`~flowkit.analysis.compare.is_avnm_rule`) keeps its form: an analysis of
+        anonymised flows still tells the three apart.
+
         Examples
         --------
         >>> anon = Anonymizer("k")
@@ -241,6 +253,9 @@ class Anonymizer:
         prefix, sep, rest = text.partition("_")
         if sep and prefix.lower() == "userrule" and rest:
             return f"{prefix}_{self.name(rest)}"
+        avnm = _AVNM_RULE.fullmatch(text)  # a security admin rule: NAME_GUID (the analysis reads the suffix)
+        if avnm:
+            return f"{self.name(avnm.group(1))}_{self.guid(avnm.group(2))}"
         return self.name(text)
 
     # -- learning (first pass) ------------------------------------------------------------
@@ -282,9 +297,9 @@ class Anonymizer:
                 if digit_mac(norm) or mac_context(text, m.start()):
                     self._macs.add(norm)
             elif kind == "path":
-                self.learn_names(path_names(token.rstrip(".")))
+                self.learn_names(path_names(token.rstrip(".:")))
             elif kind == "vshort":
-                self.learn_names(short_names(token.rstrip("."), self._vocab))
+                self.learn_names(short_names(token.rstrip(".:"), self._vocab))
             elif kind == "url":
                 self.learn_names(url_names(token.rstrip(".,;:")))
 
@@ -317,7 +332,7 @@ class Anonymizer:
         if kind == "word":
             return self._vocab.get(token.lower(), token)
         if kind in ("path", "vshort", "url"):
-            core = token.rstrip(".,;:") if kind == "url" else token.rstrip(".")
+            core = token.rstrip(".,;:") if kind == "url" else token.rstrip(".:")
             rewrite = rewrite_path if kind == "path" else rewrite_short if kind == "vshort" else rewrite_url
             return rewrite(self, core) + token[len(core):]
         if kind == "guid":
@@ -373,9 +388,11 @@ class Anonymizer:
             return self._field(value) if _is_name_label(key) or _is_rule_label(key) else self.text(value)
         if isinstance(value, dict):
             return {self.value(k): self.value(v, str(k).lower()) for k, v in value.items()}
-        if isinstance(value, (list, tuple, set)):
+        if isinstance(value, (list, tuple, set, frozenset)):
             items = (self.value(v, key) for v in value)
             return set(items) if isinstance(value, set) else type(value)(items)
+        if isinstance(value, _IP_OBJECTS):
+            return type(value)(self.ip(str(value)))
         return value
 
     def learn_frame(self, frame: pd.DataFrame) -> None:
@@ -387,7 +404,7 @@ class Anonymizer:
             series = frame.iloc[:, i]
             if not _is_text(series.dtype):
                 continue
-            uniques = [v for v in pd.unique(series.astype(object)) if isinstance(v, str)]
+            uniques = _texts(series)
             if _is_rule_label(label):
                 self.learn_names(uniques, rules=True)
             elif _is_name_label(label):
@@ -427,7 +444,7 @@ class Anonymizer:
         names = [self.text(n) if isinstance(n, str) else n for n in axis.names]
         if isinstance(axis, pd.MultiIndex):
             return pd.MultiIndex.from_arrays(levels, names=names)
-        return pd.Index(levels[0], name=names[0]) if _is_text(axis.dtype) else axis
+        return pd.Index(levels[0], name=names[0]) if _is_text(axis.dtype) else axis.rename(names[0])
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``frame`` with every text cell, column and index label anonymised."""
@@ -437,8 +454,10 @@ class Anonymizer:
             if _is_text(series.dtype):
                 fn = self._field if _is_name_label(col) or _is_rule_label(col) else self.text
                 obj = series.astype(object)
-                mapping = {v: fn(v) for v in pd.unique(obj) if isinstance(v, str)}
-                out.isetitem(i, obj.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v))
+                mapping = {v: fn(v) for v in _texts(obj, nested=False)}
+                key = str(col).lower()
+                out.isetitem(i, obj.map(lambda v, key=key: mapping.get(v, v) if isinstance(v, str)
+                                        else self.value(v, key) if isinstance(v, _CONTAINERS + _IP_OBJECTS) else v))
         out.columns = self._axis(out.columns)
         out.index = self._axis(out.index)
         return out
@@ -479,6 +498,28 @@ class Anonymizer:
         return replace(finding, title=self.text(finding.title), summary=self.text(finding.summary),
                        evidence={self.text(k): self.frame(v) for k, v in finding.evidence.items()},
                        figures={}, facts=self.value(finding.facts), notes=notes)
+
+
+def _texts(series: pd.Series, nested: bool = True) -> list[str]:
+    """The distinct strings of a column; with ``nested``, also those inside list, tuple, set and dict cells."""
+    obj = series.astype(object)
+    try:
+        cells = pd.unique(obj)
+    except TypeError:  # unhashable cells (lists, sets, dicts)
+        cells = obj.tolist()
+    out: dict[str, None] = {}
+
+    def add(values: Iterable[Any]) -> None:
+        for v in values:
+            if isinstance(v, str):
+                out[v] = None
+            elif nested and isinstance(v, dict):
+                add([*v.keys(), *v.values()])
+            elif nested and isinstance(v, _CONTAINERS):
+                add(v)
+
+    add(cells)
+    return list(out)
 
 
 def _is_text(dtype: Any) -> bool:

@@ -31,7 +31,7 @@ _SEG_NO_EQ = r"[^/=\s'\"<>,;()\[\]{}|`]"
 TOKEN = (
     r"(?P<url>(?:azure://|(?<=azure: )https?://|https?://[0-9A-Za-z-]+\.(?:blob|dfs|file|queue|table)\.core\.)"
     r"(?:\[[0-9A-Fa-f:.]+\])?[^\s'\"<>`|()\[\]]*)"
-    r"|(?P<path>/subscriptions/[^\s'\"<>,;()\[\]{}|`]+)"
+    r"|(?P<path>/subscriptions/[^\s'\"<>,;()\[\]{}|`?#]+)"
     r"|(?P<vshort>(?<![0-9A-Za-z-])" + _GUID + "_" + _SEG + r"+(?:/" + _SEG_NO_EQ + r"+_" + _SEG_NO_EQ + r"+)?)"
     r"|(?P<guid>(?<![0-9A-Za-z-])" + _GUID + r"(?![0-9A-Za-z-]))"
     r"|(?P<mac>(?<![0-9A-Fa-f:-])[0-9A-Fa-f]{2}(?:(?P<sep>[-:])[0-9A-Fa-f]{2})(?:(?P=sep)[0-9A-Fa-f]{2}){4}(?![0-9A-Fa-f:-]))"
@@ -45,8 +45,9 @@ TOKEN_RE = re.compile(TOKEN, re.IGNORECASE)
 # The parts of a URL, kept as written: scheme, user info, host, port, path, query and fragment.
 _URL_PARTS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@?#]*@)?(?P<host>\[[^\]]*\]|[^/:?#]*)"
                        r"(?P<port>:\d*)?(?P<path>/[^?#]*)?(?P<rest>.*)", re.DOTALL)
-_STORAGE_HOST = re.compile(r"([0-9A-Za-z-]+)(\.[A-Za-z]+\.core\.[A-Za-z.]+)")
-_MAC_BEFORE = re.compile(r"mac(?:[ _-]?address(?:es)?)?\s*[=:]?\s*['\"]?$", re.IGNORECASE)
+_AZURE_DOMAIN = r"\.(?:privatelink\.)?[A-Za-z]+\.core\.[A-Za-z.]+"
+_STORAGE_HOST = re.compile(r"([0-9A-Za-z-]+)(" + _AZURE_DOMAIN + ")")
+_MAC_BEFORE = re.compile(r"mac(?:[ _-]?address(?:es)?)?['\"]?\s*[=:]?\s*['\"]?$", re.IGNORECASE)
 
 
 def is_guid(text: str) -> bool:
@@ -141,13 +142,34 @@ def path_names(path: str) -> list[str]:
 def _storage_host(host: str) -> tuple[str, str] | None:
     """``(account, rest)`` of a storage host name (``acct.blob.core.windows.net``), else None.
 
+    Any other dotted name that is no address (a private endpoint, Azure Stack, a custom
+    domain) names the account by its first label, as :mod:`flowkit.sources.azure_auth`
+    reads it; an address, ``localhost`` or a single label is an emulator (None).
+
     Examples
     --------
     >>> _storage_host("acct.blob.core.windows.net"), _storage_host("127.0.0.1")
     (('acct', '.blob.core.windows.net'), None)
+    >>> _storage_host("acct.blob.local.azurestack.external"), _storage_host("azurite")
+    (('acct', '.blob.local.azurestack.external'), None)
     """
     m = _STORAGE_HOST.fullmatch(host)
-    return (m.group(1), m.group(2)) if m else None
+    if m:
+        return m.group(1), m.group(2)
+    label, dot, domain = host.partition(".")
+    emulator = host.lower() == "host.docker.internal" or host.replace(".", "").isdigit() or "[" in host
+    return (label, dot + domain) if label and domain and not emulator else None
+
+
+def _own_domain(domain: str) -> bool:
+    """True when the part of a storage host after the account is not Azure's own (``.blob.core.…``).
+
+    Examples
+    --------
+    >>> _own_domain(".privatelink.blob.core.windows.net"), _own_domain(".contoso.example")
+    (False, True)
+    """
+    return bool(domain) and re.fullmatch(_AZURE_DOMAIN, domain) is None
 
 
 def _kept_account(name: str) -> bool:
@@ -267,8 +289,9 @@ def url_names(token: str) -> list[str]:
     >>> url_names("azure://contosologs/archive/resourceId=/x"), url_names("https://a.blob.core.windows.net/")
     (['contosologs', 'archive'], ['a'])
     """
-    _, label, _, _, lead, segs, _, storage = _url_split(token)
-    names = ([label] if storage else lead) + segs[:1]
+    _, label, after_host, _, lead, segs, _, storage = _url_split(token)
+    domain = after_host.partition(":")[0]
+    names = ([label] if storage else lead) + ([domain[1:]] if storage and _own_domain(domain) else []) + segs[:1]
     return [n for n in names if not _kept_account(n) and not _kept_container(n)]
 
 
@@ -286,6 +309,9 @@ def rewrite_url(anon: Pseudonyms, token: str) -> str:
     head, host, after_host, slash, lead, segs, rest, storage = _url_split(token)
     if storage:
         host = host if _kept_account(host) else anon.name(host)
+        domain, colon, port = after_host.partition(":")
+        if _own_domain(domain):  # a custom domain or an Azure Stack's names the estate too
+            after_host = f".{anon.name(domain[1:])}{colon}{port}"
     else:
         bare = host.strip("[]")
         host = host.replace(bare, anon.ip(bare)) if bare else host
