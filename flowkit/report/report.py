@@ -69,6 +69,21 @@ def _require(module: str) -> None:
 
 
 
+def _without_secrets(finding: Finding) -> Finding:
+    """``finding`` with any SAS, key or credential in its title, summary or notes masked
+    (the same finding when there is none).
+
+    Examples
+    --------
+    >>> f = _without_secrets(Finding("a", "ok", summary="read https://a.blob.core.windows.net/c?sv=1&sig=abc"))
+    >>> f.summary
+    'read https://a.blob.core.windows.net/c?REDACTED'
+    """
+    title, summary, notes = redact(finding.title), redact(finding.summary), [redact(n) for n in finding.notes]
+    if (title, summary, notes) == (finding.title, finding.summary, list(finding.notes)):
+        return finding
+    return replace(finding, title=title, summary=summary, notes=notes)
+
 class Report:
     """Findings and their metadata: sources read, time window, load reports.
 
@@ -105,11 +120,11 @@ class Report:
                  sources: Iterable[str] = (), start: Any = None, end: Any = None,
                  load_reports: Iterable[LoadReport] = (), flows: Any = None, created: Any = None,
                  notes: Iterable[str] = (), max_rows: int = 50) -> None:
-        self.title = str(title)
+        self.title = redact(title)  # a SAS or key pasted into a title or note never reaches the page
         self.findings: list[Finding] = []
         self._sources: list[str] = []
         self.load_reports: list[LoadReport] = []
-        self.notes = [str(n) for n in notes]
+        self.notes = [redact(n) for n in notes]
         self.max_rows = int(max_rows)
         if self.max_rows < 0:  # head(-n) would show all rows but n, and the counts would lie
             raise ValueError(f"max_rows must be 0 or more, not {max_rows!r}")
@@ -138,7 +153,7 @@ class Report:
         for finding in findings:
             if not isinstance(finding, Finding):
                 raise TypeError(f"a report collects Finding objects, not {type(finding).__name__}")
-            self.findings.append(finding)
+            self.findings.append(_without_secrets(finding))
         return self
 
     def add_source(self, source: str) -> "Report":

@@ -197,3 +197,21 @@ def test_defaults_and_exported_names():
     assert Report().max_rows == 50 and Report().title == "flowkit report"
     assert report.__all__ == ["Report", "FORMATS", "format_for"]
     assert all(hasattr(report, name) for name in report.__all__)
+
+
+def test_a_secret_pasted_into_a_title_note_or_finding_never_reaches_the_report(tmp_path):
+    """A user's own text (a report title, a note, a finding written by hand) may hold the SAS URL they
+    read from: it is masked like a source is, in every format."""
+    from flowkit.findings import Finding
+    from flowkit.report.report import Report
+
+    sas = "https://acct.blob.core.windows.net/logs?sv=2024-08-04&sp=rl&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D"
+    key = "AccountKey=" + "A" * 86 + "=="
+    finding = Finding(f"Read {sas}", "ok", summary=f"with {key}", notes=[f"from {sas}"])
+    report = Report([finding], title=f"Incident {sas}", notes=[f"key {key}"])
+    assert report.findings[0].title == "Read https://acct.blob.core.windows.net/logs?REDACTED"
+    assert report.title == "Incident https://acct.blob.core.windows.net/logs?REDACTED"
+    for text in (report.to_html(), report.to_markdown(), report.anonymize("k").to_markdown()):
+        assert "c2VjcmV0" not in text and "A" * 86 not in text and "sig=" not in text
+    clean = Finding("Connectivity 192.0.2.1 -> 198.51.100.2", "ok")
+    assert Report([clean]).findings[0] is clean  # nothing to mask: the same finding
