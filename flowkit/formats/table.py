@@ -22,8 +22,8 @@ import pyarrow.compute as pc
 from flowkit.addresses import normalize_mac
 from flowkit.schema import COLUMNS
 
-__all__ = ["ARROW_SCHEMA", "time_range", "blob_order", "count_formats", "select_rows", "dictionary_column",
-           "closed_column"]
+__all__ = ["ARROW_SCHEMA", "time_range", "blob_order", "count_formats", "select_rows", "ms_bound",
+           "dictionary_column", "closed_column"]
 
 _OPEN = pa.dictionary(pa.int32(), pa.string())
 _CLOSED = pa.dictionary(pa.int8(), pa.string())
@@ -93,6 +93,22 @@ def count_formats(table: pa.Table) -> dict[str, int]:
     return {f"{kinds[k // 256]}-v{k % 256}": int(counts[k]) for k in np.flatnonzero(counts)}
 
 
+def ms_bound(ts: pd.Timestamp) -> pa.Scalar:
+    """``ts`` rounded up to a whole millisecond, as a ``flow_time`` scalar (``timestamp[ms, UTC]``).
+
+    Counted in ``ts``'s own unit: a bound in year 1 or 9999 (``start="0001-01-01"``) has no
+    nanosecond value, and ``ts.value`` raised OverflowError.
+
+    Examples
+    --------
+    >>> ms_bound(pd.Timestamp("2024-05-01T10:00:00.0015Z")).value, ms_bound(pd.Timestamp("0001-01-01T00:00Z")).value
+    (1714557600002, -62135596800000)
+    """
+    per_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts.unit]
+    ns = int(ts.asm8.astype(np.int64)) * per_ns  # a Python int: no overflow
+    return pa.scalar(-(-ns // 10**6), pa.timestamp("ms", "UTC"))
+
+
 def select_rows(table: pa.Table, start: pd.Timestamp | None, end: pd.Timestamp | None,
                 log_type: str | None, mac: str | None) -> pa.Table:
     """The rows in ``[start, end)`` of ``log_type`` and ``mac`` (each None: no condition).
@@ -110,9 +126,9 @@ def select_rows(table: pa.Table, start: pd.Timestamp | None, end: pd.Timestamp |
     # flow_time holds whole milliseconds, so both bounds round up to one: a start of 10:00:00.0015
     # keeps 10:00:00.002 but not .001, an end of 10:00:00.0015 keeps .001 but not .002
     if start is not None:
-        mask = pc.and_(mask, pc.greater_equal(ft, pa.scalar(-(-start.value // 10**6), pa.timestamp("ms", "UTC"))))
+        mask = pc.and_(mask, pc.greater_equal(ft, ms_bound(start)))
     if end is not None:
-        mask = pc.and_(mask, pc.less(ft, pa.scalar(-(-end.value // 10**6), pa.timestamp("ms", "UTC"))))
+        mask = pc.and_(mask, pc.less(ft, ms_bound(end)))
     if log_type is not None:
         mask = pc.and_(mask, pc.equal(pc.cast(table.column("log_type"), pa.string()), log_type))
     if mac is not None:

@@ -96,8 +96,10 @@ def match_pattern(pattern: str) -> list[str]:
     head, parts = _split(pattern)
     folders_only = pattern.endswith(os.sep)  # as glob: "logs/*/" names folders, with the "/"
     found: list[str] = []
-    if parts and _matches((), parts) and os.path.isdir(head or "."):
-        found.append(os.path.join(head, ""))  # as glob: "logs/**" names "logs/" itself too
+    if parts and head and _matches((), parts) and os.path.isdir(head):
+        # as glob: "logs/**" names "logs/" itself too, and "**" names nothing for the current folder
+        # (it gave "", which the reader then failed to open)
+        found.append(os.path.join(head, ""))
     # (folder, its names from the fixed start, the real paths of the linked folders above it)
     stack: list[tuple[str, tuple[str, ...], frozenset[str]]] = [(head, (), frozenset())]
     while stack:

@@ -282,8 +282,9 @@ def ambiguous_date(text: str) -> tuple[str, str] | None:
     return f"{full:04d}-{first:02d}-{second:02d}", f"{full:04d}-{second:02d}-{first:02d}"
 
 
-#: Two far-apart defaults: a date part the text does not give comes out different.
-_DEFAULT_DAYS = (datetime(1901, 2, 3), datetime(1902, 4, 5))
+#: Two far-apart defaults: a date part the text does not give comes out different. Leap years, so
+#: that ``Feb 29`` (no year) reads with both and is found yearless (1901 refused it: "has a date").
+_DEFAULT_DAYS = (datetime(1904, 2, 3), datetime(1908, 4, 5))
 
 
 def has_date(text: str) -> bool:

@@ -62,7 +62,7 @@ import pyarrow.parquet as pq
 
 from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
-from flowkit.formats.decode import ARROW_SCHEMA
+from flowkit.formats.table import ARROW_SCHEMA, ms_bound
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, with_both_addresses
 from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables
@@ -146,9 +146,9 @@ def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str 
     # flow_time holds whole milliseconds: both bounds round up to one, as in the JSON read
     # (a start of 10:00:00.0015 keeps .002 but not .001; an end of .0015 keeps .001, not .002)
     if start is not None:
-        add(ds.field("flow_time") >= pa.scalar(-(-start.value // 10**6), pa.timestamp("ms", "UTC")))
+        add(ds.field("flow_time") >= ms_bound(start))
     if end is not None:
-        add(ds.field("flow_time") < pa.scalar(-(-end.value // 10**6), pa.timestamp("ms", "UTC")))
+        add(ds.field("flow_time") < ms_bound(end))
     if log_type is not None:
         add(ds.field("log_type").cast(pa.string()) == log_type)
     if mac is not None:

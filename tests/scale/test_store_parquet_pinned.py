@@ -43,6 +43,10 @@ def two_tuples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     pytest.param({"start": "2024-05-01T10:20:00.0005Z"}, [], 0, id="a-start-just-after-the-last-row-skips-the-file"),
     pytest.param({"end": "2024-05-01T10:20:00.0005Z"}, [50000, 50001], 1, id="an-end-just-after-a-row-keeps-it"),
     pytest.param({"end": "2024-05-01T10:05:00.0005Z"}, [50000], 1, id="an-end-just-after-the-first-row-keeps-it"),
+    # Bounds pandas keeps in microseconds (no nanosecond value): both reads raised OverflowError.
+    pytest.param({"start": "0001-01-01"}, [50000, 50001], 1, id="a-start-in-year-1"),
+    pytest.param({"end": "9999-12-31T23:59:59.9999Z"}, [50000, 50001], 1, id="an-end-in-year-9999"),
+    pytest.param({"start": "1000-01-01", "end": "2024-05-01T10:20Z"}, [50000], 1, id="a-start-before-1677"),
 ])
 def test_window_edges(two_tuples: tuple[Path, Path], window: dict, ports: list[int], files: int) -> None:
     source, dataset = two_tuples
@@ -50,3 +54,9 @@ def test_window_edges(two_tuples: tuple[Path, Path], window: dict, ports: list[i
     assert frame["src_port"].tolist() == ports
     assert (report.files, report.files_skipped, report.rows) == (files, 1 - files, len(ports))
     assert read_json(source, **window)["src_port"].tolist() == ports  # the JSON read agrees
+
+
+def test_the_dask_read_takes_bounds_in_year_1_and_9999(two_tuples: tuple[Path, Path]) -> None:
+    source, _ = two_tuples
+    frame = read_json(source, start="0001-01-01", end="9999-12-31", engine="dask").compute()
+    assert frame["src_port"].tolist() == [50000, 50001]
