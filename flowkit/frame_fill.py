@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES, dtypes
 
 __all__ = ["fill_frame", "FrameFiller", "CLOSED_CATEGORIES", "small_pages", "drop_unused_categories",
-           "with_both_addresses"]
+           "with_both_addresses", "keep_columns"]
 
 #: Categoricals with a fixed vocabulary: their categories start with these, in this order.
 CLOSED_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -473,3 +473,17 @@ def with_both_addresses(columns: Sequence[str]) -> list[str]:
     if sum(name in columns for name in _IPS) != 1:
         return columns
     return columns + [name for name in _IPS if name not in columns]
+
+
+def keep_columns(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
+    """Delete, in place, the columns of ``frame`` not in ``wanted`` (the address column that
+    :func:`with_both_addresses` added for its categories only); returns ``frame``.
+
+    Examples
+    --------
+    >>> keep_columns(pd.DataFrame({"src_ip": [1], "dst_ip": [2]}), ["dst_ip"]).columns.tolist()
+    ['dst_ip']
+    """
+    for name in [c for c in frame.columns if c not in wanted]:
+        del frame[name]
+    return frame

@@ -20,13 +20,15 @@ import pyarrow as pa
 
 from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
-from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, with_both_addresses
+from flowkit.frame_fill import (FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, keep_columns,
+                                with_both_addresses)
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import check_selection, to_window
+from flowkit.sources.times import utc_text
 from flowkit.sources.redact import redact_name
 from flowkit.sources.resolve import resolve_source
 
@@ -128,11 +130,8 @@ def missed_window(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type
     >>> missed_window(pd.Timestamp("2026-11-27T00:00Z"), None, None, None, 12, 0, h)
     'flowkit: no rows from 2026-11-27 00:00:00Z: 12 file(s) were left out by their path (hour, MAC, log type); the files found cover 2024-05-01 10:00 to 2024-05-01 12:00 UTC (by the hour in their path)'
     """
-    def text(t: pd.Timestamp) -> str:
-        return t.strftime("%Y-%m-%d %H:%M:%S") + "Z"
-
-    asked = " ".join(x for x in (f"from {text(start)}" if start is not None else "",
-                                 f"until {text(end)}" if end is not None else "",
+    asked = " ".join(x for x in (f"from {utc_text(start)}" if start is not None else "",
+                                 f"until {utc_text(end)}" if end is not None else "",
                                  f"of log type {log_type}" if log_type else "",
                                  f"of MAC {normalize_mac(mac)}" if mac else "") if x)
     left = [f"{files} file(s) were left out by their path (hour, MAC, log type)" if files else "",
@@ -332,8 +331,7 @@ def read_flow_logs(
     check_some_records(report, len(refs))
     if report.filtered_out:  # rows left out by the window or selection leave no category behind
         drop_unused_categories(frame)
-    for name in [c for c in frame.columns if c not in wanted]:
-        del frame[name]  # the other address, filled for its categories only
+    keep_columns(frame, wanted)  # the other address was filled for its categories only
     if not len(frame) and selecting and (listing.skipped or report.filtered_out):  # not an empty read in silence
         warnings.warn(missed_window(start_ts, end_ts, log_type, mac, listing.skipped, report.filtered_out,
                                     listing.hours), FlowkitDataWarning, stacklevel=2)

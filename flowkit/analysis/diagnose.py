@@ -34,6 +34,7 @@ from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
+from flowkit.sources.times import utc_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
@@ -55,10 +56,6 @@ _ROW_COLUMNS = ("flow_time", "mac", "log_type", "direction", "decision", "state"
                 "packets_received", "bytes_received", "rule", "acl_id", "resource_id", "blob")
 
 
-def _fmt_time(ts: pd.Timestamp) -> str:
-    return ts.strftime("%Y-%m-%d %H:%M:%S") + "Z"
-
-
 #: A destination NIC that logged nothing this long before the first attempt to this long after the
 #: last may have been stopped then: a lost-in-transit summary says so.
 QUIET_MARGIN = pd.Timedelta(minutes=10)
@@ -71,8 +68,8 @@ def _quiet_note(sent_times: pd.Series, dst_times: pd.Series) -> str:
     if bool(near.any()):
         return ""
     before, after = dst_times[dst_times < first], dst_times[dst_times > last]
-    last_before = f"last at {_fmt_time(before.max())}" if len(before) else "none before"
-    next_after = f"next at {_fmt_time(after.min())}" if len(after) else "none after"
+    last_before = f"last at {utc_text(before.max())}" if len(before) else "none before"
+    next_after = f"next at {utc_text(after.min())}" if len(after) else "none after"
     return (f" But the destination NIC logged nothing within {int(QUIET_MARGIN.total_seconds() // 60)} minutes "
             f"of these attempts (its tuples: {last_before}, {next_after}): if its VM was stopped then, "
             f"that explains it as well.")
@@ -304,8 +301,8 @@ def diagnose(
     src_txt, dst_txt = name(src), name(dst)
     if scope.empty:  # nothing to judge by: say so, rather than that neither end is logged
         reason = (f"No tuple of {what} from {src_txt} to {dst_txt}: the flows given hold no tuple at all"
-                  + (f" in the window (they run from {_fmt_time(flows['flow_time'].min())} to "
-                     f"{_fmt_time(flows['flow_time'].max())})" if len(flows) else "")
+                  + (f" in the window (they run from {utc_text(flows['flow_time'].min())} to "
+                     f"{utc_text(flows['flow_time'].max())})" if len(flows) else "")
                   + ". Nothing can be said about the connection: check the path, the time window "
                     "(the logs' hours) and the log type that were read.")
         return finish("not-observed", reason, logged_macs=[])
@@ -325,7 +322,7 @@ def diagnose(
     outbound = category_mask(rows["direction"], "outbound")
     inbound = category_mask(rows["direction"], "inbound")
     def between(times: pd.Series) -> str:
-        first, last = _fmt_time(times.min()), _fmt_time(times.max())
+        first, last = utc_text(times.min()), utc_text(times.max())
         return f"at {first}" if first == last else f"between {first} and {last}"
 
     span = between(rows["flow_time"])

@@ -68,7 +68,6 @@ def _require(module: str) -> None:
         raise FlowkitError(f"writing this report needs {module}: pip install 'flowkit[notebooks]'") from None
 
 
-
 def _without_secrets(finding: Finding) -> Finding:
     """``finding`` with any SAS, key or credential in its title, summary or notes masked
     (the same finding when there is none).
@@ -83,6 +82,7 @@ def _without_secrets(finding: Finding) -> Finding:
     if (title, summary, notes) == (finding.title, finding.summary, list(finding.notes)):
         return finding
     return replace(finding, title=title, summary=summary, notes=notes)
+
 
 class Report:
     """Findings and their metadata: sources read, time window, load reports.

@@ -131,13 +131,11 @@ class _ReadBlobs:
             return uniform_categories(table_to_frame(decoded.table, wanted, threads=1))
         # rows left out leave no category behind, as in the pandas read (both addresses are
         # filled: they share their categories, and those of the rows left out go from both)
-        from flowkit.frame_fill import drop_unused_categories, with_both_addresses
+        from flowkit.frame_fill import drop_unused_categories, keep_columns, with_both_addresses
 
         wanted = list(wanted) if wanted is not None else list(COLUMNS)
         frame = drop_unused_categories(table_to_frame(decoded.table, with_both_addresses(wanted), threads=1))
-        for name in [c for c in frame.columns if c not in wanted]:
-            del frame[name]  # the other address, filled for its categories only
-        return uniform_categories(frame)
+        return uniform_categories(keep_columns(frame, wanted))
 
 
 def decode_refs(source: Any, refs: Sequence[BlobRef], *, strict: bool, start: pd.Timestamp | None,

@@ -308,3 +308,14 @@ def has_date(text: str) -> bool:
     except (ValueError, OverflowError, TypeError):
         return True
     return first.year == second.year
+
+
+def utc_text(t: pd.Timestamp) -> str:
+    """A UTC time as flowkit's messages write it, to the second.
+
+    Examples
+    --------
+    >>> utc_text(pd.Timestamp("2024-05-01T10:20:15.5Z"))
+    '2024-05-01 10:20:15Z'
+    """
+    return t.strftime("%Y-%m-%d %H:%M:%S") + "Z"

@@ -63,7 +63,7 @@ import pyarrow.parquet as pq
 from flowkit.addresses import normalize_mac
 from flowkit.errors import FlowkitDataWarning
 from flowkit.formats.table import ARROW_SCHEMA, ms_bound
-from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, with_both_addresses
+from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, keep_columns, with_both_addresses
 from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables
 from flowkit.schema import COLUMNS, empty_frame
@@ -251,10 +251,7 @@ def _read(paths: list[str], start: Any, end: Any, log_type: str | None, mac: str
                               threads=threads)
     if not selecting:
         return frame
-    drop_unused_categories(frame)
-    for name in [c for c in frame.columns if c not in wanted]:
-        del frame[name]  # the other address, filled for its categories only
-    return frame
+    return keep_columns(drop_unused_categories(frame), wanted)  # the other address: for its categories only
 
 
 def _footers(paths: list[str]) -> dict[str, pq.FileMetaData]:
