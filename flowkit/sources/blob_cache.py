@@ -216,8 +216,12 @@ class BlobCache:
         self.path_for(account, container, blob)
         meta = {"container": container, "blob": blob, "etag": etag, "size": len(data),
                 "last_modified": None if last_modified is None else pd.Timestamp(last_modified).isoformat()}
+        meta_path = path.with_name(path.name + META_SUFFIX)
+        # the old meta goes first: stopped between the two writes, the cache holds content without
+        # meta (never served), not new content under the old ETag and size
+        meta_path.unlink(missing_ok=True)
         atomic_write(path, data)
-        atomic_write(path.with_name(path.name + META_SUFFIX), json.dumps(meta).encode("utf-8"))
+        atomic_write(meta_path, json.dumps(meta).encode("utf-8"))
         return True
 
     def entries(self, account: str, container: str) -> Iterator[CacheEntry]:

@@ -180,3 +180,25 @@ def test_entries_lists_what_was_stored_and_skips_what_does_not_add_up(tmp_path):
     (base / "a" / "PT1H.json.flowkit-meta").write_text(json.dumps({"blob": "a/PT1H.json"}))
     assert [(e.blob, e.etag, e.size) for e in cache.entries("acct", NSG_CONTAINER)][0] == ("a/PT1H.json", None, 0)
     assert list(cache.entries("acct", "missing")) == []
+
+
+def test_a_put_stopped_between_its_two_writes_never_serves_new_content_under_the_old_etag(tmp_path, monkeypatch):
+    """The content is written before its meta; stopped in between (a full disk, a crash), the old
+    meta must not describe the new content: the entry is then neither served nor listed."""
+    import flowkit.sources.blob_cache as blob_cache
+
+    cache = BlobCache(tmp_path)
+    cache.put("acct", NSG_CONTAINER, NAME, b"old!", etag="0x1")
+    real = blob_cache.atomic_write
+
+    def stop_at_meta(path, data):
+        if str(path).endswith(blob_cache.META_SUFFIX):
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(blob_cache, "atomic_write", stop_at_meta)
+    with pytest.raises(OSError):
+        cache.put("acct", NSG_CONTAINER, NAME, b"new!", etag="0x2")  # the same size as the old
+    assert cache.get("acct", NSG_CONTAINER, NAME, None) is None
+    assert cache.get("acct", NSG_CONTAINER, NAME, "0x1") is None
+    assert list(cache.entries("acct", NSG_CONTAINER)) == []
