@@ -115,13 +115,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             shown = warnings.showwarning
 
+            formatted = warnings.formatwarning
+
             def show_warning(message: Any, category: Any, filename: str, lineno: int,
                              file: Any = None, line: str | None = None) -> None:
                 # warnings may quote a blob name: no raw control characters to the terminal
                 shown(printable(message, lines=True), category, filename, lineno, file, line)
 
-            warnings.showwarning = show_warning
-            return int(args.handler(args) or 0)
+            def format_warning(message: Any, category: Any, filename: str, lineno: int,
+                               line: str | None = None) -> str:
+                text = str(message)
+                if text.startswith("flowkit: "):  # flowkit's own: one line, as errors are, no source line
+                    return f"flowkit {args.command}: warning: {text[len('flowkit: '):]}\n"
+                return formatted(message, category, filename, lineno, line)
+
+            warnings.showwarning, warnings.formatwarning = show_warning, format_warning
+            try:
+                return int(args.handler(args) or 0)
+            finally:
+                warnings.formatwarning = formatted
     except FlowkitError as exc:
         from flowkit.sources.redact import redact
 

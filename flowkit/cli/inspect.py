@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     source = args.paths[0] if len(args.paths) == 1 else list(args.paths)
     options = dict(start=args.start, end=args.end, log_type=args.log_type, mac=args.mac, strict=args.strict)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FlowkitDataWarning)  # the report says it all
+        warnings.simplefilter("ignore", FlowkitDataWarning)  # the report says it all,
+        warnings.filterwarnings("default", "flowkit: no rows", FlowkitDataWarning)  # but not where the logs are
         if getattr(args, "dask", None):
             from flowkit.scale.dask_report import inspect_dask
             from flowkit.sources.times import to_window

@@ -118,3 +118,28 @@ def test_files_skipped_by_their_log_type_are_not_said_to_be_skipped_by_hour_or_m
     assert main(["inspect", str(sample), "--log-type", "nsg"]) == 0
     assert capsys.readouterr().out.splitlines()[:2] == [
         "files        0 read, 12 listed and skipped by their path (hour, MAC, log type)", "records      0"]
+
+
+def test_a_window_that_misses_the_logs_is_one_warning_line_saying_where_they_are():
+    """``--start`` past the logs: inspect's report says 0 read, and one warning line (flowkit's
+    own form, no Python source line) says which hours the files found cover; diagnose says it too.
+    Run as a user runs it (a process of its own: pytest records warnings instead of showing them)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    samples = str(repo / "data-samples" / "connectivity")
+    warning = ("warning: no rows from 2030-01-01 00:00:00Z: 12 file(s) were left out by their path (hour, MAC, "
+               "log type); the files found cover 2024-05-01 10:00 to 2024-05-01 12:00 UTC (by the hour in their "
+               "path)\n")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flowkit", *args], capture_output=True, text=True,
+                              cwd=repo, timeout=120)
+
+    done = run("inspect", samples, "--start", "2030-01-01")
+    assert (done.returncode, done.stderr) == (0, f"flowkit inspect: {warning}")
+    assert done.stdout.startswith("files        0 read, 12 listed and skipped")
+    done = run("diagnose", samples, "--src", "10.10.2.4", "--dst", "10.10.3.5", "--start", "2030-01-01")
+    assert (done.returncode, done.stderr) == (0, f"flowkit diagnose: {warning}")
+    assert "the flows given hold no tuple at all" in done.stdout
