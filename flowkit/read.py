@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.addresses import normalize_mac
-from flowkit.errors import FlowkitDataWarning
+from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.frame_fill import (FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, keep_columns,
                                 with_both_addresses)
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
@@ -32,7 +32,7 @@ from flowkit.sources.times import utc_text
 from flowkit.sources.redact import redact_name
 from flowkit.sources.resolve import resolve_source
 
-__all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report"]
+__all__ = ["read_flow_logs", "frame_from_tables", "decode_to_frame", "load_report", "ordered_batches"]
 
 
 def frame_from_tables(tables: Sequence[pa.Table], columns: Sequence[str] | None = None, *,
@@ -158,15 +158,17 @@ BATCH_BYTES = 8 << 20
 MIN_TUPLE_BYTES = 40
 
 
-def _batches(arrivals: Iterable[tuple[int, bytes]], limit: int) -> Iterator[list[tuple[int, bytes]]]:
+def ordered_batches(arrivals: Iterable[tuple[int, bytes]], limit: int,
+                    refs: Sequence[BlobRef] | None = None) -> Iterator[list[tuple[int, bytes]]]:
     """Group ``(index, content)`` arrivals into batches of about ``limit`` bytes, in index order.
 
     Sources may deliver blobs out of order (concurrent downloads); a small
-    reorder buffer keeps the rows of a read in listing order.
+    reorder buffer keeps the rows of a read in listing order. With ``refs`` (what was
+    listed), a source that stops before delivering every one is an error, not a short read.
 
     Examples
     --------
-    >>> [[i for i, _ in b] for b in _batches([(1, b"xx"), (0, b"x"), (2, b"xxx")], 3)]
+    >>> [[i for i, _ in b] for b in ordered_batches([(1, b"xx"), (0, b"x"), (2, b"xxx")], 3)]
     [[0, 1], [2]]
     """
     waiting: dict[int, bytes] = {}
@@ -182,8 +184,10 @@ def _batches(arrivals: Iterable[tuple[int, bytes]], limit: int) -> Iterator[list
             if size >= limit:
                 yield batch
                 batch, size = [], 0
-    if waiting:  # pragma: no cover - a source that skipped an index
-        raise RuntimeError(f"source did not deliver blob(s) {sorted(waiting)[:5]} in sequence")
+    if waiting or (refs is not None and nxt != len(refs)):  # a source that skipped or dropped a blob
+        missing = redact_name(refs[nxt].name) if refs is not None and nxt < len(refs) else f"number {nxt}"
+        total = f" of {len(refs)}" if refs is not None else ""
+        raise SourceError(f"the source delivered {nxt}{total} listed blob(s) in sequence: {missing!r} never came")
     if batch:
         yield batch
 
@@ -319,7 +323,7 @@ def read_flow_logs(
                     reports.append(decoded.report)
                     bar.update(size)
 
-            for batch in _batches(_iter_bytes(src, refs), BATCH_BYTES):
+            for batch in ordered_batches(_iter_bytes(src, refs), BATCH_BYTES, refs):
                 pending.append(pool.submit(decode, batch))
                 collect(2 * max_workers)
             collect(0)

@@ -156,3 +156,29 @@ def test_a_windowed_read_of_one_address_column_is_that_column_of_the_whole_windo
     address = [c for c in columns if c.endswith("_ip")][0]
     used = set(whole["src_ip"].astype(str)) | set(whole["dst_ip"].astype(str))
     assert len(used) == 11 and set(some[address].cat.categories) == used
+
+
+def test_a_source_that_stops_before_its_last_listed_blob_is_an_error_not_a_short_read(tmp_path):
+    """A source that delivers fewer blobs than it listed (a bug in a custom source, a download
+    generator that ends early) lost their tuples in silence; the read and the Parquet conversion
+    now name the first blob that never came."""
+    from flowkit.errors import SourceError
+    from flowkit.read import ordered_batches
+    from flowkit.sources.local import LocalSource
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in ("a.json", "b.json", "c.json"):
+        (logs / name).write_bytes(blob([vnet_record([("acl", "r", VNET_TUPLES[:1])])]))
+
+    class StopsEarly(LocalSource):
+        def iter_bytes(self, refs, **kwargs):  # never delivers c.json
+            yield from ((i, data) for i, data in super().iter_bytes(refs) if not refs[i].name.endswith("c.json"))
+
+    src = StopsEarly(logs)
+    with pytest.raises(SourceError, match=r"delivered 2 of 3 listed blob\(s\) in sequence: '.*c\.json' never came"):
+        read_flow_logs(src)
+    with pytest.raises(SourceError, match=r"listed blob\(s\) in sequence: '.*c\.json' never came"):
+        convert(src, tmp_path / "store")
+    refs = src.list_blobs().refs
+    assert [[i for i, _ in b] for b in ordered_batches([(1, b"x"), (0, b"x"), (2, b"x")], 1, refs)] == [[0], [1], [2]]

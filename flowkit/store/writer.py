@@ -100,22 +100,12 @@ def file_schema(table: pa.Table, optional: Sequence[str] = ()) -> pa.Schema:
 
 def in_order(src: Any, refs: list[BlobRef], limit: int) -> Iterator[list[tuple[bytes, BlobRef]]]:
     """The unit's blobs in listing order, in batches of about ``limit`` bytes (sources may
-    deliver out of order; a small buffer restores it)."""
-    waiting: dict[int, bytes] = {}
-    nxt, size = 0, 0
-    batch: list[tuple[bytes, BlobRef]] = []
-    for i, data in src.iter_bytes(refs):
-        waiting[i] = data
-        while nxt in waiting:
-            content = waiting.pop(nxt)
-            batch.append((content, refs[nxt]))
-            size += len(content)
-            nxt += 1
-            if size >= limit:
-                yield batch
-                batch, size = [], 0
-    if batch:
-        yield batch
+    deliver out of order; :func:`flowkit.read.ordered_batches` restores it, and raises
+    :class:`~flowkit.errors.SourceError` when a listed blob never comes)."""
+    from flowkit.read import ordered_batches
+
+    for batch in ordered_batches(src.iter_bytes(refs), limit, refs):
+        yield [(content, refs[i]) for i, content in batch]
 
 
 class UnitWriter:
