@@ -42,7 +42,7 @@ CAUSES = {
     "encryption-drop": "dropped for not being encrypted (NX_NOT_ACCEPTED); NSG flow logs know nothing "
                        "of VNet encryption and show the NSG's allow",
     "subnet-and-nic-nsg": "logged twice by NSG flow logs, by the subnet's NSG and the NIC's NSG "
-                          "(one key, still matched)",
+                          "(counted as one key, not two)",
     "nsg-v2-counts-tcp-only": "NSG flow logs v2 count TCP packets only: non-TCP counters are 0",
     "mac-not-logged": "seen at NICs the other log does not cover",
     "hour-not-logged": "in an hour the other log did not write (outside the common window, or a gap "
