@@ -138,6 +138,8 @@ class Anonymizer:
         self.generated = key is None
         if key is None:
             key = secrets.token_hex(16)
+        if not isinstance(key, (str, bytes, bytearray, memoryview)):  # bytes(5) is five zero bytes, not a key
+            raise TypeError(f"the anonymisation key must be text or bytes, not {type(key).__name__}")
         self._key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
         if not self._key:
             raise ValueError("the anonymisation key must not be empty")

@@ -84,7 +84,7 @@ def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
     except ValueError:
         pass
     parts = text.split(".")
-    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts):
+    if len(parts) == 4 and all(p.isdecimal() and len(p) <= 3 and int(p) <= 255 for p in parts):
         return ipaddress.IPv4Address(".".join(str(int(p)) for p in parts))
     return None
 
@@ -206,7 +206,7 @@ class AddressPseudonyms:
             shown = f"::ffff:{mapped4}" if mapped4 is not None else str(out)
         if not sep:
             return shown
-        if not plen.isdigit() or int(plen) > out.max_prefixlen:
+        if not plen.isdecimal() or int(plen) > out.max_prefixlen:
             return f"{shown}/{plen}"  # not a prefix: keep what is written
         n = int(plen)
         if mapped4 is not None and n >= 96:

@@ -216,3 +216,14 @@ def test_longest_learned_name_wins():
     anon = Anonymizer(KEY)
     anon.learn_names(["web", "web.prod"])
     assert anon.text("web.prod and web.") == f"{anon.name('web.prod')} and {anon.name('web')}."
+
+
+@pytest.mark.parametrize("key", [5, 12345678, 3.5, ["k"]])
+def test_a_key_that_is_not_text_or_bytes_is_refused_not_turned_into_zero_bytes(key):
+    """``bytes(5)`` is five zero bytes: ``Anonymizer(5)`` anonymised with a key anyone can guess.
+    (helper U noticed)"""
+    from flowkit.report.anonymize import Anonymizer
+
+    with pytest.raises(TypeError, match="the anonymisation key must be text or bytes, not "):
+        Anonymizer(key)
+    assert Anonymizer(b"k").ip("192.0.2.1") == Anonymizer("k").ip("192.0.2.1")
