@@ -10,7 +10,12 @@ address never depends on what else a report holds:
 - public IPv4 onto public IPv4: a keyed permutation of the public ``/24``
   networks (prefix-preserving, with cycle-walking out of the private and kept
   blocks), then of the host byte. Distinct ``/24`` stay distinct; a pseudonym
-  can be somebody's real public address;
+  can be somebody's real public address. Shared prefixes are kept exactly for
+  prefixes of ``/16`` or longer (the blocks walked out of are ``/16`` or wider);
+- the limit of cycle-walking: in the class holding a kept address (public IPv4
+  for 168.63.129.16, ``169.254/16`` for 169.254.169.254), the one address whose
+  pseudonym would have been that kept address is walked on, and lands outside its
+  ``/24``;
 - IPv6 unique local (``fc00::/8``, ``fd00::/8``) and link-local (``fe80::/64``,
   the rest of ``fe80::/10``) each onto themselves; IPv4-mapped ``::ffff:a.b.c.d`` as its IPv4 address;
   every other IPv6 address into ``2001:db8::/32`` (RFC 3849), prefix-preserving
