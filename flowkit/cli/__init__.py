@@ -113,9 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         with warnings.catch_warnings():
-            shown = warnings.showwarning
-
-            formatted = warnings.formatwarning
+            shown, formatted = warnings.showwarning, warnings.formatwarning
 
             def show_warning(message: Any, category: Any, filename: str, lineno: int,
                              file: Any = None, line: str | None = None) -> None:
