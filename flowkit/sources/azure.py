@@ -25,10 +25,10 @@ import os
 from typing import Any, Iterator
 
 from flowkit.errors import SourceError
-from flowkit.sources.azure_auth import (Address, Secrets, check_credential, check_endpoint,
-                                        client_options, connection_string_secrets, credential_secrets,
-                                        default_credential, describe_credential, parse_address, plain_etag,
-                                        sas_query, storage_errors)
+from flowkit.sources.azure_address import Address, check_endpoint, parse_address, sas_query
+from flowkit.sources.azure_auth import (Secrets, check_credential, client_options, connection_string_secrets,
+                                        credential_secrets, default_credential, describe_credential, plain_etag,
+                                        storage_errors)
 from flowkit.sources.azure_listing import AzureBlobRef, BlobLister
 from flowkit.sources.azure_prefixes import ResourceFilter
 from flowkit.sources.azure_read import BlobReader

@@ -103,7 +103,8 @@ def test_a_sas_url_copied_out_of_html_with_amp_entities_reads_as_the_plain_one(a
 
 
 def test_a_sas_whose_field_names_are_upper_case_is_still_known_as_a_sas():
-    from flowkit.sources.azure_auth import credential_secrets, describe_credential, parse_address
+    from flowkit.sources.azure_address import parse_address
+    from flowkit.sources.azure_auth import credential_secrets, describe_credential
 
     address = parse_address("https://acct.blob.core.windows.net/c?SV=2024-08-04&SIG=abcdEFgh%2B")
     assert address.sas == "SV=2024-08-04&SIG=abcdEFgh%2B"

@@ -14,7 +14,7 @@ import flowkit
 from flowkit.cli import main as cli_main
 from flowkit.errors import SourceError
 from flowkit.sources.azure import AzureBlobSource
-from flowkit.sources.azure_auth import parse_address
+from flowkit.sources.azure_address import parse_address
 from flowkit.sources.base import BlobRef, CompositeSource, Listing
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 from flowkit.sources.local import LocalSource
