@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from flowkit.errors import SourceError
 from flowkit.sources.azure_address import signatures
-from flowkit.sources.azure_host import missing_host, retry_policy
+from flowkit.sources.azure_host import missing_host, refused_locally, retry_policy
 from flowkit.sources.redact import neutralize_exception, redact, strip_query
 
 __all__ = ["UnreachableError", "NoCredentialError", "Secrets",
@@ -269,6 +269,11 @@ def _translate(exc: Exception, where: str, target: str, container: str | None, p
             return UnreachableError(f"cannot reach the storage account {at} while {where} ({target}): its "
                                     f"host name {urlsplit(at).hostname} does not exist in DNS ({gai.strerror}). "
                                     f"Check the account name")
+        if refused_locally(exc, at) is not None:  # not retried (see azure_host)
+            where_port = urlsplit(at).netloc
+            return UnreachableError(f"cannot reach the storage account {at} while {where} ({target}): nothing "
+                                    f"listens on {where_port} on this machine (connection refused). Start the "
+                                    f"storage emulator (Azurite) or the port forward, or check the port")
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         return UnreachableError(f"cannot reach the storage account {at} while {where} "
                                 f"({target}) after retries: {reason}. Check the account name, the network "

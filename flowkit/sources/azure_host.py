@@ -1,12 +1,14 @@
-"""A storage host name that DNS does not know is not retried.
+"""Storage connections that cannot succeed are not retried: no such host, nothing listening locally.
 
 A mistyped account name (``contosoflowlgs.blob.core.windows.net``) has no DNS record. The
 storage retry policy retried the connection like any other (five times, with growing
 back-off), and the user waited over a minute for "cannot reach". The resolver's answer
 "no such name" (``EAI_NONAME``) is not a transient failure: :func:`retry_policy` gives up at
-once on it, and :func:`missing_host` lets the error say so. Every other failure (a resolver
-that does not answer, a refused or timed-out connection) is retried as before. No name is
-looked up that the SDK would not have looked up itself.
+once on it, and :func:`missing_host` lets the error say so. Likewise a connection refused by
+this machine itself (``127.0.0.1``, ``::1``, ``localhost``: an emulator such as Azurite that is
+not running, or a port forward that is not up) is not retried (:func:`refused_locally`).
+Every other failure (a resolver that does not answer, a remote host refusing or timing out)
+is retried as before. No name is looked up that the SDK would not have looked up itself.
 
 Examples
 --------
@@ -19,22 +21,19 @@ Examples
 
 from __future__ import annotations
 
+import ipaddress
 import socket
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
-__all__ = ["missing_host", "retry_policy"]
+__all__ = ["missing_host", "is_loopback", "refused_locally", "retry_policy"]
 
 
-def missing_host(exc: BaseException) -> socket.gaierror | None:
-    """The "no such name" resolver error behind ``exc``, if there is one.
+def _behind(exc: BaseException, found: Callable[[BaseException], bool]) -> BaseException | None:
+    """The first error ``found`` accepts, ``exc`` or one it wraps.
 
     Follows what the HTTP stack wraps an error in: ``__cause__``, ``__context__``, azure-core's
     ``inner_exception``, urllib3's ``reason`` and exceptions given as arguments.
-
-    Examples
-    --------
-    >>> missing_host(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")) is None
-    True
     """
     seen: set[int] = set()
     todo: list[Any] = [exc]
@@ -43,11 +42,63 @@ def missing_host(exc: BaseException) -> socket.gaierror | None:
         if not isinstance(err, BaseException) or id(err) in seen or len(seen) > 50:
             continue
         seen.add(id(err))
-        if isinstance(err, socket.gaierror) and err.errno == socket.EAI_NONAME:
+        if found(err):
             return err
         todo += [err.__cause__, err.__context__, getattr(err, "inner_exception", None),
                  getattr(err, "reason", None), *err.args]
     return None
+
+
+def missing_host(exc: BaseException) -> socket.gaierror | None:
+    """The "no such name" resolver error behind ``exc``, if there is one.
+
+    Examples
+    --------
+    >>> missing_host(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")) is None
+    True
+    """
+    found = _behind(exc, lambda err: isinstance(err, socket.gaierror) and err.errno == socket.EAI_NONAME)
+    return found  # type: ignore[return-value]
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url``'s host is this machine: ``localhost``, ``127.0.0.0/8`` or ``::1``.
+
+    Examples
+    --------
+    >>> is_loopback("http://127.0.0.1:10000/devstoreaccount1"), is_loopback("https://acct.blob.core.windows.net")
+    (True, False)
+    """
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refused_locally(exc: BaseException, url: str) -> ConnectionRefusedError | None:
+    """The "connection refused" behind ``exc`` when ``url`` is on this machine, else None.
+
+    Nothing listens on that port (an emulator that is not started): retrying only makes the
+    user wait. A remote host that refuses may be restarting or failing over, and is retried.
+
+    Examples
+    --------
+    >>> err = ConnectionError("while connecting")
+    >>> err.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    >>> refused_locally(err, "http://127.0.0.1:10000/devstoreaccount1").strerror
+    'Connection refused'
+    >>> refused_locally(err, "https://acct.blob.core.windows.net/c") is None
+    True
+    """
+    if not is_loopback(url):
+        return None
+    return _behind(exc, lambda err: isinstance(err, ConnectionRefusedError))  # type: ignore[return-value]
 
 
 _POLICY: type | None = None
@@ -55,22 +106,23 @@ _POLICY: type | None = None
 
 def retry_policy(**kwargs: Any) -> Any:
     """azure-storage-blob's ``ExponentialRetry`` (same arguments) that does not retry a request
-    whose host name does not exist.
+    whose host name does not exist, or that this machine refused (:func:`refused_locally`).
 
     Examples
     --------
     >>> type(retry_policy(retry_total=3)).__name__  # doctest: +SKIP
-    'ExponentialRetryUnlessNoSuchHost'
+    'ExponentialRetryUnlessHopeless'
     """
     global _POLICY
     if _POLICY is None:
         from azure.storage.blob import ExponentialRetry
 
-        class ExponentialRetryUnlessNoSuchHost(ExponentialRetry):  # type: ignore[misc, valid-type]
+        class ExponentialRetryUnlessHopeless(ExponentialRetry):  # type: ignore[misc, valid-type]
             def increment(self, settings: dict, request: Any, response: Any = None, error: Any = None) -> bool:
-                if error is not None and missing_host(error) is not None:
+                if error is not None and (missing_host(error) is not None
+                                          or refused_locally(error, getattr(request, "url", "")) is not None):
                     return False  # no retry: the policy raises the error as it is
                 return super().increment(settings, request, response=response, error=error)
 
-        _POLICY = ExponentialRetryUnlessNoSuchHost
+        _POLICY = ExponentialRetryUnlessHopeless
     return _POLICY(**kwargs)
