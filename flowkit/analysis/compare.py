@@ -37,7 +37,11 @@ from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
 from flowkit.sources.times import to_window
 
-__all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule"]
+__all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule",
+           "DEFAULT_MAX_SKEW"]
+
+#: How far apart the two logs' clocks may be (``compare_nsg_vnet``'s ``max_skew``, ``flowkit compare --max-skew``).
+DEFAULT_MAX_SKEW = "2min"
 
 #: The columns the reconciliation reads, in each log's frame.
 COMPARE_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "decision", "state",
@@ -76,7 +80,7 @@ def compare_nsg_vnet(
     *,
     start: Any = None,
     end: Any = None,
-    max_skew: str | pd.Timedelta = "2min",
+    max_skew: str | pd.Timedelta = DEFAULT_MAX_SKEW,
     figures: bool = True,
 ) -> Finding:
     """Reconcile NSG flow logs with VNet flow logs over their common window and MACs.

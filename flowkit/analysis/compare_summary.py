@@ -216,15 +216,25 @@ def readable_times(keys: pd.DataFrame) -> pd.DataFrame:
 
 def no_overlap_finding(nsg_rows: int, vnet_rows: int,
                        window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> Finding:
-    """The finding when there is nothing to compare: the two logs share no hour, or one of
-    them has no tuple in the ``window`` asked for.
+    """The finding when there is nothing to compare: one side holds no tuple of its log type,
+    the two logs share no hour, or one of them has no tuple in the ``window`` asked for.
 
     Examples
     --------
     >>> no_overlap_finding(3, 0).verdict
     'no-overlap'
     """
-    if window is None:
+    if not nsg_rows or not vnet_rows:
+        # One side holds no tuple of its log type at all (VNet logs given as NSG ones, say):
+        # "share no hour" would send the reader looking at times instead of paths.
+        summary = ("No NSG flow-log tuple among the NSG flows given and no VNet flow-log tuple among the VNet "
+                   "flows given: nothing to compare." if not nsg_rows and not vnet_rows else
+                   f"No NSG flow-log tuple among the NSG flows given (the VNet side holds {int(vnet_rows)}): nothing "
+                   "to compare; NSG flow logs are the blobs under insights-logs-networksecuritygroupflowevent."
+                   if not nsg_rows else
+                   f"No VNet flow-log tuple among the VNet flows given (the NSG side holds {int(nsg_rows)}): nothing "
+                   "to compare; VNet flow logs are the blobs under insights-logs-flowlogflowevent.")
+    elif window is None:
         summary = "The NSG and VNet flow logs given share no hour: nothing to compare."
     else:
         lo, hi = window

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.addresses import canonical_ip
+from flowkit.analysis.compare_keys import is_avnm_rule
 from flowkit.analysis.copies import TUPLE_IDENTITY
 from flowkit.analysis.counting import counters, flow_counters
 from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, epoch_ms, flow_ids, hour_floor,
@@ -315,6 +316,12 @@ def diagnose(
         ends.append(f"{dst} is {'a logged NIC (' + ', '.join(sorted(dst_macs)) + ')' if dst_macs & set(macs) else 'not the address of any logged NIC'}")
         reason = (f"No tuple of {what} from {src_txt} to {dst_txt} in the logs. "
                   f"{'; '.join(ends)}. Logged NICs (MAC): {logged}.")
+        # Flow logs name the end that opened the connection as the source: the same question
+        # asked the other way round is the usual slip, and the logs can say so.
+        swapped = int(filter_mask(scope, src=dst, dst=src, ports=port, protocol=proto).sum())
+        if swapped:
+            reason += (f" {swapped} tuple(s) of {what} from {dst_txt} to {src_txt} are in the logs: the source "
+                       "is the end that opens the connection; were source and destination swapped?")
         return finish("not-observed", reason, logged_macs=macs)
 
     deny = category_mask(rows["decision"], "deny") | category_mask(rows["state"], "D")
@@ -369,7 +376,11 @@ def diagnose(
             return finish("encryption-dropped", reason, rule=rule, acl_id=acl_id, where=where,
                           attempts=attempts)
         nsg = _nsg_name(acl_id) or _nsg_name(at["resource_id"].astype(object).iloc[0])
-        by = f"rule {rule}" + (f" of NSG {nsg}" if nsg else "") + (f" (aclID {acl_id})" if acl_id else "")
+        # An AVNM security admin rule is found in Virtual Network Manager, not in any NSG: say so.
+        avnm = (", a security admin rule of Azure Virtual Network Manager (evaluated before the NSGs: "
+                "look for it there, not in an NSG)" if is_avnm_rule(rule) else "")
+        by = (f"rule {rule}" + (f" of NSG {nsg}" if nsg else "") + (f" (aclID {acl_id})" if acl_id else "")
+              + avnm)
         reason = (f"{what} from {src_txt} to {dst_txt} was denied at {side} ({macs}) by {by}: "
                   f"{attempts} denied attempt(s) {span}.{extra}")
         return finish("denied", reason, rule=rule, acl_id=acl_id, where=where, nsg=nsg,

@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from flowkit.analysis.compare import DEFAULT_MAX_SKEW
 from flowkit.cli.dask_client import add_dask_argument, dask_client
 from flowkit.cli.diagnose import add_common_arguments, load_flows, write_json, write_text
 from flowkit.cli.options import duration
 
-__all__ = ["register", "run", "compare_on_dask", "COMPARE_JSON_FIELDS"]
+__all__ = ["register", "run", "compare_on_dask", "read_window", "COMPARE_JSON_FIELDS"]
 
 #: Fields ``flowkit compare --json`` prints, in order.
 COMPARE_JSON_FIELDS = ("verdict", "matched", "nsg_only", "vnet_only", "decision_mismatch", "explained", "coverage")
@@ -35,12 +36,34 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                     "and VNet flow logs over their common window and explain every difference.")
     parser.add_argument("--nsg", nargs="+", required=True, metavar="PATH", help="NSG flow log paths")
     parser.add_argument("--vnet", nargs="+", required=True, metavar="PATH", help="VNet flow log paths")
-    parser.add_argument("--max-skew", default="2min", type=duration,
+    parser.add_argument("--max-skew", default=DEFAULT_MAX_SKEW, type=duration,
                         help="clock skew tolerated at the window edges (default 2min)")
     add_dask_argument(parser, "reconcile on Dask, for logs larger than memory")
     add_common_arguments(parser, paths=False, inventory=False)  # the reconciliation names no VM
     parser.set_defaults(handler=run)
     return parser
+
+
+def read_window(start: Any, end: Any, max_skew: Any) -> tuple[Any, Any]:
+    """The times to read for a reconciliation over ``[start, end)``: ``max_skew`` wider on each side.
+
+    The reconciliation explains a key one log has just inside an edge by the other log's tuple
+    just outside it, up to ``max_skew`` away (``clock-skew``); read with the window itself, that
+    tuple is gone and the key turns ``unexplained`` (``--start``/``--end`` set to the logs' own
+    common window made the sample ``not-ready``). The window compared stays ``[start, end)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> [t.isoformat() for t in read_window("2024-05-01T10:00Z", "2024-05-01T12:00Z", pd.Timedelta("2min"))]
+    ['2024-05-01T09:58:00+00:00', '2024-05-01T12:02:00+00:00']
+    >>> read_window(None, "", pd.Timedelta("2min"))
+    (None, None)
+    """
+    from flowkit.sources.times import to_window
+
+    lo, hi = to_window(start, end)
+    return (None if lo is None else lo - max_skew), (None if hi is None else hi + max_skew)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         from flowkit.analysis.compare import compare_nsg_vnet
 
-        nsg = load_flows(args.nsg, args.start, args.end)
-        vnet = load_flows(args.vnet, args.start, args.end)
+        lo, hi = read_window(args.start, args.end, args.max_skew)
+        nsg = load_flows(args.nsg, lo, hi)
+        vnet = load_flows(args.vnet, lo, hi)
         finding = compare_nsg_vnet(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,
                                    figures=False)
     if args.json:
@@ -65,8 +89,9 @@ def compare_on_dask(args: argparse.Namespace) -> Any:
     """The reconciliation of ``flowkit compare --dask``, on a local or remote Dask cluster."""
     from flowkit.scale.compare import compare_nsg_vnet_dask
 
+    lo, hi = read_window(args.start, args.end, args.max_skew)
     with dask_client(args.dask):
-        nsg = load_flows(args.nsg, args.start, args.end, engine="dask")
-        vnet = load_flows(args.vnet, args.start, args.end, engine="dask")
+        nsg = load_flows(args.nsg, lo, hi, engine="dask")
+        vnet = load_flows(args.vnet, lo, hi, engine="dask")
         return compare_nsg_vnet_dask(nsg, vnet, start=args.start, end=args.end, max_skew=args.max_skew,
                                      figures=False)

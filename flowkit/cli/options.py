@@ -18,6 +18,7 @@ argparse.ArgumentTypeError: '70000' is not a port (give 0 to 65535)
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 __all__ = ["time_value", "address", "port", "mac", "count", "duration"]
@@ -120,6 +121,10 @@ def count(text: str) -> int:
     return value
 
 
+#: A number with no unit, which pandas would read as nanoseconds.
+_BARE_NUMBER = re.compile(r"\s*\+?[0-9.]+(?:[eE][+-]?[0-9]+)?\s*")
+
+
 def duration(text: str) -> Any:
     """A duration of 0 or more (``2min``, ``90s``, ``1h``) as a :class:`pandas.Timedelta`.
 
@@ -136,5 +141,9 @@ def duration(text: str) -> Any:
         value = None
     if value is None or pd.isna(value) or value < pd.Timedelta(0):
         raise argparse.ArgumentTypeError(f"{_shown(text)} is not a duration of 0 or more "
+                                         "(give e.g. 2min, 90s or 1h)")
+    if value and _BARE_NUMBER.fullmatch(text):
+        # pandas reads a number without a unit as nanoseconds: "--max-skew 120" meant seconds.
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is a duration without its unit "
                                          "(give e.g. 2min, 90s or 1h)")
     return value

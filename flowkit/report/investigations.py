@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import pandas as pd
 
 from flowkit.analysis.keys import category_mask
+from flowkit.filters import filter_flows
 from flowkit.findings import Finding
 from flowkit.progress import progress_bar
 from flowkit.sources.times import to_window
@@ -132,7 +133,12 @@ def investigate(
         Separate NSG and VNet tables for ``compare``.
     inventory : flowkit.inventory.Inventory, optional
     start, end : timestamp-like, optional
-        Window for ``diagnose`` and ``compare``.
+        The window investigated. ``connectivity``'s denied traffic, ``encryption`` and ``talkers``
+        see the rows in ``[start, end)`` only; ``diagnose`` and ``compare`` get every row with the
+        window (``diagnose`` keeps to it; ``compare`` uses rows just outside it to explain what
+        happens at its edges: a flow one log saw just across the edge is ``clock-skew``, not
+        ``unexplained``). So read the logs a little wider than the window (the CLI reads
+        ``compare``'s default ``max_skew``, 2 min, more on each side).
     figures : bool
         Draw charts.
     progress : bool, optional
@@ -148,7 +154,8 @@ def investigate(
     >>> investigate(empty_frame(), ["talkers"])[0].verdict
     'none'
     """
-    to_window(start, end)  # a window that keeps nothing is refused before any investigation runs
+    window = to_window(start, end)  # a window that keeps nothing is refused before any investigation runs
+    inside = flows if window == (None, None) else filter_flows(flows, start=start, end=end)
     nsg_side = nsg if nsg is not None else flows
     vnet_side = vnet if vnet is not None else flows
     if investigations is None:
@@ -174,7 +181,7 @@ def investigate(
                 from flowkit.analysis.denied import denied_summary
                 from flowkit.analysis.diagnose import diagnose
 
-                findings.append(denied_summary(flows, inventory=inventory))
+                findings.append(denied_summary(inside, inventory=inventory))
                 bar.update(1)
                 for src, dst, port, protocol in pairs:
                     findings.append(diagnose(flows, src, dst, port=port, protocol=protocol, start=start, end=end,
@@ -189,9 +196,11 @@ def investigate(
                 from flowkit.analysis.encryption import encryption_audit
 
                 source = vnet if vnet is not None and not _has(flows, "vnet") else flows
+                if window != (None, None):
+                    source = inside if source is flows else filter_flows(source, start=start, end=end)
                 findings.append(encryption_audit(source, inventory=inventory, figures=figures))
                 bar.update(1)
             elif name == "talkers":
-                findings.append(talkers_finding(flows, inventory=inventory, figures=figures))
+                findings.append(talkers_finding(inside, inventory=inventory, figures=figures))
                 bar.update(1)
     return findings

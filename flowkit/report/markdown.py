@@ -181,7 +181,7 @@ def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = N
     for n, lr in enumerate(report.load_reports, 1):
         data = report.load_report_dict(lr)
         out += [f"### Load report {n}", "",
-                f"{data['files']} file(s) ({data['files_skipped']} skipped, outside the window), "
+                f"{data['files']} file(s) ({data['files_skipped']} skipped by their path: hour, MAC, log type), "
                 f"{data['records']} record(s), {data['tuples']} tuple(s): {data['rows']} row(s), "
                 f"{data['quarantined']} quarantined, {data['filtered_out']} not selected.", ""]
         if data["problems"]:

@@ -191,10 +191,11 @@ def test_a_window_one_log_has_no_tuple_in_is_no_overlap():
     only_vnet = compare_nsg_vnet(vnet.iloc[:0], vnet, start="2024-05-01T10:00Z", end="2024-05-01T12:00Z",
                                  figures=False)
     assert only_vnet.verdict == "no-overlap" and only_vnet.facts["vnet_rows"] == 4
-    assert "no tuple from 2024-05-01 10:00Z to 2024-05-01 12:00Z" in only_vnet.summary
+    assert only_vnet.summary.startswith("No NSG flow-log tuple among the NSG flows given (the VNet side holds 4)")
     late_vnet = compare_nsg_vnet(nsg, vnet[vnet["src_port"] == 2], start="2024-05-01T10:00Z",
                                  end="2024-05-01T11:00Z", figures=False)
     assert late_vnet.verdict == "no-overlap" and late_vnet.facts["nsg_rows"] == 4
+    assert "no tuple from 2024-05-01 10:00Z to 2024-05-01 11:00Z" in late_vnet.summary
 
 
 def test_key_table_has_every_column_in_fixed_dtypes():

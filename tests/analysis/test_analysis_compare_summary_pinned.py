@@ -118,15 +118,33 @@ def test_explained_differences_are_ready_with_low_severity():
 
 
 def test_no_overlap_findings_in_full():
-    f = no_overlap_finding(3, 0)
+    f = no_overlap_finding(3, 4)
     assert (f.title, f.verdict, f.severity) == ("NSG vs VNet flow logs", "no-overlap", "medium")
     assert f.summary == "The NSG and VNet flow logs given share no hour: nothing to compare."
     assert f.facts == {"matched": 0, "nsg_only": 0, "vnet_only": 0, "outside_window": 0, "decision_mismatch": 0,
-                       "counter_mismatch": 0, "explained": {}, "coverage": None, "nsg_rows": 3, "vnet_rows": 0}
+                       "counter_mismatch": 0, "explained": {}, "coverage": None, "nsg_rows": 3, "vnet_rows": 4}
     f = no_overlap_finding(np.int64(2), np.int64(5), (LO, LO + pd.Timedelta("90min")))
     assert f.summary == ("The NSG or the VNet flow logs given have no tuple from 2024-05-01 10:00Z to "
                          "2024-05-01 11:30Z: nothing to compare.")
     assert type(f.facts["nsg_rows"]) is int and (f.facts["nsg_rows"], f.facts["vnet_rows"]) == (2, 5)
+
+
+def test_no_overlap_says_which_side_holds_no_tuple_of_its_log_type():
+    """VNet logs given as the NSG side (a swapped or mistyped path) share every hour with the VNet
+    side: "share no hour" sent the reader to the times; the summary names the empty side."""
+    assert no_overlap_finding(0, 461).summary == (
+        "No NSG flow-log tuple among the NSG flows given (the VNet side holds 461): nothing to compare; "
+        "NSG flow logs are the blobs under insights-logs-networksecuritygroupflowevent.")
+    assert no_overlap_finding(np.int64(390), 0, W).summary == (
+        "No VNet flow-log tuple among the VNet flows given (the NSG side holds 390): nothing to compare; "
+        "VNet flow logs are the blobs under insights-logs-flowlogflowevent.")
+    f = no_overlap_finding(0, 0)
+    assert f.summary == ("No NSG flow-log tuple among the NSG flows given and no VNet flow-log tuple among the "
+                         "VNet flows given: nothing to compare.")
+    assert (f.facts["nsg_rows"], f.facts["vnet_rows"]) == (0, 0)
+    vnet_only = frame([tuple_row(0, sport=1)])  # a VNet tuple on both sides
+    assert compare_nsg_vnet(vnet_only, vnet_only, figures=False).summary.startswith(
+        "No NSG flow-log tuple among the NSG flows given (the VNet side holds 1)")
 
 
 def test_the_coverage_chart_stacks_classes_per_hour():

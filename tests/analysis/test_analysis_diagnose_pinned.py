@@ -487,3 +487,35 @@ def test_nothing_read_or_nothing_in_the_window_is_said_as_such_not_as_unlogged_e
     empty = diagnose(empty_frame(), "192.0.2.1", "198.51.100.2")
     assert empty.summary.startswith("No tuple of traffic from 192.0.2.1 to 198.51.100.2: the flows given hold "
                                     "no tuple at all. Nothing can be said")
+
+
+def test_an_avnm_denial_says_the_rule_is_not_in_an_nsg():
+    """A security admin rule of Azure Virtual Network Manager denies SMB out (only VNet flow logs
+    see it): the engineer must look in AVNM, not in the NICs' NSGs, where the rule is not."""
+    avnm = "DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"
+    rows = [tuple_row(0, src=WEB, dst="198.51.100.200", dport=445, direction="outbound", decision="deny",
+                      state="D", rule=avnm, acl_id="7c1e3a52-9d40-4f8b-b1a6-2e5d9c0f4a17")]
+    f = diagnose(frame(rows), WEB, "198.51.100.200", port=445, inventory=INV)
+    assert (f.verdict, f.facts["where"], f.facts["rule"], f.facts["nsg"]) == ("denied", "source-outbound", avnm, None)
+    assert f.summary == (
+        "Port 445 traffic from 10.10.1.4 (web-01) to 198.51.100.200 was denied at the source NIC, outbound "
+        f"(000D3A000101 (web-01)) by rule {avnm} (aclID 7c1e3a52-9d40-4f8b-b1a6-2e5d9c0f4a17), a security "
+        "admin rule of Azure Virtual Network Manager (evaluated before the NSGs: look for it there, not in an "
+        f"NSG): 1 denied attempt(s) at {T0}.")
+
+
+def test_not_observed_says_when_the_other_direction_is_in_the_logs():
+    """db-01 -> web-01:1433 asked for, web-01 -> db-01:1433 logged (the client opens the connection):
+    still not-observed, and the reason points at the swap instead of leaving the engineer to guess."""
+    deny = tuple_row(0.5, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                     rule="UserRule_DenyWebToSql", acl_id=NSG_DATA, mac=DB_MAC)
+    flows = frame(_sent() + [deny])
+    f = diagnose(flows, DB, WEB, port=1433, inventory=INV)
+    assert (f.verdict, f.facts["logged_macs"]) == ("not-observed", [WEB_MAC, DB_MAC])
+    assert f.summary == (
+        "No tuple of port 1433 traffic from 10.10.3.4 (db-01) to 10.10.1.4 (web-01) in the logs. 10.10.3.4 is a "
+        "logged NIC (000D3A000301); 10.10.1.4 is a logged NIC (000D3A000101). Logged NICs (MAC): "
+        "000D3A000101 (web-01), 000D3A000301 (db-01). 3 tuple(s) of port 1433 traffic from 10.10.1.4 (web-01) "
+        "to 10.10.3.4 (db-01) are in the logs: the source is the end that opens the connection; were source "
+        "and destination swapped?")
+    assert "swapped" not in diagnose(flows, DB, WEB, port=22, inventory=INV).summary  # another port: no hint

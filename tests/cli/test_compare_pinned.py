@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -41,3 +42,34 @@ def test_compare_without_dask_starts_no_cluster(capsys, monkeypatch):
     assert main(["compare", "--nsg", str(path / "insights-logs-networksecuritygroupflowevent"),
                  "--vnet", str(path / "insights-logs-flowlogflowevent"), "--json"]) == 0
     assert '"verdict": "ready"' in capsys.readouterr().out
+
+
+def test_vnet_logs_given_as_nsg_logs_are_named_as_such_not_as_a_time_gap(capsys):
+    """--nsg pointed at a folder of VNet flow logs: the logs share their hours, so the old
+    "share no hour" summary was wrong; the summary says the NSG side holds no NSG tuple."""
+    path = SAMPLES / "nsg-vs-vnet"
+    assert main(["compare", "--nsg", str(path / "insights-logs-flowlogflowevent"),
+                 "--vnet", str(path / "insights-logs-flowlogflowevent")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1:4] == [
+        "verdict: no-overlap (severity medium)", "",
+        "No NSG flow-log tuple among the NSG flows given (the VNet side holds 461): nothing to compare; "
+        "NSG flow logs are the blobs under insights-logs-networksecuritygroupflowevent."]
+
+
+def test_the_common_window_given_explicitly_keeps_the_clock_skew_explained(capsys):
+    """--start/--end set to the logs' own common window (10:00-12:00) read the logs cut at 12:00, so
+    the VNet tuple at 12:00:03 of the flow the NSG log saw at 11:59:58 was gone: that key turned
+    "unexplained" and the verdict "not-ready", where the same command without the bounds (and
+    compare_nsg_vnet with them) says "ready". The logs are read max-skew wider than the window."""
+    path = str(SAMPLES / "nsg-vs-vnet")
+    assert main(["compare", "--nsg", path, "--vnet", path, "--start", "2024-05-01T10:00Z",
+                 "--end", "2024-05-01T12:00Z", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert (got["verdict"], got["matched"], got["nsg_only"], got["vnet_only"]) == ("ready", 40, 1, 8)
+    assert got["explained"] == {"avnm-rule": 5, "clock-skew": 1, "encryption-drop": 10, "mac-not-logged": 3,
+                                "nsg-v2-counts-tcp-only": 2, "subnet-and-nic-nsg": 11}
+    # a skew of 0 tolerates none: the key is unexplained, as it should be
+    assert main(["compare", "--nsg", path, "--vnet", path, "--start", "2024-05-01T10:00Z",
+                 "--end", "2024-05-01T12:00Z", "--max-skew", "0s", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "not-ready"

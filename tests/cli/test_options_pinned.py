@@ -68,3 +68,11 @@ def test_a_value_starting_with_a_dash_reaches_its_option_check(capsys):
     # An option name after an option that needs a value is still a missing value, not a value.
     assert main(["inspect", sample, "--start", "--json"]) == 2
     assert capsys.readouterr().err == "flowkit inspect: error: argument --start: expected one argument\n"
+
+
+@pytest.mark.parametrize("text", ["120", "2", " 90 ", "+30"])
+def test_a_duration_without_its_unit_is_refused(text):
+    # pandas reads "120" as 120 nanoseconds: `--max-skew 120` meant seconds and silently tolerated no skew
+    # (the sample's clock-skew key then turned "unexplained" and the verdict "not-ready").
+    assert _refused(duration, text) == f"{text!r} is a duration without its unit (give e.g. 2min, 90s or 1h)"
+    assert duration("0") == pd.Timedelta(0) and duration("120s") == pd.Timedelta(seconds=120)

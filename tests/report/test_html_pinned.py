@@ -70,7 +70,7 @@ def test_page_of_a_small_report():
                        ("broken", "(figure could not be drawn)")]
     assert soup.find("section", id="finding-2").select("div.fk-table, figure, p.fk-summary") == []
     loads = [{tr.th.get_text(): tr.td.get_text() for tr in t.find_all("tr")} for t in soup.select("table.fk-load-report")]
-    assert loads[0] == {"files": "2", "files skipped (outside the window)": "1", "records": "3", "tuples": "5",
+    assert loads[0] == {"files": "2", "files skipped by their path (hour, MAC, log type)": "1", "records": "3", "tuples": "5",
                         "rows": "4", "quarantined": "1", "not selected": "0", "formats": "vnet-v4 4",
                         "problems": "record:not-json: 2, bad-field: 1"}
     assert loads[1]["formats"] == "none" and "problems" not in loads[1]

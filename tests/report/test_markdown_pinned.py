@@ -91,7 +91,7 @@ def test_whole_markdown_of_a_small_report():
         "## How this report was made", "", f"- flowkit {md_version(__version__)}, made at 2024-05-02T09:00:00Z",
         "- time window: 2024-05-01T10:00:00Z to 2024-05-01T11:00:00Z (UTC)", "- source: `local: logs?REDACTED`", "",
         "### Load report 1", "",
-        "2 file(s) (1 skipped, outside the window), 3 record(s), 5 tuple(s): 4 row(s), 1 quarantined, 0 not selected.", "",
+        "2 file(s) (1 skipped by their path: hour, MAC, log type), 3 record(s), 5 tuple(s): 4 row(s), 1 quarantined, 0 not selected.", "",
         "Problems: record:not-json: 2, bad-field: 1", "", "Quarantined tuples:", "",
         "| blob | record | tuple | reason | raw |", "|---|---:|---:|---|---|",
         "| https://acct.blob.core.windows.net/c/PT1H.json?REDACTED | 0 | 1 | bad-field | =x |", ""])
@@ -155,3 +155,19 @@ def test_an_arrow_inside_a_line_stays_as_written_and_one_at_a_paragraph_start_is
     assert md_escape("Connectivity 10.10.1.4 -> 10.10.3.4 port 1433") == "Connectivity 10.10.1.4 -> 10.10.3.4 port 1433"
     assert md_escape("> not a quote", block=True) == "\\> not a quote"
     assert md_escape("<img src=x onerror=y>") == "&lt;img src=x onerror=y>"  # no tag can open without "<"
+
+
+def test_files_skipped_by_log_type_or_mac_are_not_called_outside_the_window(tmp_path):
+    """A read of one NIC's VNet logs skips 24 of the sample's 27 files by log type and MAC, none by its
+    hour: the load report must not say they were outside the window (the CLI's words, used here too)."""
+    from pathlib import Path
+
+    import flowkit
+
+    sample = Path(__file__).resolve().parents[2] / "data-samples" / "nsg-vs-vnet"
+    flows = flowkit.read_flow_logs(sample, log_type="vnet", mac="000D3A000101")
+    out = Report(title="one NIC", flows=flows).write(tmp_path / "r.md")
+    lines = Path(out).read_text(encoding="utf-8").splitlines()
+    assert ("3 file(s) (24 skipped by their path: hour, MAC, log type), 37 record(s), 51 tuple(s): 51 row(s), "
+            "0 quarantined, 0 not selected.") in lines
+    assert "outside the window" not in "\n".join(lines)

@@ -32,8 +32,8 @@ def test_scenario_markdown(scenario_reports, tmp_path):
     assert "- time window: 2024\\-05\\-01" not in text  # dates are not list markers: not escaped
     assert "### Load report 1" in lines
     t = expected["totals"]
-    assert (f"{t['files']} file(s) (0 skipped, outside the window), {t['records']} record(s), {t['tuples']} tuple(s): "
-            f"{t['tuples']} row(s), 0 quarantined, 0 not selected.") in lines
+    assert (f"{t['files']} file(s) (0 skipped by their path: hour, MAC, log type), {t['records']} record(s), "
+            f"{t['tuples']} tuple(s): {t['tuples']} row(s), 0 quarantined, 0 not selected.") in lines
 
 
 def test_markdown_escapes_hostile_text():
