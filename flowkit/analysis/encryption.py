@@ -433,6 +433,8 @@ def encryption_audit(
         verdict, severity = "dropped", "high"
     elif unsupported:
         verdict, severity = "unsupported", "medium"
+    elif share == 0.0:  # not one flow encrypted: "partial" would promise some
+        verdict, severity = "none-encrypted", "medium"
     else:
         verdict, severity = "partial", "low"
     return Finding(

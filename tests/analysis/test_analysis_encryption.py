@@ -72,7 +72,7 @@ def test_local_dst_does_not_make_a_vm_never_encrypting():
     rows = _flow(A, MA, B, MB, 3, "NX_LOCAL_DST")
     f = encryption_audit(frame(rows), figures=False)
     assert f.facts["never_encrypting"] == [] and f.facts["unsupported_macs"] == []
-    assert f.verdict == "partial"
+    assert f.verdict == "none-encrypted"
 
 
 def test_all_encrypted_and_no_vnet_data():
@@ -111,7 +111,7 @@ def test_inbound_only_from_an_unlogged_peer_names_no_unsupported_nic():
     assert f.facts["unsupported_macs"] == []
     assert f.facts["never_encrypting"] == [MDB]
     assert f.evidence["never_encrypting"]["hardware_not_supported"].tolist() == [False]
-    assert f.verdict == "partial"
+    assert f.verdict == "none-encrypted"
 
 
 def test_inbound_from_a_peer_that_encrypts_names_the_receiver():

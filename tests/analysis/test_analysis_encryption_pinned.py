@@ -201,3 +201,26 @@ def test_one_address_in_two_vnets_is_two_nics_each_with_its_own_flows():
     # encrypts was hidden behind its twin in the other VNet.
     assert f.facts["never_encrypting"] == [other, other_peer]
     assert f.evidence["never_encrypting"]["states"].tolist() == ["NX", "NX"]
+
+
+def test_not_one_flow_encrypted_is_none_encrypted_not_partial():
+    """0 % encrypted, nothing dropped, no NIC without support: "partial" promised some encryption
+    (the connectivity sample's 247 flows, all NX, said "partial")."""
+    rows = [_row(0, 1000, "NX"), _row(1, 1001, "NX_SW_NOT_READY"), _row(2, 1002, "NX", src=B, mac=MB)]
+    f = encryption_audit(frame(rows), figures=False)
+    assert f.facts["encrypted_share"] == 0.0 and f.facts["dropped"] == 0 and f.facts["unsupported_macs"] == []
+    assert (f.verdict, f.severity) == ("none-encrypted", "medium")
+    # one encrypted flow among them makes it partial again
+    f = encryption_audit(frame(rows + [_row(3, 1003, "X")]), figures=False)
+    assert f.facts["encrypted_share"] == 0.25
+    assert (f.verdict, f.severity) == ("partial", "low")
+
+
+def test_the_connectivity_sample_holds_no_encrypted_flow():
+    from pathlib import Path
+
+    import flowkit
+
+    flows = flowkit.read_flow_logs(Path(__file__).resolve().parents[2] / "data-samples" / "connectivity")
+    f = encryption_audit(flows, figures=False)
+    assert (f.facts["flows"], f.facts["encrypted_share"], f.verdict) == (247, 0.0, "none-encrypted")
