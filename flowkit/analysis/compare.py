@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.compare_keys import is_avnm_rule, key_table
+from flowkit.analysis.compare_keys import DEFAULT_MAX_SKEW, is_avnm_rule, key_table, skew_delta
 from flowkit.analysis.compare_summary import (CAUSES, CLASSES, difference_rows, no_overlap_finding,
                                               reconciliation_finding, tally)
 from flowkit.analysis.keys import category_mask, epoch_ms
@@ -39,9 +39,6 @@ from flowkit.sources.times import to_window
 
 __all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSES", "CLASSES", "is_avnm_rule",
            "DEFAULT_MAX_SKEW"]
-
-#: How far apart the two logs' clocks may be (``compare_nsg_vnet``'s ``max_skew``, ``flowkit compare --max-skew``).
-DEFAULT_MAX_SKEW = "2min"
 
 #: The columns the reconciliation reads, in each log's frame.
 COMPARE_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "decision", "state",
@@ -97,7 +94,8 @@ def compare_nsg_vnet(
         hour that both logs have tuples in.
     max_skew : str or Timedelta
         A key missing on one side inside the window but seen by that side within
-        this time, just outside, is explained by ``clock-skew``.
+        this time, just outside, is explained by ``clock-skew``. A number without a
+        unit (``120``) is refused with ValueError: pandas would read it as nanoseconds.
     figures : bool
         Draw the coverage-over-time chart.
 
@@ -127,6 +125,7 @@ def compare_nsg_vnet(
     """
     for frame in (nsg_flows, vnet_flows) if vnet_flows is not None else (nsg_flows,):
         require_columns(frame, COMPARE_NEEDS, "compare_nsg_vnet")
+    skew_delta(max_skew)  # a skew without a unit is refused before any work
     nsg_flows = categorical(nsg_flows)  # joined or anonymised frames hold text, not categories
     vnet_flows = None if vnet_flows is None else categorical(vnet_flows)
     if vnet_flows is None:

@@ -35,7 +35,41 @@ from flowkit.analysis.counting import counted_values, flow_counters
 from flowkit.analysis.keys import FLOW_KEY, category_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
 
-__all__ = ["key_table", "is_avnm_rule", "KEY_COLUMNS"]
+__all__ = ["key_table", "is_avnm_rule", "skew_delta", "KEY_COLUMNS", "DEFAULT_MAX_SKEW"]
+
+#: How far apart the two logs' clocks may be (``compare_nsg_vnet``'s ``max_skew``, ``flowkit compare --max-skew``).
+DEFAULT_MAX_SKEW = "2min"
+#: A number without a unit, which pandas reads as nanoseconds.
+_BARE_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def skew_delta(max_skew: Any) -> pd.Timedelta:
+    """``max_skew`` as a :class:`pandas.Timedelta`, refused when it cannot be what the user meant.
+
+    A number without a unit (``120``, ``"120"``) is refused: pandas reads it as nanoseconds, which
+    tolerates no skew at all. So is a negative duration, or text that is no duration.
+
+    Examples
+    --------
+    >>> skew_delta("2min"), skew_delta(0)
+    (Timedelta('0 days 00:02:00'), Timedelta('0 days 00:00:00'))
+    >>> skew_delta("120")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_skew '120' has no unit (pandas would read it as 120 nanoseconds): give e.g. '2min' or '90s'
+    """
+    bare = (isinstance(max_skew, (int, float, np.integer, np.floating)) and not isinstance(max_skew, bool)) or (
+        isinstance(max_skew, str) and _BARE_NUMBER.fullmatch(max_skew) is not None)
+    if bare and float(max_skew) != 0:
+        raise ValueError(f"max_skew {max_skew!r} has no unit (pandas would read it as {max_skew} nanoseconds): "
+                         "give e.g. '2min' or '90s'")
+    try:
+        delta = pd.Timedelta(max_skew)
+    except (ValueError, TypeError):
+        raise ValueError(f"max_skew {max_skew!r} is not a duration: give e.g. '2min' or '90s'") from None
+    if pd.isna(delta) or delta < pd.Timedelta(0):
+        raise ValueError(f"max_skew {max_skew!r} is not a duration of 0 or more: give e.g. '2min' or '90s'")
+    return delta
 
 _GUID_SUFFIX = re.compile(r"_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
@@ -215,7 +249,7 @@ def _span(kid: np.ndarray, frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.
 
 def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], *,
               nsg_hours: set[tuple[str, int]], vnet_hours: set[tuple[str, int]],
-              max_skew: str | pd.Timedelta = "2min") -> pd.DataFrame:
+              max_skew: str | pd.Timedelta = DEFAULT_MAX_SKEW) -> pd.DataFrame:
     """One row per flow key: its class, what each log saw of it, and its causes.
 
     Every tuple of a key must be in ``nsg_all``/``vnet_all`` (inside and outside
@@ -248,7 +282,7 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
     0
     """
     lo, hi = window
-    skew_ms = int(pd.Timedelta(max_skew) / pd.Timedelta("1ms"))
+    skew_ms = int(skew_delta(max_skew) / pd.Timedelta("1ms"))
     space = _KeySpace(nsg_all, vnet_all)
     n = space.n
     common = {m for m, _ in nsg_hours} & {m for m, _ in vnet_hours}

@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.analysis.compare import common_window, compare_nsg_vnet, key_table, mac_hours
+from flowkit.analysis.compare_keys import DEFAULT_MAX_SKEW, skew_delta
 from flowkit.analysis.compare_summary import (CLASSES, KeyTally, difference_rows, no_overlap_finding,
                                               reconciliation_finding, tally)
 from flowkit.analysis.keys import FLOW_KEY, category_mask, epoch_ms
@@ -114,7 +115,7 @@ def _only(part: pd.DataFrame, log_type: str) -> pd.DataFrame:
 
 
 def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any = None, end: Any = None,
-                          max_skew: str | pd.Timedelta = "2min", figures: bool = True,
+                          max_skew: str | pd.Timedelta = DEFAULT_MAX_SKEW, figures: bool = True,
                           rows_per_partition: int = ROWS_PER_PARTITION) -> Finding:
     """:func:`flowkit.analysis.compare.compare_nsg_vnet` on Dask DataFrames.
 
@@ -149,6 +150,7 @@ def compare_nsg_vnet_dask(nsg_flows: Any, vnet_flows: Any = None, *, start: Any 
     'no-overlap'
     """
     to_window(start, end)  # a window that keeps nothing is refused before any work
+    skew_delta(max_skew)  # and so is a skew without a unit
     if not is_dask(nsg_flows) and (vnet_flows is None or not is_dask(vnet_flows)):
         finding = compare_nsg_vnet(nsg_flows, vnet_flows, start=start, end=end, max_skew=max_skew, figures=figures)
         finding.evidence.pop("keys", None)
