@@ -43,9 +43,9 @@ def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.Data
     -------
     pandas.DataFrame
         node, vm, kind, out, in, total, peers; sorted by total, then node. ``out`` and
-        ``in`` sum ``weight`` over the edges a node starts and ends; edges of unknown
-        traffic (NaN, as NSG v1 flows' bytes) are left out, and a node with no known
-        traffic has ``<NA>`` (listed last).
+        ``in`` sum ``weight`` over the edges a node starts and ends (0 where it has none);
+        edges of unknown traffic (NaN, as NSG v1 flows' bytes) are left out, and a sum
+        over edges that all have unknown traffic is ``<NA>`` (such nodes are listed last).
 
     Examples
     --------
@@ -55,18 +55,18 @@ def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.Data
     >>> top_talkers(G, 2)["node"].tolist()
     ['b', 'a']
     """
-    def total(edges: Any) -> Any:
-        known = [d.get(weight, 0) for _, _, d in edges]
-        known = [v for v in known if not (isinstance(v, float) and math.isnan(v))]
-        return int(sum(known)) if known else pd.NA
+    def total(edges: list[Any]) -> Any:
+        # No edge sums to 0; edges that all have unknown traffic sum to <NA>.
+        weights = [d.get(weight, 0) for _, _, d in edges]
+        known = [v for v in weights if not (isinstance(v, float) and math.isnan(v))]
+        return int(sum(known)) if known or not weights else pd.NA
 
     rows = []
     for node, data in G.nodes(data=True):
-        out_w, in_w = total(G.out_edges(node, data=True)), total(G.in_edges(node, data=True))
-        both = [v for v in (out_w, in_w) if v is not pd.NA]
+        out_e, in_e = list(G.out_edges(node, data=True)), list(G.in_edges(node, data=True))
         peers = len(set(G.successors(node)) | set(G.predecessors(node)))
         rows.append({"node": node, "vm": data.get("vm", ""), "kind": data.get("kind", ""),
-                     "out": out_w, "in": in_w, "total": sum(both) if both else pd.NA, "peers": peers})
+                     "out": total(out_e), "in": total(in_e), "total": total(out_e + in_e), "peers": peers})
     frame = pd.DataFrame(rows, columns=["node", "vm", "kind", "out", "in", "total", "peers"])
     for column in ("out", "in", "total"):
         frame[column] = frame[column].astype("Int64")
