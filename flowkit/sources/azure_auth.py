@@ -174,7 +174,11 @@ def client_options(retry_total: int, retry_backoff: float, connection_timeout: f
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=2 * max_concurrency)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        opts["transport"] = RequestsTransport(session=session, session_owner=True)
+        # A transport given to the SDK takes its own timeouts and block size: pass them on, or it
+        # would wait 300 s on a stalled connection and read 4 KiB at a time.
+        opts["transport"] = RequestsTransport(session=session, session_owner=True,
+                                              connection_timeout=connection_timeout, read_timeout=read_timeout,
+                                              connection_data_block_size=256 * 1024)
     return opts
 
 

@@ -23,7 +23,7 @@ import os
 import re
 from typing import Any
 
-from flowkit.errors import SourceError
+from flowkit.errors import ArgumentError, SourceError
 from flowkit.sources.base import CompositeSource, FlowSource
 from flowkit.sources.redact import redact
 
@@ -46,13 +46,9 @@ def is_azure_url(text: str) -> bool:
     return text.lower().startswith(("azure://", "https://", "http://"))
 
 
-def _address(item: Any) -> FlowSource | None:
+def _address(item: str | os.PathLike[str]) -> FlowSource | None:
     """The Azure source an address names, None for a local path; a SourceError for other schemes."""
-    if not isinstance(item, (str, os.PathLike)):
-        return None
     text = os.fspath(item)
-    if not isinstance(text, str):
-        return None
     if is_azure_url(text):
         from flowkit.sources.azure import AzureBlobSource
 
@@ -61,6 +57,17 @@ def _address(item: Any) -> FlowSource | None:
         raise SourceError(f"not a local path or a blob storage address: {redact(text)!r} (flowkit reads "
                           f"files, folders, globs, azure://ACCOUNT/CONTAINER addresses and http(s) blob URLs)")
     return None
+
+
+def _is_path(item: Any) -> bool:
+    """True for a str or a PathLike naming a str (bytes paths are not read)."""
+    return isinstance(item, (str, os.PathLike)) and isinstance(os.fspath(item), str)
+
+
+def _refuse(what: Any) -> ArgumentError:
+    """The error for a source (or list item) flowkit cannot read from (None, a number, bytes...)."""
+    return ArgumentError(f"source: {redact(repr(what))[:100]} is not a file, folder, glob, blob storage "
+                         f"address or FlowSource (nor a list of them)")
 
 
 def resolve_source(source: Any) -> FlowSource:
@@ -73,16 +80,27 @@ def resolve_source(source: Any) -> FlowSource:
         an Azure address (``azure://account/container/prefix`` or a blob service / SAS
         URL, which needs the ``azure`` extra), or a list mixing those. A list that names
         more than one source gives a :class:`flowkit.sources.base.CompositeSource`.
+
+    Raises
+    ------
+    flowkit.errors.ArgumentError
+        When ``source``, or an item of the list, is none of those (None, a number, bytes…).
+    flowkit.errors.SourceError
+        For an address of another scheme (``ftp://…``), shown without its user info.
     """
     from flowkit.sources.local import LocalSource
 
     if isinstance(source, FlowSource):
         return source
-    if isinstance(source, (str, os.PathLike)):
+    if _is_path(source):
         return _address(source) or LocalSource(source)
+    if isinstance(source, (str, os.PathLike, bytes, bytearray)) or not hasattr(source, "__iter__"):
+        raise _refuse(source)
     parts: list[FlowSource] = []
     local: list[Any] = []
     for item in source:
+        if not (isinstance(item, FlowSource) or _is_path(item)):
+            raise _refuse(item)
         part = item if isinstance(item, FlowSource) else _address(item)
         if part is None:
             local.append(item)

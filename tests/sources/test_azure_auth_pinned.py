@@ -111,3 +111,17 @@ def test_a_sas_whose_field_names_are_upper_case_is_still_known_as_a_sas():
     assert credential_secrets("SV=2024-08-04&amp;SIG=abcdEFgh") == ["SV=2024-08-04&amp;SIG=abcdEFgh", "abcdEFgh"]
     assert describe_credential("sv=1&SIG=abc") == "SAS"
     assert parse_address("https://acct.blob.core.windows.net/c?comp=list").sas is None
+
+
+@pytest.mark.parametrize("concurrency", [1, 8, 9, 32])
+def test_the_timeouts_and_block_size_reach_the_transport_at_any_concurrency(concurrency):
+    """Above 8 downloads at once the SDK is given a transport of flowkit's (a larger connection
+    pool); it took the SDK's defaults instead of the source's settings: 300 s connect and read
+    timeouts (a stalled download waited five minutes) and 4 KiB reads."""
+    from azure.storage.blob import BlobServiceClient
+
+    from flowkit.sources.azure_auth import client_options
+
+    client = BlobServiceClient("https://acct.blob.core.windows.net", **client_options(2, 0.5, 3, 4, concurrency))
+    config = client._pipeline._transport.connection_config
+    assert (config.timeout, config.read_timeout, config.data_block_size) == (3, 4, 256 * 1024)
