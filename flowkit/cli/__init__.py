@@ -95,6 +95,10 @@ def _join_dash_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> l
     return out
 
 
+#: How a read's warning about quarantined tuples ends in Python (``flows.attrs`` holds the report).
+_SEE_REPORT = "; see the load report"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowkit`` command line; return the exit status."""
     from flowkit.cli.output import printable
@@ -124,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                line: str | None = None) -> str:
                 text = str(message)
                 if text.startswith("flowkit: "):  # flowkit's own: one line, as errors are, no source line
+                    if text.endswith(_SEE_REPORT):  # the load report of Python; a shell user has inspect's
+                        text = text[:-len(_SEE_REPORT)] + (
+                            "" if args.command == "inspect" else "; `flowkit inspect` on the same input lists them")
                     return f"flowkit {args.command}: warning: {text[len('flowkit: '):]}\n"
                 return formatted(message, category, filename, lineno, line)
 

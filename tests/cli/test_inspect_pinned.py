@@ -143,3 +143,31 @@ def test_a_window_that_misses_the_logs_is_one_warning_line_saying_where_they_are
     done = run("diagnose", samples, "--src", "10.10.2.4", "--dst", "10.10.3.5", "--start", "2030-01-01")
     assert (done.returncode, done.stderr) == (0, f"flowkit diagnose: {warning}")
     assert "the flows given hold no tuple at all" in done.stdout
+
+
+def test_a_quarantine_warning_points_a_shell_user_to_inspect_not_to_a_python_object(tmp_path):
+    """A read that quarantines warns "...; see the load report": in Python that is ``flows.attrs``, from a
+    shell there is no such thing. ``diagnose`` now names ``flowkit inspect``, which lists each
+    quarantined tuple; ``inspect`` itself prints the report, so its warning (if any) names nothing more."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "PT1H.json"
+    log.write_text('{"records":[{"time":"2024-05-01T10:00:52.5625085Z","flowLogVersion":4,"macAddress":"000D3A000001",'
+                   '"flowRecords":{"flows":[{"aclID":"a","flowGroups":[{"rule":"R","flowTuples":['
+                   '"1714557600000,192.0.2.4,192.0.2.10,50000,443,6,O,E,X,3,767,2,1580",'
+                   '"1714557600000,192.0.2.4,192.0.2.10,50000,443,6,O,E"]}]}]}}]}', encoding="utf-8")
+    repo = Path(__file__).resolve().parents[2]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flowkit", *args], capture_output=True, text=True,
+                              cwd=repo, timeout=120)
+
+    done = run("diagnose", str(log), "--src", "192.0.2.4", "--dst", "192.0.2.10")
+    assert (done.returncode, done.stderr) == (0, "flowkit diagnose: warning: 1 file(s), 1 record(s), 2 tuple(s): "
+                                                 "1 row(s), 1 quarantined (wrong-field-count: 1); `flowkit inspect` "
+                                                 "on the same input lists them\n")
+    done = run("inspect", str(log))
+    assert "see the load report" not in done.stderr and "`flowkit inspect`" not in done.stderr
+    assert f"wrong-field-count at {log}, record 0, tuple 1: 1714557600000,192.0.2.4,192.0.2.10,50000,443,6,O,E" \
+        in done.stdout
