@@ -322,6 +322,14 @@ def diagnose(
         if swapped:
             reason += (f" {swapped} tuple(s) of {what} from {dst_txt} to {src_txt} are in the logs: the source "
                        "is the end that opens the connection; were source and destination swapped?")
+        if proto is not None:  # the same pair and port over another protocol (udp asked, tcp logged)
+            other = scope.loc[filter_mask(scope, src=src, dst=dst, ports=port)]
+            if len(other):
+                seen = sorted({int(p) for p in other["protocol"].dropna()})
+                labels = ", ".join(_protocol_label(p) or str(p) for p in seen)
+                reason += (f" {len(other)} tuple(s) from {src_txt} to {dst_txt}"
+                           + (f" port {port}" if port is not None else "")
+                           + f" are in the logs over {labels}: was the protocol the one meant?")
         return finish("not-observed", reason, logged_macs=macs)
 
     deny = category_mask(rows["decision"], "deny") | category_mask(rows["state"], "D")

@@ -519,3 +519,18 @@ def test_not_observed_says_when_the_other_direction_is_in_the_logs():
         "to 10.10.3.4 (db-01) are in the logs: the source is the end that opens the connection; were source "
         "and destination swapped?")
     assert "swapped" not in diagnose(flows, DB, WEB, port=22, inventory=INV).summary  # another port: no hint
+
+
+def test_not_observed_says_when_the_pair_and_port_are_logged_over_another_protocol():
+    """``--protocol udp`` on TCP-only traffic said only that no tuple matched: the reason now says the pair
+    and port are in the logs over TCP. Without a protocol asked, or for a port nobody used, no hint."""
+    deny = tuple_row(0.5, src=WEB, dst=DB, dport=1433, direction="inbound", decision="deny", state="D",
+                     rule="UserRule_DenyWebToSql", acl_id=NSG_DATA, mac=DB_MAC)
+    flows = frame(_sent() + [deny])
+    f = diagnose(flows, WEB, DB, port=1433, protocol="udp", inventory=INV)
+    assert f.verdict == "not-observed"
+    assert f.summary.endswith(
+        "Logged NICs (MAC): 000D3A000101 (web-01), 000D3A000301 (db-01). 3 tuple(s) from 10.10.1.4 (web-01) to "
+        "10.10.3.4 (db-01) port 1433 are in the logs over TCP: was the protocol the one meant?")
+    assert "protocol the one meant" not in diagnose(flows, WEB, DB, port=22, protocol="udp", inventory=INV).summary
+    assert diagnose(flows, WEB, DB, port=1433, protocol="tcp", inventory=INV).verdict != "not-observed"
