@@ -24,6 +24,9 @@ from flowkit.cli.options import duration
 
 __all__ = ["register", "run", "compare_on_dask", "read_window", "COMPARE_JSON_FIELDS"]
 
+#: The columns of the differing keys ``flowkit compare`` prints (``--json`` and reports have them all).
+DIFFERENCE_COLUMNS = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol", "class", "nsg_decision",
+                      "vnet_decision", "causes")
 #: Fields ``flowkit compare --json`` prints, in order.
 COMPARE_JSON_FIELDS = ("verdict", "matched", "nsg_only", "vnet_only", "decision_mismatch", "explained", "coverage")
 
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_json({k: finding.verdict if k == "verdict" else finding.facts.get(k) for k in COMPARE_JSON_FIELDS})
     else:
-        write_text(finding, ("causes", "coverage_by_hour"))
+        write_text(finding, ("causes", "coverage_by_hour", "differences"), columns={"differences": DIFFERENCE_COLUMNS})
     return 0
 
 

@@ -67,11 +67,13 @@ def write_json(data: dict[str, Any], out: TextIO | None = None) -> None:
     (out or sys.stdout).write(json.dumps(json_safe(data), sort_keys=False) + "\n")
 
 
-def write_text(finding: Any, tables: Sequence[str] = (), out: TextIO | None = None, max_rows: int = 20) -> None:
+def write_text(finding: Any, tables: Sequence[str] = (), out: TextIO | None = None, max_rows: int = 20,
+               columns: dict[str, Sequence[str]] | None = None) -> None:
     """Print a finding for people: title, verdict, summary, notes and a few evidence tables.
 
     Text from the logs (rule names, addresses, blob names) is passed through
     :func:`flowkit.cli.output.printable`: no control character reaches the terminal.
+    ``columns`` names the columns shown of a wide table (all of the others).
     """
     stream = out or sys.stdout
     stream.write(f"{printable(finding.title)}\n")
@@ -81,6 +83,8 @@ def write_text(finding: Any, tables: Sequence[str] = (), out: TextIO | None = No
         frame = finding.evidence.get(name)
         if frame is None or frame.empty:
             continue
+        if columns and name in columns:
+            frame = frame[[c for c in columns[name] if c in frame.columns]]
         stream.write(f"\n{printable(name)} ({len(frame)} row(s)):\n")
         # Whole cells, every column: a resource ID cut short would hide the NSG's name at its end.
         stream.write(printable_frame(frame.head(max_rows)).to_string(index=False) + "\n")

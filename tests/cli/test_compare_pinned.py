@@ -13,14 +13,23 @@ from flowkit.cli import main
 SAMPLES = Path(__file__).resolve().parents[2] / "data-samples"
 
 
-def test_text_shows_causes_and_coverage_by_hour(capsys):
+def test_text_shows_causes_coverage_by_hour_and_the_differing_keys(capsys):
+    """The differing keys (the AVNM-denied flows, say) were only in --json and reports: the text now
+    shows them too, in nine columns of the 44 (addresses, ports, class, both decisions, causes)."""
     path = SAMPLES / "nsg-vs-vnet"
     if not (path / "expected.json").is_file():
         pytest.fail("data-samples/nsg-vs-vnet is missing: run `make samples`")
     assert main(["compare", "--nsg", str(path / "insights-logs-networksecuritygroupflowevent"),
                  "--vnet", str(path / "insights-logs-flowlogflowevent")]) == 0
     out = capsys.readouterr().out
-    assert re.findall(r"^(\w+) \((\d+) row\(s\)\):$", out, re.MULTILINE) == [("causes", "7"), ("coverage_by_hour", "2")]
+    assert re.findall(r"^(\w+) \((\d+) row\(s\)\):$", out, re.MULTILINE) == [
+        ("causes", "7"), ("coverage_by_hour", "2"), ("differences", "29")]
+    table = out.split("differences (29 row(s)):\n", 1)[1].splitlines()
+    assert table[0].split() == ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "class", "nsg_decision",
+                                "vnet_decision", "causes"]
+    assert table[2].split() == ["10.10.1.5", "51156", "198.51.100.200", "445", "6", "vnet-only", "NaN", "deny",
+                                "avnm-rule"]
+    assert len(table) == 1 + 20 + 1 and table[-1] == "… 9 more row(s)"
 
 
 @pytest.mark.parametrize("missing", ["--nsg", "--vnet"])
