@@ -75,8 +75,11 @@ def _enc_partials(flows: pd.DataFrame, number: int = 0) -> pd.DataFrame:
     received = np.zeros(len(vnet), dtype=np.int64)
     sent[known] = counted["bytes_sent"].astype(np.int64)
     received[known] = counted["bytes_received"].astype(np.int64)
-    enc_codes = vnet["encryption"].cat.codes.to_numpy(np.int64)
-    enc_cats = np.asarray(vnet["encryption"].cat.categories.astype(object), dtype=object)
+    enc = vnet["encryption"]
+    if not isinstance(enc.dtype, pd.CategoricalDtype):  # joined or anonymised frames hold text
+        enc = enc.astype("category")
+    enc_codes = enc.cat.codes.to_numpy(np.int64)
+    enc_cats = np.asarray(enc.cat.categories.astype(object), dtype=object)
     rank_of = {s: i for i, s in enumerate(_PRECEDENCE)}
     cat_rank = np.array([rank_of.get(s, len(_PRECEDENCE)) for s in enc_cats], dtype=np.int64)
     work = pd.DataFrame({
