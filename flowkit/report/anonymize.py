@@ -35,8 +35,9 @@ rule column, a fact, a resource ID, a blob path, a storage URL, or given with
 :meth:`Anonymizer.learn_names` (``flowkit report --inventory`` teaches every VM, NIC,
 subnet and NSG name). A name that is one character, only digits, or a common
 word (``to``, ``ok``, ``in``…) is replaced only where it is a whole value of a
-name column or fact, never in free text. Local folder names in the sources list
-stay (their addresses, MACs, GUIDs and resource IDs do not). A public IPv4
+name column or fact, never in free text. The local folders read from (the part of a
+``blob`` path before the Azure layout, the folders of a ``local:`` source) become
+``folder-<hash>`` where a path starts with them (:mod:`flowkit.report.anonymize_local`). A public IPv4
 pseudonym can be someone's real address, and a pseudonym can be the text of
 another real address of the same report (every address shown is a pseudonym).
 MAC, GUID and name pseudonyms are hashes: should two values of one run ever hash
@@ -71,6 +72,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from flowkit.findings import Finding
+from flowkit.report.anonymize_local import local_root, usable_root
 from flowkit.report.anonymize_ip import KEPT_ADDRESSES, AddressPseudonyms
 from flowkit.report.anonymize_text import (
     TOKEN, TOKEN_RE, digit_mac, mac_context, path_names, rewrite_path, rewrite_short, rewrite_url, short_names,
@@ -148,6 +150,7 @@ class Anonymizer:
         self._taken: dict[str, tuple[str, str]] = {}
         self._macs: set[str] = set()
         self._vocab: dict[str, str] = {}
+        self._roots: set[str] = set()  # local folders read from (anonymize_local)
         self._regex: re.Pattern[str] | None = None
 
     def __repr__(self) -> str:
@@ -288,6 +291,23 @@ class Anonymizer:
                 if _in_free_text(low):
                     self._regex = None
 
+    def learn_local_roots(self, roots: Iterable[str]) -> None:
+        """Remember local folders (``/home/alice/case-4711``) to be replaced by ``folder-<hash>``
+        wherever a path starts with them; ``.``, ``/`` and the like are not.
+
+        Examples
+        --------
+        >>> anon = Anonymizer("k")
+        >>> anon.learn_local_roots(["/home/alice/case-4711/"])
+        >>> anon.text("/home/alice/case-4711/PT1H.json").startswith("folder-")
+        True
+        """
+        for root in roots:
+            root = usable_root(str(root))
+            if root is not None and root not in self._roots:
+                self._roots.add(root)
+                self._regex = None
+
     def scan(self, text: Any) -> None:
         """Learn from ``text``: the names in resource IDs, blob paths and storage URLs, MACs named as such."""
         if not isinstance(text, str):
@@ -313,6 +333,9 @@ class Anonymizer:
             if words:
                 joined = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
                 alts = f"(?P<word>(?<![\\w.-])(?:{joined})(?![\\w-]))|" + TOKEN
+            if self._roots:  # a local folder, where a path starts: before any name inside it
+                joined = "|".join(re.escape(r) for r in sorted(self._roots, key=len, reverse=True))
+                alts = f"(?P<local>(?<![\\w./\\\\-])(?:{joined})(?=[/\\\\]|$|[\\s,;'\"]))|" + alts
             self._regex = re.compile(alts, re.IGNORECASE)
         return self._regex
 
@@ -331,6 +354,8 @@ class Anonymizer:
 
     def _replace(self, m: re.Match[str]) -> str:
         kind, token = m.lastgroup, m.group(0)
+        if kind == "local":
+            return self._claim("local", token, lambda d: "folder-" + d[:5].hex())
         if kind == "word":
             return self._vocab.get(token.lower(), token)
         if kind in ("path", "vshort", "url"):
@@ -407,6 +432,8 @@ class Anonymizer:
             if not _is_text(series.dtype):
                 continue
             uniques = _texts(series)
+            if label == "blob":  # where rows came from: the local folder in front of the Azure layout
+                self.learn_local_roots(r for r in map(local_root, uniques) if r is not None)
             if _is_rule_label(label):
                 self.learn_names(uniques, rules=True)
             elif _is_name_label(label):

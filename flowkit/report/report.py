@@ -270,6 +270,7 @@ class Report:
         (False, True)
         """
         from flowkit.report.anonymize import Anonymizer
+        from flowkit.report.anonymize_local import source_roots
 
         anon = key if isinstance(key, Anonymizer) else Anonymizer(key)
         for f in self.findings:
@@ -280,6 +281,8 @@ class Report:
                 anon.scan(redact(text))
         for text in (self.title, *self.notes, *self.sources):  # sources: storage accounts, blob paths
             anon.scan(text)
+        for text in (*self.sources, *(s for lr in self.load_reports for s in lr.sources)):
+            anon.learn_local_roots(source_roots(text))  # the user's own folders: not in the report
         out = Report(title=anon.text(self.title), notes=[anon.text(n) for n in self.notes],
                      sources=[anon.text(s) for s in self.sources], start=self.start, end=self.end,
                      created=self.created, max_rows=self.max_rows)
