@@ -31,3 +31,22 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     info = write_corpus(dest, "vnet", 8_000_000, seed=3)
     assert info.files > 8
     return dest
+
+
+@pytest.fixture
+def synchronous_dask():
+    """Each task in this process, one after the other: no cluster needed for small inputs. Shuffles
+    by tasks: with a distributed client left as the default by an earlier test, Dask picks its p2p
+    shuffle, which cannot run outside a worker."""
+    import dask
+
+    with dask.config.set({"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}):
+        yield
+
+
+@pytest.fixture(scope="module")
+def sample_frames():
+    """The connectivity, nsg-vs-vnet and encryption samples, each read by the pandas reader."""
+    from scale_helpers import SAMPLES, read_json
+
+    return {name: read_json(SAMPLES / name) for name in ("connectivity", "nsg-vs-vnet", "encryption")}

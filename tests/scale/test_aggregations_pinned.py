@@ -17,13 +17,7 @@ from scale_helpers import read_json
 dask = pytest.importorskip("dask")
 
 
-@pytest.fixture(autouse=True)
-def synchronous():
-    """Each task in this process, one after the other: no cluster needed for these small inputs. Shuffles
-    by tasks: with a distributed client left as the default by an earlier test, Dask picks its p2p
-    shuffle, which cannot run outside a worker."""
-    with dask.config.set({"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}):
-        yield
+pytestmark = pytest.mark.usefixtures("synchronous_dask")  # tests/scale/conftest.py
 
 
 def _tuple(minute: int, sport: int, encryption: str, src: str = "10.0.0.4", dst: str = "192.0.2.9",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import dask
-
 import pandas as pd
 import pytest
 from dask import delayed
@@ -15,23 +13,15 @@ from flowkit.scale._parts import from_parts
 from flowkit.scale.encryption_counts import encryption_counts_dask
 from flowkit.schema import coerce, empty_frame
 
-from scale_helpers import SAMPLES, read_json
-
 dd = pytest.importorskip("dask.dataframe")
 
 
-@pytest.fixture(autouse=True)
-def synchronous():
-    """Each task in this process, one after the other: no cluster needed for these small inputs. Shuffles
-    by tasks: with a distributed client left as the default by an earlier test, Dask picks its p2p
-    shuffle, which cannot run outside a worker."""
-    with dask.config.set({"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}):
-        yield
+pytestmark = pytest.mark.usefixtures("synchronous_dask")  # tests/scale/conftest.py
 
 
 @pytest.fixture(scope="module")
-def frames() -> dict[str, pd.DataFrame]:
-    return {name: read_json(SAMPLES / name) for name in ("connectivity", "nsg-vs-vnet", "encryption")}
+def frames(sample_frames) -> dict[str, pd.DataFrame]:
+    return sample_frames
 
 
 def _row(src: str, dst: str, encryption: str | None = "X", **fields) -> dict:

@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-import dask
-
 import warnings
 
 import pandas as pd
 import pytest
-
 from dask import delayed
 
 from flowkit.analysis.graph import talker_graph
 from flowkit.errors import FlowkitDataWarning
 from flowkit.scale._parts import from_parts
-from flowkit.schema import coerce, empty_frame
 from flowkit.scale.graph import talker_graph_dask
+from flowkit.schema import coerce, empty_frame
 
-from scale_helpers import SAMPLES, graph_dict, read_json
+from scale_helpers import graph_dict
 
 dd = pytest.importorskip("dask.dataframe")
 
 
-@pytest.fixture(autouse=True)
-def synchronous():
-    """Each task in this process, one after the other: no cluster needed for these small inputs. Shuffles
-    by tasks: with a distributed client left as the default by an earlier test, Dask picks its p2p
-    shuffle, which cannot run outside a worker."""
-    with dask.config.set({"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}):
-        yield
+pytestmark = pytest.mark.usefixtures("synchronous_dask")  # tests/scale/conftest.py
 
 
 @pytest.fixture(scope="module")
-def frames() -> dict[str, pd.DataFrame]:
-    return {name: read_json(SAMPLES / name) for name in ("connectivity", "nsg-vs-vnet", "encryption")}
+def frames(sample_frames) -> dict[str, pd.DataFrame]:
+    return sample_frames
 
 
 def _messages(seen: list) -> list[str]:
