@@ -34,13 +34,12 @@ from flowkit.analysis.compare_summary import CLASSES
 from flowkit.analysis.counting import counted_values, flow_counters
 from flowkit.analysis.keys import FLOW_KEY, category_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
+from flowkit.sources.times import unitless_duration
 
 __all__ = ["key_table", "is_avnm_rule", "skew_delta", "KEY_COLUMNS", "DEFAULT_MAX_SKEW"]
 
 #: How far apart the two logs' clocks may be (``compare_nsg_vnet``'s ``max_skew``, ``flowkit compare --max-skew``).
 DEFAULT_MAX_SKEW = "2min"
-#: A number without a unit, which pandas reads as nanoseconds.
-_BARE_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
 
 def skew_delta(max_skew: Any) -> pd.Timedelta:
@@ -58,9 +57,7 @@ def skew_delta(max_skew: Any) -> pd.Timedelta:
     ...
     ValueError: max_skew '120' has no unit (pandas would read it as 120 nanoseconds): give e.g. '2min' or '90s'
     """
-    bare = (isinstance(max_skew, (int, float, np.integer, np.floating)) and not isinstance(max_skew, bool)) or (
-        isinstance(max_skew, str) and _BARE_NUMBER.fullmatch(max_skew) is not None)
-    if bare and float(max_skew) != 0:
+    if unitless_duration(max_skew):
         raise ValueError(f"max_skew {max_skew!r} has no unit (pandas would read it as {max_skew} nanoseconds): "
                          "give e.g. '2min' or '90s'")
     try:

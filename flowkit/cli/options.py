@@ -18,7 +18,6 @@ argparse.ArgumentTypeError: '70000' is not a port (give 0 to 65535)
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
 __all__ = ["time_value", "address", "port", "mac", "count", "duration"]
@@ -121,8 +120,6 @@ def count(text: str) -> int:
     return value
 
 
-#: A number with no unit, which pandas would read as nanoseconds.
-_BARE_NUMBER = re.compile(r"\s*\+?[0-9.]+(?:[eE][+-]?[0-9]+)?\s*")
 
 
 def duration(text: str) -> Any:
@@ -135,6 +132,8 @@ def duration(text: str) -> Any:
     """
     import pandas as pd
 
+    from flowkit.sources.times import unitless_duration
+
     try:
         value = pd.Timedelta(text)
     except (ValueError, TypeError, OverflowError):
@@ -142,7 +141,7 @@ def duration(text: str) -> Any:
     if value is None or pd.isna(value) or value < pd.Timedelta(0):
         raise argparse.ArgumentTypeError(f"{_shown(text)} is not a duration of 0 or more "
                                          "(give e.g. 2min, 90s or 1h)")
-    if value and _BARE_NUMBER.fullmatch(text):
+    if unitless_duration(text):
         # pandas reads a number without a unit as nanoseconds: "--max-skew 120" meant seconds.
         raise argparse.ArgumentTypeError(f"{_shown(text)} is a duration without its unit "
                                          "(give e.g. 2min, 90s or 1h)")

@@ -22,7 +22,8 @@ import pandas as pd
 
 from flowkit.schema import EPOCH_SECONDS_BELOW
 
-__all__ = ["to_utc", "to_window", "relative_time", "epoch_time", "text_timestamp", "ambiguous_date", "has_date"]
+__all__ = ["to_utc", "to_window", "relative_time", "epoch_time", "text_timestamp", "ambiguous_date", "has_date",
+           "unitless_duration"]
 
 
 def to_utc(value: object) -> pd.Timestamp | None:
@@ -319,3 +320,23 @@ def utc_text(t: pd.Timestamp) -> str:
     '2024-05-01 10:20:15Z'
     """
     return t.strftime("%Y-%m-%d %H:%M:%S") + "Z"
+
+
+#: A number without a unit (``120``, ``1.5``, ``1e3``), which pandas reads as nanoseconds.
+_BARE_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def unitless_duration(value: object) -> bool:
+    """True for a duration given as a number of no unit other than 0 (``120``, ``"120"``, ``2.5``):
+    :class:`pandas.Timedelta` reads it as nanoseconds, which is never what a user means.
+
+    Examples
+    --------
+    >>> unitless_duration("120"), unitless_duration(120), unitless_duration("2min"), unitless_duration(0)
+    (True, True, False, False)
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Real):
+        return value != 0
+    return isinstance(value, str) and _BARE_NUMBER.fullmatch(value) is not None and float(value) != 0

@@ -13,7 +13,17 @@ from flowkit.sources.times import to_utc, to_window
 
 def test_public_names() -> None:
     assert times.__all__ == ["to_utc", "to_window", "relative_time", "epoch_time", "text_timestamp",
-                             "ambiguous_date", "has_date"]
+                             "ambiguous_date", "has_date", "unitless_duration"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("120", True), (" 2 ", True), ("+1.5", True), (".5", True), ("1e3", True), (120, True), (2.5, True),
+    ("0", False), (0, False), ("0.0", False), ("2min", False), ("90 s", False), ("", False), (None, False),
+    (True, False), ("-1", True),
+])
+def test_unitless_duration(value, expected) -> None:
+    """The one check behind ``--max-skew`` and ``compare_nsg_vnet(max_skew=)``: pandas reads these as ns."""
+    assert times.unitless_duration(value) is expected
 
 
 @pytest.mark.parametrize("value", ["", " ", " \t\n", None])
