@@ -39,9 +39,7 @@ def usable_root(root: str) -> str | None:
     ('logs', None, None)
     """
     root = root.strip().rstrip("/\\")
-    if not re.search(r"[0-9A-Za-z]", root) or root in (".", ".."):
-        return None
-    return root
+    return root if re.search(r"[0-9A-Za-z]", root) else None  # ".", "..", "/": no folder of the user's
 
 
 def local_root(blob: str) -> str | None:

@@ -29,6 +29,31 @@ def test_local_root_is_the_folder_in_front_of_the_azure_layout(blob, root):
     assert local_root(blob) == root
 
 
+def test_the_module_exports_its_public_names():
+    import flowkit.report.anonymize_local as module
+
+    assert module.__all__ == ["local_root", "source_roots", "usable_root"]
+
+
+@pytest.mark.parametrize("blob, root", [
+    ("C:\\saved\\PT1H.json", "C:\\saved"),          # a Windows path without the layout: its folder
+    ("caseX/PT1H.json", "caseX"),
+])
+def test_local_root_of_a_path_without_the_layout(blob, root):
+    assert local_root(blob) == root
+
+
+@pytest.mark.parametrize("source, roots", [
+    ("local: C:\\logs\\*.json", ["C:\\logs"]),
+    ("local: C:\\logs\\PT1H.json", ["C:\\logs"]),
+    ("local: a/logs.txt, b/log.json.gz, c/PT1H.JSON", ["a", "b", "c"]),
+    ("local: case*/PT1H.json", []),  # a glob in the working folder: no folder of the user's to hide
+    ("local: caseX/", ["caseX"]),
+])
+def test_source_roots_of_windows_paths_files_and_globs_in_the_working_folder(source, roots):
+    assert source_roots(source) == roots
+
+
 def test_source_roots_of_folders_files_and_globs():
     assert source_roots("local: /data/case-1, logs/**/PT1H.json, one/PT1H.json, PT1H.json, ./") == [
         "/data/case-1", "logs", "one"]
