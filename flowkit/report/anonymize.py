@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 from dataclasses import replace
@@ -72,6 +71,9 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from flowkit.findings import Finding
+from flowkit.report.anonymize_columns import (
+    CONTAINERS, IP_OBJECTS, KEPT_WORDS, NAME_COLUMNS, distinct_texts, in_free_text, is_mac_label, is_name_label,
+    is_rule_label, is_text)
 from flowkit.report.anonymize_local import local_root, usable_root
 from flowkit.report.anonymize_ip import KEPT_ADDRESSES, AddressPseudonyms
 from flowkit.report.anonymize_text import (
@@ -81,42 +83,9 @@ from flowkit.schema import COLUMNS
 
 __all__ = ["Anonymizer", "NAME_COLUMNS", "KEPT_ADDRESSES"]
 
-#: Evidence columns (and facts keys) whose values are resource or VM names.
-NAME_COLUMNS = frozenset({"vm", "src_vm", "dst_vm", "nic", "src_nic", "dst_nic", "subnet", "src_subnet",
-                          "dst_subnet", "vnet", "nsg", "nsgs", "nsg_nsgs", "vnet_nsgs", "resource_group",
-                          "flow_log", "node"})
-_NAME_SUFFIXES = ("_vm", "_nic", "_subnet", "_nsgs")
-_KEPT_WORDS = frozenset({"", "internet", "unknown", "unspecified", "none", "null", "nan", "private", "public"})
-#: Short words of report text: a name equal to one is replaced as a whole field, never in free text.
-_COMMON_WORDS = frozenset({
-    "a", "an", "and", "any", "all", "are", "as", "at", "be", "by", "do", "for", "from", "go", "id", "if", "in",
-    "ip", "is", "it", "me", "my", "nic", "no", "not", "nsg", "nx", "of", "ok", "on", "or", "os", "out", "so",
-    "tcp", "the", "to", "udp", "up", "us", "vm", "we"})
 _ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-#: Address objects in a cell or fact: anonymised like the text they print as (and keeping their type).
-_IP_OBJECTS = (ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network, ipaddress.IPv6Network,
-               ipaddress.IPv4Interface, ipaddress.IPv6Interface)
-_CONTAINERS = (list, tuple, set, frozenset, dict)
 #: An Azure Virtual Network Manager rule name: a name, ``_`` and a GUID (see ``is_avnm_rule``).
 _AVNM_RULE = re.compile(r"(.+)_([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})")
-
-
-def _is_name_label(label: Any) -> bool:
-    low = str(label).lower()
-    return low in NAME_COLUMNS or low.endswith(_NAME_SUFFIXES)
-
-
-def _is_rule_label(label: Any) -> bool:
-    return "rule" in str(label).lower()
-
-
-def _is_mac_label(label: Any) -> bool:
-    low = str(label).lower()
-    return low in ("mac", "macaddress", "mac_address") or low.endswith("_mac")
-
-
-def _in_free_text(name: str) -> bool:
-    return len(name) > 1 and not name.isdigit() and name not in _COMMON_WORDS
 
 
 class Anonymizer:
@@ -235,7 +204,7 @@ class Anonymizer:
         True
         """
         low = str(value).lower()
-        if low in _KEPT_WORDS:
+        if low in KEPT_WORDS:
             return str(value)
         return self._claim("name", low, lambda d: "res-" + d[:5].hex())
 
@@ -253,7 +222,7 @@ class Anonymizer:
         ('DefaultRule_DenyAllInBound', True)
         """
         text = str(value)
-        if text.lower().startswith("defaultrule_") or text.lower() in _KEPT_WORDS:
+        if text.lower().startswith("defaultrule_") or text.lower() in KEPT_WORDS:
             return text
         prefix, sep, rest = text.partition("_")
         if sep and prefix.lower() == "userrule" and rest:
@@ -283,12 +252,12 @@ class Anonymizer:
                 continue
             for part in split_list(value):
                 low = part.lower()
-                if low in _KEPT_WORDS or low in self._vocab or low.startswith("defaultrule_"):
+                if low in KEPT_WORDS or low in self._vocab or low.startswith("defaultrule_"):
                     continue
                 if TOKEN_RE.fullmatch(part):  # an address, MAC, GUID or resource ID
                     continue
                 self._vocab[low] = self.rule(part) if rules else self.name(part)
-                if _in_free_text(low):
+                if in_free_text(low):
                     self._regex = None
 
     def learn_local_roots(self, roots: Iterable[str]) -> None:
@@ -329,7 +298,7 @@ class Anonymizer:
     def _pattern(self) -> re.Pattern[str]:
         if self._regex is None:
             alts = TOKEN
-            words = [w for w in self._vocab if _in_free_text(w)]
+            words = [w for w in self._vocab if in_free_text(w)]
             if words:
                 joined = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
                 alts = f"(?P<word>(?<![\\w.-])(?:{joined})(?![\\w-]))|" + TOKEN
@@ -412,13 +381,13 @@ class Anonymizer:
         True
         """
         if isinstance(value, str):
-            return self._field(value) if _is_name_label(key) or _is_rule_label(key) else self.text(value)
+            return self._field(value) if is_name_label(key) or is_rule_label(key) else self.text(value)
         if isinstance(value, dict):
             return {self.value(k): self.value(v, str(k).lower()) for k, v in value.items()}
         if isinstance(value, (list, tuple, set, frozenset)):
             items = (self.value(v, key) for v in value)
             return set(items) if isinstance(value, set) else type(value)(items)
-        if isinstance(value, _IP_OBJECTS):
+        if isinstance(value, IP_OBJECTS):
             return type(value)(self.ip(str(value)))
         return value
 
@@ -429,16 +398,16 @@ class Anonymizer:
             label = str(col)
             self.scan(label)
             series = frame.iloc[:, i]
-            if not _is_text(series.dtype):
+            if not is_text(series.dtype):
                 continue
-            uniques = _texts(series)
+            uniques = distinct_texts(series)
             if label == "blob":  # where rows came from: the local folder in front of the Azure layout
                 self.learn_local_roots(r for r in map(local_root, uniques) if r is not None)
-            if _is_rule_label(label):
+            if is_rule_label(label):
                 self.learn_names(uniques, rules=True)
-            elif _is_name_label(label):
+            elif is_name_label(label):
                 self.learn_names(uniques)
-            elif _is_mac_label(label):
+            elif is_mac_label(label):
                 for v in uniques:
                     norm = re.sub(r"[-:.\s]", "", v).upper()
                     if re.fullmatch(r"[0-9A-F]{12}", norm):
@@ -448,13 +417,13 @@ class Anonymizer:
         for axis in (frame.columns, frame.index):
             for level, level_name in enumerate(axis.names):
                 values = axis.get_level_values(level)
-                if not _is_text(values.dtype):
+                if not is_text(values.dtype):
                     continue
                 uniques = [v for v in pd.unique(values.astype(object)) if isinstance(v, str)]
-                labels = [v for v in uniques if v not in COLUMNS and not _is_name_label(v)]
-                if level_name is not None and _is_rule_label(level_name):
+                labels = [v for v in uniques if v not in COLUMNS and not is_name_label(v)]
+                if level_name is not None and is_rule_label(level_name):
                     self.learn_names(labels, rules=True)
-                elif level_name is not None and _is_name_label(level_name):
+                elif level_name is not None and is_name_label(level_name):
                     self.learn_names(labels)
                 if axis is frame.index:
                     for v in uniques:
@@ -465,28 +434,28 @@ class Anonymizer:
         levels = []
         for level, level_name in enumerate(axis.names):
             values = axis.get_level_values(level)
-            if _is_text(values.dtype):
-                named = level_name is not None and (_is_name_label(level_name) or _is_rule_label(level_name))
+            if is_text(values.dtype):
+                named = level_name is not None and (is_name_label(level_name) or is_rule_label(level_name))
                 fn = self._field if named else self.text
                 values = pd.Index(values.astype(object)).map(lambda v, fn=fn: fn(v) if isinstance(v, str) else v)
             levels.append(values)
         names = [self.text(n) if isinstance(n, str) else n for n in axis.names]
         if isinstance(axis, pd.MultiIndex):
             return pd.MultiIndex.from_arrays(levels, names=names)
-        return pd.Index(levels[0], name=names[0]) if _is_text(axis.dtype) else axis.rename(names[0])
+        return pd.Index(levels[0], name=names[0]) if is_text(axis.dtype) else axis.rename(names[0])
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``frame`` with every text cell, column and index label anonymised."""
         out = frame.copy()
         for i, col in enumerate(frame.columns):
             series = out.iloc[:, i]
-            if _is_text(series.dtype):
-                fn = self._field if _is_name_label(col) or _is_rule_label(col) else self.text
+            if is_text(series.dtype):
+                fn = self._field if is_name_label(col) or is_rule_label(col) else self.text
                 obj = series.astype(object)
-                mapping = {v: fn(v) for v in _texts(obj, nested=False)}
+                mapping = {v: fn(v) for v in distinct_texts(obj, nested=False)}
                 key = str(col).lower()
                 out.isetitem(i, obj.map(lambda v, key=key: mapping.get(v, v) if isinstance(v, str)
-                                        else self.value(v, key) if isinstance(v, _CONTAINERS + _IP_OBJECTS) else v))
+                                        else self.value(v, key) if isinstance(v, CONTAINERS + IP_OBJECTS) else v))
         out.columns = self._axis(out.columns)
         out.index = self._axis(out.index)
         return out
@@ -508,9 +477,9 @@ class Anonymizer:
             for v in facts:
                 self._learn_facts(v, key)
         elif isinstance(facts, str):
-            if _is_rule_label(key):
+            if is_rule_label(key):
                 self.learn_names([facts], rules=True)
-            elif _is_name_label(key):
+            elif is_name_label(key):
                 self.learn_names([facts])
             self.scan(facts)
 
@@ -527,31 +496,3 @@ class Anonymizer:
         return replace(finding, title=self.text(finding.title), summary=self.text(finding.summary),
                        evidence={self.text(k): self.frame(v) for k, v in finding.evidence.items()},
                        figures={}, facts=self.value(finding.facts), notes=notes)
-
-
-def _texts(series: pd.Series, nested: bool = True) -> list[str]:
-    """The distinct strings of a column; with ``nested``, also those inside list, tuple, set and dict cells."""
-    obj = series.astype(object)
-    try:
-        cells = pd.unique(obj)
-    except TypeError:  # unhashable cells (lists, sets, dicts)
-        cells = obj.tolist()
-    out: dict[str, None] = {}
-
-    def add(values: Iterable[Any]) -> None:
-        for v in values:
-            if isinstance(v, str):
-                out[v] = None
-            elif nested and isinstance(v, dict):
-                add([*v.keys(), *v.values()])
-            elif nested and isinstance(v, _CONTAINERS):
-                add(v)
-
-    add(cells)
-    return list(out)
-
-
-def _is_text(dtype: Any) -> bool:
-    if isinstance(dtype, pd.CategoricalDtype):
-        return True
-    return dtype == object or pd.api.types.is_string_dtype(dtype)
