@@ -31,7 +31,7 @@ def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)  # never hangs the run
     reader.start()
     atomic_write(fifo, b"through the pipe")
     reader.join(10)
