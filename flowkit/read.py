@@ -129,6 +129,8 @@ def missed_window(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type
     >>> h = (pd.Timestamp("2024-05-01T10:00Z"), pd.Timestamp("2024-05-01T11:00Z"))
     >>> missed_window(pd.Timestamp("2026-11-27T00:00Z"), None, None, None, 12, 0, h)
     'flowkit: no rows from 2026-11-27 00:00:00Z: 12 file(s) were left out by their path (hour, MAC, log type); the files found cover 2024-05-01 10:00 to 2024-05-01 12:00 UTC (by the hour in their path)'
+    >>> missed_window(pd.Timestamp("2026-11-27T00:00Z"), None, None, None, 0, 0, None)
+    'flowkit: no rows from 2026-11-27 00:00:00Z: no file or blob was found for it (blob storage is listed only under the hours, MACs and log type asked for)'
     """
     asked = " ".join(x for x in (f"from {utc_text(start)}" if start is not None else "",
                                  f"until {utc_text(end)}" if end is not None else "",
@@ -136,6 +138,9 @@ def missed_window(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type
                                  f"of MAC {normalize_mac(mac)}" if mac else "") if x)
     left = [f"{files} file(s) were left out by their path (hour, MAC, log type)" if files else "",
             f"{tuples} tuple(s) by their time, log type or MAC" if tuples else ""]
+    if not files and not tuples:  # nothing listed at all: a blob store lists only what was asked for
+        left = ["no file or blob was found for it (blob storage is listed only under the hours, MACs and "
+                "log type asked for)"]
     where = (f"; the files found cover {hours[0]:%Y-%m-%d %H:%M} to "
              f"{hours[1] + pd.Timedelta(hours=1):%Y-%m-%d %H:%M} UTC (by the hour in their path)" if hours else "")
     return f"flowkit: no rows {asked}: " + " and ".join(x for x in left if x) + where
@@ -336,7 +341,7 @@ def read_flow_logs(
     if report.filtered_out:  # rows left out by the window or selection leave no category behind
         drop_unused_categories(frame)
     keep_columns(frame, wanted)  # the other address was filled for its categories only
-    if not len(frame) and selecting and (listing.skipped or report.filtered_out):  # not an empty read in silence
+    if not len(frame) and selecting and (listing.skipped or report.filtered_out or not refs):  # not in silence
         warnings.warn(missed_window(start_ts, end_ts, log_type, mac, listing.skipped, report.filtered_out,
                                     listing.hours), FlowkitDataWarning, stacklevel=2)
     if report.quarantined or report.problems:

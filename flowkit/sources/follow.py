@@ -156,6 +156,12 @@ class Follower:
             if st.source and st.source != source.describe():
                 warnings.warn(f"flowkit: checkpoint was written for {st.source}, now following "
                               f"{source.describe()}", stacklevel=3)
+            if st.start and start is not None and to_utc(start) != to_utc(st.start):
+                # the checkpoint carries on where it stopped: an earlier start reads nothing more
+                done = f" and has read the hours before {st.done_before}" if st.done_before else ""
+                warnings.warn(f"flowkit: checkpoint {os.fspath(checkpoint)!r} follows from {st.start}{done}; "
+                              f"start={to_utc(start).isoformat()} is not used: give a new checkpoint file "
+                              f"to follow from it", stacklevel=3)
         st.log_type, st.mac, st.source = log_type, mac, source.describe()
         if st.start is None:
             first = to_utc(start) or (self.clock().floor("h") - pd.Timedelta(hours=1))

@@ -65,7 +65,7 @@ from flowkit.errors import FlowkitDataWarning
 from flowkit.formats.table import ARROW_SCHEMA, ms_bound
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, keep_columns, with_both_addresses
 from flowkit.load_report import LoadReport, Problem
-from flowkit.read import frame_from_tables
+from flowkit.read import frame_from_tables, missed_window
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc, to_window
 from flowkit.store.convert import SEAL_MARGIN, ConvertReport, convert, decode_batch
@@ -286,7 +286,9 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     Warns
     -----
     FlowkitDataWarning
-        When the blobs read had quarantined tuples or damaged records, as a JSON read.
+        When the blobs read had quarantined tuples or damaged records, as a JSON read; and
+        when a window or selection leaves no row, saying what it left out and which hours
+        the dataset covers (:func:`flowkit.read.missed_window`).
 
     Examples
     --------
@@ -303,6 +305,11 @@ def read_parquet_dataset(source: str | os.PathLike, *, start: Any = None, end: A
     frame = _read(paths, start_ts, end_ts, log_type, mac, columns, READ_THREADS, footers)
     report = _report(frame, files, len(every) - len(files), str(source), footers)
     report = with_quarantine(report, source, units_read(manifest, files, start_ts, end_ts, log_type), mac)
+    selecting = start_ts is not None or end_ts is not None or log_type is not None or mac is not None
+    if not len(frame) and selecting and (report.files_skipped or report.filtered_out):  # as a JSON read
+        hours = sorted(pd.Timestamp(f.hour) for f in every)
+        warnings.warn(missed_window(start_ts, end_ts, log_type, mac, report.files_skipped, report.filtered_out,
+                                    (hours[0], hours[-1]) if hours else None), FlowkitDataWarning, stacklevel=3)
     if report.quarantined or report.problems:
         warnings.warn(f"flowkit: {report.summary(records=False)}; see the load report", FlowkitDataWarning, stacklevel=3)
     frame.attrs["load_report"] = report

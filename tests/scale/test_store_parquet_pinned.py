@@ -60,3 +60,24 @@ def test_the_dask_read_takes_bounds_in_year_1_and_9999(two_tuples: tuple[Path, P
     source, _ = two_tuples
     frame = read_json(source, start="0001-01-01", end="9999-12-31", engine="dask").compute()
     assert frame["src_port"].tolist() == [50000, 50001]
+
+
+def test_a_window_or_selection_that_misses_every_row_of_a_dataset_warns_as_a_json_read_does(tmp_path):
+    # `start="yesterday"` on a dataset of last year's logs returned an empty frame in silence, where
+    # the JSON read of the blobs it was converted from says what was left out and where the logs are
+    samples = Path(__file__).resolve().parents[2] / "data-samples" / "connectivity"
+    convert(samples, tmp_path / "ds")
+    cover = "the files found cover 2024-05-01 10:00 to 2024-05-01 12:00 UTC (by the hour in their path)"
+    cases = [
+        (dict(start="2030-01-01"), f"no rows from 2030-01-01 00:00:00Z: 2 file(s) were left out by their path "
+                                   f"(hour, MAC, log type); {cover}"),
+        (dict(mac="00-0d-3a-00-99-99"), f"no rows of MAC 000D3A009999: 900 tuple(s) by their time, log type or "
+                                        f"MAC; {cover}"),
+    ]
+    for kwargs, message in cases:
+        with pytest.warns(FlowkitDataWarning) as caught:
+            assert len(read_parquet_dataset(tmp_path / "ds", **kwargs)) == 0
+        assert [str(w.message) for w in caught] == [f"flowkit: {message}"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a window that keeps rows warns of nothing
+        assert len(read_parquet_dataset(tmp_path / "ds", start="2024-05-01T11:00Z")) == 396

@@ -146,3 +146,20 @@ def test_a_blob_deleted_then_created_again_empty_is_read_as_empty_not_as_deleted
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert dict(src.iter_bytes(refs)) == {0: b""}
+
+
+def test_a_window_no_listed_hour_holds_warns_rather_than_an_empty_frame_in_silence(azurite, estate):
+    # `start="yesterday"` on last year's logs: an Azure read lists only the window's hours, finds
+    # no blob, and skipped none by its path; it returned an empty frame with no word (a local read
+    # of the same blobs warns), and `flowkit diagnose` answered "the flows hold no tuple at all"
+    import flowkit
+
+    with pytest.warns(FlowkitDataWarning) as caught:
+        flows = flowkit.read_flow_logs(_source(azurite), start="2030-01-01", end="2030-01-02")
+    assert len(flows) == 0
+    assert [str(w.message) for w in caught] == [
+        "flowkit: no rows from 2030-01-01 00:00:00Z until 2030-01-02 00:00:00Z: no file or blob was found "
+        "for it (blob storage is listed only under the hours, MACs and log type asked for)"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a window that keeps rows warns of nothing
+        assert len(flowkit.read_flow_logs(_source(azurite), **WINDOW)) > 0

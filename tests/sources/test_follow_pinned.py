@@ -813,3 +813,31 @@ def test_tail_and_records_end(data, tail, end):
                                   b"]]", b'{"records":[{"a":1}] '])
 def test_no_tail(data):
     assert _tail_start(data) is None and _records_end(data, None) is None
+
+
+def test_a_start_the_checkpoint_overrides_is_said_not_ignored_in_silence(tmp_path):
+    # `flowkit follow ... --checkpoint cp.json --start <an earlier hour>` to go back in time: the
+    # checkpoint carries on where it stopped, so the hours asked for are not read; say so
+    path = tmp_path / "cp.json"
+    store = Store()
+    Live(store, _name()).add(_record(1))
+    f = _follower(MemSource(store), checkpoint=path, now=HOUR + pd.Timedelta(hours=3))
+    _quiet_poll(f)
+    f.commit()
+    earlier = HOUR - pd.Timedelta(hours=5)
+
+    def follow_from(start):  # as AzureBlobSource.follow makes one: the warning points at its caller
+        return Follower(MemSource(store), log_type="vnet", checkpoint=path, start=start)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = follow_from(earlier)
+    assert [(str(w.message), w.filename) for w in caught] == [
+        (f"flowkit: checkpoint {str(path)!r} follows from {HOUR.isoformat()} and has read the hours before "
+         f"{(HOUR + pd.Timedelta(hours=1)).isoformat()}; start={earlier.isoformat()} is not used: give a new "
+         f"checkpoint file to follow from it", __file__)]
+    assert f.state.start == HOUR.isoformat()  # as the warning says
+    with warnings.catch_warnings():  # the same start as the checkpoint's, or none: nothing to say
+        warnings.simplefilter("error")
+        follow_from(HOUR)
+        follow_from(None)
