@@ -23,6 +23,7 @@ from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.frame_fill import (FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, keep_columns,
                                 with_both_addresses)
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
+from flowkit.formats.native_vnet import worth_scanning
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
@@ -304,9 +305,11 @@ def read_flow_logs(
     total = sum(r.size or 0 for r in refs)
     bar = progress_bar(total or None, "flowkit: reading", unit="B", unit_scale=True, enabled=progress)
 
+    native = worth_scanning(total)  # the compiled VNet scanner, for a read large enough to pay its start
+
     def decode(batch: list[tuple[int, bytes]]) -> tuple[DecodedBlob, int]:
         decoded = decode_blobs([(data, refs[i]) for i, data in batch], strict=strict, start=start_ts,
-                               end=end_ts, log_type=log_type, mac=mac)
+                               end=end_ts, log_type=log_type, mac=mac, native=native)
         return decoded, sum(len(data) for _, data in batch)
 
     # Each batch's rows go into the frame as soon as it is decoded, while the next ones decode:

@@ -15,6 +15,11 @@ The path from bytes to table, per blob:
 
 Every tuple seen becomes a row or a quarantine entry (blob, record, tuple, reason, raw).
 
+A batch of whole VNet blobs in the form Azure writes them is first offered to a
+compiled scanner (:mod:`flowkit.formats.native_scan`, numba, the GIL released) that
+does steps 1 to 3 in one pass and hands back the same pieces; any blob it does not
+recognise sends the batch down the path above, which alone reports problems.
+
 Examples
 --------
 >>> from flowkit.sources.base import BlobRef
@@ -43,6 +48,7 @@ from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
 from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
+from flowkit.formats.native_vnet import NativeBatch, read_native, worth_scanning
 from flowkit.formats.records import (Record, acl_quotes, flow_records_quotes, group_quotes,
                                      properties_quotes, record_quotes, rule_quotes)
 from flowkit.formats.table import (ARROW_SCHEMA, blob_order, closed_column, count_formats,
@@ -230,13 +236,18 @@ def decode_blob(data: bytes, ref: BlobRef, *, strict: bool = False,
 
 def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False,
                  start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
-                 log_type: str | None = None, mac: str | None = None) -> DecodedBlob:
+                 log_type: str | None = None, mac: str | None = None,
+                 native: bool | None = None) -> DecodedBlob:
     """Decode several blobs at once: one CSV parse and one check per format for all of them.
 
     Real blobs are small (an hour of one NIC, often a few hundred kB); parsing
     them in batches pays each vectorised step's fixed cost once per batch
     instead of once per blob. Rows come out in the order of ``items`` (within a
-    blob, grouped by format). Parameters as :func:`decode_blob`.
+    blob, grouped by format). Parameters as :func:`decode_blob`, and ``native``:
+    try the compiled scanner of whole VNet blobs first
+    (:mod:`flowkit.formats.native_vnet`; the same rows and report either way);
+    None: when the batch is large enough for it to pay
+    (:func:`flowkit.formats.native_vnet.worth_scanning`).
 
     Examples
     --------
@@ -245,17 +256,24 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
     (2, 0)
     """
     with gc_paused():  # the skeletons are garbage by the end; collecting meanwhile only costs time
-        return _decode_blobs(items, strict=strict, start=start, end=end, log_type=log_type, mac=mac)
+        return _decode_blobs(items, strict=strict, start=start, end=end, log_type=log_type, mac=mac,
+                             native=native)
 
 
 def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
                   start: pd.Timestamp | None, end: pd.Timestamp | None,
-                  log_type: str | None, mac: str | None) -> DecodedBlob:
+                  log_type: str | None, mac: str | None, native: bool | None) -> DecodedBlob:
     quarantine: list[tuple[str, int | None, int | None, str, str]] = []  # blob, record, tuple, reason, raw
     problems: list[Problem] = []
     n_tuples = n_records = 0
     items = [(data, shown_ref(ref)) for data, ref in items]  # every label below is a shown name
     names = [ref.name for _, ref in items]
+    if native is None:
+        native = worth_scanning(sum(len(data) for data, _ in items))
+    batch = read_native([data for data, _ in items]) if native else None
+    if batch is not None:  # whole VNet blobs in the common form: the compiled scanner read them
+        return _selected(_native(batch, names), len(items), batch.n_records, batch.n_tuples, [], [],
+                         start, end, log_type, mac)
     records = _Records()
     strings = {"mac": Codes(), "resource": Codes(), "target": Codes()}
     groups = {fmt: FormatGroups() for fmt in FIELDS}
@@ -345,15 +363,35 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     table = pa.concat_tables(tables) if tables else ARROW_SCHEMA.empty_table()
     if len(tables) > 1:  # several formats: back to the order of the blobs
         table = table.take(pa.array(np.argsort(blob_order(table, names), kind="stable")))
+    return _selected(table, len(items), n_records, n_tuples, quarantine, problems, start, end, log_type, mac)
+
+
+def _selected(table: pa.Table, n_items: int, n_records: int, n_tuples: int,
+              quarantine: list[tuple[str, int | None, int | None, str, str]], problems: list[Problem],
+              start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None,
+              mac: str | None) -> DecodedBlob:
+    """The rows of a batch in the window and selection asked for, and the batch's load report."""
     decoded_rows = table.num_rows
     table = select_rows(table, start, end, log_type, mac)
-    start, end = time_range(table)
+    first, last = time_range(table)
     report = LoadReport(
-        files=len(items), records=n_records, tuples=n_tuples, rows=table.num_rows, start=start, end=end,
+        files=n_items, records=n_records, tuples=n_tuples, rows=table.num_rows, start=first, end=last,
         quarantined=len(quarantine), filtered_out=decoded_rows - table.num_rows,
         formats=count_formats(table), quarantine=quarantine_frame(quarantine), problems=tuple(problems),
     )
     return DecodedBlob(table, report)
+
+
+def _native(batch: NativeBatch, names: list[str]) -> pa.Table:
+    """The table of a batch the compiled scanner read (:mod:`flowkit.formats.native_vnet`)."""
+    records = _Records()
+    records.blob = batch.record_blob
+    records.mac = batch.record_codes["mac"]
+    records.resource = batch.record_codes["resource"]
+    records.target = batch.record_codes["target"]
+    records.version = np.full(batch.n_records, 4, dtype=np.uint8)
+    return _assemble(batch.parsed, batch.groups, batch.counts, records, batch.record_times, batch.strings,
+                     names, "vnet4")
 
 
 def _invalid_macs(records: _Records, macs: list[str]) -> list[tuple[int, str]]:

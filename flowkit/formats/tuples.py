@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 from flowkit.addresses import ipv6_text
 from flowkit.schema import ENCRYPTION_FORM, ENCRYPTION_STATES, EPOCH_SECONDS_BELOW, STATES
 
-__all__ = ["ParsedTuples", "parse_tuples", "FIELDS"]
+__all__ = ["ParsedTuples", "parse_tuples", "check_tuples", "FIELDS"]
 
 _V1 = ("ts", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision")
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
@@ -189,6 +189,23 @@ def parse_tuples(buf: bytes | bytearray, fmt: str, n_lines: int | None = None, *
             lines = [line for line in lines if line]
         parsed.bad = [(i, reason, _line(lines, i) if raw is None else raw) for i, reason, raw in parsed.bad]
     return parsed
+
+
+def check_tuples(table: pa.Table, fmt: str) -> ParsedTuples:
+    """Check and type a table of tuple fields as the fast path reads them (``ts`` int64, addresses
+    and encryption dictionaries, flags one byte each as binary, counters uint64 with nulls).
+
+    Examples
+    --------
+    >>> t = pa.table({"ts": [1714557600], "src_ip": pa.array(["10.0.0.4"]).dictionary_encode(),
+    ...               "dst_ip": pa.array(["bad"]).dictionary_encode(), "src_port": pa.array([1], pa.uint16()),
+    ...               "dst_port": pa.array([2], pa.uint16()), "protocol": pa.array([6], pa.uint8()),
+    ...               "direction": pa.array([b"O"]), "state": pa.array([b"B"]),
+    ...               "encryption": pa.array(["X"]).dictionary_encode()})
+    >>> check_tuples(t, "vnet4").bad
+    [(0, 'invalid-address', None)]
+    """
+    return _typed(table, fmt, table.num_rows, None, [])
 
 
 def _slow(buf: bytes, fmt: str, n_lines: int) -> ParsedTuples:

@@ -15,7 +15,7 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-from floors import contract_bytes_per_row, recipe_floor  # noqa: E402
+from floors import contract_bytes_per_row, recipe_floor, scanner_floor  # noqa: E402
 
 
 def test_contract_bytes_per_row_counts_values_codes_and_categories_not_masks() -> None:
@@ -49,3 +49,17 @@ def test_recipe_floor_parses_every_tuple_of_the_corpus(tmp_path: Path, log_type:
                                     "join them into CSV lines", "pyarrow.csv typed parse"]
     assert floor["total"] == pytest.approx(sum(floor["steps"].values()))
     assert all(cpu >= 0 for cpu in floor["steps"].values())
+
+
+def test_scanner_floor_scans_every_tuple_of_a_vnet_corpus_in_batches(tmp_path: Path) -> None:
+    info = write_corpus(tmp_path / "vnet", log_type="vnet", target_bytes=600_000, seed=3)
+    floor = scanner_floor(tmp_path / "vnet", repeat=2, batch_bytes=100_000)
+    assert floor["tuples"] == info.tuples and floor["scanned"] is True
+    assert list(floor["steps"]) == ["join each batch", "compiled scan"]
+    assert floor["total"] == pytest.approx(sum(floor["steps"].values()))
+
+
+def test_scanner_floor_says_when_a_corpus_is_not_in_its_form(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "nsg", log_type="nsg", target_bytes=300_000, seed=3)
+    floor = scanner_floor(tmp_path / "nsg", repeat=1)
+    assert floor["scanned"] is False and floor["tuples"] == 0

@@ -1,0 +1,175 @@
+"""native_vnet: a batch the compiled scanner reads gives exactly the rows, categories and report of the general path."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowkit.formats import native_vnet
+from flowkit.formats.decode import decode_blobs
+from flowkit.formats.native_vnet import NATIVE_MIN_BYTES, looks_native, read_native, worth_scanning
+from flowkit.read import frame_from_tables
+from flowkit.sources.base import BlobRef
+from flowkit.synth import write_corpus
+from tests.blobs import T0_MS, VNET_TUPLES, blob, nsg_record, NSG_V2_TUPLES, vnet_record
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+RECORDS = [vnet_record([("acl-1", "UserRule_A", VNET_TUPLES[:3]), ("acl-2", "UserRule_B", VNET_TUPLES[3:])]),
+           vnet_record([("acl-2", "UserRule_B", VNET_TUPLES[1:2]), ("acl-3", "Empty", [])], mac="000D3A000009",
+                       time="2024-05-01T10:02:00.1Z")]
+BLOB = blob(RECORDS)
+
+
+def both(items, **selection):
+    """The same batch decoded with and without the compiled scanner; asserts they agree, returns the native one."""
+    native = decode_blobs(items, native=True, **selection)
+    general = decode_blobs(items, native=False, **selection)
+    assert native.table.equals(general.table), "tables differ"
+    for a, b in ((native.table, general.table),):
+        for name in a.column_names:
+            ca, cb = a.column(name).combine_chunks(), b.column(name).combine_chunks()
+            if hasattr(ca, "dictionary"):
+                assert ca.dictionary.to_pylist() == cb.dictionary.to_pylist(), name
+    for field in dataclasses.fields(native.report):
+        x, y = getattr(native.report, field.name), getattr(general.report, field.name)
+        assert (x.equals(y) if isinstance(x, pd.DataFrame) else x == y), field.name
+    return native
+
+
+def refs(*blobs):
+    return [(b, BlobRef(f"flows/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A00000{i}/PT1H.json"))
+            for i, b in enumerate(blobs)]
+
+
+def test_the_public_names():
+    assert native_vnet.__all__ == ["NativeBatch", "NativeGroups", "Values", "read_native", "looks_native",
+                                   "worth_scanning", "NATIVE_MIN_BYTES"]
+
+
+def test_a_vnet_batch_is_read_by_the_scanner_with_the_general_paths_rows(monkeypatch):
+    calls = []
+    real = native_vnet.read_native
+    monkeypatch.setattr("flowkit.formats.decode.read_native", lambda b: calls.append(real(b)) or calls[-1])
+    out = both(refs(BLOB, blob(RECORDS[:1])))
+    assert calls and calls[0] is not None  # the scanner read it
+    assert out.report.rows == 13 and out.report.records == 3 and out.report.formats == {"vnet-v4": 13}
+    frame = frame_from_tables([out.table])
+    assert frame["rule"].cat.categories.tolist() == ["UserRule_A", "UserRule_B"]  # "Empty" had no tuple
+    assert frame["decision"].tolist().count("deny") == 4  # state D, and NX_NOT_ACCEPTED, in each full record
+    assert str(frame["record_time"].iloc[-1]) == "2024-05-01 10:01:00.562508500+00:00"
+
+
+def test_a_window_log_type_and_mac_select_as_on_the_general_path():
+    items = refs(BLOB)
+    start = pd.Timestamp(T0_MS + 7000, unit="ms", tz="UTC")
+    assert both(items, start=start).report.filtered_out == 1  # the B tuple at 10:00:05.123
+    assert both(items, mac="000D3A000009").report.rows == 1
+    assert both(items, log_type="nsg").report.rows == 0
+
+
+def test_a_batch_with_an_nsg_blob_goes_the_general_path_whole():
+    items = refs(BLOB, blob([nsg_record({"A": NSG_V2_TUPLES})]))
+    assert read_native([b for b, _ in items]) is None
+    assert both(items).report.formats == {"vnet-v4": 7, "nsg-v2": 4}
+
+
+def test_a_bad_tuple_sends_the_batch_to_the_general_path_which_quarantines_it():
+    bad = blob([vnet_record([("a", "r", [f"{T0_MS},10.0.0.999,192.0.2.80,1,2,6,O,E,NX,1,2,3,4", VNET_TUPLES[0]])])])
+    assert read_native([bad]) is None
+    out = both(refs(bad))
+    assert (out.report.rows, out.report.quarantined) == (1, 1)
+
+
+def test_a_new_encryption_state_is_kept_as_on_the_general_path():
+    odd = blob([vnet_record([("a", "r", [VNET_TUPLES[0].replace(",NX,", ",NX_SOMETHING_NEW,")])])])
+    assert read_native([odd]) is not None
+    frame = frame_from_tables([both(refs(odd)).table])
+    assert frame["encryption"].tolist() == ["NX_SOMETHING_NEW"]
+
+
+def test_ipv6_addresses_get_one_spelling_as_on_the_general_path():
+    t = VNET_TUPLES[0].replace("10.0.0.5", "2001:DB8:0:0::9")
+    out = both(refs(blob([vnet_record([("a", "r", [t, VNET_TUPLES[0].replace("10.0.0.5", "2001:db8::9")])])])))
+    assert frame_from_tables([out.table])["src_ip"].tolist() == ["2001:db8::9", "2001:db8::9"]
+
+
+@pytest.mark.parametrize("sample", ["connectivity", "encryption"])
+def test_the_vnet_samples_read_the_same_both_ways(sample):
+    paths = sorted((ROOT / "data-samples" / sample).rglob("PT1H.json"))
+    out = both([(p.read_bytes(), BlobRef(str(p))) for p in paths])
+    assert out.report.rows == {"connectivity": 900, "encryption": 249}[sample]
+
+
+def test_the_conformance_vnet_blob_reads_the_same_both_ways():
+    data = (CONFORMANCE / "vnet_elastic-sample-testdata.json").read_bytes()
+    assert read_native([data]) is not None
+    assert both([(data, BlobRef("vnet_elastic-sample-testdata.json"))]).report.rows == 19
+
+
+def test_a_synthetic_corpus_reads_the_same_both_ways(tmp_path):
+    write_corpus(tmp_path, "vnet", 3_000_000, seed=7)
+    paths = sorted(tmp_path.rglob("PT1H.json"))
+    items = [(p.read_bytes(), BlobRef(str(p))) for p in paths]
+    assert read_native([b for b, _ in items]) is not None
+    assert both(items).report.rows > 20_000
+
+
+def test_looks_native_only_takes_blobs_that_start_as_a_vnet_blob():
+    assert looks_native(BLOB) and not looks_native(b"\xef\xbb\xbf" + BLOB) and not looks_native(b"," + BLOB[1:])
+    assert not looks_native(blob([nsg_record({"A": NSG_V2_TUPLES})]))
+
+
+def test_without_numba_the_general_path_reads_everything(monkeypatch):
+    monkeypatch.setattr(native_vnet, "_scanner", False)
+    assert read_native([BLOB]) is None and not worth_scanning(1 << 40)
+    assert decode_blobs(refs(BLOB), native=True).report.rows == 7
+
+
+def test_a_small_read_does_not_start_the_scanner_unless_it_is_loaded(monkeypatch):
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    assert not worth_scanning(NATIVE_MIN_BYTES - 1)
+    assert worth_scanning(NATIVE_MIN_BYTES) and worth_scanning(1)  # loaded now
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(data=st.data())
+def test_corrupted_or_cut_vnet_blobs_read_the_same_both_ways(data):
+    raw = bytearray(BLOB)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        kind = data.draw(st.sampled_from(["set", "insert", "delete"]))
+        if kind == "set":
+            raw[i] = data.draw(st.sampled_from(b'0123456789,.:"{}[] \\xABCDEFNX_\n\x00\xe9'))
+        elif kind == "insert":
+            raw[i:i] = data.draw(st.binary(min_size=1, max_size=4))
+        else:
+            del raw[i:i + data.draw(st.integers(1, 12))]
+    out = both(refs(bytes(raw)))
+    assert out.report.tuples == out.report.rows + out.report.quarantined
+
+
+@PROPERTY
+@given(data=st.data())
+def test_reshaped_vnet_records_read_the_same_both_ways(data):
+    rec = json.loads(json.dumps(RECORDS[0]))
+    keys = data.draw(st.permutations(list(rec)))
+    rec = {k: rec[k] for k in keys}
+    if data.draw(st.booleans()):
+        del rec[data.draw(st.sampled_from(sorted(rec)))]
+    if data.draw(st.booleans()):
+        rec[data.draw(st.sampled_from(["macAddress", "time", "flowLogVersion", "targetResourceID", "x"]))] = \
+            data.draw(st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=12)))
+    indent = data.draw(st.sampled_from([None, 1]))
+    raw = json.dumps({"records": [rec, RECORDS[1]]}, indent=indent, ensure_ascii=data.draw(st.booleans())).encode()
+    out = both(refs(raw))
+    assert out.report.tuples == out.report.rows + out.report.quarantined
