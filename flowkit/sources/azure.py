@@ -186,8 +186,9 @@ class AzureBlobSource(BlobLister, BlobReader):
     def from_url(cls, url: str, **kwargs: Any) -> "AzureBlobSource":
         """Build a source from ``azure://ACCOUNT[/CONTAINER[/PREFIX]]`` or a blob/SAS URL.
 
-        ``azure://`` uses ``AZURE_STORAGE_CONNECTION_STRING`` when it names the same
-        account, else :class:`azure.identity.DefaultAzureCredential`.
+        ``azure://`` uses the SAS its query carries (``azure://ACCOUNT/CONTAINER?sv=…&sig=…``), else
+        ``AZURE_STORAGE_CONNECTION_STRING`` when it names the same account, else
+        :class:`azure.identity.DefaultAzureCredential`.
 
         Examples
         --------
@@ -195,6 +196,10 @@ class AzureBlobSource(BlobLister, BlobReader):
         """
         addr = parse_address(url)
         if url.lower().startswith("azure://"):
+            if addr.sas:  # azure://ACCOUNT/CONTAINER?<SAS>: the SAS given is the credential
+                kwargs.setdefault("prefix", addr.prefix)
+                return cls(account_url=addr.account_url + (f"/{addr.container}" if addr.container else "")
+                           + f"?{addr.sas}", **kwargs)
             conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "")
             if conn and f"accountname={addr.account.lower()};" in (conn.lower().replace(" ", "") + ";"):
                 kwargs.setdefault("prefix", addr.prefix)

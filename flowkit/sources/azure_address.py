@@ -115,6 +115,8 @@ def parse_address(url: str) -> Address:
     ('acct', None, True)
     >>> parse_address("http://azurite:10000/devstoreaccount1/c1").account_url
     'http://azurite:10000/devstoreaccount1'
+    >>> parse_address("azure://acct/c1?sv=2024&sig=x").sas is not None  # kept, not dropped in silence
+    True
     """
     try:
         parts = urlsplit(url)
@@ -130,7 +132,7 @@ def parse_address(url: str) -> Address:
         rest = parts.path.lstrip("/")
         container, _, prefix = rest.partition("/")
         return Address(f"https://{account}.blob.core.windows.net", account, container or None,
-                       unquote(prefix), None)
+                       unquote(prefix), _sas(parts.query))
     if scheme not in ("http", "https") or not parts.hostname:
         raise SourceError(f"not a blob storage address: {redact(url)!r}")
     host = parts.hostname
@@ -142,7 +144,12 @@ def parse_address(url: str) -> Address:
     else:
         account = host.split(".")[0]
     container, _, prefix = path.partition("/")
-    query = sas_query(parts.query) or None
-    if query and not ({"sig", "sv"} & {k.lower() for k in parse_qs(query)}):
-        query = None  # not a SAS: ignore it
-    return Address(base, account, container or None, unquote(prefix), query)
+    return Address(base, account, container or None, unquote(prefix), _sas(parts.query))
+
+
+def _sas(query: str) -> str | None:
+    """The SAS of a URL's query, or None when the query is not one (it is then ignored)."""
+    sas = sas_query(query) or None
+    if sas and not ({"sig", "sv"} & {k.lower() for k in parse_qs(sas)}):
+        return None
+    return sas

@@ -57,6 +57,18 @@ def test_a_query_is_kept_as_the_sas_only_when_it_is_one(query, sas):
     assert parse_address(f"https://acct.blob.core.windows.net/c?{query}").sas == sas
 
 
+@pytest.mark.parametrize("query, sas", [
+    pytest.param(f"sv=2024-01-01&sig={SECRET}", f"sv=2024-01-01&sig={SECRET}", id="sas"),
+    pytest.param("comp=list", None, id="not-a-sas"),
+])
+def test_an_azure_address_keeps_its_sas_as_a_url_does(query, sas):
+    """azure://ACCOUNT/CONTAINER?<SAS> used to drop the SAS in silence (the read then tried other credentials)."""
+    address = parse_address(f"azure://acct/c/pre?{query}")
+    assert (address.account_url, address.container, address.prefix, address.sas) == \
+        ("https://acct.blob.core.windows.net", "c", "pre", sas)
+    assert_no_secret(repr(address), SECRET)
+
+
 def test_signatures_are_every_sig_value_whatever_the_case_and_the_question_mark():
     assert signatures("?sv=1&SIG=a%2Fb&amp;sig=c&Sig=d&sigx=e") == ["a/b", "c", "d"]
     assert signatures("sv=1&se=x") == []

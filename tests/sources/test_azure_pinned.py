@@ -208,3 +208,18 @@ def test_an_azure_address_matches_a_connection_string_that_ends_with_its_account
     conn = f"DefaultEndpointsProtocol=http;AccountKey={KEY};BlobEndpoint={LOCAL};AccountName={ACCOUNT}"
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
     assert AzureBlobSource.from_url(f"azure://{ACCOUNT}/{VNET_CONTAINER}").credential_kind == "connection string"
+
+
+@pytest.mark.parametrize("conn", [None, f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={KEY}"])
+def test_an_azure_address_with_a_sas_reads_with_that_sas(monkeypatch, conn):
+    """azure://ACCOUNT/CONTAINER?<SAS> dropped the SAS in silence and tried other credentials; the SAS
+    given is the credential now, before a connection string of the same account in the environment."""
+    if conn is None:
+        monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
+    else:
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
+    src = AzureBlobSource.from_url("azure://acct/insights-logs-flowlogflowevent/pre?sv=2024-08-04&sig=TOPSECRET")
+    assert (src.credential_kind, src.account_url, src.container, src.prefix) == \
+        ("SAS", "https://acct.blob.core.windows.net", "insights-logs-flowlogflowevent", "pre")
+    assert src._service.url.endswith("?sv=2024-08-04&sig=TOPSECRET")  # the client sends it
+    assert_no_secret(repr(src) + src.describe(), "TOPSECRET", KEY)
