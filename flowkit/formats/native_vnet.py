@@ -8,7 +8,8 @@ the text codes, in the same first-seen orders, so that
 :func:`flowkit.formats.decode.decode_blobs` assembles the same rows from either.
 It returns None (the batch goes the general way) unless every blob of the batch is
 a whole VNet blob in the common form and every tuple passes the checks: the general
-path alone reports problems and quarantines tuples.
+path alone reports problems and quarantines tuples. The environment variable
+``FLOWKIT_SCANNER=off`` (read once per process) leaves everything to the general path.
 
 Examples
 --------
@@ -25,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -48,6 +50,9 @@ _scanner: Any = None  # the module, once imported; False when numba cannot be im
 def _load_scanner() -> Any:
     global _scanner
     if _scanner is None:
+        if os.environ.get("FLOWKIT_SCANNER", "").strip().lower() in ("0", "off", "no", "false"):
+            _scanner = False  # the user's choice: the general path reads everything
+            return _scanner
         try:
             from flowkit.formats import native_scan
         except ImportError:  # no numba on this platform: the general path reads everything

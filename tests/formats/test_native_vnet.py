@@ -132,6 +132,19 @@ def test_without_numba_the_general_path_reads_everything(monkeypatch):
     assert decode_blobs(refs(BLOB), native=True).report.rows == 7
 
 
+@pytest.mark.parametrize("value", ["off", "0", "False", " no "])
+def test_flowkit_scanner_off_leaves_everything_to_the_general_path(monkeypatch, value):
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setenv("FLOWKIT_SCANNER", value)
+    assert not worth_scanning(1 << 40) and read_native([BLOB]) is None
+
+
+def test_flowkit_scanner_set_to_anything_else_uses_the_scanner(monkeypatch):
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setenv("FLOWKIT_SCANNER", "on")
+    assert worth_scanning(1 << 40) and read_native([BLOB]) is not None
+
+
 def test_a_small_read_does_not_start_the_scanner_unless_it_is_loaded(monkeypatch):
     monkeypatch.setattr(native_vnet, "_scanner", None)
     assert not worth_scanning(NATIVE_MIN_BYTES - 1)
