@@ -12,6 +12,11 @@ damaged or cut blob) makes it stop with a non-zero status, and the caller reads
 the batch on the general path, which handles and reports all of that. So the
 scanner never decides what is valid: it only recognises the common case.
 
+The module is longer than flowkit's others on purpose: numba's cache of compiled
+functions is checked against the file each function is defined in, not against the
+files of the functions it inlines, so the scanner and every helper it inlines live in
+one file (a helper edited elsewhere would leave a stale compiled scanner behind).
+
 Examples
 --------
 >>> blob = (b'{"records":[{"time":"2024-05-01T10:00:52.5625085Z","flowLogVersion":4,'
