@@ -80,6 +80,20 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
     >>> len(macs)  # doctest: +SKIP
     4
     """
+    report, macs = _inspect(source, start, end, log_type, mac, strict, partition_bytes)
+    _warn_if_damaged(report)
+    return report, macs
+
+
+def _warn_if_damaged(report: LoadReport) -> None:
+    """Warn at the line that called the public function (the one calling this)."""
+    if report.quarantined or report.problems:
+        warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=3)
+
+
+def _inspect(source: Any, start: Any, end: Any, log_type: str | None, mac: str | None, strict: bool,
+             partition_bytes: int | None) -> tuple[LoadReport, list[str]]:
+    """:func:`inspect_dask` without its warning."""
     import dask
 
     from flowkit.scale.dask_read import PARTITION_BYTES, _Source, blob_batches, listing_token
@@ -89,7 +103,7 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
     check_selection(log_type, mac)
     if is_parquet_dataset(source):  # the report comes from the dataset's manifest; one column is read
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FlowkitDataWarning)  # warned below, once, as for JSON
+            warnings.simplefilter("ignore", FlowkitDataWarning)  # warned by the caller, once, as for JSON
             frame, report = read_parquet_dataset(source, start=start_ts, end=end_ts, log_type=log_type, mac=mac,
                                                  columns=["mac"], with_report=True)
         macs = sorted(str(m) for m in frame["mac"].dropna().unique())
@@ -106,8 +120,6 @@ def inspect_dask(source: Any, *, start: Any = None, end: Any = None, log_type: s
                                     sources=tuple(p.describe() for p in getattr(src, "parts", (src,))))
         macs = sorted(set().union(*(m for _, m in parts)))
         check_some_records(report, len(listing.refs))
-    if report.quarantined or report.problems:
-        warnings.warn(f"flowkit: {report.summary()}; see the load report", FlowkitDataWarning, stacklevel=3)
     return report, macs
 
 
@@ -161,5 +173,6 @@ def load_report_dask(source: Any, *, start: Any = None, end: Any = None, log_typ
     >>> report.tuples == report.rows + report.quarantined + report.filtered_out  # doctest: +SKIP
     True
     """
-    return inspect_dask(source, start=start, end=end, log_type=log_type, mac=mac, strict=strict,
-                        partition_bytes=partition_bytes)[0]
+    report = _inspect(source, start, end, log_type, mac, strict, partition_bytes)[0]
+    _warn_if_damaged(report)
+    return report

@@ -136,3 +136,58 @@ def test_a_nic_has_the_flows_of_its_address_logged_only_at_the_other_end() -> No
                    _row("10.0.0.7", "10.0.0.6", "NX", src_port=4, mac="000D3A000004")])
     got = _same(rows, 2)
     assert got["never_encrypting"] == ["000D3A000001", "000D3A000002", "000D3A000003", "000D3A000004"]
+
+
+def test_the_public_names() -> None:
+    from flowkit.scale import encryption_counts
+
+    assert encryption_counts.__all__ == ["encryption_counts_dask"]
+
+
+def test_a_nic_sending_unencrypted_only_to_the_internet_is_not_never_encrypting() -> None:
+    """10.0.0.4 (000D3A000001) sends NX to 192.0.2.9 and 198.51.100.7, logged outbound: the NIC's own
+    address is the source, its peers are public, so it is not a NIC that never encrypts."""
+    rows = _frame([_row("10.0.0.4", "192.0.2.9", "NX"), _row("10.0.0.4", "198.51.100.7", "NX", src_port=2)])
+    got = _same(rows, 2)
+    assert (got["flows"], got["by_state"], got["never_encrypting"]) == (2, {"NX": 2}, [])
+
+
+def test_an_address_at_two_nics_counts_the_flows_each_nic_logged() -> None:
+    """10.0.0.4 is at 000D3A000001 and at 000D3A000002 (two VNets): the address alone cannot say
+    whose a flow is, so each NIC has the flows it logged outbound: X at the first, NX at the second."""
+    rows = _frame([_row("10.0.0.4", "10.0.0.5", "X"),
+                   _row("10.0.0.4", "10.0.0.6", "NX", src_port=2, mac="000D3A000002")])
+    got = _same(rows, 2)
+    assert (got["flows"], got["never_encrypting"]) == (2, ["000D3A000002"])
+
+
+def test_rows_without_a_direction_name_no_nic() -> None:
+    rows = _frame([_row("10.0.0.4", "10.0.0.5", "NX", direction=None),
+                   _row("10.0.0.4", "10.0.0.6", "X", src_port=2, direction=None)])
+    got = _same(rows, 2)
+    assert (got["flows"], got["by_state"], got["never_encrypting"], got["unsupported_macs"]) == (
+        2, {"X": 1, "NX": 1}, [], [])
+
+
+def test_a_dask_frame_without_vnet_rows_has_the_empty_facts() -> None:
+    nsg = _frame([_row("10.0.0.4", "10.0.0.6", encryption=None, log_type="nsg"),
+                  _row("10.0.0.4", "10.0.0.7", encryption=None, log_type="nsg", src_port=2)])
+    got = _same(nsg, 2)
+    assert got == {"flows": 0, "encrypted_share": None, "bytes_encrypted_share": None, "by_state": {},
+                   "unsupported_macs": [], "never_encrypting": [], "dropped": 0}
+
+
+def test_a_nic_learned_from_inbound_rows_has_the_flows_it_sent_logged_only_at_their_destination() -> None:
+    """10.0.0.5 is at 000D3A000002 (seen inbound only, NX from 10.0.0.4). It sends X to 10.0.0.7,
+    logged only inbound at 000D3A000007: that flow is 000D3A000002's too, so it encrypts."""
+    rows = _frame([_row("10.0.0.4", "10.0.0.5", "NX", direction="inbound", mac="000D3A000002"),
+                   _row("10.0.0.5", "10.0.0.7", "X", src_port=2, direction="inbound", mac="000D3A000007")])
+    got = _same(rows, 2)
+    assert (got["flows"], got["never_encrypting"]) == (2, [])
+
+
+def test_unencrypted_flows_to_a_local_destination_do_not_make_a_nic_never_encrypting() -> None:
+    rows = _frame([_row("10.0.0.4", "10.0.0.5", "NX_LOCAL_DST"),
+                   _row("10.0.0.4", "10.0.0.6", "NX_LOCAL_DST", src_port=2)])
+    got = _same(rows, 2)
+    assert (got["flows"], got["by_state"], got["never_encrypting"]) == (2, {"NX_LOCAL_DST": 2}, [])
