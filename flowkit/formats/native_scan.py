@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-__all__ = ["scan_blobs", "Scanned", "TABLES", "OK", "NEED_ROOM"]
+__all__ = ["scan_blobs", "warm_up", "Scanned", "TABLES", "OK", "NEED_ROOM"]
 
 #: The keys the scanner knows, in the order of their codes.
 _KEYS = (b"records", b"time", b"flowLogVersion", b"flowLogGUID", b"macAddress", b"category",
@@ -104,6 +104,16 @@ class Scanned:
     starts: np.ndarray | None = None
     lengths: np.ndarray | None = None
     entries: np.ndarray | None = None
+
+
+def warm_up() -> None:
+    """Load (or compile, the first time on a machine) the scanner's machine code now.
+
+    Examples
+    --------
+    >>> warm_up()
+    """
+    scan_blobs(np.frombuffer(b'{"records":[]}', dtype=np.uint8), np.array([0, 14]))
 
 
 def scan_blobs(buf: np.ndarray, bounds: np.ndarray, room: int = 1 << 14) -> Scanned:
@@ -330,9 +340,20 @@ def _time_ns(buf, s, e):
 def _tuple(buf, pos, end, row, ts, text, ports, small, counters, present, tables, starts, lengths, packed, entries):
     """Parse the tuple string opened at ``pos`` into row ``row``; the position after its closing
     quote, -1 if it is not in the common form, -2 if a hash table needs room."""
-    v, p = _digits(buf, pos + 1, end, 18)
-    if v < 0 or p >= end or buf[p] != 44:
-        return -1
+    p = pos + 1
+    v = np.int64(0)
+    ok = p + 13 < end and buf[p + 13] == 44  # 13 digits, a VNet time in ms: no branch per digit
+    if ok:
+        for k in range(13):
+            d = np.int64(buf[p + k]) - 48
+            ok &= (d >= 0) & (d <= 9)
+            v = v * 10 + d
+    if ok:
+        p += 13
+    else:
+        v, p = _digits(buf, pos + 1, end, 18)
+        if v < 0 or p >= end or buf[p] != 44:
+            return -1
     ts[row] = v
     for j in range(2):  # source and destination addresses
         q, tail = _text_end(buf, p + 1, end)

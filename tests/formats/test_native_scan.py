@@ -30,7 +30,7 @@ def values(out: native_scan.Scanned, data: bytes, table: str) -> list[str]:
 
 
 def test_the_public_names():
-    assert native_scan.__all__ == ["scan_blobs", "Scanned", "TABLES", "OK", "NEED_ROOM"]
+    assert native_scan.__all__ == ["scan_blobs", "warm_up", "Scanned", "TABLES", "OK", "NEED_ROOM"]
 
 
 def test_a_blob_as_azure_writes_it_is_read_field_by_field():
@@ -137,6 +137,9 @@ NOT_COMMON = {
     "12 fields": _with_tuple(GOOD.rsplit(",", 1)[0]),
     "14 fields": _with_tuple(GOOD + ",9"),
     "a negative time": _with_tuple("-" + GOOD),
+    "a letter in a 13-digit time": _with_tuple(GOOD.replace(str(T0_MS), str(T0_MS)[:-1] + "a")),
+    "a 19-digit time": _with_tuple(GOOD.replace(str(T0_MS), "1" * 19)),
+    "an empty time": _with_tuple(GOOD.replace(str(T0_MS), "")),
     "port 65536": _with_tuple(GOOD.replace("50002", "65536")),
     "protocol 256": _with_tuple(GOOD.replace(",6,O", ",256,O")),
     "a 20-digit counter": _with_tuple(GOOD.replace(",767,", ",12345678901234567890,")),
@@ -190,3 +193,9 @@ def test_any_time_in_the_form_is_read_as_pandas_reads_it(when, digits, extra):
 
 def test_need_room_is_a_status_the_caller_never_sees():
     assert NEED_ROOM not in (OK,) and scan(BLOB, room=1).status == OK
+
+
+@pytest.mark.parametrize("ts", ["1714557600", "1714557600123", "0001714557600123", "1", "171455760012", "17145576001234"])
+def test_tuple_times_of_any_length_up_to_18_digits_are_read(ts):
+    out = scan(_with_tuple(GOOD.replace(str(T0_MS), ts)))
+    assert out.status == OK and out.ts.tolist() == [int(ts)]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+import flowkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +52,7 @@ def refs(*blobs):
 
 def test_the_public_names():
     assert native_vnet.__all__ == ["NativeBatch", "NativeGroups", "Values", "read_native", "looks_native",
-                                   "worth_scanning", "NATIVE_MIN_BYTES"]
+                                   "worth_scanning", "load_scanner", "NATIVE_MIN_BYTES"]
 
 
 def test_a_vnet_batch_is_read_by_the_scanner_with_the_general_paths_rows(monkeypatch):
@@ -143,6 +145,15 @@ def test_flowkit_scanner_set_to_anything_else_uses_the_scanner(monkeypatch):
     monkeypatch.setattr(native_vnet, "_scanner", None)
     monkeypatch.setenv("FLOWKIT_SCANNER", "on")
     assert worth_scanning(1 << 40) and read_native([BLOB]) is not None
+
+
+def test_load_scanner_makes_every_later_read_use_it(monkeypatch):
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    assert not worth_scanning(1 << 20)
+    assert flowkit.load_scanner() is True and worth_scanning(1)
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setenv("FLOWKIT_SCANNER", "off")
+    assert flowkit.load_scanner() is False and not worth_scanning(1 << 40)
 
 
 def test_a_small_read_does_not_start_the_scanner_unless_it_is_loaded(monkeypatch):
