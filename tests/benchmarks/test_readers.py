@@ -93,3 +93,14 @@ def test_readers_match_flowkit_on_mixed_formats(corpora: dict[str, Path]) -> Non
 def test_flowkit_schema_check_passes_on_flowkit() -> None:
     """The benchmark's dtype check accepts flowkit's own output (and so can judge the peers)."""
     assert schema_problems(flowkit.read_flow_logs(REPO / "data-samples" / "connectivity")) == []
+
+
+def test_the_flowkit_reader_loads_the_scanner_first_and_reads_as_flowkit_does(corpora: dict[str, Path]) -> None:
+    read = load_reader("flowkit")
+    import readers.flowkit_reader as module
+
+    assert module.SCANNER_LOAD["loaded"] is True and module.SCANNER_LOAD["seconds"] >= 0
+    fresh = load_reader("flowkit-fresh")
+    for name in ("vnet", "nsg2"):
+        pd.testing.assert_frame_equal(read(corpora[name]), fresh(corpora[name]))
+        pd.testing.assert_frame_equal(read(corpora[name]), flowkit.read_flow_logs(corpora[name]))
