@@ -197,3 +197,21 @@ def test_reshaped_vnet_records_read_the_same_both_ways(data):
     raw = json.dumps({"records": [rec, RECORDS[1]]}, indent=indent, ensure_ascii=data.draw(st.booleans())).encode()
     out = both(refs(raw))
     assert out.report.tuples == out.report.rows + out.report.quarantined
+
+
+def test_a_read_of_the_threshold_loads_the_scanner_and_reads_the_same_rows(monkeypatch):
+    sample = ROOT / "data-samples" / "encryption"
+    monkeypatch.setattr(native_vnet, "_scanner", False)
+    general = flowkit.read_flow_logs(sample)
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_vnet, "NATIVE_MIN_BYTES", 1)
+    calls = []
+    real = native_vnet.read_native
+    monkeypatch.setattr("flowkit.formats.decode.read_native", lambda b: calls.append(real(b)) or calls[-1])
+    scanned = flowkit.read_flow_logs(sample)
+    assert native_vnet._scanner and calls and all(c is not None for c in calls)
+    pd.testing.assert_frame_equal(scanned, general)
+    a, b = scanned.attrs["load_report"], general.attrs["load_report"]
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        assert (x.equals(y) if isinstance(x, pd.DataFrame) else x == y), field.name
