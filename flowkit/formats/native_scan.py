@@ -163,6 +163,27 @@ def _ws(buf, pos, end):
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
+def _after_element(buf, p, end):
+    """After an array element: (the next element's position, True) after a comma, (the position
+    after the closing bracket, False), or (-1, False) for anything else."""
+    p = _ws(buf, p, end)
+    if p < end and buf[p] == 44:
+        return _ws(buf, p + 1, end), True
+    if p < end and buf[p] == 93:
+        return p + 1, False
+    return -1, False
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _closed(buf, p, end):
+    """The position after the ``}`` that must come next (spaces allowed), or -1."""
+    p = _ws(buf, p, end)
+    if p >= end or buf[p] != 125:
+        return -1
+    return p + 1
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
 def _string_end(buf, pos, end):
     """Index of the quote closing the string opened at ``pos``; -1 for an escape, a byte
     outside printable ASCII, or no closing quote."""
@@ -456,14 +477,11 @@ def _blobs(buf, bounds, sizes, rec_blob, rec_time, rec_codes, grp_rec, grp_codes
                     return NEED_ROOM if p == -2 else _FAIL
                 rec_blob[r] = b
                 sizes[0] = r + 1
-                p = _ws(buf, p, end)
-                if p < end and buf[p] == 44:
-                    p = _ws(buf, p + 1, end)
-                elif p < end and buf[p] == 93:
-                    p += 1
-                    break
-                else:
+                p, more = _after_element(buf, p, end)
+                if p < 0:
                     return _FAIL
+                if not more:
+                    break
         p = _ws(buf, p, end)
         if p >= end or buf[p] != 125 or _ws(buf, p + 1, end) != end:
             return _FAIL
@@ -553,18 +571,12 @@ def _flow_records(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, po
                      present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
-            p = _ws(buf, p, end)
-            if p < end and buf[p] == 44:
-                p = _ws(buf, p + 1, end)
-            elif p < end and buf[p] == 93:
-                p += 1
-                break
-            else:
+            p, more = _after_element(buf, p, end)
+            if p < 0:
                 return -1
-    p = _ws(buf, p, end)
-    if p >= end or buf[p] != 125:
-        return -1
-    return p + 1
+            if not more:
+                break
+    return _closed(buf, p, end)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -595,18 +607,12 @@ def _acl(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, smal
                        counters, present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
-            p = _ws(buf, p, end)
-            if p < end and buf[p] == 44:
-                p = _ws(buf, p + 1, end)
-            elif p < end and buf[p] == 93:
-                p += 1
-                break
-            else:
+            p, more = _after_element(buf, p, end)
+            if p < 0:
                 return -1
-    p = _ws(buf, p, end)
-    if p >= end or buf[p] != 125:
-        return -1
-    return p + 1
+            if not more:
+                break
+    return _closed(buf, p, end)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -647,14 +653,11 @@ def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, t
                     if p < 0:
                         return p
                     sizes[2] = row + 1
-                    p = _ws(buf, p, end)
-                    if p < end and buf[p] == 44:
-                        p = _ws(buf, p + 1, end)
-                    elif p < end and buf[p] == 93:
-                        p += 1
-                        break
-                    else:
+                    p, more = _after_element(buf, p, end)
+                    if p < 0:
                         return -1
+                    if not more:
+                        break
         else:
             return -1
         p = _ws(buf, p, end)

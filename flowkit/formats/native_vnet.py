@@ -27,6 +27,7 @@ True
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -58,6 +59,14 @@ def _load_scanner() -> Any:
             from flowkit.formats import native_scan
         except ImportError:  # no numba on this platform: the general path reads everything
             _scanner = False
+            return _scanner
+        try:
+            native_scan.warm_up()  # compiled here (or loaded from numba's cache), not in a read
+        except Exception as exc:  # a numba that cannot build it: say so, and read on the general path
+            warnings.warn(f"flowkit: the compiled VNet scanner could not be built ({type(exc).__name__}); "
+                          f"every read takes the general path (set FLOWKIT_SCANNER=off to skip trying)",
+                          RuntimeWarning, stacklevel=3)
+            _scanner = False
         else:
             _scanner = native_scan
     return _scanner
@@ -77,10 +86,7 @@ def load_scanner() -> bool:
     >>> flowkit.load_scanner()
     True
     """
-    scanner = _load_scanner()
-    if scanner:
-        scanner.warm_up()
-    return bool(scanner)
+    return bool(_load_scanner())
 
 
 def worth_scanning(size: int) -> bool:

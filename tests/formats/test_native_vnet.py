@@ -156,6 +156,20 @@ def test_load_scanner_makes_every_later_read_use_it(monkeypatch):
     assert flowkit.load_scanner() is False and not worth_scanning(1 << 40)
 
 
+def test_a_scanner_numba_cannot_build_warns_once_and_leaves_reads_to_the_general_path(monkeypatch):
+    from flowkit.formats import native_scan
+
+    def broken():
+        raise RuntimeError("no LLVM here")
+
+    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_scan, "warm_up", broken)
+    with pytest.warns(RuntimeWarning, match=r"the compiled VNet scanner could not be built \(RuntimeError\); "
+                                            r"every read takes the general path"):
+        assert flowkit.load_scanner() is False
+    assert read_native([BLOB]) is None and decode_blobs(refs(BLOB), native=True).report.rows == 7
+
+
 def test_a_small_read_does_not_start_the_scanner_unless_it_is_loaded(monkeypatch):
     monkeypatch.setattr(native_vnet, "_scanner", None)
     assert not worth_scanning(NATIVE_MIN_BYTES - 1)
