@@ -619,7 +619,8 @@ def _acl(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, smal
 def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
            present, tables, starts, lengths, packed, entries):
     """One group ``{"rule":…,"flowTuples":[…]}``; a group without tuples is not kept (nor are its
-    rule and aclID coded), as the general path drops it."""
+    rule and aclID coded), as the general path drops it; ``[ ]`` (spaced) is declined: the general
+    path drops only ``[]`` and keeps that group's rule and aclID among its categories."""
     if p >= end or buf[p] != 123:
         return -1
     p = _ws(buf, p + 1, end)
@@ -640,10 +641,13 @@ def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, t
         elif k == _K_TUPLES:
             if p >= end or buf[p] != 91:
                 return -1
-            p = _ws(buf, p + 1, end)
-            if p < end and buf[p] == 93:
-                p += 1
+            q = _ws(buf, p + 1, end)
+            if q < end and buf[q] == 93:
+                if q != p + 1:  # ``[ ]``: the general path drops only ``[]`` (and codes this group's names)
+                    return -1
+                p = q + 1
             else:
+                p = q
                 while True:
                     row = sizes[2]
                     if row >= len(ts) or p >= end or buf[p] != 34:

@@ -7,8 +7,9 @@ bytes: the tuple table ``pyarrow.csv`` would give (checked by the very same
 the text codes, in the same first-seen orders, so that
 :func:`flowkit.formats.decode.decode_blobs` assembles the same rows from either.
 It returns None (the batch goes the general way) unless every blob of the batch is
-a whole VNet blob in the common form and every tuple passes the checks: the general
-path alone reports problems and quarantines tuples. The environment variable
+a whole VNet blob in the common form, the batch holds a tuple (else the general path's
+empty table) and every tuple passes the checks: the general path alone reports problems
+and quarantines tuples. The environment variable
 ``FLOWKIT_SCANNER=off`` (read once per process) leaves everything to the general path.
 
 Examples
@@ -160,8 +161,8 @@ def read_native(blobs: Sequence[bytes]) -> NativeBatch | None:
     bounds = np.zeros(len(blobs) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in blobs], out=bounds[1:])
     out = scanner.scan_blobs(np.frombuffer(joined, dtype=np.uint8), bounds)
-    if out.status != scanner.OK:
-        return None
+    if out.status != scanner.OK or not out.n_tuples:
+        return None  # a batch without tuples: the general path's empty table (its dictionaries empty)
     values = {name: [joined[s:s + n].decode("ascii") for s, n in
                      zip(out.starts[j, :out.entries[j]].tolist(), out.lengths[j, :out.entries[j]].tolist())]
               for j, name in enumerate(scanner.TABLES)}

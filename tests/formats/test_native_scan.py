@@ -148,6 +148,8 @@ NOT_COMMON = {
     "an empty encryption": _with_tuple(GOOD.replace(",NX,", ",,")),
     "a number for a tuple": BLOB.replace(f'"{VNET_TUPLES[0]}"'.encode(), b"42", 1),
     "an empty tuple string": _with_tuple(""),
+    "an empty tuple array with a space inside": blob([vnet_record([("acl-0", "OnlyEmpty", []), (
+        "acl-1", "UserRule_A", VNET_TUPLES[:1])])]).replace(b'"flowTuples":[]', b'"flowTuples":[ ]', 1),
 }
 
 

@@ -89,6 +89,23 @@ def test_a_bad_tuple_sends_the_batch_to_the_general_path_which_quarantines_it():
     assert (out.report.rows, out.report.quarantined) == (1, 1)
 
 
+@pytest.mark.parametrize("groups", [[], [("acl-1", "UserRule_A", [])]])
+def test_a_batch_without_tuples_reads_the_same_both_ways(groups):
+    empty = blob([vnet_record(groups)])
+    assert read_native([empty]) is None  # the general path's empty table: no dictionary values
+    out = both(refs(empty, empty))
+    assert (out.report.records, out.report.rows) == (2, 0)
+    assert out.table.column("direction").combine_chunks().dictionary.to_pylist() == []
+
+
+def test_a_group_whose_tuple_array_is_empty_but_spaced_reads_the_same_both_ways():
+    data = blob([vnet_record([("acl-0", "OnlyEmpty", []), ("acl-1", "UserRule_A", VNET_TUPLES[:1])])])
+    spaced = data.replace(b'"flowTuples":[]', b'"flowTuples":[\n]', 1)
+    assert read_native([data]) is not None and read_native([spaced]) is None
+    frame = frame_from_tables([both(refs(spaced)).table])  # the general path keeps the group of "[\n]"
+    assert frame["rule"].cat.categories.tolist() == ["OnlyEmpty", "UserRule_A"]
+
+
 def test_a_new_encryption_state_is_kept_as_on_the_general_path():
     odd = blob([vnet_record([("a", "r", [VNET_TUPLES[0].replace(",NX,", ",NX_SOMETHING_NEW,")])])])
     assert read_native([odd]) is not None
