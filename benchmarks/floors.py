@@ -128,8 +128,8 @@ def recipe_floor(corpus: str | Path, *, repeat: int = 3) -> dict[str, Any]:
 def scanner_floor(corpus: str | Path, *, repeat: int = 3, batch_bytes: int = 8 << 20) -> dict[str, Any]:
     """One thread's CPU seconds (best of ``repeat``) for the compiled scanner over the corpus's blobs.
 
-    The blobs are scanned in batches of about ``batch_bytes`` (as :func:`flowkit.read_flow_logs`
-    batches them), each batch joined first; checking the values, attaching the record-level
+    The blobs are scanned in batches of about ``batch_bytes``, batched by the reader's own
+    :func:`flowkit.read.ordered_batches`, each batch joined first; checking the values, attaching the record-level
     columns and building the frame come on top.
 
     Returns
@@ -140,7 +140,8 @@ def scanner_floor(corpus: str | Path, *, repeat: int = 3, batch_bytes: int = 8 <
     """
     import numpy as np
 
-    from flowkit.formats.native_scan import OK, scan_blobs
+    from flowkit.formats.native_scan import OK, scan_blobs, warm_up
+    from flowkit.read import ordered_batches
     from flowkit.sources.local import LocalSource
 
     refs = LocalSource(str(corpus)).list_blobs().refs
@@ -148,12 +149,8 @@ def scanner_floor(corpus: str | Path, *, repeat: int = 3, batch_bytes: int = 8 <
     for ref in refs:
         with open(ref.name, "rb") as fh:
             blobs.append(fh.read())
-    batches: list[list[bytes]] = [[]]
-    for blob in blobs:
-        if sum(map(len, batches[-1])) >= batch_bytes:
-            batches.append([])
-        batches[-1].append(blob)
-    scan_blobs(np.frombuffer(blobs[0], dtype=np.uint8), np.array([0, len(blobs[0])]))  # compiled or cached
+    batches = [[blob for _, blob in batch] for batch in ordered_batches(enumerate(blobs), batch_bytes)]
+    warm_up()  # compiled, or loaded from numba's cache, before anything is timed
     best: dict[str, float] = {}
     tuples, scanned = 0, True
     for _ in range(repeat):
