@@ -149,3 +149,14 @@ def test_the_repr_leaves_the_quarantine_table_out_and_the_html_is_a_table() -> N
     assert html.startswith("<table><caption>flowkit load report</caption><tr><th style='text-align:left'>files</th>"
                            "<td>1</td></tr>") and html.endswith("<td>[]</td></tr></table>")
     assert html.count("<tr>") == len(r.to_dict()) == 12
+
+
+def test_each_empty_quarantine_is_a_frame_of_its_own():
+    """Empty quarantines are copies of one template: changing one changes no other report's."""
+    first, second = LoadReport(), LoadReport()
+    assert first.quarantine is not second.quarantine
+    first.quarantine["extra"] = []
+    first.quarantine.loc[0] = ["b.json", 1, 2, "why", "raw", "x"]
+    assert list(second.quarantine.columns) == list(QUARANTINE_COLUMNS) and len(second.quarantine) == 0
+    assert list(LoadReport.combine([]).quarantine.columns) == list(QUARANTINE_COLUMNS)
+    assert kinds(LoadReport().quarantine) == ["text", "Int64", "Int64", "text", "text"]

@@ -273,7 +273,7 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     batch = read_native([data for data, _ in items]) if native else None
     if batch is not None:  # whole VNet blobs in the common form: the compiled scanner read them
         return _selected(_native(batch, names), len(items), batch.n_records, batch.n_tuples, [], [],
-                         start, end, log_type, mac)
+                         start, end, log_type, mac, only="vnet-v4")
     records = _Records()
     strings = {"mac": Codes(), "resource": Codes(), "target": Codes()}
     groups = {fmt: FormatGroups() for fmt in FIELDS}
@@ -369,15 +369,17 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
 def _selected(table: pa.Table, n_items: int, n_records: int, n_tuples: int,
               quarantine: list[tuple[str, int | None, int | None, str, str]], problems: list[Problem],
               start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None,
-              mac: str | None) -> DecodedBlob:
-    """The rows of a batch in the window and selection asked for, and the batch's load report."""
+              mac: str | None, only: str | None = None) -> DecodedBlob:
+    """The rows of a batch in the window and selection asked for, and the batch's load report
+    (``only``: the one format every row of ``table`` is in, known without counting)."""
     decoded_rows = table.num_rows
     table = select_rows(table, start, end, log_type, mac)
     first, last = time_range(table)
+    formats = count_formats(table) if only is None else {only: table.num_rows} if table.num_rows else {}
     report = LoadReport(
         files=n_items, records=n_records, tuples=n_tuples, rows=table.num_rows, start=first, end=last,
         quarantined=len(quarantine), filtered_out=decoded_rows - table.num_rows,
-        formats=count_formats(table), quarantine=quarantine_frame(quarantine), problems=tuple(problems),
+        formats=formats, quarantine=quarantine_frame(quarantine), problems=tuple(problems),
     )
     return DecodedBlob(table, report)
 

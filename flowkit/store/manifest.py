@@ -41,13 +41,30 @@ import pandas as pd
 from flowkit.atomic import atomic_write
 from flowkit.sources.base import BlobRef
 
-__all__ = ["MARKER", "FORMAT_VERSION", "Manifest", "UnitEntry", "FileEntry", "unit_key", "unit_key_of", "blob_id",
-           "blob_signature", "partition_dir", "LocalNames"]
+__all__ = ["MARKER", "is_parquet_dataset", "FORMAT_VERSION", "Manifest", "UnitEntry", "FileEntry", "unit_key",
+           "unit_key_of", "blob_id", "blob_signature", "partition_dir", "LocalNames"]
 
 #: Name of the marker file that makes a folder a flowkit Parquet dataset.
 MARKER = "_flowkit_dataset.json"
 #: 2: blobs identified by :func:`blob_id` (1: local names as typed), labels, quarantine files.
 FORMAT_VERSION = 2
+
+
+def is_parquet_dataset(source: Any) -> bool:
+    """True when ``source`` is a folder written by :func:`flowkit.store.convert.convert` (it holds
+    the marker file). Cheap: a read asks it first, and importing pyarrow's Parquet modules is not.
+
+    Examples
+    --------
+    >>> is_parquet_dataset("data-samples/connectivity"), is_parquet_dataset(["a", "b"])
+    (False, False)
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    try:
+        return (Path(source) / MARKER).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 class LocalNames:

@@ -69,7 +69,7 @@ from flowkit.read import frame_from_tables, missed_window
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc, to_window
 from flowkit.store.convert import SEAL_MARGIN, ConvertReport, convert, decode_batch
-from flowkit.store.manifest import MARKER, FileEntry, Manifest, UnitEntry
+from flowkit.store.manifest import FileEntry, Manifest, UnitEntry, is_parquet_dataset
 from flowkit.store.quarantine import of_blobs, read_quarantine
 from flowkit.store.writer import CATEGORICAL
 
@@ -80,22 +80,6 @@ __all__ = ["is_parquet_dataset", "read_parquet_dataset", "dataset_files", "read_
 
 #: Files read at once by :func:`read_parquet_file` (results are kept in file order).
 READ_THREADS = 2
-
-
-def is_parquet_dataset(source: Any) -> bool:
-    """True when ``source`` is a folder written by :func:`convert` (it holds the marker file).
-
-    Examples
-    --------
-    >>> is_parquet_dataset("data-samples/connectivity"), is_parquet_dataset(["a", "b"])
-    (False, False)
-    """
-    if not isinstance(source, (str, os.PathLike)):
-        return False
-    try:
-        return (Path(source) / MARKER).is_file()
-    except (OSError, ValueError):
-        return False
 
 
 def _wanted(f: FileEntry, start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None) -> bool:
