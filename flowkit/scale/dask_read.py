@@ -54,7 +54,7 @@ from flowkit.sources.layout import check_selection, to_window
 from flowkit.sources.resolve import resolve_source
 
 __all__ = ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_categories",
-           "check_partition_report"]
+           "check_partition_report", "scanning_pays"]
 
 #: Default bytes of JSON per partition (a partition of ~64 MB JSON is ~300k rows, ~40 MB in pandas).
 PARTITION_BYTES = 64 << 20
@@ -107,10 +107,11 @@ class _ReadBlobs:
 
     def __init__(self, source: _Source, start: pd.Timestamp | None, end: pd.Timestamp | None,
                  log_type: str | None, mac: str | None, columns: list[str] | None, strict: bool,
-                 alone: bool = True) -> None:
+                 alone: bool = True, native: bool | None = None) -> None:
         self.source, self.start, self.end = source, start, end
         self.log_type, self.mac, self.columns, self.strict = log_type, mac, columns, strict
         self.alone = alone  # the read's only partition: it sees the whole input, as the pandas read
+        self.native = native  # the same rows either way: not part of the token
 
     def __repr__(self) -> str:
         return "flowkit-read-blobs"
@@ -124,7 +125,7 @@ class _ReadBlobs:
         from flowkit.store.parquet import table_to_frame
 
         decoded = decode_refs(self.source.source, refs, strict=self.strict, start=self.start, end=self.end,
-                              log_type=self.log_type, mac=self.mac)
+                              log_type=self.log_type, mac=self.mac, native=self.native)
         check_partition_report(decoded.report, len(refs), alone=self.alone)
         wanted = _projected(columns, self.columns)
         if decoded.report.filtered_out == 0:
@@ -139,15 +140,34 @@ class _ReadBlobs:
 
 
 def decode_refs(source: Any, refs: Sequence[BlobRef], *, strict: bool, start: pd.Timestamp | None,
-                end: pd.Timestamp | None, log_type: str | None, mac: str | None) -> Any:
+                end: pd.Timestamp | None, log_type: str | None, mac: str | None, native: bool | None = None) -> Any:
     """Download a batch of blobs from ``source`` and decode them into one table and report
-    (:func:`flowkit.store.convert.decode_batch`); what a Dask task does with its batch."""
+    (:func:`flowkit.store.convert.decode_batch`); what a Dask task does with its batch.
+    ``native``: True when the whole read is large enough for the compiled VNet scanner to pay
+    its start on each worker (:func:`scanning_pays`)."""
     from flowkit.store.convert import decode_batch
 
     contents: list[bytes] = [b""] * len(refs)
     for i, data in source.iter_bytes(list(refs)):
         contents[i] = data
-    return decode_batch(list(zip(contents, refs)), strict=strict, start=start, end=end, log_type=log_type, mac=mac)
+    return decode_batch(list(zip(contents, refs)), strict=strict, start=start, end=end, log_type=log_type, mac=mac,
+                        native=native)
+
+
+def scanning_pays(refs: Sequence[BlobRef]) -> bool | None:
+    """True when the blobs listed for a Dask read add up to enough bytes for each worker to load
+    the compiled VNet scanner (:data:`flowkit.formats.native_vnet.NATIVE_MIN_BYTES`), which a
+    partition alone (:data:`PARTITION_BYTES`) never is; None otherwise (a worker then uses it
+    only if it is loaded already). The worker's own ``FLOWKIT_SCANNER`` and numba decide.
+
+    Examples
+    --------
+    >>> scanning_pays([BlobRef("PT1H.json", size=1 << 40)]), scanning_pays([BlobRef("PT1H.json", size=10)])
+    (True, None)
+    """
+    from flowkit.formats import native_vnet
+
+    return True if sum(ref.size or 0 for ref in refs) >= native_vnet.NATIVE_MIN_BYTES else None
 
 
 class _ReadParquet:
@@ -446,7 +466,8 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     token = listing_token("blobs", src, listing.refs, start_ts, end_ts, log_type, mac, cols, strict, partition_bytes)
     if not batches:
         return _nothing(meta, cols)
-    func = _ReadBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, cols, strict, alone=len(batches) == 1)
+    func = _ReadBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, cols, strict, alone=len(batches) == 1,
+                      native=scanning_pays(listing.refs))
     return dd.from_map(func, batches, meta=meta, label="flowkit-read", enforce_metadata=False)
 
 

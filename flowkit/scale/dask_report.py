@@ -41,9 +41,10 @@ class _ReportBlobs:
     """Task function: decode one batch of blobs and keep its report and MACs (runs on a worker)."""
 
     def __init__(self, source: Any, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                 log_type: str | None, mac: str | None, strict: bool) -> None:
+                 log_type: str | None, mac: str | None, strict: bool, native: bool | None = None) -> None:
         self.source, self.start, self.end = source, start, end
         self.log_type, self.mac, self.strict = log_type, mac, strict
+        self.native = native  # the same report either way: not part of the token
 
     def __repr__(self) -> str:
         return "flowkit-report-blobs"
@@ -56,7 +57,7 @@ class _ReportBlobs:
         from flowkit.scale.dask_read import decode_refs
 
         decoded = decode_refs(self.source.source, refs, strict=self.strict, start=self.start, end=self.end,
-                              log_type=self.log_type, mac=self.mac)
+                              log_type=self.log_type, mac=self.mac, native=self.native)
         macs = pc.unique(decoded.table.column("mac")).to_pylist() if decoded.table.num_rows else []
         return decoded.report, frozenset(str(m) for m in macs if m is not None)
 
@@ -96,7 +97,7 @@ def _inspect(source: Any, start: Any, end: Any, log_type: str | None, mac: str |
     """:func:`inspect_dask` without its warning."""
     import dask
 
-    from flowkit.scale.dask_read import PARTITION_BYTES, _Source, blob_batches, listing_token
+    from flowkit.scale.dask_read import PARTITION_BYTES, _Source, blob_batches, listing_token, scanning_pays
     from flowkit.store.parquet import is_parquet_dataset, read_parquet_dataset
 
     start_ts, end_ts = to_window(start, end)
@@ -112,7 +113,8 @@ def _inspect(source: Any, start: Any, end: Any, log_type: str | None, mac: str |
         listing = src.list_blobs(log_type=log_type, start=start_ts, end=end_ts, mac=mac)
         batches = blob_batches(listing.refs, partition_bytes or PARTITION_BYTES)
         token = listing_token("report", src, listing.refs, start_ts, end_ts, log_type, mac, strict, partition_bytes)
-        func = _ReportBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, strict)
+        func = _ReportBlobs(_Source(src, token), start_ts, end_ts, log_type, mac, strict,
+                            native=scanning_pays(listing.refs))
         tasks = [dask.delayed(func, pure=True)(batch, dask_key_name=f"flowkit-report-{token}-{i}")
                  for i, batch in enumerate(batches)]
         parts = list(dask.compute(*tasks)) if tasks else []

@@ -46,6 +46,7 @@ import pyarrow as pa
 from flowkit.errors import FlowkitDataWarning
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
+from flowkit.formats.native_vnet import worth_scanning
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import check_selection, to_utc, to_window
@@ -102,11 +103,13 @@ class ConvertReport:
 
 def decode_batch(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False,
                  start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
-                 log_type: str | None = None, mac: str | None = None) -> DecodedBlob:
+                 log_type: str | None = None, mac: str | None = None, native: bool | None = None) -> DecodedBlob:
     """Decode several blobs into one table (rows in the order of ``items``) and one report.
 
     Uses the decoder's batch entry point when it has one (one CSV parse per format
-    for the whole batch), else decodes blob by blob.
+    for the whole batch), else decodes blob by blob. ``native``: as for
+    :func:`flowkit.formats.decode.decode_blobs` (True: try the compiled VNet scanner, loading
+    it in this process if needed; None: only if it is loaded or the batch is large enough).
 
     Examples
     --------
@@ -115,7 +118,7 @@ def decode_batch(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
     """
     batch = getattr(_decode, "decode_blobs", None)
     if batch is not None and items:
-        return batch(list(items), strict=strict, start=start, end=end, log_type=log_type, mac=mac)
+        return batch(list(items), strict=strict, start=start, end=end, log_type=log_type, mac=mac, native=native)
     parts = [decode_blob(data, ref, strict=strict, start=start, end=end, log_type=log_type, mac=mac)
              for data, ref in items]
     tables = [p.table for p in parts if p.table.num_rows]
@@ -247,8 +250,11 @@ def _remove(dest: Path, rels: set[str]) -> None:
 def _decoded_units(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
                    strict: bool) -> Iterator[tuple[int, DecodedBlob | None]]:
     """``(unit index, decoded batch)`` in order, then ``(unit index, None)`` once a unit's
-    batches are all given; up to ``CONVERT_THREADS`` batches are decoded ahead."""
+    batches are all given; up to ``CONVERT_THREADS`` batches are decoded ahead. A conversion
+    of enough bytes loads the compiled VNet scanner once for all of its batches (each is too
+    small to pay its start alone)."""
     pending: deque[tuple[int, Future[DecodedBlob] | None]] = deque()
+    native = worth_scanning(sum(ref.size or 0 for unit in todo for ref in unit.refs))
 
     def ready(limit: int) -> Iterator[tuple[int, DecodedBlob | None]]:
         while pending and (pending[0][1] is None or len(pending) > limit):
@@ -258,7 +264,7 @@ def _decoded_units(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
     try:
         for u, unit in enumerate(todo):
             for batch in in_order(src, unit.refs, BATCH_BYTES):
-                pending.append((u, pool.submit(decode_batch, batch, strict=strict)))
+                pending.append((u, pool.submit(decode_batch, batch, strict=strict, native=native)))
                 del batch
                 yield from ready(CONVERT_THREADS)
             pending.append((u, None))

@@ -337,7 +337,7 @@ def test_the_module_exports_what_it_documents() -> None:
     import flowkit.scale.dask_read as module
 
     assert module.__all__ == ["read_flow_logs_dask", "PARTITION_BYTES", "blob_batches", "uniform_categories",
-                              "check_partition_report"]
+                              "check_partition_report", "scanning_pays"]
     assert all(callable(getattr(module, name)) for name in module.__all__ if name != "PARTITION_BYTES")
 
 
