@@ -27,7 +27,7 @@ from flowkit.filters import filter_flows
 from flowkit.findings import Finding
 from flowkit.inventory import Inventory, enrich, read_inventory
 from flowkit.load_report import LoadReport
-from flowkit.formats.native_vnet import load_scanner
+from flowkit.formats.native_read import load_scanner
 from flowkit.read import decode_to_frame, load_report, read_flow_logs
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.local import LocalSource

@@ -23,7 +23,7 @@ from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.frame_fill import (FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, keep_columns,
                                 with_both_addresses)
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
-from flowkit.formats.native_vnet import worth_scanning
+from flowkit.formats.native_read import worth_scanning
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.progress import progress_bar
 from flowkit.schema import COLUMNS, empty_frame
@@ -305,7 +305,7 @@ def read_flow_logs(
     total = sum(r.size or 0 for r in refs)
     bar = progress_bar(total or None, "flowkit: reading", unit="B", unit_scale=True, enabled=progress)
 
-    native = worth_scanning(total)  # the compiled VNet scanner, for a read large enough to pay its start
+    native = worth_scanning(total)  # the compiled scanner, for a read large enough to pay its start
 
     def decode(batch: list[tuple[int, bytes]]) -> tuple[DecodedBlob, int]:
         decoded = decode_blobs([(data, refs[i]) for i, data in batch], strict=strict, start=start_ts,

@@ -15,8 +15,8 @@ The path from bytes to table, per blob:
 
 Every tuple seen becomes a row or a quarantine entry (blob, record, tuple, reason, raw).
 
-A batch of whole VNet blobs in the form Azure writes them is first offered to a
-compiled scanner (:mod:`flowkit.formats.native_scan`, numba, the GIL released) that
+A batch of whole blobs of one format (VNet v4, NSG v2 or v1) in the form Azure writes
+them is first offered to a compiled scanner (:mod:`flowkit.formats.native_scan`, numba, the GIL released) that
 does steps 1 to 3 in one pass and hands back the same pieces; any blob it does not
 recognise sends the batch down the path above, which alone reports problems.
 
@@ -48,7 +48,7 @@ from flowkit.addresses import is_mac, normalize_mac
 from flowkit.errors import QuarantineError
 from flowkit.formats.framing import JSON_ERRORS, frame_records, gc_paused
 from flowkit.formats.groups import Codes, FormatGroups
-from flowkit.formats.native_vnet import NativeBatch, read_native, worth_scanning
+from flowkit.formats.native_read import NativeBatch, read_native, worth_scanning
 from flowkit.formats.records import (Record, acl_quotes, flow_records_quotes, group_quotes,
                                      properties_quotes, record_quotes, rule_quotes)
 from flowkit.formats.table import (ARROW_SCHEMA, blob_order, closed_column, count_formats,
@@ -64,6 +64,7 @@ __all__ = ["DecodedBlob", "decode_blob", "decode_blobs", "shown_ref", "ARROW_SCH
 
 
 _FORMAT_VERSION = {"nsg1": 1, "nsg2": 2, "vnet4": 4}
+_FORMAT_NAME = {"nsg1": "nsg-v1", "nsg2": "nsg-v2", "vnet4": "vnet-v4"}  # as the load report counts rows
 _FLOW_RECORDS, _PROPERTIES, _SECOND = attrgetter("flowRecords"), attrgetter("properties"), itemgetter(1)
 
 
@@ -244,10 +245,10 @@ def decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
     them in batches pays each vectorised step's fixed cost once per batch
     instead of once per blob. Rows come out in the order of ``items`` (within a
     blob, grouped by format). Parameters as :func:`decode_blob`, and ``native``:
-    try the compiled scanner of whole VNet blobs first
-    (:mod:`flowkit.formats.native_vnet`; the same rows and report either way);
+    try the compiled scanner of whole blobs first
+    (:mod:`flowkit.formats.native_read`; the same rows and report either way);
     None: when the batch is large enough for it to pay
-    (:func:`flowkit.formats.native_vnet.worth_scanning`).
+    (:func:`flowkit.formats.native_read.worth_scanning`).
 
     Examples
     --------
@@ -271,9 +272,9 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
     if native is None:
         native = worth_scanning(sum(len(data) for data, _ in items))
     batch = read_native([data for data, _ in items]) if native else None
-    if batch is not None:  # whole VNet blobs in the common form: the compiled scanner read them
+    if batch is not None:  # whole blobs of one format in the common form: the compiled scanner read them
         return _selected(_native(batch, names), len(items), batch.n_records, batch.n_tuples, [], [],
-                         start, end, log_type, mac, only="vnet-v4")
+                         start, end, log_type, mac, only=_FORMAT_NAME[batch.fmt])
     records = _Records()
     strings = {"mac": Codes(), "resource": Codes(), "target": Codes()}
     groups = {fmt: FormatGroups() for fmt in FIELDS}
@@ -385,15 +386,15 @@ def _selected(table: pa.Table, n_items: int, n_records: int, n_tuples: int,
 
 
 def _native(batch: NativeBatch, names: list[str]) -> pa.Table:
-    """The table of a batch the compiled scanner read (:mod:`flowkit.formats.native_vnet`)."""
+    """The table of a batch the compiled scanner read (:mod:`flowkit.formats.native_read`)."""
     records = _Records()
     records.blob = batch.record_blob
     records.mac = batch.record_codes["mac"]
     records.resource = batch.record_codes["resource"]
     records.target = batch.record_codes["target"]
-    records.version = np.full(batch.n_records, 4, dtype=np.uint8)
+    records.version = np.full(batch.n_records, _FORMAT_VERSION[batch.fmt], dtype=np.uint8)
     return _assemble(batch.parsed, batch.groups, batch.counts, records, batch.record_times, batch.strings,
-                     names, "vnet4")
+                     names, batch.fmt)
 
 
 def _invalid_macs(records: _Records, macs: list[str]) -> list[tuple[int, str]]:

@@ -1,16 +1,17 @@
-"""A compiled scanner of whole VNet flow-log blobs, in the one form Azure writes them.
+"""A compiled scanner of whole flow-log blobs, in the one form Azure writes them.
 
 One pass over a batch of blobs (numba, the GIL released): the JSON skeleton is
-checked byte by byte against the VNet v4 record layout of FORMATS.md, and every
-flow tuple is split into typed fields on the way; text values (addresses,
-encryption, MAC, resource IDs, rule, aclID) are coded through hash tables in
-first-seen order, as ``pyarrow.csv`` and ``pandas.factorize`` code them on the
-general path. Anything the scanner does not fully understand (another key, a key
-given twice, a string escape, a byte outside printable ASCII, a number where it
-wants digits, a record time not in the form ``YYYY-MM-DDTHH:MM:SS[.f]Z``, a
-damaged or cut blob) makes it stop with a non-zero status, and the caller reads
-the batch on the general path, which handles and reports all of that. So the
-scanner never decides what is valid: it only recognises the common case.
+checked byte by byte against the VNet v4 or the NSG v1/v2 record layout of FORMATS.md
+(one of the three per batch), and every flow tuple is split into typed fields on the
+way; text values (addresses, encryption, MACs, resource IDs, rule, aclID) are coded
+through hash tables in first-seen order, as ``pyarrow.csv`` and ``pandas.factorize``
+code them on the general path. Anything the scanner does not fully understand
+(another key, a key given twice, a string escape, a byte outside printable ASCII, a
+number where it wants digits, a record time not in the form
+``YYYY-MM-DDTHH:MM:SS[.f]Z``, a MAC not in 12 upper-case hex digits, formats mixed
+in one batch, a damaged or cut blob) makes it stop with a non-zero status, and the
+caller reads the batch on the general path, which handles and reports all of that.
+So the scanner never decides what is valid: it only recognises the common case.
 
 The module is longer than flowkit's others on purpose: numba's cache of compiled
 functions is checked against the file each function is defined in, not against the
@@ -35,21 +36,26 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-__all__ = ["scan_blobs", "warm_up", "Scanned", "TABLES", "OK", "NEED_ROOM"]
+__all__ = ["scan_blobs", "warm_up", "Scanned", "TABLES", "KINDS", "OK", "NEED_ROOM"]
 
 #: The keys the scanner knows, in the order of their codes.
 _KEYS = (b"records", b"time", b"flowLogVersion", b"flowLogGUID", b"macAddress", b"category",
          b"flowLogResourceID", b"targetResourceID", b"operationName", b"flowRecords", b"flows",
-         b"aclID", b"flowGroups", b"rule", b"flowTuples")
+         b"aclID", b"flowGroups", b"rule", b"flowTuples",
+         b"systemId", b"resourceId", b"properties", b"Version", b"mac")  # the last five: NSG's
 (_K_RECORDS, _K_TIME, _K_VERSION, _K_GUID, _K_MAC, _K_CATEGORY, _K_RESOURCE, _K_TARGET, _K_OPERATION,
- _K_FLOWRECORDS, _K_FLOWS, _K_ACL, _K_GROUPS, _K_RULE, _K_TUPLES) = range(len(_KEYS))
+ _K_FLOWRECORDS, _K_FLOWS, _K_ACL, _K_GROUPS, _K_RULE, _K_TUPLES,
+ _K_SYSTEM, _K_NSG_RESOURCE, _K_PROPERTIES, _K_NSG_VERSION, _K_GROUP_MAC) = range(len(_KEYS))
 _KEY_BYTES = np.zeros((len(_KEYS), max(map(len, _KEYS))), dtype=np.uint8)
 for _i, _k in enumerate(_KEYS):
     _KEY_BYTES[_i, :len(_k)] = np.frombuffer(_k, dtype=np.uint8)
 _KEY_LEN = np.array([len(k) for k in _KEYS], dtype=np.int64)
 #: The hash tables, one per text column, in the order of their rows in ``Scanned.codes``' tables.
-TABLES = ("src_ip", "dst_ip", "encryption", "mac", "resource", "target", "rule", "acl")
-_SRC, _DST, _ENC, _MAC, _RES, _TGT, _RULE, _ACL = range(len(TABLES))
+TABLES = ("src_ip", "dst_ip", "encryption", "mac", "resource", "target", "rule", "acl", "group_mac")
+_SRC, _DST, _ENC, _MAC, _RES, _TGT, _RULE, _ACL, _GMAC = range(len(TABLES))
+#: The batch's one tuple format (``Scanned.kind``): NSG version 1 or 2, or VNet version 4; a batch
+#: that mixes them is not the common form.
+KINDS = {1: "nsg1", 2: "nsg2", 4: "vnet4"}
 #: Statuses: the batch was read; a hash table is half full (scan again with more room); anything
 #: else (negative) is where the scanner gave up, for the general path.
 OK, NEED_ROOM = 0, 1
@@ -74,13 +80,18 @@ class Scanned:
     status : int
         ``OK``; ``NEED_ROOM``; negative: not the common form (read on the general path).
     n_records, n_groups, n_tuples : int
+    kind : int
+        The batch's tuple format, a key of :data:`KINDS` (0: no record).
     record_blob, record_time_ns, record_codes : numpy.ndarray
-        Blob of each record, its time (ns since the epoch, UTC), its MAC, resource and target codes.
+        Blob of each record, its time (ns since the epoch, UTC), its MAC, resource and target
+        codes (NSG: no target, -1).
     group_record, group_codes, group_tuples : numpy.ndarray
-        Record of each group that holds tuples, its rule and aclID codes, its tuple count.
+        Record of each group that holds tuples, its rule, aclID and MAC codes (aclID: VNet,
+        MAC: NSG; -1 for the other), its tuple count.
     ts, text_codes, ports, small, counters, present : numpy.ndarray
-        Tuple fields: timestamp; src, dst, encryption codes; src, dst port; protocol,
-        direction byte, state byte; the four counters and whether each was given.
+        Tuple fields: timestamp; src, dst, encryption codes (NSG: no encryption); src, dst port;
+        protocol (NSG's T and U as 6 and 17), direction byte, state byte, decision byte (VNet:
+        none; NSG v1: no state); the four counters and whether each was given.
     starts, lengths, entries : numpy.ndarray
         Each table's values as spans of the input (``entries`` values per table).
     """
@@ -89,6 +100,7 @@ class Scanned:
     n_records: int = 0
     n_groups: int = 0
     n_tuples: int = 0
+    kind: int = 0
     record_blob: np.ndarray | None = None
     record_time_ns: np.ndarray | None = None
     record_codes: np.ndarray | None = None
@@ -145,8 +157,8 @@ def scan_blobs(buf: np.ndarray, bounds: np.ndarray, room: int = 1 << 14) -> Scan
      counters, present, starts, lengths, entries) = out
     if status != OK:
         return Scanned(int(status))
-    r, g, t = (int(x) for x in sizes)
-    return Scanned(OK, r, g, t, rec_blob[:r], rec_time[:r], rec_codes[:, :r], grp_rec[:g], grp_codes[:, :g],
+    r, g, t, kind = (int(x) for x in sizes)
+    return Scanned(OK, r, g, t, kind, rec_blob[:r], rec_time[:r], rec_codes[:, :r], grp_rec[:g], grp_codes[:, :g],
                    grp_n[:g], ts[:t], text[:, :t], ports[:, :t], small[:, :t], counters[:, :t], present[:, :t],
                    starts, lengths, entries)
 
@@ -425,18 +437,83 @@ def _tuple(buf, pos, end, row, ts, text, ports, small, counters, present, tables
 
 
 @nb.njit(nogil=True, cache=True)
+def _nsg_tuple(buf, pos, end, row, v, ts, text, ports, small, counters, present, tables, starts, lengths, packed,
+               entries):
+    """Parse the NSG tuple string (version ``v``: 8 or 13 fields) opened at ``pos`` into row ``row``;
+    as :func:`_tuple`. The protocol must be ``T`` or ``U`` (6, 17)."""
+    v_ts, p = _digits(buf, pos + 1, end, 18)
+    if v_ts < 0 or p >= end or buf[p] != 44:
+        return -1
+    ts[row] = v_ts
+    for j in range(2):  # source and destination addresses
+        q, tail = _text_end(buf, p + 1, end)
+        if q < 0:
+            return -1
+        c = _code(buf, p + 1, q, tail, tables, starts, lengths, packed, entries, j)
+        if c < 0:
+            return -2
+        text[j, row] = c
+        p = q
+    for j in range(2):  # ports
+        n, p = _digits(buf, p + 1, end, 5)
+        if n < 0 or n > 65535 or p >= end or buf[p] != 44:
+            return -1
+        ports[j, row] = n
+    if p + 6 >= end or buf[p + 2] != 44:
+        return -1
+    b = buf[p + 1]
+    if b == 84:  # T
+        small[0, row] = 6
+    elif b == 85:  # U
+        small[0, row] = 17
+    else:
+        return -1
+    p += 2
+    text[2, row] = -1  # no encryption state
+    fields = 2 if v == 1 else 3  # direction, decision (, state)
+    for f in range(fields):
+        b = buf[p + 1]
+        after = buf[p + 2]
+        if b < 33 or b > 126 or b == 34 or b == 44 or b == 92 or after != (34 if f == fields - 1 and v == 1 else 44):
+            return -1
+        small[1 if f == 0 else (3 if f == 1 else 2), row] = b
+        p += 2
+        if p + 2 >= end:
+            return -1
+    if v == 1:
+        for j in range(4):
+            present[j, row] = False
+            counters[j, row] = 0
+        return p + 1
+    for j in range(4):  # counters: digits, or empty (B tuples)
+        n, q = _digits(buf, p + 1, end, 19)
+        if q == p + 1:
+            present[j, row] = False
+            counters[j, row] = 0
+        elif n < 0:
+            return -1
+        else:
+            present[j, row] = True
+            counters[j, row] = n
+        p = q
+        if p >= end or buf[p] != (44 if j < 3 else 34):
+            return -1
+    return p + 1
+
+
+@nb.njit(nogil=True, cache=True)
 def _scan(buf, bounds, cap_rec, cap_grp, cap_tup, room):
-    n_tables = 8
+    n_tables = 9
     rec_blob = np.empty(cap_rec, np.int32)
     rec_time = np.empty(cap_rec, np.int64)
     rec_codes = np.empty((3, cap_rec), np.int32)
     grp_rec = np.empty(cap_grp, np.int32)
-    grp_codes = np.empty((2, cap_grp), np.int32)
+    grp_codes = np.empty((3, cap_grp), np.int32)
     grp_n = np.empty(cap_grp, np.int64)
     ts = np.empty(cap_tup, np.int64)
     text = np.empty((3, cap_tup), np.int32)
     ports = np.empty((2, cap_tup), np.uint16)
-    small = np.empty((3, cap_tup), np.uint8)
+    small = np.empty((4, cap_tup), np.uint8)
     counters = np.empty((4, cap_tup), np.uint64)
     present = np.empty((4, cap_tup), np.bool_)
     tables = np.full((n_tables, room), -1, np.int32)
@@ -444,7 +521,7 @@ def _scan(buf, bounds, cap_rec, cap_grp, cap_tup, room):
     lengths = np.empty((n_tables, room // 2), np.int64)
     packed = np.empty((n_tables, room // 2), np.uint64)
     entries = np.zeros(n_tables, np.int64)
-    sizes = np.zeros(3, np.int64)
+    sizes = np.zeros(4, np.int64)
     status = _blobs(buf, bounds, sizes, rec_blob, rec_time, rec_codes, grp_rec, grp_codes, grp_n, ts, text,
                     ports, small, counters, present, tables, starts, lengths, packed, entries)
     return (status, sizes, rec_blob, rec_time, rec_codes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
@@ -454,7 +531,7 @@ def _scan(buf, bounds, cap_rec, cap_grp, cap_tup, room):
 @nb.njit(nogil=True, cache=True)
 def _blobs(buf, bounds, sizes, rec_blob, rec_time, rec_codes, grp_rec, grp_codes, grp_n, ts, text, ports,
            small, counters, present, tables, starts, lengths, packed, entries):
-    """Every blob, ``{"records":[record, …]}``; the status (sizes: records, groups, tuples read)."""
+    """Every blob, ``{"records":[record, …]}``; the status (sizes: records, groups, tuples read, kind)."""
     for b in range(len(bounds) - 1):
         end = bounds[b + 1]
         p = _ws(buf, bounds[b], end)
@@ -491,10 +568,13 @@ def _blobs(buf, bounds, sizes, rec_blob, rec_time, rec_codes, grp_rec, grp_codes
 @nb.njit(nogil=True, cache=True)
 def _record(buf, p, end, r, sizes, rec_time, rec_codes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
             counters, present, tables, starts, lengths, packed, entries):
-    """One VNet record at ``p``; the position after it, -1 (not the common form), -2 (need room)."""
+    """One VNet or NSG record at ``p``; the position after it, -1 (not the common form), -2 (need room).
+
+    Its kind (``flowRecords``: VNet 4; ``properties``: NSG, its ``Version``) must be the batch's."""
     if p >= end or buf[p] != 123:
         return -1
     seen = 0
+    rec_codes[2, r] = -1  # NSG records have no target
     p = _ws(buf, p + 1, end)
     while True:
         k, p = _key(buf, p, end)
@@ -506,12 +586,20 @@ def _record(buf, p, end, r, sizes, rec_time, rec_codes, grp_rec, grp_codes, grp_
             if v != 4:
                 return -1
         elif k == _K_FLOWRECORDS:
+            if sizes[3] != 0 and sizes[3] != 4:
+                return -1
+            sizes[3] = 4
             p = _flow_records(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
                               counters, present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
+        elif k == _K_PROPERTIES:
+            p = _properties(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
+                            counters, present, tables, starts, lengths, packed, entries)
+            if p < 0:
+                return p
         elif k == _K_TIME or k == _K_GUID or k == _K_MAC or k == _K_CATEGORY or k == _K_RESOURCE \
-                or k == _K_TARGET or k == _K_OPERATION:
+                or k == _K_TARGET or k == _K_OPERATION or k == _K_SYSTEM or k == _K_NSG_RESOURCE:
             close = _string_end(buf, p, end)
             if close < 0:
                 return -1
@@ -522,17 +610,12 @@ def _record(buf, p, end, r, sizes, rec_time, rec_codes, grp_rec, grp_codes, grp_
                 if t < 0:
                     return -1
                 rec_time[r] = t
-            elif k == _K_MAC:
-                if e - s != 12:
+            elif k == _K_MAC and not _is_mac(buf, s, e):
+                return -1
+            if k == _K_MAC or k == _K_RESOURCE or k == _K_TARGET or k == _K_NSG_RESOURCE:
+                if (k == _K_RESOURCE or k == _K_NSG_RESOURCE) and e == s:
                     return -1
-                for i in range(s, e):
-                    c = buf[i]
-                    if not (48 <= c <= 57 or 65 <= c <= 70):
-                        return -1
-            if k == _K_MAC or k == _K_RESOURCE or k == _K_TARGET:
-                if k == _K_RESOURCE and e == s:
-                    return -1
-                j = _MAC if k == _K_MAC else (_RES if k == _K_RESOURCE else _TGT)
+                j = _MAC if k == _K_MAC else (_TGT if k == _K_TARGET else _RES)
                 c = _code(buf, s, e, _tail(buf, s, e), tables, starts, lengths, packed, entries, j)
                 if c < 0:
                     return -2
@@ -546,11 +629,104 @@ def _record(buf, p, end, r, sizes, rec_time, rec_codes, grp_rec, grp_codes, grp_
             break
         else:
             return -1
-    required = (1 << _K_TIME) | (1 << _K_VERSION) | (1 << _K_MAC) | (1 << _K_RESOURCE) | (1 << _K_TARGET) \
-        | (1 << _K_FLOWRECORDS)
-    if seen & required != required:
+    common = (1 << _K_TIME) | (1 << _K_MAC)
+    vnet = common | (1 << _K_VERSION) | (1 << _K_RESOURCE) | (1 << _K_TARGET) | (1 << _K_FLOWRECORDS)
+    nsg = common | (1 << _K_NSG_RESOURCE) | (1 << _K_PROPERTIES)
+    vnet_only = (1 << _K_VERSION) | (1 << _K_GUID) | (1 << _K_RESOURCE) | (1 << _K_TARGET) | (1 << _K_FLOWRECORDS)
+    nsg_only = (1 << _K_SYSTEM) | (1 << _K_NSG_RESOURCE) | (1 << _K_PROPERTIES)
+    if seen & vnet == vnet and not seen & nsg_only:
+        return p + 1
+    if seen & nsg == nsg and not seen & vnet_only:
+        return p + 1
+    return -1
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _is_mac(buf, s, e):
+    """Whether ``buf[s:e]`` is 12 upper-case hex digits (what :func:`flowkit.addresses.normalize_mac`
+    leaves as it is)."""
+    if e - s != 12:
+        return False
+    for i in range(s, e):
+        c = buf[i]
+        if not (48 <= c <= 57 or 65 <= c <= 70):
+            return False
+    return True
+
+
+@nb.njit(nogil=True, cache=True)
+def _properties(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
+                present, tables, starts, lengths, packed, entries):
+    """NSG ``{"Version":1|2,"flows":[rule, …]}``: the version first (it decides the tuple form),
+    and the batch's kind."""
+    if p >= end or buf[p] != 123:
         return -1
-    return p + 1
+    k, p = _key(buf, _ws(buf, p + 1, end), end)
+    if k != _K_NSG_VERSION:
+        return -1
+    v, p = _digits(buf, p, end, 1)
+    if v != 1 and v != 2:
+        return -1
+    if sizes[3] != 0 and sizes[3] != v:
+        return -1
+    sizes[3] = v
+    p = _ws(buf, p, end)
+    if p >= end or buf[p] != 44:
+        return -1
+    k, p = _key(buf, _ws(buf, p + 1, end), end)
+    if k != _K_FLOWS or p >= end or buf[p] != 91:
+        return -1
+    p = _ws(buf, p + 1, end)
+    if p < end and buf[p] == 93:
+        p += 1
+    else:
+        while True:
+            p = _rule(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
+                      present, tables, starts, lengths, packed, entries)
+            if p < 0:
+                return p
+            p, more = _after_element(buf, p, end)
+            if p < 0:
+                return -1
+            if not more:
+                break
+    return _closed(buf, p, end)
+
+
+@nb.njit(nogil=True, cache=True)
+def _rule(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters, present,
+          tables, starts, lengths, packed, entries):
+    """One NSG rule ``{"rule":…,"flows":[group, …]}``; its name must come first (as Azure writes it)."""
+    if p >= end or buf[p] != 123:
+        return -1
+    k, p = _key(buf, _ws(buf, p + 1, end), end)
+    if k != _K_RULE:
+        return -1
+    close = _string_end(buf, p, end)
+    if close < 0:
+        return -1
+    rule_s, rule_e = p + 1, close
+    p = _ws(buf, close + 1, end)
+    if p >= end or buf[p] != 44:
+        return -1
+    k, p = _key(buf, _ws(buf, p + 1, end), end)
+    if k != _K_FLOWS or p >= end or buf[p] != 91:
+        return -1
+    p = _ws(buf, p + 1, end)
+    if p < end and buf[p] == 93:
+        p += 1
+    else:
+        while True:
+            p = _group(buf, p, end, r, v, rule_s, rule_e, sizes, grp_rec, grp_codes, grp_n, ts, text,
+                       ports, small, counters, present, tables, starts, lengths, packed, entries)
+            if p < 0:
+                return p
+            p, more = _after_element(buf, p, end)
+            if p < 0:
+                return -1
+            if not more:
+                break
+    return _closed(buf, p, end)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -603,7 +779,7 @@ def _acl(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, smal
         p += 1
     else:
         while True:
-            p = _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
+            p = _group(buf, p, end, r, 4, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
                        counters, present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
@@ -616,15 +792,17 @@ def _acl(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, smal
 
 
 @nb.njit(nogil=True, cache=True)
-def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
-           present, tables, starts, lengths, packed, entries):
-    """One group ``{"rule":…,"flowTuples":[…]}``; a group without tuples is not kept (nor are its
-    rule and aclID coded), as the general path drops it; ``[ ]`` (spaced) is declined: the general
-    path drops only ``[]`` and keeps that group's rule and aclID among its categories."""
+def _group(buf, p, end, r, v, name_s, name_e, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
+           counters, present, tables, starts, lengths, packed, entries):
+    """One group: VNet (``v`` 4) ``{"rule":…,"flowTuples":[…]}`` of the aclID ``buf[name_s:name_e]``,
+    NSG (``v`` 1, 2) ``{"mac":…,"flowTuples":[…]}`` of that rule. A group without tuples is not
+    kept (nor are its names coded), as the general path drops it; ``[ ]`` (spaced) is declined:
+    the general path drops only ``[]`` and keeps that group's names among its categories."""
     if p >= end or buf[p] != 123:
         return -1
     p = _ws(buf, p + 1, end)
-    rule_s = rule_e = -1
+    own = _K_RULE if v == 4 else _K_GROUP_MAC  # the group's own name: its rule, or its NIC's MAC
+    own_s = own_e = -1
     first = sizes[2]
     seen = 0
     while True:
@@ -632,11 +810,11 @@ def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, t
         if k < 0 or (seen >> k) & 1:
             return -1
         seen |= 1 << k
-        if k == _K_RULE:
+        if k == own:
             close = _string_end(buf, p, end)
-            if close < 0:
+            if close < 0 or (v != 4 and not _is_mac(buf, p + 1, close)):
                 return -1
-            rule_s, rule_e = p + 1, close
+            own_s, own_e = p + 1, close
             p = close + 1
         elif k == _K_TUPLES:
             if p >= end or buf[p] != 91:
@@ -652,8 +830,12 @@ def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, t
                     row = sizes[2]
                     if row >= len(ts) or p >= end or buf[p] != 34:
                         return -1
-                    p = _tuple(buf, p, end, row, ts, text, ports, small, counters, present, tables, starts,
-                               lengths, packed, entries)
+                    if v == 4:
+                        p = _tuple(buf, p, end, row, ts, text, ports, small, counters, present, tables, starts,
+                                   lengths, packed, entries)
+                    else:
+                        p = _nsg_tuple(buf, p, end, row, v, ts, text, ports, small, counters, present, tables,
+                                       starts, lengths, packed, entries)
                     if p < 0:
                         return p
                     sizes[2] = row + 1
@@ -671,20 +853,28 @@ def _group(buf, p, end, r, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, t
             break
         else:
             return -1
-    if seen != (1 << _K_RULE) | (1 << _K_TUPLES):
+    if seen != (1 << own) | (1 << _K_TUPLES):
         return -1
     n = sizes[2] - first
     if n:
         g = sizes[1]
         if g >= len(grp_rec):
             return -1
-        a = _code(buf, acl_s, acl_e, _tail(buf, acl_s, acl_e), tables, starts, lengths, packed, entries, _ACL)
+        if v == 4:
+            rule_s, rule_e = own_s, own_e
+        else:
+            rule_s, rule_e = name_s, name_e
         c = _code(buf, rule_s, rule_e, _tail(buf, rule_s, rule_e), tables, starts, lengths, packed, entries, _RULE)
-        if a < 0 or c < 0:
+        if v == 4:
+            o = _code(buf, name_s, name_e, _tail(buf, name_s, name_e), tables, starts, lengths, packed, entries, _ACL)
+        else:
+            o = _code(buf, own_s, own_e, _tail(buf, own_s, own_e), tables, starts, lengths, packed, entries, _GMAC)
+        if c < 0 or o < 0:
             return -2
         grp_rec[g] = r
         grp_codes[0, g] = c
-        grp_codes[1, g] = a
+        grp_codes[1, g] = o if v == 4 else -1
+        grp_codes[2, g] = -1 if v == 4 else o
         grp_n[g] = n
         sizes[1] = g + 1
     return p + 1

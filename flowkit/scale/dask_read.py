@@ -143,7 +143,7 @@ def decode_refs(source: Any, refs: Sequence[BlobRef], *, strict: bool, start: pd
                 end: pd.Timestamp | None, log_type: str | None, mac: str | None, native: bool | None = None) -> Any:
     """Download a batch of blobs from ``source`` and decode them into one table and report
     (:func:`flowkit.store.convert.decode_batch`); what a Dask task does with its batch.
-    ``native``: True when the whole read is large enough for the compiled VNet scanner to pay
+    ``native``: True when the whole read is large enough for the compiled scanner to pay
     its start on each worker (:func:`scanning_pays`)."""
     from flowkit.store.convert import decode_batch
 
@@ -156,7 +156,7 @@ def decode_refs(source: Any, refs: Sequence[BlobRef], *, strict: bool, start: pd
 
 def scanning_pays(refs: Sequence[BlobRef]) -> bool | None:
     """True when the blobs listed for a Dask read add up to enough bytes for each worker to load
-    the compiled VNet scanner (:data:`flowkit.formats.native_vnet.NATIVE_MIN_BYTES`), which a
+    the compiled scanner (:data:`flowkit.formats.native_read.NATIVE_MIN_BYTES`), which a
     partition alone (:data:`PARTITION_BYTES`) never is; None otherwise (a worker then uses it
     only if it is loaded already). The worker's own ``FLOWKIT_SCANNER`` and numba decide.
 
@@ -165,9 +165,9 @@ def scanning_pays(refs: Sequence[BlobRef]) -> bool | None:
     >>> scanning_pays([BlobRef("PT1H.json", size=1 << 40)]), scanning_pays([BlobRef("PT1H.json", size=10)])
     (True, None)
     """
-    from flowkit.formats import native_vnet
+    from flowkit.formats import native_read
 
-    return True if sum(ref.size or 0 for ref in refs) >= native_vnet.NATIVE_MIN_BYTES else None
+    return True if sum(ref.size or 0 for ref in refs) >= native_read.NATIVE_MIN_BYTES else None
 
 
 class _ReadParquet:

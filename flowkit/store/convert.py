@@ -46,7 +46,7 @@ import pyarrow as pa
 from flowkit.errors import FlowkitDataWarning
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
-from flowkit.formats.native_vnet import worth_scanning
+from flowkit.formats.native_read import worth_scanning
 from flowkit.load_report import LoadReport
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import check_selection, to_utc, to_window
@@ -108,7 +108,7 @@ def decode_batch(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool = False
 
     Uses the decoder's batch entry point when it has one (one CSV parse per format
     for the whole batch), else decodes blob by blob. ``native``: as for
-    :func:`flowkit.formats.decode.decode_blobs` (True: try the compiled VNet scanner, loading
+    :func:`flowkit.formats.decode.decode_blobs` (True: try the compiled scanner, loading
     it in this process if needed; None: only if it is loaded or the batch is large enough).
 
     Examples
@@ -251,7 +251,7 @@ def _decoded_units(pool: ThreadPoolExecutor, src: Any, todo: list[_Unit],
                    strict: bool) -> Iterator[tuple[int, DecodedBlob | None]]:
     """``(unit index, decoded batch)`` in order, then ``(unit index, None)`` once a unit's
     batches are all given; up to ``CONVERT_THREADS`` batches are decoded ahead. A conversion
-    of enough bytes loads the compiled VNet scanner once for all of its batches (each is too
+    of enough bytes loads the compiled scanner once for all of its batches (each is too
     small to pay its start alone)."""
     pending: deque[tuple[int, Future[DecodedBlob] | None]] = deque()
     native = worth_scanning(sum(ref.size or 0 for unit in todo for ref in unit.refs))

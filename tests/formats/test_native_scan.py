@@ -1,4 +1,4 @@
-"""native_scan: the compiled scanner reads whole VNet blobs in the common form, and gives up on anything else."""
+"""native_scan: the compiled scanner reads whole VNet and NSG blobs in the common form, and gives up on anything else."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowkit.formats import native_scan
-from flowkit.formats.native_scan import NEED_ROOM, OK, TABLES, scan_blobs
-from tests.blobs import FLOWLOG_ID, T0_MS, TARGET_ID, VNET_TUPLES, blob, vnet_record
+from flowkit.formats.native_scan import KINDS, NEED_ROOM, OK, TABLES, scan_blobs
+from tests.blobs import (FLOWLOG_ID, NSG_ID, NSG_V1_TUPLES, NSG_V2_TUPLES, T0_MS, T0_S, TARGET_ID, VNET_TUPLES, blob,
+                         nsg_record, vnet_record)
 
 RECORD = vnet_record([("acl-1", "UserRule_A", VNET_TUPLES[:3]), ("acl-2", "UserRule_B", VNET_TUPLES[3:])])
 BLOB = blob([RECORD])
@@ -30,7 +31,8 @@ def values(out: native_scan.Scanned, data: bytes, table: str) -> list[str]:
 
 
 def test_the_public_names():
-    assert native_scan.__all__ == ["scan_blobs", "warm_up", "Scanned", "TABLES", "OK", "NEED_ROOM"]
+    assert native_scan.__all__ == ["scan_blobs", "warm_up", "Scanned", "TABLES", "KINDS", "OK", "NEED_ROOM"]
+    assert KINDS == {1: "nsg1", 2: "nsg2", 4: "vnet4"}
 
 
 def test_a_blob_as_azure_writes_it_is_read_field_by_field():
@@ -49,10 +51,10 @@ def test_a_blob_as_azure_writes_it_is_read_field_by_field():
     assert out.present.all()
     assert out.group_record.tolist() == [0, 0] and out.group_tuples.tolist() == [3, 3]
     assert values(out, BLOB, "rule") == ["UserRule_A", "UserRule_B"] and values(out, BLOB, "acl") == ["acl-1", "acl-2"]
-    assert out.group_codes.tolist() == [[0, 1], [0, 1]]
+    assert out.group_codes.tolist() == [[0, 1], [0, 1], [-1, -1]]  # VNet groups have no MAC of their own
     assert values(out, BLOB, "mac") == ["000D3A000002"]
     assert values(out, BLOB, "resource") == [FLOWLOG_ID] and values(out, BLOB, "target") == [TARGET_ID]
-    assert out.record_blob.tolist() == [0] and out.record_codes.tolist() == [[0], [0], [0]]
+    assert out.record_blob.tolist() == [0] and out.record_codes.tolist() == [[0], [0], [0]] and out.kind == 4
     assert out.record_time_ns.tolist() == [pd.Timestamp("2024-05-01T10:01:00.5625085Z").value]
 
 
@@ -61,7 +63,7 @@ def test_blobs_end_to_end_share_their_codes_and_keep_their_blob():
     out = scan(BLOB, other)
     assert (out.n_records, out.n_groups, out.n_tuples) == (2, 3, 7)
     assert out.record_blob.tolist() == [0, 1] and out.record_codes[0].tolist() == [0, 1]
-    assert out.group_codes.tolist() == [[0, 1, 1], [0, 1, 1]]
+    assert out.group_codes.tolist() == [[0, 1, 1], [0, 1, 1], [-1, -1, -1]]
 
 
 def test_empty_counters_are_not_given():
@@ -151,6 +153,85 @@ NOT_COMMON = {
     "an empty tuple array with a space inside": blob([vnet_record([("acl-0", "OnlyEmpty", []), (
         "acl-1", "UserRule_A", VNET_TUPLES[:1])])]).replace(b'"flowTuples":[]', b'"flowTuples":[ ]', 1),
 }
+
+
+NSG_RECORD = nsg_record({"UserRule_A": NSG_V2_TUPLES[:3], "DefaultRule_DenyAllInBound": NSG_V2_TUPLES[3:]})
+NSG_BLOB = blob([NSG_RECORD])
+
+
+def _nsg(change=None, *, version: int = 2, group_mac: str | None = None, tuples: list[str] | None = None) -> bytes:
+    rec = json.loads(json.dumps(nsg_record({"UserRule_A": tuples or (NSG_V2_TUPLES if version == 2 else NSG_V1_TUPLES)},
+                                           version=version)))
+    if group_mac is not None:
+        rec["properties"]["flows"][0]["flows"][0]["mac"] = group_mac
+    if change:
+        change(rec)
+    return blob([rec])
+
+
+def test_an_nsg_v2_blob_as_azure_writes_it_is_read_field_by_field():
+    out = scan(NSG_BLOB)
+    assert (out.status, out.kind, out.n_records, out.n_groups, out.n_tuples) == (OK, 2, 1, 2, 4)
+    assert out.ts.tolist() == [T0_S + 5, T0_S + 65, T0_S + 95, T0_S + 7]
+    assert values(out, NSG_BLOB, "src_ip") == ["192.0.2.10", "203.0.113.9"] and values(out, NSG_BLOB, "dst_ip") == [
+        "10.0.0.4"]
+    assert out.text_codes.tolist() == [[0, 0, 0, 1], [0, 0, 0, 0], [-1, -1, -1, -1]]  # no encryption
+    assert out.ports.tolist() == [[50000, 50000, 50000, 40000], [443, 443, 443, 3389]]
+    assert out.small[0].tolist() == [6, 6, 6, 6]  # T
+    assert bytes(out.small[1]) == b"IIII" and bytes(out.small[2]) == b"BCEB" and bytes(out.small[3]) == b"AAAD"
+    assert out.present.tolist() == [[False, True, True, False]] * 4  # B tuples: counters not given
+    assert out.counters[:, 1].tolist() == [12, 3400, 10, 9800]
+    assert values(out, NSG_BLOB, "rule") == ["UserRule_A", "DefaultRule_DenyAllInBound"]
+    assert values(out, NSG_BLOB, "group_mac") == ["000D3A000001"] and values(out, NSG_BLOB, "acl") == []
+    assert out.group_codes.tolist() == [[0, 1], [-1, -1], [0, 0]] and out.group_tuples.tolist() == [3, 1]
+    assert values(out, NSG_BLOB, "mac") == ["000D3A000001"] and values(out, NSG_BLOB, "resource") == [NSG_ID]
+    assert values(out, NSG_BLOB, "target") == [] and out.record_codes.tolist() == [[0], [0], [-1]]
+    assert out.record_time_ns.tolist() == [pd.Timestamp("2024-05-01T10:01:00.1234567Z").value]
+
+
+def test_an_nsg_v1_blob_is_read_without_state_or_counters():
+    data = _nsg(version=1)
+    out = scan(data)
+    assert (out.status, out.kind, out.n_tuples) == (OK, 1, 3)
+    assert out.small[0].tolist() == [6, 17, 6] and bytes(out.small[1]) == b"IOI" and bytes(out.small[3]) == b"AAD"
+    assert not out.present.any()
+
+
+def test_a_group_mac_is_coded_apart_from_the_records_macs():
+    out = scan(_nsg(group_mac="000D3A0000F9"))
+    assert out.status == OK and out.group_codes[2].tolist() == [0]
+    assert values(out, _nsg(group_mac="000D3A0000F9"), "group_mac") == ["000D3A0000F9"]
+
+
+NSG_NOT_COMMON = {
+    "NSG: no record MAC": _nsg(lambda r: r.pop("macAddress")),
+    "NSG: a lower-case group MAC": _nsg(group_mac="000d3a000001"),
+    "NSG: no group MAC": _nsg(lambda r: r["properties"]["flows"][0]["flows"][0].pop("mac")),
+    "NSG: no Version": _nsg(lambda r: r["properties"].pop("Version")),
+    "NSG: Version 3": _nsg(lambda r: r["properties"].update(Version=3)),
+    "NSG: flows before Version": _nsg(lambda r: r.update(properties={"flows": r["properties"]["flows"], "Version": 2})),
+    "NSG: flows before rule": _nsg(lambda r: r["properties"].update(flows=[
+        {"flows": f["flows"], "rule": f["rule"]} for f in r["properties"]["flows"]])),
+    "NSG: resourceid as documented": _nsg(lambda r: r.update(resourceid=r.pop("resourceId"))),
+    "NSG: a VNet key": _nsg(lambda r: r.update(flowLogVersion=4)),
+    "NSG: protocol t": _nsg(tuples=[NSG_V2_TUPLES[1].replace(",T,", ",t,")]),
+    "NSG: protocol 6": _nsg(tuples=[NSG_V2_TUPLES[1].replace(",T,", ",6,")]),
+    "NSG: 8 fields in a v2 record": _nsg(tuples=NSG_V1_TUPLES[:1]),
+    "NSG: 13 fields in a v1 record": _nsg(version=1, tuples=NSG_V2_TUPLES[:1]),
+    "NSG: two-letter decision": _nsg(tuples=[NSG_V2_TUPLES[1].replace(",A,", ",AA,")]),
+    "NSG and VNet in one blob": blob([NSG_RECORD, RECORD]),
+    "NSG v1 and v2 in one blob": blob([NSG_RECORD, json.loads(_nsg(version=1))["records"][0]]),
+}
+
+
+def test_nsg_versions_and_vnet_are_not_mixed_across_the_blobs_of_a_batch():
+    assert scan(NSG_BLOB, _nsg(version=1)).status < 0 and scan(BLOB, NSG_BLOB).status < 0
+    assert scan(NSG_BLOB, _nsg()).status == OK and scan(_nsg(version=1), _nsg(version=1)).status == OK
+
+
+@pytest.mark.parametrize("case", sorted(NSG_NOT_COMMON))
+def test_any_nsg_blob_but_the_common_form_is_left_to_the_general_path(case):
+    assert scan(NSG_NOT_COMMON[case]).status < 0
 
 
 @pytest.mark.parametrize("case", sorted(NOT_COMMON))

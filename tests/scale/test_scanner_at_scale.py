@@ -1,8 +1,8 @@
-"""The compiled VNet scanner at scale: a conversion or a Dask read large enough to pay its start
+"""The compiled scanner at scale: a conversion or a Dask read large enough to pay its start
 loads it once (in the converting process, on each worker) for batches that are each too small
 to load it alone; a small one leaves it unloaded. The rows are the same either way.
 
-"Large enough" is :data:`flowkit.formats.native_vnet.NATIVE_MIN_BYTES` (256 MiB); the tests lower
+"Large enough" is :data:`flowkit.formats.native_read.NATIVE_MIN_BYTES` (256 MiB); the tests lower
 it in the process that decides (the client, the converting process) instead of writing 256 MiB.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flowkit.formats import decode, native_vnet
+from flowkit.formats import decode, native_read
 from flowkit.read import read_flow_logs
 from flowkit.scale.dask_read import read_flow_logs_dask, scanning_pays
 from flowkit.sources.base import BlobRef
@@ -28,7 +28,7 @@ ENCRYPTION = Path(__file__).resolve().parents[2] / "data-samples" / "encryption"
 @pytest.fixture
 def scanner_unloaded(monkeypatch):
     """This process as a fresh one: the scanner not loaded (restored after the test)."""
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     monkeypatch.delenv("FLOWKIT_SCANNER", raising=False)
 
 
@@ -52,22 +52,22 @@ def test_scanning_pays_from_the_listed_bytes(monkeypatch):
     refs = [BlobRef("a/PT1H.json", size=100 << 20), BlobRef("b/PT1H.json", size=156 << 20)]
     assert scanning_pays(refs) is True  # 256 MiB together, though no partition is
     assert scanning_pays(refs[:1]) is None and scanning_pays([BlobRef("c/PT1H.json")]) is None  # size unknown
-    monkeypatch.setattr(native_vnet, "NATIVE_MIN_BYTES", 100 << 20)
+    monkeypatch.setattr(native_read, "NATIVE_MIN_BYTES", 100 << 20)
     assert scanning_pays(refs[:1]) is True
 
 
 def test_a_small_conversion_leaves_the_scanner_unloaded(tmp_path, scanner_unloaded, scanned_batches):
     convert(ENCRYPTION, tmp_path / "ds")
-    assert native_vnet._scanner is None and scanned_batches == []
+    assert native_read._scanner is None and scanned_batches == []
 
 
 def test_a_large_conversion_loads_the_scanner_for_all_its_batches(tmp_path, monkeypatch, scanner_unloaded,
                                                                    scanned_batches):
     expected = read_flow_logs(ENCRYPTION)  # the general path: the scanner is not loaded
-    assert native_vnet._scanner is None
-    monkeypatch.setattr(native_vnet, "NATIVE_MIN_BYTES", 1)
+    assert native_read._scanner is None
+    monkeypatch.setattr(native_read, "NATIVE_MIN_BYTES", 1)
     report = convert(ENCRYPTION, tmp_path / "ds")
-    assert native_vnet._scanner is not None and native_vnet._scanner is not False
+    assert native_read._scanner is not None and native_read._scanner is not False
     vnet_rows = expected.log_type.eq("vnet").sum()
     assert sum(scanned_batches) == vnet_rows > 0  # every VNet tuple went through the scanner
     assert report.rows_written == len(expected)
@@ -84,7 +84,7 @@ def test_a_large_dask_read_loads_the_scanner_on_each_worker(monkeypatch):
     from flowkit.scale.cluster import local_cluster
 
     def loaded() -> object:
-        from flowkit.formats import native_vnet as nv
+        from flowkit.formats import native_read as nv
 
         return None if nv._scanner is None else bool(nv._scanner)
 
@@ -93,7 +93,7 @@ def test_a_large_dask_read_loads_the_scanner_on_each_worker(monkeypatch):
     with local_cluster(n_workers=1, silence_logs=logging.ERROR) as cluster, distributed.Client(cluster) as client:
         small = read_flow_logs_dask(ENCRYPTION).compute()
         assert list(client.run(loaded).values()) == [None]
-        monkeypatch.setattr(native_vnet, "NATIVE_MIN_BYTES", 1)  # on the client, which decides
+        monkeypatch.setattr(native_read, "NATIVE_MIN_BYTES", 1)  # on the client, which decides
         large = read_flow_logs_dask(ENCRYPTION).compute()
         assert list(client.run(loaded).values()) == [True]
     for frame in (small, large):

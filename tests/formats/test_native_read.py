@@ -1,4 +1,5 @@
-"""native_vnet: a batch the compiled scanner reads gives exactly the rows, categories and report of the general path."""
+"""native_read: a batch the compiled scanner reads (VNet v4, NSG v2 or v1) gives exactly the rows, categories and
+report of the general path."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import flowkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowkit.formats import native_vnet
+from flowkit.formats import native_read
 from flowkit.formats.decode import decode_blobs
-from flowkit.formats.native_vnet import NATIVE_MIN_BYTES, looks_native, read_native, worth_scanning
+from flowkit.formats.native_read import NATIVE_MIN_BYTES, looks_native, read_native, worth_scanning
 from flowkit.read import frame_from_tables
 from flowkit.sources.base import BlobRef
 from flowkit.synth import write_corpus
-from tests.blobs import T0_MS, VNET_TUPLES, blob, nsg_record, NSG_V2_TUPLES, vnet_record
+from tests.blobs import NSG_V1_TUPLES, NSG_V2_TUPLES, T0_MS, T0_S, VNET_TUPLES, blob, nsg_record, vnet_record
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -51,13 +52,13 @@ def refs(*blobs):
 
 
 def test_the_public_names():
-    assert native_vnet.__all__ == ["NativeBatch", "NativeGroups", "Values", "read_native", "looks_native",
+    assert native_read.__all__ == ["NativeBatch", "NativeGroups", "read_native", "looks_native",
                                    "worth_scanning", "load_scanner", "NATIVE_MIN_BYTES"]
 
 
 def test_a_vnet_batch_is_read_by_the_scanner_with_the_general_paths_rows(monkeypatch):
     calls = []
-    real = native_vnet.read_native
+    real = native_read.read_native
     monkeypatch.setattr("flowkit.formats.decode.read_native", lambda b: calls.append(real(b)) or calls[-1])
     out = both(refs(BLOB, blob(RECORDS[:1])))
     assert calls and calls[0] is not None  # the scanner read it
@@ -76,7 +77,7 @@ def test_a_window_log_type_and_mac_select_as_on_the_general_path():
     assert both(items, log_type="nsg").report.rows == 0
 
 
-def test_a_batch_with_an_nsg_blob_goes_the_general_path_whole():
+def test_a_batch_mixing_vnet_and_nsg_blobs_goes_the_general_path_whole():
     items = refs(BLOB, blob([nsg_record({"A": NSG_V2_TUPLES})]))
     assert read_native([b for b, _ in items]) is None
     assert both(items).report.formats == {"vnet-v4": 7, "nsg-v2": 4}
@@ -140,35 +141,37 @@ def test_a_synthetic_corpus_reads_the_same_both_ways(tmp_path):
     assert both(items).report.rows > 20_000
 
 
-def test_looks_native_only_takes_blobs_that_start_as_a_vnet_blob():
+def test_looks_native_only_takes_blobs_that_start_as_a_vnet_or_nsg_blob():
+    nsg = blob([nsg_record({"A": NSG_V2_TUPLES})])
     assert looks_native(BLOB) and not looks_native(b"\xef\xbb\xbf" + BLOB) and not looks_native(b"," + BLOB[1:])
-    assert not looks_native(blob([nsg_record({"A": NSG_V2_TUPLES})]))
+    assert looks_native(nsg) and not looks_native(b"," + nsg[1:])
+    assert not looks_native(b'{"records":[{"time":"t","category":"NetworkSecurityGroupEvent"}]}')
 
 
 def test_without_numba_the_general_path_reads_everything(monkeypatch):
-    monkeypatch.setattr(native_vnet, "_scanner", False)
+    monkeypatch.setattr(native_read, "_scanner", False)
     assert read_native([BLOB]) is None and not worth_scanning(1 << 40)
     assert decode_blobs(refs(BLOB), native=True).report.rows == 7
 
 
 @pytest.mark.parametrize("value", ["off", "0", "False", " no "])
 def test_flowkit_scanner_off_leaves_everything_to_the_general_path(monkeypatch, value):
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     monkeypatch.setenv("FLOWKIT_SCANNER", value)
     assert not worth_scanning(1 << 40) and read_native([BLOB]) is None
 
 
 def test_flowkit_scanner_set_to_anything_else_uses_the_scanner(monkeypatch):
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     monkeypatch.setenv("FLOWKIT_SCANNER", "on")
     assert worth_scanning(1 << 40) and read_native([BLOB]) is not None
 
 
 def test_load_scanner_makes_every_later_read_use_it(monkeypatch):
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     assert not worth_scanning(1 << 20)
     assert flowkit.load_scanner() is True and worth_scanning(1)
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     monkeypatch.setenv("FLOWKIT_SCANNER", "off")
     assert flowkit.load_scanner() is False and not worth_scanning(1 << 40)
 
@@ -179,16 +182,16 @@ def test_a_scanner_numba_cannot_build_warns_once_and_leaves_reads_to_the_general
     def broken():
         raise RuntimeError("no LLVM here")
 
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     monkeypatch.setattr(native_scan, "warm_up", broken)
-    with pytest.warns(RuntimeWarning, match=r"the compiled VNet scanner could not be built \(RuntimeError\); "
+    with pytest.warns(RuntimeWarning, match=r"the compiled flow-log scanner could not be built \(RuntimeError\); "
                                             r"every read takes the general path"):
         assert flowkit.load_scanner() is False
     assert read_native([BLOB]) is None and decode_blobs(refs(BLOB), native=True).report.rows == 7
 
 
 def test_a_small_read_does_not_start_the_scanner_unless_it_is_loaded(monkeypatch):
-    monkeypatch.setattr(native_vnet, "_scanner", None)
+    monkeypatch.setattr(native_read, "_scanner", None)
     assert not worth_scanning(NATIVE_MIN_BYTES - 1)
     assert worth_scanning(NATIVE_MIN_BYTES) and worth_scanning(1)  # loaded now
 
@@ -232,17 +235,154 @@ def test_reshaped_vnet_records_read_the_same_both_ways(data):
 
 def test_a_read_of_the_threshold_loads_the_scanner_and_reads_the_same_rows(monkeypatch):
     sample = ROOT / "data-samples" / "encryption"
-    monkeypatch.setattr(native_vnet, "_scanner", False)
+    monkeypatch.setattr(native_read, "_scanner", False)
     general = flowkit.read_flow_logs(sample)
-    monkeypatch.setattr(native_vnet, "_scanner", None)
-    monkeypatch.setattr(native_vnet, "NATIVE_MIN_BYTES", 1)
+    monkeypatch.setattr(native_read, "_scanner", None)
+    monkeypatch.setattr(native_read, "NATIVE_MIN_BYTES", 1)
     calls = []
-    real = native_vnet.read_native
+    real = native_read.read_native
     monkeypatch.setattr("flowkit.formats.decode.read_native", lambda b: calls.append(real(b)) or calls[-1])
     scanned = flowkit.read_flow_logs(sample)
-    assert native_vnet._scanner and calls and all(c is not None for c in calls)
+    assert native_read._scanner and calls and all(c is not None for c in calls)
     pd.testing.assert_frame_equal(scanned, general)
     a, b = scanned.attrs["load_report"], general.attrs["load_report"]
     for field in dataclasses.fields(a):
         x, y = getattr(a, field.name), getattr(b, field.name)
         assert (x.equals(y) if isinstance(x, pd.DataFrame) else x == y), field.name
+
+
+# ----------------------------------------------------------------------------- NSG v2 and v1
+NSG_V2 = blob([nsg_record({"UserRule_AllowWeb": NSG_V2_TUPLES[:3], "DefaultRule_DenyAllInBound": NSG_V2_TUPLES[3:]}),
+               nsg_record({"UserRule_AllowWeb": NSG_V2_TUPLES[1:2], "Empty": []}, time="2024-05-01T10:02:00.5Z")])
+NSG_V1 = blob([nsg_record({"UserRule_A": NSG_V1_TUPLES}, version=1, mac="000D3A0000A1")])
+
+
+def scanned(items):
+    """``both(items)``, having checked that the scanner (not the general path) read the batch."""
+    batch = read_native([b for b, _ in items])
+    assert batch is not None, "the scanner declined the batch"
+    return both(items), batch
+
+
+def test_an_nsg_v2_batch_is_read_by_the_scanner_with_the_general_paths_rows():
+    out, batch = scanned(refs(NSG_V2))
+    assert batch.fmt == "nsg2" and out.report.formats == {"nsg-v2": 5} and out.report.records == 2
+    frame = frame_from_tables([out.table])
+    assert frame["protocol"].tolist() == [6] * 5 and frame["version"].tolist() == [2] * 5
+    assert frame["decision"].tolist() == ["allow", "allow", "allow", "deny", "allow"]
+    assert frame["state"].tolist() == ["B", "C", "E", "B", "C"]
+    assert frame["bytes_sent"].tolist() == [pd.NA, 3400, 120, pd.NA, 3400]  # B tuples: unknown, not 0
+    assert frame["flow_time"].iloc[1] == pd.Timestamp(T0_S + 65, unit="s", tz="UTC")
+    assert frame["rule"].cat.categories.tolist() == ["UserRule_AllowWeb", "DefaultRule_DenyAllInBound"]  # not "Empty"
+    assert frame["encryption"].isna().all() and frame["acl_id"].isna().all() and frame["target_resource_id"].isna().all()
+    assert frame["mac"].tolist() == ["000D3A000001"] * 5 and frame["log_type"].tolist() == ["nsg"] * 5
+
+
+def test_an_nsg_v1_batch_is_read_by_the_scanner_with_the_general_paths_rows():
+    out, batch = scanned(refs(NSG_V1, NSG_V1))
+    assert batch.fmt == "nsg1" and out.report.formats == {"nsg-v1": 6}
+    frame = frame_from_tables([out.table])
+    assert frame["protocol"].tolist() == [6, 17, 6] * 2 and frame["direction"].tolist()[:3] == ["inbound", "outbound",
+                                                                                                 "inbound"]
+    assert frame["state"].isna().all() and frame["packets_received"].isna().all()
+    assert frame["version"].tolist() == [1] * 6 and frame["mac"].tolist() == ["000D3A0000A1"] * 6
+
+
+def test_a_group_mac_other_than_the_records_is_coded_after_the_records_macs_as_on_the_general_path():
+    rec = nsg_record({"A": NSG_V2_TUPLES[:2], "B": NSG_V2_TUPLES[2:]}, mac="000D3A0000F1")
+    rec["properties"]["flows"][0]["flows"][0]["mac"] = "000D3A0000F9"  # the group's own NIC
+    other = nsg_record({"A": NSG_V2_TUPLES[:1]}, mac="000D3A0000F5")
+    out, batch = scanned(refs(blob([rec, other])))
+    frame = frame_from_tables([out.table])
+    assert frame["mac"].tolist() == ["000D3A0000F9"] * 2 + ["000D3A0000F1"] * 2 + ["000D3A0000F5"]
+    assert frame["mac"].cat.categories.tolist() == ["000D3A0000F1", "000D3A0000F5", "000D3A0000F9"]
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda r: r.pop("macAddress"), id="no-record-mac: the path's"),
+    pytest.param(lambda r: r["properties"]["flows"][0]["flows"][0].update(mac="00-0d-3a-00-00-01"), id="dashed-group-mac"),
+    pytest.param(lambda r: r["properties"]["flows"][0]["flows"][0].pop("mac"), id="no-group-mac"),
+    pytest.param(lambda r: r["properties"].pop("Version"), id="no-version: by field count"),
+    pytest.param(lambda r: r["properties"].update(Version=3), id="unknown-version"),
+    pytest.param(lambda r: r.update(resourceid=r.pop("resourceId")), id="resourceid-as-documented"),
+    pytest.param(lambda r: r["properties"]["flows"][0].update(flows=[]), id="a-rule-without-groups"),
+    pytest.param(lambda r: r["properties"]["flows"][0]["flows"][0]["flowTuples"].append(
+        NSG_V2_TUPLES[0].replace(",T,", ",t,")), id="lower-case-protocol"),
+    pytest.param(lambda r: r["properties"]["flows"][0]["flows"][0]["flowTuples"].append(
+        NSG_V2_TUPLES[0].replace(",T,", ",6,")), id="protocol-as-a-number"),
+    pytest.param(lambda r: r["properties"]["flows"][0]["flows"][0]["flowTuples"].append(
+        NSG_V1_TUPLES[0]), id="a-v1-tuple-in-a-v2-record"),
+])
+def test_an_nsg_record_out_of_the_common_form_reads_the_same_both_ways(change):
+    rec = json.loads(json.dumps(nsg_record({"UserRule_A": NSG_V2_TUPLES[:2], "UserRule_B": NSG_V2_TUPLES[2:]})))
+    change(rec)
+    out = both(refs(blob([rec])))
+    assert out.report.tuples == out.report.rows + out.report.quarantined
+
+
+def test_nsg_versions_mixed_in_a_batch_go_the_general_path_whole():
+    mixed = [(NSG_V2, "nsg-v2"), (NSG_V1, "nsg-v1")]
+    items = refs(*(b for b, _ in mixed))
+    assert read_native([b for b, _ in items]) is None
+    assert both(items).report.formats == {"nsg-v2": 5, "nsg-v1": 3}
+    one_blob = blob([nsg_record({"A": NSG_V2_TUPLES}), nsg_record({"A": NSG_V1_TUPLES}, version=1)])
+    assert read_native([one_blob]) is None and both(refs(one_blob)).report.rows == 7
+
+
+def test_the_nsg_sample_reads_the_same_both_ways():
+    paths = [p for p in sorted((ROOT / "data-samples" / "nsg-vs-vnet").rglob("PT1H.json"))
+             if "networksecuritygroupflowevent" in str(p)]
+    out, batch = scanned([(p.read_bytes(), BlobRef(str(p))) for p in paths])
+    assert batch.fmt == "nsg2" and out.report.rows == 390
+
+
+@pytest.mark.parametrize("name, rows", [("nsg-v1_msconnector-sampleOfInputV1.json", 1187),
+                                        ("nsg-v2_paloalto-cortex-testdata.json", 23)])
+def test_the_conformance_nsg_files_read_the_same_both_ways(name, rows):
+    data = (CONFORMANCE / name).read_bytes()
+    assert both([(data, BlobRef(name))]).report.rows == rows
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_synthetic_nsg_corpus_reads_the_same_both_ways(tmp_path, version):
+    write_corpus(tmp_path, "nsg", 2_000_000, seed=11, version=version)
+    paths = sorted(tmp_path.rglob("PT1H.json"))
+    out, batch = scanned([(p.read_bytes(), BlobRef(str(p))) for p in paths])
+    assert batch.fmt == f"nsg{version}" and out.report.rows > 15_000
+
+
+@PROPERTY
+@given(data=st.data())
+def test_corrupted_or_cut_nsg_blobs_read_the_same_both_ways(data):
+    raw = bytearray(data.draw(st.sampled_from([NSG_V2, NSG_V1])))
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        kind = data.draw(st.sampled_from(["set", "insert", "delete"]))
+        if kind == "set":
+            raw[i] = data.draw(st.sampled_from(b'0123456789,.:"{}[] \\xABCDEFTUIOADBCE\n\x00\xe9'))
+        elif kind == "insert":
+            raw[i:i] = data.draw(st.binary(min_size=1, max_size=4))
+        else:
+            del raw[i:i + data.draw(st.integers(1, 12))]
+    out = both(refs(bytes(raw)))
+    assert out.report.tuples == out.report.rows + out.report.quarantined
+
+
+@PROPERTY
+@given(data=st.data())
+def test_reshaped_nsg_records_read_the_same_both_ways(data):
+    rec = json.loads(json.dumps(nsg_record({"A": NSG_V2_TUPLES[:2], "B": NSG_V2_TUPLES[2:]})))
+    keys = data.draw(st.permutations(list(rec)))
+    rec = {k: rec[k] for k in keys}
+    if data.draw(st.booleans()):
+        del rec[data.draw(st.sampled_from(sorted(rec)))]
+    if data.draw(st.booleans()):
+        rec[data.draw(st.sampled_from(["macAddress", "time", "resourceId", "systemId", "x"]))] = \
+            data.draw(st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=12)))
+    if data.draw(st.booleans()):
+        rec["properties"] = {k: rec.get("properties", {}).get(k) for k in data.draw(st.permutations(["flows", "Version"]))}
+    indent = data.draw(st.sampled_from([None, 1]))
+    raw = json.dumps({"records": [rec, json.loads(NSG_V2)["records"][1]]}, indent=indent,
+                     ensure_ascii=data.draw(st.booleans())).encode()
+    out = both(refs(raw))
+    assert out.report.tuples == out.report.rows + out.report.quarantined
