@@ -58,6 +58,34 @@ def _iso(ts: Any) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
+def _iso_times(series: Any) -> Any:
+    """A time column as ISO 8601 UTC text, as precise as each value (None for a missing time).
+
+    The rule of ``flowkit inspect --json``: whole seconds without a fraction, whole
+    milliseconds (``flow_time``) with 3 digits, else every digit the value holds (a
+    ``record_time`` keeps the 7 digits of the log's ``time``, written as 9).
+    """
+    import numpy as np
+    import pandas as pd
+
+    utc = series.dt.tz_convert("UTC") if series.dt.tz is not None else series.dt.tz_localize("UTC")
+    utc = utc.dt.as_unit("ns")
+    frac = pd.Series(utc.array.asi8 % 1_000_000_000, index=series.index)  # ns after the whole second
+    nine = frac.astype(str).str.zfill(9)
+    digits = np.select([frac == 0, frac % 1_000_000 == 0, frac % 1000 == 0],
+                       ["", "." + nine.str[:3], "." + nine.str[:6]], "." + nine)
+    text = utc.dt.strftime("%Y-%m-%dT%H:%M:%S") + digits + "Z"
+    return text.astype(object).where(utc.notna(), None)
+
+
+def _json_rows(frame: Any) -> list[dict[str, Any]]:
+    """The rows of a poll as JSON objects, times written with all their digits."""
+    import pandas as pd
+
+    times = {c: _iso_times(s) for c, s in frame.items() if pd.api.types.is_datetime64_any_dtype(s.dtype)}
+    return json.loads(frame.assign(**times).to_json(orient="records"))
+
+
 def _line(batch: Any) -> str:
     """The text line of one poll (quarantined tuples and damaged records said, not hidden)."""
     line = (f"{_iso(batch.polled_at.floor('s'))}  +{len(batch)} row(s)  "
@@ -84,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     for batch in src.follow(log_type=args.log_type, checkpoint=args.checkpoint, start=args.start,
                             mac=args.mac, interval=args.interval, max_polls=max_polls):
         if args.json:
-            rows = json.loads(batch.frame.to_json(orient="records", date_format="iso", date_unit="ms"))
+            rows = _json_rows(batch.frame)
             print(json.dumps({"polled_at": _iso(batch.polled_at), "rows": len(batch),
                               "blobs_changed": batch.blobs_changed,
                               "bytes_downloaded": batch.bytes_downloaded, "reread": list(batch.reread),

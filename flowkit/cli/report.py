@@ -104,7 +104,7 @@ def pairs_from_args(src: Sequence[str], dst: Sequence[str], port: Sequence[int],
 def run(args: argparse.Namespace) -> int:
     """Handle ``flowkit report``; returns the exit status (0)."""
     from flowkit.analysis.compare_keys import DEFAULT_MAX_SKEW, skew_delta
-    from flowkit.cli.compare import read_window
+    from flowkit.cli.compare import read_widened
     from flowkit.cli.diagnose import load_inventory
     from flowkit.errors import FlowkitError
     from flowkit.read import read_flow_logs
@@ -135,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
     source: Any = paths[0] if len(paths) == 1 else paths
     # Read compare's default max_skew wider than the window: a flow one log saw just across an edge
     # explains the other log's key (clock-skew); the investigations keep to the window (investigate).
-    lo, hi = read_window(args.start, args.end, skew_delta(DEFAULT_MAX_SKEW))
-    flows = read_flow_logs(source, start=lo, end=hi, progress=args.progress)
+    flows = read_widened(lambda lo, hi: read_flow_logs(source, start=lo, end=hi, progress=args.progress),
+                         args.start, args.end, skew_delta(DEFAULT_MAX_SKEW))
     findings = investigate(flows, chosen, pairs=pairs, inventory=inventory, start=args.start, end=args.end,
                            figures=not args.no_figures and fmt in ("html", "md"), progress=args.progress)
     report = Report(findings, title=args.title, flows=flows, start=args.start, end=args.end,

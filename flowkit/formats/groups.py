@@ -153,10 +153,26 @@ class FormatGroups:
         self.acl.append(acl)
         self.mac.append(mac)
 
-    def drop_empty(self) -> None:
-        """Drop the groups whose array is ``[]`` (they hold no tuple). Any other value
-        (``{}``, ``""``, ``42``) stays, to be quarantined as ``tuples-not-an-array``."""
-        keep = [len(r) != 2 or bytes(r) != b"[]" for r in self.raws]
+    def drop_empty(self, *, blank: bool = False) -> None:
+        """Drop the groups whose array is ``[]`` (they hold no tuple), and with ``blank`` also
+        the empty arrays with JSON whitespace inside (``[ ]``, ``[\\n]``): a dropped group leaves
+        no rule, aclID or MAC behind. Any other value (``{}``, ``""``, ``42``) stays, to be
+        quarantined as ``tuples-not-an-array``.
+
+        Examples
+        --------
+        >>> g = FormatGroups()
+        >>> for raw, rule in ((b"[]", "a"), (b"[ ]", "b"), (b'["1,x"]', "c")):
+        ...     g.add(msgspec.Raw(raw), record=0, rule=rule)
+        >>> g.drop_empty(); g.rule
+        ['b', 'c']
+        >>> g.drop_empty(blank=True); g.rule
+        ['c']
+        """
+        if blank:
+            keep = [not _blank_array(r) for r in self.raws]
+        else:
+            keep = [len(r) != 2 or bytes(r) != b"[]" for r in self.raws]
         if all(keep):
             return
         for name in ("raws", "record", "rule", "acl", "mac"):
@@ -170,7 +186,10 @@ class FormatGroups:
         """Turn the arrays into CSV lines: in bulk when compact, element by element otherwise."""
         self.drop_empty()
         built = self._build_fast()
-        return built if built is not None else self.build_careful()
+        if built is None:  # always so when an array is blank (``[ ]`` holds no quote): drop those here
+            self.drop_empty(blank=True)
+            built = self.build_careful()
+        return built
 
     def _first_tuple(self, seen_per_group: np.ndarray) -> np.ndarray:
         """Exclusive running count of tuples within each record (groups of a record are adjacent)."""
@@ -249,6 +268,18 @@ class FormatGroups:
         buffer = b"\n".join(chunks).replace(b'","', b"\n")
         return BuiltGroups(buffer, counts, int(seen.sum()), self._first_tuple(seen), line_tuple, bad,
                            quotes=quotes)
+
+
+def _blank_array(raw: msgspec.Raw) -> bool:
+    """True for an array holding nothing but JSON whitespace (``[]``, ``[ ]``, ``[\\r\\n]``).
+
+    Examples
+    --------
+    >>> [_blank_array(msgspec.Raw(raw)) for raw in (b"[ \\n\\t]", b"[]", b'[ "1,x" ]', b'" "')]
+    [True, True, False, False]
+    """
+    data = bytes(raw)
+    return data[:1] == b"[" and data[-1:] == b"]" and not data[1:-1].strip(b" \t\n\r")
 
 
 def _positions(arr: np.ndarray, byte: int, step: int = 1 << 20) -> np.ndarray:

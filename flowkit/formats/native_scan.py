@@ -796,8 +796,8 @@ def _group(buf, p, end, r, v, name_s, name_e, sizes, grp_rec, grp_codes, grp_n, 
            counters, present, tables, starts, lengths, packed, entries):
     """One group: VNet (``v`` 4) ``{"rule":…,"flowTuples":[…]}`` of the aclID ``buf[name_s:name_e]``,
     NSG (``v`` 1, 2) ``{"mac":…,"flowTuples":[…]}`` of that rule. A group without tuples is not
-    kept (nor are its names coded), as the general path drops it; ``[ ]`` (spaced) is declined:
-    the general path drops only ``[]`` and keeps that group's names among its categories."""
+    kept (nor are its names coded), as the general path drops it; ``[ ]`` (spaced, which Azure
+    does not write) is declined, for the general path to read."""
     if p >= end or buf[p] != 123:
         return -1
     p = _ws(buf, p + 1, end)
@@ -821,7 +821,7 @@ def _group(buf, p, end, r, v, name_s, name_e, sizes, grp_rec, grp_codes, grp_n, 
                 return -1
             q = _ws(buf, p + 1, end)
             if q < end and buf[q] == 93:
-                if q != p + 1:  # ``[ ]``: the general path drops only ``[]`` (and codes this group's names)
+                if q != p + 1:  # ``[ ]``: not the common form
                     return -1
                 p = q + 1
             else:

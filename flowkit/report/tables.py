@@ -80,7 +80,11 @@ def _csv_column(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         return series.reset_index(drop=True)
     if isinstance(dtype, pd.DatetimeTZDtype):
-        text = series.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        utc = series.dt.tz_convert("UTC")
+        text = utc.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        # %f stops at microseconds: a record_time keeps 100 ns ticks, written as isoformat() (cell_text) does
+        nanos = utc.dt.nanosecond.fillna(0).astype("int64")
+        text = text.where(nanos == 0, text + nanos.astype(str).str.zfill(3)) + "Z"
         return text.str.replace(".000000Z", "Z", regex=False).fillna("").reset_index(drop=True)
     if pd.api.types.is_timedelta64_dtype(dtype):
         return series.dt.total_seconds().reset_index(drop=True)

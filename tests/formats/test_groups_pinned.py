@@ -4,8 +4,12 @@ flowTuples array is a line or a bad element with its place)."""
 from __future__ import annotations
 
 import msgspec
+import pytest
 
+import flowkit
+from flowkit.formats import native_read
 from flowkit.formats.groups import FormatGroups, split_array
+from tests.blobs import T0_MS, blob, nsg_record, vnet_record
 
 T1 = "1714557600000,192.0.2.1,198.51.100.2,50000,443,6,O,B,X,,,,"
 T2 = "1714557660000,192.0.2.1,198.51.100.2,50000,443,6,O,E,X,3,767,2,1580"
@@ -51,3 +55,48 @@ def test_a_string_holding_a_newline_or_a_quote_is_invalid_characters() -> None:
 def test_the_text_of_a_bad_array_is_cut_at_200_bytes() -> None:
     assert split_array(b'["' + b"a" * 300)[3] == [(0, "invalid-tuples-array", '["' + "a" * 198)]
     assert split_array(b'"' + b"a" * 300 + b'"')[3] == [(0, "tuples-not-an-array", '"' + "a" * 199)]
+
+
+@pytest.mark.parametrize("empty", [b"[]", b"[ ]", b"[\n]", b"[\r\n\t ]"])
+def test_an_empty_array_leaves_no_group_however_it_is_spaced(empty: bytes) -> None:
+    g = FormatGroups()
+    g.add(msgspec.Raw(f'["{T1}"]'.encode()), record=0, rule="kept", acl="acl-kept")
+    g.add(msgspec.Raw(empty), record=0, rule="empty", acl="acl-empty", mac="000D3A000009")
+    g.add(msgspec.Raw(f'[ "{T2}" ]'.encode()), record=0, rule="spaced", acl="acl-spaced")
+    built = g.build()
+    assert (g.rule, g.acl, g.mac, g.record) == (["kept", "spaced"], ["acl-kept", "acl-spaced"], [None, None], [0, 0])
+    assert built.counts.tolist() == [1, 1] and built.first_tuple.tolist() == [0, 1] and built.bad == []
+
+
+VNET_ROW = f"{T0_MS + 1500},192.0.2.1,198.51.100.2,40000,443,6,O,B,NX,0,0,0,0"
+
+
+@pytest.mark.parametrize("scanner", ["off", "loaded"])
+@pytest.mark.parametrize("empty", [b"[]", b"[ ]", b"[\n]"])
+def test_read_flow_logs_keeps_no_rule_or_acl_of_an_empty_vnet_group(tmp_path, monkeypatch, scanner: str,
+                                                                     empty: bytes) -> None:
+    """``[ ]`` as ``[]``: the compiled scanner reads ``[]`` and declines the others, the general path
+    reads them all; neither keeps the empty group's rule or aclID as a category without a row."""
+    monkeypatch.setattr(native_read, "_scanner", None)
+    monkeypatch.delenv("FLOWKIT_SCANNER", raising=False)
+    if scanner == "off":
+        monkeypatch.setenv("FLOWKIT_SCANNER", "off")
+    else:
+        assert flowkit.load_scanner()
+    record = vnet_record([("acl-a", "UserRule_A", [VNET_ROW]), ("acl-b", "UserRule_Empty", ["EMPTY"])])
+    path = tmp_path / "vnet.json"
+    path.write_bytes(blob([record]).replace(b'["EMPTY"]', empty))
+    frame, report = flowkit.read_flow_logs(path, with_report=True)
+    assert (len(frame), report.tuples, report.quarantined) == (1, 1, 0)
+    assert list(frame.rule.cat.categories) == ["UserRule_A"]
+    assert list(frame.acl_id.cat.categories) == ["acl-a"]
+
+
+def test_read_flow_logs_keeps_no_rule_of_an_empty_nsg_group(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FLOWKIT_SCANNER", "off")
+    monkeypatch.setattr(native_read, "_scanner", None)
+    record = nsg_record({"R1": ["1714557605,192.0.2.10,198.51.100.4,50000,443,T,I,A,B,,,,"], "R_EMPTY": ["EMPTY"]})
+    path = tmp_path / "nsg.json"
+    path.write_bytes(blob([record]).replace(b'["EMPTY"]', b"[\n  ]"))
+    frame = flowkit.read_flow_logs(path)
+    assert len(frame) == 1 and list(frame.rule.cat.categories) == ["R1"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from flowkit.report.tables import csv_bytes, unique_labels, unique_slugs
+from flowkit.report.tables import cell_text, csv_bytes, unique_labels, unique_slugs
 
 
 def test_csv_keeps_every_column_when_labels_repeat():
@@ -55,3 +55,15 @@ def test_cell_text_keeps_non_ascii_in_json_cells():
     from flowkit.report.tables import cell_text
 
     assert cell_text({"vm": "café-01"}) == '{"vm": "café-01"}' and cell_text(["ü"]) == '["ü"]'
+
+
+def test_csv_record_time_keeps_its_100_ns_ticks_as_the_other_report_cells_do():
+    # a VNet record_time has 7 fractional digits; %f alone stopped at 6 (and dropped a lone 100 ns tick)
+    times = pd.to_datetime(["2024-05-01T10:00:50.1234567Z", "2024-05-01T10:00:50.0000001Z",
+                            "2024-05-01T10:00:50.5Z", "2024-05-01T10:00:50Z", None], utc=True, format="ISO8601")
+    frame = pd.DataFrame({"record_time": times, "n": range(5)})
+    assert csv_bytes(frame).decode("utf-8-sig") == (
+        "record_time,n\r\n2024-05-01T10:00:50.123456700Z,0\r\n2024-05-01T10:00:50.000000100Z,1\r\n"
+        "2024-05-01T10:00:50.500000Z,2\r\n2024-05-01T10:00:50Z,3\r\n,4\r\n")
+    assert [cell_text(t) for t in times[:4]] == [line.split(",")[0] for line in
+                                                 csv_bytes(frame).decode("utf-8-sig").splitlines()[1:5]]
