@@ -39,6 +39,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--interval", type=float, default=60.0, metavar="S", help="seconds between polls (60)")
     p.add_argument("--once", action="store_true", help="poll once and exit")
     p.add_argument("--max-polls", type=int, default=None, metavar="N", help="stop after N polls")
+    p.add_argument("--max-outage", type=float, default=900.0, metavar="S",
+                   help="seconds to keep polling an account that stopped answering before giving up "
+                        "(900; 0: at once)")
     p.add_argument("--start", default=None, type=time_value,
                    help="first hour to follow (default: the previous hour)")
     p.add_argument("--mac", default=None, type=mac, help="follow one NIC only (its MAC address)")
@@ -110,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     src = AzureBlobSource.from_url(args.source, progress=False)
     max_polls = 1 if args.once else args.max_polls
     for batch in src.follow(log_type=args.log_type, checkpoint=args.checkpoint, start=args.start,
-                            mac=args.mac, interval=args.interval, max_polls=max_polls):
+                            mac=args.mac, interval=args.interval, max_polls=max_polls,
+                            max_outage=args.max_outage):
         if args.json:
             rows = _json_rows(batch.frame)
             print(json.dumps({"polled_at": _iso(batch.polled_at), "rows": len(batch),

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import os
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from flowkit.errors import SourceError
 from flowkit.sources.azure_address import Address, check_endpoint, parse_address, sas_query
 from flowkit.sources.azure_auth import (Secrets, check_credential, client_options, connection_string_secrets,
                                         credential_secrets, default_credential, describe_credential, plain_etag,
-                                        storage_errors)
+                                        sas_times, storage_errors)
 from flowkit.sources.azure_listing import AzureBlobRef, BlobLister
 from flowkit.sources.azure_prefixes import ResourceFilter
 from flowkit.sources.azure_read import BlobReader
@@ -142,6 +143,11 @@ class AzureBlobSource(BlobLister, BlobReader):
                 kind = describe_credential(credential, sas=sas)
             self._service = self._make_service(addr, credential)
         self.credential_kind = kind
+        # when the SAS in use is valid (not secret): a refusal after its expiry says it expired
+        client = container_client if container_client is not None else self._service
+        signature = getattr(getattr(client, "credential", None), "signature", None)
+        self._sas_times = sas_times(signature if isinstance(signature, str)
+                                    else urlsplit(str(getattr(client, "url", "") or "")).query)
 
     # -- constructors ---------------------------------------------------------------
     @classmethod
@@ -263,7 +269,7 @@ class AzureBlobSource(BlobLister, BlobReader):
         return [(_CONTAINER_OF[t], (t,)) for t in types if t]
 
     def _guard(self, where: str, container: str | None, prefix: str = "", what: str = "prefix"):
-        return storage_errors(self._secrets, where, container, prefix, self.account_url, what)
+        return storage_errors(self._secrets, where, container, prefix, self.account_url, what, self._sas_times)
 
     def identity(self, ref: BlobRef) -> tuple[str, ...]:
         """What makes two refs the same blob: account, container and blob name.
@@ -282,7 +288,8 @@ class AzureBlobSource(BlobLister, BlobReader):
     # -- following ------------------------------------------------------------------
     def follow(self, *, log_type: str | None = None, checkpoint: str | os.PathLike | None = None,
                start: Any = None, end: Any = None, mac: str | None = None, interval: float = 60.0,
-               max_polls: int | None = None, strict: bool = False) -> Iterator[Any]:
+               max_polls: int | None = None, strict: bool = False,
+               max_outage: float | None = 900.0) -> Iterator[Any]:
         """Yield a :class:`flowkit.sources.follow.FollowBatch` of new rows per poll, forever.
 
         Each poll returns only records committed since the previous one. A batch is
@@ -303,6 +310,10 @@ class AzureBlobSource(BlobLister, BlobReader):
             Seconds between polls; stop after that many polls (None: never).
         strict : bool
             Raise at the first bad tuple.
+        max_outage : float, optional
+            Seconds to keep polling an account that no longer answers (an outage) before
+            its error is raised; 0 gives up at once, None never (see
+            :meth:`flowkit.sources.follow.Follower.run`).
 
         Examples
         --------
@@ -313,4 +324,4 @@ class AzureBlobSource(BlobLister, BlobReader):
 
         follower = Follower(self, log_type=log_type, checkpoint=checkpoint, start=start, end=end,
                             mac=mac, strict=strict)
-        return follower.run(interval=interval, max_polls=max_polls)
+        return follower.run(interval=interval, max_polls=max_polls, max_outage=max_outage)

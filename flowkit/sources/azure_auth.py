@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime, timezone
 from typing import Any, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flowkit.errors import SourceError
-from flowkit.sources.azure_address import signatures
+from flowkit.sources.azure_address import sas_query, signatures
 from flowkit.sources.azure_host import missing_host, refused_locally, retry_policy
 from flowkit.sources.redact import neutralize_exception, redact, strip_query
 
 __all__ = ["UnreachableError", "NoCredentialError", "Secrets",
            "credential_secrets", "connection_string_secrets", "storage_errors", "describe_credential",
            "client_options", "plain_etag", "default_credential", "FailFastCredential",
-           "quiet_identity_logs", "check_credential"]
+           "quiet_identity_logs", "check_credential", "sas_times"]
 
 
 class UnreachableError(SourceError):
@@ -105,6 +106,55 @@ def connection_string_secrets(conn: str) -> list[str]:
             out.append(value)
             out.extend(signatures(value))
     return out
+
+
+def sas_times(query: str | None) -> tuple[datetime | None, datetime | None]:
+    """The start (``st``) and expiry (``se``) of a SAS query, in UTC; None for each it lacks.
+
+    Only these two fields are read: they are not secret (the signature ``sig`` is). A time
+    that is not one Azure accepts (``YYYY-MM-DD``, ``YYYY-MM-DDThh:mm[:ss[.f]]Z``) is None.
+
+    Parameters
+    ----------
+    query : str or None
+        A SAS token (``sv=…&se=…&sig=…``, with or without ``?``), or None.
+
+    Examples
+    --------
+    >>> sas_times("sv=2024-08-04&st=2026-01-01&se=2026-01-02T00%3A30%3A00Z&sp=rl&sig=abc")
+    (datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), datetime.datetime(2026, 1, 2, 0, 30, tzinfo=datetime.timezone.utc))
+    >>> sas_times(None)
+    (None, None)
+    """
+    if not query:
+        return None, None
+    fields = {k.lower(): v[-1] for k, v in parse_qs(sas_query(query.lstrip("?"))).items()}
+    if "sig" not in fields:
+        return None, None
+    return _sas_time(fields.get("st")), _sas_time(fields.get("se"))
+
+
+def _sas_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def _sas_refused(times: tuple[datetime | None, datetime | None], code: object) -> str | None:
+    """Why a refused SAS was refused when its own times say so (expired, not yet valid), else None."""
+    start, expiry = times
+    now = datetime.now(timezone.utc)
+    if expiry is not None and expiry <= now:
+        return (f"the SAS expired at {expiry:%Y-%m-%dT%H:%M:%SZ} ({code}). Make a new SAS with a later "
+                f"expiry (se)")
+    if start is not None and start > now:
+        return (f"the SAS is not valid before {start:%Y-%m-%dT%H:%M:%SZ} by this machine's clock ({code}). "
+                f"Wait until then, or make a SAS with an earlier start (st)")
+    return None
 
 
 #: What ``credential=`` may be, for the message that refuses anything else.
@@ -192,7 +242,8 @@ def _code(exc: Exception) -> str | None:
 
 @contextlib.contextmanager
 def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: str = "",
-                   account_url: str = "", what: str = "prefix") -> Iterator[None]:
+                   account_url: str = "", what: str = "prefix",
+                   sas: tuple[datetime | None, datetime | None] = (None, None)) -> Iterator[None]:
     """Turn Azure SDK errors raised inside into a clear, redacted SourceError.
 
     Parameters
@@ -206,6 +257,9 @@ def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: 
         What ``prefix`` is: "prefix" or "blob".
     account_url : str
         The account URL without query, named for connection failures.
+    sas : tuple of datetime or None
+        The start and expiry of the SAS in use (:func:`sas_times`): a refusal after the expiry,
+        or before the start, says so.
     """
     target = f"container {container!r}" if container else "the account"
     target += f", {what} {prefix!r}" if prefix else ""
@@ -217,7 +271,7 @@ def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: 
     except SourceError:
         raise
     except Exception as exc:
-        error = _translate(exc, where, target, container, prefix, account_url, what)
+        error = _translate(exc, where, target, container, prefix, account_url, what, sas)
         if error is None:
             raise
         # The SDK's exception stays reachable as the new one's __context__ (``from None`` only
@@ -233,7 +287,8 @@ def _no_credential(where: str, target: str, account_url: str, kind: str) -> str:
 
 
 def _translate(exc: Exception, where: str, target: str, container: str | None, prefix: str,
-               account_url: str, what: str) -> SourceError | None:
+               account_url: str, what: str,
+               sas: tuple[datetime | None, datetime | None] = (None, None)) -> SourceError | None:
     """The SourceError (not yet redacted) for an SDK exception, or None for one that is not the SDK's."""
     from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
                                        ResourceNotFoundError, ServiceRequestError,
@@ -251,6 +306,8 @@ def _translate(exc: Exception, where: str, target: str, container: str | None, p
         code = _code(exc) or getattr(exc, "status_code", None)
         if code is None:  # azure-identity found no credential at all
             return SourceError(_no_credential(where, target, account_url, type(exc).__name__))
+        if (why := _sas_refused(sas, code)) is not None:
+            return SourceError(f"authentication failed while {where} ({target}) at {at}: {why}")
         return SourceError(f"authentication failed while {where} ({target}) at {at}: "
                            f"the account key, SAS or token was refused ({code}). Check the credential "
                            f"and that it grants read and list on this container")
@@ -263,6 +320,8 @@ def _translate(exc: Exception, where: str, target: str, container: str | None, p
     if isinstance(exc, HttpResponseError):
         code = _code(exc) or exc.reason or ""
         status = getattr(exc, "status_code", None)
+        if status in (401, 403) and (why := _sas_refused(sas, code)) is not None:
+            return SourceError(f"authentication failed while {where} ({target}) at {at}: {why}")
         if status in (401, 403):
             return SourceError(f"authentication failed while {where} ({target}) at {at}: "
                                f"the account key, SAS or token was refused or lacks permission ({code}). "

@@ -64,21 +64,31 @@ def missing_host(exc: BaseException) -> socket.gaierror | None:
 def is_loopback(url: str) -> bool:
     """True when ``url``'s host is this machine: ``localhost``, ``127.0.0.0/8`` or ``::1``.
 
+    Every spelling of those counts: any case (``LOCALHOST``), the fully qualified name with its
+    trailing dot (``localhost.``, ``azurite.localhost.``), an IPv6 zone (``[::1%lo]``) and the
+    IPv4-mapped IPv6 form of a loopback address (``[::ffff:127.0.0.1]``). Nothing else does:
+    not ``0.0.0.0``, ``::``, or a name that only resolves to a loopback address.
+
     Examples
     --------
     >>> is_loopback("http://127.0.0.1:10000/devstoreaccount1"), is_loopback("https://acct.blob.core.windows.net")
     (True, False)
+    >>> is_loopback("http://[::ffff:127.0.0.1]:10000/a"), is_loopback("http://localhost.:10000/a")
+    (True, True)
     """
     try:
-        host = urlsplit(url).hostname or ""
+        host = urlsplit(url).hostname or ""  # lower case
     except ValueError:
         return False
-    if host == "localhost" or host.endswith(".localhost"):
+    name = host[:-1] if host.endswith(".") else host  # the root of DNS: "localhost." is "localhost"
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1 (Python < 3.13 says no)
+    return (mapped or address).is_loopback
 
 
 def refused_locally(exc: BaseException, url: str) -> ConnectionRefusedError | None:

@@ -60,6 +60,8 @@ __all__ = ["FollowBatch", "Checkpoint", "Follower"]
 
 #: Seconds a follower reuses the resource discovery of earlier polls.
 DISCOVERY_TTL = 300.0
+#: Seconds :meth:`Follower.run` keeps polling an account it cannot reach before it gives up.
+MAX_OUTAGE = 900.0
 _CHECK_BYTES = 64  # bytes before the offset re-read and compared to their digest
 
 
@@ -241,7 +243,8 @@ class Follower:
                            bytes_downloaded=downloaded, reread=tuple(reread),
                            _commit=lambda: self._commit_state(st))
 
-    def run(self, *, interval: float = 60.0, max_polls: int | None = None) -> Iterator[FollowBatch]:
+    def run(self, *, interval: float = 60.0, max_polls: int | None = None,
+            max_outage: float | None = MAX_OUTAGE) -> Iterator[FollowBatch]:
         """Poll every ``interval`` seconds and yield each batch (also empty ones).
 
         Asking for the next batch commits the one before, right away (not after the
@@ -249,11 +252,64 @@ class Follower:
         more and stops. A generator closed while the consumer holds a batch (an
         exception or ``break`` in the loop) does not commit it: call
         :meth:`FollowBatch.commit` first to keep it.
+
+        Once a poll has reached the account, a poll that cannot reach it
+        (:class:`flowkit.sources.azure_auth.UnreachableError`: a network or storage outage,
+        an emulator stopped) is tried again at the next poll, for up to ``max_outage``
+        seconds from the first poll that failed; then that poll's error is raised. A
+        failed poll yields nothing, commits nothing and does not count in ``max_polls``:
+        the next poll that succeeds delivers what was committed meanwhile, exactly once.
+        One warning says the account was lost, one that it answers again. The first poll
+        of a run is not retried: an address or a credential that never worked fails at once.
+
+        Parameters
+        ----------
+        interval : float
+            Seconds from the start of one poll to the start of the next.
+        max_polls : int, optional
+            Stop after that many batches (None: never).
+        max_outage : float, optional
+            Seconds an outage may last before the error is raised (``MAX_OUTAGE``, 15
+            minutes, by default; 0 raises at the first failed poll; None retries forever).
+
+        Warns
+        -----
+        UserWarning
+            When a poll cannot reach the account (once per outage), and when it answers again.
+
+        Examples
+        --------
+        >>> for batch in Follower(src, log_type="vnet").run(interval=60, max_outage=600):  # doctest: +SKIP
+        ...     store(batch.frame)
         """
-        polls = 0
+        from flowkit.sources.azure_auth import UnreachableError
+
+        polls, reached = 0, False
+        lost_at: float | None = None  # time.monotonic() of the outage's first failed poll
+        lost_since, failed = "", 0
         while max_polls is None or polls < max_polls:
             began = time.monotonic()
-            batch = self.poll()
+            try:
+                batch = self.poll()
+            except UnreachableError as exc:
+                if not reached:
+                    raise
+                if lost_at is None:
+                    lost_at, lost_since, failed = began, _iso(self.clock()), 0
+                failed += 1
+                if max_outage is not None and time.monotonic() - lost_at >= max_outage:
+                    raise
+                if failed == 1:
+                    bound = "" if max_outage is None else f", for up to {max_outage:g} s"
+                    warnings.warn(f"flowkit: the storage account did not answer at {lost_since}; polling again "
+                                  f"every {interval:g} s{bound}: {exc}", stacklevel=2)
+                time.sleep(max(0.0, interval - (time.monotonic() - began)))
+                continue
+            reached = True
+            if lost_at is not None:
+                warnings.warn(f"flowkit: the storage account answers again (it did not from {lost_since}, "
+                              f"{failed} failed poll(s)); following on", stacklevel=2)
+                lost_at = None
             yield batch
             self.commit()
             polls += 1
@@ -404,6 +460,11 @@ class Follower:
         else:
             decoded = None
         return decoded, _bytes_entry(ref, etag, data, end, begin), len(data), False
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    """``2024-05-01T10:07:00Z``: a time in warnings, to the second."""
+    return ts.floor("s").isoformat().replace("+00:00", "Z")
 
 
 def _hour(ref: Any) -> str | None:

@@ -114,9 +114,13 @@ class Checkpoint:
             raise SourceError(f"checkpoint {str(p)!r} is not a flowkit checkpoint (JSON {type(data).__name__}, "
                               f"not an object): give a new file name, or the checkpoint follow wrote")
         version = data.get("version")
-        if version != 1:
+        if version != 1 or isinstance(version, bool):  # true == 1 in Python
             raise SourceError(f"checkpoint {str(p)!r} has an unknown version {version!r}")
-        return cls(blobs=data.get("blobs", {}), log_type=data.get("log_type"), mac=data.get("mac"),
+        blobs = data.get("blobs", {})
+        if (wrong := _damage(data, blobs)) is not None:
+            raise SourceError(f"checkpoint {str(p)!r} is damaged: {wrong}. Restore it from a copy, or give a new "
+                              f"file name (following then starts again from the start)")
+        return cls(blobs=blobs, log_type=data.get("log_type"), mac=data.get("mac"),
                    start=data.get("start"), done_before=data.get("done_before"), source=data.get("source"))
 
     def copy(self) -> "Checkpoint":
@@ -131,3 +135,41 @@ class Checkpoint:
                            "mac": self.mac, "start": self.start, "done_before": self.done_before,
                            "blobs": self.blobs}, indent=1, sort_keys=True).encode("utf-8")
         atomic_write(p, body)
+
+
+#: The JSON types of a checkpoint's fields, and of the fields of a blob's entry (null is allowed).
+_FIELDS = {"log_type": str, "mac": str, "start": str, "done_before": str, "source": str}
+_ENTRY = {"mode": str, "etag": str, "blocks": int, "offset": int, "ids": str, "check": str, "tail": bool,
+          "hour": str}
+
+
+def _json_kind(value: Any) -> str:
+    """How JSON names the type of ``value``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _wrong(value: Any, kind: type) -> bool:
+    """True when ``value`` (not null) is not of ``kind`` (a boolean is not a number)."""
+    return value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool)))
+
+
+def _damage(data: dict[str, Any], blobs: Any) -> str | None:
+    """What is wrong with a version 1 checkpoint's fields (JSON ``data``), or None."""
+    for key, kind in _FIELDS.items():
+        if _wrong(data.get(key), kind):
+            return f"{key!r} is {_json_kind(data[key])}, not a string"
+    if not isinstance(blobs, dict):
+        return f"'blobs' is {_json_kind(blobs)}, not an object"
+    for name, entry in blobs.items():
+        if not isinstance(entry, dict):
+            return f"the entry of blob {name!r} is {_json_kind(entry)}, not an object"
+        for key, kind in _ENTRY.items():
+            if _wrong(entry.get(key), kind):
+                want = {str: "a string", int: "a whole number", bool: "a boolean"}[kind]
+                return f"{key!r} of blob {name!r} is {_json_kind(entry[key])}, not {want}"
+    return None

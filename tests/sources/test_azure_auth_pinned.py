@@ -125,3 +125,110 @@ def test_the_timeouts_and_block_size_reach_the_transport_at_any_concurrency(conc
     client = BlobServiceClient("https://acct.blob.core.windows.net", **client_options(2, 0.5, 3, 4, concurrency))
     config = client._pipeline._transport.connection_config
     assert (config.timeout, config.read_timeout, config.data_block_size) == (3, 4, 256 * 1024)
+
+
+# -- a SAS refused for its own times: expired, or not valid yet ------------------------------
+def _timed_sas(kind: str, start: datetime | None, expiry: datetime) -> str:
+    from azure.storage.blob import (AccountSasPermissions, ContainerSasPermissions, ResourceTypes,
+                                    generate_account_sas, generate_container_sas)
+
+    if kind == "container":
+        return generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY, start=start, expiry=expiry,
+                                      permission=ContainerSasPermissions(read=True, list=True))
+    return generate_account_sas(ACCOUNT, account_key=KEY, start=start, expiry=expiry,
+                                resource_types=ResourceTypes(service=True, container=True, object=True),
+                                permission=AccountSasPermissions(read=True, list=True))
+
+
+def _timed_source(azurite, how: str, sas: str) -> AzureBlobSource:
+    from azure.core.credentials import AzureSasCredential
+    from azure.storage.blob import ContainerClient
+
+    if how == "container-url":
+        return AzureBlobSource.from_sas_url(f"{azurite.endpoint}/{VNET_CONTAINER}?{sas}", retry_total=0)
+    if how == "credential":
+        return AzureBlobSource(f"{azurite.endpoint}/{VNET_CONTAINER}", credential=sas, retry_total=0)
+    if how == "sas-credential":
+        return AzureBlobSource(f"{azurite.endpoint}/{VNET_CONTAINER}", credential=AzureSasCredential(sas),
+                               retry_total=0)
+    if how == "connection-string":
+        return AzureBlobSource.from_connection_string(
+            f"BlobEndpoint={azurite.endpoint};SharedAccessSignature={sas}", container=VNET_CONTAINER, retry_total=0)
+    return AzureBlobSource(container_client=ContainerClient.from_container_url(  # "container-client"
+        f"{azurite.endpoint}/{VNET_CONTAINER}?{sas}"))
+
+
+_HOW = [pytest.param("container", "container-url", id="container-sas-url"),
+        pytest.param("account", "credential", id="account-sas-credential"),
+        pytest.param("account", "sas-credential", id="AzureSasCredential"),
+        pytest.param("account", "connection-string", id="connection-string"),
+        pytest.param("container", "container-client", id="container-client")]
+
+
+def _refusal(azurite, service, kind: str, how: str, start: datetime | None, expiry: datetime,
+             caplog) -> tuple[SourceError, str]:
+    service.create_container(VNET_CONTAINER)
+    sas = _timed_sas(kind, start, expiry)
+    with caplog.at_level("DEBUG"):
+        error = _error(lambda: _timed_source(azurite, how, sas).list_blobs(log_type="vnet"))
+    text = reachable_texts(error) + caplog.text
+    assert_no_secret(text, sas, parse_qs(sas)["sig"][0])
+    assert "sig=" not in str(error)
+    return error, str(error)
+
+
+@pytest.mark.parametrize("kind, how", _HOW)
+def test_an_expired_sas_is_said_to_have_expired_and_when(azurite, service, kind, how, caplog):
+    # Azurite, like Azure, answers 403 to an expired SAS; it was reported as "refused" only
+    expiry = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    _, message = _refusal(azurite, service, kind, how, None, expiry, caplog)
+    assert message == (f"authentication failed while listing (container '{VNET_CONTAINER}') at {azurite.endpoint}: "
+                       f"the SAS expired at {expiry:%Y-%m-%dT%H:%M:%SZ} (AuthorizationFailure). Make a new SAS "
+                       f"with a later expiry (se)")
+
+
+@pytest.mark.parametrize("kind, how", _HOW[:2])
+def test_a_sas_whose_start_is_to_come_is_said_to_be_not_valid_yet(azurite, service, kind, how, caplog):
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=2)
+    _, message = _refusal(azurite, service, kind, how, start, start + timedelta(hours=1), caplog)
+    assert message == (f"authentication failed while listing (container '{VNET_CONTAINER}') at {azurite.endpoint}: "
+                       f"the SAS is not valid before {start:%Y-%m-%dT%H:%M:%SZ} by this machine's clock "
+                       f"(AuthorizationFailure). Wait until then, or make a SAS with an earlier start (st)")
+
+
+def test_a_sas_in_its_time_but_refused_for_another_reason_is_still_said_to_be_refused(azurite, service, caplog):
+    service.create_container(VNET_CONTAINER)
+    sas = _timed_sas("container", None, datetime.now(timezone.utc) + timedelta(hours=1))
+    forged = sas.replace("sig=", "sig=AAAA")  # a signature that does not match
+    error = _error(lambda: _timed_source(azurite, "container-url", forged).list_blobs(log_type="vnet"))
+    assert str(error) == (f"authentication failed while listing (container '{VNET_CONTAINER}') at {azurite.endpoint}: "
+                          f"the account key, SAS or token was refused or lacks permission (AuthorizationFailure). "
+                          f"Check the credential and that it grants read and list on this container")
+
+
+def test_an_expired_sas_is_said_to_have_expired_by_the_cli(azurite, service, capsys):
+    service.create_container(VNET_CONTAINER)
+    expiry = datetime(2024, 5, 1, 8, 30, tzinfo=timezone.utc)
+    sas = _timed_sas("container", None, expiry)
+    assert cli_main(["inspect", f"{azurite.endpoint}/{VNET_CONTAINER}?{sas}"]) == 2
+    err = capsys.readouterr().err
+    assert "the SAS expired at 2024-05-01T08:30:00Z (AuthorizationFailure)" in err
+    assert_no_secret(err, sas, parse_qs(sas)["sig"][0])
+
+
+@pytest.mark.parametrize("query, times", [
+    pytest.param("sv=2024-08-04&se=2026-01-02&sig=x", (None, datetime(2026, 1, 2, tzinfo=timezone.utc)),
+                 id="date-only"),
+    pytest.param("st=2026-01-01T10%3A00Z&se=2026-01-01T11%3A00%3A00.5Z&sig=x",
+                 (datetime(2026, 1, 1, 10, tzinfo=timezone.utc),
+                  datetime(2026, 1, 1, 11, 0, 0, 500000, tzinfo=timezone.utc)), id="minutes-and-fraction"),
+    pytest.param("?SE=2026-01-01T12:00:00%2B01:00&SIG=x", (None, datetime(2026, 1, 1, 11, tzinfo=timezone.utc)),
+                 id="upper-case-and-offset"),
+    pytest.param("sv=2024-08-04&se=soon&sig=x", (None, None), id="not-a-time"),
+    pytest.param("se=2020-01-01&comp=list", (None, None), id="not-a-sas"),
+    pytest.param("", (None, None), id="empty"),
+])
+def test_sas_times_reads_the_start_and_expiry_only(query, times):
+    from flowkit.sources.azure_auth import sas_times
+
+    assert sas_times(query) == times

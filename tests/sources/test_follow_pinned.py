@@ -5,13 +5,16 @@ record inserted before the 2-byte tail) or uploads them whole (no block list). A
 must deliver every tuple exactly once: a blob that grows by blocks between polls, a block
 rewritten, a blob replaced by a shorter one, a new hour's blob, a blob that changes while
 it is read. The Azure-specific paths run against Azurite in test_azure_follow.py and
-test_follow_delivery.py.
+test_follow_delivery.py; so does the last section here (an outage: Azurite frozen between polls).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import socket
 import sys
 import warnings
 from types import SimpleNamespace
@@ -19,6 +22,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from flowkit.cli import main as cli_main
 from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.sources import follow as follow_module
 from flowkit.sources.azure_listing import AzureBlobRef
@@ -26,6 +30,12 @@ from flowkit.sources.base import Listing
 from flowkit.sources.follow import Checkpoint, FollowBatch, Follower, _records_end, _tail_start
 from flowkit.sources.layout import VNET_CONTAINER, hour_overlaps, parse_blob_path, vnet_blob_name
 from flowkit.synth import HEAD_BLOCK, TAIL_BLOCK, encode_record, record_time, vnet_record, vnet_tuple
+
+from conftest import ACCOUNT
+from conftest import KEY as ACCOUNT_KEY
+from secrets_check import assert_no_secret
+from test_follow_delivery import LiveBlob, _final, _same_rows
+from test_follow_delivery import _record as delivery_record
 
 HOUR = pd.Timestamp("2024-05-01T10:00Z")
 MAC = "000D3A0000E1"
@@ -841,3 +851,187 @@ def test_a_start_the_checkpoint_overrides_is_said_not_ignored_in_silence(tmp_pat
         warnings.simplefilter("error")
         follow_from(HOUR)
         follow_from(None)
+
+
+# -- 9. an outage between polls (a real Azurite, frozen with SIGSTOP) ----------------------
+def _azurite_source(azurite, port: int | None = None):
+    """No retries and a 1 s timeout: a poll while Azurite is frozen fails within a second or two."""
+    from flowkit.sources.azure import AzureBlobSource
+
+    conn = azurite.connection_string if port is None else azurite.connection_string.replace(
+        f":{azurite.port}/", f":{port}/")
+    return AzureBlobSource.from_connection_string(conn, retry_total=0, read_timeout=1, connection_timeout=1)
+
+
+class Outage:
+    """Stands in for ``time.sleep`` between polls: freezes Azurite at one sleep, lets it go on at another.
+
+    Runs ``before`` (commit records) just before freezing; counts the sleeps, sleeps not at all.
+    """
+
+    def __init__(self, azurite, freeze_at: int, thaw_at: int | None, before=None) -> None:
+        self.pid = azurite.proc.pid
+        self.freeze_at, self.thaw_at, self.before = freeze_at, thaw_at, before
+        self.sleeps = 0
+
+    def __call__(self, seconds: float) -> None:
+        self.sleeps += 1
+        if self.sleeps == self.freeze_at:
+            if self.before:
+                self.before()
+            os.kill(self.pid, signal.SIGSTOP)
+        if self.sleeps == self.thaw_at:
+            self.thaw()
+
+    def thaw(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+
+def _outage_blob(service, mac: str) -> LiveBlob:
+    return LiveBlob(service, _name(mac=mac))
+
+
+def _delivery_record(minute: int, mac: str) -> dict:
+    return delivery_record(HOUR, mac, minute)
+
+
+def test_a_short_outage_is_warned_about_once_and_the_rows_come_after_it_exactly_once(azurite, service, tmp_path,
+                                                                                      monkeypatch):
+    mac = "000D3A0000E7"
+    blob = _outage_blob(service, mac)
+    blob.add(_delivery_record(0, mac))
+    cp = tmp_path / "cp.json"
+    follower = Follower(_azurite_source(azurite), log_type="vnet", checkpoint=cp, start=HOUR,
+                        clock=_clock(HOUR + pd.Timedelta(minutes=30)))
+    # sleep 1: two records committed, then Azurite frozen; polls 2 and 3 fail; sleep 3: it goes on
+    outage = Outage(azurite, 1, 3, lambda: [blob.add(_delivery_record(m, mac)) for m in (1, 2)])
+    monkeypatch.setattr(follow_module.time, "sleep", outage)
+    frames = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for batch in follower.run(interval=0, max_polls=3):
+                frames.append(batch.frame)
+    finally:
+        outage.thaw()
+    assert [len(f) for f in frames] == [2, 4, 0]  # minute 0; minutes 1 and 2 after the outage; nothing
+    assert outage.sleeps == 4  # polls: 1 (ok), 2 and 3 (failed), 4 (ok), 5 (ok, the last)
+    said = [str(w.message) for w in caught]
+    assert len(said) == 2, said
+    assert said[0].startswith(f"flowkit: the storage account did not answer at 2024-05-01T10:30:00Z; polling again "
+                              f"every 0 s, for up to 900 s: cannot reach the storage account {azurite.endpoint} "
+                              f"while listing (container '{VNET_CONTAINER}'")
+    assert said[1] == ("flowkit: the storage account answers again (it did not from 2024-05-01T10:30:00Z, "
+                       "2 failed poll(s)); following on")
+    assert_no_secret("\n".join(said), ACCOUNT_KEY)
+    _same_rows(frames, _final(azurite, HOUR))
+    assert len(Follower(_azurite_source(azurite), log_type="vnet", checkpoint=cp, start=HOUR,
+                        clock=_clock(HOUR + pd.Timedelta(minutes=31))).poll()) == 0
+
+
+def test_an_outage_longer_than_max_outage_stops_with_the_error_and_the_checkpoint_carries_on(
+        azurite, service, tmp_path, monkeypatch):
+    from flowkit.sources.azure_auth import UnreachableError
+    mac = "000D3A0000E8"
+    blob = _outage_blob(service, mac)
+    blob.add(_delivery_record(0, mac))
+    cp = tmp_path / "cp.json"
+    follower = Follower(_azurite_source(azurite), log_type="vnet", checkpoint=cp, start=HOUR,
+                        clock=_clock(HOUR + pd.Timedelta(minutes=30)))
+    outage = Outage(azurite, 1, None, lambda: blob.add(_delivery_record(1, mac)))
+    monkeypatch.setattr(follow_module.time, "sleep", outage)
+    frames = []
+    try:
+        with warnings.catch_warnings(record=True) as caught, pytest.raises(UnreachableError) as info:
+            warnings.simplefilter("always")
+            for batch in follower.run(interval=0, max_outage=2.5):  # each failed poll takes 1 s or more
+                frames.append(batch.frame)
+    finally:
+        outage.thaw()
+    assert str(info.value).startswith(f"cannot reach the storage account {azurite.endpoint} while listing")
+    assert [len(f) for f in frames] == [2]
+    assert [str(w.message)[:60] for w in caught] == ["flowkit: the storage account did not answer at "
+                                                     "2024-05-01T10:30:00Z"[:60]]
+    monkeypatch.undo()
+    blob.add(_delivery_record(2, mac))
+    frames += [b.frame for b in Follower(_azurite_source(azurite), log_type="vnet", checkpoint=cp, start=HOUR,
+                                         clock=_clock(HOUR + pd.Timedelta(minutes=31))).run(max_polls=1)]
+    assert [len(f) for f in frames] == [2, 4]
+    _same_rows(frames, _final(azurite, HOUR))
+
+
+def test_max_outage_zero_stops_at_the_first_failed_poll_without_a_warning(azurite, service, tmp_path, monkeypatch):
+    from flowkit.sources.azure_auth import UnreachableError
+
+    mac = "000D3A0000E9"
+    _outage_blob(service, mac).add(_delivery_record(0, mac))
+    src = _azurite_source(azurite)
+    outage = Outage(azurite, 1, None)
+    monkeypatch.setattr(follow_module.time, "sleep", outage)
+    frames = []
+    try:
+        with warnings.catch_warnings(record=True) as caught, pytest.raises(UnreachableError):
+            warnings.simplefilter("always")
+            for batch in src.follow(log_type="vnet", start=HOUR, interval=0, max_outage=0):
+                frames.append(batch.frame)
+    finally:
+        outage.thaw()
+    assert [len(f) for f in frames] == [2] and outage.sleeps == 1
+    assert [str(w.message) for w in caught] == []
+
+
+def test_the_first_poll_of_a_run_that_cannot_reach_the_account_fails_at_once(azurite):
+    from flowkit.sources.azure_auth import UnreachableError
+
+    with socket.socket() as s:  # a port of 127.0.0.1 nothing listens on (bound, then closed)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(UnreachableError) as info:
+        warnings.simplefilter("always")
+        next(_azurite_source(azurite, port).follow(log_type="vnet", start=HOUR, interval=0))
+    assert "nothing listens on 127.0.0.1:" in str(info.value)
+    assert [str(w.message) for w in caught] == []
+
+
+def _short_timeouts(monkeypatch) -> None:
+    """``flowkit follow`` builds its source with no retries and 1 s timeouts (the defaults wait minutes)."""
+    from flowkit.sources.azure import AzureBlobSource
+
+    real = AzureBlobSource.from_url.__func__
+    monkeypatch.setattr(AzureBlobSource, "from_url", classmethod(
+        lambda cls, url, **kw: real(cls, url, **kw, retry_total=0, read_timeout=1, connection_timeout=1)))
+
+
+@pytest.mark.parametrize("max_outage, status, rows, said", [
+    pytest.param("600", 0, [2, 2], 2, id="survives"),
+    pytest.param("0", 2, [2], 0, id="gives-up-at-once"),
+])
+def test_cli_follow_max_outage(azurite, service, tmp_path, capsys, monkeypatch, max_outage, status, rows, said):
+    hour = pd.Timestamp.now(tz="UTC").floor("h")  # the CLI follows by the real clock
+    mac = "000D3A0000EA"
+    blob = LiveBlob(service, _name(hour, mac))
+    blob.add(delivery_record(hour, mac, 0))
+    outage = Outage(azurite, 1, 2, lambda: blob.add(delivery_record(hour, mac, 1)))
+    monkeypatch.setattr(follow_module.time, "sleep", outage)
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    _short_timeouts(monkeypatch)
+    args = ["follow", f"azure://{ACCOUNT}", "--log-type", "vnet", "--checkpoint", str(tmp_path / "cp.json"),
+            "--start", hour.isoformat(), "--max-polls", "2", "--interval", "0", "--max-outage", max_outage,
+            "--json"]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert cli_main(args) == status
+    finally:
+        outage.thaw()
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["rows"] for line in out.splitlines()] == rows
+    assert len(caught) == said
+    if said:
+        assert str(caught[0].message).startswith("flowkit: the storage account did not answer at ")
+        assert ("; polling again every 0 s, for up to 600 s: cannot reach the storage account "
+                f"{azurite.endpoint} while listing") in str(caught[0].message)
+        assert str(caught[1].message).endswith(", 1 failed poll(s)); following on")
+    else:
+        assert err.startswith(f"flowkit follow: error: cannot reach the storage account {azurite.endpoint} "
+                              f"while listing")
