@@ -348,7 +348,7 @@ def _print_floor(floor: dict[str, Any]) -> None:
           f"{ceiling / 1e6:.2f} M tuples/s on {os.cpu_count()} cores, before any check or frame")
     scanner = floor.get("scanner")
     if scanner and _ceiling(scanner):
-        print("What flowkit does instead on whole VNet blobs, its compiled scanner (one thread, CPU s, best of 3):")
+        print("What flowkit does instead on whole blobs, its compiled scanner (one thread, CPU s, best of 3):")
         for name, cpu in scanner["steps"].items():
             print(f"  {name:28} {cpu:6.3f}")
         print(f"  {'total':28} {scanner['total']:6.3f} for {scanner['tuples']:,} tuples: at most "

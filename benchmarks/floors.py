@@ -8,7 +8,7 @@ Two floors put the parse benchmark's targets in context:
   lines with ``pyarrow.csv`` and explicit column types. Checking the values, attaching the
   record-level columns and building the pandas frame come on top. Divided by the cores, it
   bounds the tuples per second any implementation of the recipe can reach on this machine.
-* :func:`scanner_floor`: the same for what flowkit does instead on whole VNet blobs: its
+* :func:`scanner_floor`: the same for what flowkit does instead on whole blobs (VNet here): its
   compiled scanner (:mod:`flowkit.formats.native_scan`), batch by batch as a read does it.
 * :func:`contract_bytes_per_row`: the bytes per row a frame would take with every column in
   the narrowest dtype the column contract (:mod:`flowkit.schema`) allows: category codes and

@@ -1,4 +1,4 @@
-"""flowkit as the parse benchmark times it: its compiled VNet scanner loaded before timing.
+"""flowkit as the parse benchmark times it: its compiled scanner loaded before timing.
 
 Importing this module loads the scanner (:func:`flowkit.load_scanner`), as the other readers'
 libraries (polars, DuckDB) are imported before they are timed; the one-time cost is kept in
