@@ -54,3 +54,13 @@ def test_layout_the_user_asked_for():
     for path in ("flowkit", "notebooks", "tests", "data-samples", "environment.yml", "README.md",
                  "pyproject.toml", "Makefile", ".ci/run"):
         assert (REPO / path).exists(), path
+
+
+def test_no_two_test_files_share_a_name():
+    """pytest imports test modules by their file name (the test folders are not packages): two
+    ``test_x.py`` in different folders stop the whole run at collection."""
+    from collections import Counter
+
+    root = Path(__file__).resolve().parent
+    names = Counter(p.name for p in root.rglob("test_*.py"))
+    assert [name for name, n in names.items() if n > 1] == []
