@@ -61,5 +61,13 @@ def test_scanner_floor_scans_every_tuple_of_a_vnet_corpus_in_batches(tmp_path: P
 
 def test_scanner_floor_says_when_a_corpus_is_not_in_its_form(tmp_path: Path) -> None:
     write_corpus(tmp_path / "nsg", log_type="nsg", target_bytes=300_000, seed=3)
+    for path in (tmp_path / "nsg").rglob("PT1H.json"):  # a byte-order mark: not the form Azure writes
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     floor = scanner_floor(tmp_path / "nsg", repeat=1)
     assert floor["scanned"] is False and floor["tuples"] == 0
+
+
+def test_scanner_floor_scans_an_nsg_corpus_too(tmp_path: Path) -> None:
+    info = write_corpus(tmp_path / "nsg", log_type="nsg", target_bytes=300_000, seed=3)
+    floor = scanner_floor(tmp_path / "nsg", repeat=1)
+    assert floor["scanned"] is True and floor["tuples"] == info.tuples
