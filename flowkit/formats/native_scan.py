@@ -657,8 +657,8 @@ def _is_mac(buf, s, e):
 @nb.njit(nogil=True, cache=True)
 def _properties(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
                 present, tables, starts, lengths, packed, entries):
-    """NSG ``{"Version":1|2,"flows":[rule, …]}``: the version first (it decides the tuple form),
-    and the batch's kind."""
+    """NSG ``{"Version":1|2,"flows":[rule, …]}`` (see :func:`_named`): the version first (it
+    decides the tuple form), and the batch's kind."""
     if p >= end or buf[p] != 123:
         return -1
     k, p = _key(buf, _ws(buf, p + 1, end), end)
@@ -681,8 +681,8 @@ def _properties(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, port
         p += 1
     else:
         while True:
-            p = _rule(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
-                      present, tables, starts, lengths, packed, entries)
+            p = _named(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
+                       present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
             p, more = _after_element(buf, p, end)
@@ -694,30 +694,31 @@ def _properties(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, port
 
 
 @nb.njit(nogil=True, cache=True)
-def _rule(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters, present,
-          tables, starts, lengths, packed, entries):
-    """One NSG rule ``{"rule":…,"flows":[group, …]}``; its name must come first (as Azure writes it)."""
+def _named(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters, present,
+           tables, starts, lengths, packed, entries):
+    """The groups of one name: a VNet acl (``v`` 4) ``{"aclID":…,"flowGroups":[group, …]}``, an NSG
+    rule ``{"rule":…,"flows":[group, …]}``; the name must come first (as Azure writes it)."""
     if p >= end or buf[p] != 123:
         return -1
     k, p = _key(buf, _ws(buf, p + 1, end), end)
-    if k != _K_RULE:
+    if k != (_K_ACL if v == 4 else _K_RULE):
         return -1
     close = _string_end(buf, p, end)
     if close < 0:
         return -1
-    rule_s, rule_e = p + 1, close
+    name_s, name_e = p + 1, close
     p = _ws(buf, close + 1, end)
     if p >= end or buf[p] != 44:
         return -1
     k, p = _key(buf, _ws(buf, p + 1, end), end)
-    if k != _K_FLOWS or p >= end or buf[p] != 91:
+    if k != (_K_GROUPS if v == 4 else _K_FLOWS) or p >= end or buf[p] != 91:
         return -1
     p = _ws(buf, p + 1, end)
     if p < end and buf[p] == 93:
         p += 1
     else:
         while True:
-            p = _group(buf, p, end, r, v, rule_s, rule_e, sizes, grp_rec, grp_codes, grp_n, ts, text,
+            p = _group(buf, p, end, r, v, name_s, name_e, sizes, grp_rec, grp_codes, grp_n, ts, text,
                        ports, small, counters, present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
@@ -732,7 +733,7 @@ def _rule(buf, p, end, r, v, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, 
 @nb.njit(nogil=True, cache=True)
 def _flow_records(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
                   present, tables, starts, lengths, packed, entries):
-    """``{"flows":[acl, …]}``: each acl ``{"aclID":…,"flowGroups":[group, …]}``."""
+    """VNet ``{"flows":[acl, …]}`` (see :func:`_named`)."""
     if p >= end or buf[p] != 123:
         return -1
     k, p = _key(buf, _ws(buf, p + 1, end), end)
@@ -743,44 +744,8 @@ def _flow_records(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, po
         p += 1
     else:
         while True:
-            p = _acl(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
-                     present, tables, starts, lengths, packed, entries)
-            if p < 0:
-                return p
-            p, more = _after_element(buf, p, end)
-            if p < 0:
-                return -1
-            if not more:
-                break
-    return _closed(buf, p, end)
-
-
-@nb.njit(nogil=True, cache=True)
-def _acl(buf, p, end, r, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters, present,
-         tables, starts, lengths, packed, entries):
-    """One acl; its aclID must come before its flowGroups (as Azure writes it)."""
-    if p >= end or buf[p] != 123:
-        return -1
-    k, p = _key(buf, _ws(buf, p + 1, end), end)
-    if k != _K_ACL:
-        return -1
-    close = _string_end(buf, p, end)
-    if close < 0:
-        return -1
-    acl_s, acl_e = p + 1, close
-    p = _ws(buf, close + 1, end)
-    if p >= end or buf[p] != 44:
-        return -1
-    k, p = _key(buf, _ws(buf, p + 1, end), end)
-    if k != _K_GROUPS or p >= end or buf[p] != 91:
-        return -1
-    p = _ws(buf, p + 1, end)
-    if p < end and buf[p] == 93:
-        p += 1
-    else:
-        while True:
-            p = _group(buf, p, end, r, 4, acl_s, acl_e, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small,
-                       counters, present, tables, starts, lengths, packed, entries)
+            p = _named(buf, p, end, r, 4, sizes, grp_rec, grp_codes, grp_n, ts, text, ports, small, counters,
+                       present, tables, starts, lengths, packed, entries)
             if p < 0:
                 return p
             p, more = _after_element(buf, p, end)
