@@ -203,18 +203,23 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @PROPERTY
 @given(data=st.data())
 def test_corrupted_or_cut_vnet_blobs_read_the_same_both_ways(data):
-    raw = bytearray(BLOB)
+    out = both(refs(corrupted(data, BLOB, b'0123456789,.:"{}[] \\xABCDEFNX_\n\x00\xe9')))
+    assert out.report.tuples == out.report.rows + out.report.quarantined
+
+
+def corrupted(data, blob_bytes: bytes, alphabet: bytes) -> bytes:
+    """``blob_bytes`` with 1 to 3 bytes set (from ``alphabet``), inserted or deleted, as hypothesis draws."""
+    raw = bytearray(blob_bytes)
     for _ in range(data.draw(st.integers(1, 3))):
         i = data.draw(st.integers(0, len(raw) - 1))
         kind = data.draw(st.sampled_from(["set", "insert", "delete"]))
         if kind == "set":
-            raw[i] = data.draw(st.sampled_from(b'0123456789,.:"{}[] \\xABCDEFNX_\n\x00\xe9'))
+            raw[i] = data.draw(st.sampled_from(alphabet))
         elif kind == "insert":
             raw[i:i] = data.draw(st.binary(min_size=1, max_size=4))
         else:
             del raw[i:i + data.draw(st.integers(1, 12))]
-    out = both(refs(bytes(raw)))
-    assert out.report.tuples == out.report.rows + out.report.quarantined
+    return bytes(raw)
 
 
 @PROPERTY
@@ -355,17 +360,8 @@ def test_a_synthetic_nsg_corpus_reads_the_same_both_ways(tmp_path, version):
 @PROPERTY
 @given(data=st.data())
 def test_corrupted_or_cut_nsg_blobs_read_the_same_both_ways(data):
-    raw = bytearray(data.draw(st.sampled_from([NSG_V2, NSG_V1])))
-    for _ in range(data.draw(st.integers(1, 3))):
-        i = data.draw(st.integers(0, len(raw) - 1))
-        kind = data.draw(st.sampled_from(["set", "insert", "delete"]))
-        if kind == "set":
-            raw[i] = data.draw(st.sampled_from(b'0123456789,.:"{}[] \\xABCDEFTUIOADBCE\n\x00\xe9'))
-        elif kind == "insert":
-            raw[i:i] = data.draw(st.binary(min_size=1, max_size=4))
-        else:
-            del raw[i:i + data.draw(st.integers(1, 12))]
-    out = both(refs(bytes(raw)))
+    original = data.draw(st.sampled_from([NSG_V2, NSG_V1]))
+    out = both(refs(corrupted(data, original, b'0123456789,.:"{}[] \\xABCDEFTUIOADBCE\n\x00\xe9')))
     assert out.report.tuples == out.report.rows + out.report.quarantined
 
 
