@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
-__all__ = ["add_dask_argument", "dask_client", "CONNECT_TIMEOUT"]
+__all__ = ["add_dask_argument", "dask_client", "restore_scheduler", "CONNECT_TIMEOUT"]
 
 #: How long ``--dask ADDRESS`` waits for the scheduler before giving up.
 CONNECT_TIMEOUT = "10s"
@@ -41,6 +41,7 @@ def dask_client(address: str) -> Iterator[None]:
     """
     from contextlib import ExitStack
 
+    import dask
     from distributed import Client
 
     from flowkit.errors import FlowkitError
@@ -54,15 +55,50 @@ def dask_client(address: str) -> Iterator[None]:
             cluster = stack.enter_context(local_cluster(n_workers=2, silence_logs=logging.CRITICAL))
             stack.enter_context(Client(cluster))
         else:
+            # Client() makes itself dask's scheduler and default client before it connects, and one
+            # that never connects undoes that only when it is garbage-collected: until then every
+            # other computation of this process hangs or fails ("no Client active"). A failed
+            # connection undoes it at once.
+            scheduler = dask.config.get("scheduler", None)
             try:
                 stack.enter_context(Client(address, timeout=CONNECT_TIMEOUT))
             except ValueError as exc:  # distributed's word for an address it cannot parse
                 # ``--dask`` takes an optional value: a SAS URL meant as the PATH can land here
+                restore_scheduler(scheduler, close_unconnected=True)
                 neutralize_exception(exc)
                 raise FlowkitError(f"{redact(address)!r} is not a Dask scheduler address: give tcp://host:port, "
                                    "or 'local'") from None
             except (OSError, TimeoutError) as exc:
+                restore_scheduler(scheduler, close_unconnected=True)
                 neutralize_exception(exc)
                 raise FlowkitError(f"cannot reach the Dask scheduler at {redact(address)} "
                                    f"(waited {CONNECT_TIMEOUT}): {type(exc).__name__}") from None
         yield
+
+
+def restore_scheduler(scheduler: Any, *, close_unconnected: bool = False) -> None:
+    """Set dask's ``scheduler`` option back to ``scheduler`` (None: unset, dask's default), and
+    with ``close_unconnected`` first close the default ``distributed.Client`` if it never connected
+    (one whose constructor failed), so that it is no longer the default client.
+
+    Examples
+    --------
+    >>> import dask
+    >>> restore_scheduler(None); dask.config.get("scheduler", None) is None
+    True
+    """
+    import dask
+
+    if close_unconnected:
+        from distributed import default_client
+
+        try:
+            stale = default_client()
+        except ValueError:  # no default client
+            stale = None
+        if stale is not None and stale.status != "running":
+            stale.close()
+    if scheduler is None:
+        dask.config.config.pop("scheduler", None)
+    else:
+        dask.config.set(scheduler=scheduler)

@@ -50,3 +50,15 @@ def test_follow_json_of_missing_times_and_an_empty_poll(tmp_path, monkeypatch, c
                             {"record_time": None, "n": 2}]
     empty = _follow_json(tmp_path, monkeypatch, capsys, frame.iloc[:0], flowkit.LoadReport())
     assert (empty["rows"], empty["flows"]) == (0, [])
+
+
+def test_iso_times_writes_each_time_as_precise_as_it_is_and_a_naive_time_as_utc():
+    from flowkit.cli.follow import _iso_times
+
+    naive = pd.Series(pd.to_datetime(["2024-05-01T10:00:00", "2024-05-01T10:00:00.5", "2024-05-01T10:00:00.123456",
+                                      "2024-05-01T10:00:00.1234567", None], format="ISO8601"))
+    assert _iso_times(naive).tolist() == ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00.500Z",
+                                          "2024-05-01T10:00:00.123456Z", "2024-05-01T10:00:00.123456700Z", None]
+    paris = naive.dt.tz_localize("Europe/Paris")  # 10:00 in Paris in May is 08:00 UTC
+    assert _iso_times(paris).tolist()[:3] == ["2024-05-01T08:00:00Z", "2024-05-01T08:00:00.500Z",
+                                              "2024-05-01T08:00:00.123456Z"]

@@ -100,3 +100,16 @@ def test_read_flow_logs_keeps_no_rule_of_an_empty_nsg_group(tmp_path, monkeypatc
     path.write_bytes(blob([record]).replace(b'["EMPTY"]', b"[\n  ]"))
     frame = flowkit.read_flow_logs(path)
     assert len(frame) == 1 and list(frame.rule.cat.categories) == ["R1"]
+
+
+def test_drop_empty_keeps_every_array_with_an_element_and_every_value_that_is_not_an_array() -> None:
+    g = FormatGroups()
+    for raw, rule in ((b"[]", "empty"), (b"{}", "object"), (b'""', "string"), (b"[1]", "one"), (b"[ 1]", "spaced"),
+                      (b"[ ]", "blank")):
+        g.add(msgspec.Raw(raw), record=0, rule=rule)
+    g.drop_empty()
+    assert g.rule == ["object", "string", "one", "spaced", "blank"]
+    g.drop_empty(blank=True)
+    assert g.rule == ["object", "string", "one", "spaced"]
+    assert g.build().bad == [(0, 0, "tuples-not-an-array", "{}"), (1, 0, "tuples-not-an-array", '""'),
+                             (2, 0, "tuple-not-a-string", "1"), (3, 0, "tuple-not-a-string", "1")]

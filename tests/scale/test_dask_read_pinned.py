@@ -385,3 +385,12 @@ def test_a_parquet_dataset_warning_lists_each_reason(tmp_path: Path) -> None:
         "flowkit: 1 tuple(s) quarantined, 1 damaged record(s) or file(s) in the blobs of the dataset files read "
         "(invalid-address: 1, record:truncated-record: 1); read with the pandas engine for the load report"]
     assert_same_frame(ddf.compute(), read_json(tmp_path / "ds"))
+
+
+def test_a_blob_of_unknown_size_adds_nothing_to_what_decides_scanning():
+    from flowkit.formats.native_read import NATIVE_MIN_BYTES
+    from flowkit.scale.dask_read import scanning_pays
+
+    short = BlobRef("a/PT1H.json", size=NATIVE_MIN_BYTES - 1)
+    assert scanning_pays([short, BlobRef("b/PT1H.json")]) is None
+    assert scanning_pays([short, BlobRef("b/PT1H.json", size=1)]) is True

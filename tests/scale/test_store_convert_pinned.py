@@ -95,3 +95,24 @@ def test_a_failed_conversion_keeps_a_folder_it_made_once_a_unit_is_written(tmp_p
     with pytest.raises(QuarantineError):
         convert(logs, tmp_path / "ds", strict=True)
     assert (tmp_path / "ds").is_dir() and len(list((tmp_path / "ds").iterdir())) > 1
+
+
+def test_a_unit_is_published_before_a_later_units_read_fails(tmp_path: Path, monkeypatch) -> None:
+    from flowkit.store import convert as convert_module
+
+    logs = tmp_path / "logs"
+    write_blob(logs, "vnet", NIC_A, [vnet_record(1, NIC_A, [vnet_tuple(65, "192.0.2.1", "198.51.100.2", 40000, 443)])])
+    write_blob(logs, "vnet", NIC_A, [vnet_record(1, NIC_A, [vnet_tuple(65, "192.0.2.1", "198.51.100.3", 40000, 443)])],
+               hour="2024-05-01T11:00Z")
+    real = convert_module.in_order
+
+    def failing_at_11(src, refs, size):  # the 11:00 unit's first batch is read, then its reading fails
+        yield from real(src, refs, size)
+        if any("h=11" in ref.name for ref in refs):
+            raise OSError("the 11:00 blob cannot be read")
+
+    monkeypatch.setattr(convert_module, "in_order", failing_at_11)
+    with pytest.raises(OSError, match="the 11:00 blob cannot be read"):
+        convert(logs, tmp_path / "ds")
+    assert len(Manifest.load(tmp_path / "ds").units) == 1
+    assert read_flow_logs(tmp_path / "ds").dst_ip.astype(str).tolist() == ["198.51.100.2"]

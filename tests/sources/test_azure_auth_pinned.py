@@ -226,9 +226,27 @@ def test_an_expired_sas_is_said_to_have_expired_by_the_cli(azurite, service, cap
                  id="upper-case-and-offset"),
     pytest.param("sv=2024-08-04&se=soon&sig=x", (None, None), id="not-a-time"),
     pytest.param("se=2020-01-01&comp=list", (None, None), id="not-a-sas"),
+    pytest.param("Xse=2026-01-02&sig=x", (None, None), id="a-field-that-only-ends-in-se"),
     pytest.param("", (None, None), id="empty"),
 ])
 def test_sas_times_reads_the_start_and_expiry_only(query, times):
     from flowkit.sources.azure_auth import sas_times
 
     assert sas_times(query) == times
+
+
+def test_a_sas_is_expired_from_its_expiry_on_and_valid_from_its_start_on(monkeypatch):
+    # Azure: ``se`` is the time the SAS becomes invalid, ``st`` the time it becomes valid
+    from flowkit.sources import azure_auth
+
+    now = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now
+
+    monkeypatch.setattr(azure_auth, "datetime", Clock)
+    assert azure_auth._sas_refused((None, now), "AuthenticationFailed") == (
+        "the SAS expired at 2026-01-01T10:00:00Z (AuthenticationFailed). Make a new SAS with a later expiry (se)")
+    assert azure_auth._sas_refused((now, now + timedelta(hours=1)), "AuthenticationFailed") is None

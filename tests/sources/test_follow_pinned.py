@@ -1035,3 +1035,55 @@ def test_cli_follow_max_outage(azurite, service, tmp_path, capsys, monkeypatch, 
     else:
         assert err.startswith(f"flowkit follow: error: cannot reach the storage account {azurite.endpoint} "
                               f"while listing")
+
+
+# -- 10. run's pace and warnings, on a scripted clock (no Azurite) -----------------------------
+
+def _scripted_run(monkeypatch, script: list[str], **run_args) -> tuple[list, list[float], list]:
+    """Follower.run over polls that answer ("ok") or not ("lost"), on a clock that advances 1 s per reading."""
+    from flowkit.sources.azure_auth import UnreachableError
+
+    ticks, sleeps = iter(range(0, 1000)), []
+    monkeypatch.setattr(follow_module, "time", SimpleNamespace(monotonic=lambda: float(next(ticks)),
+                                                               sleep=sleeps.append))
+    answers = iter(script)
+
+    def poll():
+        if next(answers) == "lost":
+            raise UnreachableError("no route to the account")
+        return "batch"
+
+    fake = SimpleNamespace(poll=poll, commit=lambda: None, clock=lambda: pd.Timestamp("2024-05-01T10:05Z"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batches = list(Follower.run(fake, **run_args))  # the warnings point at this line
+    return batches, sleeps, caught
+
+
+def test_run_sleeps_what_is_left_of_the_interval_and_warns_at_the_callers_line(monkeypatch):
+    batches, sleeps, caught = _scripted_run(monkeypatch, ["ok", "lost", "lost", "ok", "ok"], interval=30,
+                                            max_polls=3, max_outage=None)
+    assert batches == ["batch"] * 3
+    assert sleeps == [29.0, 29.0, 29.0, 29.0]  # each poll read the clock once before its sleep
+    assert [str(w.message) for w in caught] == [
+        "flowkit: the storage account did not answer at 2024-05-01T10:05:00Z; polling again every 30 s: "
+        "no route to the account",
+        "flowkit: the storage account answers again (it did not from 2024-05-01T10:05:00Z, 2 failed poll(s)); "
+        "following on"]
+    with open(__file__, encoding="utf-8") as f:
+        line = next(n for n, text in enumerate(f, 1) if text.rstrip().endswith("# the warnings point at this line"))
+    assert {(w.filename, w.lineno) for w in caught} == {(__file__, line)}
+
+
+def test_run_never_sleeps_less_than_nothing_and_default_polls_each_minute(monkeypatch):
+    assert _scripted_run(monkeypatch, ["ok", "lost", "ok"], interval=0, max_polls=2, max_outage=None)[1] == [0.0, 0.0]
+    assert _scripted_run(monkeypatch, ["ok", "ok"], max_polls=2)[1] == [59.0]
+    assert _scripted_run(monkeypatch, ["ok"], max_polls=0)[0] == []
+
+
+def test_max_outage_is_reached_when_the_outage_has_lasted_that_long(monkeypatch):
+    from flowkit.sources.azure_auth import UnreachableError
+
+    # lost at the clock's 2 s, the check reads 3 s: an outage of 1 s reaches max_outage=1 exactly
+    with pytest.raises(UnreachableError):
+        _scripted_run(monkeypatch, ["ok", "lost"], interval=0, max_polls=2, max_outage=1)

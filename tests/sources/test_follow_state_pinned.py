@@ -68,6 +68,9 @@ def _damaged(**changes) -> dict:
     pytest.param(_damaged(entry_blocks=True), "'blocks' of blob 'c/x' is a boolean, not a whole number",
                  id="blocks-boolean"),
     pytest.param(_damaged(entry_etag=1), "'etag' of blob 'c/x' is a number, not a string", id="etag-number"),
+    pytest.param(_damaged(entry_offset=12.5), "'offset' of blob 'c/x' is a number, not a whole number",
+                 id="offset-fraction"),
+    pytest.param(_damaged(entry_tail="yes"), "'tail' of blob 'c/x' is a string, not a boolean", id="tail-string"),
 ])
 def test_a_damaged_checkpoint_is_refused_naming_the_file_and_what_is_wrong(tmp_path, data, wrong):
     path = tmp_path / "cp.json"
@@ -105,3 +108,30 @@ def test_a_version_of_true_is_an_unknown_version(tmp_path):
     with pytest.raises(SourceError) as info:
         Checkpoint.load(path)
     assert str(info.value) == f"checkpoint {str(path)!r} has an unknown version True"
+
+
+def test_a_checkpoint_with_every_field_set_loads_as_it_was_written(tmp_path):
+    path = tmp_path / "cp.json"
+    data = _damaged(mac="000D3A0000E1", done_before="2026-01-01T01:00:00+00:00")
+    path.write_text(json.dumps(data))
+    assert Checkpoint.load(path) == Checkpoint(blobs=data["blobs"], log_type="vnet", mac="000D3A0000E1",
+                                               start=data["start"], done_before="2026-01-01T01:00:00+00:00",
+                                               source="memory")
+
+
+def test_a_json_list_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "cp.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(SourceError) as info:
+        Checkpoint.load(path)
+    assert str(info.value) == (f"checkpoint {str(path)!r} is not a flowkit checkpoint (JSON list, not an object): "
+                               f"give a new file name, or the checkpoint follow wrote")
+
+
+def test_a_checkpoint_that_is_not_json_cannot_be_read(tmp_path):
+    path = tmp_path / "cp.json"
+    path.write_text("not json")
+    with pytest.raises(SourceError) as info:
+        Checkpoint.load(path)
+    assert str(info.value) == (f"checkpoint {str(path)!r} cannot be read: "
+                               f"Expecting value: line 1 column 1 (char 0)")
