@@ -52,7 +52,7 @@ from flowkit.formats.native_read import NativeBatch, read_native, worth_scanning
 from flowkit.formats.records import (Record, acl_quotes, flow_records_quotes, group_quotes,
                                      properties_quotes, record_quotes, rule_quotes)
 from flowkit.formats.table import (ARROW_SCHEMA, blob_order, closed_column, count_formats,
-                                   dictionary_column, select_rows, time_range)
+                                   dictionary_column, select_rows, time_range, without_unused_values)
 from flowkit.formats.strays import misplaced_tuples, quote_count, stray_tuples
 from flowkit.formats.tuples import FIELDS, ParsedTuples, parse_tuples
 from flowkit.load_report import LoadReport, Problem, quarantine_frame
@@ -374,6 +374,8 @@ def _selected(table: pa.Table, n_items: int, n_records: int, n_tuples: int,
     """The rows of a batch in the window and selection asked for, and the batch's load report
     (``only``: the one format every row of ``table`` is in, known without counting)."""
     decoded_rows = table.num_rows
+    if quarantine:  # a quarantined tuple's rule, aclID or address is no category of the rows
+        table = without_unused_values(table)
     table = select_rows(table, start, end, log_type, mac)
     first, last = time_range(table)
     formats = count_formats(table) if only is None else {only: table.num_rows} if table.num_rows else {}

@@ -23,7 +23,7 @@ from flowkit.addresses import normalize_mac
 from flowkit.schema import COLUMNS
 
 __all__ = ["ARROW_SCHEMA", "time_range", "blob_order", "count_formats", "select_rows", "ms_bound",
-           "dictionary_column", "closed_column"]
+           "dictionary_column", "closed_column", "without_unused_values"]
 
 _OPEN = pa.dictionary(pa.int32(), pa.string())
 _CLOSED = pa.dictionary(pa.int8(), pa.string())
@@ -161,3 +161,43 @@ def closed_column(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArra
     mask = codes < 0 if len(codes) and codes.min() < 0 else None
     indices = pa.array(codes.astype(np.int8, copy=False), type=pa.int8(), mask=mask)
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string()))
+
+
+_TUPLE_LEVEL = ("src_ip", "dst_ip", "rule", "acl_id")
+
+
+def without_unused_values(table: pa.Table) -> pa.Table:
+    """``table`` with the values no row uses removed from its tuple-level dictionaries, in order.
+
+    A batch that quarantined tuples uses it: the addresses, rule or aclID of a tuple that did not
+    become a row then leave no category without rows behind. The record's columns (``mac``,
+    ``resource_id``, ``target_resource_id``, ``blob``) keep theirs, as they do for a record that
+    logged no flows.
+
+    Examples
+    --------
+    >>> t = pa.table({"rule": dictionary_column(np.array([1, -1]), ["Quarantined", "Kept"])})
+    >>> without_unused_values(t)["rule"].chunk(0).dictionary.to_pylist()
+    ['Kept']
+    """
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        if field.name in _TUPLE_LEVEL:
+            column = pa.chunked_array([_used_only(c) for c in column.chunks], type=field.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _used_only(chunk: pa.DictionaryArray) -> pa.DictionaryArray:
+    n = len(chunk.dictionary)
+    codes = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+    used = np.zeros(n + 1, dtype=bool)  # the last slot takes the missing values (-1)
+    used[codes] = True
+    keep = np.flatnonzero(used[:n])
+    if len(keep) == n:
+        return chunk
+    remap = np.full(n + 1, -1, dtype=np.int32)
+    remap[keep] = np.arange(len(keep), dtype=np.int32)
+    new = remap[codes]
+    indices = pa.array(new, type=pa.int32(), mask=new < 0 if (new < 0).any() else None)
+    return pa.DictionaryArray.from_arrays(indices, chunk.dictionary.take(pa.array(keep)))

@@ -17,7 +17,8 @@ BASE = 1714557600000  # 2024-05-01T10:00:00Z
 
 def test_the_public_names_are_exactly_the_helpers_and_all_resolve():
     assert table_module.__all__ == ["ARROW_SCHEMA", "time_range", "blob_order", "count_formats", "select_rows",
-                                    "ms_bound", "dictionary_column", "closed_column"]
+                                    "ms_bound", "dictionary_column", "closed_column",
+                                    "without_unused_values"]
     assert all(hasattr(table_module, name) for name in table_module.__all__)
 
 
