@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 from flowkit.cli.options import mac, time_value
+from flowkit.sources.outage import MAX_OUTAGE
 
 __all__ = ["register", "run"]
 
@@ -39,9 +40,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--interval", type=float, default=60.0, metavar="S", help="seconds between polls (60)")
     p.add_argument("--once", action="store_true", help="poll once and exit")
     p.add_argument("--max-polls", type=int, default=None, metavar="N", help="stop after N polls")
-    p.add_argument("--max-outage", type=float, default=900.0, metavar="S",
-                   help="seconds to keep polling an account that stopped answering before giving up "
-                        "(900; 0: at once)")
+    p.add_argument("--max-outage", type=float, default=MAX_OUTAGE, metavar="S",
+                   help="seconds to keep polling an account that stopped answering, or answers with "
+                        f"transient errors (HTTP 503…), before giving up ({MAX_OUTAGE:g}; 0: at once)")
     p.add_argument("--start", default=None, type=time_value,
                    help="first hour to follow (default: the previous hour)")
     p.add_argument("--mac", default=None, type=mac, help="follow one NIC only (its MAC address)")

@@ -36,6 +36,7 @@ from flowkit.sources.azure_read import BlobReader
 from flowkit.sources.base import BlobRef
 from flowkit.sources.blob_cache import BlobCache
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
+from flowkit.sources.outage import MAX_OUTAGE
 from flowkit.sources.redact import install_log_redaction, neutralize_exception
 
 __all__ = ["AzureBlobSource", "AzureBlobRef", "plain_etag"]
@@ -289,7 +290,7 @@ class AzureBlobSource(BlobLister, BlobReader):
     def follow(self, *, log_type: str | None = None, checkpoint: str | os.PathLike | None = None,
                start: Any = None, end: Any = None, mac: str | None = None, interval: float = 60.0,
                max_polls: int | None = None, strict: bool = False,
-               max_outage: float | None = 900.0) -> Iterator[Any]:
+               max_outage: float | None = MAX_OUTAGE) -> Iterator[Any]:
         """Yield a :class:`flowkit.sources.follow.FollowBatch` of new rows per poll, forever.
 
         Each poll returns only records committed since the previous one. A batch is
@@ -311,9 +312,10 @@ class AzureBlobSource(BlobLister, BlobReader):
         strict : bool
             Raise at the first bad tuple.
         max_outage : float, optional
-            Seconds to keep polling an account that no longer answers (an outage) before
-            its error is raised; 0 gives up at once, None never (see
-            :meth:`flowkit.sources.follow.Follower.run`).
+            Seconds to keep polling an account that no longer answers, or answers with
+            transient errors (HTTP 503 ServerBusy…), before its error is raised
+            (:data:`flowkit.sources.outage.MAX_OUTAGE`, 15 minutes, by default); 0 gives up
+            at once, None never (see :meth:`flowkit.sources.follow.Follower.run`).
 
         Examples
         --------

@@ -27,14 +27,44 @@ from flowkit.sources.azure_address import sas_query, signatures
 from flowkit.sources.azure_host import missing_host, refused_locally, retry_policy
 from flowkit.sources.redact import neutralize_exception, redact, strip_query
 
-__all__ = ["UnreachableError", "NoCredentialError", "Secrets",
+__all__ = ["UnreachableError", "UnavailableError", "TRANSIENT_STATUSES", "NoCredentialError", "Secrets",
            "credential_secrets", "connection_string_secrets", "storage_errors", "describe_credential",
            "client_options", "plain_etag", "default_credential", "FailFastCredential",
            "quiet_identity_logs", "check_credential", "sas_times"]
 
 
 class UnreachableError(SourceError):
-    """The storage account could not be reached (after retries): DNS, refused, timeout."""
+    """The storage account could not be reached (after retries): DNS, refused, timeout.
+
+    Also the base of :class:`UnavailableError`: what a follower waits out (an outage).
+    """
+
+
+#: HTTP statuses of a storage answer that is transient: Azure Storage answers 500
+#: (InternalError, OperationTimedOut) and 503 (ServerBusy) when a partition is busy or
+#: failing over and documents them as "retry the request" with exponential backoff; 502
+#: and 504 come from a gateway on the way; 408 is a request timeout, which the storage
+#: SDK itself retries like the 5xx; 429 is throttling, documented for Azure Storage with
+#: a Retry-After (the blob service throttles with 503, so a 429 comes from a gateway or
+#: proxy in front of it, and means the same: wait). 501 and 505 are not transient.
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class UnavailableError(UnreachableError):
+    """The storage account answered with a transient error (:data:`TRANSIENT_STATUSES`) after retries.
+
+    An :class:`UnreachableError`: a follower waits it out as it does an account it cannot
+    reach (:meth:`flowkit.sources.follow.Follower.run`), and a read treats it as such (it
+    fails with it, or lists the local cache where it would for an unreachable account).
+    ``status`` is the HTTP status, ``code`` the storage error code (``ServerBusy``) or reason.
+    """
+
+    def __init__(self, message: str, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copied (type(error)(text) in storage_errors), pickled
+        return (type(self), (str(self), self.status, self.code))
 
 
 class NoCredentialError(SourceError):
@@ -278,6 +308,8 @@ def storage_errors(secrets: Secrets, where: str, container: str | None, prefix: 
         # hides it from tracebacks): it is left holding its redacted text only (no response,
         # request URL, headers, traceback or chain).
         neutralize_exception(exc, secrets)
+        if isinstance(error, UnavailableError):
+            raise UnavailableError(secrets.clean(error), error.status, secrets.clean(error.code)) from None
         raise type(error)(secrets.clean(error)) from None
 
 
@@ -326,6 +358,10 @@ def _translate(exc: Exception, where: str, target: str, container: str | None, p
             return SourceError(f"authentication failed while {where} ({target}) at {at}: "
                                f"the account key, SAS or token was refused or lacks permission ({code}). "
                                f"Check the credential and that it grants read and list on this container")
+        if status in TRANSIENT_STATUSES:
+            return UnavailableError(f"the storage account {at} answered HTTP {status} {code} while {where} "
+                                    f"({target}) after retries: a transient error (busy, throttled or failing "
+                                    f"over). Try again later", status, str(code))
         return SourceError(f"storage error while {where} ({target}): HTTP {status} {code}")
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         if (gai := missing_host(exc)) is not None:  # not retried (see azure_host)

@@ -53,6 +53,7 @@ from flowkit.errors import FlowkitDataWarning, SourceError
 from flowkit.load_report import LoadReport
 from flowkit.sources.blob_cache import SETTLE
 from flowkit.sources.follow_state import Checkpoint, FollowBatch
+from flowkit.sources.outage import MAX_OUTAGE, back_warning, lost_warning
 from flowkit.sources.redact import neutralize_exception
 from flowkit.sources.times import to_utc, to_window
 
@@ -60,8 +61,6 @@ __all__ = ["FollowBatch", "Checkpoint", "Follower"]
 
 #: Seconds a follower reuses the resource discovery of earlier polls.
 DISCOVERY_TTL = 300.0
-#: Seconds :meth:`Follower.run` keeps polling an account it cannot reach before it gives up.
-MAX_OUTAGE = 900.0
 _CHECK_BYTES = 64  # bytes before the offset re-read and compared to their digest
 
 
@@ -255,10 +254,13 @@ class Follower:
 
         Once a poll has reached the account, a poll that cannot reach it
         (:class:`flowkit.sources.azure_auth.UnreachableError`: a network or storage outage,
-        an emulator stopped) is tried again at the next poll, for up to ``max_outage``
-        seconds from the first poll that failed; then that poll's error is raised. A
-        failed poll yields nothing, commits nothing and does not count in ``max_polls``:
-        the next poll that succeeds delivers what was committed meanwhile, exactly once.
+        an emulator stopped) or that it answers with a transient error after the SDK's
+        retries (:class:`flowkit.sources.azure_auth.UnavailableError`: HTTP 503 ServerBusy,
+        500 InternalError or OperationTimedOut, 502, 504, 408, 429) is tried again at the
+        next poll, for up to ``max_outage`` seconds from the first poll that failed; then
+        that poll's error is raised. A failed poll yields nothing, commits nothing and does
+        not count in ``max_polls``: the next poll that succeeds delivers what was committed
+        meanwhile, exactly once.
         One warning says the account was lost, one that it answers again. The first poll
         of a run is not retried: an address or a credential that never worked fails at once.
 
@@ -275,7 +277,8 @@ class Follower:
         Warns
         -----
         UserWarning
-            When a poll cannot reach the account (once per outage), and when it answers again.
+            When a poll cannot reach the account or is refused with a transient error
+            (once per outage), and when it answers again.
 
         Examples
         --------
@@ -300,15 +303,12 @@ class Follower:
                 if max_outage is not None and time.monotonic() - lost_at >= max_outage:
                     raise
                 if failed == 1:
-                    bound = "" if max_outage is None else f", for up to {max_outage:g} s"
-                    warnings.warn(f"flowkit: the storage account did not answer at {lost_since}; polling again "
-                                  f"every {interval:g} s{bound}: {exc}", stacklevel=2)
+                    warnings.warn(lost_warning(exc, lost_since, interval, max_outage), stacklevel=2)
                 time.sleep(max(0.0, interval - (time.monotonic() - began)))
                 continue
             reached = True
             if lost_at is not None:
-                warnings.warn(f"flowkit: the storage account answers again (it did not from {lost_since}, "
-                              f"{failed} failed poll(s)); following on", stacklevel=2)
+                warnings.warn(back_warning(lost_since, failed), stacklevel=2)
                 lost_at = None
             yield batch
             self.commit()
