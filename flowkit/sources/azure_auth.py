@@ -359,8 +359,9 @@ def _translate(exc: Exception, where: str, target: str, container: str | None, p
                                f"the account key, SAS or token was refused or lacks permission ({code}). "
                                f"Check the credential and that it grants read and list on this container")
         if status in TRANSIENT_STATUSES:
+            retried = "" if status == 429 else " after retries"  # the SDK does not retry a 429
             return UnavailableError(f"the storage account {at} answered HTTP {status} {code} while {where} "
-                                    f"({target}) after retries: a transient error (busy, throttled or failing "
+                                    f"({target}){retried}: a transient error (busy, throttled or failing "
                                     f"over). Try again later", status, str(code))
         return SourceError(f"storage error while {where} ({target}): HTTP {status} {code}")
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):

@@ -328,6 +328,7 @@ def test_which_answers_are_transient(azurite, proxy, service, status, code, aske
         assert (info.value.status, info.value.code) == (status, word)
         assert str(info.value).startswith(f"the storage account {proxy.endpoint} answered HTTP {status} {word} "
                                           f"while listing (container '{VNET_CONTAINER}'")
+        assert (" after retries: a transient error" in str(info.value)) is (status != 429)
     else:
         assert str(info.value).startswith(f"storage error while listing (container '{VNET_CONTAINER}'")
         assert str(info.value).endswith(f"): HTTP {status} {word}")
