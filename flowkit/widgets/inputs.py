@@ -1,7 +1,7 @@
 """The filter panel's text boxes read: times, addresses, ports, and the values a column holds.
 
 Each reader raises a :class:`ValueError` whose message names the box and says how to write
-the value; the panel shows it and applies the other filters.
+the value; the panel shows it and keeps its previous selection until the box is fixed.
 
 Examples
 --------

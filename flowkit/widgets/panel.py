@@ -31,11 +31,12 @@ from html import escape
 from typing import Any
 
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import protocol_number
-from flowkit.filters import filter_flows
+from flowkit.filters import filter_flows, filter_mask
 from flowkit.findings import Finding, json_safe
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES
 from flowkit.widgets.inputs import as_text as _as_text, parse_addresses as _addresses, parse_ports as _ports
@@ -89,7 +90,9 @@ class FilterPanel:
     address or CIDR that is not one, a port outside 0-65535, a port range that runs
     backwards (``8100-8000``), a time that cannot be read, a time of day without a
     date (``10:30``: pandas would read it as today, so it is not applied; write
-    ``2024-05-01T10:30Z``), and a ``start`` that is not before ``end``.
+    ``2024-05-01T10:30Z``), and a ``start`` that is not before ``end``. An empty
+    selection says which filter to clear: each one that, cleared alone, selects rows
+    again, with the number of rows the others select without it.
 
     The summary's bytes count each flow once, as the talker graph does: the C and
     E counters of its busiest observer, both ways (a flow logged at both ends is
@@ -303,7 +306,7 @@ class FilterPanel:
             self._show_error(exc)
             return
         self.error = None
-        self.message.value = self._notes_html(args)
+        self.message.value = self._notes_html(args) or (self._empty_html(args) if len(value) == 0 else "")
         self._value, self._filters = value, args
         self.summary_numbers = self._summaries.summary(value)
         self.table.value = rows_html(value, self.top_rows, vm=self._vm)  # before the summary, which pages wait on
@@ -324,6 +327,23 @@ class FilterPanel:
             return ""
         return ("<div class='flowkit-note' style='color:#8a6d00'>&#9432; "
                 + "<br>".join(escape(n) for n in notes) + ".</div>")
+
+    def _empty_html(self, args: dict[str, Any]) -> str:
+        """Why the selection is empty: each filter with the rows the others select without it."""
+        note = "<div class='flowkit-note flowkit-empty' style='color:#8a6d00'>&#9432; {}.</div>"
+        if len(self._flows) == 0:
+            return note.format("The flow table is empty")
+        masks = {name: filter_mask(self._flows, **{name: value}) for name, value in args.items()}
+        widen = []
+        for name in masks:
+            others = [m for other, m in masks.items() if other != name]
+            rows = int(np.logical_and.reduce(others).sum()) if others else len(self._flows)
+            if rows:
+                widen.append(f"{self.controls[name].description} ({rows:,} rows without it)")
+        text = f"No row matches {'these filters together' if len(args) > 1 else 'this filter'}: "
+        text += ("clear " + ", or ".join(widen) if widen else
+                 "clearing any one of them still selects nothing, so clear several")
+        return note.format(escape(text))
 
     def _show_error(self, exc: Exception) -> None:
         text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"

@@ -32,7 +32,9 @@ from flowkit.analysis.keys import category_mask, combine_codes, epoch_ms, flow_i
 __all__ = ["selection_summary", "SummaryIndex", "summary_html", "rows_html", "first_rows", "timeline_figure",
            "figure_png", "TABLE_COLUMNS"]
 
-#: Columns of the table of rows shown in the panel (``vm`` is added with an inventory).
+#: Columns of the table of rows shown in the panel, then ``resource`` (the last part of
+#: ``resource_id``: the NSG of an NSG flow log row, the flow log of a VNet row) and, with an
+#: inventory, ``vm``.
 TABLE_COLUMNS = ("flow_time", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "direction",
                  "decision", "state", "encryption", "rule", "mac", "log_type")
 
@@ -230,6 +232,10 @@ def rows_html(flows: pd.DataFrame, n: int = 15, *, vm: dict[str, str] | None = N
     vm : dict, optional
         MAC -> VM name, shown in a ``vm`` column.
 
+    Each row also shows ``resource``, the last part of its ``resource_id``: the NSG that
+    logged an NSG flow log row (a NIC behind two NSGs is logged twice, once by each), the
+    flow log of a VNet flow log row.
+
     Examples
     --------
     >>> from flowkit.schema import coerce
@@ -238,13 +244,20 @@ def rows_html(flows: pd.DataFrame, n: int = 15, *, vm: dict[str, str] | None = N
     """
     part = first_rows(flows, n)
     cols = [c for c in TABLE_COLUMNS if c in part.columns]
-    head = "".join(f"<th>{escape(c)}</th>" for c in cols) + ("<th>vm</th>" if vm else "")
+    # An NIC behind a subnet NSG and its own NSG is logged by both: the two rows differ only here.
+    resource = "resource_id" in part.columns
+    head = "".join(f"<th>{escape(c)}</th>" for c in cols) + ("<th>resource</th>" if resource else "") + (
+        "<th>vm</th>" if vm else "")
     body = []
-    for row in part[cols].itertuples(index=False, name=None):
-        values = dict(zip(cols, row))
+    for row in part[cols + (["resource_id"] if resource else [])].itertuples(index=False, name=None):
+        values = dict(zip(cols + ["resource_id"], row))
         if "protocol" in values:
             values["protocol"] = protocol_name(int(values["protocol"])).upper()
-        cells = [values[c] for c in cols] + ([vm.get(str(values.get("mac")), "")] if vm else [])
+        cells = [values[c] for c in cols]
+        if resource:
+            rid = values["resource_id"]
+            cells.append("" if pd.isna(rid) else str(rid).rstrip("/").rsplit("/", 1)[-1])
+        cells += [vm.get(str(values.get("mac")), "")] if vm else []
         body.append("<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in cells) + "</tr>")
     more = len(flows) - len(part)
     tail = f"<p style='color:#666;margin:2px 0'>{more:,} more row(s) in <code>.value</code></p>" if more > 0 else ""

@@ -27,7 +27,10 @@ ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
+                 "--disable-dev-shm-usage", "--no-proxy-server",
+                 # No test touches the internet: every host name but this machine's is unknown, so a
+                 # page's off-machine request (Voila's icon font from a CDN) fails without a DNS query.
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"]
 #: Idle kernels are culled after this many seconds (the servers live for one test module).
 CULL = ["--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30"]
 
@@ -102,6 +105,13 @@ def serve(argv: Sequence[str], ready_path: str, name: str, *, timeout: float = 9
 def voila_argv(notebook: str) -> list[str]:
     """Voilà serving one notebook (kernels run in the notebook's folder)."""
     return [str(Path(sys.executable).parent / "voila"), str(NOTEBOOKS / notebook), "--no-browser",
+            "--Voila.ip=127.0.0.1", "--Voila.port={port}", "--Voila.token={token}",
+            "--Voila.port_retries=0", "--VoilaConfiguration.show_tracebacks=True", *CULL]
+
+
+def voila_tree_argv() -> list[str]:
+    """Voilà serving the notebooks folder: one server for several notebooks (``/voila/render/<name>``)."""
+    return [str(Path(sys.executable).parent / "voila"), str(NOTEBOOKS), "--no-browser",
             "--Voila.ip=127.0.0.1", "--Voila.port={port}", "--Voila.token={token}",
             "--Voila.port_retries=0", "--VoilaConfiguration.show_tracebacks=True", *CULL]
 

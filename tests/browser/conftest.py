@@ -35,9 +35,8 @@ def connectivity_flows() -> pd.DataFrame:
     return read_flow_logs(SAMPLES / "connectivity", progress=False)
 
 
-@pytest.fixture(scope="session")
-def numbers(connectivity_flows: pd.DataFrame) -> Callable[..., dict[str, int]]:
-    """``numbers(**filters)``: the summary the panel must show, computed here from ``filter_flows``.
+def expected_numbers(flows: pd.DataFrame, **filters: Any) -> dict[str, int]:
+    """The summary the panel must show for ``filter_flows(flows, **filters)``.
 
     Flows, bytes and denied are counted with plain pandas, not with the panel's code. Bytes
     count each flow once, as the talker graph does: per flow, the largest sum of C and E
@@ -46,17 +45,34 @@ def numbers(connectivity_flows: pd.DataFrame) -> Callable[..., dict[str, int]]:
     from flowkit.filters import filter_flows
 
     key = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol"]
+    rows = filter_flows(flows, **filters)
+    counted = rows[rows["state"].isin(["C", "E"]) & rows["packets_sent"].notna()]
+    counters = counted[key + ["mac", "log_type", "resource_id", "bytes_sent", "bytes_received"]].astype(
+        {"bytes_sent": "float64", "bytes_received": "float64"})
+    per_observer = counters.groupby(key + ["mac", "log_type", "resource_id"], observed=True, dropna=False)[
+        ["bytes_sent", "bytes_received"]].sum()
+    per_flow = per_observer.groupby(level=list(range(len(key)))).max()
+    return {"rows": len(rows),
+            "flows": len(rows[key].drop_duplicates()),
+            "bytes": int(per_flow["bytes_sent"].sum() + per_flow["bytes_received"].sum()),
+            "denied": int(((rows["decision"] == "deny") | (rows["state"] == "D")).sum())}
 
-    def compute(**filters: Any) -> dict[str, int]:
-        rows = filter_flows(connectivity_flows, **filters)
-        counted = rows[rows["state"].isin(["C", "E"]) & rows["packets_sent"].notna()]
-        counters = counted[key + ["mac", "log_type", "resource_id", "bytes_sent", "bytes_received"]].astype(
-            {"bytes_sent": "float64", "bytes_received": "float64"})
-        per_observer = counters.groupby(key + ["mac", "log_type", "resource_id"], observed=True, dropna=False)[
-            ["bytes_sent", "bytes_received"]].sum()
-        per_flow = per_observer.groupby(level=list(range(len(key)))).max()
-        return {"rows": len(rows),
-                "flows": len(rows[key].drop_duplicates()),
-                "bytes": int(per_flow["bytes_sent"].sum() + per_flow["bytes_received"].sum()),
-                "denied": int(((rows["decision"] == "deny") | (rows["state"] == "D")).sum())}
+
+@pytest.fixture(scope="session")
+def numbers(connectivity_flows: pd.DataFrame) -> Callable[..., dict[str, int]]:
+    """``numbers(**filters)``: the summary the panel must show on the connectivity sample (:func:`expected_numbers`)."""
+    return lambda **filters: expected_numbers(connectivity_flows, **filters)
+
+
+@pytest.fixture(scope="session")
+def sample_numbers() -> Callable[..., dict[str, int]]:
+    """``sample_numbers(scenario, **filters)``: :func:`expected_numbers` on ``data-samples/<scenario>``."""
+    from flowkit.read import read_flow_logs
+
+    read: dict[str, pd.DataFrame] = {}
+
+    def compute(scenario: str, **filters: Any) -> dict[str, int]:
+        if scenario not in read:
+            read[scenario] = read_flow_logs(SAMPLES / scenario, progress=False)
+        return expected_numbers(read[scenario], **filters)
     return compute

@@ -8,61 +8,16 @@ Screenshots of the panel go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any, Callable
 
 import pytest
 
-from browser_servers import ARTIFACTS, LOAD_TIMEOUT, lab_argv, run_all_in_lab, serve, voila_argv
+from browser_servers import LOAD_TIMEOUT, free_port, lab_argv, run_all_in_lab, serve, voila_argv
+from panel_page import UPDATE_TIMEOUT, cells as _cells, choose as _choose, expect_summary as _expect_summary
+from panel_page import screenshot as _screenshot, summary as _summary, type_in as _type
 
 pytestmark = pytest.mark.slow
-
-UPDATE_TIMEOUT = 30_000  # ms: one filter change
-
-
-def _summary(page: Any) -> Any:
-    return page.locator(".flowkit-summary .flowkit-summary-text")
-
-
-def _expect_summary(page: Any, want: dict[str, int]) -> None:
-    from playwright.sync_api import expect
-
-    summary = _summary(page)
-    expect(summary).to_have_attribute("data-rows", str(want["rows"]), timeout=UPDATE_TIMEOUT)
-    for key in ("flows", "bytes", "denied"):
-        expect(summary).to_have_attribute(f"data-{key}", str(want[key]), timeout=UPDATE_TIMEOUT)
-    text = summary.inner_text()
-    assert f"{want['rows']:,} rows" in text and f"{want['flows']:,} flows" in text
-    assert f"{want['denied']:,} denied" in text
-    # The table shows the earliest rows of the selection (at most 15).
-    expect(page.locator(".flowkit-table tbody tr")).to_have_count(min(15, want["rows"]), timeout=UPDATE_TIMEOUT)
-
-
-def _screenshot(page: Any, name: str) -> None:
-    """The page with the panel's controls at the top, as a test artifact."""
-    page.locator(".flowkit-filter-panel").evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(ARTIFACTS / name))
-
-
-def _type(page: Any, name: str, text: str) -> None:
-    box = page.locator(f".flowkit-filter-{name} input")
-    box.fill(text)
-    box.press("Enter")  # text boxes apply on Enter (continuous_update=False)
-
-
-def _choose(page: Any, name: str, label: str) -> None:
-    page.locator(f".flowkit-filter-{name} select").select_option(label=label)
-
-
-def _cells(page: Any, column: int, ok: Callable[[list[str]], bool]) -> list[str]:
-    """The table's cells in ``column`` (1-based) once ``ok(cells)`` holds (the table updates asynchronously)."""
-    cells: list[str] = []
-    for _ in range(UPDATE_TIMEOUT // 250):
-        cells = [c.strip() for c in page.locator(f".flowkit-table tbody tr td:nth-child({column})").all_inner_texts()]
-        if cells and ok(cells):
-            break
-        page.wait_for_timeout(250)
-    return cells
-
 
 def test_voila_connectivity_panel(browser: Any, numbers: Callable[..., dict[str, int]]) -> None:
     with serve(voila_argv("01-connectivity-failures.ipynb"), "/voila/static/favicon.ico", "voila") as (base, token):
@@ -117,3 +72,16 @@ def test_jupyterlab_getting_started_panel(browser: Any, numbers: Callable[..., d
             _screenshot(page, "jupyterlab-00-filter-panel.png")
         finally:
             page.close()
+
+
+def test_the_browser_resolves_no_host_name_but_this_machines(browser: Any) -> None:
+    """The browser tests' Chromium resolves no name but 127.0.0.1 and localhost, so no request
+    leaves the machine (Voila asks a CDN for an icon font). The machine's own host name, which
+    the system resolves, is refused too: the rule is Chromium's, not the network's."""
+    page = browser.new_page()
+    try:
+        for url in (f"http://{socket.gethostname()}:{free_port()}/", "https://cdn.jsdelivr.net/npm/x.css"):
+            with pytest.raises(Exception, match="ERR_NAME_NOT_RESOLVED"):
+                page.goto(url, timeout=10_000)
+    finally:
+        page.close()

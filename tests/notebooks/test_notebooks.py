@@ -158,6 +158,8 @@ def test_02_nsg_vs_vnet_reaches_the_documented_reconciliation(notebook_runner, e
         "verdict": "verdict", "coverage": "coverage", "classes": "classes", "facts": "comparison.facts",
         "nsgs_of_nic": "sorted(set(flowkit.filter_flows(flows, mac=nic, log_type='nsg')['resource_id']"
                        ".astype(str).str.rsplit('/', n=1).str[-1]))",
+        "report": "[f.verdict for f in findings.findings]",
+        "added": "[panel.export().title, [f.verdict for f in findings.findings]]",
     }, env=ENV)
     totals = expected("nsg-vs-vnet")["totals"]
     assert got["verdict"] == "ready"
@@ -170,6 +172,9 @@ def test_02_nsg_vs_vnet_reaches_the_documented_reconciliation(notebook_runner, e
     matched, nsg_only = totals["by_class"]["matched"], totals["by_class"]["nsg-only"]
     assert got["coverage"] == pytest.approx(matched / (matched + nsg_only))
     assert got["nsgs_of_nic"] == ["NSG-NIC-APP-01", "NSG-SNET-APP"]
+    # The panel adds its view to the notebook's findings, which hold the reconciliation.
+    assert got["report"] == ["ready"]
+    assert got["added"] == ["Filtered view: mac=000D3A000201", ["ready", "selection"]]
 
 
 @slow
@@ -179,6 +184,9 @@ def test_03_encryption_audit_reaches_the_documented_answer(notebook_runner, expe
         "dropped": "len(dropped)", "dropped_tuples": "panel.summary_numbers['rows']",
         "first_drop": "flows.loc[flows['encryption'] == 'NX_NOT_ACCEPTED', 'flow_time'].min()",
         "pairs": "audit.evidence['vm_pairs'][['src', 'dst', 'encrypted_share']].to_dict('records')",
+        "report": "[f.verdict for f in findings.findings]",
+        "added": "[panel.export().title, [f.verdict for f in findings.findings]]",
+        "audit_verdict": "audit.verdict",
     }, env=ENV)
     want = expected("encryption")
     totals = want["totals"]
@@ -191,6 +199,9 @@ def test_03_encryption_audit_reaches_the_documented_answer(notebook_runner, expe
     pairs = {(p["src"], p["dst"]): p["encrypted_share"] for p in got["pairs"]}
     assert pairs[("legacy-01", "sec-db-01")] == 0.0 and pairs[("sec-app-01", "sec-db-01")] == 1.0
     assert pairs[("sec-app-01", "sec-app-02")] == 0.0  # NX_LOCAL_DST: same host
+    # The panel adds its view to the notebook's findings, which hold the audit.
+    assert got["report"] == [got["audit_verdict"]]
+    assert got["added"] == ["Filtered view: encryption=NX_NOT_ACCEPTED", [got["audit_verdict"], "selection"]]
 
 
 

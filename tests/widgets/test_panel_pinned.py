@@ -104,3 +104,43 @@ def test_an_initial_encryption_state_azure_may_add_is_kept_with_a_note(flows: pd
     panel = FilterPanel(flows, draw=False, encryption="NX_SOME_FUTURE_STATE")
     assert list(panel.encryption.options)[-1] == ("NX_SOME_FUTURE_STATE (not in these flows)", "NX_SOME_FUTURE_STATE")
     assert (len(panel.value), panel.error) == (0, None)
+
+
+def _note_text(panel: FilterPanel) -> str:
+    import re
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", "", panel.message.value)).strip()
+
+
+def test_an_empty_selection_says_which_filter_to_clear(flows: pd.DataFrame) -> None:
+    # Before: '0 rows' and an empty table, with no word on which filter emptied it.
+    panel = FilterPanel(flows, draw=False)
+    panel.src.value = "192.0.2.0/24"  # the scanners: every tuple of theirs is denied
+    panel.decision.value = "allow"
+    assert len(panel.value) == 0 and panel.error is None
+    assert "flowkit-empty" in panel.message.value
+    without_src = len(filter_flows(flows, decision="allow"))
+    without_decision = len(filter_flows(flows, src="192.0.2.0/24"))
+    assert (without_src, without_decision) == (810, 60)
+    assert _note_text(panel) == ("ⓘ No row matches these filters together: clear source (810 rows without it), "
+                                 "or decision (60 rows without it).")
+    panel.ports.value = "1433"  # the scanners never tried 1433: only the source stands in the way
+    assert _note_text(panel) == ("ⓘ No row matches these filters together: clear source "
+                                 f"({len(filter_flows(flows, decision='allow', ports=1433)):,} rows without it).")
+    panel.ports.value = ""
+    panel.decision.value = ""  # rows again: the note goes
+    assert len(panel.value) == without_decision and panel.message.value == ""
+
+
+def test_an_empty_selection_by_one_filter_or_by_several(flows: pd.DataFrame) -> None:
+    panel = FilterPanel(flows, draw=False)
+    panel.ports.value = "9999"
+    assert _note_text(panel) == f"ⓘ No row matches this filter: clear ports ({len(flows):,} rows without it)."
+    panel.log_type.value = "vnet"
+    panel.src.value = "198.51.100.0/24"  # no row from there, nor on port 9999: clearing one is not enough
+    assert _note_text(panel) == ("ⓘ No row matches these filters together: clearing any one of them still "
+                                 "selects nothing, so clear several.")
+    panel.ports.value = ""
+    panel.src.value = ""
+    assert len(panel.value) == len(flows) and panel.message.value == ""
