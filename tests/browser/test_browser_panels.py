@@ -77,7 +77,8 @@ def test_voila_nsg_vs_vnet_panel(browser: Any, voila: tuple[str, str],
         assert _column(page, MAC, {APP01}) == {APP01}
         rows = [r.strip() for r in page.locator(".flowkit-table tbody tr").all_inner_texts()]
         assert len(rows) == 15 and len(set(rows)) == 15  # the two NSGs' copies of a tuple are told apart
-        assert page.locator(".flowkit-table thead th").all_inner_texts()[-1] == "resource"
+        assert page.locator(".flowkit-table thead th").all_inner_texts()[-2:] == ["resource", "vm"]
+        assert _column(page, VM, {"app-01"}) == {"app-01"}  # the sample's inventory names the VMs
 
         choose(page, "log_type", "nsg")
         expect_summary(page, want(mac=APP01, log_type="nsg"))

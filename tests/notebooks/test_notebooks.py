@@ -51,7 +51,7 @@ def test_committed_thin_and_clean(name: str) -> None:
 PARAMETERS = {"00-getting-started": ["sample", "source", "inventory_path", "start", "end"],
               "01-connectivity-failures": ["sample", "source", "inventory_path", "src", "dst", "port", "protocol",
                                            "start", "end"],
-              "02-nsg-vs-vnet": ["sample", "source", "nic", "start", "end"],
+              "02-nsg-vs-vnet": ["sample", "source", "inventory_path", "nic", "start", "end"],
               "03-encryption-audit": ["sample", "source", "inventory_path", "start", "end"]}
 
 
@@ -160,6 +160,7 @@ def test_02_nsg_vs_vnet_reaches_the_documented_reconciliation(notebook_runner, e
                        ".astype(str).str.rsplit('/', n=1).str[-1]))",
         "report": "[f.verdict for f in findings.findings]",
         "added": "[panel.export().title, [f.verdict for f in findings.findings]]",
+        "nic_label": "panel.controls['mac'].label",
     }, env=ENV)
     totals = expected("nsg-vs-vnet")["totals"]
     assert got["verdict"] == "ready"
@@ -175,6 +176,7 @@ def test_02_nsg_vs_vnet_reaches_the_documented_reconciliation(notebook_runner, e
     # The panel adds its view to the notebook's findings, which hold the reconciliation.
     assert got["report"] == ["ready"]
     assert got["added"] == ["Filtered view: mac=000D3A000201", ["ready", "selection"]]
+    assert got["nic_label"] == "000D3A000201 (app-01)"  # the sample's inventory names the VMs
 
 
 @slow
