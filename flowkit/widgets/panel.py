@@ -148,8 +148,10 @@ class FilterPanel:
                     style={"description_width": "80px"})
         lo, hi = (flows["flow_time"].min(), flows["flow_time"].max()) if len(flows) else (None, None)
         self._day = f"{lo:%Y-%m-%d}" if lo is not None and not pd.isna(lo) else "2024-05-01"  # for messages
-        self.start = w.Text(description="start", placeholder=_as_text(lo) or "2024-05-01T10:00Z", **text)
-        self.end = w.Text(description="end", placeholder=_as_text(hi) or "2024-05-01T12:00Z", **text)
+        # The placeholders span every row in whole minutes: start <= flow_time < end keeps them all.
+        first, after = (None, None) if lo is None or pd.isna(lo) else (lo.floor("min"), hi.floor("min") + pd.Timedelta("1min"))
+        self.start = w.Text(description="start", placeholder=_as_text(first) or "2024-05-01T10:00Z", **text)
+        self.end = w.Text(description="end", placeholder=_as_text(after) or "2024-05-01T12:00Z", **text)
         self.src = w.Text(description="source", placeholder="address or CIDR, …", **text)
         self.dst = w.Text(description="destination", placeholder="address or CIDR, …", **text)
         self.ports = w.Text(description="ports", placeholder="443, 8000-8100", **text)

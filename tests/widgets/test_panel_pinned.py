@@ -144,3 +144,14 @@ def test_an_empty_selection_by_one_filter_or_by_several(flows: pd.DataFrame) -> 
     panel.ports.value = ""
     panel.src.value = ""
     assert len(panel.value) == len(flows) and panel.message.value == ""
+
+
+def test_the_time_placeholders_typed_as_they_are_keep_every_row(flows: pd.DataFrame) -> None:
+    panel = FilterPanel(flows, draw=False)
+    lo, hi = flows["flow_time"].min(), flows["flow_time"].max()
+    assert hi != hi.floor("min")  # the last row is inside its minute: its own time as end would drop it
+    assert (panel.start.placeholder, panel.end.placeholder) == (
+        f"{lo.floor('min'):%Y-%m-%dT%H:%M:%S}Z", f"{hi.floor('min') + pd.Timedelta('1min'):%Y-%m-%dT%H:%M:%S}Z")
+    panel.start.value, panel.end.value = panel.start.placeholder, panel.end.placeholder
+    assert panel.error is None and len(panel.value) == len(flows)
+    assert len(filter_flows(flows, start=panel.start.placeholder, end=panel.end.placeholder)) == len(flows)
