@@ -20,17 +20,12 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from tests.chromium import CHROMIUM
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 SAMPLES = REPO / "data-samples"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage", "--no-proxy-server",
-                 # No test touches the internet: every host name but this machine's is unknown, so a
-                 # page's off-machine request (Voila's icon font from a CDN) fails without a DNS query.
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"]
 #: Idle kernels are culled after this many seconds (the servers live for one test module).
 CULL = ["--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30"]
 

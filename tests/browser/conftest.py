@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 import pytest
 
-from browser_servers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SAMPLES, chromium_available
+from browser_servers import ARTIFACTS, SAMPLES, chromium_available
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 def pytest_configure(config: pytest.Config) -> None:

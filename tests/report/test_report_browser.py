@@ -16,12 +16,11 @@ import pytest
 
 from flowkit import read_flow_logs
 from flowkit.report import Report, investigate
+from tests.chromium import CHROMIUM as CHROMIUM_PATH, CHROMIUM_ARGS
 
 from report_data import ARTIFACTS, CREATED, JS_URL, LONG, ONERROR, SCRIPT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+CHROMIUM = Path(CHROMIUM_PATH)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -72,7 +71,7 @@ def test_hostile_report_in_chromium(hostile_logs, served):
         # In its own thread: an earlier test (papermill, nbclient) may leave an asyncio
         # loop registered on the main thread, where Playwright's sync API refuses to run.
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page()
                 page.on("request", lambda r: requests.append(r.url))

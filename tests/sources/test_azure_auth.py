@@ -3,10 +3,13 @@ traceback, never the secret, and never a page of azure-identity warnings."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -106,16 +109,60 @@ def test_a_malformed_key_passed_as_credential_is_named_as_such(azurite, service)
 
 
 # -- 5. no credential at all: one line, fast, no azure-identity warnings on stderr ------
-def _no_azure_env(home: Path) -> dict[str, str]:
+class NoManagedIdentity:
+    """A stand-in for the instance metadata service (IMDS) on 127.0.0.1 that says what IMDS says
+    on a machine with no managed identity (HTTP 400, "Identity not found"). The credential chain
+    asks it instead of 169.254.169.254 (``AZURE_POD_IDENTITY_AUTHORITY_HOST``), which on an Azure
+    VM with an identity would hand out a real token, and a test must not leave this machine."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stand_in.asked += 1
+                body = json.dumps({"error": "invalid_request", "error_description": "Identity not found"}).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def no_managed_identity():
+    stand_in = NoManagedIdentity()
+    try:
+        yield stand_in
+    finally:
+        stand_in.close()
+
+
+def _no_azure_env(home: Path, imds: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_"))}
     env["HOME"] = str(home)  # no az CLI or shared token cache of the machine
+    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = imds  # the managed identity is asked here, not at 169.254.169.254
     return env
 
 
-def test_no_credential_prints_one_line_not_the_identity_warnings(tmp_path):
+def test_no_credential_prints_one_line_not_the_identity_warnings(tmp_path, no_managed_identity):
     done = subprocess.run([sys.executable, "-m", "flowkit", "inspect", "azure://someacct/" + VNET_CONTAINER],
-                          capture_output=True, text=True, timeout=120, cwd=REPO, env=_no_azure_env(tmp_path))
+                          capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env=_no_azure_env(tmp_path, no_managed_identity.url))
+    assert no_managed_identity.asked == 1
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (f"flowkit inspect: error: no Azure credential available while listing (container "
                            f"'{VNET_CONTAINER}') at https://someacct.blob.core.windows.net: "
@@ -123,10 +170,12 @@ def test_no_credential_prints_one_line_not_the_identity_warnings(tmp_path):
                            f"variables, or pass a key, SAS or connection string\n")
 
 
-def test_no_credential_tries_the_chain_once_and_configured_logging_still_sees_it(tmp_path, monkeypatch, caplog):
+def test_no_credential_tries_the_chain_once_and_configured_logging_still_sees_it(tmp_path, monkeypatch, caplog,
+                                                                                 no_managed_identity):
     for name in [k for k in os.environ if k.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_"))]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", no_managed_identity.url)
     caplog.set_level(logging.WARNING)  # a program that set up logging (a handler on the root logger)
     src = AzureBlobSource.from_url(f"azure://someacct/{VNET_CONTAINER}")
     with pytest.raises(SourceError, match="^no Azure credential available while listing"):
@@ -134,6 +183,7 @@ def test_no_credential_tries_the_chain_once_and_configured_logging_still_sees_it
     chain_failures = [r for r in caplog.records if r.name.startswith("azure.identity")
                       and "failed to retrieve a token" in r.getMessage()]
     assert len(chain_failures) == 1  # not once more per storage retry
+    assert no_managed_identity.asked == 1
     assert logging.getLogger("azure.identity").propagate
 
 
