@@ -146,6 +146,8 @@ def logged_nics(flows: pd.DataFrame, inventory: "Inventory | None" = None) -> pd
         "tuples": base["tuples"].to_numpy(np.int64),
         "hours": joined((work["h"].to_numpy(np.int64) % 24), hour_names),
     })
+    # By MAC, not by category code: the categories' order is the order the reader met the NICs.
+    out = out.sort_values("mac", kind="stable").reset_index(drop=True)
     mac_vm = inventory.mac_map("vm") if inventory is not None else {}
     out["vm"] = [mac_vm.get(m) for m in out["mac"]]
     return out[cols]

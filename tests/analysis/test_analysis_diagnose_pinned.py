@@ -534,3 +534,15 @@ def test_not_observed_says_when_the_pair_and_port_are_logged_over_another_protoc
         "10.10.3.4 (db-01) port 1433 are in the logs over TCP: was the protocol the one meant?")
     assert "protocol the one meant" not in diagnose(flows, WEB, DB, port=22, protocol="udp", inventory=INV).summary
     assert diagnose(flows, WEB, DB, port=1433, protocol="tcp", inventory=INV).verdict != "not-observed"
+
+
+def test_logged_nics_are_listed_by_mac_whatever_the_order_the_reader_met_them():
+    """Found by tests/analysis/test_analysis_properties.py: the table, facts["logged_macs"] and the
+    not-observed summary listed NICs in the order of the mac column's categories (the order the
+    reader met the blobs), so one set of logs read in another order gave another text."""
+    rows = frame([tuple_row(0, src=DB, dst=APP, mac=DB_MAC), tuple_row(1, src=WEB, dst=APP, mac=WEB_MAC)])
+    met_db_first = rows.assign(mac=rows["mac"].cat.set_categories([DB_MAC, WEB_MAC]))
+    assert logged_nics(met_db_first)["mac"].tolist() == [WEB_MAC, DB_MAC]
+    f = diagnose(met_db_first, WEB, "10.10.9.9")
+    assert f.facts["logged_macs"] == [WEB_MAC, DB_MAC]
+    assert f.summary.endswith(f"Logged NICs (MAC): {WEB_MAC}, {DB_MAC}.")
