@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from flowkit.analysis import counting
 from flowkit.analysis.counting import counted_flows, counted_values, counters, counters_given, flow_counters

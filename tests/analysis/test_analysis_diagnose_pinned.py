@@ -12,7 +12,7 @@ import pytest
 
 from flowkit.analysis.diagnose import diagnose, logged_nics
 from flowkit.inventory import inventory_from_records
-from flowkit_frames import APP, APP_MAC, DB, DB_MAC, WEB, WEB_MAC, frame, tuple_row
+from flowkit_frames import APP, DB, DB_MAC, WEB, WEB_MAC, frame, tuple_row
 
 NSG_DATA = ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"
             "nsg-data")

@@ -26,7 +26,6 @@ from flowkit.read import read_flow_logs
 from flowkit.scale.aggregations import encryption_counts_dask, nsg_vnet_keys_dask, talker_graph_dask
 from flowkit.scale.compare import compare_nsg_vnet_dask
 from flowkit.scale.dask_read import read_flow_logs_dask
-from flowkit.schema import empty_frame
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER, nsg_blob_name, vnet_blob_name
 from flowkit.store.convert import convert
 

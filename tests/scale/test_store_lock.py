@@ -14,7 +14,7 @@ from flowkit.store.convert import convert
 from flowkit.store.lock import DatasetBusyError, dataset_lock
 from flowkit.store.manifest import MARKER, Manifest
 
-from scale_helpers import REPO, SAMPLES, read_json
+from scale_helpers import SAMPLES, read_json
 
 HOLD = ("import fcntl, os, sys, time\n"
         "fd = os.open(sys.argv[1], os.O_RDONLY)\n"

@@ -9,7 +9,6 @@ import re
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import flowkit.store.quarantine as quarantine_module
 from flowkit.load_report import Problem

@@ -4,7 +4,6 @@ epoch numbers by their magnitude; values that cannot be a time refused clearly."
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
