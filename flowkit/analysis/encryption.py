@@ -89,7 +89,7 @@ def state_ranks(states: Any) -> dict[str, int]:
 
 
 def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
-    """One row per flow (5-tuple) with its encryption state, bytes and observers.
+    """One row per flow (5-tuple) with its encryption state, bytes and observers, earliest first.
 
     A flow's ``encryption`` is its state (``NX_NOT_ACCEPTED`` first when it was
     ever dropped, then the specific ``NX_*`` reasons, then ``NX``, then states not
@@ -108,6 +108,19 @@ def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     >>> row["encryption"], int(row["bytes"])
     ('X', 10)
     """
+    return _chronological(_flows_by_id(flows))
+
+
+_FLOW_ORDER = ["first_seen", "src_ip", "src_port", "dst_ip", "dst_port", "protocol"]
+
+
+def _chronological(per_flow: pd.DataFrame) -> pd.DataFrame:
+    """Flows earliest first, then by 5-tuple: whatever order the reader met the blobs in."""
+    return per_flow.sort_values(_FLOW_ORDER, kind="stable", ignore_index=True)
+
+
+def _flows_by_id(flows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`flow_encryption`'s table in the order of :func:`_flow_ids` (row ``i`` is flow ``i``)."""
     cols = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "encryption", "first_seen",
             "last_seen", "hour", "denied", "bytes", "tuples", "macs"]
     vnet = flows.loc[flows["encryption"].notna().to_numpy()]
@@ -336,7 +349,7 @@ def encryption_audit(
     """
     require_columns(flows, ENCRYPTION_NEEDS, "encryption_audit")
     flows = categorical(flows)  # joined or anonymised frames hold text, not categories
-    per_flow = flow_encryption(flows)
+    per_flow = _flows_by_id(flows)  # row i is flow i of _flow_ids: _nic_ends relies on it
     if per_flow.empty:
         return Finding(title="VNet encryption audit", verdict="no-vnet-data", severity="info",
                        summary="No VNet flow log rows: only VNet flow logs record encryption.",
@@ -399,7 +412,8 @@ def encryption_audit(
     matrix.columns.name = "dst_subnet"
     matrix = matrix.reset_index()
 
-    dropped_flows = per_flow[per_flow["encryption"] == "NX_NOT_ACCEPTED"]
+    ordered = _chronological(per_flow)  # the evidence, whatever order the reader met the blobs in
+    dropped_flows = ordered[ordered["encryption"] == "NX_NOT_ACCEPTED"]
     trend = per_flow.groupby("hour", sort=True).agg(flows=("encrypted", "size"), encrypted=("encrypted", "sum"),
                                                     dropped=("encryption", lambda s: int((s == "NX_NOT_ACCEPTED").sum())))
     trend["encrypted_share"] = _share(trend["encrypted"], trend["flows"])
@@ -444,7 +458,7 @@ def encryption_audit(
         summary="; ".join(parts) + ".",
         evidence={"by_state": state_table, "vm_pairs": vm_pairs, "subnet_matrix": matrix,
                   "never_encrypting": never_table, "dropped": dropped_flows.reset_index(drop=True),
-                  "trend": trend, "flows": per_flow},
+                  "trend": trend, "flows": ordered},
         figures=figs,
         facts={"flows": n, "encrypted_share": share, "bytes_encrypted_share": bytes_share,
                "by_state": by_state, "unsupported_macs": unsupported, "never_encrypting": never,

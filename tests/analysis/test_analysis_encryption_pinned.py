@@ -224,3 +224,17 @@ def test_the_connectivity_sample_holds_no_encrypted_flow():
     flows = flowkit.read_flow_logs(Path(__file__).resolve().parents[2] / "data-samples" / "connectivity")
     f = encryption_audit(flows, figures=False)
     assert (f.facts["flows"], f.facts["encrypted_share"], f.verdict) == (247, 0.0, "none-encrypted")
+
+
+def test_flows_are_listed_earliest_first_whatever_the_order_the_reader_met_them():
+    late = _row(9, 50001, "X", src=B, mac=MB)  # read first: its address is the first category
+    early = [_row(2, 50002, "NX_NOT_ACCEPTED"), _row(4, 50003, "NX")]
+    for rows in ([late] + early, early + [late], [early[1], late, early[0]]):
+        flows = frame(rows)
+        table = flow_encryption(flows)
+        assert list(zip(table["src_port"], table["encryption"])) == [
+            (50002, "NX_NOT_ACCEPTED"), (50003, "NX"), (50001, "X")]
+        audit = encryption_audit(flows, figures=False)
+        assert audit.evidence["flows"]["src_port"].tolist() == [50002, 50003, 50001]
+        assert audit.evidence["dropped"]["src_port"].tolist() == [50002]
+        assert (audit.facts["flows"], audit.facts["dropped"]) == (3, 1)
