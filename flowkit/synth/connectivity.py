@@ -16,7 +16,7 @@ from flowkit.synth.emit import emit
 from flowkit.synth.estate import Nic, VnetFlowLog, seeded_guid, vnet_id
 from flowkit.synth.estates import app_nics, by_vm
 from flowkit.synth.flows import TCP, UDP, Flow, Sighting, protocol_name
-from flowkit.synth.plan import Built, Planner, acl_default, acl_user, iso, tally, totals
+from flowkit.synth.plan import DEFAULT_SEED, Built, Planner, acl_default, acl_user, iso, tally, totals
 from flowkit.synth.readmes import connectivity_readme
 
 __all__ = ["build", "FLOW_LOG"]
@@ -137,7 +137,7 @@ def _diagnoses(built_flows: list[Flow], emission: Any, nics: dict[str, Nic]) -> 
     return out
 
 
-def build(seed: int = 0) -> Built:
+def build(seed: int = DEFAULT_SEED) -> Built:
     """Generate the connectivity scenario.
 
     Parameters

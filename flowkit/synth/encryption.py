@@ -17,7 +17,7 @@ from flowkit.synth.emit import DAY_MS, HOUR_MS, emit
 from flowkit.synth.estate import Nic, VnetFlowLog, seeded_guid, vnet_id
 from flowkit.synth.estates import by_vm, secure_nics
 from flowkit.synth.flows import TCP, Sighting
-from flowkit.synth.plan import Built, Planner, acl_default, acl_user, iso, tally, totals
+from flowkit.synth.plan import DEFAULT_SEED, Built, Planner, acl_default, acl_user, iso, tally, totals
 from flowkit.synth.readmes import encryption_readme
 
 __all__ = ["build", "FLOW_LOG", "DROP"]
@@ -73,7 +73,7 @@ def _plan(p: Planner, nics: dict[str, Nic]) -> None:
         f.sightings.append(_s(legacy, "O", "unspecified", DROP, allowed=False))
 
 
-def build(seed: int = 0) -> Built:
+def build(seed: int = DEFAULT_SEED) -> Built:
     """Generate the encryption scenario.
 
     Parameters

@@ -21,7 +21,7 @@ from flowkit.synth.emit import emit
 from flowkit.synth.estate import Nic, NsgFlowLog, VnetFlowLog, seeded_guid, vnet_id
 from flowkit.synth.estates import app_nics, by_vm
 from flowkit.synth.flows import TCP, UDP, Flow, Sighting
-from flowkit.synth.plan import Built, Planner, acl_default, acl_user, iso, tally, totals
+from flowkit.synth.plan import DEFAULT_SEED, Built, Planner, acl_default, acl_user, iso, tally, totals
 from flowkit.synth.readmes import nsg_vs_vnet_readme
 
 __all__ = ["build", "WINDOW", "AVNM_RULE", "AVNM_ACL"]
@@ -183,7 +183,7 @@ def _keys(p: Planner, emission: Any, lo: int, hi: int) -> list[dict[str, Any]]:
     return keys
 
 
-def build(seed: int = 0) -> Built:
+def build(seed: int = DEFAULT_SEED) -> Built:
     """Generate the nsg-vs-vnet scenario.
 
     Parameters

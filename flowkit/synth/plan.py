@@ -21,8 +21,11 @@ from flowkit.synth.emit import DAY_MS, HOUR_MS, Emission, Logged
 from flowkit.synth.estate import Nic, nsg_id, seeded_guid
 from flowkit.synth.flows import Flow, make_flow
 
-__all__ = ["Built", "Planner", "iso", "acl_default", "acl_user", "tally", "totals", "states_dict",
+__all__ = ["DEFAULT_SEED", "Built", "Planner", "iso", "acl_default", "acl_user", "tally", "totals", "states_dict",
            "DAY_MS", "HOUR_MS"]
+
+#: The seed the committed ``data-samples`` were generated with, every scenario's default.
+DEFAULT_SEED = 20240501
 
 
 def iso(ms: int) -> str:

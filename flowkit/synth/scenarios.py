@@ -19,7 +19,7 @@ from typing import Callable
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 from flowkit.synth import connectivity, encryption, nsg_vs_vnet
 from flowkit.synth.estate import nics_csv, nics_json
-from flowkit.synth.plan import Built
+from flowkit.synth.plan import DEFAULT_SEED, Built
 
 __all__ = ["SCENARIOS", "DEFAULT_SEED", "build_scenario", "write_scenario", "write_scenarios"]
 
@@ -29,8 +29,6 @@ SCENARIOS: dict[str, Callable[[int], Built]] = {
     "nsg-vs-vnet": nsg_vs_vnet.build,
     "encryption": encryption.build,
 }
-#: The seed the committed ``data-samples`` were generated with.
-DEFAULT_SEED = 20240501
 
 
 def build_scenario(name: str, seed: int = DEFAULT_SEED) -> Built:
