@@ -252,17 +252,18 @@ class Follower:
         exception or ``break`` in the loop) does not commit it: call
         :meth:`FollowBatch.commit` first to keep it.
 
-        Once a poll has reached the account, a poll that cannot reach it
+        A poll that the account answers with a transient error after the SDK's retries
+        (:class:`flowkit.sources.azure_auth.UnavailableError`: HTTP 503 ServerBusy,
+        500 InternalError or OperationTimedOut, 502, 504, 408, 429), and, once a poll has
+        reached the account, a poll that cannot reach it
         (:class:`flowkit.sources.azure_auth.UnreachableError`: a network or storage outage,
-        an emulator stopped) or that it answers with a transient error after the SDK's
-        retries (:class:`flowkit.sources.azure_auth.UnavailableError`: HTTP 503 ServerBusy,
-        500 InternalError or OperationTimedOut, 502, 504, 408, 429) is tried again at the
-        next poll, for up to ``max_outage`` seconds from the first poll that failed; then
-        that poll's error is raised. A failed poll yields nothing, commits nothing and does
-        not count in ``max_polls``: the next poll that succeeds delivers what was committed
-        meanwhile, exactly once.
-        One warning says the account was lost, one that it answers again. The first poll
-        of a run is not retried: an address or a credential that never worked fails at once.
+        an emulator stopped) is tried again at the next poll, for up to ``max_outage``
+        seconds from the first poll that failed; then that poll's error is raised. A failed
+        poll yields nothing, commits nothing and does not count in ``max_polls``: the next
+        poll that succeeds delivers what was committed meanwhile, exactly once.
+        One warning says the account was lost, one that it answers again. A first poll
+        that reaches nothing is not retried: an address that never answered fails at once
+        (a busy account did answer, so a follow started in its busy minutes waits).
 
         Parameters
         ----------
@@ -285,7 +286,7 @@ class Follower:
         >>> for batch in Follower(src, log_type="vnet").run(interval=60, max_outage=600):  # doctest: +SKIP
         ...     store(batch.frame)
         """
-        from flowkit.sources.azure_auth import UnreachableError
+        from flowkit.sources.azure_auth import UnavailableError, UnreachableError
 
         polls, reached = 0, False
         lost_at: float | None = None  # time.monotonic() of the outage's first failed poll
@@ -295,8 +296,8 @@ class Follower:
             try:
                 batch = self.poll()
             except UnreachableError as exc:
-                if not reached:
-                    raise
+                if not reached and not isinstance(exc, UnavailableError):
+                    raise  # nothing answered at that address yet: a wrong address fails at once
                 if lost_at is None:
                     lost_at, lost_since, failed = began, _iso(self.clock()), 0
                 failed += 1

@@ -272,15 +272,54 @@ def test_a_503_period_longer_than_max_outage_ends_the_follow_with_the_error_and_
     _same_rows(frames, _final(azurite, HOUR))
 
 
-def test_the_first_poll_of_a_run_answered_503_fails_at_once(azurite, proxy, service, monkeypatch):
+def test_a_follow_started_while_the_account_answers_503_waits_for_it(azurite, proxy, service, monkeypatch):
+    # The account answered (busy): the address is right, so the follow waits, as in an outage.
     mac = "000D3A0000F3"
     LiveBlob(service, _name(mac)).add(delivery_record(HOUR, mac, 0))
+    proxy.fail = everything
+
+    def over() -> None:
+        proxy.fail = lambda method, path: False
+
+    fake = FakeTime({2: over})
+    frames, said = _run(monkeypatch, Follower(_source(proxy), log_type="vnet", start=HOUR,
+                                              clock=lambda: HOUR + pd.Timedelta(minutes=30)),
+                        fake, interval=60, max_polls=1, max_outage=300)
+    assert [len(f) for f in frames] == [2]
+    assert fake.sleeps == 2  # polls 1 and 2 answered 503; poll 3 delivered
+    assert said[0].startswith("flowkit: the storage account answered with errors at 2024-05-01T10:30:00Z; "
+                              "polling again every 60 s, for up to 300 s: the storage account "
+                              f"{proxy.endpoint} answered HTTP 503 ServerBusy while listing")
+    assert said[1:] == [back_warning("2024-05-01T10:30:00Z", 2)]
+
+
+def test_a_follow_started_on_an_account_answering_only_503_ends_after_max_outage(
+        azurite, proxy, service, monkeypatch):
     proxy.fail = everything
     fake = FakeTime()
     with pytest.raises(UnavailableError, match=r"answered HTTP 503 ServerBusy while listing"):
         _run(monkeypatch, Follower(_source(proxy), log_type="vnet", start=HOUR,
+                                   clock=lambda: HOUR + pd.Timedelta(minutes=30)), fake, interval=60,
+             max_outage=120)
+    assert fake.sleeps == 2 and fake.now == 120  # failed at 0, 60 and 120 s
+
+
+def test_a_follow_started_on_an_address_where_nothing_answers_fails_at_once(monkeypatch):
+    # No server at that port: nothing ever answered, the address is likely wrong.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing listens there
+    conn = (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
+    source = AzureBlobSource.from_connection_string(conn, connection_timeout=2, read_timeout=2, **_one_fast_retry())
+    fake = FakeTime()
+    with pytest.raises(UnreachableError) as info:
+        _run(monkeypatch, Follower(source, log_type="vnet", start=HOUR,
                                    clock=lambda: HOUR + pd.Timedelta(minutes=30)), fake, interval=60)
+    assert not isinstance(info.value, UnavailableError)
     assert fake.sleeps == 0
+    assert_no_secret(exception_texts(info.value), KEY)
 
 
 def test_a_4xx_while_following_ends_the_follow_at_once(azurite, proxy, service, monkeypatch):
