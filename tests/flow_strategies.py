@@ -161,12 +161,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
     if isinstance(value, pd.DataFrame):
-        # Rows as a sorted list: tables about flows list them in the order the rows first
-        # met them (flow_encryption, flow_sessions), which the order of the input decides.
-        # flow_sessions numbers sessions by first_seen, ties in that order: the number is a label.
-        t = value.reset_index(drop=isinstance(value.index, pd.RangeIndex)).drop(columns="session", errors="ignore")
+        # Rows in their order, session numbers included: every table an investigation gives
+        # (flow_encryption, flow_sessions, a diagnosis's tuples...) lists its rows by their
+        # values, whatever the order the reader met the logs in.
+        t = value.reset_index(drop=isinstance(value.index, pd.RangeIndex))
         rows = plain(t.astype(object).where(t.notna(), None).values.tolist())
-        return {"columns": [str(c) for c in t.columns], "rows": sorted(rows, key=repr)}
+        return {"columns": [str(c) for c in t.columns], "rows": rows}
     try:
         if pd.isna(value):
             return None

@@ -30,7 +30,7 @@ from flowkit.analysis.compare_keys import is_avnm_rule
 from flowkit.analysis.copies import TUPLE_IDENTITY
 from flowkit.analysis.counting import counters, flow_counters
 from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, epoch_ms, flow_ids, hour_floor,
-                                   ip_codes, join_labels, protocol_number)
+                                   ip_codes, join_labels, protocol_number, value_order)
 from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
@@ -278,7 +278,8 @@ def diagnose(
     window = filter_mask(flows, start=start, end=end)
     scope = flows.loc[window] if not window.all() else flows
     match = filter_mask(scope, src=src, dst=dst, ports=port, protocol=proto)
-    rows = scope.loc[match].sort_values("flow_time", kind="stable")
+    rows = scope.loc[match]
+    rows = rows.iloc[value_order(rows, [c for c in _ROW_COLUMNS if c in rows.columns])]  # the same whatever the read order
     nics = logged_nics(scope, inventory)
     name = _Names(inventory, nics)
     service = " ".join(x for x in (_protocol_label(proto), f"port {port}" if port is not None else "") if x)

@@ -34,6 +34,8 @@ __all__ = [
     "PROTOCOLS",
     "combine_codes",
     "sort_order",
+    "text_ranks",
+    "value_order",
     "flow_ids",
     "ip_codes",
     "is_private_ip",
@@ -229,6 +231,53 @@ def flow_ids(flows: pd.DataFrame) -> np.ndarray:
     src, dst, _ = ip_codes(flows)
     return combine_codes(src, dst, flows["src_port"].to_numpy(), flows["dst_port"].to_numpy(),
                          flows["protocol"].to_numpy())
+
+
+def text_ranks(series: pd.Series) -> np.ndarray:
+    """Each row's rank among the column's distinct values compared as text (missing: -1).
+
+    A tie-break that does not depend on the order of a categorical's categories, which
+    follows the order the reader met the values in.
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.Categorical(["b", "a", None, "b"], categories=["b", "a"]))
+    >>> text_ranks(s).tolist()
+    [1, 0, -1, 1]
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        names = series.cat.categories.astype(str)
+        rank_of = np.empty(len(names) + 1, dtype=np.int64)
+        rank_of[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
+        rank_of[-1] = -1
+        return rank_of[series.cat.codes.to_numpy(np.int64)]
+    values = series.astype("object").where(series.notna(), None)
+    codes, _ = pd.factorize(values.map(lambda v: v if v is None else str(v)), sort=True)
+    return codes.astype(np.int64)
+
+
+def value_order(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
+    """The stable order of ``frame``'s rows by the values of ``columns``, text compared as text.
+
+    Categories compare by their text, not by the order of the categories (which follows
+    the order the reader met the values in); missing values come first.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"t": [2, 1, 2], "ip": pd.Categorical(["b", "c", "a"], categories=["c", "b", "a"])})
+    >>> value_order(f, ["t", "ip"]).tolist()
+    [1, 2, 0]
+    """
+    keys = []
+    for name in columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object:
+            keys.append(text_ranks(col))
+        else:
+            keys.append(pd.factorize(col, sort=True, use_na_sentinel=True)[0].astype(np.int64))
+    if not keys:
+        return np.arange(len(frame), dtype=np.int64)
+    return sort_order(*keys)
 
 
 def category_codes(series: pd.Series, values: Iterable[str] | str | None) -> np.ndarray:

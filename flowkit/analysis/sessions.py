@@ -28,7 +28,7 @@ import pandas as pd
 
 from flowkit.analysis.copies import TUPLE_IDENTITY, original_rows
 from flowkit.analysis.counting import counted_values
-from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes, sort_order
+from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes, sort_order, text_ranks
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
 
@@ -41,6 +41,8 @@ SESSION_STATES = ("denied", "no-reply", "completed", "ongoing", "unknown")
 #: logs the NSG, ``resource_id``: a subnet NSG and a NIC NSG on one NIC log the
 #: same flow separately, and their tuples must not be stitched together).
 _OBSERVER = ("direction", "mac", "log_type", "resource_id")
+#: After first_seen, the columns that order sessions of one moment.
+_SESSION_ORDER = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol") + _OBSERVER
 _REACHED = {state: code for code, state in enumerate(SESSION_STATES)}
 #: The ``states`` text of each 4-bit set of states seen (bit 0 B, 1 C, 2 E, 3 D), in B, C, E, D order.
 _STATE_SETS = ["".join(x for bit, x in enumerate("BCED") if mask >> bit & 1) for mask in range(16)]
@@ -103,7 +105,9 @@ def flow_sessions(
         over sessions counts its traffic once per observer, so pick one observer
         (e.g. one ``resource_id`` at the source NIC, outbound) to count it once.
         ``tuples`` counts the session's rows, ``duplicates`` the copies among them.
-        ``attempt`` counts retries in a chain (1 for the first).
+        ``attempt`` counts retries in a chain (1 for the first). Sessions are
+        listed and numbered by ``first_seen``, then 5-tuple and observer (compared
+        as text): the same logs read in any order give the same table.
         ``attrs["note"]`` explains what a session is.
 
     Examples
@@ -223,7 +227,10 @@ def flow_sessions(
         column[~known] = pd.NA
         out[col] = column
     out = _mark_retries(out, window)
-    out = out.take(np.argsort(agg["first"], kind="stable")).reset_index(drop=True)  # by first_seen, then session
+    # by first_seen, then 5-tuple and observer as text: the same logs read in any order number alike
+    ties = [text_ranks(out[c]) if c in ("src_ip", "dst_ip") + _OBSERVER else out[c].to_numpy()
+            for c in _SESSION_ORDER]
+    out = out.take(sort_order(agg["first"], *ties)).reset_index(drop=True)
     out["session"] = np.arange(len(out), dtype=np.int64)
     out.attrs["note"] = SESSION_NOTE
     return out[list(SESSION_COLUMNS)]
@@ -241,7 +248,8 @@ def _mark_retries(sessions: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
                           *[_codes(sessions[c]) for c in _OBSERVER])
     first = epoch_ms(sessions["first_seen"])
     last = epoch_ms(sessions["last_seen"])
-    order = sort_order(group, first)
+    # sessions of one service beginning at one moment: the shorter first, then by source port
+    order = sort_order(group, first, last, sessions["src_port"].to_numpy())
     g, f, l = group[order], first[order], last[order]
     failed = category_mask(sessions["state_reached"], ["denied", "no-reply"])[order]
     retry = np.zeros(n, dtype=bool)

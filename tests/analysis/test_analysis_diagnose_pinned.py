@@ -546,3 +546,13 @@ def test_logged_nics_are_listed_by_mac_whatever_the_order_the_reader_met_them():
     f = diagnose(met_db_first, WEB, "10.10.9.9")
     assert f.facts["logged_macs"] == [WEB_MAC, DB_MAC]
     assert f.summary.endswith(f"Logged NICs (MAC): {WEB_MAC}, {DB_MAC}.")
+
+
+def test_the_evidence_tuples_of_one_moment_are_listed_by_value_whatever_the_read_order():
+    # The source NIC's and the destination NIC's tuples of one minute, met in either order
+    # (their blobs listed one way or the other): one table, the source's outbound tuple first.
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, direction="inbound", state="B", mac=DB_MAC),
+            tuple_row(0, src=WEB, dst=DB, dport=1433, direction="outbound", state="B", mac=WEB_MAC)]
+    tables = [diagnose(frame(order), WEB, DB, 1433).evidence["tuples"] for order in (rows, rows[::-1])]
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert tables[0][["mac", "direction"]].astype(str).values.tolist() == [[WEB_MAC, "outbound"], [DB_MAC, "inbound"]]

@@ -77,3 +77,28 @@ def test_states_is_text_of_one_dtype_with_or_without_sessions():
     sessions = flow_sessions(frame(rows))
     assert sessions["states"].tolist() == ["D", "BCE"]
     assert flow_sessions(empty_frame())["states"].dtype == sessions["states"].dtype
+
+
+def test_sessions_of_one_moment_are_numbered_by_their_values_not_by_row_order():
+    # Three sessions begin at the same minute: a scan, or one client opening three connections.
+    # The same tuples read in any order (blobs listed in another order) give the same table,
+    # session numbers included: by first_seen, then 5-tuple, then observer, compared as text.
+    rows = (_flow([(0, "B", None), (1, "E", (1, 1, 1, 1))], sport=50002)
+            + _flow([(0, "B", None), (2, "E", (2, 2, 2, 2))], sport=50001)
+            + _flow([(0, "B", None), (3, "E", (3, 3, 3, 3))], sport=50001, src="192.0.2.10"))
+    flows = [rows[0:2], rows[2:4], rows[4:6]]
+    orders = [sum((flows[i] for i in order), []) for order in itertools.permutations(range(3))]
+    tables = [flow_sessions(frame(order)).astype(str) for order in orders + [rows[::-1]]]
+    assert all(t.equals(tables[0]) for t in tables[1:])
+    assert tables[0][["session", "src_ip", "src_port"]].values.tolist() == [
+        ["0", "10.10.1.4", "50001"], ["1", "10.10.1.4", "50002"], ["2", "192.0.2.10", "50001"]]
+
+
+def test_which_of_two_sessions_of_one_moment_is_the_retry_does_not_follow_row_order():
+    # Two denied attempts at one service in the same minute, from two source ports: the
+    # later port is the retry whichever the reader met first.
+    rows = [tuple_row(0, sport=40002, decision="deny", state="D"),
+            tuple_row(0, sport=40001, decision="deny", state="D")]
+    for order in (rows, rows[::-1]):
+        s = flow_sessions(frame(order))
+        assert s[["src_port", "retry", "attempt"]].values.tolist() == [[40001, False, 1], [40002, True, 2]]
