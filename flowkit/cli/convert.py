@@ -21,8 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="SOURCE", help="file, folder, glob or azure:// address")
     p.add_argument("dest", metavar="DEST", help="dataset folder (created if missing)")
     p.add_argument("--log-type", choices=["nsg", "vnet"], help="convert one kind of log only")
-    p.add_argument("--start", type=time_value, help="convert blobs of hours at or after this time (UTC)")
-    p.add_argument("--end", type=time_value, help="convert blobs of hours before this time (UTC)")
+    p.add_argument("--start", type=time_value,
+                   help="convert the blobs whose hour may hold tuples at or after this time (UTC; whole "
+                        "hours, with 10 minutes of margin for clock skew)")
+    p.add_argument("--end", type=time_value,
+                   help="convert the blobs whose hour may hold tuples before this time (UTC; whole hours, "
+                        "with 10 minutes of margin)")
     p.add_argument("--strict", action="store_true", help="fail at the first bad tuple instead of quarantining it")
     p.set_defaults(handler=run, writes=("dest",))  # an OSError there is "cannot write DEST"
 

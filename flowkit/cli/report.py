@@ -49,8 +49,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                              "(repeat with --dst for several)")
     parser.add_argument("--dst", action="append", type=address, default=[], metavar="IP",
                         help="destination address (or CIDR block)")
-    parser.add_argument("--port", action="append", type=port, default=[], help="destination port (0-65535)")
-    parser.add_argument("--protocol", action="append", type=str.lower, default=[], choices=("tcp", "udp", "icmp", "icmpv6"))
+    parser.add_argument("--port", action="append", type=port, default=[],
+                        help="destination port (0-65535): once for every question, or once per --src")
+    parser.add_argument("--protocol", action="append", type=str.lower, default=[], choices=("tcp", "udp", "icmp", "icmpv6"),
+                        help="protocol: once for every question, or once per --src")
     parser.add_argument("--nsg", nargs="+", default=[], metavar="PATH", help="NSG flow log paths: read with the other paths; compare uses the rows "
                              "by their log type")
     parser.add_argument("--vnet", nargs="+", default=[], metavar="PATH", help="VNet flow log paths (read likewise)")

@@ -81,7 +81,8 @@ class FilterPanel:
         A value that does not occur in ``flows`` (``encryption="NX_NOT_ACCEPTED"``
         where nothing was dropped) is still selected, listed as "(not in these
         flows)": the panel shows the empty selection that matches it and a note
-        says why. A value no flow log can hold (``decision="maybe"``, ``mac="zz"``)
+        says why. A value no flow log can hold (``decision="maybe"``, ``mac="zz"``,
+        ``src="10.0.0.999"``, ``ports="9000-8000"``, a ``start`` not before ``end``)
         raises ValueError.
 
     Notes
@@ -137,6 +138,8 @@ class FilterPanel:
         self._summaries = SummaryIndex(flows)
         self._build_controls(flows)
         self._set_initial(filters)
+        if filters:
+            self.read_controls()  # an initial text value no flow log can hold raises, as a dropdown's does
         self._build_layout()
         for control in self.controls.values():
             control.observe(self._on_change, names="value")

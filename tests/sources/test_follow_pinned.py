@@ -1087,3 +1087,24 @@ def test_max_outage_is_reached_when_the_outage_has_lasted_that_long(monkeypatch)
     # lost at the clock's 2 s, the check reads 3 s: an outage of 1 s reaches max_outage=1 exactly
     with pytest.raises(UnreachableError):
         _scripted_run(monkeypatch, ["ok", "lost"], interval=0, max_polls=2, max_outage=1)
+
+
+# -- 10. start names the first hour delivered ------------------------------------------------
+@pytest.mark.parametrize("start, first", [
+    pytest.param(HOUR, HOUR, id="on-the-hour"),
+    pytest.param(HOUR + pd.Timedelta(minutes=5), HOUR, id="five-past"),
+    pytest.param(None, HOUR, id="default-the-hour-before-the-first-poll"),
+])
+def test_start_names_the_first_hour_followed_and_the_hour_before_is_not_delivered(start, first):
+    # `flowkit follow --start 10:00` (or after `read_flow_logs(..., end=10:00)`) must not deliver
+    # the 09:00 blobs whole again: the listing's 10-minute widening for skewed tuples is for
+    # reads that filter rows, and a follower delivers blobs whole.
+    store = Store()
+    hours = [HOUR + pd.Timedelta(hours=h) for h in (-2, -1, 0, 1)]
+    for i, h in enumerate(hours):
+        Live(store, _name(h)).add(_record(0, seed=i, hour=h))
+    f = Follower(MemSource(store), log_type="vnet", start=start, clock=_clock(HOUR + pd.Timedelta(hours=1, minutes=30)))
+    assert pd.Timestamp(f.state.start).floor("h") == first
+    batch = _quiet_poll(f)
+    assert got(batch) == sorted(ports(0, seed=2) + ports(0, seed=3))
+    assert sorted(parse_blob_path(n.split("/", 1)[1]).hour for n in batch.frame["blob"].unique()) == hours[2:]

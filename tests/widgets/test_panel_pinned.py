@@ -155,3 +155,30 @@ def test_the_time_placeholders_typed_as_they_are_keep_every_row(flows: pd.DataFr
     panel.start.value, panel.end.value = panel.start.placeholder, panel.end.placeholder
     assert panel.error is None and len(panel.value) == len(flows)
     assert len(filter_flows(flows, start=panel.start.placeholder, end=panel.end.placeholder)) == len(flows)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    pytest.param({"src": "10.10.1.999"}, "source: '10.10.1.999' is not an IP address or CIDR block", id="src"),
+    pytest.param({"dst": "nonsense"}, "destination: 'nonsense' is not an IP address or CIDR block", id="dst"),
+    pytest.param({"ports": "9000-8000"}, "ports: '9000-8000' runs backwards, so no port is in it (use 8000-9000)",
+                 id="ports-backwards"),
+    pytest.param({"ports": 70000}, "ports: '70000' is not a port or a range (ports run from 0 to 65535)", id="port"),
+    pytest.param({"start": "10:30"}, "start: '10:30' has no full date, so it is not applied (it would read as "
+                 "today): write the day too, as 2024-05-01T10:30Z", id="time-of-day"),
+    pytest.param({"start": "2024-05-01T12:00Z", "end": "2024-05-01T10:00Z"},
+                 "start (2024-05-01T12:00:00Z) is not before end (2024-05-01T10:00:00Z): no row can match "
+                 "(rows kept are start <= time < end)", id="start-after-end"),
+])
+def test_initial_text_values_no_flow_log_can_hold_are_refused(flows: pd.DataFrame, kwargs: dict,
+                                                              message: str) -> None:
+    # README: an initial value no flow log can hold raises ValueError. For the text boxes the
+    # panel used to show the message over every row (panel.value unfiltered, panel.filters {}).
+    with pytest.raises(ValueError) as info:
+        FilterPanel(flows, draw=False, **kwargs)
+    assert str(info.value) == message
+
+
+def test_initial_text_values_that_can_match_still_filter(flows: pd.DataFrame) -> None:
+    panel = FilterPanel(flows, draw=False, src="10.10.1.4", ports="1433, 8000-8100", end="2024-05-01T11:00Z")
+    assert panel.error is None
+    assert panel.value.index.equals(filter_flows(flows, **panel.filters).index) and len(panel.value) > 0
