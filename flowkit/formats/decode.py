@@ -307,8 +307,9 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         name, value = names[records.blob[r]], records.time[r]
         if strict:
             raise QuarantineError(name, records.index[r], None, "invalid-record-time", repr(value))
-        what = ("no time" if value is None else f"time {value[:60]!r} is not an ISO 8601 time"
-                if isinstance(value, str) else f"time {_excerpt(value)} is not a string")
+        what = ("no time" if value is None else f"time {_excerpt(value)} is not a string"
+                if not isinstance(value, str) else f"time {value[:60]!r} is outside the years 1678-2261 "
+                "a record_time can hold" if _iso_time(value) else f"time {value[:60]!r} is not an ISO 8601 time")
         problems.append(Problem(name, "invalid-record-time", f"{what}; its rows have no record_time",
                                 records.index[r]))
 
@@ -430,6 +431,14 @@ def _excerpt(value: object) -> str:
     return msgspec.json.encode(value).decode()[:60]
 
 
+def _iso_time(text: str) -> bool:
+    """True when ``text`` reads as an ISO 8601 time, in any year."""
+    return bool(pd.to_datetime(pd.Series([text], dtype=object), format="ISO8601", utc=True, errors="coerce").notna()[0])
+
+
+_NS_MIN, _NS_MAX = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+
+
 def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     """Parse each distinct record time once; return (int64 ns per record, missing-or-unreadable mask).
 
@@ -438,11 +447,15 @@ def _record_times(times: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     >>> ns, bad = _record_times(["2024-05-01T10:00:52.5625085Z", None, "soon", 1714557652])
     >>> int(ns[0]), bad.tolist()
     (1714557652562508500, [False, True, True, True])
+    >>> _record_times(["9999-05-01T10:00:00Z"])[1].tolist()  # beyond what datetime64[ns] holds
+    [True]
     """
     text = [t if type(t) is str else None for t in times]  # a number is not read as an epoch
     codes, distinct = pd.factorize(np.asarray(text, dtype=object), use_na_sentinel=True)
     parsed = pd.to_datetime(pd.Series(distinct, dtype=object), format="ISO8601", utc=True, errors="coerce")
-    ns = parsed.array.as_unit("ns").asi8 if len(distinct) else np.zeros(0, dtype=np.int64)
+    # a time a nanosecond column cannot hold (year 0024, 9999: a damaged record) is unreadable
+    in_range = parsed.between(_NS_MIN, _NS_MAX) if len(distinct) else parsed.notna()
+    ns = parsed.where(in_range).array.as_unit("ns").asi8 if len(distinct) else np.zeros(0, dtype=np.int64)
     nat = np.iinfo(np.int64).min
     values = np.where(codes >= 0, ns[np.maximum(codes, 0)] if len(ns) else nat, nat)
     return values, values == nat

@@ -19,3 +19,29 @@ def test_an_empty_batch_or_one_blob_out_of_form_never_reaches_the_scanner(monkey
     assert read_native([BLOB, b"\xef\xbb\xbf" + BLOB]) is None
     assert read_native([b"," + BLOB[1:], BLOB]) is None
     assert calls == []
+
+
+def test_a_record_time_a_nanosecond_column_cannot_hold_is_an_unreadable_time_both_ways():
+    # Year 0024 or 9999 (a damaged digit): pandas parses it, but datetime64[ns] cannot hold it.
+    # It raised pandas' OutOfBoundsDatetime out of the reader; it is now a record problem, as
+    # "soon" is, and the record's tuples are rows with no record_time.
+    import dataclasses
+    import pandas as pd
+    from flowkit.formats.decode import decode_blobs
+    from flowkit.sources.base import BlobRef
+    records = [vnet_record([("acl-1", "UserRule_A", VNET_TUPLES[:2])], time=t)
+               for t in ("2024-05-01T10:01:00.5Z", "9999-05-01T10:02:00Z", "0024-05-01T10:03:00.5Z")]
+    items = [(blob(records), BlobRef("flows/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000002/PT1H.json"))]
+    native, general = (decode_blobs(items, native=flag) for flag in (True, False))
+    assert native.table.equals(general.table)
+    for field in dataclasses.fields(native.report):
+        x, y = getattr(native.report, field.name), getattr(general.report, field.name)
+        assert (x.equals(y) if isinstance(x, pd.DataFrame) else x == y), field.name
+    times = native.table.column("record_time").to_pylist()
+    assert len(times) == 6 and times[2:] == [None] * 4
+    assert str(times[0]) == "2024-05-01 10:01:00.500000+00:00"
+    assert [(p.reason, p.record, p.detail) for p in native.report.problems] == [
+        ("invalid-record-time", 1, "time '9999-05-01T10:02:00Z' is outside the years 1678-2261 a record_time can "
+                                   "hold; its rows have no record_time"),
+        ("invalid-record-time", 2, "time '0024-05-01T10:03:00.5Z' is outside the years 1678-2261 a record_time can "
+                                   "hold; its rows have no record_time")]
