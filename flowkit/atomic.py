@@ -12,7 +12,8 @@ b'{}'
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 
 __all__ = ["atomic_write", "fsync_path"]
@@ -41,8 +42,11 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         with open(path, "wb") as fh:
             fh.write(data)
         return
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
+    keep_mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+    fd, tmp = _new_temp(path)
     try:
+        if keep_mode is not None:
+            os.fchmod(fd, keep_mode)  # overwriting keeps the file's permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -55,6 +59,21 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _new_temp(path: Path) -> tuple[int, str]:
+    """A new file beside ``path``, created with the mode a plain ``open`` gives (0666 less the umask).
+
+    (``tempfile.mkstemp`` creates 0600: a report or a dataset written for others to read
+    would be readable by its writer only.)
+    """
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def fsync_path(path: str | os.PathLike) -> None:

@@ -90,3 +90,31 @@ def test_fsync_path_passes_over_a_folder_that_refuses_fsync_but_not_a_file(tmp_p
         fsync_path(file)
     assert caught.value.errno == errno.EINVAL
     assert fsync_path(tmp_path / "missing") is None  # cannot be opened: passed over
+
+
+@pytest.fixture()
+def umask_022():
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_a_new_file_gets_the_mode_a_plain_open_gives(tmp_path: Path, umask_022) -> None:
+    # A report or a dataset written for others to read: 0644 under umask 022, as `open` gives,
+    # not mkstemp's 0600.
+    target = tmp_path / "report.xlsx"
+    atomic_write(target, b"x")
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"x")
+    assert stat.S_IMODE(target.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600, 0o664])
+def test_overwriting_a_file_keeps_its_mode(tmp_path: Path, umask_022, mode: int) -> None:
+    target = tmp_path / "findings.csv"
+    target.write_bytes(b"old")
+    target.chmod(mode)
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == mode
