@@ -163,33 +163,46 @@ def combine_codes(*arrays: np.ndarray) -> np.ndarray:
 def sort_order(*keys: np.ndarray) -> np.ndarray:
     """The stable order of rows by ``keys[0]``, then ``keys[1]``, ... (``np.lexsort(keys[::-1])``).
 
-    Integer keys whose ranges multiply to less than 2**62 are combined into one int64 and
-    sorted once (about twice as fast as ``np.lexsort`` on a million rows); others fall back
-    to ``np.lexsort``. Both are stable: rows equal on every key keep their order.
+    Runs of integer keys whose ranges multiply to less than 2**62 are combined into one
+    int64 each, so one ``argsort`` (all keys combined: about twice as fast as ``np.lexsort``
+    on a million rows) or a ``np.lexsort`` of a few combined keys does the work. Both are
+    stable: rows equal on every key keep their order.
 
     Examples
     --------
     >>> sort_order(np.array([2, 1, 2, 1]), np.array([5, 9, 3, 9])).tolist()
     [1, 3, 2, 0]
+    >>> sort_order(np.array([1.5, 0.5, 1.5]), np.array([2, 1, 1])).tolist()
+    [1, 2, 0]
     """
     if not keys:
         raise ValueError("sort_order needs at least one key")
     n = len(keys[0])
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    parts: list[np.ndarray] = []  # combined runs of keys, most significant first
     combined: np.ndarray | None = None
     span_total = 1
     for key in keys:
-        if key.dtype.kind not in "iub" or (key.dtype.kind == "u" and int(key.max()) >= 2**63):
-            return np.lexsort(keys[::-1])
-        lo, hi = int(key.min()), int(key.max())
+        lo, hi = (int(key.min()), int(key.max())) if key.dtype.kind in "iub" else (0, 2**63)
         span = hi - lo + 1
-        if span_total * span >= 2**62:
-            return np.lexsort(keys[::-1])
+        if span >= 2**62:  # a float, text or very wide key: sorted as it is
+            if combined is not None:
+                parts.append(combined)
+            parts.append(key)
+            combined, span_total = None, 1
+            continue
+        if combined is not None and span_total * span >= 2**62:
+            parts.append(combined)
+            combined, span_total = None, 1
         shifted = key.astype(np.int64) - np.int64(lo)
         combined = shifted if combined is None else combined * np.int64(span) + shifted
         span_total *= span
-    return np.argsort(combined, kind="stable")
+    if combined is not None:
+        parts.append(combined)
+    if len(parts) == 1:
+        return np.argsort(parts[0], kind="stable")
+    return np.lexsort(parts[::-1])
 
 
 def ip_codes(flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:

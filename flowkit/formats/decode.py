@@ -307,9 +307,14 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         name, value = names[records.blob[r]], records.time[r]
         if strict:
             raise QuarantineError(name, records.index[r], None, "invalid-record-time", repr(value))
-        what = ("no time" if value is None else f"time {_excerpt(value)} is not a string"
-                if not isinstance(value, str) else f"time {value[:60]!r} is outside the years 1678-2261 "
-                "a record_time can hold" if _iso_time(value) else f"time {value[:60]!r} is not an ISO 8601 time")
+        if value is None:
+            what = "no time"
+        elif not isinstance(value, str):
+            what = f"time {_excerpt(value)} is not a string"
+        elif _iso_time(value):
+            what = f"time {value[:60]!r} is outside the years 1678-2261 a record_time can hold"
+        else:
+            what = f"time {value[:60]!r} is not an ISO 8601 time"
         problems.append(Problem(name, "invalid-record-time", f"{what}; its rows have no record_time",
                                 records.index[r]))
 

@@ -102,8 +102,12 @@ def test_sort_order_is_lexsort_whatever_the_keys(seed):
     codes = rng.integers(0, 5, n).astype(np.uint16)
     flags = rng.integers(0, 2, n).astype(bool)
     huge = rng.integers(-2**62, 2**62, n)  # its range alone passes 2**62: the lexsort way
+    wide = rng.integers(0, 2**40, n)  # two of them pass 2**62 together: combined in runs
+    floats = rng.integers(0, 3, n) / 2
     for keys in [(small,), (codes, times, small), (flags, codes), (times, huge), (huge, codes),
-                 (np.array([2**63 + 5, 7, 2**63 + 5], dtype=np.uint64),)]:
+                 (np.array([2**63 + 5, 7, 2**63 + 5], dtype=np.uint64),),
+                 (wide, small, wide, codes, flags), (small, floats, codes, huge, flags, times),
+                 (codes, wide, wide, wide, small)]:
         n_rows = len(keys[0])
         keys = tuple(k[:n_rows] for k in keys)
         assert sort_order(*keys).tolist() == np.lexsort(keys[::-1]).tolist()
