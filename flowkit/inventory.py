@@ -26,7 +26,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from flowkit.addresses import canonical_ip, normalize_mac
+from flowkit.addresses import canonical_ip, is_mac, normalize_mac
 from flowkit.errors import FormatError, SourceError
 
 __all__ = ["Inventory", "INVENTORY_COLUMNS", "read_inventory", "inventory_from_records",
@@ -172,16 +172,35 @@ class Inventory:
         return dict(zip(part["mac"], part[column]))
 
 
-def inventory_from_records(records: Iterable[dict[str, Any]]) -> Inventory:
+def inventory_from_records(records: Iterable[dict[str, Any]], *, source: str | None = None) -> Inventory:
     """Build an :class:`Inventory` from flat dicts (CSV rows).
+
+    A ``mac`` that is no MAC address or an ``ip`` that is no IP address could never name
+    a flow: it is a :class:`~flowkit.errors.FormatError` saying which row (counted from 1)
+    of ``source`` holds it, not a NIC kept in silence.
 
     Examples
     --------
     >>> len(inventory_from_records([{"mac": "000D3A000101", "ip": "10.0.0.4"}]))
     1
+    >>> inventory_from_records([{"mac": "web-01", "ip": "10.0.0.4"}], source="nics.csv")
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.FormatError: inventory nics.csv, row 1: mac 'web-01' is not a MAC address (12 hex digits, such as 00-0D-3A-00-01-01)
     """
+    return _from_rows(records, f"inventory {source}" if source else "inventory", "row")
+
+
+def _from_rows(records: Iterable[dict[str, Any]], where: str, item: str,
+               numbers: Iterable[int] | None = None) -> Inventory:
+    """:func:`inventory_from_records` whose errors name the ``item`` of ``where`` (its number in
+    ``numbers``, else the row's from 1)."""
+    from flowkit.sources.redact import redact
+
     rows = []
-    for rec in records:
+    numbers = iter(numbers) if numbers is not None else None
+    for n, rec in enumerate(records, 1):
+        number = next(numbers) if numbers is not None else n
         row = {c: rec.get(c) for c in INVENTORY_COLUMNS}
         for c in INVENTORY_COLUMNS:
             v = row[c]
@@ -191,12 +210,25 @@ def inventory_from_records(records: Iterable[dict[str, Any]]) -> Inventory:
                 row[c] = str(v).strip()
         row["mac"] = normalize_mac(row["mac"]) if row["mac"] else None
         row["ip"] = canonical_ip(row["ip"]) if row["ip"] else None  # as the flow table spells it
+        if row["mac"] is not None and not is_mac(row["mac"]):
+            raise FormatError(f"{where}, {item} {number}: mac {redact(rec.get('mac'))!r} is not a MAC address "
+                              "(12 hex digits, such as 00-0D-3A-00-01-01)")
+        if row["ip"] is not None and not _is_address(row["ip"]):
+            raise FormatError(f"{where}, {item} {number}: ip {redact(rec.get('ip'))!r} is not an IP address")
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS)).astype(object)
     return Inventory(frame.where(frame.notna(), None))
 
 
-def inventory_from_az_json(data: Any) -> Inventory:
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def inventory_from_az_json(data: Any, *, source: str | None = None) -> Inventory:
     """Build an :class:`Inventory` from parsed ``az network nic list -o json`` output.
 
     Examples
@@ -207,41 +239,57 @@ def inventory_from_az_json(data: Any) -> Inventory:
     ...            "subnet": {"id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-app/subnets/snet-web"}}]}
     >>> inventory_from_az_json([nic]).by_ip("10.10.1.4")["vnet"]
     'vnet-app'
+
+    Anything else is a :class:`~flowkit.errors.FormatError` naming the NIC (counted from 1):
+    an entry that is not an object, a ``macAddress`` or address that is not one, or NICs of
+    which none has a MAC or an address (JSON of something else).
     """
+    where = f"inventory {source}" if source else "inventory JSON"
     if isinstance(data, dict):
         data = data.get("value", [data])
     if not isinstance(data, list):
-        raise FormatError("inventory JSON must be a list of NICs (az network nic list -o json)")
+        raise FormatError(f"{where} must be a list of NICs (az network nic list -o json)")
     rows: list[dict[str, Any]] = []
-    for nic in data:
+    numbers: list[int] = []
+    for number, nic in enumerate(data, 1):
         if not isinstance(nic, dict):
-            continue
-        props = nic.get("properties") if isinstance(nic.get("properties"), dict) else {}
-        get = lambda key: nic.get(key, props.get(key))  # noqa: E731 - ARM JSON nests under properties
-        vm = _last_segment((get("virtualMachine") or {}).get("id"))
-        nsg = _last_segment((get("networkSecurityGroup") or {}).get("id"))
-        configs = get("ipConfigurations") or []
-        if not configs:
-            configs = [{}]
-        for conf in configs:
-            cprops = conf.get("properties") if isinstance(conf.get("properties"), dict) else {}
-            cget = lambda key: conf.get(key, cprops.get(key))  # noqa: E731
-            subnet = cget("subnet") or {}
-            prefix = subnet.get("addressPrefix")
-            if not prefix and subnet.get("addressPrefixes"):
-                prefix = subnet["addressPrefixes"][0]
-            rows.append({
-                "mac": get("macAddress"),
-                "ip": cget("privateIPAddress") or cget("privateIpAddress"),
-                "nic": nic.get("name") or _last_segment(nic.get("id")),
-                "vm": vm,
-                "subnet": _last_segment(subnet.get("id"), "subnets") or subnet.get("name"),
-                "subnet_prefix": prefix,
-                "vnet": _last_segment(subnet.get("id"), "virtualNetworks"),
-                "nsg": nsg,
-                "resource_group": nic.get("resourceGroup") or _last_segment(nic.get("id"), "resourceGroups"),
-            })
-    return inventory_from_records(rows)
+            raise FormatError(f"{where}, NIC {number}: {type(nic).__name__} where a NIC object was expected "
+                              "(az network nic list -o json)")
+        try:  # a field of another shape (a string where an object was expected)
+            props = nic.get("properties") if isinstance(nic.get("properties"), dict) else {}
+            get = lambda key: nic.get(key, props.get(key))  # noqa: E731 - ARM JSON nests under properties
+            vm = _last_segment((get("virtualMachine") or {}).get("id"))
+            nsg = _last_segment((get("networkSecurityGroup") or {}).get("id"))
+            configs = get("ipConfigurations") or []
+            if not configs:
+                configs = [{}]
+            for conf in configs:
+                cprops = conf.get("properties") if isinstance(conf.get("properties"), dict) else {}
+                cget = lambda key: conf.get(key, cprops.get(key))  # noqa: E731
+                subnet = cget("subnet") or {}
+                prefix = subnet.get("addressPrefix")
+                if not prefix and subnet.get("addressPrefixes"):
+                    prefix = subnet["addressPrefixes"][0]
+                rows.append({
+                    "mac": get("macAddress"),
+                    "ip": cget("privateIPAddress") or cget("privateIpAddress"),
+                    "nic": nic.get("name") or _last_segment(nic.get("id")),
+                    "vm": vm,
+                    "subnet": _last_segment(subnet.get("id"), "subnets") or subnet.get("name"),
+                    "subnet_prefix": prefix,
+                    "vnet": _last_segment(subnet.get("id"), "virtualNetworks"),
+                    "nsg": nsg,
+                    "resource_group": nic.get("resourceGroup") or _last_segment(nic.get("id"), "resourceGroups"),
+                })
+                numbers.append(number)
+        except (AttributeError, TypeError, IndexError) as exc:
+            raise FormatError(f"{where}, NIC {number}: not shaped as az network nic list -o json prints a NIC "
+                              f"({exc})") from None
+    inventory = _from_rows(rows, where, "NIC", numbers)
+    if rows and inventory.nics[["mac", "ip"]].isna().all(axis=None):
+        raise FormatError(f"{where} names no NIC: none of its {len(data)} object(s) has a macAddress or "
+                          "privateIPAddress (az network nic list -o json)")
+    return inventory
 
 
 def read_inventory(path: str | Path) -> Inventory:
@@ -266,6 +314,11 @@ def read_inventory(path: str | Path) -> Inventory:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf16 = exc.object[:2] in (b"\xff\xfe", b"\xfe\xff")
+        raise FormatError(f"inventory {redact(p)} is not UTF-8 text (byte {exc.start}): " + (
+            "it is UTF-16 (as Windows PowerShell 5 writes a redirected file): save it as UTF-8" if utf16
+            else "save it as UTF-8")) from None
     except OSError as exc:  # a SAS URL given for a path: its signature stays out of both errors
         neutralize_exception(exc)  # kept as the cause: its text redacted, its frames (the path) dropped
         raise SourceError(f"cannot read inventory {redact(p)}: {redact(exc.strerror or exc)}") from exc
@@ -275,7 +328,7 @@ def read_inventory(path: str | Path) -> Inventory:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise FormatError(f"inventory {redact(p)} is not valid JSON: {exc}") from exc
-        return inventory_from_az_json(data)
+        return inventory_from_az_json(data, source=redact(p))
     import csv
     import io
 
@@ -283,7 +336,7 @@ def read_inventory(path: str | Path) -> Inventory:
     if not reader.fieldnames or not ({"mac", "ip"} & {f.strip().lower() for f in reader.fieldnames}):
         raise FormatError(f"inventory CSV {redact(p)} needs a header with a mac or ip column")
     return inventory_from_records(
-        {k.strip().lower(): v for k, v in row.items() if k is not None} for row in reader)
+        ({k.strip().lower(): v for k, v in row.items() if k is not None} for row in reader), source=redact(p))
 
 
 def _map_categorical(series: pd.Series, mapping: dict[str, str]) -> pd.Series:

@@ -124,3 +124,57 @@ def test_private_ip_address_in_either_spelling_and_a_prefix_with_host_bits():
         {"privateIpAddress": "192.0.2.4", "subnet": {"name": "s1", "addressPrefix": "192.0.2.4/24"}}]}])
     assert inv.by_ip("192.0.2.4")["nic"] == "n"
     assert inv.subnet_of("192.0.2.200") == "s1"
+
+
+@pytest.mark.parametrize("text, message", [
+    pytest.param("mac,ip,vm\n00-0D-3A-00-01-01,192.0.2.4,web-01\nweb-02,192.0.2.5,web-02\n",
+                 "row 2: mac 'web-02' is not a MAC address (12 hex digits, such as 00-0D-3A-00-01-01)",
+                 id="csv-mac-not-a-mac"),
+    pytest.param("mac,ip,vm\n00-0D-3A-00-01-01,192.0.2.400,web-01\n",
+                 "row 1: ip '192.0.2.400' is not an IP address", id="csv-ip-not-an-address"),
+    pytest.param(json.dumps([{"macAddress": "00-0D-3A-00-01-01"}, 7]),
+                 "NIC 2: int where a NIC object was expected (az network nic list -o json)", id="json-not-an-object"),
+    pytest.param(json.dumps([{"macAddress": 5}]),
+                 "NIC 1: mac '5' is not a MAC address (12 hex digits, such as 00-0D-3A-00-01-01)",
+                 id="json-mac-a-number"),
+    pytest.param(json.dumps([{"macAddress": "00-0D-3A-00-01-01", "ipConfigurations": ["192.0.2.4"]}]),
+                 "NIC 1: not shaped as az network nic list -o json prints a NIC ('str' object has no attribute "
+                 "'get')", id="json-config-a-string"),
+    pytest.param(json.dumps([{"macAddress": "00-0D-3A-00-01-01", "virtualMachine": "web-01"}]),
+                 "NIC 1: not shaped as az network nic list -o json prints a NIC ('str' object has no attribute "
+                 "'get')", id="json-vm-a-string"),
+    pytest.param(json.dumps({"subscription": "x", "nics": 3}),
+                 " names no NIC: none of its 1 object(s) has a macAddress or privateIPAddress "
+                 "(az network nic list -o json)", id="json-of-something-else"),
+])
+def test_an_inventory_entry_that_names_no_nic_is_an_error_naming_it(tmp_path, text, message):
+    """Such entries were kept (a NIC 'WEB02' no flow can match), skipped, or raised AttributeError."""
+    path = tmp_path / "nics.txt"
+    path.write_text(text)
+    with pytest.raises(FormatError) as info:
+        read_inventory(path)
+    separator = "" if message.startswith(" ") else ", "
+    assert str(info.value) == f"inventory {path}{separator}{message}"
+
+
+@pytest.mark.parametrize("encoding, reason", [
+    pytest.param("utf-16", "it is UTF-16 (as Windows PowerShell 5 writes a redirected file): save it as UTF-8",
+                 id="utf-16"),
+    pytest.param("latin-1", "save it as UTF-8", id="latin-1"),
+])
+def test_an_inventory_that_is_not_utf8_is_a_format_error(tmp_path, encoding, reason):
+    """``az network nic list -o json > nics.json`` in Windows PowerShell 5 writes UTF-16: a UnicodeDecodeError
+    (a traceback in the CLI) before."""
+    path = tmp_path / "nics.json"
+    path.write_bytes('[{"name": "nic-é", "macAddress": "00-0D-3A-00-01-01"}]'.encode(encoding))
+    with pytest.raises(FormatError) as info:
+        read_inventory(path)
+    byte = 0 if encoding == "utf-16" else 15  # the é of "nic-é"
+    assert str(info.value) == f"inventory {path} is not UTF-8 text (byte {byte}): {reason}"
+
+
+def test_an_inventory_without_macs_but_with_addresses_is_read(tmp_path):
+    path = tmp_path / "nics.json"
+    path.write_text(json.dumps([{"name": "n", "ipConfigurations": [{"privateIPAddress": "192.0.2.4"}]}, {"name": "m"}]))
+    inv = read_inventory(path)
+    assert (len(inv), inv.by_ip("192.0.2.4")["nic"]) == (2, "n")

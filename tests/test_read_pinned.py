@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flowkit.errors import ArgumentError
+from flowkit.errors import ArgumentError, FlowkitDataWarning
 from flowkit.read import read_flow_logs
 from flowkit.scale.dask_report import load_report_dask
 from flowkit.store.convert import convert
@@ -203,3 +203,23 @@ def test_is_parquet_dataset_is_still_offered_by_the_parquet_module(tmp_path):
     assert parquet.is_parquet_dataset is manifest.is_parquet_dataset
     (tmp_path / manifest.MARKER).write_text("{}")
     assert parquet.is_parquet_dataset(tmp_path) and not parquet.is_parquet_dataset(tmp_path / "nothing")
+
+
+def test_a_file_whose_name_is_not_utf8_is_read_and_named_with_its_bytes_escaped(tmp_path):
+    """Linux keeps a name's bytes; Python gives the undecodable ones as lone surrogates, which
+    no Arrow column takes: the read failed with a UnicodeEncodeError (a traceback in the CLI)."""
+    import os
+
+    folder = os.fsencode(tmp_path)
+    good = folder + b"/vnet-\xff.json"
+    bad = folder + b"/vnet-\xfe\xff.json"
+    with open(good, "wb") as fh:
+        fh.write(blob([vnet_record([("acl", "UserRule_A", VNET_TUPLES)])]))
+    with open(bad, "wb") as fh:
+        fh.write(blob([vnet_record([("acl", "UserRule_A", ["1714557600000,192.0.2.4"])])]))
+    with pytest.warns(FlowkitDataWarning, match="1 quarantined"):
+        flows, report = read_flow_logs(tmp_path, with_report=True)
+    assert len(flows) == len(VNET_TUPLES)
+    assert sorted(flows["blob"].unique()) == [f"{tmp_path}/vnet-\\xff.json"]
+    assert report.quarantine[["blob", "reason", "raw"]].values.tolist() == [
+        [f"{tmp_path}/vnet-\\xfe\\xff.json", "wrong-field-count", "1714557600000,192.0.2.4"]]

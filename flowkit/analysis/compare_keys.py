@@ -46,7 +46,8 @@ def skew_delta(max_skew: Any) -> pd.Timedelta:
     """``max_skew`` as a :class:`pandas.Timedelta`, refused when it cannot be what the user meant.
 
     A number without a unit (``120``, ``"120"``) is refused: pandas reads it as nanoseconds, which
-    tolerates no skew at all. So is a negative duration, or text that is no duration.
+    tolerates no skew at all. So is a negative duration, or text that is no duration. Refused with
+    :class:`~flowkit.errors.ArgumentError` (a ``ValueError``), as every other argument of the API.
 
     Examples
     --------
@@ -55,17 +56,19 @@ def skew_delta(max_skew: Any) -> pd.Timedelta:
     >>> skew_delta("120")
     Traceback (most recent call last):
     ...
-    ValueError: max_skew '120' has no unit (pandas would read it as 120 nanoseconds): give e.g. '2min' or '90s'
+    flowkit.errors.ArgumentError: max_skew '120' has no unit (pandas would read it as 120 nanoseconds): give e.g. '2min' or '90s'
     """
+    from flowkit.errors import ArgumentError
+
     if unitless_duration(max_skew):
-        raise ValueError(f"max_skew {max_skew!r} has no unit (pandas would read it as {max_skew} nanoseconds): "
-                         "give e.g. '2min' or '90s'")
+        raise ArgumentError(f"max_skew {max_skew!r} has no unit (pandas would read it as {max_skew} nanoseconds): "
+                            "give e.g. '2min' or '90s'")
     try:
         delta = pd.Timedelta(max_skew)
-    except (ValueError, TypeError):
-        raise ValueError(f"max_skew {max_skew!r} is not a duration: give e.g. '2min' or '90s'") from None
+    except (ValueError, TypeError, OverflowError):
+        raise ArgumentError(f"max_skew {max_skew!r} is not a duration: give e.g. '2min' or '90s'") from None
     if pd.isna(delta) or delta < pd.Timedelta(0):
-        raise ValueError(f"max_skew {max_skew!r} is not a duration of 0 or more: give e.g. '2min' or '90s'")
+        raise ArgumentError(f"max_skew {max_skew!r} is not a duration of 0 or more: give e.g. '2min' or '90s'")
     return delta
 
 _GUID_SUFFIX = re.compile(r"_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -20,7 +20,7 @@ import json
 import sys
 from typing import Any
 
-from flowkit.cli.options import mac, time_value
+from flowkit.cli.options import mac, polls, seconds, time_value
 from flowkit.sources.outage import MAX_OUTAGE
 
 __all__ = ["register", "run"]
@@ -37,10 +37,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("source", metavar="SOURCE", help="azure://ACCOUNT[/CONTAINER[/PREFIX]] or a blob/SAS URL")
     p.add_argument("--log-type", choices=("nsg", "vnet"), default=None)
     p.add_argument("--checkpoint", required=True, metavar="FILE", help="JSON state file (created if missing)")
-    p.add_argument("--interval", type=float, default=60.0, metavar="S", help="seconds between polls (60)")
+    p.add_argument("--interval", type=seconds, default=60.0, metavar="S", help="seconds between polls (60)")
     p.add_argument("--once", action="store_true", help="poll once and exit")
-    p.add_argument("--max-polls", type=int, default=None, metavar="N", help="stop after N polls")
-    p.add_argument("--max-outage", type=float, default=MAX_OUTAGE, metavar="S",
+    p.add_argument("--max-polls", type=polls, default=None, metavar="N", help="stop after N polls")
+    p.add_argument("--max-outage", type=seconds, default=MAX_OUTAGE, metavar="S",
                    help="seconds to keep polling an account that stopped answering, or answers with "
                         f"transient errors (HTTP 503…), before giving up ({MAX_OUTAGE:g}; 0: at once)")
     p.add_argument("--start", default=None, type=time_value,

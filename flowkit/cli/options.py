@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["time_value", "address", "port", "mac", "count", "duration"]
+__all__ = ["time_value", "address", "port", "mac", "count", "polls", "seconds", "duration"]
 
 
 def _shown(text: str) -> str:
@@ -120,6 +120,41 @@ def count(text: str) -> int:
     return value
 
 
+
+
+def polls(text: str) -> int:
+    """A whole number, 1 or more (``--max-polls``: 0 or fewer polls would end at once, doing nothing).
+
+    Examples
+    --------
+    >>> polls("3")
+    3
+    """
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number of 1 or more")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A finite number of seconds, 0 or more (``90``, ``0.5``): not ``nan``, ``inf`` or negative,
+    which ``float`` alone takes (``time.sleep(inf)`` fails; a negative pause polls without one).
+
+    Examples
+    --------
+    >>> seconds("0.5"), seconds("900")
+    (0.5, 900.0)
+    """
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number of seconds of 0 or more "
+                                         "(give e.g. 60 or 0.5)")
+    return value
 
 
 def duration(text: str) -> Any:

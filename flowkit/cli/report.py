@@ -67,7 +67,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--no-figures", action="store_true", help="draw no charts (faster)")
     parser.add_argument("--anonymize", action="store_true",
                         help="replace addresses, MACs, GUIDs and resource names by keyed pseudonyms")
-    parser.add_argument("--anonymize-key", metavar="KEY",
+    parser.add_argument("--anonymize-key", metavar="KEY", type=_anonymize_key,
                         help=f"the pseudonym key (implies --anonymize; default: ${ANON_KEY_ENV}, else random)")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -90,6 +90,10 @@ def pairs_from_args(src: Sequence[str], dst: Sequence[str], port: Sequence[int],
 
     if len(src) != len(dst):
         raise FlowkitError(f"give as many --dst as --src ({len(src)} --src, {len(dst)} --dst)")
+    if not src and (port or protocol):  # else ignored without a word: the report answered another question
+        given = " and ".join(name for name, values in (("--port", port), ("--protocol", protocol)) if values)
+        verb = "belong" if " and " in given else "belongs"
+        raise FlowkitError(f"{given} {verb} to a connectivity question: give --src and --dst too")
 
     def spread(values: Sequence[Any], name: str) -> list[Any]:
         if not values:
@@ -101,6 +105,23 @@ def pairs_from_args(src: Sequence[str], dst: Sequence[str], port: Sequence[int],
         return list(values)
 
     return list(zip(src, dst, spread(port, "--port"), spread(protocol, "--protocol")))
+
+
+def _anonymize_key(text: str) -> str:
+    """A pseudonym key: not blank (``--anonymize-key "$KEY"`` with ``KEY`` unset wrote the report
+    with every address in clear, the empty key being taken for no option at all)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the key is empty (an unset variable?): give a key, or --anonymize "
+                                         "alone for a random one")
+    return text
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    """True when paths ``a`` and ``b`` both exist and are one file (any spelling, any link)."""
+    try:
+        return os.path.isfile(a) and os.path.samefile(a, b)
+    except (OSError, ValueError):  # b missing, a glob, an azure:// address, a NUL in a name
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
         # a name without a suffix means a CSV folder: never make one over a file (/dev/full, a typo'd report name)
         raise FlowkitError(f"cannot write {args.output}: it is a file, and CSV output is a folder; "
                            "name a .html, .md or .xlsx file, or pass --format")
+    for given in [*paths, *([args.inventory] if args.inventory else [])]:
+        if _same_file(out, given):  # `-o logs.json` after `logs.json`: the log would be replaced by its report
+            raise FlowkitError(f"cannot write {args.output}: it is an input of this report ({given}); "
+                               "name another output file")
     pairs = pairs_from_args(args.src, args.dst, args.port, args.protocol)
     chosen = [c.strip().lower() for c in args.investigations.split(",") if c.strip()] if args.investigations else None
     if chosen is not None:

@@ -45,6 +45,36 @@ _CONTAINER_OF = {"nsg": NSG_CONTAINER, "vnet": VNET_CONTAINER}
 _TYPES_IN = {NSG_CONTAINER: ("nsg",), VNET_CONTAINER: ("vnet",)}
 
 
+def _names_account(conn: str, account: str) -> bool:
+    """Whether connection string ``conn`` is one of ``account``: by its ``AccountName``, else (a SAS
+    connection string, as the portal gives, has none) by its ``BlobEndpoint``, whose host is
+    ``ACCOUNT.blob…`` or, for an emulator, whose path starts with ``/ACCOUNT``.
+
+    Examples
+    --------
+    >>> _names_account("AccountName=acct;AccountKey=k", "ACCT"), _names_account("AccountName=acct2", "acct")
+    (True, False)
+    >>> _names_account("BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=1&sig=s", "acct")
+    True
+    >>> _names_account("BlobEndpoint=http://127.0.0.1:10000/acct;SharedAccessSignature=sv=1&sig=s", "acct")
+    True
+    """
+    fields: dict[str, str] = {}
+    for part in conn.split(";"):
+        key, sep, value = part.partition("=")
+        if sep:
+            fields.setdefault("".join(key.split()).lower(), value.strip())
+    account = account.lower()
+    if fields.get("accountname"):
+        return fields["accountname"].lower() == account
+    try:
+        endpoint = urlsplit(fields.get("blobendpoint", ""))
+        host = (endpoint.hostname or "").lower()
+    except ValueError:  # a malformed endpoint: not this account's (the SDK would refuse it anyway)
+        return False
+    return bool(host) and (host.split(".")[0] == account or endpoint.path.strip("/").split("/")[0].lower() == account)
+
+
 class AzureBlobSource(BlobLister, BlobReader):
     """Flow logs in an Azure storage account (or one container of it).
 
@@ -208,7 +238,7 @@ class AzureBlobSource(BlobLister, BlobReader):
                 return cls(account_url=addr.account_url + (f"/{addr.container}" if addr.container else "")
                            + f"?{addr.sas}", **kwargs)
             conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "")
-            if conn and f"accountname={addr.account.lower()};" in (conn.lower().replace(" ", "") + ";"):
+            if conn and _names_account(conn, addr.account):
                 kwargs.setdefault("prefix", addr.prefix)
                 return cls.from_connection_string(conn, container=addr.container, **kwargs)
             kwargs.setdefault("prefix", addr.prefix)

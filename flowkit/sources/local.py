@@ -61,8 +61,10 @@ def _json_files(root: str) -> list[str]:
                         continue
                     if entry.name.lower().endswith(".json"):
                         try:
-                            wanted = entry.is_file()
-                        except OSError:  # a link whose target cannot be looked at: reading it says why
+                            # a link to nothing (is_file() False) or to a loop of links (it raises):
+                            # reading it says why, rather than the walk passing it over in silence
+                            wanted = entry.is_file() or entry.is_symlink()
+                        except OSError:
                             wanted = True
                         if wanted:
                             found.append(entry.path)
@@ -120,6 +122,12 @@ class LocalSource:
                     found.extend(self._expand(m))
                 continue
             if not os.path.exists(spec):
+                if os.path.islink(spec):  # a link to nothing, or a loop of links: not "no such file"
+                    try:
+                        os.stat(spec)
+                    except OSError as exc:
+                        raise SourceError(f"cannot read {redact(spec)!r}: it is a link, and following it "
+                                          f"fails: {exc.strerror or type(exc).__name__}") from None
                 raise SourceError(f"no such file or folder: {redact(spec)!r}")
             found.extend(self._expand(spec))
         # a file named twice (or reached through a link) is read once, under its first name

@@ -154,7 +154,17 @@ def redact_name(name: str) -> str:
     'logs/PT1H.json?REDACTED'
     >>> redact_name("resourceId=/SUBSCRIPTIONS/X/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000101/PT1H.json")
     'resourceId=/SUBSCRIPTIONS/X/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000101/PT1H.json'
+
+    A local name that is not UTF-8 (``os.fsdecode`` keeps its bytes as lone surrogates,
+    which no Arrow column, JSON or XLSX text takes) shows those bytes as ``\\xNN``:
+
+    >>> redact_name("logs/x\\udcff.json")
+    'logs/x\\\\xff.json'
     """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     compact = "".join(name.lower().split())
     return redact(name) if any(word in compact for word in _SUSPECT) else name
 

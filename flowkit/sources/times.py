@@ -203,13 +203,17 @@ def relative_time(text: str, now: pd.Timestamp | None = None) -> pd.Timestamp | 
     base = {"now": now, "today": now.normalize(), "yesterday": now.normalize() - pd.Timedelta(days=1)}[word]
     if sign is None:
         return base
-    delta = _duration(amount)
-    if delta is None:
-        from flowkit.errors import ArgumentError
+    from flowkit.errors import ArgumentError
 
-        raise ArgumentError(f"cannot read {amount!r} in {text.strip()!r} as a duration: give e.g. now-2h, "
-                            "now-90min or yesterday+6h")
-    return base - delta if sign == "-" else base + delta
+    try:
+        delta = _duration(amount)
+        if delta is not None:
+            return base - delta if sign == "-" else base + delta
+    except (ValueError, OverflowError):  # pandas' OutOfBounds errors: a duration or time past its range
+        raise ArgumentError(f"{text.strip()!r} is out of the range of times flowkit can hold "
+                            f"({pd.Timestamp.min.year + 1} to {pd.Timestamp.max.year - 1})") from None
+    raise ArgumentError(f"cannot read {amount!r} in {text.strip()!r} as a duration: give e.g. now-2h, "
+                        "now-90min or yesterday+6h")
 
 
 def to_window(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

@@ -47,15 +47,15 @@ from flowkit.errors import FlowkitDataWarning
 from flowkit.formats import decode as _decode
 from flowkit.formats.decode import ARROW_SCHEMA, DecodedBlob, decode_blob
 from flowkit.formats.native_read import worth_scanning
-from flowkit.load_report import LoadReport
+from flowkit.load_report import LoadReport, check_some_records
 from flowkit.sources.base import BlobRef
 from flowkit.sources.layout import check_selection, to_utc, to_window
 from flowkit.sources.redact import redact_name
 from flowkit.sources.resolve import resolve_source
 from flowkit.store.lock import dataset_lock
 from flowkit.store.manifest import (FORMAT_VERSION, MARKER, FileEntry, LocalNames, Manifest, UnitEntry, blob_id,
-                                    blob_signature, unit_key_of)
-from flowkit.store.quarantine import of_blobs, read_quarantine, write_quarantine
+                                    blob_signature, unit_key_of, _is_local)
+from flowkit.store.quarantine import QUARANTINE_DIR, of_blobs, read_quarantine, write_quarantine
 from flowkit.store import writer as _writer
 from flowkit.store.writer import BATCH_BYTES, UnitWriter, blob_runs, in_order, kept_runs, remove_leftovers
 
@@ -322,8 +322,12 @@ def convert(source: Any, dest: str | os.PathLike, *, log_type: str | None = None
     dest.mkdir(parents=True, exist_ok=True)
     try:
         with dataset_lock(dest):  # one conversion at a time: two would remove each other's files
-            return _convert(src, dest, log_type=log_type, start=start, end=end, progress=progress, now=now,
-                            strict=strict)
+            report = _convert(src, dest, log_type=log_type, start=start, end=end, progress=progress, now=now,
+                              strict=strict)
+        # as every reader: blobs read and none a flow log, one not even JSON (a UTF-16 copy, an
+        # error page) is a FormatError naming it, not an empty dataset and a count of "not-json"
+        check_some_records(report.load, report.blobs_read)
+        return report
     except BaseException:
         if created:
             _remove_if_nothing_written(dest)
@@ -345,6 +349,20 @@ def _remove_if_nothing_written(dest: Path) -> None:
         pass
 
 
+def _dataset_file(ref: BlobRef) -> bool:
+    """A local file a flowkit dataset keeps for itself: its marker, or one of its quarantine files.
+
+    ``convert logs logs/parquet`` lists the dataset's own ``*.json`` among the logs: read as
+    logs, the marker was a damaged record and a quarantine file, replaced while it was read,
+    failed the next conversion ("cannot read …/_quarantine/….json").
+    """
+    folder, name = os.path.split(ref.name)
+    if name == MARKER:
+        return _is_local(ref)
+    parent, last = os.path.split(folder)
+    return last == QUARANTINE_DIR and _is_local(ref) and os.path.isfile(os.path.join(parent, MARKER))
+
+
 def _convert(src: Any, dest: Path, *, log_type: str | None, start: Any, end: Any,
              progress: Callable[[int, int], None] | None, now: Any, strict: bool) -> ConvertReport:
     """:func:`convert` once the dataset's lock is held."""
@@ -357,6 +375,8 @@ def _convert(src: Any, dest: Path, *, log_type: str | None, start: Any, end: Any
     for ref in listing.refs:
         bid = blob_id(ref, names)
         if bid in seen:  # one file named two ways (``data`` and ``$PWD/data``): converted once
+            continue
+        if _dataset_file(ref):  # a dataset's own JSON, in a folder converted into it (or holding one)
             continue
         seen.add(bid)
         units.setdefault(unit_key_of(bid, ref.meta.hour is not None), []).append((bid, ref))

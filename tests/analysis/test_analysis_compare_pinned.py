@@ -233,3 +233,13 @@ def test_a_max_skew_of_zero_or_with_a_unit_is_taken(skew):
     from flowkit.schema import empty_frame
 
     assert compare_nsg_vnet(empty_frame(), empty_frame(), max_skew=skew).verdict == "no-overlap"
+
+
+@pytest.mark.parametrize("skew", ["120", "soon", "-1min", "99999999999999999999d"])
+def test_a_refused_max_skew_is_a_flowkit_argument_error(skew):
+    """It was a bare ValueError: ``except flowkit.FlowkitError`` (every other refused argument) let it through."""
+    from flowkit.errors import ArgumentError
+    from flowkit.schema import empty_frame
+
+    with pytest.raises(ArgumentError, match=f"^max_skew '{skew}' "):
+        compare_nsg_vnet(empty_frame(), empty_frame(), max_skew=skew)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 import flowkit
 import flowkit.sources.azure as azure
@@ -62,3 +63,23 @@ def test_iso_times_writes_each_time_as_precise_as_it_is_and_a_naive_time_as_utc(
     paris = naive.dt.tz_localize("Europe/Paris")  # 10:00 in Paris in May is 08:00 UTC
     assert _iso_times(paris).tolist()[:3] == ["2024-05-01T08:00:00Z", "2024-05-01T08:00:00.500Z",
                                               "2024-05-01T08:00:00.123456Z"]
+
+
+@pytest.mark.parametrize("option, value, message", [
+    pytest.param("--interval", "inf", "'inf' is not a number of seconds of 0 or more (give e.g. 60 or 0.5)",
+                 id="interval-inf"),  # time.sleep(inf): OverflowError, a traceback after the first poll
+    pytest.param("--interval", "-5", "'-5' is not a number of seconds of 0 or more (give e.g. 60 or 0.5)",
+                 id="interval-negative"),  # polled without a pause
+    pytest.param("--max-outage", "nan", "'nan' is not a number of seconds of 0 or more (give e.g. 60 or 0.5)",
+                 id="max-outage-nan"),  # never gave up
+    pytest.param("--max-polls", "0", "'0' is not a whole number of 1 or more", id="max-polls-zero"),
+    pytest.param("--max-polls", "-1", "'-1' is not a whole number of 1 or more", id="max-polls-negative"),
+])
+def test_follow_refuses_pauses_and_poll_counts_it_cannot_keep(tmp_path, capsys, option, value, message):
+    # argparse refuses before any address is looked at (127.0.0.1:9: nothing listens there)
+    argv = ["follow", "http://127.0.0.1:9/devstoreaccount1/c", "--checkpoint", str(tmp_path / "cp.json"),
+            option, value]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"flowkit follow: error: argument {option}: {message}\n")
+    assert not (tmp_path / "cp.json").exists()

@@ -22,7 +22,7 @@ def test_star_import_gives_every_check():
     namespace: dict = {}
     exec("from flowkit.cli.options import *", namespace)
     assert sorted(k for k in namespace if not k.startswith("__")) == \
-        ["address", "count", "duration", "mac", "port", "time_value"]
+        ["address", "count", "duration", "mac", "polls", "port", "seconds", "time_value"]
     assert all(namespace[k] is getattr(options, k) for k in options.__all__)
 
 
@@ -76,3 +76,19 @@ def test_a_duration_without_its_unit_is_refused(text):
     # (the sample's clock-skew key then turned "unexplained" and the verdict "not-ready").
     assert _refused(duration, text) == f"{text!r} is a duration without its unit (give e.g. 2min, 90s or 1h)"
     assert duration("0") == pd.Timedelta(0) and duration("120s") == pd.Timedelta(seconds=120)
+
+
+def test_a_relative_time_too_far_away_is_refused_in_words():
+    assert _refused(options.time_value, "now-99999999h") == \
+        "'now-99999999h' is out of the range of times flowkit can hold (1678 to 2261)"
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-5", "1e400", "soon", ""])
+def test_seconds_are_finite_and_not_negative(text):
+    assert _refused(options.seconds, text) == f"{text!r} is not a number of seconds of 0 or more (give e.g. 60 or 0.5)"
+
+
+def test_seconds_and_polls_that_are_taken():
+    assert (options.seconds("0"), options.seconds("0.5"), options.polls("1")) == (0.0, 0.5, 1)
+    assert _refused(options.polls, "0") == "'0' is not a whole number of 1 or more"
+    assert _refused(options.polls, "-1") == "'-1' is not a whole number of 1 or more"

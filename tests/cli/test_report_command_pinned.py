@@ -55,3 +55,50 @@ def test_a_window_at_the_logs_edge_keeps_the_clock_skew_explained_and_the_rest_i
                               start="2024-05-01T11:00Z", end="2024-05-01T12:00Z")
     assert [(f.verdict, f.summary, json.dumps(f.facts, sort_keys=True, default=str)) for f in got] == \
         [(f.verdict, f.summary, json.dumps(f.facts, sort_keys=True, default=str)) for f in expected]
+
+
+def test_a_report_is_not_written_over_its_own_input(tmp_path, capsys):
+    """``-o`` naming the log (or the inventory) read replaced it by the report, and lost the log."""
+    log = tmp_path / "vnet.json"
+    data = blob([vnet_record([("acl", "UserRule_A", VNET_TUPLES)])])
+    log.write_bytes(data)
+    inventory = tmp_path / "nics.csv"
+    inventory.write_text("mac,ip,vm\n00-0D-3A-00-00-02,192.0.2.4,web-01\n")
+    for output, given in ((f"{tmp_path}/./vnet.json", str(log)), (str(inventory), str(inventory))):
+        assert main(["report", str(log), "-o", output, "--format", "md", "--inventory", str(inventory)]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", f"flowkit report: error: cannot write {output}: it is an "
+                                                    f"input of this report ({given}); name another output file\n")
+    assert log.read_bytes() == data
+    assert inventory.read_text() == "mac,ip,vm\n00-0D-3A-00-00-02,192.0.2.4,web-01\n"
+
+
+def test_an_empty_anonymize_key_is_refused_not_taken_for_no_option(tmp_path, capsys):
+    """``--anonymize-key "$KEY"`` with KEY unset wrote every address in clear (exit 0)."""
+    log = tmp_path / "vnet.json"
+    log.write_bytes(blob([vnet_record([("acl", "UserRule_A", VNET_TUPLES)])]))
+    out = tmp_path / "r.md"
+    for key in ("", " "):
+        assert main(["report", str(log), "-o", str(out), "--no-figures", "--anonymize-key", key]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", "flowkit report: error: argument --anonymize-key: the key is "
+                                                    "empty (an unset variable?): give a key, or --anonymize alone "
+                                                    "for a random one\n")
+    assert not out.exists()
+    assert main(["report", str(log), "-o", str(out), "--no-figures", "--anonymize-key", "k1"]) == 0
+    assert "10.0.0.5" in VNET_TUPLES[0] and "10.0.0.5" not in out.read_text(encoding="utf-8")
+
+
+def test_a_port_or_protocol_without_a_pair_is_refused_not_ignored(tmp_path, capsys):
+    """``--port 443`` without ``--src``/``--dst`` wrote a report that asked no question about port 443."""
+    log = tmp_path / "vnet.json"
+    log.write_bytes(blob([vnet_record([("acl", "UserRule_A", VNET_TUPLES)])]))
+    out = tmp_path / "r.md"
+    for extra, said in ((["--port", "443"], "--port belongs"),
+                        (["--port", "443", "--protocol", "tcp"], "--port and --protocol belong"),
+                        (["--protocol", "udp"], "--protocol belongs")):
+        assert main(["report", str(log), "-o", str(out), "--no-figures", *extra]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == (
+            "", f"flowkit report: error: {said} to a connectivity question: give --src and --dst too\n")
+    assert not out.exists()

@@ -116,3 +116,41 @@ def test_a_unit_is_published_before_a_later_units_read_fails(tmp_path: Path, mon
         convert(logs, tmp_path / "ds")
     assert len(Manifest.load(tmp_path / "ds").units) == 1
     assert read_flow_logs(tmp_path / "ds").dst_ip.astype(str).tolist() == ["198.51.100.2"]
+
+
+def test_a_folder_converted_into_a_dataset_inside_it_is_converted_again(tmp_path: Path) -> None:
+    """``convert logs logs/parquet``: the next run read the dataset's marker as a damaged log and
+    failed at its quarantine file, replaced while it was read ("cannot read …/_quarantine/….json")."""
+    from tests.blobs import VNET_TUPLES, blob
+    from tests.blobs import vnet_record as record
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "vnet.json").write_bytes(blob([record([("acl", "UserRule_A", [*VNET_TUPLES, "1714557600000,192.0.2.4"])])]))
+    for dest in (logs / "parquet", logs / "parquet", logs / "parquet2", logs, logs):  # beside the logs, among them
+        report = convert(logs, dest, now=HOUR_END)
+        assert (report.blobs_read, report.rows_written) == (1, len(VNET_TUPLES))
+        assert report.load.problems == ()
+        assert (report.load.quarantined, report.load.records) == (1, 1)
+
+
+def test_converting_only_files_that_are_not_json_fails_as_reading_them_does(tmp_path: Path) -> None:
+    """A UTF-16 copy of a blob (Windows PowerShell 5's ``>``) converted into an empty dataset, exit 0,
+    its reason a count of "not-json"; ``read_flow_logs`` and ``inspect`` refuse it, saying what it is."""
+    from flowkit.errors import FormatError
+    from tests.blobs import VNET_TUPLES, blob
+    from tests.blobs import vnet_record as record
+
+    data = blob([record([("acl", "UserRule_A", VNET_TUPLES)])])
+    utf16 = tmp_path / "PT1H.json"
+    utf16.write_bytes(data.decode("utf-8").encode("utf-16"))
+    message = (f"no flow-log records found: '{utf16}' is not JSON ('byte 0: UTF-16 text (as Windows PowerShell 5 "
+               "writes a redirected file): save it as UTF-8')")
+    for call in (lambda: read_flow_logs(utf16), lambda: convert(utf16, tmp_path / "ds", now=HOUR_END)):
+        with pytest.raises(FormatError) as info:
+            call()
+        assert str(info.value) == message
+    good = tmp_path / "good.json"
+    good.write_bytes(data)
+    report = convert([utf16, good], tmp_path / "ds2", now=HOUR_END)  # one readable: converted, the other said
+    assert (report.rows_written, report.load.problems[0].reason) == (len(VNET_TUPLES), "not-json")

@@ -1,18 +1,25 @@
 """AzureBlobSource is built right from every way a user names it (URL, azure:// address, SAS URL,
 connection string, client), shows itself without secrets, and lists the containers its log
-type and filters allow (flowkit.sources.azure). No test here talks to a storage service."""
+type and filters allow (flowkit.sources.azure). No test here talks to a storage service, but the
+last, which follows through a SAS connection string against Azurite."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
 import pytest
 
 import flowkit.sources.azure as azure_module
+from flowkit.cli import main as cli_main
 from flowkit.errors import SourceError
 from flowkit.sources.azure import AzureBlobRef, AzureBlobSource
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 
 from conftest import ACCOUNT, KEY
 from secrets_check import assert_no_secret
+from test_azure_follow import GrowingBlob, _blob_name, _hour, _records
 
 SECRET = "TOPSECRET"
 SAS = f"sv=2024-08-04&sp=rl&sig={SECRET}"
@@ -223,3 +230,38 @@ def test_an_azure_address_with_a_sas_reads_with_that_sas(monkeypatch, conn):
         ("SAS", "https://acct.blob.core.windows.net", "insights-logs-flowlogflowevent", "pre")
     assert src._service.url.endswith("?sv=2024-08-04&sig=TOPSECRET")  # the client sends it
     assert_no_secret(repr(src) + src.describe(), "TOPSECRET", KEY)
+
+
+@pytest.mark.parametrize("conn, used", [
+    pytest.param(f"BlobEndpoint={LOCAL};SharedAccessSignature={SAS}", True, id="sas-emulator-endpoint"),
+    pytest.param(f"BlobEndpoint=https://{ACCOUNT}.blob.core.windows.net/;QueueEndpoint=https://{ACCOUNT}.queue."
+                 f"core.windows.net/;SharedAccessSignature={SAS}", True, id="sas-as-the-portal-gives-it"),
+    pytest.param(f"BlobEndpoint=http://127.0.0.1:10000/{ACCOUNT}2;SharedAccessSignature={SAS}", False,
+                 id="sas-of-another-account"),
+    pytest.param(f"BlobEndpoint=http://[::1/{ACCOUNT};SharedAccessSignature={SAS}", False, id="malformed-endpoint"),
+])
+def test_a_sas_connection_string_of_the_account_is_used(monkeypatch, conn, used):
+    """A SAS connection string has no AccountName: it was passed over for DefaultAzureCredential,
+    whose "no Azure credential available" left the user wondering why their string was not used."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", conn)
+    src = AzureBlobSource.from_url(f"azure://{ACCOUNT}/{VNET_CONTAINER}")
+    assert src.credential_kind == ("connection string" if used else "DefaultAzureCredential")
+    assert_no_secret(repr(src) + src.describe(), SECRET)
+
+
+def test_follow_with_a_sas_connection_string_of_the_account(azurite, service, tmp_path, capsys, monkeypatch):
+    """A SAS connection string (no AccountName) was passed over for DefaultAzureCredential."""
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    hour = _hour()
+    blob = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A000113"), _records(hour, "000D3A000113", 2))
+    blob.add()
+    sas = generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY,
+                                 permission=ContainerSasPermissions(read=True, list=True),
+                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", f"BlobEndpoint={azurite.endpoint};SharedAccessSignature={sas}")
+    assert cli_main(["follow", f"azure://{ACCOUNT}/{VNET_CONTAINER}", "--checkpoint", str(tmp_path / "c.json"),
+                     "--once", "--json", "--start", (hour - pd.Timedelta(hours=1)).isoformat()]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["rows"] == 2
+    assert "sig=" not in out.out + out.err and "sig=" not in (tmp_path / "c.json").read_text()

@@ -109,3 +109,26 @@ def test_a_local_source_shows_its_paths_without_a_sas():
 
 def test_the_module_exports_its_source():
     assert local.__all__ == ["LocalSource"] and local.LocalSource is LocalSource
+
+
+def test_a_link_to_nothing_in_a_folder_is_not_passed_over_in_silence(tmp_path):
+    """A link to a loop of links failed the read, naming it; a link to a file gone was skipped
+    without a word (the tuples the user expected behind it, lost from view)."""
+    (tmp_path / "a.json").write_bytes(b'{"records": []}')
+    (tmp_path / "b.json").symlink_to(tmp_path / "gone.json")
+    assert [Path(r.name).name for r in LocalSource(tmp_path).list_blobs().refs] == ["a.json", "b.json"]
+    with pytest.raises(flowkit.SourceError) as info:
+        flowkit.read_flow_logs(tmp_path)
+    assert str(info.value) == f"cannot read '{tmp_path}/b.json': No such file or directory"
+
+
+@pytest.mark.parametrize("target", ["gone.json", "loop.json"])
+def test_a_link_named_that_leads_nowhere_says_so(tmp_path, target):
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / target)
+    if target == "loop.json":
+        (tmp_path / "loop.json").symlink_to(link)
+    reason = "No such file or directory" if target == "gone.json" else "Too many levels of symbolic links"
+    with pytest.raises(flowkit.SourceError) as info:
+        flowkit.read_flow_logs(link)
+    assert str(info.value) == f"cannot read '{link}': it is a link, and following it fails: {reason}"

@@ -87,3 +87,15 @@ def test_the_cli_masks_a_secret_in_any_flowkit_error_it_prints(monkeypatch, caps
     assert cli_main(["inspect", "anything"]) == 2
     assert capsys.readouterr().err == (
         "flowkit inspect: error: cannot read https://acct.blob.core.windows.net/c?REDACTED (oops)\n")
+
+
+@pytest.mark.parametrize("name, shown", [
+    pytest.param("logs/x\udcff.json", "logs/x\\xff.json", id="one-byte"),
+    pytest.param("l\udce9/PT1H.json?sv=1&sig=abc", "l\\xe9/PT1H.json?REDACTED", id="with-a-sas"),
+    pytest.param("logs/é.json", "logs/é.json", id="utf8-kept"),
+])
+def test_a_name_that_is_not_utf8_shows_its_bytes(name, shown):
+    from flowkit.sources.redact import redact_name
+
+    assert redact_name(name) == shown
+    redact_name(name).encode("utf-8")  # text every writer takes

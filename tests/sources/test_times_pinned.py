@@ -108,3 +108,11 @@ def test_a_day_without_its_year_has_no_date_even_the_29th_of_february(text) -> N
     # The defaults were 1901 and 1902: "Feb 29" could not be read with them and was taken for a
     # date, so in a leap year to_utc read it as this year's 29 February.
     assert times.has_date(text) is False
+
+
+@pytest.mark.parametrize("text", ["now-99999999h", "now+1000000w", "today-200000d", "yesterday+999999999999999999s"])
+def test_a_relative_time_past_the_range_of_times_says_so(text) -> None:
+    # was pandas' OutOfBoundsTimedelta or OverflowError: "seconds=359999996399999975424, milliseconds=0, ..."
+    with pytest.raises(ArgumentError) as info:
+        to_window(text, None)
+    assert str(info.value) == f"start: {text!r} is out of the range of times flowkit can hold (1678 to 2261)"
