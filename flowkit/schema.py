@@ -30,6 +30,7 @@ __all__ = [
     "DECISIONS",
     "STATES",
     "ENCRYPTION_STATES",
+    "ENCRYPTION_DROPS",
     "ENCRYPTION_FORM",
     "LOG_TYPES",
     "COUNTER_COLUMNS",
@@ -59,6 +60,12 @@ ENCRYPTION_STATES = (
     "NX_LOCAL_DST",
     "NX_FALLBACK",
 )
+#: The encryption states whose packets are dropped, as Microsoft's "Virtual network flow logs"
+#: overview documents them: ``NX_NOT_ACCEPTED`` (enforcement "drop unencrypted" and encryption
+#: failed), ``NX_SW_NOT_READY`` (the host's networking software not ready: VM starting,
+#: restarting or redeployed, a host update) and ``NX_NOT_SUPPORTED`` (the host networking stack
+#: cannot discover, so no encryption session). A VNet tuple in one of them is a ``deny``.
+ENCRYPTION_DROPS = ("NX_NOT_ACCEPTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED")
 #: The form of an encryption state: ``X``, ``NX`` or ``NX_`` and upper-case letters, digits and
 #: ``_``. A tuple whose state has another form is quarantined (``invalid-encryption``), so no
 #: row holds one, and :func:`flowkit.filters.filter_flows` refuses one.
@@ -96,7 +103,8 @@ _COLUMNS: tuple[Column, ...] = (
     Column("protocol", "uint8", "IANA protocol number (NSG T -> 6, U -> 17)."),
     Column("direction", _cat(DIRECTIONS), "inbound / outbound, as seen by the logged NIC."),
     Column("decision", _cat(DECISIONS),
-           "allow / deny. VNet: state D, or encryption NX_NOT_ACCEPTED, is deny."),
+           "allow / deny. VNet: state D, or an encryption state whose packets are dropped "
+           "(NX_NOT_ACCEPTED, NX_SW_NOT_READY, NX_NOT_SUPPORTED), is deny."),
     Column("state", _cat(STATES), "B began, C continuing, E ended, D denied; missing for NSG v1."),
     Column("encryption", _cat(ENCRYPTION_STATES), "VNet encryption state (X, NX, NX_*); missing for NSG."),
     Column("packets_sent", pd.UInt32Dtype(),

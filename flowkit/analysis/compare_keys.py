@@ -32,8 +32,9 @@ import pyarrow as pa
 
 from flowkit.analysis.compare_summary import CLASSES
 from flowkit.analysis.counting import counted_values, flow_counters
-from flowkit.analysis.keys import FLOW_KEY, category_mask, combine_codes, epoch_ms, join_labels
+from flowkit.analysis.keys import FLOW_KEY, category_mask, denied_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
+from flowkit.schema import ENCRYPTION_DROPS
 from flowkit.sources.times import unitless_duration
 
 __all__ = ["key_table", "is_avnm_rule", "skew_delta", "KEY_COLUMNS", "DEFAULT_MAX_SKEW"]
@@ -188,7 +189,7 @@ def _side(frame: pd.DataFrame, kid: np.ndarray, n: int, prefix: str, common_macs
     pid, pairs = pd.factorize((mac_codes + 1) * np.int64(1 << 32) + t // 3_600_000)
     covered = np.array([(mac_names[p // (1 << 32) - 1], int(p % (1 << 32))) in other_hours
                         if p // (1 << 32) > 0 else False for p in pairs.tolist()], dtype=bool)
-    deny = category_mask(frame["decision"], "deny") | category_mask(frame["state"], "D")
+    deny = denied_mask(frame)
     first, last = _extent(kid, t, n)
     common = _any(kid, at_common, n)
     nsgs = np.zeros(n, dtype=np.int64)
@@ -201,7 +202,7 @@ def _side(frame: pd.DataFrame, kid: np.ndarray, n: int, prefix: str, common_macs
     known, _ = counted_values(frame)
     return {
         "first": first, "last": last, "tuples": np.bincount(kid, minlength=n),
-        "deny": _any(kid, deny, n), "enc_drop": _any(kid, category_mask(frame["encryption"], "NX_NOT_ACCEPTED"), n),
+        "deny": _any(kid, deny, n), "enc_drop": _any(kid, category_mask(frame["encryption"], ENCRYPTION_DROPS), n),
         "avnm": _any(kid, _per_category(frame["rule"], is_avnm_rule), n),
         "macs": _labels(kid, mac, n), "rules": _labels(kid, frame["rule"], n), "nsgs": nsgs,
         "decision": np.where(common, _any(kid, deny & at_common, n), _any(kid, deny, n)),  # True: deny

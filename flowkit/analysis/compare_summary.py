@@ -39,8 +39,9 @@ CLASSES = ("matched", "nsg-only", "vnet-only", "outside-window")
 CAUSES = {
     "avnm-rule": "denied by an Azure Virtual Network Manager security admin rule, which only VNet "
                  "flow logs record",
-    "encryption-drop": "dropped for not being encrypted (NX_NOT_ACCEPTED); NSG flow logs know nothing "
-                       "of VNet encryption and show the NSG's allow",
+    "encryption-drop": "dropped by VNet encryption (NX_NOT_ACCEPTED: not encrypted where it must be; "
+                       "NX_SW_NOT_READY or NX_NOT_SUPPORTED: the host could not encrypt); NSG flow logs "
+                       "know nothing of VNet encryption and show the NSG's allow",
     "subnet-and-nic-nsg": "logged twice by NSG flow logs, by the subnet's NSG and the NIC's NSG "
                           "(counted as one key, not two)",
     "nsg-v2-counts-tcp-only": "NSG flow logs v2 count TCP packets only: non-TCP counters are 0",

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Union
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.keys import category_mask, combine_codes, epoch_ms, ip_codes, join_labels, protocol_name
+from flowkit.analysis.keys import (combine_codes, denied_mask, epoch_ms, ip_codes, join_labels,
+                                   protocol_name)
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
 
@@ -59,18 +60,6 @@ DENIED_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protoc
 
 #: Names of ids: an object array indexed by id (category codes) or a mapping (hashes).
 Names = Union[np.ndarray, Mapping[int, Any]]
-
-
-def denied_mask(flows: pd.DataFrame) -> np.ndarray:
-    """Rows denied by a rule (``decision`` deny) or ending denied (``state`` D).
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> denied_mask(coerce(pd.DataFrame({"decision": ["deny", "allow"], "state": ["B", "B"]}))).tolist()
-    [True, False]
-    """
-    return category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
 
 
 def _ids(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:

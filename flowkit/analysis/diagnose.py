@@ -29,12 +29,13 @@ from flowkit.addresses import canonical_ip
 from flowkit.analysis.compare_keys import is_avnm_rule
 from flowkit.analysis.copies import TUPLE_IDENTITY
 from flowkit.analysis.counting import counters, flow_counters
-from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, epoch_ms, flow_ids, hour_floor,
+from flowkit.analysis.keys import (SESSION_NOTE, address_mask, category_mask, denied_mask, epoch_ms, flow_ids,
+                                   hour_floor,
                                    ip_codes, join_labels, protocol_number, value_order)
 from flowkit.analysis.sessions import flow_sessions
 from flowkit.filters import filter_mask
 from flowkit.findings import Finding
-from flowkit.schema import categorical, require_columns
+from flowkit.schema import ENCRYPTION_DROPS, categorical, require_columns
 from flowkit.sources.times import utc_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +53,16 @@ VERDICTS = {
     "not-observed": "low",
 }
 
+#: Why VNet encryption dropped a flow, per state (Microsoft's VNet flow logs overview).
+_ENCRYPTION_DROP_WHY = {
+    "NX_NOT_ACCEPTED": ("for not being encrypted (NX_NOT_ACCEPTED: VNet encryption enforcement is 'drop "
+                        "unencrypted' and one end cannot encrypt)"),
+    "NX_SW_NOT_READY": ("while the host's networking software was not ready to encrypt (NX_SW_NOT_READY: "
+                        "the VM starting, restarting or redeployed, or an update on its host; it should "
+                        "pass, and Microsoft asks for a report if it lasts)"),
+    "NX_NOT_SUPPORTED": ("because the host's networking stack cannot discover encryption, so no encryption "
+                         "session was set up (NX_NOT_SUPPORTED: Microsoft asks for a report)"),
+}
 _ROW_COLUMNS = ("flow_time", "mac", "log_type", "direction", "decision", "state", "encryption",
                 "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "packets_sent", "bytes_sent",
                 "packets_received", "bytes_received", "rule", "acl_id", "resource_id", "blob")
@@ -245,7 +256,9 @@ def diagnose(
           (distinct source port and second: one denial logged by an NSG flow log and
           a VNet flow log counts once) at that place; denials at the destination when
           the source denied too are said apart in the summary;
-        - ``encryption-dropped``: dropped as unencrypted (``NX_NOT_ACCEPTED``);
+        - ``encryption-dropped``: dropped by VNet encryption (``NX_NOT_ACCEPTED``, or the
+          host could not encrypt: ``NX_SW_NOT_READY``, ``NX_NOT_SUPPORTED``);
+          ``facts["encryption"]`` lists the states;
         - ``lost-in-transit``: allowed and sent at the source, never seen at a
           destination NIC that was logged in those hours (a route, NVA or firewall
           in between);
@@ -279,7 +292,7 @@ def diagnose(
     scope = flows.loc[window] if not window.all() else flows
     match = filter_mask(scope, src=src, dst=dst, ports=port, protocol=proto)
     rows = scope.loc[match]
-    rows = rows.iloc[value_order(rows, [c for c in _ROW_COLUMNS if c in rows.columns])]  # the same whatever the read order
+    rows = rows.iloc[value_order(rows, [c for c in _ROW_COLUMNS if c in rows.columns])]  # whatever the read order
     nics = logged_nics(scope, inventory)
     name = _Names(inventory, nics)
     service = " ".join(x for x in (_protocol_label(proto), f"port {port}" if port is not None else "") if x)
@@ -335,8 +348,8 @@ def diagnose(
                            + f" are in the logs over {labels}: was the protocol the one meant?")
         return finish("not-observed", reason, logged_macs=macs)
 
-    deny = category_mask(rows["decision"], "deny") | category_mask(rows["state"], "D")
-    enc_drop = deny & category_mask(rows["encryption"], "NX_NOT_ACCEPTED")
+    deny = denied_mask(rows)
+    enc_drop = deny & category_mask(rows["encryption"], ENCRYPTION_DROPS)
     outbound = category_mask(rows["direction"], "outbound")
     inbound = category_mask(rows["direction"], "inbound")
     def between(times: pd.Series) -> str:
@@ -380,12 +393,13 @@ def diagnose(
         if allowed_n:
             extra += f" {allowed_n} other tuple(s) of this traffic were allowed."
         if enc_drop.any():
-            reason = (f"{what} from {src_txt} to {dst_txt} was dropped for not being encrypted "
-                      f"(NX_NOT_ACCEPTED: VNet encryption enforcement is 'drop unencrypted' and one end "
-                      f"cannot encrypt) at {side} ({macs}): {attempts} attempt(s) {span}. Rule and aclID "
+            states = [s for s in ENCRYPTION_DROPS if category_mask(at["encryption"], s).any()]
+            why = ", and ".join(_ENCRYPTION_DROP_WHY[s] for s in states)
+            reason = (f"{what} from {src_txt} to {dst_txt} was dropped {why} at {side} ({macs}): "
+                      f"{attempts} attempt(s) {span}. Rule and aclID "
                       f"are '{rule}' / '{acl_id}': no NSG rule is involved.{extra}")
             return finish("encryption-dropped", reason, rule=rule, acl_id=acl_id, where=where,
-                          attempts=attempts)
+                          attempts=attempts, encryption=states)
         nsg = _nsg_name(acl_id) or _nsg_name(at["resource_id"].astype(object).iloc[0])
         # An AVNM security admin rule is found in Virtual Network Manager, not in any NSG: say so.
         avnm = (", a security admin rule of Azure Virtual Network Manager (evaluated before the NSGs: "

@@ -22,37 +22,43 @@ import numpy as np
 import pandas as pd
 
 from flowkit.analysis.counting import flow_counters
-from flowkit.analysis.keys import (category_mask, combine_codes, epoch_ms, flow_extent, hour_floor, ip_codes,
+from flowkit.analysis.keys import (category_mask, denied_mask, combine_codes, epoch_ms, flow_extent, hour_floor, ip_codes,
                                    is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
-from flowkit.schema import ENCRYPTION_STATES, categorical, require_columns
+from flowkit.schema import ENCRYPTION_DROPS, ENCRYPTION_STATES, categorical, require_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowkit.inventory import Inventory
 
 __all__ = ["encryption_audit", "ENCRYPTION_MEANINGS", "flow_encryption"]
 
-#: What each encryption state means and what to do about it.
+#: What each encryption state means and what to do about it (the meanings as Microsoft's
+#: "Virtual network flow logs" overview gives them).
 ENCRYPTION_MEANINGS: dict[str, tuple[str, str]] = {
     "X": ("Encrypted by VNet encryption.", "Nothing to do."),
     "NX": ("Not encrypted: VNet encryption is off, or the peer is outside the encrypted VNets "
            "(internet, on-premises, a service endpoint).",
            "Enable VNet encryption on the VNets if this traffic must be encrypted; internet "
            "traffic needs TLS instead."),
-    "NX_HW_NOT_SUPPORTED": ("The VM size has no hardware support for VNet encryption.",
+    "NX_HW_NOT_SUPPORTED": ("The VM runs on hardware that cannot encrypt: a VM size without VNet "
+                            "encryption support, or (Microsoft says) a host whose FPGA is missing or faulty.",
                             "Resize the VM to a size that supports VNet encryption (accelerated "
-                            "networking on a supported family)."),
-    "NX_SW_NOT_READY": ("The host's encryption software is not ready yet (rollout or maintenance).",
-                        "Usually transient; if it persists, redeploy the VM or open a support case."),
+                            "networking on a supported family); if its size supports it, report it to "
+                            "Microsoft."),
+    "NX_SW_NOT_READY": ("Dropped: the host's networking software was not ready to encrypt (the VM "
+                        "starting, restarting or redeployed, or an update on its host).",
+                        "Should pass once the VM is up or the host update is done; if it lasts, "
+                        "report it to Microsoft."),
     "NX_NOT_ACCEPTED": ("Dropped because it was not encrypted: the VNet enforces 'drop unencrypted'.",
                         "Move the sender to a VM size that supports encryption, or switch enforcement "
                         "to 'allow unencrypted' until it is."),
-    "NX_NOT_SUPPORTED": ("Encryption discovery is not supported on this path.",
-                         "Check the VNet encryption limitations for this kind of path (peering, "
-                         "gateways, services)."),
+    "NX_NOT_SUPPORTED": ("Dropped: the host's networking stack does not support encryption discovery, "
+                         "so no encryption session was set up.",
+                         "Report it to Microsoft."),
     "NX_LOCAL_DST": ("Source and destination are on the same host: the traffic never leaves it, so "
                      "it needs no encryption.", "Nothing to do."),
-    "NX_FALLBACK": ("Encryption was attempted but fell back to no encryption.",
+    "NX_FALLBACK": ("Encryption was attempted but fell back to no encryption (enforcement 'allow "
+                    "unencrypted'): allowed, not encrypted.",
                     "Check both VMs' support and the encryption settings; open a support case if it "
                     "persists."),
 }
@@ -60,8 +66,12 @@ ENCRYPTION_MEANINGS: dict[str, tuple[str, str]] = {
 #: When a flow shows several states, the first of this order names it; then states not
 #: documented yet, then ``X``: a flow counts as encrypted only when every tuple of it says so
 #: (a 5-tuple seen ``X`` in one hour and ``NX_*`` in another carried unencrypted traffic).
-_PRECEDENCE = ("NX_NOT_ACCEPTED", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED",
-               "NX_FALLBACK", "NX_LOCAL_DST", "NX")
+_PRECEDENCE = (*ENCRYPTION_DROPS, "NX_HW_NOT_SUPPORTED", "NX_FALLBACK", "NX_LOCAL_DST", "NX")
+
+#: How the audit's summary says why flows in each dropping state were dropped.
+_DROP_WORDS = {"NX_NOT_ACCEPTED": "for being unencrypted",
+               "NX_SW_NOT_READY": "while the host's networking software was not ready to encrypt",
+               "NX_NOT_SUPPORTED": "because the host cannot discover encryption"}
 
 #: The columns the encryption audit reads.
 ENCRYPTION_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision",
@@ -91,8 +101,9 @@ def state_ranks(states: Any) -> dict[str, int]:
 def flow_encryption(flows: pd.DataFrame) -> pd.DataFrame:
     """One row per flow (5-tuple) with its encryption state, bytes and observers, earliest first.
 
-    A flow's ``encryption`` is its state (``NX_NOT_ACCEPTED`` first when it was
-    ever dropped, then the specific ``NX_*`` reasons, then ``NX``, then states not
+    A flow's ``encryption`` is its state (a state whose packets are dropped first,
+    ``NX_NOT_ACCEPTED``, ``NX_SW_NOT_READY`` then ``NX_NOT_SUPPORTED``, when it was
+    ever dropped; then the other specific ``NX_*`` reasons, then ``NX``, then states not
     documented yet, the smallest name first); it is ``X`` only when every tuple of
     the flow is ``X``.
     Bytes are C/E sums per observer, the largest observer kept (no double count).
@@ -139,7 +150,7 @@ def _flows_by_id(flows: pd.DataFrame) -> pd.DataFrame:
     np.minimum.at(best_key, fid, row_key)
     flow_bytes_parts = flow_counters(vnet, fid, n)
     flow_bytes = flow_bytes_parts["bytes_sent"] + flow_bytes_parts["bytes_received"]
-    deny = category_mask(vnet["decision"], "deny") | category_mask(vnet["state"], "D")
+    deny = denied_mask(vnet)
     first, last, first_row = flow_extent(fid, epoch_ms(vnet["flow_time"]), n)
     mac_codes = vnet["mac"].cat.codes.to_numpy(np.int64)
     head = vnet.iloc[first_row]
@@ -302,7 +313,9 @@ def encryption_audit(
         ``by_state`` (flows per state, in the documented order), ``unsupported_macs``
         (NICs whose VM size cannot encrypt, see Notes), ``never_encrypting`` (NICs
         with VNet-private peers in no flow encrypted throughout),
-        ``dropped`` (flows dropped with ``NX_NOT_ACCEPTED``). ``evidence``: by_state
+        ``dropped`` (flows dropped by VNet encryption: their state is one of
+        :data:`flowkit.schema.ENCRYPTION_DROPS`, ``NX_NOT_ACCEPTED``, ``NX_SW_NOT_READY`` or
+        ``NX_NOT_SUPPORTED``). ``evidence``: by_state
         (with meaning and action), vm_pairs, subnet_matrix, never_encrypting, dropped,
         trend, flows.
 
@@ -413,9 +426,9 @@ def encryption_audit(
     matrix = matrix.reset_index()
 
     ordered = _chronological(per_flow)  # the evidence, whatever order the reader met the blobs in
-    dropped_flows = ordered[ordered["encryption"] == "NX_NOT_ACCEPTED"]
-    trend = per_flow.groupby("hour", sort=True).agg(flows=("encrypted", "size"), encrypted=("encrypted", "sum"),
-                                                    dropped=("encryption", lambda s: int((s == "NX_NOT_ACCEPTED").sum())))
+    dropped_flows = ordered[ordered["encryption"].isin(ENCRYPTION_DROPS)]
+    hourly = per_flow.assign(dropped=per_flow["encryption"].isin(ENCRYPTION_DROPS)).groupby("hour", sort=True)
+    trend = hourly.agg(flows=("encrypted", "size"), encrypted=("encrypted", "sum"), dropped=("dropped", "sum"))
     trend["encrypted_share"] = _share(trend["encrypted"], trend["flows"])
     trend = trend.reset_index()
     figs: dict[str, Any] = {}
@@ -436,8 +449,10 @@ def encryption_audit(
     parts = [f"{share:.0%} of {n} flow(s) encrypted"
              + (f" ({bytes_share:.0%} of bytes)" if bytes_share is not None else "")]
     parts.append("by state: " + ", ".join(f"{k} {v}" for k, v in by_state.items()))
-    if dropped:
-        parts.append(f"{dropped} flow(s) dropped for being unencrypted (NX_NOT_ACCEPTED)")
+    for state, why in _DROP_WORDS.items():
+        k = int(by_state.get(state, 0))
+        if k:
+            parts.append(f"{k} flow(s) dropped {why} ({state})")
     if unsupported:
         names = ", ".join(f"{m} ({mac_vm[m]})" if m in mac_vm else m for m in unsupported)
         parts.append(f"NIC(s) on VM sizes without encryption support: {names}")

@@ -32,7 +32,7 @@ import pandas as pd
 
 from flowkit.analysis.counting import counted_flows, flow_counters
 from flowkit.analysis.graph_views import _TRAFFIC, ego, to_gexf, to_graphml, top_talkers
-from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, ip_codes, ipv4_ints, join_labels,
+from flowkit.analysis.keys import (category_mask, denied_mask, cidr_labels, combine_codes, ip_codes, ipv4_ints, join_labels,
                                    network_mask, private_mask)
 from flowkit.errors import ArgumentError, FlowkitDataWarning
 from flowkit.schema import categorical, require_columns
@@ -254,7 +254,7 @@ def talker_graph(
     # Per observer (NIC, log, NSG): sums of C/E deltas; per flow: the largest observer's.
     flow_counts = flow_counters(flows, fid, n_flows)
     flow_counted = counted_flows(flows, fid, n_flows)
-    deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+    deny = denied_mask(flows)
     enc = flows["encryption"]
     enc_known = enc.notna().to_numpy()
     enc_x = category_mask(enc, "X")

@@ -45,6 +45,7 @@ __all__ = [
     "COUNTER_NAMES",
     "category_codes",
     "category_mask",
+    "denied_mask",
     "address_mask",
     "hour_floor",
     "epoch_ms",
@@ -382,6 +383,28 @@ def _ipv4_mapped(cats: pd.Index, is_v4: np.ndarray) -> dict[int, ipaddress.IPv4A
             if ip.version == 6 and ip.ipv4_mapped is not None:
                 out[int(i)] = ip.ipv4_mapped
     return out
+
+
+def denied_mask(flows: pd.DataFrame) -> np.ndarray:
+    """Rows whose packets were dropped: denied by a rule (``decision`` deny), ending denied
+    (``state`` D), or in an encryption state whose packets are dropped
+    (:data:`flowkit.schema.ENCRYPTION_DROPS`; also in a frame read or converted before the
+    reader called those deny).
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"decision": ["deny", "allow", "allow", "allow"], "state": ["B", "D", "B", "B"],
+    ...                          "encryption": ["NX", "NX", "NX_SW_NOT_READY", "X"]}))
+    >>> denied_mask(f).tolist()
+    [True, True, True, False]
+    """
+    from flowkit.schema import ENCRYPTION_DROPS
+
+    deny = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+    if "encryption" in flows.columns:
+        deny |= category_mask(flows["encryption"], ENCRYPTION_DROPS)
+    return deny
 
 
 def address_mask(series: pd.Series, spec: str | Iterable[str]) -> np.ndarray:

@@ -28,7 +28,8 @@ import pandas as pd
 
 from flowkit.analysis.copies import TUPLE_IDENTITY, original_rows
 from flowkit.analysis.counting import counted_values
-from flowkit.analysis.keys import SESSION_NOTE, category_mask, combine_codes, epoch_ms, ip_codes, sort_order, text_ranks
+from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, denied_mask, epoch_ms, ip_codes, sort_order,
+                                   text_ranks)
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
 
@@ -178,7 +179,7 @@ def flow_sessions(
     copies = np.bincount(session_of[copy_of], minlength=len(first_pos)).astype(np.int64)
     last_pos = np.r_[first_pos[1:] - 1, n - 1] if n else first_pos
     known_rows, values = counted_values(flows)
-    deny = (category_mask(flows["decision"], "deny") | category_mask(state_col, "D"))[order]
+    deny = denied_mask(flows)[order]
 
     def any_of(mask: np.ndarray) -> np.ndarray:
         return np.add.reduceat(mask.astype(np.int64), first_pos) > 0 if n else np.zeros(0, bool)

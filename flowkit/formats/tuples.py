@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flowkit.addresses import ipv6_text
-from flowkit.schema import ENCRYPTION_FORM, ENCRYPTION_STATES, EPOCH_SECONDS_BELOW, STATES
+from flowkit.schema import ENCRYPTION_DROPS, ENCRYPTION_FORM, ENCRYPTION_STATES, EPOCH_SECONDS_BELOW, STATES
 
 __all__ = ["ParsedTuples", "parse_tuples", "check_tuples", "FIELDS"]
 
@@ -89,6 +89,7 @@ _IPV6 = "^(" + "|".join([  # the RFC 4291 text forms without embedded IPv4
 _PROTOCOLS = {"T": 6, "U": 17}   # NSG flow logs write T or U; VNet flow logs the IANA number
 _STATE_CODES = {s: i for i, s in enumerate(STATES)}
 _NSG_STATE_CODES = {s: _STATE_CODES[s] for s in "BCE"}  # D (denied) is VNet's; NSG says it in the decision
+_DROP_CODES = np.array([ENCRYPTION_STATES.index(s) for s in ENCRYPTION_DROPS], dtype=np.int8)
 
 
 @dataclass
@@ -441,8 +442,8 @@ def _typed(table: pa.Table, fmt: str, n_lines: int, valid: np.ndarray | None,
     if "decision" in table.column_names:
         decision, invalid = _flag_codes(col("decision"), {"A": 0, "D": 1}.get)
         reasons.append((invalid, "invalid-decision"))
-    else:  # VNet: state D, or dropped for not being encrypted, is a deny
-        denied = (state == _STATE_CODES["D"]) | (encryption == ENCRYPTION_STATES.index("NX_NOT_ACCEPTED"))
+    else:  # VNet: state D, or an encryption state whose packets are dropped, is a deny
+        denied = (state == _STATE_CODES["D"]) | np.isin(encryption, _DROP_CODES)
         decision = denied.view(np.int8)
 
     counters: dict[str, pa.Array] = {}

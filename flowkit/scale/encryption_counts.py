@@ -27,7 +27,7 @@ from flowkit.analysis.keys import category_mask, is_private_ip
 from flowkit.scale._parts import (KEY5, from_parts, hash_values, hashed, is_dask, per_partition, shuffled,
                                   small_concat, value_map, values)
 from flowkit.scale.graph import _pack
-from flowkit.schema import ENCRYPTION_STATES
+from flowkit.schema import ENCRYPTION_DROPS, ENCRYPTION_STATES
 
 __all__ = ["encryption_counts_dask"]
 
@@ -297,6 +297,6 @@ def _enc_facts(pairs: pd.DataFrame, own: pd.DataFrame, hw: pd.DataFrame, logged:
     unsupported = sorted(set(cause) - encrypting)
     private_peer = ends["peer"].map(is_private_ip).astype(bool)
     never = sorted(set(ends.loc[private_peer & (ends["enc"] != "NX_LOCAL_DST"), "mac"]) - encrypting)
-    dropped = int(per_state.loc["NX_NOT_ACCEPTED", "flows"]) if "NX_NOT_ACCEPTED" in per_state.index else 0
+    dropped = int(sum(per_state.loc[s, "flows"] for s in ENCRYPTION_DROPS if s in per_state.index))
     return {"flows": n, "encrypted_share": share, "bytes_encrypted_share": bytes_share, "by_state": by_state,
             "unsupported_macs": unsupported, "never_encrypting": never, "dropped": dropped}

@@ -37,7 +37,7 @@ import pandas as pd
 
 from flowkit.analysis import graph as _g
 from flowkit.analysis.counting import counters, counters_given
-from flowkit.analysis.keys import category_mask, combine_codes, ip_codes, join_labels
+from flowkit.analysis.keys import category_mask, combine_codes, denied_mask, ip_codes, join_labels
 from flowkit.scale._parts import (MISSING, from_parts, hash_values, hashed, is_dask, per_partition,
                                   shuffle_apply, small_concat, value_map, values)
 
@@ -87,7 +87,7 @@ def _observer_partials(flows: pd.DataFrame) -> pd.DataFrame:
     k = int(oid.max()) + 1
     _, first = np.unique(oid, return_index=True)
     c = counters(f)
-    deny = category_mask(f["decision"], "deny") | category_mask(f["state"], "D")
+    deny = denied_mask(f)
 
     def total(weights: np.ndarray | None) -> np.ndarray:
         return np.bincount(oid, weights=weights, minlength=k).astype(np.int64)

@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from flowkit.analysis.counting import counted_values, flow_counters
-from flowkit.analysis.keys import category_mask, combine_codes, epoch_ms, flow_ids, protocol_name
+from flowkit.analysis.keys import combine_codes, denied_mask, epoch_ms, flow_ids, protocol_name
 
 __all__ = ["selection_summary", "SummaryIndex", "summary_html", "rows_html", "first_rows", "timeline_figure",
            "figure_png", "TABLE_COLUMNS"]
@@ -72,7 +72,7 @@ def selection_summary(flows: pd.DataFrame) -> dict[str, int]:
     fid = flow_ids(flows)
     n_flows = int(fid.max()) + 1
     per_flow = flow_counters(flows, fid, n_flows)
-    denied = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+    denied = denied_mask(flows)
     return {"rows": int(len(flows)), "flows": n_flows,
             "bytes": int(per_flow["bytes_sent"].sum() + per_flow["bytes_received"].sum()),
             "denied": int(denied.sum())}
@@ -117,7 +117,7 @@ class SummaryIndex:
             return
         self.flow_id = flow_ids(flows)
         self.n_flows = int(self.flow_id.max()) + 1
-        self.denied = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+        self.denied = denied_mask(flows)
         # Rows whose counters count (C/E with counters), each with its (flow, observer) pair:
         # an observer is (mac, log_type, resource_id), as in flow_counters.
         known, values = counted_values(flows)
@@ -288,7 +288,7 @@ def timeline_figure(flows: pd.DataFrame, *, bins: int = 120, figsize: tuple[floa
         ax.set_axis_off()
         return fig
     times = epoch_ms(flows["flow_time"])
-    denied = category_mask(flows["decision"], "deny") | category_mask(flows["state"], "D")
+    denied = denied_mask(flows)
     known = times != np.iinfo(np.int64).min  # NaT
     times, denied = times[known], denied[known]
     if len(times) == 0:

@@ -243,3 +243,17 @@ def test_a_refused_max_skew_is_a_flowkit_argument_error(skew):
 
     with pytest.raises(ArgumentError, match=f"^max_skew '{skew}' "):
         compare_nsg_vnet(empty_frame(), empty_frame(), max_skew=skew)
+
+
+@pytest.mark.parametrize("state", ["NX_SW_NOT_READY", "NX_NOT_SUPPORTED"])
+@pytest.mark.parametrize("vnet_decision", ["deny", "allow"], ids=["read-now", "read-before-the-rule"])
+def test_a_flow_the_host_could_not_encrypt_is_an_encryption_drop_the_nsg_allowed(state, vnet_decision):
+    # Microsoft: the packets of both states are dropped. The NSG allowed the flow; the VNet log
+    # shows the drop (a frame read before the reader made these deny still says allow).
+    rows = [tuple_row(0, sport=1, dst=DB, dport=1433, decision=vnet_decision, state="B", encryption=state,
+                      rule="unspecified", acl_id="unspecified"),
+            _nsg(0, 1, dst=DB, dport=1433, decision="allow", state="B", rule="UserRule_AllowSql")]
+    f = _compare(rows)
+    assert (f.facts["matched"], f.facts["decision_mismatch"], f.facts["explained"]) == (1, 1, {"encryption-drop": 1})
+    keys = _keys(f)
+    assert keys.loc[1, "vnet_enc_drop"] and keys.loc[1, "causes"] == "encryption-drop"

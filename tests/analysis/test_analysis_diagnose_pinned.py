@@ -87,7 +87,8 @@ def test_encryption_dropped_at_the_destination_every_word():
                       encryption="NX_NOT_ACCEPTED", rule="unspecified", acl_id="unspecified", mac=DB_MAC)]
     f = diagnose(frame(rows), WEB, DB, port=1433, inventory=INV)
     assert _facts(f) == {"verdict": "encryption-dropped", "rule": "unspecified", "acl_id": "unspecified",
-                         "where": "destination-inbound", "evidence_rows": 2, "attempts": 1}
+                         "where": "destination-inbound", "evidence_rows": 2, "attempts": 1,
+                         "encryption": ["NX_NOT_ACCEPTED"]}
     assert f.summary == (
         "Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was dropped for not being encrypted "
         "(NX_NOT_ACCEPTED: VNet encryption enforcement is 'drop unencrypted' and one end cannot encrypt) at "
@@ -556,3 +557,25 @@ def test_the_evidence_tuples_of_one_moment_are_listed_by_value_whatever_the_read
     tables = [diagnose(frame(order), WEB, DB, 1433).evidence["tuples"] for order in (rows, rows[::-1])]
     pd.testing.assert_frame_equal(tables[0], tables[1])
     assert tables[0][["mac", "direction"]].astype(str).values.tolist() == [[WEB_MAC, "outbound"], [DB_MAC, "inbound"]]
+
+
+@pytest.mark.parametrize("state, why", [
+    ("NX_SW_NOT_READY", "while the host's networking software was not ready to encrypt (NX_SW_NOT_READY: the VM "
+                        "starting, restarting or redeployed, or an update on its host; it should pass, and "
+                        "Microsoft asks for a report if it lasts)"),
+    ("NX_NOT_SUPPORTED", "because the host's networking stack cannot discover encryption, so no encryption "
+                         "session was set up (NX_NOT_SUPPORTED: Microsoft asks for a report)")])
+def test_a_flow_the_host_could_not_encrypt_is_encryption_dropped_not_no_reply(state, why):
+    # Microsoft's VNet flow logs overview: in both states the packet is dropped. The reader made
+    # the tuples allowed, and diagnose said no-reply ("check that a service listens").
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B", encryption=state, rule="unspecified",
+                      acl_id="unspecified"),
+            tuple_row(1, src=WEB, dst=DB, dport=1433, state="C", encryption=state, rule="unspecified",
+                      acl_id="unspecified", counters=(3, 180, 0, 0))]
+    f = diagnose(frame(rows), WEB, DB, port=1433, inventory=INV)
+    assert (f.verdict, f.facts["where"], f.facts["encryption"], f.facts["attempts"]) == (
+        "encryption-dropped", "source-outbound", [state], 2)
+    assert f.summary == (
+        f"Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was dropped {why} at the source NIC, "
+        f"outbound ({WEB_MAC} (web-01)): 2 attempt(s) between 2024-05-01 10:00:00Z and 2024-05-01 10:01:00Z. "
+        "Rule and aclID are 'unspecified' / 'unspecified': no NSG rule is involved.")

@@ -16,7 +16,7 @@ PUBLIC = "198.51.100.20"
 
 def _row(minute, sport, enc, *, src=A, dst=DB, mac=MA, direction="outbound", state="E", counters=(1, 100, 1, 100),
          **kw):
-    deny = enc == "NX_NOT_ACCEPTED"
+    deny = enc in ("NX_NOT_ACCEPTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED")  # packets dropped
     return tuple_row(minute, src=src, dst=dst, sport=sport, dport=1433, mac=mac, direction=direction,
                      state="D" if deny else state, decision="deny" if deny else "allow", encryption=enc,
                      counters=(0, 0, 0, 0) if deny else counters, **kw)
@@ -143,7 +143,8 @@ def test_a_state_not_documented_yet_is_explained_as_such():
 
 
 #: Every state before the next when one flow shows both (a state not documented yet before X).
-ORDER = ["NX_NOT_ACCEPTED", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED", "NX_FALLBACK",
+#: The states whose packets are dropped come first: a flow ever dropped is named by its drop.
+ORDER = ["NX_NOT_ACCEPTED", "NX_SW_NOT_READY", "NX_NOT_SUPPORTED", "NX_HW_NOT_SUPPORTED", "NX_FALLBACK",
          "NX_LOCAL_DST", "NX", "NX_ZZ_NEW", "X"]
 
 
@@ -160,23 +161,23 @@ def test_a_flow_with_two_states_is_named_by_the_earlier_in_the_order(first_seen_
 
 def test_a_flow_seen_unencrypted_in_any_tuple_is_not_counted_encrypted():
     # One UDP 5-tuple with fixed ports (10.20.1.4:5060 -> 10.20.2.4:5060), logged at both NICs:
-    # encrypted at 10:00, then not (host maintenance) at 14:00. Counting it X would call the
-    # VNet all-encrypted and put its unencrypted bytes among the encrypted ones.
+    # encrypted at 10:00, then not (fell back, allowed unencrypted) at 14:00. Counting it X would
+    # call the VNet all-encrypted and put its unencrypted bytes among the encrypted ones.
     rows = []
-    for minute, enc in ((0, "X"), (240, "NX_SW_NOT_READY")):
+    for minute, enc in ((0, "X"), (240, "NX_FALLBACK")):
         for mac, direction in ((MA, "outbound"), (MDB, "inbound")):
             rows.append(tuple_row(minute, src=A, dst=DB, sport=5060, dport=5060, proto=17, mac=mac,
                                   direction=direction, state="E", encryption=enc, counters=(5, 500, 5, 500)))
     rows.append(_row(0, 1, "X", src=B, mac=MB))
     f = encryption_audit(frame(rows), figures=False)
-    assert f.facts["by_state"] == {"X": 1, "NX_SW_NOT_READY": 1}
+    assert f.facts["by_state"] == {"X": 1, "NX_FALLBACK": 1}
     assert f.facts["encrypted_share"] == 0.5
     assert f.facts["bytes_encrypted_share"] == 200 / (200 + 2000)
     assert (f.verdict, f.severity) == ("partial", "low")
     # 10.20.2.4 encrypts with 10.20.1.5; 10.20.1.4 is in no flow encrypted throughout.
     assert f.facts["never_encrypting"] == [MA]
-    assert f.evidence["never_encrypting"]["states"].tolist() == ["NX_SW_NOT_READY"]
-    assert f.evidence["vm_pairs"].set_index(["src", "dst"]).loc[(A, DB), "states"] == "NX_SW_NOT_READY"
+    assert f.evidence["never_encrypting"]["states"].tolist() == ["NX_FALLBACK"]
+    assert f.evidence["vm_pairs"].set_index(["src", "dst"]).loc[(A, DB), "states"] == "NX_FALLBACK"
 
 
 def test_vm_pairs_list_every_state_of_the_pair():
@@ -206,7 +207,7 @@ def test_one_address_in_two_vnets_is_two_nics_each_with_its_own_flows():
 def test_not_one_flow_encrypted_is_none_encrypted_not_partial():
     """0 % encrypted, nothing dropped, no NIC without support: "partial" promised some encryption
     (the connectivity sample's 247 flows, all NX, said "partial")."""
-    rows = [_row(0, 1000, "NX"), _row(1, 1001, "NX_SW_NOT_READY"), _row(2, 1002, "NX", src=B, mac=MB)]
+    rows = [_row(0, 1000, "NX"), _row(1, 1001, "NX_FALLBACK"), _row(2, 1002, "NX", src=B, mac=MB)]
     f = encryption_audit(frame(rows), figures=False)
     assert f.facts["encrypted_share"] == 0.0 and f.facts["dropped"] == 0 and f.facts["unsupported_macs"] == []
     assert (f.verdict, f.severity) == ("none-encrypted", "medium")
@@ -238,3 +239,27 @@ def test_flows_are_listed_earliest_first_whatever_the_order_the_reader_met_them(
         assert audit.evidence["flows"]["src_port"].tolist() == [50002, 50003, 50001]
         assert audit.evidence["dropped"]["src_port"].tolist() == [50002]
         assert (audit.facts["flows"], audit.facts["dropped"]) == (3, 1)
+
+
+@pytest.mark.parametrize("state, words", [
+    ("NX_SW_NOT_READY", "while the host's networking software was not ready to encrypt"),
+    ("NX_NOT_SUPPORTED", "because the host cannot discover encryption")])
+def test_flows_in_a_state_microsoft_says_drops_packets_are_dropped_flows(state, words):
+    # Microsoft's VNet flow logs overview: NX_SW_NOT_READY and NX_NOT_SUPPORTED drop the packet,
+    # as NX_NOT_ACCEPTED does. The audit said "partial" and listed no dropped flow.
+    rows = [_row(0, 1, "X"), _row(1, 2, state), _row(2, 3, "NX_NOT_ACCEPTED"), _row(3, 4, state)]
+    f = encryption_audit(frame(rows), figures=False)
+    assert (f.verdict, f.severity) == ("dropped", "high")
+    assert f.facts["dropped"] == 3 and f.facts["by_state"] == {"X": 1, state: 2, "NX_NOT_ACCEPTED": 1}
+    assert f.evidence["dropped"][["src_port", "encryption"]].values.tolist() == [
+        [2, state], [3, "NX_NOT_ACCEPTED"], [4, state]]
+    assert f.evidence["trend"]["dropped"].tolist() == [3]
+    assert (f"1 flow(s) dropped for being unencrypted (NX_NOT_ACCEPTED); 2 flow(s) dropped {words} ({state})"
+            in f.summary)
+    meaning = f.evidence["by_state"].set_index("state").loc[state, "meaning"]
+    assert meaning.startswith("Dropped: ")
+
+
+def test_a_flow_dropped_while_the_host_was_not_ready_then_encrypted_is_named_by_its_drop():
+    rows = [_row(0, 1, "NX_SW_NOT_READY"), _row(5, 1, "X")]
+    assert flow_encryption(frame(rows))["encryption"].tolist() == ["NX_SW_NOT_READY"]

@@ -45,3 +45,20 @@ def test_a_record_time_a_nanosecond_column_cannot_hold_is_an_unreadable_time_bot
                                    "hold; its rows have no record_time"),
         ("invalid-record-time", 2, "time '0024-05-01T10:03:00.5Z' is outside the years 1678-2261 a record_time can "
                                    "hold; its rows have no record_time")]
+
+
+def test_a_vnet_tuple_whose_packets_encryption_dropped_is_a_deny_both_ways():
+    # Microsoft's VNet flow logs overview: the packets of NX_NOT_ACCEPTED, NX_SW_NOT_READY and
+    # NX_NOT_SUPPORTED are dropped; NX_FALLBACK and NX_HW_NOT_SUPPORTED pass unencrypted.
+    from flowkit.formats.decode import decode_blobs
+    from flowkit.sources.base import BlobRef
+    states = ["X", "NX", "NX_HW_NOT_SUPPORTED", "NX_SW_NOT_READY", "NX_NOT_ACCEPTED", "NX_NOT_SUPPORTED",
+              "NX_LOCAL_DST", "NX_FALLBACK"]
+    tuples = [f"1714557605606,10.0.0.6,10.0.1.4,{40000 + i},443,6,O,B,{s},0,0,0,0" for i, s in enumerate(states)]
+    items = [(blob([vnet_record([("acl-1", "UserRule_A", tuples)])]),
+              BlobRef("flows/y=2024/m=05/d=01/h=10/m=00/macAddress=000D3A000002/PT1H.json"))]
+    for native in (True, False):
+        table = decode_blobs(items, native=native).table
+        assert dict(zip(table.column("encryption").to_pylist(), table.column("decision").to_pylist())) == {
+            "X": "allow", "NX": "allow", "NX_HW_NOT_SUPPORTED": "allow", "NX_SW_NOT_READY": "deny",
+            "NX_NOT_ACCEPTED": "deny", "NX_NOT_SUPPORTED": "deny", "NX_LOCAL_DST": "allow", "NX_FALLBACK": "allow"}

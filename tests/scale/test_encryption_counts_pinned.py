@@ -191,3 +191,12 @@ def test_unencrypted_flows_to_a_local_destination_do_not_make_a_nic_never_encryp
                    _row("10.0.0.4", "10.0.0.6", "NX_LOCAL_DST", src_port=2)])
     got = _same(rows, 2)
     assert (got["flows"], got["by_state"], got["never_encrypting"]) == (2, {"NX_LOCAL_DST": 2}, [])
+
+
+def test_flows_the_host_could_not_encrypt_count_as_dropped_as_pandas_counts_them() -> None:
+    rows = [_row("10.0.0.4", "10.0.1.4", "NX_SW_NOT_READY", src_port=1),
+            _row("10.0.0.4", "10.0.1.4", "NX_NOT_SUPPORTED", src_port=2),
+            _row("10.0.0.4", "10.0.1.4", "NX_NOT_ACCEPTED", src_port=3, state="D"),
+            _row("10.0.0.4", "10.0.1.4", "X", src_port=4)]
+    counts = _same(_frame(rows), 2)
+    assert counts["dropped"] == 3
