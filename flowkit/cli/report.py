@@ -151,8 +151,11 @@ def run(args: argparse.Namespace) -> int:
             raise FlowkitError(f"cannot write {args.output}: it is an input of this report ({given}); "
                                "name another output file")
     pairs = pairs_from_args(args.src, args.dst, args.port, args.protocol)
-    chosen = [c.strip().lower() for c in args.investigations.split(",") if c.strip()] if args.investigations else None
+    chosen = ([c.strip().lower() for c in args.investigations.split(",") if c.strip()]
+              if args.investigations is not None else None)
     if chosen is not None:
+        if not chosen and not pairs:  # `--investigations ,` or "$UNSET": a report of nothing, in silence
+            raise FlowkitError(f"--investigations names no investigation; choose from {','.join(INVESTIGATIONS)}")
         unknown = [c for c in chosen if c not in INVESTIGATIONS]
         if unknown:
             raise FlowkitError(f"unknown investigation(s) {', '.join(unknown)}; choose from {','.join(INVESTIGATIONS)}")

@@ -102,3 +102,21 @@ def test_a_port_or_protocol_without_a_pair_is_refused_not_ignored(tmp_path, caps
         assert (captured.out, captured.err) == (
             "", f"flowkit report: error: {said} to a connectivity question: give --src and --dst too\n")
     assert not out.exists()
+
+
+def test_investigations_naming_none_is_refused_not_a_report_of_nothing(tmp_path, capsys):
+    """``--investigations ,`` (or an unset variable) wrote a report of 0 findings, exit 0."""
+    log = tmp_path / "vnet.json"
+    log.write_bytes(blob([vnet_record([("acl", "UserRule_A", VNET_TUPLES)])]))
+    out = tmp_path / "r.md"
+    for value in (",", "", " , "):
+        assert main(["report", str(log), "-o", str(out), "--no-figures", "--investigations", value]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == (
+            "", "flowkit report: error: --investigations names no investigation; choose from "
+                "connectivity,compare,encryption,talkers\n")
+    assert not out.exists()
+    # with a question, the connectivity investigation is named by it
+    assert main(["report", str(log), "-o", str(out), "--no-figures", "--investigations", "",
+                 "--src", "10.0.0.6", "--dst", "203.0.113.17", "--port", "443"]) == 0
+    assert out.exists()
