@@ -35,7 +35,7 @@ def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.Data
     G : networkx.DiGraph
         A graph from :func:`flowkit.analysis.graph.talker_graph`.
     n : int
-        How many nodes.
+        How many nodes, 0 or more (a negative ``n`` is refused: ``head(-1)`` would drop the last).
     weight : {"bytes", "flows", "tuples", "denied"}
         Edge attribute to rank by.
 
@@ -55,6 +55,10 @@ def top_talkers(G: nx.DiGraph, n: int = 10, *, weight: str = "bytes") -> pd.Data
     >>> top_talkers(G, 2)["node"].tolist()
     ['b', 'a']
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        from flowkit.errors import ArgumentError
+
+        raise ArgumentError(f"n: {n!r} is not a number of nodes (a whole number, 0 or more)")
     def total(edges: list[Any]) -> Any:
         # No edge sums to 0; edges that all have unknown traffic sum to <NA>.
         weights = [d.get(weight, 0) for _, _, d in edges]

@@ -123,3 +123,13 @@ def test_exports_turn_numpy_scalars_and_missing_values_into_plain_ones(tmp_path)
     assert back.nodes["a"] == {"vm": "", "n": 3, "share": 0.5, "ok": False, "ghost": "", "share2": -1.0}
     assert back.edges["a", "b"] == {"flows": 2}
     assert math.isnan(G.nodes["a"]["bytes_in"]) and G.graph["dropped"] == [1, 2]  # the graph itself is unchanged
+
+
+@pytest.mark.parametrize("n", [-1, 2.5, True, "3", None])
+def test_top_talkers_refuses_a_count_of_nodes_that_is_not_one(n):
+    # n=-1 gave every node but the last (pandas' head(-1)), without a word.
+    from flowkit.errors import ArgumentError
+    G = talker_graph(frame([tuple_row(0, src=WEB, dst=APP)]))
+    with pytest.raises(ArgumentError, match=r"^n: .* is not a number of nodes \(a whole number, 0 or more\)$"):
+        top_talkers(G, n)
+    assert len(top_talkers(G, 0)) == 0 and len(top_talkers(G, np.int64(1))) == 1
