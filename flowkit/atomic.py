@@ -45,8 +45,11 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     keep_mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
     fd, tmp = _new_temp(path)
     try:
-        if keep_mode is not None:
-            os.fchmod(fd, keep_mode)  # overwriting keeps the file's permissions
+        if keep_mode is not None:  # overwriting keeps the file's permissions
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, keep_mode)
+            else:  # Windows before Python 3.13 has no fchmod (a mode there is the read-only flag)
+                os.chmod(tmp, keep_mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

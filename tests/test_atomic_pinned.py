@@ -118,3 +118,16 @@ def test_overwriting_a_file_keeps_its_mode(tmp_path: Path, umask_022, mode: int)
     target.chmod(mode)
     atomic_write(target, b"new")
     assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_overwriting_works_where_os_has_no_fchmod(tmp_path: Path, umask_022, monkeypatch) -> None:
+    # Windows before Python 3.13 has no os.fchmod: every second write of a file (a checkpoint at
+    # the next poll, the dataset marker at the next convert, a report written again) raised
+    # AttributeError.
+    monkeypatch.delattr(os, "fchmod", raising=False)
+    target = tmp_path / "checkpoint.json"
+    atomic_write(target, b"one")
+    target.chmod(0o640)
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.json"]

@@ -258,7 +258,8 @@ def diagnose(
           the source denied too are said apart in the summary;
         - ``encryption-dropped``: dropped by VNet encryption (``NX_NOT_ACCEPTED``, or the
           host could not encrypt: ``NX_SW_NOT_READY``, ``NX_NOT_SUPPORTED``);
-          ``facts["encryption"]`` lists the states;
+          ``facts["encryption"]`` lists the states. Where a rule denied attempts too,
+          the verdict is ``denied`` and the summary says the drops apart;
         - ``lost-in-transit``: allowed and sent at the source, never seen at a
           destination NIC that was logged in those hours (a route, NVA or firewall
           in between);
@@ -359,7 +360,10 @@ def diagnose(
     span = between(rows["flow_time"])
 
     if deny.any():
-        dropped = rows.loc[enc_drop if enc_drop.any() else deny]
+        # A rule's denials outrank VNet encryption's drops (a VM restarting drops a few
+        # attempts, NX_SW_NOT_READY; the rule denies every one): those are said apart.
+        by_encryption = bool(enc_drop.any()) and not (deny & ~enc_drop).any()
+        dropped = rows.loc[enc_drop if by_encryption else deny & ~enc_drop]
         where_out = category_mask(dropped["direction"], "outbound")
         at = dropped.loc[where_out] if where_out.any() else dropped
         # The place, rule, count and times all describe the drops at the one place named:
@@ -392,7 +396,12 @@ def diagnose(
                       f"{between(dropped.loc[~where_out, 'flow_time'])}.")
         if allowed_n:
             extra += f" {allowed_n} other tuple(s) of this traffic were allowed."
-        if enc_drop.any():
+        if enc_drop.any() and not by_encryption:
+            lost = rows.loc[enc_drop]
+            states = ", ".join(s for s in ENCRYPTION_DROPS if category_mask(lost["encryption"], s).any())
+            extra += (f" {len(_attempts(lost))} other attempt(s) were dropped by VNet encryption ({states}) "
+                      f"{between(lost['flow_time'])}.")
+        if by_encryption:
             states = [s for s in ENCRYPTION_DROPS if category_mask(at["encryption"], s).any()]
             why = ", and ".join(_ENCRYPTION_DROP_WHY[s] for s in states)
             reason = (f"{what} from {src_txt} to {dst_txt} was dropped {why} at {side} ({macs}): "

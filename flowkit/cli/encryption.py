@@ -27,7 +27,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "encryption", help="audit VNet encryption (shares, NX reasons, drops, unsupported VMs)",
         description="Share of flows encrypted, flows per encryption state with what it means, NICs "
-                    "whose VM size cannot encrypt, and flows dropped for being unencrypted.")
+                    "whose VM size cannot encrypt, and flows dropped by VNet encryption (unencrypted, "
+                    "or the host could not encrypt).")
     add_common_arguments(parser)
     parser.set_defaults(handler=run)
     return parser

@@ -47,9 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["talker_graph_dask", "denied_summary_dask", "encryption_counts_dask", "nsg_vnet_keys_dask",
            "GRAPH_COLUMNS", "DENIED_INPUT_COLUMNS"]
 
-#: Columns denied_summary reads.
+#: Columns denied_summary reads (``encryption`` where the frame has it: a frame read, or a
+#: dataset converted, before NX_SW_NOT_READY and NX_NOT_SUPPORTED were denies says so there only).
 DENIED_INPUT_COLUMNS = ["flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction",
-                        "decision", "state", "rule", "acl_id", "mac", "log_type", "resource_id"]
+                        "decision", "state", "encryption", "rule", "acl_id", "mac", "log_type", "resource_id"]
 
 
 def _obj(n: int = 0) -> pd.Series:
@@ -88,7 +89,7 @@ def _denied_groups_dask(flows: Any, window_ms: int) -> tuple[Any, Any]:
     delayed hash -> value dict of the key values (merged on a worker)."""
     from dask import delayed
 
-    flows = flows[DENIED_INPUT_COLUMNS]
+    flows = flows[[c for c in DENIED_INPUT_COLUMNS if c != "encryption" or c in flows.columns]]
     parts = per_partition(flows, _denied_parts)
     ids_meta = _denied_parts(flows._meta)[0]
     ids = from_parts([p[0] for p in parts], ids_meta)
@@ -106,7 +107,8 @@ def denied_summary_dask(flows: Any, *, storm_threshold: int = 20, storm_window: 
     Parameters
     ----------
     flows : dask.dataframe.DataFrame or pandas.DataFrame
-        Canonical flows with at least :data:`DENIED_INPUT_COLUMNS`; a pandas
+        Canonical flows with at least :data:`DENIED_INPUT_COLUMNS` (``encryption`` may be
+        missing, as for denied_summary); a pandas
         frame is handed to :func:`flowkit.analysis.denied.denied_summary`.
     storm_threshold, storm_window, inventory
         As for :func:`flowkit.analysis.denied.denied_summary`.

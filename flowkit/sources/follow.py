@@ -302,6 +302,9 @@ class Follower:
             except UnreachableError as exc:
                 if not reached and not isinstance(exc, UnavailableError):
                     raise  # nothing answered at that address yet: a wrong address fails at once
+                # a busy account answered: the address is right, and the outage warned of is waited
+                # out whatever its next poll meets (a reset connection as much as another 503)
+                reached = True
                 if lost_at is None:
                     lost_at, lost_since, failed = began, _iso(self.clock()), 0
                 failed += 1

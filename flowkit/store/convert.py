@@ -339,12 +339,24 @@ def _remove_if_nothing_written(dest: Path) -> None:
 
     A source that could not be listed (a refused key) or a ``strict`` conversion stopped at
     its first problem would otherwise leave an empty dataset behind, which reads as "no
-    traffic". A folder holding any unit written is kept: a new run resumes from it.
+    traffic". So would input holding no flow log at all (refused after the run, its problems
+    kept in the quarantine folder). A folder holding any unit written is kept: a new run
+    resumes from it.
     """
+    quarantine = dest / QUARANTINE_DIR
     try:
-        if all(p.name == MARKER and p.is_file() for p in dest.iterdir()):
-            (dest / MARKER).unlink(missing_ok=True)
-            dest.rmdir()
+        kept = [p for p in dest.iterdir() if not (p.name == MARKER and p.is_file())]
+        if kept == [quarantine] and not quarantine.is_symlink() and quarantine.is_dir():
+            notes = list(quarantine.iterdir())
+            if not all(n.is_file() and not n.is_symlink() for n in notes):
+                return
+            for note in notes:
+                note.unlink()
+            quarantine.rmdir()
+        elif kept:
+            return
+        (dest / MARKER).unlink(missing_ok=True)
+        dest.rmdir()
     except OSError:  # someone else's file appeared, or the folder went: leave it as it is
         pass
 

@@ -579,3 +579,22 @@ def test_a_flow_the_host_could_not_encrypt_is_encryption_dropped_not_no_reply(st
         f"Port 1433 traffic from 10.10.1.4 (web-01) to 10.10.3.4 (db-01) was dropped {why} at the source NIC, "
         f"outbound ({WEB_MAC} (web-01)): 2 attempt(s) between 2024-05-01 10:00:00Z and 2024-05-01 10:01:00Z. "
         "Rule and aclID are 'unspecified' / 'unspecified': no NSG rule is involved.")
+
+
+def test_a_rule_denying_every_attempt_is_not_hidden_behind_one_dropped_while_the_vm_restarted():
+    # 10:00: the sender's VM restarting drops one attempt (NX_SW_NOT_READY, a drop since today);
+    # from 10:05 an NSG rule denies each of ten. diagnose said encryption-dropped, 1 attempt,
+    # "no NSG rule is involved", and never named the rule.
+    rows = [tuple_row(0, src=WEB, dst=DB, dport=1433, state="B", encryption="NX_SW_NOT_READY",
+                      rule="unspecified", acl_id="unspecified", sport=40000)]
+    rows += [tuple_row(5 + i, src=WEB, dst=DB, dport=1433, state="D", decision="deny", encryption="NX",
+                       rule="UserRule_DenySql", acl_id="nsg-web", sport=40001 + i) for i in range(10)]
+    f = diagnose(frame(rows), WEB, DB, port=1433, inventory=INV)
+    assert (f.verdict, f.facts["rule"], f.facts["where"], f.facts["attempts"]) == (
+        "denied", "UserRule_DenySql", "source-outbound", 10)
+    assert f.summary.endswith(
+        "10 denied attempt(s) between 2024-05-01 10:05:00Z and 2024-05-01 10:14:00Z. 1 other attempt(s) were "
+        "dropped by VNet encryption (NX_SW_NOT_READY) at 2024-05-01 10:00:00Z.")
+    # alone, the drop is still the verdict
+    alone = diagnose(frame(rows[:1]), WEB, DB, port=1433, inventory=INV)
+    assert (alone.verdict, alone.facts["encryption"]) == ("encryption-dropped", ["NX_SW_NOT_READY"])

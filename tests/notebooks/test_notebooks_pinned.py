@@ -96,3 +96,17 @@ def test_03_shows_why_each_pair_is_unencrypted_and_the_drops_per_sender(notebook
                              "attempts": want["dropped"]["flows"],
                              "first": want["dropped"]["first"].replace(".000Z", "Z"),
                              "last": max(f["start"] for f in dropped).replace(".000Z", "Z")}]
+
+
+def test_01_says_an_encryption_drop_is_not_only_drop_unencrypted() -> None:
+    """diagnose calls NX_SW_NOT_READY and NX_NOT_SUPPORTED drops encryption-dropped too: the
+    notebook's reading of that verdict must not say it always means DropUnencrypted."""
+    import json
+    from pathlib import Path
+
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "01-connectivity-failures.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    bullet = text[text.index("- **Encryption-dropped**"):].split("\n- ")[0]
+    assert "`NX_NOT_ACCEPTED` the VNet enforces `DropUnencrypted`" in bullet
+    assert "`NX_SW_NOT_READY` or `NX_NOT_SUPPORTED` the host could not encrypt" in bullet

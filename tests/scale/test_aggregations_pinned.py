@@ -130,3 +130,31 @@ def test_one_address_in_two_vnets_is_two_nics_on_dask_as_in_pandas(tmp_path: Pat
     assert ddf.npartitions >= 2
     assert theirs["never_encrypting"] == ["000D3A0004B1", "000D3A0004B2"]
     assert mine == theirs
+
+
+def test_denied_summary_dask_counts_an_old_frames_encryption_drops_as_pandas_does() -> None:
+    """A frame read (or a dataset converted) before NX_SW_NOT_READY and NX_NOT_SUPPORTED were
+    denies holds them as allow: denied_mask finds them by their encryption, which the Dask path
+    must not project away (it said "none" where denied_summary said 2 tuples denied)."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from flowkit.analysis.denied import denied_summary
+    from flowkit.scale.aggregations import DENIED_INPUT_COLUMNS, denied_summary_dask
+    from flowkit.schema import coerce
+
+    old = coerce(pd.DataFrame({
+        "flow_time": pd.to_datetime(["2024-05-01T10:00:00Z", "2024-05-01T10:00:01Z"]),
+        "src_ip": ["192.0.2.1"] * 2, "dst_ip": ["198.51.100.2"] * 2, "src_port": [50000, 50001],
+        "dst_port": [443] * 2, "protocol": [6] * 2, "direction": ["outbound"] * 2, "decision": ["allow"] * 2,
+        "state": ["B"] * 2, "encryption": ["NX_SW_NOT_READY", "NX_NOT_SUPPORTED"], "mac": ["000D3A000101"] * 2,
+        "log_type": ["vnet"] * 2, "rule": ["unspecified"] * 2, "acl_id": ["unspecified"] * 2,
+        "resource_id": ["/x"] * 2}))
+    pandas_finding = denied_summary(old)
+    dask_finding = denied_summary_dask(dd.from_pandas(old, npartitions=2))
+    assert (pandas_finding.verdict, dask_finding.verdict) == ("denied", "denied")
+    assert dask_finding.facts["denied_tuples"] == pandas_finding.facts["denied_tuples"] == 2
+    assert "encryption" in DENIED_INPUT_COLUMNS
+    # a frame without the column is read as before
+    nsg_only = dd.from_pandas(old.drop(columns="encryption").assign(decision="deny"), npartitions=1)
+    assert denied_summary_dask(nsg_only).facts["denied_tuples"] == 2

@@ -150,6 +150,7 @@ def test_converting_only_files_that_are_not_json_fails_as_reading_them_does(tmp_
         with pytest.raises(FormatError) as info:
             call()
         assert str(info.value) == message
+    assert not (tmp_path / "ds").exists()  # not left behind as an empty dataset (its quarantine kept it)
     good = tmp_path / "good.json"
     good.write_bytes(data)
     report = convert([utf16, good], tmp_path / "ds2", now=HOUR_END)  # one readable: converted, the other said

@@ -1108,3 +1108,34 @@ def test_start_names_the_first_hour_followed_and_the_hour_before_is_not_delivere
     batch = _quiet_poll(f)
     assert got(batch) == sorted(ports(0, seed=2) + ports(0, seed=3))
     assert sorted(parse_blob_path(n.split("/", 1)[1]).hour for n in batch.frame["blob"].unique()) == hours[2:]
+
+
+def test_a_follow_started_on_a_busy_account_waits_out_a_connection_lost_next(monkeypatch) -> None:
+    """The first poll answered 503 (the account is busy, its address right: the follow warned it
+    polls again for up to max_outage); a reset connection at the next poll is the same outage,
+    not a wrong address: it used to end the follow at once."""
+    from flowkit.sources.azure_auth import UnavailableError, UnreachableError
+
+    source = SimpleNamespace(describe=lambda: "azure: https://acct.blob.core.windows.net/c")
+    follower = Follower(source, log_type="vnet", start="2024-05-01T10:00Z",
+                        clock=lambda: pd.Timestamp("2024-05-01T10:30Z"))
+    answers: list = [UnavailableError("the storage account answered HTTP 503 ServerBusy while listing", 503,
+                                      "ServerBusy"),
+                     UnreachableError("cannot reach the storage account: connection reset"), "the batch"]
+
+    def poll():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(follower, "poll", poll)
+    monkeypatch.setattr(follow_module.time, "sleep", lambda seconds: None)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        batches = list(follower.run(interval=60, max_polls=1, max_outage=600))
+    assert batches == ["the batch"]
+    assert answers == []
+    assert [str(w.message).split(";")[0] for w in said] == [
+        "flowkit: the storage account answered with errors at 2024-05-01T10:30:00Z",
+        "flowkit: the storage account answers again (it did not from 2024-05-01T10:30:00Z, 2 failed poll(s))"]
