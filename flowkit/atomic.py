@@ -19,7 +19,7 @@ from pathlib import Path
 __all__ = ["atomic_write", "fsync_path"]
 
 
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool = False) -> None:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
 
     Readers see the old content or the new one, never a mix; the temporary file
@@ -27,6 +27,10 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     is replaced, not the link). Something that exists and is not a regular file (a
     device such as ``/dev/stdout``, a named pipe) cannot be replaced by a rename and
     must not be: it is written to directly.
+
+    A new file gets the mode a plain ``open`` gives (0666 less the umask), or 0600 when
+    ``private`` (data downloaded with the user's credentials, such as cached blobs); a file
+    written over keeps its mode.
 
     Examples
     --------
@@ -43,7 +47,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
         return
     keep_mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
-    fd, tmp = _new_temp(path)
+    fd, tmp = _new_temp(path, 0o600 if private else 0o666)
     try:
         if keep_mode is not None:  # overwriting keeps the file's permissions
             if hasattr(os, "fchmod"):
@@ -64,8 +68,8 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def _new_temp(path: Path) -> tuple[int, str]:
-    """A new file beside ``path``, created with the mode a plain ``open`` gives (0666 less the umask).
+def _new_temp(path: Path, mode: int) -> tuple[int, str]:
+    """A new file beside ``path``, created with ``mode`` less the umask (0666: what a plain ``open`` gives).
 
     (``tempfile.mkstemp`` creates 0600: a report or a dataset written for others to read
     would be readable by its writer only.)
@@ -73,7 +77,7 @@ def _new_temp(path: Path) -> tuple[int, str]:
     for _ in range(100):
         tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
         try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode), tmp
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {path}")

@@ -220,8 +220,9 @@ class BlobCache:
         # the old meta goes first: stopped between the two writes, the cache holds content without
         # meta (never served), not new content under the old ETag and size
         meta_path.unlink(missing_ok=True)
-        atomic_write(path, data)
-        atomic_write(meta_path, json.dumps(meta).encode("utf-8"))
+        # readable by this user only, as the account the blobs came from is
+        atomic_write(path, data, private=True)
+        atomic_write(meta_path, json.dumps(meta).encode("utf-8"), private=True)
         return True
 
     def entries(self, account: str, container: str) -> Iterator[CacheEntry]:

@@ -191,10 +191,10 @@ def test_a_put_stopped_between_its_two_writes_never_serves_new_content_under_the
     cache.put("acct", NSG_CONTAINER, NAME, b"old!", etag="0x1")
     real = blob_cache.atomic_write
 
-    def stop_at_meta(path, data):
+    def stop_at_meta(path, data, **kw):
         if str(path).endswith(blob_cache.META_SUFFIX):
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(path, data, **kw)
 
     monkeypatch.setattr(blob_cache, "atomic_write", stop_at_meta)
     with pytest.raises(OSError):
@@ -202,3 +202,19 @@ def test_a_put_stopped_between_its_two_writes_never_serves_new_content_under_the
     assert cache.get("acct", NSG_CONTAINER, NAME, None) is None
     assert cache.get("acct", NSG_CONTAINER, NAME, "0x1") is None
     assert list(cache.entries("acct", NSG_CONTAINER)) == []
+
+
+def test_cached_blobs_are_readable_by_their_user_only(tmp_path):
+    # Logs downloaded with the user's credentials: on a shared machine, not for other users
+    # whatever the umask (0644 files once atomic_write gave files open()'s mode).
+    import stat
+    old = os.umask(0o022)
+    try:
+        cache = BlobCache(tmp_path)
+        assert cache.put("acct", NSG_CONTAINER, "a/PT1H.json", b"{}", etag='"0x1"')
+        assert cache.put("acct", NSG_CONTAINER, "a/PT1H.json", b'{"records":[]}', etag='"0x2"')  # written over
+    finally:
+        os.umask(old)
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert len(files) == 2
+    assert [stat.S_IMODE(p.stat().st_mode) for p in files] == [0o600, 0o600]
