@@ -137,8 +137,8 @@ def polls(text: str) -> int:
 
 
 def seconds(text: str) -> float:
-    """A finite number of seconds, 0 or more (``90``, ``0.5``): not ``nan``, ``inf`` or negative,
-    which ``float`` alone takes (``time.sleep(inf)`` fails; a negative pause polls without one).
+    """A number of seconds from 0 to 1e9 (about 31 years: ``90``, ``0.5``): not ``nan``, ``inf``,
+    negative or larger, which ``float`` alone takes (``time.sleep(inf)`` fails; a negative pause polls without one).
 
     Examples
     --------
@@ -151,8 +151,8 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number of seconds of 0 or more "
+    if not math.isfinite(value) or value < 0 or value > 1e9:  # time.sleep(1e300) overflows
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number of seconds from 0 to 1e9 "
                                          "(give e.g. 60 or 0.5)")
     return value
 

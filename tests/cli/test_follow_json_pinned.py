@@ -66,11 +66,11 @@ def test_iso_times_writes_each_time_as_precise_as_it_is_and_a_naive_time_as_utc(
 
 
 @pytest.mark.parametrize("option, value, message", [
-    pytest.param("--interval", "inf", "'inf' is not a number of seconds of 0 or more (give e.g. 60 or 0.5)",
+    pytest.param("--interval", "inf", "'inf' is not a number of seconds from 0 to 1e9 (give e.g. 60 or 0.5)",
                  id="interval-inf"),  # time.sleep(inf): OverflowError, a traceback after the first poll
-    pytest.param("--interval", "-5", "'-5' is not a number of seconds of 0 or more (give e.g. 60 or 0.5)",
+    pytest.param("--interval", "-5", "'-5' is not a number of seconds from 0 to 1e9 (give e.g. 60 or 0.5)",
                  id="interval-negative"),  # polled without a pause
-    pytest.param("--max-outage", "nan", "'nan' is not a number of seconds of 0 or more (give e.g. 60 or 0.5)",
+    pytest.param("--max-outage", "nan", "'nan' is not a number of seconds from 0 to 1e9 (give e.g. 60 or 0.5)",
                  id="max-outage-nan"),  # never gave up
     pytest.param("--max-polls", "0", "'0' is not a whole number of 1 or more", id="max-polls-zero"),
     pytest.param("--max-polls", "-1", "'-1' is not a whole number of 1 or more", id="max-polls-negative"),
