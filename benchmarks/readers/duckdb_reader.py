@@ -86,7 +86,7 @@ def query(vnet: bool = True, nsg: bool = True) -> str:
            CAST(f[4] AS USMALLINT) AS src_port, CAST(f[5] AS USMALLINT) AS dst_port,
            CAST(f[6] AS UTINYINT) AS protocol,
            CAST(CASE f[7] WHEN 'I' THEN 'inbound' WHEN 'O' THEN 'outbound' END AS direction_t) AS direction,
-           CAST(CASE WHEN f[8] = 'D' OR f[9] = 'NX_NOT_ACCEPTED' THEN 'deny' ELSE 'allow' END AS decision_t)
+           CAST(CASE WHEN f[8] = 'D' OR f[9] IN ('NX_NOT_ACCEPTED', 'NX_SW_NOT_READY', 'NX_NOT_SUPPORTED') THEN 'deny' ELSE 'allow' END AS decision_t)
              AS decision,
            CAST(f[8] AS state_t) AS state, CAST(f[9] AS encryption_t) AS encryption, {_counters('f')},
            "rule", acl_id, mac, CAST('vnet' AS log_type_t) AS log_type, version, resource_id,

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES
+from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_DROPS, ENCRYPTION_STATES, LOG_TYPES, STATES
 
 from readers._common import OPEN, UINT_TYPES, list_blobs
 
@@ -34,6 +34,7 @@ __all__ = ["read", "rows_of_record"]
 _DIRECTION = {"I": "inbound", "O": "outbound"}
 _PROTOCOL = {"T": 6, "U": 17}
 _DECISION = {"A": "allow", "D": "deny"}
+_DROPS = frozenset(ENCRYPTION_DROPS)  # VNet: these encryption states drop the packet (a deny)
 
 
 def _mac(value: str | None) -> str | None:
@@ -64,7 +65,7 @@ def rows_of_record(rec: dict[str, Any], blob: str) -> list[dict[str, Any]]:
                         flow_time=ts * 1000 if ts < 10**11 else ts, src_ip=f[1], dst_ip=f[2],
                         src_port=int(f[3]), dst_port=int(f[4]), protocol=int(f[5]),
                         direction=_DIRECTION[f[6]],
-                        decision="deny" if state == "D" or enc == "NX_NOT_ACCEPTED" else "allow",
+                        decision="deny" if state == "D" or enc in _DROPS else "allow",
                         state=state, encryption=enc,
                         packets_sent=_counter(f[9]), bytes_sent=_counter(f[10]),
                         packets_received=_counter(f[11]), bytes_received=_counter(f[12]),

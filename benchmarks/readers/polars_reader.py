@@ -42,7 +42,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 
-from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_STATES, LOG_TYPES, STATES
+from flowkit.schema import COLUMNS, DECISIONS, DIRECTIONS, ENCRYPTION_DROPS, ENCRYPTION_STATES, LOG_TYPES, STATES
 
 from readers._common import finish, list_blobs
 
@@ -132,7 +132,7 @@ def _vnet(recs: pl.LazyFrame) -> pl.LazyFrame:
     return _split(lf).select(
         *_common(), "record_time",
         pl.col("f5").cast(pl.UInt8).alias("protocol"),
-        pl.when((pl.col("f7") == "D") | (pl.col("f8") == "NX_NOT_ACCEPTED")).then(pl.lit("deny"))
+        pl.when((pl.col("f7") == "D") | pl.col("f8").is_in(list(ENCRYPTION_DROPS))).then(pl.lit("deny"))
         .otherwise(pl.lit("allow")).cast(_DECISION).alias("decision"),
         state.alias("state"), enc.alias("encryption"),
         pl.col("rule").cast(pl.Categorical), pl.col("acl_id").cast(pl.Categorical),
