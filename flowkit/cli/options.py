@@ -114,12 +114,7 @@ def count(text: str) -> int:
     >>> count("50")
     50
     """
-    value = _whole(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number of 0 or more")
-    return value
-
-
+    return _at_least(text, 0)
 
 
 def polls(text: str) -> int:
@@ -130,9 +125,14 @@ def polls(text: str) -> int:
     >>> polls("3")
     3
     """
+    return _at_least(text, 1)
+
+
+def _at_least(text: str, least: int) -> int:
+    """``text`` as a whole number of ``least`` or more, or the argparse error saying so."""
     value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number of 1 or more")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number of {least} or more")
     return value
 
 
