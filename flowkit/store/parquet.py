@@ -66,7 +66,7 @@ from flowkit.formats.table import ARROW_SCHEMA, ms_bound
 from flowkit.frame_fill import FILL_THREADS, FrameFiller, drop_unused_categories, keep_columns, with_both_addresses
 from flowkit.load_report import LoadReport, Problem
 from flowkit.read import frame_from_tables, missed_window
-from flowkit.schema import COLUMNS, empty_frame
+from flowkit.schema import COLUMNS, ENCRYPTION_DROPS, empty_frame
 from flowkit.sources.layout import hour_overlaps, parse_blob_path, to_utc, to_window
 from flowkit.store.convert import SEAL_MARGIN, ConvertReport, convert, decode_batch
 from flowkit.store.manifest import FileEntry, Manifest, UnitEntry, is_parquet_dataset
@@ -110,13 +110,49 @@ def dataset_files(dest: str | os.PathLike, *, start: Any = None, end: Any = None
 
 
 def _read_columns(columns: Sequence[str] | None) -> list[str]:
-    """Columns to read: both addresses when one is asked for (they share categories)."""
+    """Columns to read: both addresses when one is asked for (they share categories), and
+    ``encryption`` with ``decision`` (see :func:`_drops_denied`)."""
     if columns is None:
         return list(COLUMNS)
     want = set(columns)
     if want & {"src_ip", "dst_ip"}:
         want |= {"src_ip", "dst_ip"}
+    if "decision" in want:
+        want.add("encryption")
     return [c for c in COLUMNS if c in want]
+
+
+def _drops_denied(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``decision`` deny wherever ``encryption`` is a state whose packets are dropped.
+
+    A dataset converted before flowkit read ``NX_SW_NOT_READY`` and ``NX_NOT_SUPPORTED`` as
+    deny stores ``allow`` for them, and a later ``convert`` does not rewrite those hours: read
+    here, they say what a JSON read of the same logs says. Nothing to do (no copy) when
+    no such state is in the frame's categories.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> f = coerce(pd.DataFrame({"decision": ["allow", "allow"], "encryption": ["NX_SW_NOT_READY", "X"]}))
+    >>> _drops_denied(f)["decision"].tolist()
+    ['deny', 'allow']
+    """
+    if "decision" not in frame.columns or "encryption" not in frame.columns or not len(frame):
+        return frame
+    enc = frame["encryption"].cat
+    drops = enc.categories.get_indexer(pd.Index(list(ENCRYPTION_DROPS), dtype=enc.categories.dtype))
+    drops = drops[drops >= 0]
+    if not len(drops):
+        return frame
+    dropped = np.isin(enc.codes.to_numpy(), drops)
+    decision = frame["decision"]
+    deny = decision.cat.categories.get_loc("deny")
+    codes = decision.cat.codes.to_numpy()
+    if not (dropped & (codes != deny)).any():
+        return frame
+    codes = np.where(dropped, np.int8(deny), codes).astype(codes.dtype)
+    frame["decision"] = pd.Categorical.from_codes(codes, dtype=decision.dtype)
+    return frame
 
 
 def _filter(start: pd.Timestamp | None, end: pd.Timestamp | None, log_type: str | None,
@@ -224,17 +260,20 @@ def _read(paths: list[str], start: Any, end: Any, log_type: str | None, mac: str
     wanted = list(columns) if columns is not None else list(COLUMNS)
     if not paths:
         return empty_frame()[wanted]
+    # decisions stored before NX_SW_NOT_READY and NX_NOT_SUPPORTED were denies are mended from encryption
+    filled = wanted + ["encryption"] if "decision" in wanted and "encryption" not in wanted else wanted
     expr = _filter(*to_window(start, end), log_type, mac)
     if expr is None:  # whole files: streamed into a frame counted beforehand
         footers = footers if footers is not None else _footers(paths)
-        return _stream(paths, _read_columns(columns), wanted, threads, footers)
+        frame = _drops_denied(_stream(paths, _read_columns(columns), filled, threads, footers))
+        return frame if filled is wanted else keep_columns(frame, wanted)
     tables = _scan(paths, _read_columns(columns), expr, threads)
     selecting = mac is not None or start is not None or end is not None  # a log type selects whole files
     # frees each table once copied; both addresses when rows are left out (they share their categories)
-    frame = frame_from_tables(tables, with_both_addresses(wanted) if selecting else wanted, consume=True,
-                              threads=threads)
+    frame = _drops_denied(frame_from_tables(tables, with_both_addresses(filled) if selecting else filled,
+                                            consume=True, threads=threads))
     if not selecting:
-        return frame
+        return frame if filled is wanted else keep_columns(frame, wanted)
     return keep_columns(drop_unused_categories(frame), wanted)  # the other address: for its categories only
 
 

@@ -81,3 +81,30 @@ def test_a_window_or_selection_that_misses_every_row_of_a_dataset_warns_as_a_jso
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a window that keeps rows warns of nothing
         assert len(read_parquet_dataset(tmp_path / "ds", start="2024-05-01T11:00Z")) == 396
+
+
+def test_a_dataset_converted_before_host_encryption_drops_were_denies_reads_them_as_denies(tmp_path):
+    # Datasets written before flowkit made NX_SW_NOT_READY and NX_NOT_SUPPORTED deny store
+    # "allow" for them, and convert never rewrites a sealed hour: read, they must say what a
+    # JSON read of the same logs says, whatever columns are asked for.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    write_blob(tmp_path / "json", "vnet", NIC_A, [vnet_record(5, NIC_A, [
+        vnet_tuple(300, "192.0.2.10", "198.51.100.20", 50000, 443, enc="NX_SW_NOT_READY"),
+        vnet_tuple(301, "192.0.2.10", "198.51.100.20", 50001, 443, enc="NX_NOT_SUPPORTED"),
+        vnet_tuple(302, "192.0.2.10", "198.51.100.20", 50002, 443, enc="X")])])
+    convert(tmp_path / "json", tmp_path / "ds")
+    parts = sorted((tmp_path / "ds").rglob("*.parquet"))
+    assert len(parts) == 1
+    table = pq.read_table(parts[0])  # as an older flowkit wrote it: every decision allow
+    allow = pa.array(["allow"] * table.num_rows).dictionary_encode().cast(table.schema.field("decision").type)
+    pq.write_table(table.set_column(table.schema.get_field_index("decision"), "decision", allow), parts[0])
+    assert pq.read_table(parts[0]).column("decision").to_pylist() == ["allow"] * 3
+    expected = ["deny", "deny", "allow"]
+    assert read_json(tmp_path / "json")["decision"].tolist() == expected
+    for kwargs in ({}, {"columns": ["src_port", "decision"]}, {"start": "2024-05-01T10:00Z"},
+                   {"columns": ["decision"], "mac": NIC_A}):
+        frame = read_parquet_dataset(tmp_path / "ds", **kwargs)
+        assert frame["decision"].tolist() == expected, kwargs
+        assert list(frame.columns) == (kwargs.get("columns") or list(frame.columns)), kwargs
