@@ -598,3 +598,39 @@ def test_a_rule_denying_every_attempt_is_not_hidden_behind_one_dropped_while_the
     # alone, the drop is still the verdict
     alone = diagnose(frame(rows[:1]), WEB, DB, port=1433, inventory=INV)
     assert (alone.verdict, alone.facts["encryption"]) == ("encryption-dropped", ["NX_SW_NOT_READY"])
+
+
+# --- Microsoft's NSG flow logs overview, "Non-default inbound TCP rules": "Flows affected by
+# non-default inbound rules become non-terminating. Additionally, byte and packet counts aren't
+# recorded for these flows." Zero counters there are no evidence that nothing came back.
+
+_CLIENT, _SERVER, _SERVER_MAC = "198.51.100.17", "192.0.2.4", "000D3A0000D4"
+
+
+def _inbound_nsg(rule: str, counters: tuple[int, int, int, int]) -> list[dict]:
+    return [tuple_row(0, src=_CLIENT, dst=_SERVER, sport=61771, dport=3389, direction="inbound", state="B",
+                      rule=rule, mac=_SERVER_MAC, log_type="nsg"),
+            tuple_row(1, src=_CLIENT, dst=_SERVER, sport=61771, dport=3389, direction="inbound", state="C",
+                      counters=counters, rule=rule, mac=_SERVER_MAC, log_type="nsg")]
+
+
+def test_inbound_tcp_allowed_by_a_user_rule_with_zero_counters_is_not_called_no_reply():
+    f = diagnose(frame(_inbound_nsg("UserRule_allow-rdp", (0, 0, 0, 0))), src=_CLIENT, dst=_SERVER, port=3389)
+    assert f.verdict == "ok"
+    assert f.facts["replies_confirmed"] is False
+    assert f.summary == (
+        "Port 3389 traffic from 198.51.100.17 to 192.0.2.4 was allowed and reached the destination NIC "
+        "(seen inbound at the destination NIC) between 2024-05-01 10:00:00Z and 2024-05-01 10:01:00Z; "
+        "NSG flow logs record no packet counts for inbound TCP flows allowed by a non-default rule "
+        "(their counters are 0), so replies cannot be confirmed.")
+
+
+@pytest.mark.parametrize("rule, counters, verdict", [
+    pytest.param("DefaultRule_AllowVnetInBound", (0, 0, 0, 0), "no-reply", id="default-rule-counts-are-recorded"),
+    pytest.param("UserRule_allow-rdp", (4, 240, 0, 0), "no-reply", id="recorded-counts-are-used"),
+    pytest.param("UserRule_allow-rdp", (4, 240, 3, 180), "ok", id="replies-seen"),
+])
+def test_inbound_tcp_counters_that_were_recorded_still_decide(rule, counters, verdict):
+    f = diagnose(frame(_inbound_nsg(rule, counters)), src=_CLIENT, dst=_SERVER, port=3389)
+    assert f.verdict == verdict
+    assert f.facts.get("replies_confirmed", True) is True
