@@ -69,19 +69,69 @@ def _require(module: str) -> None:
 
 
 def _without_secrets(finding: Finding) -> Finding:
-    """``finding`` with any SAS, key or credential in its title, summary or notes masked
-    (the same finding when there is none).
+    """``finding`` with any SAS, key or credential in its title, summary, notes, facts and
+    evidence tables masked (the same finding when there is none).
 
     Examples
     --------
     >>> f = _without_secrets(Finding("a", "ok", summary="read https://a.blob.core.windows.net/c?sv=1&sig=abc"))
     >>> f.summary
     'read https://a.blob.core.windows.net/c?REDACTED'
+    >>> _without_secrets(Finding("a", "ok", facts={"read": ["x?sig=abc"]})).facts
+    {'read': ['x?REDACTED']}
     """
     title, summary, notes = redact(finding.title), redact(finding.summary), [redact(n) for n in finding.notes]
-    if (title, summary, notes) == (finding.title, finding.summary, list(finding.notes)):
+    facts = {_masked(k): _masked(v) for k, v in finding.facts.items()}
+    evidence = {_masked(k): _masked_frame(v) if isinstance(v, pd.DataFrame) else _masked(v)
+                for k, v in finding.evidence.items()}
+    same_facts = list(facts) == list(finding.facts) and all(facts[k] is finding.facts[k] for k in facts)
+    same_evidence = (list(evidence) == list(finding.evidence)
+                     and all(evidence[k] is finding.evidence[k] for k in evidence))
+    if (title, summary, notes) == (finding.title, finding.summary, list(finding.notes)) and same_facts and same_evidence:
         return finding
-    return replace(finding, title=title, summary=summary, notes=notes)
+    return replace(finding, title=title, summary=summary, notes=notes,
+                   facts=finding.facts if same_facts else facts,
+                   evidence=finding.evidence if same_evidence else evidence)
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with secrets masked in its text (in dicts, lists and tuples too); the same
+    object when there is nothing to mask."""
+    if isinstance(value, str):
+        text = redact(value)
+        return value if text == value else text
+    if isinstance(value, dict):
+        items = {_masked(k): _masked(v) for k, v in value.items()}
+        same = list(items) == list(value) and all(items[k] is value[k] for k in items)
+        return value if same else items
+    if isinstance(value, (list, tuple)):
+        items = [_masked(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else type(value)(items)
+    return value
+
+
+def _masked_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """An evidence table with secrets masked in its labels and text cells (each distinct value
+    once); the same frame when there is nothing to mask."""
+    out = None
+    for j, (_, column) in enumerate(frame.items()):
+        if not (pd.api.types.is_object_dtype(column.dtype) or isinstance(column.dtype, pd.CategoricalDtype)
+                or pd.api.types.is_string_dtype(column.dtype)):
+            continue
+        values = column.astype(object)
+        try:
+            mapping = {v: m for v in pd.unique(values) if (m := _masked(v)) is not v}
+            masked = values.map(lambda v: mapping.get(v, v)) if mapping else None
+        except TypeError:  # unhashable cells (lists, dicts)
+            cells = values.map(_masked)
+            masked = cells if any(a is not b for a, b in zip(cells, values)) else None
+        if masked is not None:
+            out = frame.copy() if out is None else out
+            out.isetitem(j, masked)
+    if any(_masked(c) is not c for c in frame.columns.tolist()):  # labels (and the axis name) masked in place
+        out = frame.copy() if out is None else out
+        out.columns = frame.columns.map(_masked)
+    return frame if out is None else out
 
 
 class Report:

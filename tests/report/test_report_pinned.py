@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pandas as pd
 import pytest
 
@@ -214,4 +216,33 @@ def test_a_secret_pasted_into_a_title_note_or_finding_never_reaches_the_report(t
     for text in (report.to_html(), report.to_markdown(), report.anonymize("k").to_markdown()):
         assert "c2VjcmV0" not in text and "A" * 86 not in text and "sig=" not in text
     clean = Finding("Connectivity 192.0.2.1 -> 198.51.100.2", "ok")
+    assert Report([clean]).findings[0] is clean  # nothing to mask: the same finding
+
+
+def test_a_secret_in_a_hand_written_findings_facts_or_evidence_never_reaches_the_report(tmp_path):
+    """The SAS URL a notebook user read from, kept in a finding's facts or an evidence table they
+    built, is masked like one in its title: in every format, the CSV files beside them included."""
+    from flowkit.findings import Finding
+    from flowkit.report.report import Report
+
+    sas = "https://acct.blob.core.windows.net/logs/PT1H.json?sv=2024-08-04&sp=rl&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D"
+    masked = "https://acct.blob.core.windows.net/logs/PT1H.json?REDACTED"
+    table = pd.DataFrame({"blob": [sas, "b.json"], "rule": pd.Categorical([sas, "r"]), "cells": [[sas], [1]],
+                          "n": [1, 2], f"from {sas}": [3, 4]})
+    finding = Finding("Read", "ok", evidence={"blobs": table}, facts={"source": sas, "more": {"urls": [sas, 5]}})
+    report = Report([finding])
+    kept = report.findings[0]
+    assert kept.facts == {"source": masked, "more": {"urls": [masked, 5]}}
+    assert kept.evidence["blobs"].to_dict("list") == {"blob": [masked, "b.json"], "rule": [masked, "r"],
+                                                      "cells": [[masked], [1]], "n": [1, 2], f"from {masked}": [3, 4]}
+    assert finding.facts["source"] == sas and table["blob"][0] == sas  # the user's finding is left alone
+    report.write(tmp_path / "r.html")
+    report.write(tmp_path / "r.md")
+    report.write(tmp_path / "r.xlsx")
+    report.write(tmp_path / "csv", "csv")
+    texts = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".xlsx"]
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+        texts += [z.read(n) for n in z.namelist()]
+    assert len(texts) > 10 and not any(b"c2VjcmV0" in t or b"sig=" in t for t in texts)
+    clean = Finding("t", "ok", evidence={"e": pd.DataFrame({"a": ["x"], "b": [[1]]})}, facts={"k": ["v"]})
     assert Report([clean]).findings[0] is clean  # nothing to mask: the same finding

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 
 from flowkit.findings import Finding
@@ -76,7 +78,7 @@ def test_workbook_of_a_small_report_has_every_row(tmp_path):
     sheets = {name: _trimmed(rows) for name, rows in xlsx_sheets(path).items()}
     assert list(sheets) == ["Summary", "01 Denied 10.0.0.1", "02 ok", "Load report 1"]
     assert sheets["Summary"] == [
-        ["title", "T"], ["flowkit", __version__], ["created", "2024-05-02T09:00:00Z"], ["start", "2024-05-01T10:00:00Z"],
+        ["title", "T"], ["flowkit", __version__], ["created", datetime(2024, 5, 2, 9, 0)], ["start", datetime(2024, 5, 1, 10, 0)],
         ["end"], ["anonymized", False], ["source", "s?REDACTED"], ["source", "local: logs?REDACTED"], [],
         ["severity", "findings"], ["critical", 1], ["high", 1], ["medium", 0], ["low", 0], ["info", 0], [],
         ["finding", "severity", "verdict", "title", "sheet"], [1, "high", "denied", "Denied 10.0.0.1", "01 Denied 10.0.0.1"],
@@ -196,3 +198,37 @@ def test_table_after_a_whole_table_gets_the_rows_left(tmp_path, monkeypatch):
     rows = _trimmed(xlsx_sheets(Report([f], created=CREATED).to_xlsx(tmp_path / "r.xlsx"))["01 t"])
     assert rows[5] == ["evidence: a", "8 row(s)"]
     assert rows[15:] == [[], ["evidence: b", "2 row(s), first 1 in this sheet"], ["n"], [7]]
+
+
+def test_workbook_times_are_utc_date_times_in_columns_wide_enough(tmp_path):
+    """An auditor sorts, filters and subtracts times in Excel: they are date-times (in UTC, the format
+    says so), not ISO text; the columns holding them are wide enough not to show ######; the CSV
+    folder keeps ISO 8601 text with its Z."""
+    from openpyxl import load_workbook
+
+    from flowkit.report.xlsx import TIME_FORMAT
+
+    seen = pd.Series(pd.to_datetime(["2024-05-01T12:15:28.002+02:00", "2024-05-01T10:16:03Z", None], utc=True, format="ISO8601"))
+    evidence = {"denied": pd.DataFrame({"first_seen": seen, "n": [1, 2, 3]})}
+    report = Report([Finding("Denied", "denied", "high", evidence=evidence,
+                             facts={"first": pd.Timestamp("2024-05-01T10:15:28Z"), "n": 2})],
+                    created="2024-05-02T09:00Z", start="2024-05-01T10:00Z", end="2024-05-01T12:00Z")
+    wb = load_workbook(report.to_xlsx(tmp_path / "r.xlsx"))
+    summary, sheet = wb["Summary"], wb["01 Denied"]
+    assert [(summary.cell(r, 2).value, summary.cell(r, 2).number_format) for r in (3, 4, 5)] == [
+        (datetime(2024, 5, 2, 9, 0), TIME_FORMAT), (datetime(2024, 5, 1, 10, 0), TIME_FORMAT),
+        (datetime(2024, 5, 1, 12, 0), TIME_FORMAT)]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[rows.index(["first_seen", "n"]) + 1:] == [
+        [datetime(2024, 5, 1, 10, 15, 28, 2000), 1], [datetime(2024, 5, 1, 10, 16, 3), 2], [None, 3]]
+    assert [r for r in rows if r[0] == "first"] == [["first", datetime(2024, 5, 1, 10, 15, 28)]]
+    header = rows.index(["first_seen", "n"]) + 1
+    assert [sheet.cell(header + k, 1).number_format for k in (1, 2)] == [TIME_FORMAT, TIME_FORMAT]
+    assert TIME_FORMAT == 'yyyy-mm-dd hh:mm:ss.000 "UTC"'
+    assert (sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width) == (29, 40)
+    assert summary.column_dimensions["B"].width == 29
+    out = report.to_csv_dir(tmp_path / "csv")
+    assert (out / "01-denied-denied.csv").read_text("utf-8-sig").splitlines() == [
+        "first_seen,n", "2024-05-01T10:15:28.002000Z,1", "2024-05-01T10:16:03Z,2", ",3"]
+    assert (out / "01-denied-facts.csv").read_text("utf-8-sig").splitlines() == [
+        "fact,value", "first,2024-05-01T10:15:28Z", "n,2"]
