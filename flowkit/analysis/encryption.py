@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from flowkit.analysis.counting import flow_counters
-from flowkit.analysis.keys import (category_mask, denied_mask, combine_codes, epoch_ms, flow_extent, hour_floor, ip_codes,
-                                   is_private_ip, join_labels, private_mask)
+from flowkit.analysis.keys import (category_mask, combine_codes, denied_mask, epoch_ms, flow_extent, hour_floor,
+                                   ip_codes, is_private_ip, join_labels, private_mask)
 from flowkit.findings import Finding
 from flowkit.schema import ENCRYPTION_DROPS, ENCRYPTION_STATES, categorical, require_columns
 

@@ -32,8 +32,8 @@ import pandas as pd
 
 from flowkit.analysis.counting import counted_flows, flow_counters
 from flowkit.analysis.graph_views import _TRAFFIC, ego, to_gexf, to_graphml, top_talkers
-from flowkit.analysis.keys import (category_mask, denied_mask, cidr_labels, combine_codes, ip_codes, ipv4_ints, join_labels,
-                                   network_mask, private_mask)
+from flowkit.analysis.keys import (category_mask, cidr_labels, combine_codes, denied_mask, ip_codes, ipv4_ints,
+                                   join_labels, network_mask, private_mask)
 from flowkit.errors import ArgumentError, FlowkitDataWarning
 from flowkit.schema import categorical, require_columns
 

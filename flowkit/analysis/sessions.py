@@ -28,8 +28,8 @@ import pandas as pd
 
 from flowkit.analysis.copies import TUPLE_IDENTITY, original_rows
 from flowkit.analysis.counting import counted_values
-from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, denied_mask, epoch_ms, ip_codes, sort_order,
-                                   text_ranks)
+from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, denied_mask, epoch_ms, ip_codes,
+                                   sort_order, text_ranks)
 from flowkit.findings import Finding
 from flowkit.schema import categorical, require_columns
 
