@@ -87,8 +87,11 @@ def talkers_finding(flows: pd.DataFrame, *, n: int = 10, by: str = "ip", invento
                    f"{denied_edges} pair(s) had denied flows.")
     else:
         summary = "No flows: no talkers."
+    nodes = G.number_of_nodes()
+    notes = ([f"The rankings list the busiest {n} of {nodes} nodes; flowkit.talker_graph(flows) holds them all."]
+             if nodes > n else [])
     return Finding(title=f"Top talkers (by {by})", verdict="top-talkers" if G.number_of_nodes() else "none",
-                   severity="info", summary=summary, evidence=evidence, figures=figs,
+                   severity="info", summary=summary, evidence=evidence, figures=figs, notes=notes,
                    facts={"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
                           "denied_edges": denied_edges, "top_by_bytes": by_bytes["node"].tolist()})
 

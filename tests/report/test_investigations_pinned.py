@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -226,3 +228,18 @@ def test_talkers_finding_draws_the_busiest_nodes_by_bytes(monkeypatch):
     talkers_finding(many)
     (nodes,) = drawn
     assert len(nodes) == 60 and "198.51.100.1" not in nodes and {A, "198.51.100.9", "198.51.100.60"} <= nodes
+
+
+def test_top_talker_rankings_say_how_many_nodes_they_leave_out(samples_dir):
+    # The rankings show 10 rows: a reader could not tell they were the top 10 of 30.
+    from flowkit.analysis.graph import talker_graph
+    from flowkit.read import read_flow_logs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the scenario folder also holds expected.json
+        flows = read_flow_logs(str(samples_dir / "connectivity"))
+    nodes = talker_graph(flows).number_of_nodes()
+    f = talkers_finding(flows, figures=False)
+    assert nodes == 30 and len(f.evidence["by_bytes"]) == 10
+    assert f.notes == ["The rankings list the busiest 10 of 30 nodes; flowkit.talker_graph(flows) holds them all."]
+    assert talkers_finding(flows, n=30, figures=False).notes == []
