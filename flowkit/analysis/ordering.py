@@ -80,14 +80,13 @@ def text_ranks(series: pd.Series) -> np.ndarray:
     [1, 0, -1, 1]
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        names = series.cat.categories.astype(str)
-        rank_of = np.empty(len(names) + 1, dtype=np.int64)
-        rank_of[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
-        rank_of[-1] = -1
-        return rank_of[series.cat.codes.to_numpy(np.int64)]
-    values = series.astype("object").where(series.notna(), None)
-    codes, _ = pd.factorize(values.map(lambda v: v if v is None else str(v)), sort=True)
-    return codes.astype(np.int64)
+        codes, values = series.cat.codes.to_numpy(np.int64), series.cat.categories
+    else:
+        codes, values = pd.factorize(series, use_na_sentinel=True)  # each distinct value made text once
+    rank_of = np.empty(len(values) + 1, dtype=np.int64)  # the last: missing (code -1)
+    rank_of[np.argsort(np.asarray([str(v) for v in values], dtype=object), kind="stable")] = np.arange(len(values))
+    rank_of[-1] = -1
+    return rank_of[codes]
 
 
 def value_order(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:

@@ -26,6 +26,17 @@ ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
+def read_list_sas(container: str) -> str:
+    """A container SAS of the Azurite account that can read and list, valid for an hour."""
+    from datetime import datetime, timedelta, timezone
+
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    return generate_container_sas(ACCOUNT, container, account_key=KEY,
+                                  permission=ContainerSasPermissions(read=True, list=True),
+                                  expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

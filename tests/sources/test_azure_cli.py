@@ -11,7 +11,7 @@ import pandas as pd
 from flowkit.cli import main as cli_main
 from flowkit.sources.layout import VNET_CONTAINER
 
-from conftest import ACCOUNT, KEY, REPO
+from conftest import ACCOUNT, KEY, REPO, read_list_sas
 from test_azure_follow import GrowingBlob, _blob_name, _hour, _records
 
 
@@ -41,16 +41,10 @@ def test_follow_once_json_then_lines_carry_on(azurite, service, tmp_path, capsys
 
 
 def test_follow_with_a_sas_url(azurite, service, tmp_path, capsys):
-    from datetime import datetime, timedelta, timezone
-
-    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
-
     hour = _hour()
     blob = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A000112"), _records(hour, "000D3A000112", 2))
     blob.add()
-    sas = generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY,
-                                 permission=ContainerSasPermissions(read=True, list=True),
-                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    sas = read_list_sas(VNET_CONTAINER)
     url = f"{azurite.endpoint}/{VNET_CONTAINER}?{sas}"
     assert cli_main(["follow", url, "--checkpoint", str(tmp_path / "c.json"), "--once", "--json",
                      "--start", (hour - pd.Timedelta(hours=1)).isoformat(), "--log-type", "vnet"]) == 0

@@ -6,7 +6,6 @@ last, which follows through a SAS connection string against Azurite."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -17,7 +16,7 @@ from flowkit.errors import SourceError
 from flowkit.sources.azure import AzureBlobRef, AzureBlobSource
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER
 
-from conftest import ACCOUNT, KEY
+from conftest import ACCOUNT, KEY, read_list_sas
 from secrets_check import assert_no_secret
 from test_azure_follow import GrowingBlob, _blob_name, _hour, _records
 
@@ -251,14 +250,10 @@ def test_a_sas_connection_string_of_the_account_is_used(monkeypatch, conn, used)
 
 def test_follow_with_a_sas_connection_string_of_the_account(azurite, service, tmp_path, capsys, monkeypatch):
     """A SAS connection string (no AccountName) was passed over for DefaultAzureCredential."""
-    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
-
     hour = _hour()
     blob = GrowingBlob(service, VNET_CONTAINER, _blob_name(hour, "000D3A000113"), _records(hour, "000D3A000113", 2))
     blob.add()
-    sas = generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY,
-                                 permission=ContainerSasPermissions(read=True, list=True),
-                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    sas = read_list_sas(VNET_CONTAINER)
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", f"BlobEndpoint={azurite.endpoint};SharedAccessSignature={sas}")
     assert cli_main(["follow", f"azure://{ACCOUNT}/{VNET_CONTAINER}", "--checkpoint", str(tmp_path / "c.json"),
                      "--once", "--json", "--start", (hour - pd.Timedelta(hours=1)).isoformat()]) == 0

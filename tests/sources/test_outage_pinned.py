@@ -171,6 +171,13 @@ def _name(mac: str, hour: pd.Timestamp = HOUR) -> str:
                           "fl-outage", hour, mac)
 
 
+def _started(service, mac: str) -> LiveBlob:
+    """The VNet blob of ``mac`` for ``HOUR``, its minute-0 record committed."""
+    blob = LiveBlob(service, _name(mac))
+    blob.add(delivery_record(HOUR, mac, 0))
+    return blob
+
+
 class FakeTime:
     """``time`` for the follower: ``sleep`` advances ``monotonic`` at once and runs what is due at that sleep."""
 
@@ -203,8 +210,7 @@ def _run(monkeypatch, follower: Follower, fake: FakeTime, frames: list | None = 
 def test_follow_waits_out_a_503_period_on_downloads_and_delivers_every_tuple_once(
         azurite, proxy, service, tmp_path, monkeypatch):
     mac = "000D3A0000F1"
-    blob = LiveBlob(service, _name(mac))
-    blob.add(delivery_record(HOUR, mac, 0))
+    blob = _started(service, mac)
     cp = tmp_path / "cp.json"
 
     def busy() -> None:  # two records committed, then Azure answers 503 to every download
@@ -239,8 +245,7 @@ def test_follow_waits_out_a_503_period_on_downloads_and_delivers_every_tuple_onc
 def test_a_503_period_longer_than_max_outage_ends_the_follow_with_the_error_and_the_checkpoint_carries_on(
         azurite, proxy, service, tmp_path, monkeypatch):
     mac = "000D3A0000F2"
-    blob = LiveBlob(service, _name(mac))
-    blob.add(delivery_record(HOUR, mac, 0))
+    blob = _started(service, mac)
     cp = tmp_path / "cp.json"
 
     def busy() -> None:
@@ -275,7 +280,7 @@ def test_a_503_period_longer_than_max_outage_ends_the_follow_with_the_error_and_
 def test_a_follow_started_while_the_account_answers_503_waits_for_it(azurite, proxy, service, monkeypatch):
     # The account answered (busy): the address is right, so the follow waits, as in an outage.
     mac = "000D3A0000F3"
-    LiveBlob(service, _name(mac)).add(delivery_record(HOUR, mac, 0))
+    _started(service, mac)
     proxy.fail = everything
 
     def over() -> None:
@@ -324,7 +329,7 @@ def test_a_follow_started_on_an_address_where_nothing_answers_fails_at_once(monk
 
 def test_a_4xx_while_following_ends_the_follow_at_once(azurite, proxy, service, monkeypatch):
     mac = "000D3A0000F4"
-    LiveBlob(service, _name(mac)).add(delivery_record(HOUR, mac, 0))
+    _started(service, mac)
 
     def refuse() -> None:
         proxy.status, proxy.code, proxy.fail = 409, "LeaseIdMissing", everything
@@ -377,7 +382,7 @@ def test_which_answers_are_transient(azurite, proxy, service, status, code, aske
 # -- one-shot reads -------------------------------------------------------------------------------
 def test_read_flow_logs_of_a_busy_account_fails_with_a_clear_error(azurite, proxy, service):
     mac = "000D3A0000F5"
-    LiveBlob(service, _name(mac)).add(delivery_record(HOUR, mac, 0))
+    _started(service, mac)
     proxy.fail = downloads  # listed fine; every download busy
     with pytest.raises(UnavailableError) as info:
         flowkit.read_flow_logs(_source(proxy), log_type="vnet", start=HOUR, end=HOUR + pd.Timedelta(hours=1))
@@ -394,7 +399,7 @@ def test_inspect_of_an_azurite_sas_url_through_a_busy_proxy_says_so_without_the_
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
     mac = "000D3A0000F6"
-    LiveBlob(service, _name(mac)).add(delivery_record(HOUR, mac, 0))
+    _started(service, mac)
     sas = generate_container_sas(ACCOUNT, VNET_CONTAINER, account_key=KEY,
                                  permission=ContainerSasPermissions(read=True, list=True),
                                  expiry=datetime.now(timezone.utc) + timedelta(hours=1))
