@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -72,7 +71,8 @@ def skew_delta(max_skew: Any) -> pd.Timedelta:
         raise ArgumentError(f"max_skew {max_skew!r} is not a duration of 0 or more: give e.g. '2min' or '90s'")
     return delta
 
-_GUID_SUFFIX = re.compile(r"_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+#: How NSG rules are named in flow logs (compared in lower case).
+_NSG_RULE_PREFIXES = ("defaultrule_", "userrule_")
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 
 #: Per-log columns of the key table and their dtypes (missing where that log did not see the key).
@@ -89,19 +89,25 @@ _OUTSIDE = ("first", "last", "tuples", "macs")
 
 
 def is_avnm_rule(rule: Any) -> bool:
-    """True for an Azure Virtual Network Manager rule name (a name with a GUID suffix).
+    """True for an Azure Virtual Network Manager security admin rule name.
+
+    An NSG rule is named ``DefaultRule_*`` or ``UserRule_*`` in both kinds of flow log, and a
+    flow dropped for encryption has the rule ``unspecified``; any other rule name is a security
+    admin rule. Microsoft's documents show those both bare (``BlockHighRiskTCPPortsFromInternet``,
+    ``Internet``) and with a GUID suffix (``Internet_4b9ac3d8-…``); both count.
 
     Examples
     --------
-    >>> is_avnm_rule("DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"), is_avnm_rule("UserRule_x")
-    (True, False)
+    >>> is_avnm_rule("DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"), is_avnm_rule("Internet")
+    (True, True)
+    >>> is_avnm_rule("UserRule_x"), is_avnm_rule("unspecified"), is_avnm_rule(None)
+    (False, False, False)
     """
     if rule is None or (isinstance(rule, float) and np.isnan(rule)):
         return False
-    text = str(rule)
-    if text.startswith(("DefaultRule_", "UserRule_")) or text == "unspecified":
-        return False
-    return bool(_GUID_SUFFIX.search(text))
+    text = str(rule).strip()
+    low = text.lower()
+    return bool(text) and low != "unspecified" and not low.startswith(_NSG_RULE_PREFIXES)
 
 
 def _categorical(series: pd.Series) -> pd.Series:

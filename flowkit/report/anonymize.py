@@ -84,7 +84,7 @@ from flowkit.schema import COLUMNS
 __all__ = ["Anonymizer", "NAME_COLUMNS", "KEPT_ADDRESSES"]
 
 _ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-#: An Azure Virtual Network Manager rule name: a name, ``_`` and a GUID (see ``is_avnm_rule``).
+#: An Azure Virtual Network Manager rule name in its NAME_GUID form (see ``is_avnm_rule``).
 _AVNM_RULE = re.compile(r"(.+)_([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})")
 
 
@@ -211,9 +211,10 @@ class Anonymizer:
     def rule(self, value: str) -> str:
         """Pseudonym of a rule name; ``DefaultRule_*`` and ``unspecified`` stay.
 
-        ``UserRule_`` stays in front, and a security admin rule (``NAME_GUID``, see
-        :func:`~flowkit.analysis.compare.is_avnm_rule`) keeps its form: an analysis of
-        anonymised flows still tells the three apart.
+        ``UserRule_`` stays in front, a security admin rule named ``NAME_GUID`` keeps that form,
+        and a bare name becomes a bare pseudonym (see
+        :func:`~flowkit.analysis.compare.is_avnm_rule`): an analysis of anonymised flows still
+        tells the three apart.
 
         Examples
         --------
@@ -227,7 +228,7 @@ class Anonymizer:
         prefix, sep, rest = text.partition("_")
         if sep and prefix.lower() == "userrule" and rest:
             return f"{prefix}_{self.name(rest)}"
-        avnm = _AVNM_RULE.fullmatch(text)  # a security admin rule: NAME_GUID (the analysis reads the suffix)
+        avnm = _AVNM_RULE.fullmatch(text)  # a security admin rule: NAME_GUID keeps its form
         if avnm:
             return f"{self.name(avnm.group(1))}_{self.guid(avnm.group(2))}"
         return self.name(text)

@@ -49,7 +49,7 @@ _NSG_ALLOW = ["DefaultRule_AllowVnetOutBound", "DefaultRule_AllowVnetInBound",
               "DefaultRule_AllowInternetOutBound", "UserRule_AllowHttpsInbound", "UserRule_AllowAppToSql",
               "UserRule_AllowWebToApp"]
 _NSG_DENY = ["DefaultRule_DenyAllInBound", "UserRule_DenyRdpFromInternet"]
-#: VNet flow logs also show AVNM security admin rules (name with a GUID suffix).
+#: VNet flow logs also show AVNM security admin rules (here a name with a GUID suffix).
 _RULES = {"nsg": (_NSG_ALLOW, _NSG_DENY),
           "vnet": (_NSG_ALLOW + ["Internet_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"],
                    _NSG_DENY + ["DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"])}

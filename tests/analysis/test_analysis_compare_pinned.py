@@ -33,9 +33,25 @@ def _keys(finding) -> pd.DataFrame:
     pytest.param(f"DefaultRule_DenyAllInBound_{GUID}", False, id="default-rule-with-guid"),
     pytest.param("unspecified", False, id="unspecified"),
     pytest.param(float("nan"), False, id="missing"),
+    pytest.param("", False, id="empty"),
+    # Microsoft's documents show security admin rules bare too (the AVNM flow-log sample)
+    pytest.param("BlockHighRiskTCPPortsFromInternet", True, id="bare-avnm-name"),
+    pytest.param("Internet", True, id="bare-service-tag-name"),
+    pytest.param("userrule_allowweb", False, id="user-rule-lower-case"),
 ])
-def test_only_a_guid_suffixed_name_that_is_no_nsg_rule_is_an_avnm_rule(rule, avnm):
+def test_every_name_that_is_no_nsg_rule_and_not_unspecified_is_an_avnm_rule(rule, avnm):
     assert is_avnm_rule(rule) is avnm
+
+
+@pytest.mark.parametrize("rule", ["Internet", "BlockHighRiskTCPPortsFromInternet"])
+def test_a_vnet_only_deny_by_a_bare_security_admin_rule_name_is_explained_as_avnm(rule):
+    """Before, only NAME_GUID counted: these denies were 'unexplained' VNet-only keys."""
+    rows = [_nsg(0, 1, decision="allow", state="B"), tuple_row(0, sport=1, state="B"),
+            tuple_row(0, sport=7, dport=22, decision="deny", state="D", rule=rule,
+                      acl_id="01020304-abcd-ef00-1234-102030405060")]
+    f = _compare(rows)
+    assert (f.facts["vnet_only"], f.facts["explained"]) == (1, {"avnm-rule": 1})
+    assert _keys(f).loc[7, "cause"] == "avnm-rule"
 
 
 def test_a_key_both_logs_deny_is_no_decision_mismatch():

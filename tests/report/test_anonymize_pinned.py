@@ -50,6 +50,13 @@ def test_security_admin_rule_keeps_its_guid_suffix():
     assert anon.text(f"denied by {rule}.") == f"denied by {pseudo}."
 
 
+def test_a_bare_security_admin_rule_name_stays_a_security_admin_rule_once_anonymised():
+    anon = Anonymizer(KEY)
+    pseudo = anon.rule("BlockHighRiskTCPPortsFromInternet")
+    assert pseudo == anon.name("BlockHighRiskTCPPortsFromInternet") and is_avnm_rule(pseudo)
+    assert anon.rule("DefaultRule_DenyAllInBound") == "DefaultRule_DenyAllInBound"
+
+
 def test_name_of_a_non_text_axis_is_anonymised():
     anon = Anonymizer(KEY)
     anon.learn_names(["web-01"])
