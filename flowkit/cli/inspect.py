@@ -14,6 +14,7 @@ from flowkit.cli.dask_client import add_dask_argument, dask_client
 from flowkit.cli.options import count, mac, time_value
 from flowkit.cli.output import printable
 from flowkit.errors import FlowkitDataWarning, FormatError, SourceError
+from flowkit.sources.redact import redact
 
 __all__ = ["register", "run"]
 
@@ -60,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
     unread = {"not-a-flow-record", "invalid-record", "truncated-record"}  # records that held no flow record
     if report.records and report.tuples == 0 and sum(p.reason in unread for p in report.problems) >= report.records:
         reasons = Counter(p.reason for p in report.problems if p.reason in unread)
+        first = next(p for p in report.problems if p.reason in unread)
         raise FormatError(f"no flow-log records found in {where}: none of its {report.records} record(s) "
                           f"could be read as an NSG or VNet flow record ("
-                          + ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items())) + ")")
+                          + ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items())) + "); the first: "
+                          + printable(redact(f"{first.blob}, record {first.record}: {first.detail[:160]}")))
     data = report.to_dict()
     data["macs"] = macs
     parquet = bool(data["sources"]) and all(str(s).startswith("parquet:") for s in data["sources"])

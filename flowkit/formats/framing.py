@@ -223,7 +223,30 @@ def _frame(data: bytes) -> Framed:
         if env.records is not None:
             return Framed(records=list(enumerate(env.records)), kind="blob")
         return Framed(records=[(0, env)], kind="record")
+    scalar = _json_scalar(text)
+    if scalar:  # valid JSON, but one number, string, true, false or null: a record that is no record
+        return Framed(damage=[Damage("invalid-record", 0, 0, tuple_strings(text), scalar)], kind="record")
     return Framed(damage=[Damage("not-json", None, 0, tuple_strings(text), not_json_excerpt(text))], kind="not-json")
+
+
+#: The JSON value types a document can hold other than an object or an array.
+_SCALARS = {int: "a number", float: "a number", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def _json_scalar(text: bytes) -> str:
+    """For a document that is one JSON number, string, boolean or null, what it holds; else ``""``.
+
+    Examples
+    --------
+    >>> _json_scalar(b"42"), _json_scalar(b"<Error/>")
+    ('JSON holding only a number (42), where flow-log records should be', '')
+    """
+    try:
+        value = msgspec.json.decode(text)
+    except JSON_ERRORS:
+        return ""
+    shown = not_json_excerpt(text.strip())
+    return f"JSON holding only {_SCALARS[type(value)]} ({shown}), where flow-log records should be"
 
 
 #: What the first bytes of a file that is not JSON say it is (compressed or re-encoded copies of a blob).

@@ -100,7 +100,22 @@ def test_a_cut_record_that_holds_no_tuple_is_refused_with_one_exact_line(tmp_pat
     path.write_bytes(b'{"records":[{"time":"2024-05-01T10:00:00Z","category":"NetworkSecurityGroupFlowEvent","prop')
     assert _error(capsys, ["inspect", str(path), "--json"]) == (
         f"flowkit inspect: error: no flow-log records found in local: {path}: "
-        "none of its 1 record(s) could be read as an NSG or VNet flow record (truncated-record: 1)\n")
+        "none of its 1 record(s) could be read as an NSG or VNet flow record (truncated-record: 1); the first: "
+        f'{path}, record 0: byte 12: {{"time":"2024-05-01T10:00:00Z","category":"NetworkSecurityGroupFlowEvent","prop\n')
+
+
+@pytest.mark.parametrize("content, holds", [(b"42\n", "a number (42)"), (b"null", "null (null)"),
+                                            (b'\xef\xbb\xbf "PT1H" ', 'a string ("PT1H")'),
+                                            (b"true", "true or false (true)")])
+def test_a_file_of_one_json_number_string_or_null_is_called_json_that_holds_no_record(tmp_path, capsys,
+                                                                                       content, holds):
+    """Before, such a file was 'not JSON', which sends the reader looking for the wrong damage."""
+    path = tmp_path / "PT1H.json"
+    path.write_bytes(content)
+    assert _error(capsys, ["inspect", str(path)]) == (
+        f"flowkit inspect: error: no flow-log records found in local: {path}: "
+        "none of its 1 record(s) could be read as an NSG or VNet flow record (invalid-record: 1); the first: "
+        f"{path}, record 0: byte 0: JSON holding only {holds}, where flow-log records should be\n")
 
 
 def test_a_log_without_records_is_read(tmp_path, capsys):

@@ -94,3 +94,17 @@ def test_a_compressed_copy_of_a_blob_is_named_as_such_in_its_not_json_error(tmp_
     path.write_bytes(cases["gzip"])
     with pytest.raises(FormatError, match=r"is not JSON \('byte 0: gzip-compressed data: decompress it first"):
         flowkit.read_flow_logs(path)
+
+
+@pytest.mark.parametrize("data, holds", [(b"42", "a number (42)"), (b" -1.5e3\r\n", "a number (-1.5e3)"),
+                                         (b"null", "null (null)"), (b"false", "true or false (false)")])
+def test_a_document_of_one_json_scalar_is_an_invalid_record_that_says_what_it_holds(data, holds):
+    framed = frame_records(data)
+    assert (framed.records, framed.kind) == ([], "record")
+    assert [(d.reason, d.record, d.offset, d.excerpt) for d in framed.damage] == [
+        ("invalid-record", 0, 0, f"JSON holding only {holds}, where flow-log records should be")]
+
+
+def test_text_that_is_not_json_stays_not_json():
+    assert [(d.reason, d.excerpt) for d in frame_records(b"<Error>denied</Error>").damage] == [
+        ("not-json", "<Error>denied</Error>")]
