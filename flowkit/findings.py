@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowkit.errors import ArgumentError
+
 __all__ = ["Finding", "SEVERITIES", "json_safe"]
 
 #: Allowed severities, from least to most serious.
@@ -176,7 +178,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+            raise ArgumentError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
 
     def to_dict(self, *, max_rows: int | None = None, figures: bool = False) -> dict[str, Any]:
         """Return the finding as JSON-ready data.

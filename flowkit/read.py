@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.addresses import normalize_mac
-from flowkit.errors import FlowkitDataWarning, SourceError
+from flowkit.errors import ArgumentError, FlowkitDataWarning, SourceError
 from flowkit.frame_fill import (FILL_THREADS, FrameFiller, drop_unused_categories, fill_frame, keep_columns,
                                 with_both_addresses)
 from flowkit.formats.decode import DecodedBlob, decode_blob, decode_blobs
@@ -274,14 +274,13 @@ def read_flow_logs(
     ['vnet']
     """
     if engine not in ("pandas", "dask"):
-        raise ValueError(f"engine must be 'pandas' or 'dask', not {engine!r}")
+        raise ArgumentError(f"engine must be 'pandas' or 'dask', not {engine!r}")
     if columns is not None:
         unknown = [c for c in columns if c not in COLUMNS]
         if unknown:
-            raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
+            raise ArgumentError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
     check_selection(log_type, mac)  # one no log can hold would read as no traffic
     if engine == "dask":
-        from flowkit.errors import ArgumentError
         from flowkit.scale.dask_read import read_flow_logs_dask
 
         if with_report:

@@ -75,7 +75,9 @@ def local_cluster(n_workers: int = 2, *, threads_per_worker: int = 1, keep_freed
     host = kwargs.pop("host", "127.0.0.1")
     dashboard = kwargs.pop("dashboard_address", "127.0.0.1:0")
     if host != "127.0.0.1" or (dashboard is not None and not str(dashboard).startswith("127.0.0.1:")):
-        raise ValueError("local_cluster listens on 127.0.0.1 only; "
+        from flowkit.errors import ArgumentError
+
+        raise ArgumentError("local_cluster listens on 127.0.0.1 only; "
                          "use distributed.LocalCluster directly to listen elsewhere")
     env = KEEP_FREED_MEMORY_ENV if keep_freed_memory else {}
     # Dask's nanny gives each worker the variables of ``distributed.nanny.pre-spawn-environ``,

@@ -46,7 +46,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from flowkit.errors import FlowkitDataWarning, FormatError
+from flowkit.errors import ArgumentError, FlowkitDataWarning, FormatError
 from flowkit.load_report import LoadReport, check_some_records
 from flowkit.schema import COLUMNS, empty_frame
 from flowkit.sources.base import BlobRef
@@ -447,7 +447,7 @@ def read_flow_logs_dask(source: Any, start: Any = None, end: Any = None, log_typ
     cols = list(columns) if columns is not None else None
     unknown = [c for c in (cols or []) if c not in COLUMNS]
     if unknown:
-        raise ValueError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
+        raise ArgumentError(f"unknown column(s) {unknown}; the canonical columns are {list(COLUMNS)}")
     meta = _meta(cols)
     start_ts, end_ts = to_window(start, end)
     check_selection(log_type, mac)

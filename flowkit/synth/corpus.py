@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flowkit.errors import ArgumentError
 from flowkit.sources.layout import NSG_CONTAINER, VNET_CONTAINER, nsg_blob_name, vnet_blob_name
 from flowkit.synth.emit import keep_key_case
 from flowkit.synth.estate import NETWORK_WATCHER, NETWORK_WATCHER_RG, RESOURCE_GROUP, SUBSCRIPTION, vnet_id
@@ -262,9 +263,9 @@ def write_corpus(dest: str | Path, log_type: str = "vnet", target_bytes: int = 1
     ({'PT1H.json'}, True)
     """
     if log_type not in ("vnet", "nsg", "both"):
-        raise ValueError(f"log_type must be 'vnet', 'nsg' or 'both', not {log_type!r}")
+        raise ArgumentError(f"log_type must be 'vnet', 'nsg' or 'both', not {log_type!r}")
     if log_type == "nsg" and version not in (1, 2):
-        raise ValueError(f"NSG flow logs have version 1 or 2, not {version!r}")
+        raise ArgumentError(f"NSG flow logs have version 1 or 2, not {version!r}")
     rng = np.random.default_rng(seed)
     est_blob = {"vnet": 230_000, "nsg": 190_000, "both": 420_000}[log_type]
     n_macs = int(min(1000, max(8, round(1.5 * math.sqrt(max(target_bytes, 1) / est_blob)))))

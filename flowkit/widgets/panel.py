@@ -36,6 +36,7 @@ import pandas as pd
 
 from flowkit.addresses import is_mac, normalize_mac
 from flowkit.analysis.keys import protocol_number
+from flowkit.errors import ArgumentError
 from flowkit.filters import filter_flows, filter_mask
 from flowkit.findings import Finding, json_safe
 from flowkit.schema import DECISIONS, DIRECTIONS, ENCRYPTION_FORM, LOG_TYPES, STATES
@@ -216,18 +217,18 @@ class FilterPanel:
             if number in present:
                 return number
             if number is None or not 0 <= number <= 255:
-                raise ValueError(f"protocol={value!r} is not a protocol (use 'tcp', 'udp' or a number 0-255)")
+                raise ArgumentError(f"protocol={value!r} is not a protocol (use 'tcp', 'udp' or a number 0-255)")
             return number
         text = (normalize_mac(str(value)) or str(value)) if name == "mac" else str(value)
         if text in present:
             return text
         if name == "mac" and not is_mac(text):
-            raise ValueError(f"mac={value!r} is not a MAC address (12 hex digits, as 00-0D-3A-00-01-01)")
+            raise ArgumentError(f"mac={value!r} is not a MAC address (12 hex digits, as 00-0D-3A-00-01-01)")
         if name == "encryption" and not ENCRYPTION_FORM.match(text):
-            raise ValueError(f"encryption={value!r} is not an encryption state "
+            raise ArgumentError(f"encryption={value!r} is not an encryption state "
                              "(X, NX or NX_ and upper-case letters, such as NX_NOT_ACCEPTED)")
         if name in _VOCABULARY and text not in _VOCABULARY[name]:
-            raise ValueError(f"{name}={value!r} is not a {name.replace('_', ' ')}: "
+            raise ArgumentError(f"{name}={value!r} is not a {name.replace('_', ' ')}: "
                              f"one of {list(_VOCABULARY[name])}")
         return text
 
