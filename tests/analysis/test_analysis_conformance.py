@@ -7,6 +7,7 @@ import json
 import networkx as nx
 import pytest
 
+import flowkit
 from flowkit.analysis.compare import compare_nsg_vnet
 from flowkit.analysis.denied import denied_summary
 from flowkit.analysis.diagnose import diagnose
@@ -73,3 +74,18 @@ def test_denied_encryption_compare(conformance_flows):
 def test_filters_and_enrich(conformance_flows):
     assert len(filter_flows(conformance_flows, log_type="vnet")) == int((conformance_flows["log_type"] == "vnet").sum())
     assert len(enrich(conformance_flows, Inventory.empty())) == len(conformance_flows)
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("vnet_elastic-sample-testdata.json", "BlockHighRiskTCPPortsFromInternet"),
+    ("vnet_msdocs-single-record.json", "BlockHighRiskTCPPortsFromInternet_456b4993-6e57-4e46-aa4d-81767afff09c"),
+])
+def test_a_deny_by_a_security_admin_rule_in_microsofts_samples_points_to_virtual_network_manager(
+        conformance_dir, name, rule):
+    """Microsoft's VNet samples name the AVNM rule bare in one version and NAME_GUID in the other."""
+    flows = flowkit.read_flow_logs(conformance_dir / name)
+    denied = flows[(flows["rule"] == rule) & (flows["state"] == "D")].iloc[0]
+    f = diagnose(flows, denied["src_ip"], denied["dst_ip"], int(denied["dst_port"]))
+    assert (f.facts["verdict"], f.facts["rule"], f.facts["where"]) == ("denied", rule, "destination-inbound")
+    assert (f"by rule {rule} (aclID {denied['acl_id']}), a security admin rule of Azure Virtual Network "
+            "Manager (evaluated before the NSGs: look for it there, not in an NSG)") in f.facts["reason"]
