@@ -27,6 +27,8 @@ import jinja2
 import markupsafe
 import pandas as pd
 
+from flowkit.report.present import (column_formats, column_help, column_label, count, fact_display, figure_alt,
+                                    right_aligned)
 from flowkit.report.tables import cell_text, csv_bytes, evidence_tables, fact_text, slug, unique_labels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,9 +72,11 @@ def _short(text: str, limit: int = MAX_CELL_CHARS, where: str = "in the CSV") ->
 
 def _table(name: str, frame: pd.DataFrame, max_rows: int, key: str, files_dir: Path | None) -> dict[str, Any]:
     part = frame.head(max_rows)
-    rows = [[_short(cell_text(v)) for v in row] for row in part.itertuples(index=False, name=None)]
-    numeric = [pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt) for dt in frame.dtypes]
-    columns = [_short(c) for c in unique_labels(frame.columns)]
+    formats = column_formats(name, frame)  # shares as percentages, protocols by name: the CSV keeps the values
+    rows = [[_short(fmt(v) if fmt else cell_text(v)) for fmt, v in zip(formats, row)]
+            for row in part.itertuples(index=False, name=None)]
+    numeric = right_aligned(frame, formats)
+    columns = [{**_short(column_label(c)), "help": column_help(c)} for c in unique_labels(frame.columns)]
     # a cell or label cut at MAX_CELL_CHARS says it is whole "in the CSV": there must be one
     cut = any(c["more"] for c in columns) or any(c["more"] for row in rows for c in row)
     csv_uri = csv_href = None
@@ -107,19 +111,23 @@ def _finding(i: int, finding: Any, max_rows: int, files_dir: Path | None) -> dic
     figures = []
     for name in finding.figures:
         uri = _figure_uri(finding, name)
-        figures.append({"name": str(name), "uri": uri})
+        figures.append({"name": str(name), "uri": uri, "alt": figure_alt(finding, name)})
     return {"id": fid, "number": i, "title": finding.title, "verdict": finding.verdict,
             "severity": finding.severity, "colour": SEVERITY_COLOURS.get(finding.severity, "#555"),
             "summary": finding.summary, "notes": list(finding.notes),
-            "facts": [{"key": str(k), "value": _short(fact_text(v), MAX_FACT_CHARS, "not shown")}
+            "facts": [{"key": str(k), "value": _short(fact_text(fact_display(k, v)), MAX_FACT_CHARS, "not shown")}
                       for k, v in finding.facts.items()],
             "tables": tables, "figures": figures}
+
+
+#: Load-report totals shown as counts (with thousands separators).
+COUNTED = ("files", "files_skipped", "records", "tuples", "rows", "quarantined", "filtered_out")
 
 
 def _load_report(i: int, report: Any, owner: "Report", files_dir: Path | None) -> dict[str, Any]:
     data = owner.load_report_dict(report)
     quarantine = owner.quarantine_table(report)
-    return {"data": data,
+    return {"data": data, "counts": {k: count(data[k]) for k in COUNTED},
             "formats": ", ".join(f"{k} {v}" for k, v in data["formats"].items()) or "none",
             "problems": ", ".join(f"{k}: {v}" for k, v in data["problems"].items()),
             "details": data["problem_details"][: owner.max_rows],

@@ -82,13 +82,13 @@ def talkers_finding(flows: pd.DataFrame, *, n: int = 10, by: str = "ip", invento
             busiest = "the logs give no byte counts (NSG v1, or NSG v2 flows seen only beginning)"
         else:
             busiest = (f"the busiest is {top['node']}{' (' + str(top['vm']) + ')' if top['vm'] else ''} "
-                       f"with {int(top['total'])} byte(s) sent and received")
-        summary = (f"{G.number_of_nodes()} node(s) and {G.number_of_edges()} talker pair(s); {busiest}. "
-                   f"{denied_edges} pair(s) had denied flows.")
+                       f"with {int(top['total']):,} byte(s) sent and received")
+        summary = (f"{G.number_of_nodes():,} node(s) and {G.number_of_edges():,} talker pair(s); {busiest}. "
+                   f"{denied_edges:,} pair(s) had denied flows.")
     else:
         summary = "No flows: no talkers."
     nodes = G.number_of_nodes()
-    notes = ([f"The rankings list the busiest {n} of {nodes} nodes; flowkit.talker_graph(flows) holds them all."]
+    notes = ([f"The rankings list the busiest {n:,} of {nodes:,} nodes; flowkit.talker_graph(flows) holds them all."]
              if nodes > n else [])
     return Finding(title=f"Top talkers (by {by})", verdict="top-talkers" if G.number_of_nodes() else "none",
                    severity="info", summary=summary, evidence=evidence, figures=figs, notes=notes,

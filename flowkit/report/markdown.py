@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flowkit.report.present import column_formats, column_label, count, fact_display, figure_alt, right_aligned
 from flowkit.report.tables import cell_text, csv_bytes, evidence_tables, fact_text, slug, unique_labels, unique_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,8 +62,11 @@ def _code(text: Any) -> str:
     return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\r", " ").replace("\n", " ") + "`"
 
 
-def md_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
+def md_table(frame: pd.DataFrame, max_rows: int | None = None, name: str | None = None) -> str:
     """A pipe table of the first ``max_rows`` rows (every cell escaped).
+
+    With the evidence table's ``name``, cells read as people read them: shares as
+    percentages, protocols as ``TCP (6)`` (see :func:`flowkit.report.present.column_formats`).
 
     Examples
     --------
@@ -73,11 +77,15 @@ def md_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
     """
     part = frame if max_rows is None else frame.head(max_rows)
     labels = unique_labels(frame.columns)
-    numeric = [pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt) for dt in frame.dtypes]
+    formats = column_formats(name, frame) if name is not None else [None] * len(labels)
+    numeric = right_aligned(frame, formats)
+    if name is not None:
+        labels = [column_label(c) for c in labels]
     lines = ["| " + " | ".join(md_escape(c, MAX_CELL_CHARS) for c in labels) + " |",
              "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     for row in part.itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(md_escape(cell_text(v), MAX_CELL_CHARS) for v in row) + " |")
+        lines.append("| " + " | ".join(md_escape(fmt(v) if fmt else cell_text(v), MAX_CELL_CHARS)
+                                       for fmt, v in zip(formats, row)) + " |")
     return "\n".join(lines)
 
 
@@ -145,14 +153,15 @@ def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = N
             out += [f"> _{md_escape(note)}_", ""]
         if f.facts:
             out += ["| fact | value |", "|---|---|"]
-            out += [f"| {md_escape(k)} | {md_escape(fact_text(v), MAX_CELL_CHARS)} |" for k, v in f.facts.items()]
+            out += [f"| {md_escape(k)} | {md_escape(fact_text(fact_display(k, v)), MAX_CELL_CHARS)} |"
+                    for k, v in f.facts.items()]
             out.append("")
         for name, frame, table_slug in evidence_tables(f.evidence):
             shown = min(len(frame), report.max_rows)
             head = f"### {md_escape(name)} ({len(frame)} row(s)" + (f", first {shown} shown)" if shown < len(frame) else ")")
             out += [head, ""]
             if len(frame.columns):
-                out += [md_table(frame, report.max_rows), ""]
+                out += [md_table(frame, report.max_rows, name=str(name)), ""]
             if files is not None and len(frame):
                 fname = f"{i:02d}-{slug(f.title, 30)}-{table_slug}.csv"
                 files.mkdir(parents=True, exist_ok=True)
@@ -172,7 +181,7 @@ def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = N
             except Exception:  # a figure that cannot be drawn must not lose the report, nor go unmentioned
                 out += [f"_Figure {md_escape(name)}: could not be drawn._", ""]
                 continue
-            out += [f"![{md_escape(name)}]({_link_name(files, fname)})", ""]
+            out += [f"![{md_escape(figure_alt(f, name))}]({_link_name(files, fname)})", ""]
     out += ["## How this report was made", "",
             f"- flowkit {md_escape(meta['flowkit_version'])}, made at {md_escape(meta['created'])}",
             f"- time window: {md_escape(meta['start'] or 'unknown')} to {md_escape(meta['end'] or 'unknown')} (UTC)"]
@@ -181,9 +190,10 @@ def render_markdown(report: "Report", *, files_dir: str | os.PathLike | None = N
     for n, lr in enumerate(report.load_reports, 1):
         data = report.load_report_dict(lr)
         out += [f"### Load report {n}", "",
-                f"{data['files']} file(s) ({data['files_skipped']} skipped by their path: hour, MAC, log type), "
-                f"{data['records']} record(s), {data['tuples']} tuple(s): {data['rows']} row(s), "
-                f"{data['quarantined']} quarantined, {data['filtered_out']} not selected.", ""]
+                f"{count(data['files'])} file(s) ({count(data['files_skipped'])} skipped by their path: hour, MAC, "
+                f"log type), {count(data['records'])} record(s), {count(data['tuples'])} tuple(s): "
+                f"{count(data['rows'])} row(s), {count(data['quarantined'])} quarantined, "
+                f"{count(data['filtered_out'])} not selected.", ""]
         if data["problems"]:
             out += ["Problems: " + md_escape(", ".join(f"{k}: {v}" for k, v in data["problems"].items())), ""]
         quarantine = report.quarantine_table(lr)

@@ -5,7 +5,8 @@ finding with the name of its sheet), one sheet per finding (title, verdict,
 summary, facts, then every evidence table in full), and one sheet per load report
 (totals and quarantined tuples). Text cells starting with ``= + - @`` are
 prefixed with ``'`` so no cell is a formula. Times are Excel date-times in UTC
-(shown as ``yyyy-mm-dd hh:mm:ss.000 "UTC"``), so they sort, filter and subtract as times.
+(shown as ``yyyy-mm-dd hh:mm:ss.000 "UTC"``), so they sort, filter and subtract as times;
+shares (0 to 1) are shown as percentages (``0.0 %``) and keep their exact value.
 
 Examples
 --------
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.atomic import atomic_write
+from flowkit.report.present import column_formats, is_share, percent
 from flowkit.report.tables import cell_value, csv_bytes, evidence_tables, neutralize, slug, unique_labels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,6 +43,8 @@ MAX_CELL = 32767
 MAX_ROWS = 1_048_576
 #: How a time cell is shown: Excel keeps no time zone, so the format says UTC.
 TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss.000 "UTC"'
+#: How a share (0 to 1) is shown: as a percentage; the cell keeps the exact value.
+PERCENT_FORMAT = "0.0 %"
 #: Characters of a column holding times (the format's 27 and a margin).
 TIME_WIDTH = 29
 
@@ -125,6 +129,12 @@ def _append(ws: Any, row: list[Any]) -> None:
                 dim.width = TIME_WIDTH
 
 
+def _as_percent(cell: Any) -> None:
+    """Show a share cell as a percentage (``0.0 %``); its value stays the exact share."""
+    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+        cell.number_format = PERCENT_FORMAT
+
+
 def _frame_rows(frame: pd.DataFrame, limit: int) -> Iterable[list[Any]]:
     yield [xlsx_cell(c) for c in unique_labels(frame.columns)]
     for row in frame.head(limit).itertuples(index=False, name=None):
@@ -182,6 +192,8 @@ def write_xlsx(report: "Report", path: str | os.PathLike) -> Path:
             ws.cell(ws.max_row, 1).font = bold
             for k, v in f.facts.items():
                 _append(ws, [xlsx_cell(str(k)), xlsx_cell(v)])
+                if is_share(k):
+                    _as_percent(ws.cell(ws.max_row, 2))
         tables = [(t, frame) for t, frame in f.evidence.items() if isinstance(frame, pd.DataFrame)]
         for k, (tname, frame) in enumerate(tables):
             # kept back: a gap, a caption and a header row for each table after this one, all inside the sheet
@@ -190,11 +202,15 @@ def write_xlsx(report: "Report", path: str | os.PathLike) -> Path:
             ws.append([xlsx_cell(f"evidence: {tname}"), xlsx_cell(f"{len(frame)} row(s)")
                        + ("" if len(frame) <= room else f", first {max(room, 0)} in this sheet")])
             ws.cell(ws.max_row, 1).font = bold
+            shares = [c for c, fmt in enumerate(column_formats(tname, frame), 1) if fmt is percent]
             for j, row in enumerate(_frame_rows(frame, max(room, 0))):
                 _append(ws, row)
                 if j == 0:
                     for cell in ws[ws.max_row]:
                         cell.font = bold
+                else:
+                    for c in shares:
+                        _as_percent(ws.cell(ws.max_row, c))
     for n, lr in enumerate(report.load_reports, 1):
         ws = wb.create_sheet(f"Load report {n}"[:31])
         data = report.load_report_dict(lr)

@@ -159,7 +159,7 @@ def test_the_module_exports_its_public_names():
 def test_talkers_finding_summary_facts_and_denied_ranking():
     f = talkers_finding(_vnet())
     assert (f.title, f.verdict, f.severity) == ("Top talkers (by ip)", "top-talkers", "info")
-    assert f.summary == ("3 node(s) and 3 talker pair(s); the busiest is 192.0.2.10 with 1510 byte(s) sent and "
+    assert f.summary == ("3 node(s) and 3 talker pair(s); the busiest is 192.0.2.10 with 1,510 byte(s) sent and "
                          "received. 1 pair(s) had denied flows.")
     assert f.facts == {"nodes": 3, "edges": 3, "denied_edges": 1, "top_by_bytes": [A, B, C]}
     assert list(f.evidence) == ["by_bytes", "by_flows", "by_denied_flows"]
@@ -176,7 +176,7 @@ def test_talkers_finding_summary_facts_and_denied_ranking():
 def test_talkers_finding_names_the_vm_of_the_busiest_node():
     inv = inventory_from_records([{"mac": "000D3A000101", "ip": A, "vm": "web-01"}])
     f = talkers_finding(_vnet(), inventory=inv, figures=False)
-    assert f.summary.startswith("3 node(s) and 3 talker pair(s); the busiest is 192.0.2.10 (web-01) with 1510 byte(s)")
+    assert f.summary.startswith("3 node(s) and 3 talker pair(s); the busiest is 192.0.2.10 (web-01) with 1,510 byte(s)")
 
 
 def test_talkers_finding_without_denied_flows_or_byte_counts():

@@ -27,8 +27,8 @@ def test_figures_whose_names_slug_alike_get_their_own_png(tmp_path):
     f = Finding("Talkers", "ok", figures={"graph a": b"\x89PNG-a", "graph-a": b"\x89PNG-b"})
     out = Report([f], created=CREATED).write(tmp_path / "r.md")
     lines = out.read_text().splitlines()
-    assert "![graph a](r_files/01-talkers-graph-a.png)" in lines
-    assert "![graph-a](r_files/01-talkers-graph-a.1.png)" in lines
+    assert "![Figure 'graph a' of Talkers.](r_files/01-talkers-graph-a.png)" in lines
+    assert "![Figure 'graph-a' of Talkers.](r_files/01-talkers-graph-a.1.png)" in lines
     assert (tmp_path / "r_files" / "01-talkers-graph-a.png").read_bytes() == b"\x89PNG-a"
     assert (tmp_path / "r_files" / "01-talkers-graph-a.1.png").read_bytes() == b"\x89PNG-b"
 
@@ -38,7 +38,7 @@ def test_figure_that_cannot_be_drawn_is_named_not_dropped(tmp_path):
     out = Report([f], created=CREATED).write(tmp_path / "r.md")
     lines = out.read_text().splitlines()
     assert "_Figure broken: could not be drawn._" in lines
-    assert "![fine](r_files/01-talkers-fine.png)" in lines
+    assert "![Figure 'fine' of Talkers.](r_files/01-talkers-fine.png)" in lines
     assert sorted(p.name for p in (tmp_path / "r_files").iterdir()) == ["01-talkers-fine.png"]
 
 
