@@ -41,7 +41,7 @@ __all__ = ["compare_nsg_vnet", "key_table", "mac_hours", "common_window", "CAUSE
            "DEFAULT_MAX_SKEW"]
 
 #: The columns the reconciliation reads, in each log's frame.
-COMPARE_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "decision", "state",
+COMPARE_NEEDS = ("flow_time", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "direction", "decision", "state",
                  "encryption", "packets_sent", "bytes_sent", "packets_received", "bytes_received", "rule", "mac",
                  "log_type", "resource_id")
 

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.analysis.compare_summary import CLASSES
-from flowkit.analysis.counting import counted_values, flow_counters
+from flowkit.analysis.counting import counted_values, flow_counters, uncounted_inbound_tcp
 from flowkit.analysis.keys import FLOW_KEY, category_mask, denied_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
 from flowkit.schema import ENCRYPTION_DROPS
@@ -205,7 +205,10 @@ def _side(frame: pd.DataFrame, kid: np.ndarray, n: int, prefix: str, common_macs
         combos = pd.unique((kid * np.int64(len(mac_names) + 1) + mac_codes + 1) * width + res)
         per_nic = pd.Series(combos // width).value_counts()
         np.maximum.at(nsgs, per_nic.index.to_numpy() // (len(mac_names) + 1), per_nic.to_numpy())
-    known, _ = counted_values(frame)
+    known, values = counted_values(frame)
+    zero = np.zeros(len(frame), dtype=bool)
+    zero[known] = np.all([values[k] == 0 for k in _COUNTERS], axis=0)
+    uncounted = uncounted_inbound_tcp(frame, known, zero)
     return {
         "first": first, "last": last, "tuples": np.bincount(kid, minlength=n),
         "deny": _any(kid, deny, n), "enc_drop": _any(kid, category_mask(frame["encryption"], ENCRYPTION_DROPS), n),
@@ -214,6 +217,9 @@ def _side(frame: pd.DataFrame, kid: np.ndarray, n: int, prefix: str, common_macs
         "decision": np.where(common, _any(kid, deny & at_common, n), _any(kid, deny, n)),  # True: deny
         "known": _any(kid, known, n), **flow_counters(frame, kid, n),
         "mac_other": _any(kid, mac_other, n), "hour_gap": _any(kid, mac_other & ~covered[pid], n),
+        # every counted row of the key is NSG inbound TCP allowed by a user rule, counters 0 (not recorded)
+        "uncounted": _any(kid, uncounted, n) & ~_any(kid, known & ~uncounted, n),
+        "began": _any(kid, category_mask(frame["state"], "B"), n),
     }
 
 
@@ -224,9 +230,9 @@ def _outside(frame: pd.DataFrame, kid: np.ndarray, n: int) -> dict[str, np.ndarr
             "macs": _labels(kid, frame["mac"], n)}
 
 
-#: The per-key figures the causes read.
+#: The per-key figures the causes read (``uncounted`` and ``began`` only, no column of the key table).
 _FOR_CAUSES = ("first", "last", "tuples", "enc_drop", "avnm", "nsgs", "decision", "known", *_COUNTERS, "mac_other",
-               "hour_gap")
+               "hour_gap", "uncounted", "began")
 
 
 def _text(codes: np.ndarray, names: Any) -> Any:
@@ -300,6 +306,8 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
         sides[name] = _side(frame.loc[inside], kid[inside], n, name, common, other)
         outside[name] = _outside(frame.loc[~inside], kid[~inside], n)
         spans[name] = _span(kid, frame, n)
+    ended = category_mask(vnet_all["state"], "E")  # per key, the VNet log's last end (E) tuple, in or out
+    vnet_end = _extent(space.vnet[ended], epoch_ms(vnet_all["flow_time"].loc[ended]), n)[1]
     in_nsg, in_vnet = sides["nsg"]["tuples"] > 0, sides["vnet"]["tuples"] > 0
     out_only = ~in_nsg & ~in_vnet & ((outside["nsg"]["tuples"] > 0) | (outside["vnet"]["tuples"] > 0))
     keys = np.concatenate([space.order(np.flatnonzero(in_nsg | in_vnet)), space.order(np.flatnonzero(out_only))])
@@ -308,7 +316,8 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
     protocol = space.ports["protocol"][keys]
     out_nsg, out_vnet = outside["nsg"]["tuples"][keys] > 0, outside["vnet"]["tuples"][keys] > 0
     flags = _causes(klass, {side: {name: values[keys] for name, values in sides[side].items() if name in _FOR_CAUSES}
-                            for side in sides}, spans, keys, protocol, skew_ms, out_nsg, out_vnet)
+                            for side in sides}, spans, keys, protocol, skew_ms, out_nsg, out_vnet,
+                   vnet_end[keys])
     columns: dict[str, Any] = {
         "src_ip": _text(space.src[keys], space.names), "src_port": space.ports["src_port"][keys],
         "dst_ip": _text(space.dst[keys], space.names), "dst_port": space.ports["dst_port"][keys],
@@ -332,7 +341,7 @@ def key_table(nsg_all: pd.DataFrame, vnet_all: pd.DataFrame, window: tuple[pd.Ti
 
 #: Main causes, by number (0: none), and each with the subnet-and-NIC-NSG remark added.
 _MAIN = ("", "encryption-drop", "avnm-rule", "unexplained", "nsg-v2-counts-tcp-only", "clock-skew",
-         "mac-not-logged", "hour-not-logged", "outside-window", "window-edge")
+         "mac-not-logged", "hour-not-logged", "outside-window", "window-edge", "nsg-inbound-tcp-not-counted")
 _CAUSES_TEXT = np.array(list(_MAIN) + [f"{m},subnet-and-nic-nsg" if m else "subnet-and-nic-nsg" for m in _MAIN],
                         dtype=object)
 _CAUSE_TEXT = np.array([m or None for m in _MAIN] + [m or "subnet-and-nic-nsg" for m in _MAIN], dtype=object)
@@ -340,15 +349,21 @@ _CAUSE_TEXT = np.array([m or None for m in _MAIN] + [m or "subnet-and-nic-nsg" f
 
 def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
             spans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], keys: np.ndarray,
-            protocol: np.ndarray, skew_ms: int, out_nsg: np.ndarray, out_vnet: np.ndarray) -> dict[str, Any]:
+            protocol: np.ndarray, skew_ms: int, out_nsg: np.ndarray, out_vnet: np.ndarray,
+            vnet_end: np.ndarray) -> dict[str, Any]:
     """The mismatch flags and the causes (comma-separated, the main one first) of each key.
 
     A key seen only outside the window is ``outside-window`` when both logs have it there
     (a start/end narrower than the logs), else ``hour-not-logged`` (one log did not write
     those hours, as when NSG flow logs were switched off). A matched TCP key whose counters
-    differ is ``hour-not-logged`` when one log has tuples of it in an hour the other did not
+    differ is ``nsg-inbound-tcp-not-counted`` when every counted NSG tuple of it is inbound,
+    allowed by a user-defined rule and all zero (NSG flow logs record no counters for such
+    flows), else ``hour-not-logged`` when one log has tuples of it in an hour the other did not
     write for that NIC, else ``window-edge`` when it also has tuples outside the window
     (``out_nsg`` or ``out_vnet``): the two logs' tuples are cut at the window's edges at different moments.
+    An NSG-only key is ``nsg-inbound-tcp-not-counted`` too when the VNet log ended the flow (its
+    last E tuple, ``vnet_end``) before the NSG's first tuple in the window and the NSG's tuples
+    are all such zero C/E tuples: the NSG did not terminate the flow and kept logging it.
     """
     nsg, vnet = picked["nsg"], picked["vnet"]
     matched, nsg_only, vnet_only = klass == 0, klass == 1, klass == 2
@@ -367,16 +382,27 @@ def _causes(klass: np.ndarray, picked: dict[str, dict[str, np.ndarray]],
 
     skew_nsg = nsg_only & near(nsg, spans["vnet"])
     skew_vnet = vnet_only & near(vnet, spans["nsg"])
-    enc, avn, une, tcp_only, skew, mac, hour, out, edge = range(1, 10)
+    # The NSG keeps logging (zero C tuples, no B) a flow it did not terminate after the VNet log's E tuple.
+    # It comes after clock-skew, mac-not-logged and hour-not-logged: a NIC or an hour the VNet log does
+    # not cover stays the gap it is (and blocks the migration).
+    not_ended = nsg_only & nsg["uncounted"] & ~nsg["began"] & (vnet_end > np.iinfo(np.int64).min) \
+        & (vnet_end <= nsg["first"])
+    enc, avn, une, tcp_only, skew, mac, hour, out, edge, uncounted = range(1, 11)
+    # NSG counters that were never recorded (every counted NSG tuple of the key is inbound TCP allowed
+    # by a user rule, with zero counters) come before hour-not-logged and window-edge: those explain
+    # sums cut short by an hour or an edge, but these NSG sums are 0 whatever the hours or the window,
+    # so the zero NSG counters are what differs. (Non-TCP keys are nsg-v2-counts-tcp-only: no overlap.)
     main = np.select(
         [matched & decision_mm & enc_drop, matched & decision_mm & avnm, matched & decision_mm,
-         matched & counter_mm & ~tcp, matched & counter_mm & (nsg["hour_gap"] | vnet["hour_gap"]),
+         matched & counter_mm & ~tcp, matched & counter_mm & nsg["uncounted"],
+         matched & counter_mm & (nsg["hour_gap"] | vnet["hour_gap"]),
          matched & counter_mm & (out_nsg | out_vnet), matched & counter_mm,
-         nsg_only & skew_nsg, nsg_only & ~nsg["mac_other"], nsg_only & nsg["hour_gap"], nsg_only,
+         nsg_only & skew_nsg, nsg_only & ~nsg["mac_other"], nsg_only & nsg["hour_gap"], not_ended, nsg_only,
          vnet_only & avnm, vnet_only & enc_drop, vnet_only & skew_vnet, vnet_only & ~vnet["mac_other"],
          vnet_only & vnet["hour_gap"], vnet_only,
          (klass == 3) & out_nsg & out_vnet, klass == 3],
-        [enc, avn, une, tcp_only, hour, edge, une, skew, mac, hour, une, avn, enc, skew, mac, hour, une, out, hour],
+        [enc, avn, une, tcp_only, uncounted, hour, edge, une, skew, mac, hour, uncounted, une, avn, enc, skew, mac,
+         hour, une, out, hour],
         default=0)
     index = main + len(_MAIN) * ((klass != 3) & (nsg["nsgs"] >= 2))
     return {"decision_mismatch": decision_mm, "counter_mismatch": counter_mm,

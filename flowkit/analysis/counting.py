@@ -24,7 +24,7 @@ import pandas as pd
 from flowkit.analysis.copies import repeated_tuples
 from flowkit.analysis.keys import COUNTER_NAMES, category_mask
 
-__all__ = ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given"]
+__all__ = ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given", "uncounted_inbound_tcp"]
 
 
 def counters(flows: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -169,3 +169,39 @@ def counters_given(flows: pd.DataFrame) -> np.ndarray:
     for name in COUNTER_NAMES:
         given |= flows[name].notna().to_numpy()
     return given
+
+
+def uncounted_inbound_tcp(rows: pd.DataFrame, known: np.ndarray, zero: np.ndarray) -> np.ndarray:
+    """NSG rows whose zero counters are not counts: inbound TCP allowed by a non-default rule.
+
+    Microsoft's NSG flow logs overview ("Non-default inbound TCP rules"): such rules are
+    implemented statelessly, so those flows become non-terminating and "byte and packet
+    counts aren't recorded for these flows" (unless the VNet's ``FlowTimeoutInMinutes`` is
+    set, when they are: only all-zero counters are taken as not recorded).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Flow rows with ``log_type``, ``direction``, ``protocol`` and ``rule``.
+    known : numpy.ndarray of bool
+        Rows whose counters count (:func:`counters`' ``known``).
+    zero : numpy.ndarray of bool
+        Rows whose four counters are all 0.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> one = dict(src_ip="198.51.100.17", dst_ip="192.0.2.4", src_port=50000, dst_port=3389, protocol=6,
+    ...            direction="inbound", decision="allow", state="C", packets_sent=0, bytes_sent=0,
+    ...            packets_received=0, bytes_received=0, log_type="nsg")
+    >>> rows = coerce(pd.DataFrame([dict(one, rule="UserRule_allow-rdp"), dict(one, rule="DefaultRule_AllowVnetInBound"),
+    ...                             dict(one, rule="UserRule_allow-rdp", packets_sent=3)]))
+    >>> zero = (rows[list(COUNTER_NAMES)] == 0).all(axis=1).to_numpy()
+    >>> uncounted_inbound_tcp(rows, counters(rows)["known"], zero).tolist()
+    [True, False, False]
+    """
+    rule = rows["rule"]
+    names = rule.cat.categories if isinstance(rule.dtype, pd.CategoricalDtype) else pd.Index(rule.dropna().unique())
+    user = [r for r in names if not str(r).startswith("DefaultRule_")]
+    return (known & zero & category_mask(rows["log_type"], "nsg") & category_mask(rows["direction"], "inbound")
+            & (rows["protocol"].to_numpy() == 6) & category_mask(rule, user))

@@ -20,39 +20,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.analysis.counting import counters, flow_counters
+from flowkit.analysis.counting import counters, flow_counters, uncounted_inbound_tcp
 from flowkit.analysis.keys import category_mask, flow_ids
 
 __all__ = ["reply_counts"]
 
 
 def _unrecorded_inbound_tcp(rows: pd.DataFrame, c: dict[str, np.ndarray]) -> np.ndarray:
-    """NSG rows whose zero counters are not counts: inbound TCP allowed by a non-default rule.
-
-    Microsoft's NSG flow logs overview ("Non-default inbound TCP rules"): such rules are
-    implemented statelessly, so those flows become non-terminating and "byte and packet
-    counts aren't recorded for these flows" (unless the VNet's ``FlowTimeoutInMinutes`` is
-    set, when they are: only all-zero counters are taken as not recorded).
-
-    Examples
-    --------
-    >>> from flowkit.schema import coerce
-    >>> one = dict(src_ip="198.51.100.17", dst_ip="192.0.2.4", src_port=50000, dst_port=3389, protocol=6,
-    ...            direction="inbound", decision="allow", state="C", packets_sent=0, bytes_sent=0,
-    ...            packets_received=0, bytes_received=0, log_type="nsg")
-    >>> rows = coerce(pd.DataFrame([dict(one, rule="UserRule_allow-rdp"), dict(one, rule="DefaultRule_AllowVnetInBound"),
-    ...                             dict(one, rule="UserRule_allow-rdp", packets_sent=3)]))
-    >>> _unrecorded_inbound_tcp(rows, counters(rows)).tolist()
-    [True, False, False]
-    """
-    rule = rows["rule"]
-    names = rule.cat.categories if isinstance(rule.dtype, pd.CategoricalDtype) else pd.Index(rule.dropna().unique())
-    user = [r for r in names if not str(r).startswith("DefaultRule_")]
+    """NSG rows whose zero counters are not counts (:func:`flowkit.analysis.counting.uncounted_inbound_tcp`)."""
     zero = np.ones(len(rows), dtype=bool)
     for name in ("packets_sent", "bytes_sent", "packets_received", "bytes_received"):
         zero &= c[name] == 0
-    return (c["known"] & zero & category_mask(rows["log_type"], "nsg") & category_mask(rows["direction"], "inbound")
-            & (rows["protocol"].to_numpy() == 6) & category_mask(rule, user))
+    return uncounted_inbound_tcp(rows, c["known"], zero)
 
 
 def reply_counts(rows: pd.DataFrame) -> tuple[int, int, bool, str]:

@@ -180,8 +180,8 @@ def test_no_overlap():
 
 def test_every_cause_is_described():
     assert set(CAUSES) == {"avnm-rule", "encryption-drop", "subnet-and-nic-nsg", "nsg-v2-counts-tcp-only",
-                           "mac-not-logged", "hour-not-logged", "clock-skew", "outside-window", "window-edge",
-                           "unexplained"}
+                           "nsg-inbound-tcp-not-counted", "mac-not-logged", "hour-not-logged", "clock-skew",
+                           "outside-window", "window-edge", "unexplained"}
     assert is_avnm_rule(AVNM) and not is_avnm_rule("UserRule_DenyAll") and not is_avnm_rule(None)
 
 

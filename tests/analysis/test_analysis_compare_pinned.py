@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from flowkit.analysis.compare import compare_nsg_vnet, is_avnm_rule, mac_hours
-from flowkit_frames import APP, APP_MAC, DB, WEB_MAC, frame, tuple_row
+from flowkit_frames import APP, APP_MAC, DB, WEB, WEB_MAC, frame, tuple_row
 
 NSG = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/"
 AVNM = "DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11"
@@ -273,3 +273,123 @@ def test_a_flow_the_host_could_not_encrypt_is_an_encryption_drop_the_nsg_allowed
     assert (f.facts["matched"], f.facts["decision_mismatch"], f.facts["explained"]) == (1, 1, {"encryption-drop": 1})
     keys = _keys(f)
     assert keys.loc[1, "vnet_enc_drop"] and keys.loc[1, "causes"] == "encryption-drop"
+
+
+# Inbound RDP from the internet to the web NIC, allowed by a user-defined NSG rule: NSG flow logs
+# record no counters for it (Microsoft's NSG flow logs overview, "Non-default inbound TCP rules").
+RDP_PEER = "198.51.100.17"
+UNCOUNTED = "nsg-inbound-tcp-not-counted"
+
+
+def _rdp(minute: float, sport: int, state: str, counters: tuple | None = None, log_type: str = "vnet",
+         rule: str = "UserRule_AllowRdp", **kw) -> dict:
+    row = {"src": RDP_PEER, "dst": WEB, "dport": 3389, "direction": "inbound", **kw, "state": state,
+           "counters": counters, "rule": rule}
+    return _nsg(minute, sport, **row) if log_type == "nsg" else tuple_row(minute, sport=sport, **row)
+
+
+def _rdp_flow(sport: int, *, rule: str = "UserRule_AllowRdp", nsg_counters: tuple = (0, 0, 0, 0),
+              nsg_end: float = 20, **kw) -> list[dict]:
+    """VNet: B, C and E with counters (10:00 to 10:20). NSG: B and a zero C tuple every 5 minutes
+    up to ``nsg_end``, no E (the flow does not terminate for the NSG)."""
+    rows = [_rdp(0, sport, "B", **kw), _rdp(10, sport, "C", (5, 500, 4, 400), **kw),
+            _rdp(20, sport, "E", (1, 100, 1, 100), **kw), _rdp(0, sport, "B", log_type="nsg", rule=rule, **kw)]
+    rows += [_rdp(m, sport, "C", nsg_counters, log_type="nsg", rule=rule, **kw) for m in range(5, int(nsg_end) + 1, 5)]
+    return rows
+
+
+@pytest.mark.parametrize("rows, window, cause_before", [
+    pytest.param(_rdp_flow(1), ("2024-05-01T10:00Z", "2024-05-01T11:00Z"), "unexplained", id="inside-the-window"),
+    # the NSG's C tuples run past 10:30, the window's end: before, window-edge
+    pytest.param(_rdp_flow(1, nsg_end=40), ("2024-05-01T10:00Z", "2024-05-01T10:30Z"), "window-edge",
+                 id="across-the-window-end"),
+    # the VNet log has a tuple of the key at 11:05, an hour the NSG log did not write for the web NIC
+    pytest.param(_rdp_flow(1) + [_rdp(65, 1, "C", (0, 0, 0, 0))] + [tuple_row(65, sport=9, mac=APP_MAC, src=APP),
+                                                                     _nsg(65, 9, mac=APP_MAC, src=APP)],
+                 ("2024-05-01T10:00Z", "2024-05-01T12:00Z"), "hour-not-logged", id="hour-not-logged"),
+])
+def test_nsg_zero_counters_of_inbound_tcp_allowed_by_a_user_rule_are_explained(rows, window, cause_before):
+    """Before, the counter mismatch of such a key was given ``cause_before``."""
+    f = _compare(rows, start=window[0], end=window[1])
+    keys = _keys(f)
+    assert (keys.loc[1, "class"], keys.loc[1, "counter_mismatch"], keys.loc[1, "cause"]) == ("matched", True, UNCOUNTED)
+    assert keys.loc[1, "causes"] == UNCOUNTED
+    assert (keys.loc[1, "nsg_packets_sent"], keys.loc[1, "vnet_packets_sent"]) == (0.0, 6.0)
+    assert f.facts["explained"] == {UNCOUNTED: 1}
+    assert (f.facts["counter_mismatch"], f.verdict, f.severity) == (1, "ready", "low")
+    assert "unexplained" not in keys["causes"].str.cat()
+    assert cause_before != UNCOUNTED
+
+
+def test_the_uncounted_cause_keeps_the_subnet_and_nic_nsg_remark():
+    rows = _rdp_flow(1) + [_rdp(m, 1, "C", (0, 0, 0, 0), log_type="nsg", nsg="nsg-nic-web")
+                           for m in (5, 10)]
+    f = _compare(rows)
+    keys = _keys(f)
+    assert (keys.loc[1, "nsg_nsgs"], keys.loc[1, "causes"], keys.loc[1, "cause"]) == (
+        2, f"{UNCOUNTED},subnet-and-nic-nsg", UNCOUNTED)
+    assert f.facts["explained"] == {UNCOUNTED: 1, "subnet-and-nic-nsg": 1}
+
+
+@pytest.mark.parametrize("kw, cause", [
+    # a default rule's flows are stateful: NSG counters count, so 0 against the VNet's is no known cause
+    pytest.param(dict(rule="DefaultRule_AllowVnetInBound"), "unexplained", id="default-rule"),
+    # counters the NSG did record that differ from the VNet's
+    pytest.param(dict(nsg_counters=(1, 100, 1, 100)), "unexplained", id="nonzero-nsg-counters"),
+    # outbound: the limitation is for inbound flows only
+    pytest.param(dict(direction="outbound"), "unexplained", id="outbound"),
+    # UDP: NSG v2 counts TCP only, the cause that explains it comes first
+    pytest.param(dict(proto=17), "nsg-v2-counts-tcp-only", id="udp"),
+])
+def test_nsg_zero_counters_of_other_flows_are_not_the_inbound_tcp_cause(kw, cause):
+    f = _compare(_rdp_flow(1, **kw))
+    keys = _keys(f)
+    assert (keys.loc[1, "counter_mismatch"], keys.loc[1, "cause"]) == (True, cause)
+    assert f.facts["explained"] == {cause: 1}
+
+
+def test_a_flow_the_nsg_does_not_terminate_is_no_other_difference():
+    """The NSG log writes zero C tuples of the flow (never an E) for 25 minutes after the VNet
+    log's E: the key is matched with one counter mismatch, explained, and nothing else differs."""
+    f = _compare(_rdp_flow(1, nsg_end=45) + [tuple_row(50, sport=2), _nsg(50, 2)])
+    keys = _keys(f)
+    assert (f.facts["matched"], f.facts["nsg_only"], f.facts["vnet_only"], f.facts["outside_window"]) == (2, 0, 0, 0)
+    assert (f.facts["decision_mismatch"], f.facts["counter_mismatch"]) == (0, 1)
+    assert keys["causes"].tolist() == ["", UNCOUNTED]  # 10.10.1.4 sorts before 198.51.100.17
+    assert (keys.loc[1, "nsg_last"], keys.loc[1, "vnet_last"]) == (
+        pd.Timestamp("2024-05-01T10:45Z"), pd.Timestamp("2024-05-01T10:20Z"))
+    assert f.verdict == "ready"
+
+
+@pytest.mark.parametrize("vnet_rows, nsg_rows, cause, verdict", [
+    # the VNet log ends the flow at 09:50; the NSG log, which never ends it, writes zero C tuples
+    # from 10:05 to 10:20. Before: an unexplained NSG-only key, and not ready
+    pytest.param([_rdp(-20, 1, "B"), _rdp(-10, 1, "E", (5, 500, 4, 400))],
+                 [_rdp(m, 1, "C", (0, 0, 0, 0), log_type="nsg") for m in (5, 10, 15, 20)],
+                 UNCOUNTED, "ready", id="nsg-logs-the-flow-after-its-vnet-end"),
+    # the VNet log never saw the flow end: a gap in its coverage
+    pytest.param([_rdp(-20, 1, "B"), _rdp(-10, 1, "C", (5, 500, 4, 400))],
+                 [_rdp(m, 1, "C", (0, 0, 0, 0), log_type="nsg") for m in (5, 10, 15, 20)],
+                 "unexplained", "not-ready", id="no-vnet-end"),
+    # a B tuple inside the window: a flow that began there, which the VNet log should have seen
+    pytest.param([_rdp(-20, 1, "B"), _rdp(-10, 1, "E", (5, 500, 4, 400))],
+                 [_rdp(5, 1, "B", log_type="nsg"), _rdp(10, 1, "C", (0, 0, 0, 0), log_type="nsg")],
+                 "unexplained", "not-ready", id="nsg-begins-it-again"),
+    # counters the NSG recorded (a default rule): not the stateless user-rule case
+    pytest.param([_rdp(-20, 1, "B"), _rdp(-10, 1, "E", (5, 500, 4, 400))],
+                 [_rdp(m, 1, "C", (0, 0, 0, 0), log_type="nsg", rule="DefaultRule_AllowVnetInBound")
+                  for m in (5, 10)],
+                 "unexplained", "not-ready", id="default-rule"),
+])
+def test_nsg_only_tuples_of_a_flow_the_nsg_did_not_terminate(vnet_rows, nsg_rows, cause, verdict):
+    """The non-terminating side of the limitation: no E tuple in the NSG log, which may keep
+    logging the flow after the VNet log saw it end."""
+    rows = vnet_rows + [_rdp(-20, 1, "B", log_type="nsg")] + nsg_rows + [tuple_row(0, sport=2), _nsg(0, 2)]
+    f = _compare(rows, start="2024-05-01T10:00Z", end="2024-05-01T11:00Z")
+    keys = _keys(f)
+    assert (keys.loc[1, "class"], keys.loc[1, "causes"], keys.loc[1, "cause"]) == ("nsg-only", cause, cause)
+    assert (f.facts["nsg_only"], f.facts["explained"], f.verdict) == (1, {cause: 1}, verdict)
+    if cause == UNCOUNTED:
+        assert ("the rest, by cause: nsg-inbound-tcp-not-counted (1: inbound TCP allowed by a user-defined NSG "
+                "rule, which NSGs enforce statelessly: NSG flow logs record no counters for it (they are 0) and "
+                "never end it (no E tuple), so they can log it after the VNet logs saw it end).") in f.summary

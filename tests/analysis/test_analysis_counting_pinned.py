@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from flowkit.analysis import counting
-from flowkit.analysis.counting import counted_flows, counted_values, counters, counters_given, flow_counters
+from flowkit.analysis.counting import (counted_flows, counted_values, counters, counters_given, flow_counters,
+                                       uncounted_inbound_tcp)
 from flowkit.schema import empty_frame
 from flowkit_frames import frame, tuple_row
 
@@ -13,7 +14,8 @@ COUNTERS = ["packets_sent", "bytes_sent", "packets_received", "bytes_received"]
 
 
 def test_the_public_names():
-    assert counting.__all__ == ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given"]
+    assert counting.__all__ == ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given",
+                                "uncounted_inbound_tcp"]
 
 
 def test_an_empty_frame_counts_nothing_and_gives_zeros_for_every_flow_asked():
@@ -110,3 +112,18 @@ def test_no_two_observers_of_one_flow_are_taken_for_one():
     rows[17].update(packets_sent=15, bytes_sent=15, packets_received=15, bytes_received=15)
     out = flow_counters(frame(rows), np.zeros(len(rows), dtype=np.int64), 1)
     assert [out[n].tolist() for n in COUNTERS] == [[15.0]] * 4
+
+
+def test_uncounted_inbound_tcp_rows_are_nsg_inbound_tcp_user_rule_rows_with_zero_counters():
+    """The rows whose NSG counters were not recorded, read on a categorical and on a text frame."""
+    one = dict(src="198.51.100.17", dst="192.0.2.4", dport=3389, direction="inbound", state="C",
+               counters=(0, 0, 0, 0), rule="UserRule_AllowRdp", log_type="nsg")
+    rows = [one, dict(one, rule="DefaultRule_AllowVnetInBound"), dict(one, counters=(0, 0, 1, 60)),
+            dict(one, direction="outbound"), dict(one, proto=17), dict(one, log_type="vnet"),
+            dict(one, state="B", counters=None), dict(one, rule="UserRule_AllowRdp_2")]
+    f = frame([tuple_row(0, sport=40000 + i, **r) for i, r in enumerate(rows)])
+    expected = [True, False, False, False, False, False, False, True]
+    for table in (f, f.astype({"rule": str, "log_type": str, "direction": str})):
+        c = counters(table)
+        zero = np.all([c[n] == 0 for n in COUNTERS], axis=0)
+        assert uncounted_inbound_tcp(table, c["known"], zero).tolist() == expected
