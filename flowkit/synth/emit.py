@@ -7,6 +7,11 @@ tuples get a record); the record ``time`` falls in the same minute, after its
 last tuple. What was written is tallied per sighting, so that ``expected.json``
 comes from the generator's own bookkeeping, never from reading files back.
 
+NSG v2 logs write what Azure's do: ``B`` tuples with empty counters, UDP counters
+``0,0,0,0``, and, for inbound TCP allowed by a user-defined rule (enforced statelessly,
+:func:`~flowkit.synth.tuples.nsg_v2_uncounted`), ``C`` tuples with ``0,0,0,0`` and a
+zero ``C`` instead of the ``E``; the tally records those zeros and states.
+
 Examples
 --------
 >>> import random
@@ -35,7 +40,7 @@ from flowkit.synth.blobs import blob_bytes
 from flowkit.synth.estate import NETWORK_WATCHER, SUBSCRIPTION, NsgFlowLog, VnetFlowLog
 from flowkit.synth.flows import Flow, Sighting
 from flowkit.synth.records import nsg_record, vnet_record
-from flowkit.synth.tuples import UDP, Counters, nsg_v1_tuple, nsg_v2_tuple, record_time, vnet_tuple
+from flowkit.synth.tuples import UDP, Counters, nsg_v1_tuple, nsg_v2_tuple, nsg_v2_uncounted, record_time, vnet_tuple
 
 __all__ = ["DAY_MS", "HOUR_MS", "MINUTE_MS", "Logged", "Emission", "emit", "blob_path", "keep_key_case"]
 
@@ -133,6 +138,8 @@ def _tuple_text(log: VnetFlowLog | NsgFlowLog, flow: Flow, s: Sighting, ts_ms: i
         return nsg_v2_tuple(ts_ms // 1000, *args, decision, "B"), "B", None
     if flow.protocol == UDP:  # NSG v2 counters count TCP only
         counters = (0, 0, 0, 0)
+    elif nsg_v2_uncounted(s.direction, flow.protocol, s.allowed, s.rule):
+        state, counters = "C", (0, 0, 0, 0)  # stateless: no counts, and the NSG never sees the end
     return nsg_v2_tuple(ts_ms // 1000, *args, decision, state, counters), state, counters
 
 

@@ -174,7 +174,16 @@ by key (`src_ip, src_port, dst_ip, dst_port, protocol`).
   NSGs, not by duplicates.
 - **nsg-v2-counts-tcp-only**: syslog, UDP 514 from app-01 and app-02 to db-01. NSG v2 C/E
   tuples carry `0,0,0,0` (its counters count TCP only); the VNet tuples carry real counters.
-  Matched, with a counter mismatch (`counter_mismatch_keys` = {t['counter_mismatch_keys']}).
+  Matched, with a counter mismatch.
+- **nsg-inbound-tcp-not-counted**: internet clients -> web-01/web-02:443, allowed inbound by
+  `nsg-snet-web`'s user rule `UserRule_AllowHttpsInbound`. NSGs enforce user-defined inbound TCP
+  rules statelessly: the NSG log has the B tuple, then C tuples with `0,0,0,0` and never an E
+  (the flow does not terminate for the NSG); the VNet tuples carry real counters and end with E.
+  Matched, with a counter mismatch: the VNet flow log shows traffic the NSG log never counted.
+  (Inbound flows under a default rule, such as app-01's NIC NSG's `DefaultRule_AllowVnetInBound`,
+  and every outbound flow keep their counters, so web -> app keys still agree: their busiest
+  observer in the NSG log is the web NIC's outbound tuples.)
+  `counter_mismatch_keys` = {t['counter_mismatch_keys']} (this cause and the one above).
 - **encryption-drop**: from 11:00 db-01 accepts only encrypted traffic. app-02's new connections to
   SQL are allowed by `nsg-snet-app` in the NSG log, but the VNet flow log shows them dropped:
   state `D`, encryption `NX_NOT_ACCEPTED`, rule and aclID `unspecified`. Matched, with a

@@ -4,7 +4,8 @@ Three tuple formats exist (see ``/work/shared/FORMATS.md``):
 
 * NSG version 1, 8 fields: ``ts_s,src,dst,sport,dport,T|U,I|O,A|D``;
 * NSG version 2, 13 fields: the 8 above, then ``state,pkts_sd,bytes_sd,pkts_ds,bytes_ds``,
-  with **empty** counters on ``B`` tuples (``,,,,``);
+  with **empty** counters on ``B`` tuples (``,,,,``), zeros on UDP tuples, and zeros and no
+  ``E`` for inbound TCP allowed by a user-defined rule (:func:`nsg_v2_uncounted`);
 * VNet version 4, 13 fields: ``ts_ms,src,dst,sport,dport,6|17,I|O,state,encryption,
   pkts_sd,bytes_sd,pkts_ds,bytes_ds``, with ``0,0,0,0`` on ``B`` and ``D`` tuples.
 
@@ -26,6 +27,7 @@ __all__ = [
     "UDP",
     "nsg_v1_tuple",
     "nsg_v2_tuple",
+    "nsg_v2_uncounted",
     "vnet_tuple",
     "record_time",
 ]
@@ -87,6 +89,37 @@ def nsg_v2_tuple(ts: int, src: str, dst: str, sport: int, dport: int, protocol: 
         return f"{head},B,,,,"
     p1, b1, p2, b2 = counters or _ZERO
     return f"{head},{state},{p1},{b1},{p2},{b2}"
+
+
+def nsg_v2_uncounted(direction: str, protocol: int, allowed: bool, rule: str) -> bool:
+    """Whether NSG v2 records no counters and no end for a flow: inbound TCP allowed by a user rule.
+
+    Microsoft's NSG flow logs overview ("Non-default inbound TCP rules"): NSGs enforce
+    user-defined inbound TCP rules statelessly, so those flows become non-terminating and
+    their byte and packet counts are not recorded. Such a flow's ``C`` tuples carry
+    ``0,0,0,0`` and its end is one more zero ``C`` tuple, never an ``E``; its ``B`` tuple keeps
+    empty counters. Default rules (``DefaultRule_*``), outbound and UDP flows and denials
+    are logged as usual.
+
+    Parameters
+    ----------
+    direction : {"I", "O"}
+        As seen by the logged NIC.
+    protocol : int
+        6 (TCP) or 17 (UDP).
+    allowed : bool
+        The NSG allowed the flow.
+    rule : str
+        The NSG rule that allowed it, as the NSG log names it.
+
+    Examples
+    --------
+    >>> nsg_v2_uncounted("I", TCP, True, "UserRule_AllowHttpsInbound")
+    True
+    >>> nsg_v2_uncounted("I", TCP, True, "DefaultRule_AllowVnetInBound"), nsg_v2_uncounted("O", TCP, True, "UserRule_A")
+    (False, False)
+    """
+    return direction == "I" and protocol == TCP and allowed and not rule.startswith("DefaultRule_")
 
 
 def vnet_tuple(ts_ms: int, src: str, dst: str, sport: int, dport: int, protocol: int,

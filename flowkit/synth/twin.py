@@ -15,7 +15,12 @@ difference has a known cause:
   was allowed by the NSG: logged as allowed, state ``B`` (``encryption-drop``);
 * a flow denied by an NSG rule (state ``D``): decision ``D``, state ``B``, empty counters;
 * ``B`` tuples carry empty counters, and UDP tuples zeros, since NSG v2 counts TCP
-  only (``nsg-v2-counts-tcp-only``); ``C``/``E`` TCP tuples carry the VNet counters;
+  only (``nsg-v2-counts-tcp-only``);
+* inbound TCP allowed by a user-defined rule (not ``DefaultRule_*``) is enforced
+  statelessly (Microsoft's "Non-default inbound TCP rules"): its ``C`` tuples carry
+  ``0,0,0,0`` and its ``E`` becomes a zero ``C`` tuple, since the NSG neither counts
+  nor ends such a flow (``nsg-inbound-tcp-not-counted``);
+* other ``C``/``E`` TCP tuples (outbound, or under a default rule) carry the VNet counters;
 * timestamps are whole seconds; protocols ``T``/``U``.
 
 Examples
@@ -25,15 +30,19 @@ Examples
 >>> vnet = blob_bytes([vnet_record("2024-05-01T10:00:52.5625085Z", "g", "000D3A000101", "/FL", "/VNET",
 ...     [("acl", [("UserRule_AllowWebToApp", ["1714557600123,10.10.1.4,10.10.2.4,50000,8080,6,O,E,X,5,500,4,400",
 ...                                           "1714557601000,10.10.1.4,10.10.2.4,50001,53,17,O,C,X,1,80,1,90"]),
+...               ("UserRule_AllowHttpsInbound",
+...                ["1714557603000,203.0.113.7,10.10.1.4,41000,443,6,I,E,NX,3,300,2,900"]),
 ...               ("DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11",
 ...                ["1714557602000,192.0.2.9,10.10.1.4,40000,22,6,I,D,NX,0,0,0,0"])])])])
 >>> import msgspec
 >>> nsg = msgspec.json.decode(nsg_twin(vnet, "/SUBSCRIPTIONS/S/NSG", "sys"))
->>> for group in nsg["records"][0]["properties"]["flows"]:  # the AVNM denial is not there
+>>> for group in nsg["records"][0]["properties"]["flows"]:  # no AVNM denial; inbound HTTPS uncounted
 ...     print(group["rule"], *group["flows"][0]["flowTuples"], sep="\\n")
 UserRule_AllowWebToApp
 1714557600,10.10.1.4,10.10.2.4,50000,8080,T,O,A,E,5,500,4,400
 1714557601,10.10.1.4,10.10.2.4,50001,53,U,O,A,C,0,0,0,0
+UserRule_AllowHttpsInbound
+1714557603,203.0.113.7,10.10.1.4,41000,443,T,I,A,C,0,0,0,0
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from typing import Any
 import msgspec
 
 from flowkit.synth.records import nsg_record
+from flowkit.synth.tuples import TCP, nsg_v2_uncounted
 
 __all__ = ["nsg_twin", "nsg_twin_counted", "nsg_twin_tuple"]
 
@@ -51,19 +61,24 @@ _AVNM = re.compile(r"_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _PROTOCOLS = {"6": "T", "17": "U"}
 
 
-def nsg_twin_tuple(vnet_tuple: str) -> str | None:
+def nsg_twin_tuple(vnet_tuple: str, rule: str) -> str | None:
     """The NSG v2 tuple of one VNet tuple (None for a protocol NSG v2 cannot write).
 
-    The rule's part (AVNM denials never reach the NSG) is :func:`nsg_twin`'s.
+    ``rule`` is the NSG rule that logged it (:func:`nsg_twin` picks it; AVNM denials never
+    reach the NSG): inbound TCP allowed by a rule that is not ``DefaultRule_*`` gets zero
+    counters and no ``E`` state.
 
     Examples
     --------
-    >>> nsg_twin_tuple("1714557600123,10.10.1.4,10.10.2.4,50000,8080,6,O,B,NX,0,0,0,0")
+    >>> nsg_twin_tuple("1714557600123,10.10.1.4,10.10.2.4,50000,8080,6,O,B,NX,0,0,0,0", "DefaultRule_AllowVnetOutBound")
     '1714557600,10.10.1.4,10.10.2.4,50000,8080,T,O,A,B,,,,'
-    >>> nsg_twin_tuple("1714557600123,192.0.2.9,10.10.1.4,40000,22,6,I,D,NX,0,0,0,0")
+    >>> nsg_twin_tuple("1714557600123,192.0.2.9,10.10.1.4,40000,22,6,I,D,NX,0,0,0,0", "DefaultRule_DenyAllInBound")
     '1714557600,192.0.2.9,10.10.1.4,40000,22,T,I,D,B,,,,'
-    >>> nsg_twin_tuple("1714557600123,10.10.1.4,10.10.2.4,50000,443,6,O,D,NX_NOT_ACCEPTED,0,0,0,0")
+    >>> nsg_twin_tuple("1714557600123,10.10.1.4,10.10.2.4,50000,443,6,O,D,NX_NOT_ACCEPTED,0,0,0,0",
+    ...                "DefaultRule_AllowVnetOutBound")
     '1714557600,10.10.1.4,10.10.2.4,50000,443,T,O,A,B,,,,'
+    >>> nsg_twin_tuple("1714557600123,203.0.113.7,10.10.1.4,41000,443,6,I,E,NX,3,300,2,900", "UserRule_AllowHttps")
+    '1714557600,203.0.113.7,10.10.1.4,41000,443,T,I,A,C,0,0,0,0'
     """
     ts, src, dst, sport, dport, proto, direction, state, encryption, p1, b1, p2, b2 = vnet_tuple.split(",")
     letter = _PROTOCOLS.get(proto)
@@ -77,6 +92,8 @@ def nsg_twin_tuple(vnet_tuple: str) -> str | None:
         return f"{head},A,B,,,,"
     if letter == "U":
         return f"{head},A,{state},0,0,0,0"
+    if nsg_v2_uncounted(direction, TCP, True, rule):
+        return f"{head},A,C,0,0,0,0"
     return f"{head},A,{state},{p1},{b1},{p2},{b2}"
 
 
@@ -128,7 +145,7 @@ def nsg_twin_counted(vnet_blob: bytes, nsg_resource_id: str, system_id: str) -> 
                 rule = _nsg_rule(group["rule"], group["flowTuples"])
                 if rule is None:
                     continue
-                tuples = [t for t in map(nsg_twin_tuple, group["flowTuples"]) if t is not None]
+                tuples = [t for t in (nsg_twin_tuple(v, rule) for v in group["flowTuples"]) if t is not None]
                 if tuples:
                     rules.append((rule, tuples))
                     count += len(tuples)

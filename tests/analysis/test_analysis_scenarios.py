@@ -102,7 +102,7 @@ def test_compare_totals_match_ground_truth(nsg_vs_vnet):
             "vnet-only": f.facts["vnet_only"], "outside-window": f.facts["outside_window"]} == totals["by_class"]
     assert f.facts["explained"] == totals["by_cause"]
     assert f.facts["decision_mismatch"] == totals["decision_mismatch_keys"] == 10
-    assert f.facts["counter_mismatch"] == totals["counter_mismatch_keys"] == 2
+    assert f.facts["counter_mismatch"] == totals["counter_mismatch_keys"] == 8  # 2 UDP, 6 inbound HTTPS
     assert f.facts["coverage"] == 40 / 41
     assert f.verdict == "ready"
     assert f.summary.startswith("VNet logs cover 97.6% of NSG-logged flows")

@@ -75,7 +75,8 @@ def test_compare_json(capsys):
                                str(_scenario("connectivity")), "--json"])
     assert elsewhere["verdict"] == "no-overlap" and elsewhere["coverage"] is None
     assert got["explained"] == {"avnm-rule": 5, "clock-skew": 1, "encryption-drop": 10, "hour-not-logged": 8,
-                                "mac-not-logged": 3, "nsg-v2-counts-tcp-only": 2, "subnet-and-nic-nsg": 11}
+                                "mac-not-logged": 3, "nsg-inbound-tcp-not-counted": 6, "nsg-v2-counts-tcp-only": 2,
+                                "subnet-and-nic-nsg": 11}
 
 
 def test_compare_text(capsys):

@@ -29,13 +29,13 @@ def test_text_shows_causes_coverage_by_hour_and_the_differing_keys(capsys):
                  "--vnet", str(path / "insights-logs-flowlogflowevent")]) == 0
     out = capsys.readouterr().out
     assert re.findall(r"^(\w+) \((\d+) row\(s\)\):$", out, re.MULTILINE) == [
-        ("causes", "7"), ("coverage_by_hour", "2"), ("differences", "29")]
-    table = out.split("differences (29 row(s)):\n", 1)[1].splitlines()
+        ("causes", "8"), ("coverage_by_hour", "2"), ("differences", "35")]  # + 6 inbound HTTPS keys
+    table = out.split("differences (35 row(s)):\n", 1)[1].splitlines()
     assert table[0].split() == ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "class", "nsg_decision",
                                 "vnet_decision", "causes"]
     assert table[2].split() == ["10.10.1.5", "51156", "198.51.100.200", "445", "6", "vnet-only", "NaN", "deny",
                                 "avnm-rule"]
-    assert len(table) == 1 + 20 + 1 and table[-1] == "… 9 more row(s)"
+    assert len(table) == 1 + 20 + 1 and table[-1] == "… 15 more row(s)"
 
 
 @pytest.mark.parametrize("missing", ["--nsg", "--vnet"])
@@ -83,7 +83,8 @@ def test_the_common_window_given_explicitly_keeps_the_clock_skew_explained(capsy
     got = json.loads(capsys.readouterr().out)
     assert (got["verdict"], got["matched"], got["nsg_only"], got["vnet_only"]) == ("ready", 40, 1, 8)
     assert got["explained"] == {"avnm-rule": 5, "clock-skew": 1, "encryption-drop": 10, "mac-not-logged": 3,
-                                "nsg-v2-counts-tcp-only": 2, "subnet-and-nic-nsg": 11}
+                                "nsg-inbound-tcp-not-counted": 6, "nsg-v2-counts-tcp-only": 2,
+                                "subnet-and-nic-nsg": 11}
     # a skew of 0 tolerates none: the key is unexplained, as it should be
     assert main(["compare", "--nsg", path, "--vnet", path, "--start", "2024-05-01T10:00Z",
                  "--end", "2024-05-01T12:00Z", "--max-skew", "0s", "--json"]) == 0

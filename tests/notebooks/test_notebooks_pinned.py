@@ -73,6 +73,10 @@ def test_02_shows_one_row_per_kind_of_difference_and_pair(notebook_runner, expec
     assert shown[("matched", ("encryption-drop",), "10.10.2.5", "10.10.3.4", 1433, "TCP")] == 10
     assert shown[("vnet-only", ("avnm-rule",), "10.10.1.5", "198.51.100.200", 445, "TCP")] == 5
     assert shown[("vnet-only", ("mac-not-logged",), "10.10.3.4", "10.10.3.5", 6379, "TCP")] == 3
+    # the internet clients' HTTPS, which the NSG flow logs never counted (one row per client)
+    uncounted = [(row[3:], n) for row, n in shown.items() if row[:2] == ("matched", ("nsg-inbound-tcp-not-counted",))]
+    assert sum(n for _, n in uncounted) == 6
+    assert {row for row, _ in uncounted} == {("10.10.1.4", 443, "TCP"), ("10.10.1.5", 443, "TCP")}
 
 
 @pytest.mark.slow

@@ -134,11 +134,14 @@ def test_nsg_vs_vnet_story() -> None:
     by_cause = {c: {k["class"] for k in keys if k["cause"] == c} for c in expected["totals"]["by_cause"]}
     assert by_cause == {"avnm-rule": {"vnet-only"}, "clock-skew": {"nsg-only"}, "encryption-drop": {"matched"},
                         "hour-not-logged": {"outside-window"}, "mac-not-logged": {"vnet-only"},
-                        "nsg-v2-counts-tcp-only": {"matched"}, "subnet-and-nic-nsg": {"matched"}}
+                        "nsg-inbound-tcp-not-counted": {"matched"}, "nsg-v2-counts-tcp-only": {"matched"},
+                        "subnet-and-nic-nsg": {"matched"}}
     assert len({(k["src_ip"], k["src_port"], k["dst_ip"], k["dst_port"], k["protocol"]) for k in keys}) == len(keys)
     for k in keys:
-        if k["cause"] == "nsg-v2-counts-tcp-only":
+        if k["cause"] in ("nsg-v2-counts-tcp-only", "nsg-inbound-tcp-not-counted"):
             assert k["nsg"]["packets_sent"] == 0 < k["vnet"]["packets_sent"]
+        if k["cause"] == "nsg-inbound-tcp-not-counted":  # the NSG never saw these flows end
+            assert "E" not in k["nsg"]["states"] and k["vnet"]["states"]["E"] == 1
         if k["cause"] == "encryption-drop":
             assert (k["nsg"]["decision"], k["vnet"]["decision"], k["vnet"]["encryption"]) == (
                 "allow", "deny", ["NX_NOT_ACCEPTED"])

@@ -31,7 +31,10 @@ HEAD = "1714557600123,10.10.1.4,198.51.100.20,50000,443"
     pytest.param(f"{HEAD},1,O,C,NX,1,84,1,84", None, id="ICMP: not in NSG v2"),
 ])
 def test_nsg_twin_tuple(vnet: str, nsg: str | None) -> None:
-    assert nsg_twin_tuple(vnet) == nsg
+    # outbound, or denied, or dropped: the rule does not matter (DefaultRule_AllowVnetInBound for the
+    # inbound denial is what a default rule gives; user-rule inbound TCP is in test_synth_twin_pinned.py)
+    assert nsg_twin_tuple(vnet, "DefaultRule_AllowVnetInBound") == nsg
+    assert nsg_twin_tuple(vnet, "UserRule_AllowHttps") == nsg or vnet.split(",")[6] == "I"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,11 @@ def test_both_corpus_reconciles_with_known_causes_only(both) -> None:
     facts = finding.facts
     assert finding.verdict == "ready" and facts["coverage"] == 1.0
     assert facts["nsg_only"] == 0 and facts["outside_window"] == 0
-    assert set(facts["explained"]) == {"avnm-rule", "encryption-drop", "nsg-v2-counts-tcp-only"}
+    assert set(facts["explained"]) == {"avnm-rule", "encryption-drop", "nsg-v2-counts-tcp-only",
+                                       "nsg-inbound-tcp-not-counted"}
+    # every counter mismatch is NSG counters that are zero: UDP, or inbound TCP under a user rule
+    assert facts["counter_mismatch"] == (facts["explained"]["nsg-v2-counts-tcp-only"]
+                                         + facts["explained"]["nsg-inbound-tcp-not-counted"])
     keys = finding.evidence["keys"]
     assert (keys.loc[keys["class"] == "vnet-only", "cause"] == "avnm-rule").all() and facts["vnet_only"] > 0
     assert facts["decision_mismatch"] == facts["explained"]["encryption-drop"] + int(
