@@ -57,7 +57,8 @@ def sort_order(*keys: np.ndarray) -> np.ndarray:
         if combined is not None and span_total * span >= 2**62:
             parts.append(combined)
             combined, span_total = None, 1
-        shifted = key.astype(np.int64) - np.int64(lo)
+        # modulo 2**64: exact for any integer key (uint64 past 2**63 too), as the result is below 2**62
+        shifted = (key.astype(np.uint64) - np.uint64(lo % 2**64)).view(np.int64)
         combined = shifted if combined is None else combined * np.int64(span) + shifted
         span_total *= span
     if combined is not None:

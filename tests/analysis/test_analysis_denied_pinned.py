@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from flowkit.analysis.denied import (DENIED_IDS, acl_labels, denied_finding, denied_groups, denied_summary,
                                      where_labels)
+from flowkit.errors import ArgumentError
 from flowkit_frames import SCANNER, WEB, WEB_MAC, frame, tuple_row
 
 NSG_ID = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg-nic-web"
@@ -188,3 +190,9 @@ def test_the_inventory_names_source_and_destination_vms():
     f = denied_summary(frame([_deny(0), _deny(0, src=S6, dst=D6)]), inventory=inv)
     t = f.evidence["denied"]
     assert t[["src_ip", "src_vm", "dst_vm"]].values.tolist() == [[SCANNER, None, "web-01"], [S6, None, "web-v6"]]
+
+
+def test_another_table_is_refused_naming_denied_summary():
+    evidence = denied_summary(frame([_deny(0)])).evidence["denied"]
+    with pytest.raises(ArgumentError, match=r"^denied_summary reads a flow table \(read_flow_logs\); "):
+        denied_summary(evidence)

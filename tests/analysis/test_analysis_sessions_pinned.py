@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from flowkit.analysis.sessions import flow_sessions, session_summary
+from flowkit.errors import ArgumentError
 from flowkit_frames import frame, tuple_row
 
 
@@ -102,3 +103,45 @@ def test_which_of_two_sessions_of_one_moment_is_the_retry_does_not_follow_row_or
     for order in (rows, rows[::-1]):
         s = flow_sessions(frame(order))
         assert s[["src_port", "retry", "attempt"]].values.tolist() == [[40001, False, 1], [40002, True, 2]]
+
+
+def test_a_copy_counts_in_its_own_sessions_tuples_among_several_sessions():
+    # Two sessions; the copy is of the first row of the first one (the reader met the tuple twice).
+    a = _flow([(0, "B", None), (1, "E", (1, 10, 1, 20))], src="192.0.2.10", dst="198.51.100.10", sport=1)
+    b = _flow([(0, "B", None), (1, "E", (2, 20, 2, 40))], src="192.0.2.10", dst="198.51.100.10", sport=2)
+    s = flow_sessions(frame(a + b + [dict(a[0])]))
+    assert s[["src_port", "tuples", "duplicates", "packets_sent"]].astype(int).values.tolist() == [
+        [1, 3, 1, 1], [2, 2, 0, 2]]
+
+
+def test_sessions_of_one_moment_order_ports_as_numbers():
+    # Ports 9999 and 10000 from one source in one minute: numbers, not text ("10000" < "9999").
+    rows = [tuple_row(0, src="192.0.2.10", dst="198.51.100.10", sport=p, state="D", decision="deny")
+            for p in (10000, 9999)]
+    s = flow_sessions(frame(rows))
+    assert s[["session", "src_port"]].values.tolist() == [[0, 9999], [1, 10000]]
+
+
+def test_sessions_of_one_moment_order_addresses_as_text_whatever_the_category_order():
+    rows = [tuple_row(0, src=src, dst="198.51.100.10", sport=40000, state="D", decision="deny")
+            for src in ("192.0.2.9", "192.0.2.10", "192.0.2.100")]
+    s = flow_sessions(frame(rows))
+    assert s["src_ip"].astype(str).tolist() == ["192.0.2.10", "192.0.2.100", "192.0.2.9"]
+
+
+def test_another_table_is_refused_naming_the_function_given_it():
+    sessions = flow_sessions(frame(_flow([(0, "B", None)])))
+    with pytest.raises(ArgumentError, match=r"^flow_sessions reads a flow table \(read_flow_logs\); "):
+        flow_sessions(sessions)
+    with pytest.raises(ArgumentError, match=r"^session_summary reads a flow table \(read_flow_logs\); "):
+        session_summary(sessions)
+
+
+@pytest.mark.parametrize("missing", ["src", "dst"])
+def test_a_session_without_an_address_comes_first_among_sessions_of_its_moment(missing):
+    rows = [tuple_row(0, **{missing: ip}, sport=40000, state="D", decision="deny")
+            for ip in ("192.0.2.9", None)]
+    for order in (rows, rows[::-1]):
+        s = flow_sessions(frame(order))
+        assert s[f"{missing}_ip"].isna().tolist() == [True, False]
+        assert s["session"].tolist() == [0, 1]
