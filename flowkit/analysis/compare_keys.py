@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flowkit.analysis.compare_summary import CLASSES
-from flowkit.analysis.counting import counted_values, flow_counters, uncounted_inbound_tcp
+from flowkit.analysis.counting import counted_values, flow_counters, unrecorded_rows
 from flowkit.analysis.keys import FLOW_KEY, category_mask, denied_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
 from flowkit.schema import ENCRYPTION_DROPS
@@ -206,9 +206,7 @@ def _side(frame: pd.DataFrame, kid: np.ndarray, n: int, prefix: str, common_macs
         per_nic = pd.Series(combos // width).value_counts()
         np.maximum.at(nsgs, per_nic.index.to_numpy() // (len(mac_names) + 1), per_nic.to_numpy())
     known, values = counted_values(frame)
-    zero = np.zeros(len(frame), dtype=bool)
-    zero[known] = np.all([values[k] == 0 for k in _COUNTERS], axis=0)
-    uncounted = uncounted_inbound_tcp(frame, known, zero)
+    uncounted = unrecorded_rows(frame, known, values)
     return {
         "first": first, "last": last, "tuples": np.bincount(kid, minlength=n),
         "deny": _any(kid, deny, n), "enc_drop": _any(kid, category_mask(frame["encryption"], ENCRYPTION_DROPS), n),

@@ -24,7 +24,8 @@ import pandas as pd
 from flowkit.analysis.copies import repeated_tuples
 from flowkit.analysis.keys import COUNTER_NAMES, category_mask
 
-__all__ = ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given", "uncounted_inbound_tcp"]
+__all__ = ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given", "uncounted_inbound_tcp",
+           "unrecorded_rows"]
 
 
 def counters(flows: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -159,6 +160,9 @@ def counted_flows(flows: pd.DataFrame, fid: np.ndarray, n_flows: int) -> np.ndar
 def counters_given(flows: pd.DataFrame) -> np.ndarray:
     """Rows that give counters (NSG v1 tuples and NSG v2 ``B`` tuples do not).
 
+    Nor do the all-zero tuples NSG flow logs write for inbound TCP a user-defined rule
+    allows (:func:`uncounted_inbound_tcp`): their counts were never recorded.
+
     Examples
     --------
     >>> from flowkit.schema import coerce
@@ -166,9 +170,12 @@ def counters_given(flows: pd.DataFrame) -> np.ndarray:
     [False, True]
     """
     given = np.zeros(len(flows), dtype=bool)
+    zero = np.ones(len(flows), dtype=bool)
     for name in COUNTER_NAMES:
-        given |= flows[name].notna().to_numpy()
-    return given
+        values = flows[name].to_numpy(dtype="float64", na_value=np.nan)
+        given |= ~np.isnan(values)
+        zero &= values == 0
+    return given & ~uncounted_inbound_tcp(flows, given, zero)
 
 
 def uncounted_inbound_tcp(rows: pd.DataFrame, known: np.ndarray, zero: np.ndarray) -> np.ndarray:
@@ -205,3 +212,23 @@ def uncounted_inbound_tcp(rows: pd.DataFrame, known: np.ndarray, zero: np.ndarra
     user = [r for r in names if not str(r).startswith("DefaultRule_")]
     return (known & zero & category_mask(rows["log_type"], "nsg") & category_mask(rows["direction"], "inbound")
             & (rows["protocol"].to_numpy() == 6) & category_mask(rule, user))
+
+
+def unrecorded_rows(flows: pd.DataFrame, known: np.ndarray, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Of :func:`counted_values`' rows, those whose zero counters were never recorded.
+
+    The rows :func:`uncounted_inbound_tcp` names, with their zeros read from ``values``.
+
+    Examples
+    --------
+    >>> from flowkit.schema import coerce
+    >>> one = dict(src_ip="198.51.100.17", dst_ip="192.0.2.4", src_port=50000, dst_port=443, protocol=6,
+    ...            direction="inbound", decision="allow", state="C", packets_sent=0, bytes_sent=0,
+    ...            packets_received=0, bytes_received=0, log_type="nsg", rule="UserRule_AllowHttps")
+    >>> rows = coerce(pd.DataFrame([one, dict(one, log_type="vnet")]))
+    >>> unrecorded_rows(rows, *counted_values(rows)).tolist()
+    [True, False]
+    """
+    zero = np.zeros(len(flows), dtype=bool)
+    zero[known] = np.all([values[name] == 0 for name in COUNTER_NAMES], axis=0)
+    return uncounted_inbound_tcp(flows, known, zero)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.analysis.copies import TUPLE_IDENTITY, original_rows
-from flowkit.analysis.counting import counted_values
+from flowkit.analysis.counting import counted_values, unrecorded_rows
 from flowkit.analysis.keys import (SESSION_NOTE, category_mask, combine_codes, denied_mask, epoch_ms, ip_codes,
                                    sort_order, text_ranks)
 from flowkit.findings import Finding
@@ -101,8 +101,10 @@ def flow_sessions(
         (an E tuple), ``ongoing`` (no E yet) or ``unknown`` (NSG v1: no states, no
         counters). Counters are sums of the C and E deltas of the session's own
         tuples, one observer's (never double counted within a session), missing
-        when the log gave none. A flow seen by several observers (both NICs, or a
-        subnet NSG and a NIC NSG) has one session per observer: summing a counter
+        when the log gave none (NSG v1, B tuples only, or the zeros NSG flow logs write for
+        inbound TCP a user-defined rule allows: counts they never recorded). A flow seen
+        by several observers (both NICs, or a subnet NSG and a NIC NSG) has one session
+        per observer: summing a counter
         over sessions counts its traffic once per observer, so pick one observer
         (e.g. one ``resource_id`` at the source NIC, outbound) to count it once.
         ``tuples`` counts the session's rows, ``duplicates`` the copies among them.
@@ -179,6 +181,12 @@ def flow_sessions(
     copies = np.bincount(session_of[copy_of], minlength=len(first_pos)).astype(np.int64)
     last_pos = np.r_[first_pos[1:] - 1, n - 1] if n else first_pos
     known_rows, values = counted_values(flows)
+    # NSG zeros of inbound TCP under a user rule are counts never recorded, not "nothing sent"
+    unrecorded = unrecorded_rows(flows, known_rows, values)
+    if unrecorded.any():
+        kept = ~unrecorded[known_rows]
+        known_rows = known_rows & ~unrecorded
+        values = {name: v[kept] for name, v in values.items()}
     deny = denied_mask(flows)[order]
 
     def any_of(mask: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ COUNTERS = ["packets_sent", "bytes_sent", "packets_received", "bytes_received"]
 
 def test_the_public_names():
     assert counting.__all__ == ["counters", "counted_values", "flow_counters", "counted_flows", "counters_given",
-                                "uncounted_inbound_tcp"]
+                                "uncounted_inbound_tcp", "unrecorded_rows"]
 
 
 def test_an_empty_frame_counts_nothing_and_gives_zeros_for_every_flow_asked():

@@ -119,3 +119,15 @@ def test_a_flow_seen_unencrypted_in_any_tuple_makes_its_edge_unencrypted():
     G = talker_graph(frame(rows))
     assert (G.edges[WEB, APP]["flows"], G.edges[WEB, APP]["encrypted_share"], G.edges[WEB, APP]["unencrypted"]) \
         == (2, 0.5, True)
+
+
+@pytest.mark.parametrize("rule, counted", [("UserRule_AllowHttpsInbound", False), ("DefaultRule_AllowVnetInBound", True)])
+def test_nsg_zeros_of_inbound_tcp_under_a_user_rule_are_unknown_traffic_not_none(rule, counted):
+    """NSG flow logs record no counts for inbound TCP a user-defined rule allows: 0,0,0,0 there is
+    unknown traffic (NaN), as for NSG v1; under a default rule the zeros are counts."""
+    rows = [tuple_row(m, src=INTERNET, dst=WEB, dport=443, direction="inbound", state=st, rule=rule,
+                      log_type="nsg", version=2, counters=None if st == "B" else (0, 0, 0, 0))
+            for m, st in ((0, "B"), (1, "C"))]
+    edge = talker_graph(frame(rows)).edges[INTERNET, WEB]
+    assert (edge["flows"], edge["flows_counted"]) == (1, int(counted))
+    assert math.isnan(edge["bytes"]) is not counted and (not counted or edge["bytes"] == 0)

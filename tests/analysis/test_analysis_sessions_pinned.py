@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pandas as pd
 import pytest
 
 from flowkit.analysis.sessions import flow_sessions, session_summary
@@ -145,3 +146,24 @@ def test_a_session_without_an_address_comes_first_among_sessions_of_its_moment(m
         s = flow_sessions(frame(order))
         assert s[f"{missing}_ip"].isna().tolist() == [True, False]
         assert s["session"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("rule, direction, counters, missing", [
+    pytest.param("UserRule_AllowHttpsInbound", "inbound", (0, 0, 0, 0), True, id="user-rule-inbound-zeros"),
+    pytest.param("DefaultRule_AllowVnetInBound", "inbound", (0, 0, 0, 0), False, id="default-rule-zeros-count"),
+    pytest.param("UserRule_AllowHttpsInbound", "outbound", (0, 0, 0, 0), False, id="outbound-zeros-count"),
+    pytest.param("UserRule_AllowHttpsInbound", "inbound", (3, 300, 2, 900), False, id="recorded-counts"),
+])
+def test_nsg_zeros_of_inbound_tcp_under_a_user_rule_are_missing_counters_not_nothing_sent(
+        rule, direction, counters, missing):
+    """NSG flow logs record no counts for inbound TCP a user-defined rule allows (enforced statelessly):
+    their C tuples carry 0,0,0,0. Before, the session said 0 packets, as if nothing was sent."""
+    rows = [tuple_row(m, direction=direction, state=st, rule=rule, log_type="nsg", version=2,
+                      counters=None if st == "B" else counters) for m, st in ((0, "B"), (1, "C"), (2, "C"))]
+    s = flow_sessions(frame(rows))
+    assert len(s) == 1 and s.loc[0, "states"] == "BC"
+    got = [s.loc[0, c] for c in ("packets_sent", "bytes_sent", "packets_received", "bytes_received")]
+    if missing:
+        assert all(v is pd.NA for v in got) and s.loc[0, "state_reached"] == "ongoing"
+    else:
+        assert [int(v) for v in got] == [2 * c for c in counters]
