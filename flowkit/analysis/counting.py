@@ -170,12 +170,16 @@ def counters_given(flows: pd.DataFrame) -> np.ndarray:
     [False, True]
     """
     given = np.zeros(len(flows), dtype=bool)
-    zero = np.ones(len(flows), dtype=bool)
     for name in COUNTER_NAMES:
-        values = flows[name].to_numpy(dtype="float64", na_value=np.nan)
-        given |= ~np.isnan(values)
-        zero &= values == 0
-    return given & ~uncounted_inbound_tcp(flows, given, zero)
+        given |= flows[name].notna().to_numpy()
+    # the rows that could be unrecorded, then their counters (few, or none in VNet logs)
+    maybe = np.flatnonzero(uncounted_inbound_tcp(flows, given, np.ones(len(flows), dtype=bool)))
+    if len(maybe):
+        zero = np.ones(len(maybe), dtype=bool)
+        for name in COUNTER_NAMES:
+            zero &= flows[name].iloc[maybe].to_numpy(dtype="float64", na_value=np.nan) == 0
+        given[maybe[zero]] = False
+    return given
 
 
 def uncounted_inbound_tcp(rows: pd.DataFrame, known: np.ndarray, zero: np.ndarray) -> np.ndarray:
