@@ -356,11 +356,14 @@ def _coverage_figure(by_hour: pd.DataFrame) -> Any:
            color="#e67e22")
     ax.set_xticks(x, labels, rotation=45, fontsize=8)
     ax.set_ylabel("flow keys (by first hour)")
+    ax.set_xlabel("hour (UTC)")
     ax2 = ax.twinx()
     ax2.plot(x, by_hour["coverage"] * 100, color="black", marker="o", label="coverage %")
     ax2.set_ylim(0, 105)
     ax2.set_ylabel("VNet coverage of NSG keys (%)")
-    ax.legend(loc="lower left", fontsize=8)
+    bars, names = ax.get_legend_handles_labels()
+    line, line_name = ax2.get_legend_handles_labels()  # the coverage line is on the second axis
+    ax.legend(bars + line, names + line_name, loc="lower left", fontsize=8)
     ax.set_title("NSG vs VNet coverage per hour")
     fig.tight_layout()
     return fig

@@ -440,6 +440,7 @@ def encryption_audit(
         ax.plot(trend["hour"].dt.strftime("%m-%d %H:00"), trend["encrypted_share"] * 100, marker="o")
         ax.set_ylim(0, 105)
         ax.set_ylabel("encrypted flows (%)")
+        ax.set_xlabel("hour (UTC)")
         ax.set_title("VNet encryption per hour")
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
         fig.tight_layout()

@@ -155,7 +155,8 @@ def test_the_coverage_chart_stacks_classes_per_hour():
     ax, ax2 = f.figures["coverage"].axes
     bars = [(round(p.get_x() + p.get_width() / 2), p.get_y(), p.get_height()) for p in ax.patches]
     assert bars == [(0, 0, 3), (1, 0, 0), (0, 3, 1), (1, 0, 0), (0, 4, 0), (1, 0, 2)]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["matched", "NSG only", "VNet only"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["matched", "NSG only", "VNet only", "coverage %"]
+    assert ax.get_xlabel() == "hour (UTC)"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["05-01 10:00", "05-01 11:00"]
     assert (ax.get_title(), ax.get_ylabel(), ax2.get_ylabel(), ax2.get_ylim()) == (
         "NSG vs VNet coverage per hour", "flow keys (by first hour)", "VNet coverage of NSG keys (%)", (0, 105))

@@ -50,7 +50,8 @@ def test_trend_figure_plots_percent_per_hour():
     assert [float(y) for y in ax.lines[0].get_ydata()] == [50.0, 100.0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["05-01 10:00", "05-01 11:00"]
     assert ax.get_ylim() == (0.0, 105.0)
-    assert (ax.get_ylabel(), ax.get_title()) == ("encrypted flows (%)", "VNet encryption per hour")
+    assert (ax.get_ylabel(), ax.get_xlabel(), ax.get_title()) == ("encrypted flows (%)", "hour (UTC)",
+                                                                 "VNet encryption per hour")
     assert tuple(fig.get_size_inches()) == (7.0, 3.0)
     label = ax.get_xticklabels()[0]
     assert (label.get_rotation(), label.get_fontsize()) == (45.0, 8.0)

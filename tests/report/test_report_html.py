@@ -44,7 +44,8 @@ def test_self_contained_with_csp(scenario_reports):
     assert _external_refs(soup) == []
     assert "@import" not in page and "url(" not in page
     imgs = soup.find_all("img")
-    assert [i["alt"] for i in imgs] == ["VNet encryption per hour. Axes: encrypted flows (%). Its numbers are in the table trend."]
+    assert [i["alt"] for i in imgs] == ["VNet encryption per hour. Axes: hour (UTC), encrypted flows (%). Its numbers are in the table "
+                                          "trend."]
     png = base64.b64decode(imgs[0]["src"].split(",", 1)[1])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 

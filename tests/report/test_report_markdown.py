@@ -27,8 +27,8 @@ def test_scenario_markdown(scenario_reports, tmp_path):
     keys = pd.read_csv(files / "01-nsg-vs-vnet-flow-logs-migratio-keys.csv", encoding="utf-8-sig")
     assert len(keys) == expected["totals"]["keys"] == 57
     assert "All rows: [01-nsg-vs-vnet-flow-logs-migratio-keys.csv](findings_files/01-nsg-vs-vnet-flow-logs-migratio-keys.csv)" in lines
-    assert ("![NSG vs VNet coverage per hour. Axes: flow keys (by first hour), VNet coverage of NSG keys (%). "
-            "Legend: matched, NSG only, VNet only. Its numbers are in the table coverage\\_by\\_hour.]"
+    assert ("![NSG vs VNet coverage per hour. Axes: hour (UTC), flow keys (by first hour), VNet coverage of NSG "
+            "keys (%). Legend: matched, NSG only, VNet only, coverage %. Its numbers are in the table coverage\\_by\\_hour.]"
             "(findings_files/01-nsg-vs-vnet-flow-logs-migratio-coverage.png)") in lines
     assert (files / "01-nsg-vs-vnet-flow-logs-migratio-coverage.png").read_bytes().startswith(b"\x89PNG")
     assert "- time window: 2024\\-05\\-01" not in text  # dates are not list markers: not escaped
