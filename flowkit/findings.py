@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.errors import ArgumentError
+from flowkit.figure_text import figure_alt
 
 __all__ = ["Finding", "SEVERITIES", "json_safe"]
 
@@ -257,7 +258,7 @@ class Finding:
             parts.append(_table_html(name, frame, HTML_MAX_ROWS))
         for name, fig in self.figures.items():
             data = base64.b64encode(_figure_png(fig)).decode("ascii")
-            parts.append(f"<figure style='margin:4px 0'><img alt='{escape(name)}' "
+            parts.append(f"<figure style='margin:4px 0'><img alt='{escape(figure_alt(self, name))}' "
                          f"src='data:image/png;base64,{data}'/>"
                          f"<figcaption>{escape(name)}</figcaption></figure>")
         parts.append("</div>")

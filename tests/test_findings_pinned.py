@@ -32,7 +32,8 @@ def test_html_of_a_small_finding_exactly():
         "<tr><th style='text-align:left'>z</th><td></td></tr></table></details>"
         "<details open><summary><b>e</b> (1 row(s))</summary><table class='flowkit-evidence'>"
         "<thead><tr><th>a</th></tr></thead><tbody><tr><td>x</td></tr></tbody></table></details>"
-        "<figure style='margin:4px 0'><img alt='f' src='data:image/png;base64,UE5H'/>"
+        "<figure style='margin:4px 0'><img alt='Figure &#x27;f&#x27; of T &lt;1&gt;.' "
+        "src='data:image/png;base64,UE5H'/>"
         "<figcaption>f</figcaption></figure>"
         "</div>")
 
@@ -101,3 +102,16 @@ def test_json_safe_numpy_times_are_utc_text_and_durations_seconds():
     assert json_safe({"at": times}) == {"at": ["2024-05-01T10:00:00.123000Z"]}
     assert json_safe(np.timedelta64(1500, "ms")) == 1.5
     assert json_safe([np.datetime64("NaT"), np.timedelta64("NaT")]) == [None, None]
+
+
+def test_a_figure_in_a_notebook_has_the_alt_text_the_reports_give_it(samples_dir):
+    """Before, a notebook's figure had its key ('trend') as alt text; now what it shows, as in reports."""
+    from bs4 import BeautifulSoup
+
+    import flowkit
+
+    flows = flowkit.read_flow_logs(samples_dir / "encryption")
+    finding = flowkit.encryption_audit(flows)
+    alts = [img["alt"] for img in BeautifulSoup(finding._repr_html_(), "html.parser").find_all("img")]
+    assert alts == ["VNet encryption per hour. Axes: hour (UTC), encrypted flows (%). Its numbers are in the table "
+                    "trend."]
