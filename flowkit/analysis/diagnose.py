@@ -410,9 +410,11 @@ def diagnose(
             return finish("encryption-dropped", reason, rule=rule, acl_id=acl_id, where=where,
                           attempts=attempts, encryption=states)
         nsg = _nsg_name(acl_id) or _nsg_name(at["resource_id"].astype(object).iloc[0])
-        # An AVNM security admin rule is found in Virtual Network Manager, not in any NSG: say so.
+        # An AVNM security admin rule is found in Virtual Network Manager, not in any NSG: say so
+        # (only VNet flow logs see those rules; an NSG flow log's rule is always an NSG's).
         avnm = (", a security admin rule of Azure Virtual Network Manager (evaluated before the NSGs: "
-                "look for it there, not in an NSG)" if is_avnm_rule(rule) else "")
+                "look for it there, not in an NSG)"
+                if is_avnm_rule(rule) and category_mask(at["log_type"], "vnet").any() else "")
         by = (f"rule {rule}" + (f" of NSG {nsg}" if nsg else "") + (f" (aclID {acl_id})" if acl_id else "")
               + avnm)
         reason = (f"{what} from {src_txt} to {dst_txt} was denied at {side} ({macs}) by {by}: "

@@ -635,3 +635,15 @@ def test_inbound_tcp_counters_that_were_recorded_still_decide(rule, counters, ve
     assert f.verdict == verdict
     assert f.facts.get("replies_confirmed", True) is True
 
+
+
+@pytest.mark.parametrize("log_type, version, avnm", [("vnet", None, True), ("nsg", 2, False)])
+def test_only_a_vnet_flow_logs_rule_can_be_an_avnm_security_admin_rule(log_type, version, avnm):
+    """A rule named without DefaultRule_/UserRule_ is a security admin rule in a VNet flow log; an
+    NSG flow log only ever names its NSG's rules, whatever a converted or hand-made log calls them."""
+    rows = [tuple_row(0, src="198.51.100.9", dst=DB, dport=3389, direction="inbound", decision="deny",
+                      state="D" if log_type == "vnet" else "B", rule="BlockRdpFromInternet", mac=DB_MAC,
+                      log_type=log_type, version=version)]
+    f = diagnose(frame(rows), src="198.51.100.9", dst=DB, port=3389)
+    assert f.verdict == "denied" and f.facts["rule"] == "BlockRdpFromInternet"
+    assert ("security admin rule of Azure Virtual Network Manager" in f.summary) is avnm
