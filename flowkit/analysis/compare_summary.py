@@ -46,9 +46,9 @@ CAUSES = {
                           "(counted as one key, not two)",
     "nsg-v2-counts-tcp-only": "NSG flow logs v2 count TCP packets only: non-TCP counters are 0",
     "nsg-inbound-tcp-not-counted": "inbound TCP allowed by a user-defined NSG rule, which NSGs enforce "
-                                   "statelessly: NSG flow logs record no counters for it (they are 0) and "
-                                   "never end it (no E tuple), so they can log it after the VNet logs saw "
-                                   "it end",
+                                   "statelessly: NSG flow logs do not record its counts (its counters read "
+                                   "0) and the flow does not terminate for them, so they can log it after "
+                                   "the VNet logs saw it end",
     "mac-not-logged": "seen at NICs the other log does not cover",
     "hour-not-logged": "in an hour the other log did not write (outside the common window, or a gap "
                        "for that NIC)",

@@ -287,12 +287,14 @@ def _decode_blobs(items: Sequence[tuple[bytes, BlobRef]], *, strict: bool,
         framed = frame_records(data)
         n_records += len(framed.records) + sum(1 for d in framed.damage if d.reason != "not-json")
         for damage in framed.damage:
-            problems.append(Problem(ref.name, damage.reason, f"byte {damage.offset}: {damage.excerpt}", damage.record))
+            # the excerpt is the file's own text: a connection string or SAS URL in it is masked
+            excerpt = redact_name(damage.excerpt)
+            problems.append(Problem(ref.name, damage.reason, f"byte {damage.offset}: {excerpt}", damage.record))
             for i, raw in enumerate(damage.tuples):
                 quarantine.append((ref.name, damage.record, i, damage.reason, raw))
             n_tuples += len(damage.tuples)
             if strict:
-                raise QuarantineError(ref.name, damage.record, None, damage.reason, damage.excerpt)
+                raise QuarantineError(ref.name, damage.record, None, damage.reason, excerpt)
         not_flow, quotes = _walk(framed.records, b, ref, records, strings, groups, problems, strict)
         outside[b] = quote_count(data) - framed.quotes - quotes
         if not_flow:  # tuple strings in records that are not flow records: quarantined, not lost

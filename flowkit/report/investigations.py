@@ -78,8 +78,14 @@ def talkers_finding(flows: pd.DataFrame, *, n: int = 10, by: str = "ip", invento
                                                  + (f" (busiest {max_drawn})" if H is not G else ""))
     if G.number_of_nodes():
         top = by_bytes.iloc[0]
-        if pd.isna(top["total"]):  # no flow gave counters (NSG v1, NSG v2 B tuples only)
-            busiest = "the logs give no byte counts (NSG v1, or NSG v2 flows seen only beginning)"
+        if pd.isna(top["total"]):  # no flow gave counters (NSG v1, NSG v2 B tuples only, unrecorded zeros)
+            from flowkit.analysis.counting import counted_values, unrecorded_rows
+
+            why = "NSG v1, or NSG v2 flows seen only beginning"
+            if unrecorded_rows(flows, *counted_values(flows)).any():  # NSG v2's zeros of inbound TCP, user rules
+                why = ("NSG v1, NSG v2 flows seen only beginning, or inbound TCP a user-defined NSG rule "
+                       "allows, whose counts NSG flow logs do not record")
+            busiest = f"the logs give no byte counts ({why})"
         else:
             busiest = (f"the busiest is {top['node']}{' (' + str(top['vm']) + ')' if top['vm'] else ''} "
                        f"with {int(top['total']):,} byte(s) sent and received")

@@ -6,8 +6,9 @@ the same NIC and hour, the way Azure would have logged those flows, so that a
 benchmark or a test of the NSG vs VNet reconciliation has two logs whose every
 difference has a known cause:
 
-* a flow denied by an AVNM security admin rule (a rule name with a GUID suffix,
-  state ``D``) never reaches the NSG: **absent** from the NSG log (``avnm-rule``);
+* a flow denied by an AVNM security admin rule (any rule but ``DefaultRule_*``, ``UserRule_*``
+  and ``unspecified``: bare as in Microsoft's sample, or with a GUID suffix; state ``D``)
+  never reaches the NSG: **absent** from the NSG log (``avnm-rule``);
 * a flow allowed by an AVNM rule is still evaluated by the NSG, logged under
   ``DefaultRule_AllowVnetInBound`` or ``...OutBound`` (by the direction of the
   group's first tuple: the rule name is not what a reconciliation compares);
@@ -47,7 +48,6 @@ UserRule_AllowHttpsInbound
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -57,7 +57,6 @@ from flowkit.synth.tuples import TCP, nsg_v2_uncounted
 
 __all__ = ["nsg_twin", "nsg_twin_counted", "nsg_twin_tuple"]
 
-_AVNM = re.compile(r"_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _PROTOCOLS = {"6": "T", "17": "U"}
 
 
@@ -97,9 +96,30 @@ def nsg_twin_tuple(vnet_tuple: str, rule: str) -> str | None:
     return f"{head},A,{state},{p1},{b1},{p2},{b2}"
 
 
+#: How NSG rules are named in flow logs (compared in lower case); any other name but ``unspecified``
+#: is an AVNM security admin rule, bare or with a GUID suffix, as
+#: ``flowkit.analysis.compare.is_avnm_rule`` reads it (synth does not import the analysis).
+_NSG_RULE_PREFIXES = ("defaultrule_", "userrule_")
+
+
+def _is_admin_rule(rule: str) -> bool:
+    """Whether a VNet flow log's rule is an AVNM security admin rule (``BlockHighRiskTCPPortsFromInternet``,
+    ``Internet_<GUID>``), not an NSG rule and not ``unspecified``.
+
+    Examples
+    --------
+    >>> _is_admin_rule("Internet"), _is_admin_rule("Internet_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11")
+    (True, True)
+    >>> _is_admin_rule("UserRule_AllowWebToApp"), _is_admin_rule("unspecified")
+    (False, False)
+    """
+    low = rule.strip().lower()
+    return bool(low) and low != "unspecified" and not low.startswith(_NSG_RULE_PREFIXES)
+
+
 def _nsg_rule(rule: str, tuples: list[str]) -> str | None:
     """The NSG rule that logged a VNet group's flows; None when the NSG never saw them."""
-    if rule == "unspecified" or _AVNM.search(rule):
+    if rule == "unspecified" or _is_admin_rule(rule):
         if tuples and tuples[0].split(",")[7] == "D" and rule != "unspecified":
             return None  # denied by an AVNM admin rule before the NSG
         inbound = bool(tuples) and tuples[0].split(",")[6] == "I"

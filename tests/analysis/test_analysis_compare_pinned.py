@@ -391,5 +391,6 @@ def test_nsg_only_tuples_of_a_flow_the_nsg_did_not_terminate(vnet_rows, nsg_rows
     assert (f.facts["nsg_only"], f.facts["explained"], f.verdict) == (1, {cause: 1}, verdict)
     if cause == UNCOUNTED:
         assert ("the rest, by cause: nsg-inbound-tcp-not-counted (1: inbound TCP allowed by a user-defined NSG "
-                "rule, which NSGs enforce statelessly: NSG flow logs record no counters for it (they are 0) and "
-                "never end it (no E tuple), so they can log it after the VNet logs saw it end).") in f.summary
+                "rule, which NSGs enforce statelessly: NSG flow logs do not record its counts (its counters read "
+                "0) and the flow does not terminate for them, so they can log it after the VNet logs saw it "
+                "end).") in f.summary

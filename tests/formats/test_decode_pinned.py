@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from flowkit.errors import QuarantineError
 from flowkit.formats.decode import decode_blob
 from flowkit.sources.base import BlobRef
 from flowkit.read import decode_to_frame
@@ -84,3 +85,23 @@ def test_a_vnet_record_that_also_holds_nsg_flows_quarantines_the_nsg_tuples_as_m
     assert (report.tuples, report.rows, report.quarantined) == (3, 1, 2) and report.consistent
     assert report.quarantine[["reason", "raw"]].values.tolist() == [["misplaced-tuples", t] for t in NSG_V2_TUPLES[:2]]
     assert frame["log_type"].astype(str).tolist() == ["vnet"]
+
+
+FAKE_KEY = "Zm9vYmFyZm9vYmFyZm9vYmFy"  # base64 of "foobar" x3: the shape of a key, no real one
+
+
+@pytest.mark.parametrize("data, detail", [
+    pytest.param(b'"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=' + FAKE_KEY.encode() + b'"',
+                 'byte 0: JSON holding only a string ("DefaultEndpointsProtocol=https;AccountName=acct;'
+                 'AccountKey=REDACTED), where flow-log records should be', id="a JSON string"),
+    pytest.param(b"AccountName=acct;AccountKey=" + FAKE_KEY.encode(),
+                 "byte 0: AccountName=acct;AccountKey=REDACTED", id="not JSON"),
+])
+def test_a_file_holding_a_connection_string_never_puts_its_key_in_the_load_report(data, detail):
+    """A damaged file's excerpt is the file's own text: the load report (shown in notebooks, stored
+    with the quarantine) and strict mode's error mask an account key in it."""
+    r = decode_blob(data, BlobRef("PT1H.json")).report
+    assert [p.detail for p in r.problems] == [detail]
+    with pytest.raises(QuarantineError) as info:
+        decode_blob(data, BlobRef("PT1H.json"), strict=True)
+    assert FAKE_KEY not in str(info.value) and "REDACTED" in str(info.value)

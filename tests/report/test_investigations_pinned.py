@@ -243,3 +243,15 @@ def test_top_talker_rankings_say_how_many_nodes_they_leave_out(samples_dir):
     assert nodes == 30 and len(f.evidence["by_bytes"]) == 10
     assert f.notes == ["The rankings list the busiest 10 of 30 nodes; flowkit.talker_graph(flows) holds them all."]
     assert talkers_finding(flows, n=30, figures=False).notes == []
+
+
+def test_talkers_finding_says_why_inbound_tcp_under_a_user_rule_gives_no_byte_counts():
+    """NSG v2 logs only inbound HTTPS a user rule allows: its 0,0,0,0 are counts never recorded (the
+    graph's bytes are NaN), so the summary must not put the missing counts down to NSG v1 or B tuples."""
+    rows = [dict(_row(m, A, B, 443, counters=c, log_type="nsg", state=st), src_port=50000, direction="inbound",
+                 rule="UserRule_AllowHttpsInbound")
+            for m, st, c in ((0, "B", (None, None, None, None)), (1, "C", (0, 0, 0, 0)))]
+    f = talkers_finding(_frame(rows), figures=False)
+    assert f.summary == ("2 node(s) and 1 talker pair(s); the logs give no byte counts (NSG v1, NSG v2 flows "
+                         "seen only beginning, or inbound TCP a user-defined NSG rule allows, whose counts NSG "
+                         "flow logs do not record). 0 pair(s) had denied flows.")

@@ -47,3 +47,30 @@ def test_twin_of_a_blob_zeroes_user_rule_inbound_tcp_only() -> None:
         ("UserRule_AllowHttpsInbound", [f"{NSG_IN},T,I,A,C,0,0,0,0"]),
         ("DefaultRule_AllowVnetInBound", [f"{NSG_IN},T,I,A,E,5,500,2,200"]),
         ("UserRule_AllowHttpsOut", [f"{NSG_OUT},T,O,A,C,4,400,1,100"])]
+
+
+
+
+@pytest.mark.parametrize("rule", [
+    pytest.param("BlockHighRiskTCPPortsFromInternet", id="bare, as in Microsoft's AVNM sample"),
+    pytest.param("Internet", id="bare, short"),
+    pytest.param("DenyHighRiskPorts_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11", id="NAME_GUID"),
+])
+def test_a_denial_by_a_security_admin_rule_is_absent_from_the_twin_whatever_its_name(rule: str) -> None:
+    """is_avnm_rule takes bare names as security admin rules: the twin must too, or the NSG log
+    it writes holds AVNM denials under rule names no NSG has."""
+    vnet = blob_bytes([vnet_record("2024-05-01T10:00:52.5625085Z", "g", "000D3A0000E1", "/FL", "/VNET", [
+        ("acl", [("DefaultRule_AllowInternetOutBound", [f"{OUT},6,O,E,NX,7,700,3,300"])]),
+        ("avnm-acl", [(rule, [f"{IN},6,I,D,NX,0,0,0,0"])])])])
+    record = msgspec.json.decode(nsg_twin(vnet, "/NSG", "sys"))["records"][0]
+    assert [(g["rule"], g["flows"][0]["flowTuples"]) for g in record["properties"]["flows"]] == [
+        ("DefaultRule_AllowInternetOutBound", [f"{NSG_OUT},T,O,A,E,7,700,3,300"])]
+
+
+def test_the_twin_of_microsofts_avnm_sample_keeps_only_the_nsg_rules_groups(conformance_dir) -> None:
+    """Microsoft's VNet flow log sample (read from the shared conformance folder): its AVNM groups
+    (BlockHighRiskTCPPortsFromInternet, Internet) deny; only DefaultRule_AllowInternetOutBound is the NSG's."""
+    blob = (conformance_dir / "vnet_elastic-sample-testdata.json").read_bytes()
+    out = msgspec.json.decode(nsg_twin(blob, "/NSG", "sys"))
+    rules = [(g["rule"], len(g["flows"][0]["flowTuples"])) for r in out["records"] for g in r["properties"]["flows"]]
+    assert rules == [("DefaultRule_AllowInternetOutBound", 10)]
