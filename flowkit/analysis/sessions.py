@@ -101,12 +101,12 @@ def flow_sessions(
         (an E tuple), ``ongoing`` (no E yet) or ``unknown`` (NSG v1: no states, no
         counters). Counters are sums of the C and E deltas of the session's own
         tuples, one observer's (never double counted within a session), missing
-        when the log gave none (NSG v1, B tuples only, or the zeros NSG flow logs write for
-        inbound TCP a user-defined rule allows: counts they never recorded). A flow seen
-        by several observers (both NICs, or a subnet NSG and a NIC NSG) has one session
-        per observer: summing a counter
-        over sessions counts its traffic once per observer, so pick one observer
-        (e.g. one ``resource_id`` at the source NIC, outbound) to count it once.
+        when the log gave none (NSG v1, B tuples only, or the all-zero counters NSG flow
+        logs give inbound TCP that a user-defined rule allows: counts they do not record).
+        A flow seen by several observers (both NICs, or a subnet NSG and a NIC NSG) has
+        one session per observer: summing a counter over sessions counts its traffic once
+        per observer, so pick one observer (e.g. one ``resource_id`` at the source NIC,
+        outbound) to count it once.
         ``tuples`` counts the session's rows, ``duplicates`` the copies among them.
         ``attempt`` counts retries in a chain (1 for the first). Sessions are
         listed and numbered by ``first_seen``, then 5-tuple and observer (compared
