@@ -35,6 +35,8 @@ __all__ = [
     "LOG_TYPES",
     "COUNTER_COLUMNS",
     "EPOCH_SECONDS_BELOW",
+    "NSG_RULE_PREFIXES",
+    "is_security_admin_rule",
     "describe",
     "empty_frame",
     "dtypes",
@@ -73,6 +75,11 @@ ENCRYPTION_FORM = re.compile(r"^(X|NX(_[A-Z0-9_]+)?)$")
 LOG_TYPES = ("nsg", "vnet")
 
 COUNTER_COLUMNS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
+#: How NSG rules are named in both kinds of flow log (compared in lower case). In a VNet flow
+#: log, any other rule but ``unspecified`` (a flow dropped for encryption) is an Azure Virtual
+#: Network Manager security admin rule: bare in Microsoft's AVNM sample
+#: (``BlockHighRiskTCPPortsFromInternet``, ``Internet``), with a GUID suffix in another.
+NSG_RULE_PREFIXES = ("defaultrule_", "userrule_")
 #: Epoch timestamps below this are seconds, above it milliseconds (NSG tuples give seconds, VNet
 #: tuples milliseconds, a documentation example seconds for VNet: read by magnitude, FORMATS.md).
 EPOCH_SECONDS_BELOW = 10**11
@@ -287,3 +294,20 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
     if missing:
         raise ArgumentError(f"{what} reads a flow table (read_flow_logs); this frame lacks its column(s) "
                             + ", ".join(missing))
+
+
+def is_security_admin_rule(rule: object) -> bool:
+    """True for a rule name that is no NSG rule (:data:`NSG_RULE_PREFIXES`), not ``unspecified``
+    and not missing: in a VNet flow log, an AVNM security admin rule.
+
+    Examples
+    --------
+    >>> is_security_admin_rule("Internet"), is_security_admin_rule("Internet_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11")
+    (True, True)
+    >>> is_security_admin_rule("UserRule_x"), is_security_admin_rule("unspecified"), is_security_admin_rule(None)
+    (False, False, False)
+    """
+    if rule is None or rule is pd.NA or (isinstance(rule, float) and rule != rule):  # missing
+        return False
+    low = str(rule).strip().lower()
+    return bool(low) and low != "unspecified" and not low.startswith(NSG_RULE_PREFIXES)

@@ -60,3 +60,13 @@ def test_a_column_is_immutable_and_hashable():
     assert {column, Column("dst_port", "uint16", "Destination port.")} == {column}
     with pytest.raises(FrozenInstanceError):
         column.dtype = "uint32"
+
+
+@pytest.mark.parametrize("rule, admin", [("BlockHighRiskTCPPortsFromInternet", True), ("Internet_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11", True),
+                                         ("DefaultRule_DenyAllInBound", False), ("userrule_x", False),
+                                         ("unspecified", False), ("", False), (None, False), (float("nan"), False)])
+def test_a_security_admin_rule_is_any_named_rule_but_an_nsgs_and_unspecified(rule, admin):
+    from flowkit.schema import is_security_admin_rule
+
+    assert is_security_admin_rule(rule) is admin
+    assert is_security_admin_rule(pd.NA) is False  # a missing rule of a nullable column

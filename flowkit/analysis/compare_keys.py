@@ -33,7 +33,7 @@ from flowkit.analysis.compare_summary import CLASSES
 from flowkit.analysis.counting import counted_values, flow_counters, unrecorded_rows
 from flowkit.analysis.keys import FLOW_KEY, category_mask, denied_mask, combine_codes, epoch_ms, join_labels
 from flowkit.filters import filter_mask
-from flowkit.schema import ENCRYPTION_DROPS
+from flowkit.schema import ENCRYPTION_DROPS, is_security_admin_rule
 from flowkit.sources.times import unitless_duration
 
 __all__ = ["key_table", "is_avnm_rule", "skew_delta", "KEY_COLUMNS", "DEFAULT_MAX_SKEW"]
@@ -71,8 +71,6 @@ def skew_delta(max_skew: Any) -> pd.Timedelta:
         raise ArgumentError(f"max_skew {max_skew!r} is not a duration of 0 or more: give e.g. '2min' or '90s'")
     return delta
 
-#: How NSG rules are named in flow logs (compared in lower case).
-_NSG_RULE_PREFIXES = ("defaultrule_", "userrule_")
 _COUNTERS = ("packets_sent", "bytes_sent", "packets_received", "bytes_received")
 
 #: Per-log columns of the key table and their dtypes (missing where that log did not see the key).
@@ -103,11 +101,7 @@ def is_avnm_rule(rule: Any) -> bool:
     >>> is_avnm_rule("UserRule_x"), is_avnm_rule("unspecified"), is_avnm_rule(None)
     (False, False, False)
     """
-    if rule is None or (isinstance(rule, float) and np.isnan(rule)):
-        return False
-    text = str(rule).strip()
-    low = text.lower()
-    return bool(text) and low != "unspecified" and not low.startswith(_NSG_RULE_PREFIXES)
+    return is_security_admin_rule(rule)
 
 
 def _categorical(series: pd.Series) -> pd.Series:

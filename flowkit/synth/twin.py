@@ -52,6 +52,7 @@ from typing import Any
 
 import msgspec
 
+from flowkit.schema import is_security_admin_rule
 from flowkit.synth.records import nsg_record
 from flowkit.synth.tuples import TCP, nsg_v2_uncounted
 
@@ -96,30 +97,9 @@ def nsg_twin_tuple(vnet_tuple: str, rule: str) -> str | None:
     return f"{head},A,{state},{p1},{b1},{p2},{b2}"
 
 
-#: How NSG rules are named in flow logs (compared in lower case); any other name but ``unspecified``
-#: is an AVNM security admin rule, bare or with a GUID suffix, as
-#: ``flowkit.analysis.compare.is_avnm_rule`` reads it (synth does not import the analysis).
-_NSG_RULE_PREFIXES = ("defaultrule_", "userrule_")
-
-
-def _is_admin_rule(rule: str) -> bool:
-    """Whether a VNet flow log's rule is an AVNM security admin rule (``BlockHighRiskTCPPortsFromInternet``,
-    ``Internet_<GUID>``), not an NSG rule and not ``unspecified``.
-
-    Examples
-    --------
-    >>> _is_admin_rule("Internet"), _is_admin_rule("Internet_d04abb96-1c5e-4f5e-9b7a-3c2e8f0e0a11")
-    (True, True)
-    >>> _is_admin_rule("UserRule_AllowWebToApp"), _is_admin_rule("unspecified")
-    (False, False)
-    """
-    low = rule.strip().lower()
-    return bool(low) and low != "unspecified" and not low.startswith(_NSG_RULE_PREFIXES)
-
-
 def _nsg_rule(rule: str, tuples: list[str]) -> str | None:
     """The NSG rule that logged a VNet group's flows; None when the NSG never saw them."""
-    if rule == "unspecified" or _is_admin_rule(rule):
+    if rule == "unspecified" or is_security_admin_rule(rule):
         if tuples and tuples[0].split(",")[7] == "D" and rule != "unspecified":
             return None  # denied by an AVNM admin rule before the NSG
         inbound = bool(tuples) and tuples[0].split(",")[6] == "I"
